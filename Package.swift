@@ -1,0 +1,108 @@
+// swift-tools-version: 6.2
+
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "flotilla",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flotilla", targets: ["flotilla"])
+    ],
+    dependencies: [
+        // CLI parsing, help and completion.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The SQLite ledger (7.10.0 is the version verified to link on Linux).
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // Process groups, sessions and teardown sequences for every child process.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // Structured logging in libraries; bootstrapped once by the executable.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "FlotillaCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "CFlotillaSystem"),
+        .target(
+            name: "FlotillaSystem",
+            dependencies: [
+                "FlotillaCore",
+                "CFlotillaSystem",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FlotillaGit",
+            dependencies: ["FlotillaCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FlotillaStore",
+            dependencies: [
+                "FlotillaCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FlotillaAgents",
+            dependencies: ["FlotillaCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FlotillaEngine",
+            dependencies: [
+                "FlotillaCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FlotillaCLI",
+            dependencies: [
+                "FlotillaCore",
+                "FlotillaSystem",
+                "FlotillaGit",
+                "FlotillaStore",
+                "FlotillaAgents",
+                "FlotillaEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "flotilla",
+            dependencies: ["FlotillaCLI"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FlotillaTestSupport",
+            dependencies: [
+                "FlotillaCore",
+                "FlotillaSystem",
+                "FlotillaGit",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FlotillaSystemTests",
+            dependencies: ["FlotillaCore", "FlotillaSystem", "FlotillaTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FlotillaCoreTests",
+            dependencies: ["FlotillaCore", "FlotillaTestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,10 @@
+#ifndef C_FLOTILLA_SYSTEM_H
+#define C_FLOTILLA_SYSTEM_H
+
+/// Creates a pipe whose both ends are close-on-exec, atomically (no window for a concurrent spawn to inherit them).
+int flotilla_pipe_cloexec(int fds[2]);
+
+/// mkstemp with the descriptor opened close-on-exec.
+int flotilla_mkstemp_cloexec(char *path_template);
+
+#endif

@@ -1,0 +1,357 @@
+import Foundation
+
+/// One state change of a mission. The ledger applies each in one transaction together with its event
+/// (``LedgerChange/event(mission:at:)``), so the ledger and the event stream never disagree.
+package enum LedgerChange: Sendable, Equatable {
+    case missionCreated(MissionSpec)
+    case missionStarted(agents: Int, backend: String)
+    case attemptStarted(AttemptStart)
+    case agentFinished(AttemptKey, AgentReport)
+    /// The agent's work was committed in its worktree (`commit` is nil when it changed nothing).
+    case attemptCommitted(AttemptKey, commit: String?, diff: DiffStat?)
+    /// The attempt's own gate ran; when it passed the attempt waits in the merge queue.
+    case gateFinished(Verification)
+    case mergeStarted(AttemptKey, targetHead: String)
+    /// The merged commit passed its regression verify and the target branch moved to it.
+    case attemptLanded(AttemptKey, landedCommit: String, regression: Verification)
+    case attemptFailed(AttemptConclusion)
+    case breakerTripped(BreakerTrip)
+    case finalVerifyFinished(Verification)
+    case missionFinished(StopReason, summary: String)
+}
+
+/// The start of an attempt: its claim, worktree and files.
+package struct AttemptStart: Sendable, Equatable {
+    package var key: AttemptKey
+    package var sequence: Int
+    package var slot: Int
+    package var backend: String
+    package var startCommit: String
+    package var branch: String
+    package var worktree: String
+    package var promptPath: String
+    package var transcriptPath: String
+    package var claimExpiresAt: Date
+
+    package init(
+        key: AttemptKey,
+        sequence: Int,
+        slot: Int,
+        backend: String,
+        startCommit: String,
+        branch: String,
+        worktree: String,
+        promptPath: String,
+        transcriptPath: String,
+        claimExpiresAt: Date
+    ) {
+        self.key = key
+        self.sequence = sequence
+        self.slot = slot
+        self.backend = backend
+        self.startCommit = startCommit
+        self.branch = branch
+        self.worktree = worktree
+        self.promptPath = promptPath
+        self.transcriptPath = transcriptPath
+        self.claimExpiresAt = claimExpiresAt
+    }
+}
+
+/// What the agent run produced, normalised across backends.
+package struct AgentReport: Sendable, Equatable {
+    package var exitCode: Int?
+    package var signal: Int?
+    package var timedOut: Bool
+    package var duration: Duration
+    package var usage: Usage
+    package var message: String?
+    /// A classified failure of the agent itself (not of the work), such as a crash or an auth error.
+    package var failure: String?
+
+    package init(
+        exitCode: Int?,
+        signal: Int? = nil,
+        timedOut: Bool = false,
+        duration: Duration,
+        usage: Usage = .zero,
+        message: String? = nil,
+        failure: String? = nil
+    ) {
+        self.exitCode = exitCode
+        self.signal = signal
+        self.timedOut = timedOut
+        self.duration = duration
+        self.usage = usage
+        self.message = message
+        self.failure = failure
+    }
+}
+
+/// How an attempt ended without landing, and what it does to its group.
+package struct AttemptConclusion: Sendable, Equatable {
+    package var key: AttemptKey
+    package var outcome: AttemptOutcome
+    /// One line for people: why it failed.
+    package var reason: String
+    /// What the next attempt's prompt says about this one (reason and output tail).
+    package var feedback: String
+    package var stall: StallAssessment?
+    /// The group's status afterwards: pending (retry) or blocked.
+    package var groupStatus: GroupStatus
+    /// Dependents blocked together with the group.
+    package var blockedDependents: [String]
+    /// The regression verify that failed, for ``AttemptOutcome/regression``.
+    package var verification: Verification?
+    package var criteriaPassed: Int?
+
+    package init(
+        key: AttemptKey,
+        outcome: AttemptOutcome,
+        reason: String,
+        feedback: String,
+        stall: StallAssessment?,
+        groupStatus: GroupStatus,
+        blockedDependents: [String] = [],
+        verification: Verification? = nil,
+        criteriaPassed: Int? = nil
+    ) {
+        self.key = key
+        self.outcome = outcome
+        self.reason = reason
+        self.feedback = feedback
+        self.stall = stall
+        self.groupStatus = groupStatus
+        self.blockedDependents = blockedDependents
+        self.verification = verification
+        self.criteriaPassed = criteriaPassed
+    }
+}
+
+/// The names of events; stable, as scripts and the HTTP API read them.
+package enum EventKind: String, Sendable, Codable, CaseIterable {
+    case missionCreated = "mission.created"
+    case missionStarted = "mission.started"
+    case attemptStarted = "attempt.started"
+    case agentFinished = "agent.finished"
+    case attemptCommitted = "attempt.committed"
+    case gatePassed = "gate.passed"
+    case gateFailed = "gate.failed"
+    case mergeStarted = "merge.started"
+    case attemptLanded = "attempt.landed"
+    case attemptFailed = "attempt.failed"
+    case breakerTripped = "breaker.tripped"
+    case finalVerify = "verify.final"
+    case missionFinished = "mission.finished"
+}
+
+/// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).
+package struct MissionEvent: Sendable, Equatable, Codable {
+    /// Position in the ledger, increasing; 0 until stored.
+    package var id: Int64
+    package var mission: MissionID
+    package var at: Date
+    package var kind: EventKind
+    package var group: String?
+    package var attempt: Int?
+    /// A sentence for people.
+    package var message: String
+    package var data: [String: JSONValue]
+
+    package init(
+        id: Int64 = 0,
+        mission: MissionID,
+        at: Date,
+        kind: EventKind,
+        group: String? = nil,
+        attempt: Int? = nil,
+        message: String,
+        data: [String: JSONValue] = [:]
+    ) {
+        self.id = id
+        self.mission = mission
+        self.at = at
+        self.kind = kind
+        self.group = group
+        self.attempt = attempt
+        self.message = message
+        self.data = data
+    }
+}
+
+extension LedgerChange {
+    /// The event that records this change.
+    package func event(mission: MissionID, at: Date) -> MissionEvent {
+        func make(
+            _ kind: EventKind,
+            _ key: AttemptKey? = nil,
+            _ message: String,
+            _ data: [String: JSONValue] = [:]
+        ) -> MissionEvent {
+            MissionEvent(
+                mission: mission,
+                at: at,
+                kind: kind,
+                group: key?.group,
+                attempt: key?.number,
+                message: message,
+                data: data
+            )
+        }
+        switch self {
+        case .missionCreated(let spec):
+            return make(
+                .missionCreated,
+                nil,
+                "mission \(spec.id) created: \"\(spec.goal)\" — \(spec.checklist.groups.count) groups, "
+                    + "target \(spec.targetBranch) from \(spec.baseCommit.shortSHA)",
+                [
+                    "goal": .string(spec.goal), "base_commit": .string(spec.baseCommit),
+                    "target_branch": .string(spec.targetBranch), "groups": .number(Double(spec.checklist.groups.count)),
+                ]
+            )
+        case .missionStarted(let agents, let backend):
+            return make(
+                .missionStarted,
+                nil,
+                "mission started with \(agents) agent\(agents == 1 ? "" : "s") (\(backend))",
+                ["agents": .number(Double(agents)), "backend": .string(backend)]
+            )
+        case .attemptStarted(let start):
+            return make(
+                .attemptStarted,
+                start.key,
+                "\(start.key) started on agent \(start.slot) from \(start.startCommit.shortSHA)",
+                [
+                    "slot": .number(Double(start.slot)), "sequence": .number(Double(start.sequence)),
+                    "start_commit": .string(start.startCommit), "branch": .string(start.branch),
+                ]
+            )
+        case .agentFinished(let key, let report):
+            var message = "\(key) agent "
+            if report.timedOut {
+                message += "timed out after \(report.duration.shortDescription)"
+            } else if let failure = report.failure {
+                message += "failed after \(report.duration.shortDescription): \(failure)"
+            } else {
+                let status = report.exitCode.map { "exit \($0)" } ?? report.signal.map { "signal \($0)" } ?? "ended"
+                message += "finished in \(report.duration.shortDescription) (\(status))"
+            }
+            if report.usage.costUSD > 0 { message += ", \(formatUSD(report.usage.costUSD))" }
+            var data: [String: JSONValue] = [
+                "duration_ms": .number(Double(report.duration.milliseconds)),
+                "cost_usd": .number(report.usage.costUSD),
+                "timed_out": .bool(report.timedOut),
+                "input_tokens": .number(Double(report.usage.inputTokens)),
+                "output_tokens": .number(Double(report.usage.outputTokens)),
+            ]
+            if let exitCode = report.exitCode { data["exit_code"] = .number(Double(exitCode)) }
+            if let failure = report.failure { data["failure"] = .string(failure) }
+            return make(.agentFinished, key, message, data)
+        case .attemptCommitted(let key, let commit, let diff):
+            guard let commit else { return make(.attemptCommitted, key, "\(key) made no changes") }
+            var data: [String: JSONValue] = ["commit": .string(commit)]
+            if let diff {
+                data["files"] = .number(Double(diff.files))
+                data["insertions"] = .number(Double(diff.insertions))
+                data["deletions"] = .number(Double(diff.deletions))
+            }
+            return make(
+                .attemptCommitted,
+                key,
+                "\(key) committed \(commit.shortSHA)" + (diff.map { " (\($0.description))" } ?? ""),
+                data
+            )
+        case .gateFinished(let verification):
+            let key = verification.attempt
+            let label = key.map { "\($0) " } ?? ""
+            let verdict = verification.passed ? "passed" : verification.timedOut ? "timed out" : "failed"
+            let exit = verification.passed ? "" : verification.exitCode.map { " (exit \($0))" } ?? ""
+            return make(
+                verification.passed ? .gatePassed : .gateFailed,
+                key,
+                "\(label)gate \(verdict) in \(verification.duration.shortDescription)\(exit)",
+                verification.eventData
+            )
+        case .mergeStarted(let key, let targetHead):
+            return make(
+                .mergeStarted,
+                key,
+                "\(key) merging onto \(targetHead.shortSHA)",
+                ["target_head": .string(targetHead)]
+            )
+        case .attemptLanded(let key, let landedCommit, let regression):
+            var data = regression.eventData
+            data["landed_commit"] = .string(landedCommit)
+            return make(
+                .attemptLanded,
+                key,
+                "\(key) landed as \(landedCommit.shortSHA) (regression verify passed in "
+                    + "\(regression.duration.shortDescription))",
+                data
+            )
+        case .attemptFailed(let conclusion):
+            var message =
+                "\(conclusion.key) \(conclusion.outcome.rawValue.replacingOccurrences(of: "_", with: " ")): "
+                + conclusion.reason
+            var data: [String: JSONValue] = [
+                "outcome": .string(conclusion.outcome.rawValue), "reason": .string(conclusion.reason),
+                "group_status": .string(conclusion.groupStatus.rawValue),
+            ]
+            if let stall = conclusion.stall {
+                data["stalled_attempts"] = .number(Double(stall.stalledAttempts))
+                data["escalation"] = .string(stall.escalation.rawValue)
+                if stall.madeProgress { message += " (progress made)" }
+            }
+            if conclusion.groupStatus == .blocked {
+                message += " — group blocked"
+                if !conclusion.blockedDependents.isEmpty {
+                    message += " with its dependents \(conclusion.blockedDependents.joined(separator: ", "))"
+                }
+                data["blocked_dependents"] = .array(conclusion.blockedDependents.map { .string($0) })
+            } else if let stall = conclusion.stall, stall.escalation == .strategyChange, stall.stalledAttempts == 0 {
+                message += " — stalled, next prompt asks for a different strategy"
+            }
+            return make(.attemptFailed, conclusion.key, message, data)
+        case .breakerTripped(let trip):
+            return make(
+                .breakerTripped,
+                nil,
+                "breaker \(trip.reason.rawValue) tripped: \(trip.detail)",
+                ["reason": .string(trip.reason.rawValue), "detail": .string(trip.detail)]
+            )
+        case .finalVerifyFinished(let verification):
+            return make(
+                .finalVerify,
+                nil,
+                "final verify \(verification.passed ? "passed" : "failed") on \(verification.commit.shortSHA) in "
+                    + verification.duration.shortDescription,
+                verification.eventData
+            )
+        case .missionFinished(let reason, let summary):
+            return make(
+                .missionFinished,
+                nil,
+                "mission \(reason.missionState.rawValue) (\(reason.rawValue)): \(summary)",
+                ["reason": .string(reason.rawValue), "state": .string(reason.missionState.rawValue)]
+            )
+        }
+    }
+}
+
+extension Verification {
+    var eventData: [String: JSONValue] {
+        var data: [String: JSONValue] = [
+            "kind": .string(kind.rawValue), "commit": .string(commit), "passed": .bool(passed),
+            "duration_ms": .number(Double(duration.milliseconds)),
+            "groups": .array(groups.map { .string($0) }),
+        ]
+        if let exitCode { data["exit_code"] = .number(Double(exitCode)) }
+        return data
+    }
+}
+
+extension String {
+    /// The first 7 characters of a commit id.
+    package var shortSHA: String { String(prefix(7)) }
+}

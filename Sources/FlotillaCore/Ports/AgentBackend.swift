@@ -1,0 +1,113 @@
+/// One agent session: a fresh, non-interactive run in a worktree.
+package struct AgentRequest: Sendable, Equatable {
+    package var mission: MissionID
+    package var attempt: AttemptKey
+    /// The worktree the agent works in (its current directory).
+    package var worktree: String
+    package var prompt: String
+    /// The prompt, also written to a file for tools that read files.
+    package var promptFile: String
+    package var model: String?
+    package var timeout: Duration
+    /// Variables added to the agent's allowlisted environment.
+    package var environment: [String: String]
+    /// Where the agent's output is streamed.
+    package var transcriptPath: String
+
+    package init(
+        mission: MissionID,
+        attempt: AttemptKey,
+        worktree: String,
+        prompt: String,
+        promptFile: String,
+        model: String?,
+        timeout: Duration,
+        environment: [String: String],
+        transcriptPath: String
+    ) {
+        self.mission = mission
+        self.attempt = attempt
+        self.worktree = worktree
+        self.prompt = prompt
+        self.promptFile = promptFile
+        self.model = model
+        self.timeout = timeout
+        self.environment = environment
+        self.transcriptPath = transcriptPath
+    }
+}
+
+/// Why an agent session failed, as far as the agent itself (not the work) is concerned.
+package enum AgentFailure: Sendable, Equatable, CustomStringConvertible {
+    case crashed(String)
+    case timedOut
+    case authentication(String)
+    case rateLimited(String)
+    case agentError(String)
+
+    package var description: String {
+        switch self {
+        case .crashed(let detail): "crashed: \(detail)"
+        case .timedOut: "timed out"
+        case .authentication(let detail): "authentication failed: \(detail)"
+        case .rateLimited(let detail): "rate limited: \(detail)"
+        case .agentError(let detail): detail
+        }
+    }
+}
+
+/// What an agent session produced.
+package struct AgentOutcome: Sendable, Equatable {
+    package var termination: Termination?
+    package var timedOut: Bool
+    package var finalMessage: String?
+    package var usage: Usage
+    package var transcriptPath: String
+    package var failure: AgentFailure?
+    package var duration: Duration
+
+    package init(
+        termination: Termination?,
+        timedOut: Bool = false,
+        finalMessage: String? = nil,
+        usage: Usage = .zero,
+        transcriptPath: String,
+        failure: AgentFailure? = nil,
+        duration: Duration
+    ) {
+        self.termination = termination
+        self.timedOut = timedOut
+        self.finalMessage = finalMessage
+        self.usage = usage
+        self.transcriptPath = transcriptPath
+        self.failure = failure
+        self.duration = duration
+    }
+
+    package var report: AgentReport {
+        var signal: Int?
+        if case .signaled(let number)? = termination { signal = Int(number) }
+        let failureText: String? =
+            switch failure {
+            case .none, .timedOut?: nil
+            case .some(let failure): failure.description
+            }
+        return AgentReport(
+            exitCode: termination?.exitCode,
+            signal: signal,
+            timedOut: timedOut,
+            duration: duration,
+            usage: usage,
+            message: finalMessage,
+            failure: failureText
+        )
+    }
+}
+
+/// A coding agent Flotilla can drive: the built-in simulator, any command, or an agent CLI.
+package protocol AgentBackend: Sendable {
+    /// The name used in flags, the ledger and messages (`simulate`, `command`, `claude`…).
+    var name: String { get }
+    /// Runs one session to its end. The backend enforces `request.timeout`; cancelling the task ends the session.
+    func run(_ request: AgentRequest) async throws -> AgentOutcome
+}

@@ -1,0 +1,59 @@
+/// The result of merging an attempt onto the target head without a working tree.
+package enum MergeTreeResult: Sendable, Equatable {
+    case clean(tree: String)
+    case conflicted(files: [String], messages: String)
+}
+
+/// An author or committer identity for commits Flotilla makes.
+package struct GitIdentity: Sendable, Equatable {
+    package var name: String
+    package var email: String
+
+    package init(name: String, email: String) {
+        self.name = name
+        self.email = email
+    }
+
+    package static let flotilla = GitIdentity(name: "Flotilla", email: "flotilla@localhost")
+}
+
+/// The git operations the mission loop needs, on one repository.
+package protocol GitRepository: Sendable {
+    /// The top level of the main working tree.
+    var root: String { get }
+
+    /// The commit a revision names, or nil if it names none.
+    func resolveCommit(_ revision: String) async throws -> String?
+    /// The tree of a commit.
+    func tree(of commit: String) async throws -> String
+    /// Creates (or, with `force`, resets) a branch at a commit.
+    func createBranch(_ name: String, at commit: String, force: Bool) async throws
+    func deleteBranch(_ name: String) async throws
+    func branchExists(_ name: String) async throws -> Bool
+    /// Adds a worktree at `path` on a new branch `branch` starting at `commit`.
+    func addWorktree(path: String, branch: String, at commit: String) async throws
+    /// Adds a detached worktree at `path` (for verifying exact commits).
+    func addDetachedWorktree(path: String, at commit: String) async throws
+    func removeWorktree(path: String) async throws
+    /// Checks out `commit` detached in an existing worktree and removes untracked files.
+    func checkoutDetached(worktree: String, at commit: String) async throws
+    /// Commits every change in the worktree (new, modified, deleted files); nil when nothing changed.
+    func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String?
+    /// Paths that differ between two commits.
+    func changedPaths(from: String, to: String) async throws -> [String]
+    func diffStat(from: String, to: String) async throws -> DiffStat
+    /// The patch between two commits, for the record.
+    func diff(from: String, to: String) async throws -> String
+    /// Merges `theirs` onto `ours` (`git merge-tree --write-tree`): no working tree, no index.
+    func mergeTree(ours: String, theirs: String) async throws -> MergeTreeResult
+    /// Creates a commit object for a tree with the given parents.
+    func commitTree(_ tree: String, parents: [String], message: String, author: GitIdentity) async throws -> String
+    /// Moves `ref` to `newCommit` only if it still points at `expected`; false when it moved meanwhile.
+    func updateRef(_ ref: String, to newCommit: String, expecting expected: String) async throws -> Bool
+    /// The contents of `path` at `commit`, or nil if it does not exist there.
+    func fileContents(at commit: String, path: String) async throws -> String?
+    /// Commits reachable from `head` and not from `base`, oldest first.
+    func commits(from base: String, to head: String) async throws -> [String]
+    /// Forgets worktrees whose directories are gone.
+    func pruneWorktrees() async throws
+}

@@ -1,0 +1,16 @@
+import Foundation
+
+/// The durable record of missions. Every state change is applied with its event in one transaction.
+package protocol MissionLedger: Sendable {
+    /// Applies `change` and stores its event; returns the stored event.
+    @discardableResult
+    func record(_ change: LedgerChange, mission: MissionID, at: Date) async throws -> MissionEvent
+    func mission(_ id: MissionID) async throws -> MissionRecord?
+    /// All missions, newest first.
+    func missions() async throws -> [MissionRecord]
+    func groups(of mission: MissionID) async throws -> [GroupRecord]
+    func attempts(of mission: MissionID) async throws -> [AttemptRecord]
+    func verifications(of mission: MissionID) async throws -> [VerificationRecord]
+    /// Events with an id greater than `afterID`, oldest first.
+    func events(of mission: MissionID, after afterID: Int64, limit: Int) async throws -> [MissionEvent]
+}

@@ -1,0 +1,162 @@
+/// What the mission loop knows when it decides what to do next.
+package struct DispatchContext: Sendable, Equatable {
+    package var idleSlots: Int
+    /// Attempts that have started and not finished, including those waiting in the merge queue.
+    package var inFlight: Int
+    package var spentUSD: Double
+    /// The moving estimate of one more attempt's cost.
+    package var estimatedAttemptUSD: Double
+    package var attemptsStarted: Int
+    /// Running time of the mission so far.
+    package var elapsed: Duration
+    package var limits: MissionLimits
+    package var stopRequested: Bool
+    /// A breaker that already tripped: nothing more is dispatched, running work finishes.
+    package var tripped: BreakerTrip?
+
+    package init(
+        idleSlots: Int,
+        inFlight: Int,
+        spentUSD: Double,
+        estimatedAttemptUSD: Double,
+        attemptsStarted: Int,
+        elapsed: Duration,
+        limits: MissionLimits,
+        stopRequested: Bool = false,
+        tripped: BreakerTrip? = nil
+    ) {
+        self.idleSlots = idleSlots
+        self.inFlight = inFlight
+        self.spentUSD = spentUSD
+        self.estimatedAttemptUSD = estimatedAttemptUSD
+        self.attemptsStarted = attemptsStarted
+        self.elapsed = elapsed
+        self.limits = limits
+        self.stopRequested = stopRequested
+        self.tripped = tripped
+    }
+}
+
+/// A breaker decision with the figures that explain it.
+package struct BreakerTrip: Sendable, Equatable, CustomStringConvertible {
+    package var reason: StopReason
+    package var detail: String
+
+    package init(reason: StopReason, detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+
+    package var description: String { "\(reason.rawValue): \(detail)" }
+}
+
+/// The loop's next move.
+package enum NextStep: Sendable, Equatable {
+    /// Start attempts on these groups, one per idle slot, in this order.
+    case dispatch([String])
+    /// Work is in flight; wait for the next result.
+    case wait
+    /// Every group landed: run the final full verify.
+    case finalVerify
+    /// End the mission.
+    case finish(StopReason)
+}
+
+/// The pure decision at the heart of the loop: dispatch, wait, verify or finish, checking the breakers
+/// before every dispatch.
+package enum Dispatcher {
+    package static func next(
+        _ progress: MissionProgress,
+        _ context: DispatchContext
+    ) -> (step: NextStep, trip: BreakerTrip?) {
+        if context.stopRequested { return (.finish(.stopped), context.tripped) }
+        if let maxWallClock = context.limits.maxWallClock, context.elapsed >= maxWallClock {
+            let trip = BreakerTrip(
+                reason: .maxWallClock,
+                detail: "ran \(context.elapsed.shortDescription) of \(maxWallClock.shortDescription) allowed"
+            )
+            return (.finish(.maxWallClock), trip)
+        }
+        if progress.allDone {
+            return (context.inFlight == 0 ? .finalVerify : .wait, context.tripped)
+        }
+        if let tripped = context.tripped {
+            return (context.inFlight > 0 ? .wait : .finish(tripped.reason), tripped)
+        }
+        let frontier = progress.frontier
+        if frontier.isEmpty || context.idleSlots <= 0 {
+            return (context.inFlight > 0 ? .wait : .finish(.blocked), nil)
+        }
+        var chosen: [String] = []
+        var trip: BreakerTrip?
+        for group in frontier.prefix(context.idleSlots) {
+            if let breaker = breaker(context, dispatchingAlready: chosen.count) {
+                trip = breaker
+                break
+            }
+            chosen.append(group)
+        }
+        if chosen.isEmpty {
+            return (context.inFlight > 0 ? .wait : .finish(trip?.reason ?? .blocked), trip)
+        }
+        return (.dispatch(chosen), trip)
+    }
+
+    /// The breaker that forbids one more attempt, if any.
+    package static func breaker(_ context: DispatchContext, dispatchingAlready extra: Int = 0) -> BreakerTrip? {
+        if let maxAttempts = context.limits.maxAttempts, context.attemptsStarted + extra + 1 > maxAttempts {
+            return BreakerTrip(
+                reason: .maxAttempts,
+                detail: "\(context.attemptsStarted + extra) of \(maxAttempts) attempts used"
+            )
+        }
+        if let maxCost = context.limits.maxCostUSD {
+            let projected = context.spentUSD + Double(context.inFlight + extra + 1) * context.estimatedAttemptUSD
+            if context.spentUSD >= maxCost || projected > maxCost {
+                return BreakerTrip(
+                    reason: .maxCost,
+                    detail: "spent \(formatUSD(context.spentUSD)), projected \(formatUSD(projected)) with one more attempt "
+                        + "(≈\(formatUSD(context.estimatedAttemptUSD)) each), limit \(formatUSD(maxCost))"
+                )
+            }
+        }
+        return nil
+    }
+}
+
+/// A moving estimate of the next attempt's cost: an exponential average that leans on recent attempts.
+package struct CostEstimator: Sendable, Equatable {
+    package private(set) var estimateUSD: Double
+    package private(set) var samples: Int
+    private let weight: Double
+
+    package init(initialEstimateUSD: Double = 0, weight: Double = 0.5) {
+        self.estimateUSD = initialEstimateUSD
+        self.samples = 0
+        self.weight = weight
+    }
+
+    package mutating func record(costUSD: Double) {
+        estimateUSD = samples == 0 ? costUSD : weight * costUSD + (1 - weight) * estimateUSD
+        samples += 1
+    }
+}
+
+/// Formats dollars for people: `$0.0042`, `$1.25`.
+package func formatUSD(_ amount: Double) -> String {
+    if amount == 0 { return "$0.00" }
+    if abs(amount) >= 0.01 {
+        return "$" + decimal(amount, places: 2)
+    }
+    return "$" + decimal(amount, places: 4)
+}
+
+private func decimal(_ value: Double, places: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<places { scale *= 10 }
+    let scaled = Int64((abs(value) * scale).rounded())
+    let whole = scaled / Int64(scale)
+    var fraction = String(scaled % Int64(scale))
+    while fraction.count < places { fraction = "0" + fraction }
+    return (value < 0 ? "-" : "") + "\(whole).\(fraction)"
+}
