@@ -1,1 +1,3 @@
-print("x")
+import FlotillaCLI
+
+await Flotilla.main()

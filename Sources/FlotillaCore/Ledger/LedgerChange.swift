@@ -332,7 +332,7 @@ extension LedgerChange {
             return make(
                 .missionFinished,
                 nil,
-                "mission \(reason.missionState.rawValue) (\(reason.rawValue)): \(summary)",
+                "mission \(reason.outcomeDescription): \(summary)",
                 ["reason": .string(reason.rawValue), "state": .string(reason.missionState.rawValue)]
             )
         }

@@ -50,6 +50,11 @@ package enum StopReason: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// "completed", or "stopped (max_cost)" when the state alone does not say why.
+    package var outcomeDescription: String {
+        missionState.rawValue == rawValue ? rawValue : "\(missionState.rawValue) (\(rawValue))"
+    }
+
     package var isBreaker: Bool {
         switch self {
         case .maxCost, .maxWallClock, .maxAttempts: true

@@ -56,4 +56,10 @@ package protocol GitRepository: Sendable {
     func commits(from base: String, to head: String) async throws -> [String]
     /// Forgets worktrees whose directories are gone.
     func pruneWorktrees() async throws
+    /// The branch checked out in the main working tree, nil when detached.
+    func currentBranch() async throws -> String?
+    /// Paths with uncommitted changes in the main working tree.
+    func uncommittedPaths() async throws -> [String]
+    /// Keeps `pattern` out of `git status` without touching tracked files (`.git/info/exclude`).
+    func excludeLocally(_ pattern: String) async throws
 }

@@ -94,7 +94,9 @@ package enum AttemptPrompt {
         out.append("- Work only inside this directory. Do not commit, push, switch branches or rewrite history:")
         out.append("  Flotilla commits your changes when you exit.")
         if !brief.protectedPatterns.isEmpty {
-            let list = brief.protectedPatterns.map { "`\($0)`" }.joined(separator: ", ")
+            // Patterns anchored at the root ("/verify.sh") read as paths of this directory.
+            let list = brief.protectedPatterns.map { "`\($0.hasPrefix("/") ? String($0.dropFirst()) : $0)`" }
+                .joined(separator: ", ")
             out.append("- Do not modify these protected paths: \(list). An attempt that touches them is rejected.")
         }
         out.append("- Stay within your group; other agents are working on other groups at the same time.")

@@ -3,6 +3,8 @@ package struct DispatchContext: Sendable, Equatable {
     package var idleSlots: Int
     /// Attempts that have started and not finished, including those waiting in the merge queue.
     package var inFlight: Int
+    /// Attempts whose agent may still be spending money.
+    package var runningAttempts: Int
     package var spentUSD: Double
     /// The moving estimate of one more attempt's cost.
     package var estimatedAttemptUSD: Double
@@ -17,6 +19,7 @@ package struct DispatchContext: Sendable, Equatable {
     package init(
         idleSlots: Int,
         inFlight: Int,
+        runningAttempts: Int,
         spentUSD: Double,
         estimatedAttemptUSD: Double,
         attemptsStarted: Int,
@@ -27,6 +30,7 @@ package struct DispatchContext: Sendable, Equatable {
     ) {
         self.idleSlots = idleSlots
         self.inFlight = inFlight
+        self.runningAttempts = runningAttempts
         self.spentUSD = spentUSD
         self.estimatedAttemptUSD = estimatedAttemptUSD
         self.attemptsStarted = attemptsStarted
@@ -111,7 +115,7 @@ package enum Dispatcher {
             )
         }
         if let maxCost = context.limits.maxCostUSD {
-            let projected = context.spentUSD + Double(context.inFlight + extra + 1) * context.estimatedAttemptUSD
+            let projected = context.spentUSD + Double(context.runningAttempts + extra + 1) * context.estimatedAttemptUSD
             if context.spentUSD >= maxCost || projected > maxCost {
                 return BreakerTrip(
                     reason: .maxCost,

@@ -1,12 +1,18 @@
 extension String {
     /// The string without leading and trailing spaces, tabs and line breaks.
     package func trimmingWhitespace() -> String {
-        trimmingCharacters(in: " \t\r\n")
+        // Characters, not a string literal: "\r\n" in a literal is one grapheme and would hide "\n".
+        trimming(Self.whitespace)
     }
+
+    private static let whitespace: Set<Character> = [" ", "\t", "\n", "\r", "\r\n"]
 
     /// The string without leading and trailing characters from `set`.
     package func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
+        trimming(Set(set))
+    }
+
+    private func trimming(_ characters: Set<Character>) -> String {
         guard let start = firstIndex(where: { !characters.contains($0) }),
             let end = lastIndex(where: { !characters.contains($0) })
         else { return "" }

@@ -1,0 +1,77 @@
+import FlotillaCore
+import Foundation
+
+/// Runs any executable as the agent: `/bin/sh -c COMMAND` in the worktree, with the prompt on stdin and
+/// `FLOTILLA_MISSION`, `FLOTILLA_GROUP`, `FLOTILLA_ATTEMPT` and `FLOTILLA_PROMPT_FILE` in its environment.
+///
+/// The command may report usage by printing a JSON object line with `cost_usd` (and optionally
+/// `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens`, `message`); the last one wins.
+package struct CommandAgent: AgentBackend {
+    package let name = "command"
+    package let command: String
+    private let runner: any ProcessRunner
+    private let environment: [String: String]
+
+    /// - Parameter environment: the allowlisted environment the command runs with.
+    package init(command: String, runner: any ProcessRunner, environment: [String: String]) {
+        self.command = command
+        self.runner = runner
+        self.environment = environment
+    }
+
+    package func run(_ request: AgentRequest) async throws -> AgentOutcome {
+        var environment = self.environment
+        environment.merge(request.environment) { _, new in new }
+        environment["FLOTILLA_MISSION"] = request.mission.rawValue
+        environment["FLOTILLA_GROUP"] = request.attempt.group
+        environment["FLOTILLA_ATTEMPT"] = String(request.attempt.number)
+        environment["FLOTILLA_PROMPT_FILE"] = request.promptFile
+        if let model = request.model { environment["FLOTILLA_MODEL"] = model }
+        var process = ProcessRequest.shell(command, workingDirectory: request.worktree, environment: environment)
+        process.standardInput = .file(request.promptFile)
+        process.outputFile = request.transcriptPath
+        process.timeout = request.timeout
+        let result: ProcessResult
+        do {
+            result = try await runner.run(process)
+        } catch {
+            return AgentOutcome(
+                termination: nil,
+                transcriptPath: request.transcriptPath,
+                failure: .crashed("\(error)"),
+                duration: .zero
+            )
+        }
+        let report = Self.usageReport(in: result.standardOutput + "\n" + result.outputTail)
+        return AgentOutcome(
+            termination: result.termination,
+            timedOut: result.timedOut,
+            finalMessage: report?.message,
+            usage: report?.usage ?? .zero,
+            transcriptPath: request.transcriptPath,
+            failure: result.timedOut ? .timedOut : nil,
+            duration: result.duration
+        )
+    }
+
+    /// The last JSON object line that carries `cost_usd`.
+    static func usageReport(in output: String) -> (usage: Usage, message: String?)? {
+        for line in output.split(separator: "\n").reversed() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("{"), trimmed.contains("cost_usd"),
+                let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any],
+                let cost = (object["cost_usd"] as? NSNumber)?.doubleValue, cost >= 0
+            else { continue }
+            func count(_ key: String) -> Int { max(0, (object[key] as? NSNumber)?.intValue ?? 0) }
+            let usage = Usage(
+                inputTokens: count("input_tokens"),
+                outputTokens: count("output_tokens"),
+                cacheReadTokens: count("cache_read_tokens"),
+                cacheWriteTokens: count("cache_write_tokens"),
+                costUSD: cost
+            )
+            return (usage, object["message"] as? String)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import FlotillaAgents
+import FlotillaCore
+import FlotillaEngine
+import Foundation
+
+extension Flotilla {
+    struct MissionDemo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "demo",
+            abstract: "Run a simulated mission on a bundled project in a temporary repository (offline, seconds).",
+            discussion: """
+                Creates a small git repository with a checklist of five groups and a verify script, then runs \
+                three simulated agents over it. Watch a gate failure get fixed, an edit to the verify script get \
+                rejected, a merge conflict get redone, and dependent groups wait their turn. The repository is \
+                kept so you can inspect it with `flotilla status --repo DIR` and `git log`.
+                """
+        )
+
+        @Option(name: .long, help: "Output format: table for people, json for scripts.")
+        var output: OutputFormat = .table
+
+        @Option(help: "Where to create the demo (default: a new temporary directory).")
+        var dir: String?
+
+        @Option(help: "Agents working in parallel.")
+        var agents: Int = 3
+
+        func validate() throws {
+            guard agents >= 1 else { throw ValidationError("--agents must be at least 1") }
+        }
+
+        func run() async throws {
+            let composition = Composition()
+            let base =
+                dir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+                ?? (NSTemporaryDirectory() as NSString).appendingPathComponent(
+                    "flotilla-demo-\(UUID().uuidString.prefix(8).lowercased())"
+                )
+            let repository = (base as NSString).appendingPathComponent("greeting-toolkit")
+            let scenarioPath = (base as NSString).appendingPathComponent("scenario.json")
+            if FileManager.default.fileExists(atPath: repository) {
+                throw InputError("\(repository) already exists; pass --dir with a new directory")
+            }
+            try await createRepository(at: repository, composition: composition)
+            try DemoFixture.scenario.write(toFile: scenarioPath, atomically: true, encoding: .utf8)
+            if output == .table {
+                Console.out("Demo repository: \(repository)")
+                Console.out("Scenario:        \(scenarioPath)")
+                Console.out("")
+            }
+
+            let checklist = try ChecklistParser.parse(DemoFixture.checklist, file: "ACCEPTANCE.md")
+            let scenario = try Scenario.decode(Data(DemoFixture.scenario.utf8), file: "scenario.json")
+            let request = MissionRequest(
+                goal: nil,
+                checklist: checklist,
+                checklistPath: (repository as NSString).appendingPathComponent("ACCEPTANCE.md"),
+                verifyCommand: "./verify.sh",
+                agents: agents,
+                backend: BackendName.simulate.rawValue,
+                limits: MissionLimits(maxCostUSD: 1, maxWallClock: .seconds(300), attemptTimeout: .seconds(60), stallThreshold: 3)
+            )
+            let launch = MissionLaunch(
+                composition: composition,
+                root: repository,
+                output: output,
+                passEnv: [],
+                verifyTimeout: .seconds(60),
+                keepBranches: false
+            )
+            let code = try await launch.run(request, agent: SimulatedAgent(scenario: scenario))
+            if output == .table {
+                Console.out("")
+                Console.out("Look around:")
+                Console.out("  cd \(repository)")
+                Console.out("  flotilla status && flotilla history $(flotilla list --output json | grep -m1 '\"id\"' | cut -d'\"' -f4)")
+                Console.out("  git log --oneline --graph --all")
+            }
+            if code != 0 { throw MissionExit(code: code) }
+        }
+
+        private func createRepository(at path: String, composition: Composition) async throws {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            for file in DemoFixture.files {
+                let target = (path as NSString).appendingPathComponent(file.path)
+                try file.contents.write(toFile: target, atomically: true, encoding: .utf8)
+                if file.executable {
+                    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: target)
+                }
+            }
+            var environment = composition.childEnvironment()
+            for key in ["GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"] { environment[key] = "Flotilla demo" }
+            for key in ["GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"] { environment[key] = "demo@flotilla.localhost" }
+            for arguments in [
+                ["-c", "init.defaultBranch=main", "init", "--quiet"], ["add", "--all"],
+                ["-c", "commit.gpgSign=false", "commit", "--quiet", "-m", "Greeting toolkit: checklist and gate"],
+            ] {
+                let result = try await composition.processes.run(
+                    ProcessRequest(executable: "git", arguments: arguments, workingDirectory: path, environment: environment)
+                )
+                guard result.termination.isSuccess else {
+                    throw InputError("could not create the demo repository: git \(arguments.joined(separator: " ")): \(result.standardError)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import ArgumentParser
+import FlotillaAgents
+import FlotillaCore
+import FlotillaEngine
+import Foundation
+
+extension Flotilla {
+    struct MissionRun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Run a mission: agents work the checklist until every group is verified and landed.",
+            discussion: """
+                Reads the checklist (--acceptance, default ACCEPTANCE.md at the repository root), creates the \
+                target branch at the base commit, and works until done or a breaker trips. Limits take -1 for \
+                uncapped. On a terminal a live view shows every group and agent; otherwise each event is one line.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: "The goal, in words (default: the checklist's `# Title`).")
+        var goal: String?
+
+        @Option(help: "The acceptance checklist, Markdown or JSON (default: ACCEPTANCE.md at the repository root).")
+        var acceptance: String?
+
+        @Option(help: "The verify command: exit 0 passes. It runs with FLOTILLA_GROUPS set to the groups to check.")
+        var verify: String?
+
+        @Option(help: "Agents working in parallel.")
+        var agents: Int = 2
+
+        @Option(help: "Agent backend: simulate (scripted, offline) or command (any executable).")
+        var backend: BackendName?
+
+        @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
+        var agentCommand: String?
+
+        @Option(help: "For --backend simulate: the scenario file (JSON).")
+        var scenario: String?
+
+        @Option(help: "Model name handed to the agent backend.")
+        var model: String?
+
+        @Option(help: "Stop before spending more than this many US dollars (-1: uncapped).")
+        var maxCost: Double = 10
+
+        @Option(help: "Stop after this many seconds of running time (-1: uncapped).")
+        var timeout: Double = 14_400
+
+        @Option(help: "Stop before starting more than this many attempts in all (-1: uncapped).")
+        var maxAttempts: Int = -1
+
+        @Option(help: "Seconds one agent session may run before it is stopped.")
+        var attemptTimeout: Double = 1800
+
+        @Option(help: "Seconds one run of the verify command may take.")
+        var verifyTimeout: Double = 1800
+
+        @Option(help: "Failed attempts without progress before a group escalates (strategy hint, then blocked).")
+        var stallThreshold: Int = 3
+
+        @Option(help: "Branch where verified work lands (default: flotilla/<mission-id>).")
+        var targetBranch: String?
+
+        @Option(help: "The revision agents start from (default: HEAD).")
+        var base: String?
+
+        @Option(help: "A path or glob agents may not change (repeatable); the gate's scripts are always protected.")
+        var protect: [String] = []
+
+        @Option(help: "An environment variable to pass to agents and the verify command (repeatable).")
+        var passEnv: [String] = []
+
+        @Flag(help: "Keep each attempt's branch after the mission, for inspection.")
+        var keepBranches = false
+
+        @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
+        var yes = false
+
+        func validate() throws {
+            guard agents >= 1 else { throw ValidationError("--agents must be at least 1") }
+            guard maxCost == -1 || maxCost >= 0 else { throw ValidationError("--max-cost must be -1 or at least 0") }
+            guard timeout == -1 || timeout > 0 else { throw ValidationError("--timeout must be -1 or more than 0") }
+            guard maxAttempts == -1 || maxAttempts >= 1 else { throw ValidationError("--max-attempts must be -1 or at least 1") }
+            guard attemptTimeout > 0 else { throw ValidationError("--attempt-timeout must be more than 0") }
+            guard verifyTimeout > 0 else { throw ValidationError("--verify-timeout must be more than 0") }
+            guard stallThreshold >= 1 else { throw ValidationError("--stall-threshold must be at least 1") }
+        }
+
+        func run() async throws {
+            let composition = Composition()
+            let root = try await composition.repositoryRoot(global.repo)
+            let checklistPath = acceptance.map { absolute($0) } ?? (root as NSString).appendingPathComponent("ACCEPTANCE.md")
+            let checklist = try ChecklistFile.read(checklistPath, given: acceptance != nil)
+            let backendName = backend ?? (agentCommand != nil ? .command : scenario != nil ? .simulate : nil)
+            guard let backendName else {
+                throw InputError("choose an agent: --backend simulate --scenario FILE, or --agent-command 'CMD'")
+            }
+            let agent = try AgentFactory.make(
+                backendName,
+                agentCommand: agentCommand,
+                scenarioPath: scenario.map { absolute($0) },
+                checklist: checklist,
+                composition: composition,
+                passEnv: passEnv
+            )
+            let request = MissionRequest(
+                goal: goal,
+                checklist: checklist,
+                checklistPath: checklistPath,
+                verifyCommand: verify,
+                agents: agents,
+                backend: backendName.rawValue,
+                model: model,
+                limits: MissionLimits(
+                    maxCostUSD: maxCost < 0 ? nil : maxCost,
+                    maxWallClock: timeout < 0 ? nil : .milliseconds(Int64(timeout * 1000)),
+                    maxAttempts: maxAttempts < 0 ? nil : maxAttempts,
+                    attemptTimeout: .milliseconds(Int64(attemptTimeout * 1000)),
+                    stallThreshold: stallThreshold
+                ),
+                targetBranch: targetBranch,
+                base: base,
+                protect: protect
+            )
+            let launch = MissionLaunch(
+                composition: composition,
+                root: root,
+                output: global.output,
+                passEnv: passEnv,
+                verifyTimeout: .milliseconds(Int64(verifyTimeout * 1000)),
+                keepBranches: keepBranches
+            )
+            let code = try await launch.run(request, agent: agent)
+            if code != 0 { throw MissionExit(code: code) }
+        }
+
+        private func absolute(_ path: String) -> String {
+            URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                .standardizedFileURL.path
+        }
+    }
+}
+
+enum BackendName: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case simulate
+    case command
+}
+
+/// Reads a checklist file in either form.
+enum ChecklistFile {
+    static func read(_ path: String, given: Bool) throws -> Checklist {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if given { throw InputError("cannot read the checklist \(path): no such file") }
+            throw InputError(
+                "no checklist: pass --acceptance FILE, or write ACCEPTANCE.md at the repository root "
+                    + "(`## Group` headings with `- [ ] criterion` bullets)"
+            )
+        }
+        let name = (path as NSString).lastPathComponent
+        do {
+            if path.hasSuffix(".json") { return try ChecklistJSON.decode(data, file: name) }
+            return try ChecklistParser.parse(String(decoding: data, as: UTF8.self), file: name)
+        } catch {
+            throw InputError(error.description)
+        }
+    }
+}
+
+/// Builds the agent backend a run asked for.
+enum AgentFactory {
+    static func make(
+        _ backend: BackendName,
+        agentCommand: String?,
+        scenarioPath: String?,
+        checklist: Checklist,
+        composition: Composition,
+        passEnv: [String]
+    ) throws -> any AgentBackend {
+        switch backend {
+        case .simulate:
+            guard let scenarioPath else { throw InputError("--backend simulate needs --scenario FILE") }
+            guard let data = FileManager.default.contents(atPath: scenarioPath) else {
+                throw InputError("cannot read the scenario \(scenarioPath): no such file")
+            }
+            let scenario: Scenario
+            do {
+                scenario = try Scenario.decode(data, file: (scenarioPath as NSString).lastPathComponent)
+            } catch {
+                throw InputError(error.description)
+            }
+            let unknown = scenario.groups.keys.filter { checklist.group($0) == nil }.sorted()
+            if !unknown.isEmpty {
+                throw InputError(
+                    "\((scenarioPath as NSString).lastPathComponent): groups.\(unknown[0]): no such group in the checklist "
+                        + "(groups: \(checklist.groupIDs.joined(separator: ", ")))"
+                )
+            }
+            return SimulatedAgent(scenario: scenario)
+        case .command:
+            guard let agentCommand, !agentCommand.trimmingWhitespace().isEmpty else {
+                throw InputError("--backend command needs --agent-command 'CMD'")
+            }
+            return CommandAgent(
+                command: agentCommand,
+                runner: composition.processes,
+                environment: composition.childEnvironment(passing: passEnv)
+            )
+        }
+    }
+}

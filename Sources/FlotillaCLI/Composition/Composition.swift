@@ -1,0 +1,66 @@
+import FlotillaAgents
+import FlotillaCore
+import FlotillaEngine
+import FlotillaGit
+import FlotillaStore
+import FlotillaSystem
+import Foundation
+
+/// The composition root: the only place that reads the process environment and wires real adapters to ports.
+struct Composition: Sendable {
+    let environment: [String: String]
+    let processes: any ProcessRunner
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+        self.processes = SubprocessRunner()
+    }
+
+    /// What child processes inherit: the base allowlist plus names passed with `--pass-env`.
+    func childEnvironment(passing names: [String] = []) -> [String: String] {
+        EnvironmentPolicy().allowing(names).environment(from: environment)
+    }
+
+    var isInteractiveTerminal: Bool {
+        isatty(STDOUT_FILENO) == 1 && environment["CI"] == nil && environment["TERM"] != "dumb"
+    }
+
+    /// The repository to work in: `--repo`, else the one containing the current directory.
+    func repositoryRoot(_ path: String?) async throws -> String {
+        let start = path.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? FileManager.default.currentDirectoryPath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: start, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw InputError("--repo \(start) is not a directory")
+        }
+        guard
+            let root = try await GitCLI.discoverRoot(from: start, runner: processes, environment: childEnvironment())
+        else {
+            throw InputError("\(start) is not inside a git repository; run `git init` there, or pass --repo PATH")
+        }
+        return root
+    }
+
+    func git(_ root: String) -> GitCLI {
+        GitCLI(root: root, runner: processes, environment: childEnvironment())
+    }
+
+    /// Opens the repository's ledger; for reading commands, a missing ledger means no missions yet.
+    func ledger(_ layout: MissionLayout, create: Bool) throws -> SQLiteLedger? {
+        if !create && !FileManager.default.fileExists(atPath: layout.ledgerPath) { return nil }
+        return try SQLiteLedger(path: layout.ledgerPath)
+    }
+}
+
+/// Bad input from the user: exit status 2.
+struct InputError: Error, Sendable, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The mission ended with a status that is a result, not an error (blocked, stopped, breaker…).
+struct MissionExit: Error, Sendable {
+    var code: Int32
+}

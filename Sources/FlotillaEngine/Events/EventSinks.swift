@@ -1,0 +1,122 @@
+import FlotillaCore
+import Foundation
+import Synchronization
+
+/// Receives every event after the ledger stored it: files, the terminal, later the HTTP stream.
+package protocol MissionEventSink: Sendable {
+    func publish(_ event: MissionEvent)
+}
+
+/// Appends each event as one JSON line to `events.jsonl`.
+package final class EventsFileSink: MissionEventSink {
+    private let handle: Mutex<FileHandle?>
+
+    package init(path: String) {
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        let handle = FileHandle(forWritingAtPath: path)
+        _ = try? handle?.seekToEnd()
+        self.handle = Mutex(handle)
+    }
+
+    package func publish(_ event: MissionEvent) {
+        guard let line = try? Self.encoder.encode(event) else { return }
+        handle.withLock { handle in
+            handle?.write(line + Data("\n".utf8))
+        }
+    }
+
+    package func close() {
+        handle.withLock { handle in
+            try? handle?.close()
+            handle = nil
+        }
+    }
+
+    package static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.iso8601(date))
+        }
+        return encoder
+    }()
+}
+
+/// Writes `mission.log`: the story of the mission for people, with the time since it started on every line.
+package final class MissionLogSink: MissionEventSink {
+    private let handle: Mutex<FileHandle?>
+    private let origin: Date
+
+    package init(path: String, origin: Date) {
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        let handle = FileHandle(forWritingAtPath: path)
+        _ = try? handle?.seekToEnd()
+        self.handle = Mutex(handle)
+        self.origin = origin
+    }
+
+    package func publish(_ event: MissionEvent) {
+        write("\(Self.offset(event.at.timeIntervalSince(origin))) \(event.message)")
+    }
+
+    /// Adds free text (summaries, paths) to the log.
+    package func write(_ text: String) {
+        handle.withLock { handle in
+            handle?.write(Data((text + "\n").utf8))
+        }
+    }
+
+    package func close() {
+        handle.withLock { handle in
+            try? handle?.close()
+            handle = nil
+        }
+    }
+
+    /// `[+01:02.345]`: minutes, seconds and milliseconds since the mission started.
+    package static func offset(_ seconds: TimeInterval) -> String {
+        let total = max(0, Int((seconds * 1000).rounded()))
+        let minutes = total / 60_000
+        let rest = total % 60_000
+        let secondsPart = String(rest / 1000)
+        let millis = String(rest % 1000)
+        return "[+\(minutes < 10 ? "0" : "")\(minutes):"
+            + String(repeating: "0", count: 2 - secondsPart.count) + secondsPart + "."
+            + String(repeating: "0", count: 3 - millis.count) + millis + "]"
+    }
+}
+
+/// Fans one event out to several sinks.
+package struct EventBus: MissionEventSink {
+    package var sinks: [any MissionEventSink]
+
+    package init(_ sinks: [any MissionEventSink]) {
+        self.sinks = sinks
+    }
+
+    package func publish(_ event: MissionEvent) {
+        for sink in sinks { sink.publish(event) }
+    }
+}
+
+/// Timestamps as people and machines read them.
+package enum Timestamp {
+    package static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,158 @@
+import FlotillaCore
+import Foundation
+
+/// The objective check. It runs the mission's trusted verify command (or a group's own check) in a directory,
+/// with `FLOTILLA_GROUPS` naming the groups to check and `FLOTILLA_REPORT` where it may write its report.
+///
+/// Before every run the trusted copies of the verify scripts (taken from the base commit) are written over
+/// whatever the directory holds, so the command that judges is always the one the mission started with.
+package struct Gate: Sendable {
+    package struct Configuration: Sendable, Equatable {
+        package var mission: MissionID
+        package var verifyCommand: String?
+        /// Group id → that group's own check command.
+        package var checks: [String: String]
+        /// Repository-relative path → contents at the base commit.
+        package var trustedFiles: [String: String]
+        package var timeout: Duration
+        /// The allowlisted environment the commands run with.
+        package var environment: [String: String]
+
+        package init(
+            mission: MissionID,
+            verifyCommand: String?,
+            checks: [String: String],
+            trustedFiles: [String: String],
+            timeout: Duration,
+            environment: [String: String]
+        ) {
+            self.mission = mission
+            self.verifyCommand = verifyCommand
+            self.checks = checks
+            self.trustedFiles = trustedFiles
+            self.timeout = timeout
+            self.environment = environment
+        }
+    }
+
+    package static let storedTailBytes = 8 << 10
+
+    private let configuration: Configuration
+    private let runner: any ProcessRunner
+    private let layout: MissionLayout
+
+    package init(configuration: Configuration, runner: any ProcessRunner, layout: MissionLayout) {
+        self.configuration = configuration
+        self.runner = runner
+        self.layout = layout
+    }
+
+    /// The command and `FLOTILLA_GROUPS` value the gate of `group` runs, for prompts.
+    package func description(of group: String) -> (command: String, groups: String) {
+        if let check = configuration.checks[group] { return (check, group) }
+        return (configuration.verifyCommand ?? "", group)
+    }
+
+    /// Checks `groups` (or everything, for the final verify) on `commit`, checked out in `directory`.
+    package func verify(
+        kind: VerificationKind,
+        attempt: AttemptKey?,
+        commit: String,
+        in directory: String,
+        groups: [String],
+        logPath: String
+    ) async throws -> Verification {
+        try restoreTrustedFiles(in: directory)
+        let runs = plan(kind: kind, groups: groups)
+        let reportName = "\(attempt?.slug ?? "final")-\(kind.rawValue)"
+        var report: [String: JSONValue] = [:]
+        var reportGroups: [String: JSONValue] = [:]
+        var total = Duration.zero
+        var lastTail = ""
+        var failure: (exitCode: Int?, timedOut: Bool)?
+        for (index, run) in runs.enumerated() {
+            let reportPath = layout.report(configuration.mission, "\(reportName)-\(index + 1)")
+            try? FileManager.default.removeItem(atPath: reportPath)
+            try FileManager.default.createDirectory(
+                atPath: (reportPath as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
+            var environment = configuration.environment
+            environment["FLOTILLA_GROUPS"] = run.groups
+            environment["FLOTILLA_REPORT"] = reportPath
+            environment["FLOTILLA_MISSION"] = configuration.mission.rawValue
+            var request = ProcessRequest.shell(run.command, workingDirectory: directory, environment: environment)
+            request.outputFile = index == 0 ? logPath : "\(logPath).\(index + 1)"
+            request.timeout = configuration.timeout
+            let result = try await runner.run(request)
+            total += result.duration
+            lastTail = result.outputTail
+            if let data = FileManager.default.contents(atPath: reportPath),
+                let parsed = try? JSONDecoder().decode(JSONValue.self, from: data)
+            {
+                if case .object(let groupsReport)? = parsed["groups"] { reportGroups.merge(groupsReport) { $1 } }
+                if let metrics = parsed["metrics"] { report["metrics"] = metrics }
+            }
+            if result.timedOut || !result.termination.isSuccess {
+                failure = (result.termination.exitCode, result.timedOut)
+                if result.timedOut {
+                    lastTail += "\n[flotilla: verify timed out after \(configuration.timeout.shortDescription)]"
+                }
+                break
+            }
+        }
+        if !reportGroups.isEmpty { report["groups"] = .object(reportGroups) }
+        return Verification(
+            kind: kind,
+            attempt: attempt,
+            commit: commit,
+            command: runs.map { "FLOTILLA_GROUPS=\($0.groups) \($0.command)" }.joined(separator: " ; "),
+            groups: kind == .final ? [] : groups,
+            exitCode: failure.map { $0.exitCode } ?? 0,
+            passed: failure == nil,
+            timedOut: failure?.timedOut ?? false,
+            duration: total,
+            outputTail: lastTail.utf8Tail(Self.storedTailBytes),
+            report: report.isEmpty ? nil : .object(report)
+        )
+    }
+
+    /// The commands to run: one verify run for the groups without their own check, then each group's check.
+    private func plan(kind: VerificationKind, groups: [String]) -> [(command: String, groups: String)] {
+        var runs: [(command: String, groups: String)] = []
+        if kind == .final {
+            if let verify = configuration.verifyCommand { runs.append((verify, "")) }
+            for group in groups { if let check = configuration.checks[group] { runs.append((check, group)) } }
+            return runs
+        }
+        let unchecked = groups.filter { configuration.checks[$0] == nil }
+        if !unchecked.isEmpty, let verify = configuration.verifyCommand {
+            runs.append((verify, unchecked.joined(separator: ",")))
+        }
+        for group in groups { if let check = configuration.checks[group] { runs.append((check, group)) } }
+        return runs
+    }
+
+    private func restoreTrustedFiles(in directory: String) throws {
+        for (path, contents) in configuration.trustedFiles {
+            let target = (directory as NSString).appendingPathComponent(path)
+            if let current = FileManager.default.contents(atPath: target), current == Data(contents.utf8) { continue }
+            try FileManager.default.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
+            if let handle = FileHandle(forWritingAtPath: target) {
+                // Writing in place keeps the file's mode (an executable script stays executable).
+                try handle.truncate(atOffset: 0)
+                try handle.write(contentsOf: Data(contents.utf8))
+                try handle.close()
+            } else {
+                FileManager.default.createFile(
+                    atPath: target,
+                    contents: Data(contents.utf8),
+                    attributes: [.posixPermissions: contents.hasPrefix("#!") ? 0o755 : 0o644]
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import FlotillaCore
+import Foundation
+
+/// What the loop learns when an attempt's agent and gate are done.
+enum AttemptResult: Sendable {
+    /// The gate passed: the attempt waits in the merge queue with this commit.
+    case passed(commit: String, criteriaPassed: Int?)
+    case failed(outcome: AttemptOutcome, reason: String, feedback: String, criteriaPassed: Int?)
+    /// The mission stopped while it ran.
+    case cancelled
+    /// Flotilla itself could not carry on (git or the file system failed).
+    case error(String)
+}
+
+/// Runs one attempt: worktree, prompt, agent session, commit, protected-path check, gate.
+struct AttemptExecution: Sendable {
+    let mission: MissionSpec
+    let key: AttemptKey
+    let startCommit: String
+    let prompt: String
+    let context: EngineContext
+
+    /// Runs the attempt; also returns what the agent cost, whatever the outcome.
+    func run() async -> (AttemptResult, costUSD: Double) {
+        let spent = CostTally()
+        do {
+            return (try await execute(spent: spent), spent.value)
+        } catch {
+            if Task.isCancelled || error is CancellationError { return (.cancelled, spent.value) }
+            return (.error("attempt \(key): \(error)"), spent.value)
+        }
+    }
+
+    private func execute(spent: CostTally) async throws -> AttemptResult {
+        let layout = context.layout
+        let id = mission.id
+        let worktree = layout.worktree(id, key)
+        try FileManager.default.createDirectory(atPath: layout.agentOutputs(id), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (worktree as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        try await context.git.addWorktree(path: worktree, branch: MissionLayout.attemptBranch(id, key), at: startCommit)
+        defer {
+            // Best effort: the loop sweeps every worktree of the mission when it ends anyway.
+            if !Task.isCancelled { try? FileManager.default.removeItem(atPath: worktree) }
+        }
+        let promptFile = layout.prompt(id, key)
+        try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
+
+        let outcome = try await context.agent.run(
+            AgentRequest(
+                mission: id,
+                attempt: key,
+                worktree: worktree,
+                prompt: prompt,
+                promptFile: promptFile,
+                model: mission.model,
+                timeout: mission.limits.attemptTimeout,
+                environment: [:],
+                transcriptPath: layout.transcript(id, key)
+            )
+        )
+        spent.value = outcome.usage.costUSD
+        try Task.checkCancellation()
+        try await context.record(.agentFinished(key, outcome.report), mission: id)
+
+        if outcome.timedOut {
+            let limit = mission.limits.attemptTimeout.shortDescription
+            return .failed(
+                outcome: .timedOut,
+                reason: "the agent did not finish within the \(limit) attempt timeout and was stopped",
+                feedback: Feedback.timedOut(limit: limit),
+                criteriaPassed: nil
+            )
+        }
+        if let failure = outcome.failure {
+            return .failed(
+                outcome: .agentFailed,
+                reason: "the agent failed: \(failure)",
+                feedback: Feedback.agentFailed(failure.description),
+                criteriaPassed: nil
+            )
+        }
+
+        let message = "flotilla: \(key.group) attempt \(key.number)\n\n" + (outcome.finalMessage.map { String($0.prefix(2000)) } ?? "")
+        let commit = try await context.git.commitAll(
+            worktree: worktree,
+            message: message,
+            author: GitIdentity(name: "Flotilla agent (\(context.agent.name))", email: "agent@flotilla.localhost")
+        )
+        var diff: DiffStat?
+        if let commit {
+            diff = try await context.git.diffStat(from: startCommit, to: commit)
+            let patch = try await context.git.diff(from: startCommit, to: commit)
+            try? patch.write(toFile: layout.patch(id, key), atomically: true, encoding: .utf8)
+        }
+        try await context.record(.attemptCommitted(key, commit: commit, diff: diff), mission: id)
+
+        if let commit {
+            let changed = try await context.git.changedPaths(from: startCommit, to: commit)
+            let violations = ProtectedPaths(mission.protectedPatterns).violations(in: changed)
+            if !violations.isEmpty {
+                let list = violations.map { "\($0.path) (protected by `\($0.pattern)`)" }.joined(separator: ", ")
+                return .failed(
+                    outcome: .rejected,
+                    reason: "modified protected paths: \(list)",
+                    feedback: Feedback.rejected(list),
+                    criteriaPassed: nil
+                )
+            }
+        }
+
+        let checked = commit ?? startCommit
+        let verification = try await context.gate.verify(
+            kind: .gate,
+            attempt: key,
+            commit: checked,
+            in: worktree,
+            groups: [key.group],
+            logPath: layout.gateLog(id, key, .gate)
+        )
+        try Task.checkCancellation()
+        try await context.record(.gateFinished(verification), mission: id)
+        let criteria = verification.criteriaPassed(in: key.group)
+        if verification.passed { return .passed(commit: checked, criteriaPassed: criteria) }
+        return .failed(
+            outcome: .gateFailed,
+            reason: Feedback.headline(verification),
+            feedback: Feedback.gateFailed(verification, agentExit: outcome.termination),
+            criteriaPassed: criteria
+        )
+    }
+}
+
+/// The cost of one attempt, kept even when the attempt ends in an error.
+private final class CostTally: @unchecked Sendable {
+    // SAFETY: written and read only by the attempt's own task, sequentially.
+    var value: Double = 0
+}
+
+/// The texts that tell the next attempt what went wrong with this one.
+enum Feedback {
+    static let tailForPrompt = 3000
+
+    static func gateFailed(_ verification: Verification, agentExit: Termination?) -> String {
+        var text = verification.timedOut ? "The gate timed out." : "The gate failed with exit status \(verification.exitCode ?? -1)."
+        if let agentExit, !agentExit.isSuccess { text += " (The agent session itself ended with \(agentExit).)" }
+        text += " Command: `\(verification.command)`. The end of its output:\n\n" + fenced(verification.outputTail)
+        return text
+    }
+
+    /// One line saying why a verification failed: its exit status and the last lines of its output.
+    static func headline(_ verification: Verification) -> String {
+        let status = verification.timedOut ? "timed out" : "exit \(verification.exitCode.map(String.init) ?? "?")"
+        let lines = verification.outputTail.split(separator: "\n").map { String($0).trimmingWhitespace() }
+            .filter { !$0.isEmpty && !$0.hasPrefix("[flotilla:") }
+        let last = lines.suffix(2).joined(separator: " / ")
+        return last.isEmpty ? status : "\(status): " + String(last.prefix(160))
+    }
+
+    static func rejected(_ list: String) -> String {
+        "Your change was rejected before it was checked: it modified protected paths: \(list). "
+            + "Protected files are the gate and the plan; leave them exactly as they are and change the code instead."
+    }
+
+    static func timedOut(limit: String) -> String {
+        "The session was stopped when it reached the \(limit) time limit, before it finished; its changes were "
+            + "discarded. Aim for a smaller, direct change and avoid commands that wait or run forever."
+    }
+
+    static func agentFailed(_ failure: String) -> String {
+        "The agent session failed before the gate could judge it: \(failure)."
+    }
+
+    static func conflict(files: [String], messages: String) -> String {
+        var text = "Your change passed its check but conflicted with work that landed meanwhile, in: "
+            + files.joined(separator: ", ") + ". This attempt starts from the new target head, which includes "
+            + "that work: make your change again on top of it."
+        if !messages.isEmpty { text += "\n\n" + fenced(messages) }
+        return text
+    }
+
+    static func regression(_ verification: Verification) -> String {
+        "Your change passed its own check, but merged with the work already landed it broke verified groups: the "
+            + "regression verify of the merged commit failed with exit status \(verification.exitCode ?? -1) "
+            + "(groups checked: \(verification.groups.joined(separator: ", "))). Keep those groups working. "
+            + "The end of its output:\n\n" + fenced(verification.outputTail)
+    }
+
+    static func interrupted(_ reason: String) -> String {
+        "The mission stopped (\(reason)) while this attempt was running; it was discarded."
+    }
+
+    private static func fenced(_ output: String) -> String {
+        let tail = output.utf8Tail(tailForPrompt).trimmingBlankLines()
+        return "```\n" + (tail.isEmpty ? "(no output)" : tail) + "\n```"
+    }
+}

@@ -1,0 +1,21 @@
+import FlotillaCore
+import Foundation
+
+/// The ports and settings every part of a running mission shares.
+struct EngineContext: Sendable {
+    let ledger: any MissionLedger
+    let git: any GitRepository
+    let agent: any AgentBackend
+    let gate: Gate
+    let layout: MissionLayout
+    let sink: any MissionEventSink
+    let now: @Sendable () -> Date
+
+    /// Stores a state change with its event, then publishes the event.
+    @discardableResult
+    func record(_ change: LedgerChange, mission: MissionID) async throws -> MissionEvent {
+        let event = try await ledger.record(change, mission: mission, at: now())
+        sink.publish(event)
+        return event
+    }
+}

@@ -1,0 +1,48 @@
+import FlotillaCore
+import Foundation
+
+/// Where Flotilla keeps its state for one repository: everything lives under `<repository>/.flotilla/`.
+package struct MissionLayout: Sendable, Equatable {
+    package let repository: String
+
+    package init(repository: String) {
+        self.repository = repository
+    }
+
+    package var stateDirectory: String { join(repository, ".flotilla") }
+    package var ledgerPath: String { join(stateDirectory, "ledger.sqlite") }
+
+    package func missionDirectory(_ id: MissionID) -> String { join(stateDirectory, "missions", id.rawValue) }
+    package func missionLog(_ id: MissionID) -> String { join(missionDirectory(id), "mission.log") }
+    package func eventsFile(_ id: MissionID) -> String { join(missionDirectory(id), "events.jsonl") }
+    package func agentOutputs(_ id: MissionID) -> String { join(missionDirectory(id), "agent_outputs") }
+    package func trustedDirectory(_ id: MissionID) -> String { join(missionDirectory(id), "trusted") }
+    package func checklistCopy(_ id: MissionID) -> String { join(missionDirectory(id), "ACCEPTANCE.md") }
+
+    package func transcript(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).log") }
+    package func prompt(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).prompt.md") }
+    package func patch(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).patch") }
+    package func gateLog(_ id: MissionID, _ key: AttemptKey, _ kind: VerificationKind) -> String {
+        join(agentOutputs(id), "\(key.slug).\(kind.rawValue).log")
+    }
+    package func finalVerifyLog(_ id: MissionID) -> String { join(agentOutputs(id), "final-verify.log") }
+    package func report(_ id: MissionID, _ name: String) -> String { join(missionDirectory(id), "reports", "\(name).json") }
+
+    package func worktrees(_ id: MissionID) -> String { join(stateDirectory, "worktrees", id.rawValue) }
+    package func worktree(_ id: MissionID, _ key: AttemptKey) -> String { join(worktrees(id), key.slug) }
+    package func stagingWorktree(_ id: MissionID) -> String { join(worktrees(id), "staging") }
+
+    /// The branch of one attempt: `flotilla/attempts/<mission>/<group>-<attempt>`.
+    ///
+    /// Not `flotilla/<mission>/…`: git cannot hold a branch `flotilla/<mission>` (the default target) and branches
+    /// below it at the same time, since a ref cannot be both a file and a directory.
+    package static func attemptBranch(_ id: MissionID, _ key: AttemptKey) -> String {
+        "flotilla/attempts/\(id)/\(key.slug)"
+    }
+    /// The default target branch: `flotilla/<mission>`.
+    package static func defaultTargetBranch(_ id: MissionID) -> String { "flotilla/\(id)" }
+
+    private func join(_ parts: String...) -> String {
+        parts.dropFirst().reduce(parts[0]) { ($0 as NSString).appendingPathComponent($1) }
+    }
+}

@@ -1,0 +1,262 @@
+import FlotillaCore
+import Foundation
+
+/// What the user asked for when starting a mission.
+package struct MissionRequest: Sendable {
+    package var goal: String?
+    package var checklist: Checklist
+    /// Where the checklist was read from, as given (for messages and protection).
+    package var checklistPath: String
+    package var verifyCommand: String?
+    package var agents: Int
+    package var backend: String
+    package var model: String?
+    package var limits: MissionLimits
+    package var targetBranch: String?
+    /// The revision work starts from (default `HEAD`).
+    package var base: String?
+    package var protect: [String]
+
+    package init(
+        goal: String?,
+        checklist: Checklist,
+        checklistPath: String,
+        verifyCommand: String?,
+        agents: Int,
+        backend: String,
+        model: String? = nil,
+        limits: MissionLimits,
+        targetBranch: String? = nil,
+        base: String? = nil,
+        protect: [String] = []
+    ) {
+        self.goal = goal
+        self.checklist = checklist
+        self.checklistPath = checklistPath
+        self.verifyCommand = verifyCommand
+        self.agents = agents
+        self.backend = backend
+        self.model = model
+        self.limits = limits
+        self.targetBranch = targetBranch
+        self.base = base
+        self.protect = protect
+    }
+}
+
+/// A mission that passed every check and is ready to be written down.
+package struct PreparedMission: Sendable {
+    package var spec: MissionSpec
+    /// Repository-relative path → contents at the base commit, for the gate's trusted copies.
+    package var trustedFiles: [String: String]
+    /// Whether the target branch must be created at the base commit.
+    package var createsTargetBranch: Bool
+    /// Things the user should know but that do not stop the mission.
+    package var warnings: [String]
+}
+
+/// Bad input for a mission: reported in one line, exit status 2, nothing created.
+package struct MissionInputError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+
+    package init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Preflight and baseline (PRODUCT.md §3 steps 1 and 3): checks everything first, then writes the mission.
+package struct MissionPreparation: Sendable {
+    private let git: any GitRepository
+    private let layout: MissionLayout
+
+    package init(git: any GitRepository, layout: MissionLayout) {
+        self.git = git
+        self.layout = layout
+    }
+
+    /// Checks the request against the repository without changing anything.
+    package func prepare(_ request: MissionRequest, id: MissionID = .random()) async throws -> PreparedMission {
+        guard request.agents >= 1 else { throw MissionInputError("--agents must be at least 1") }
+        let goal = (request.goal?.trimmingWhitespace()).flatMap { $0.isEmpty ? nil : $0 } ?? request.checklist.title
+        guard !goal.isEmpty else {
+            throw MissionInputError("give a goal with --goal, or a `# Title` line at the top of \(request.checklistPath)")
+        }
+        let unchecked = request.checklist.groups.filter { $0.check == nil }.map(\.id)
+        let verify = request.verifyCommand?.trimmingWhitespace()
+        if (verify ?? "").isEmpty && !unchecked.isEmpty {
+            throw MissionInputError(
+                "no verify command: pass --verify COMMAND (groups without a `Check:` line: \(unchecked.joined(separator: ", ")))"
+            )
+        }
+
+        var warnings: [String] = []
+        let target = request.targetBranch ?? MissionLayout.defaultTargetBranch(id)
+        guard Self.isValidBranchName(target) else {
+            throw MissionInputError("--target-branch \(target) is not a valid branch name")
+        }
+        var baseCommit: String
+        var createsTargetBranch = true
+        if try await git.branchExists(target) {
+            guard let head = try await git.resolveCommit("refs/heads/\(target)") else {
+                throw MissionInputError("cannot read the target branch \(target)")
+            }
+            if let base = request.base, let wanted = try await git.resolveCommit(base), wanted != head {
+                throw MissionInputError(
+                    "the target branch \(target) already exists at \(head.shortSHA), not at --base \(base); "
+                        + "drop --base to continue from the branch, or name a new target branch"
+                )
+            }
+            if try await git.currentBranch() == target {
+                throw MissionInputError(
+                    "the target branch \(target) is checked out in \(git.root); Flotilla would move it under your "
+                        + "working tree. Check out another branch, or let Flotilla use its own (omit --target-branch)"
+                )
+            }
+            baseCommit = head
+            createsTargetBranch = false
+        } else {
+            let revision = request.base ?? "HEAD"
+            guard let commit = try await git.resolveCommit(revision) else {
+                throw MissionInputError(
+                    revision == "HEAD"
+                        ? "the repository at \(git.root) has no commits yet; commit your project first"
+                        : "--base \(revision) does not name a commit"
+                )
+            }
+            baseCommit = commit
+        }
+
+        // The gate's scripts: every repository file the verify and check commands name is protected and trusted.
+        var trusted: [String: String] = [:]
+        let commands = [verify].compactMap { $0 } + request.checklist.groups.compactMap(\.check)
+        for command in commands where !command.isEmpty {
+            for path in Self.repositoryPaths(in: command) {
+                if let contents = try await git.fileContents(at: baseCommit, path: path) {
+                    trusted[path] = contents
+                } else if Self.isFile((git.root as NSString).appendingPathComponent(path)) {
+                    throw MissionInputError(
+                        "the verify script \(path) is not committed at \(baseCommit.shortSHA); commit it so every "
+                            + "worktree has the trusted copy"
+                    )
+                }
+            }
+        }
+        if let verify, !verify.isEmpty, trusted.isEmpty, let first = Self.words(verify).first,
+            first.hasPrefix("./") || first.hasSuffix(".sh")
+        {
+            throw MissionInputError("the verify command names \(first), which is not a file of the repository at \(baseCommit.shortSHA)")
+        }
+
+        var patterns = ["/ACCEPTANCE.md", "/flotilla.toml"]
+        if let relative = relativePath(of: request.checklistPath), relative != "ACCEPTANCE.md" {
+            patterns.append("/" + relative)
+        }
+        patterns += trusted.keys.sorted().map { "/" + $0 }
+        patterns += request.protect
+        for pattern in request.protect where pattern.trimmingWhitespace().isEmpty {
+            throw MissionInputError("--protect needs a path or glob, got an empty one")
+        }
+
+        let dirty = try await git.uncommittedPaths().filter { !$0.hasPrefix(".flotilla/") && !$0.hasPrefix(".flotilla") }
+        if !dirty.isEmpty {
+            warnings.append(
+                "\(dirty.count) uncommitted change\(dirty.count == 1 ? "" : "s") in \(git.root) will not be seen: "
+                    + "agents work from \(baseCommit.shortSHA)"
+            )
+        }
+
+        let spec = MissionSpec(
+            id: id,
+            goal: goal,
+            repository: git.root,
+            baseCommit: baseCommit,
+            targetBranch: target,
+            verifyCommand: (verify ?? "").isEmpty ? nil : verify,
+            protectedPatterns: ProtectedPaths(patterns).patterns,
+            agents: request.agents,
+            backend: request.backend,
+            model: request.model,
+            limits: request.limits,
+            checklist: request.checklist,
+            checklistSource: request.checklistPath
+        )
+        return PreparedMission(spec: spec, trustedFiles: trusted, createsTargetBranch: createsTargetBranch, warnings: warnings)
+    }
+
+    /// Writes the mission: ledger rows and event, target branch, trusted copies, the checklist copy.
+    /// If any step fails, what was created is removed again.
+    package func create(_ prepared: PreparedMission, ledger: any MissionLedger, now: Date, sink: any MissionEventSink) async throws {
+        let spec = prepared.spec
+        try await git.excludeLocally("/.flotilla/")
+        if prepared.createsTargetBranch {
+            try await git.createBranch(spec.targetBranch, at: spec.baseCommit, force: false)
+        }
+        do {
+            try TrustedFiles.save(prepared.trustedFiles, to: layout.trustedDirectory(spec.id))
+            try ChecklistRenderer.render(spec.checklist).write(
+                toFile: layout.checklistCopy(spec.id),
+                atomically: true,
+                encoding: .utf8
+            )
+            let event = try await ledger.record(.missionCreated(spec), mission: spec.id, at: now)
+            sink.publish(event)
+        } catch {
+            if prepared.createsTargetBranch { try? await git.deleteBranch(spec.targetBranch) }
+            try? FileManager.default.removeItem(atPath: layout.missionDirectory(spec.id))
+            throw error
+        }
+    }
+
+    private func relativePath(of path: String) -> String? {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        let root = URL(fileURLWithPath: git.root).standardizedFileURL.resolvingSymlinksInPath().path
+        guard absolute.hasPrefix(root + "/") else { return nil }
+        return String(absolute.dropFirst(root.count + 1))
+    }
+
+    /// Words of a command line that may name files of the repository.
+    static func repositoryPaths(in command: String) -> [String] {
+        words(command).compactMap { word in
+            guard !word.hasPrefix("-"), !word.contains("="), !word.contains("$"), !word.hasPrefix("/"),
+                !word.contains("..")
+            else { return nil }
+            let path = word.hasPrefix("./") ? String(word.dropFirst(2)) : word
+            return path.isEmpty ? nil : path
+        }
+    }
+
+    /// Splits a shell command line into words, honouring quotes; operators separate words.
+    static func words(_ command: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quote: Character?
+        func flush() {
+            if !current.isEmpty { words.append(current) }
+            current = ""
+        }
+        for character in command {
+            if let open = quote {
+                if character == open { quote = nil } else { current.append(character) }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character.isWhitespace || ";&|()<>".contains(character) {
+                flush()
+            } else {
+                current.append(character)
+            }
+        }
+        flush()
+        return words
+    }
+
+    static func isValidBranchName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix("-") && !name.hasPrefix("/") && !name.hasSuffix("/") && !name.hasSuffix(".lock")
+            && !name.contains("..") && !name.contains("//") && !name.contains("@{")
+            && name.allSatisfy { !$0.isWhitespace && !"~^:?*[\\".contains($0) }
+    }
+
+    private static func isFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+}

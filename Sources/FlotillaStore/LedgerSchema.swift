@@ -1,0 +1,193 @@
+import GRDB
+
+/// The ledger's schema, as numbered migrations. Never edit a shipped migration; add the next one.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: missions, groups, attempts, claims, verifications, merges, events") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    private static let missionStates = "'created','running','completed','blocked','failed','stopped'"
+    private static let stopReasons = "'completed','blocked','max_cost','max_wall_clock','max_attempts','stopped','failed'"
+    private static let outcomes =
+        "'landed','gate_failed','rejected','conflict','regression','timed_out','agent_failed','interrupted'"
+
+    private static let v1 = """
+        CREATE TABLE missions (
+            id TEXT PRIMARY KEY NOT NULL
+                CHECK (length(id) = 10 AND id GLOB 'm-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+            goal TEXT NOT NULL,
+            repository TEXT NOT NULL,
+            base_commit TEXT NOT NULL CHECK (length(base_commit) >= 40),
+            target_branch TEXT NOT NULL CHECK (target_branch <> ''),
+            verify_command TEXT,
+            protected_patterns TEXT NOT NULL,
+            agents INTEGER NOT NULL CHECK (agents >= 1),
+            backend TEXT NOT NULL,
+            model TEXT,
+            max_cost_usd REAL CHECK (max_cost_usd IS NULL OR max_cost_usd >= 0),
+            max_wall_clock_s REAL CHECK (max_wall_clock_s IS NULL OR max_wall_clock_s > 0),
+            max_attempts INTEGER CHECK (max_attempts IS NULL OR max_attempts >= 1),
+            attempt_timeout_s REAL NOT NULL CHECK (attempt_timeout_s > 0),
+            stall_threshold INTEGER NOT NULL CHECK (stall_threshold >= 1),
+            checklist_json TEXT NOT NULL,
+            checklist_source TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN (\(missionStates))),
+            stop_reason TEXT CHECK (stop_reason IS NULL OR stop_reason IN (\(stopReasons))),
+            breaker_detail TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            CHECK ((state IN ('completed','blocked','failed','stopped')) = (stop_reason IS NOT NULL))
+        );
+
+        CREATE TABLE groups (
+            mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+            id TEXT NOT NULL CHECK (id <> ''),
+            position INTEGER NOT NULL CHECK (position >= 0),
+            title TEXT NOT NULL,
+            check_command TEXT,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','active','done','blocked')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            stalled_attempts INTEGER NOT NULL DEFAULT 0 CHECK (stalled_attempts >= 0),
+            escalation TEXT NOT NULL DEFAULT 'none' CHECK (escalation IN ('none','strategy_change')),
+            best_criteria_passed INTEGER,
+            landed_commit TEXT,
+            blocked_reason TEXT,
+            PRIMARY KEY (mission_id, id),
+            UNIQUE (mission_id, position),
+            CHECK ((status = 'done') = (landed_commit IS NOT NULL))
+        );
+
+        CREATE TABLE criteria (
+            mission_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            position INTEGER NOT NULL CHECK (position >= 0),
+            text TEXT NOT NULL CHECK (text <> ''),
+            PRIMARY KEY (mission_id, group_id, position),
+            FOREIGN KEY (mission_id, group_id) REFERENCES groups(mission_id, id) ON DELETE CASCADE
+        );
+
+        CREATE TABLE dependencies (
+            mission_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            depends_on TEXT NOT NULL,
+            PRIMARY KEY (mission_id, group_id, depends_on),
+            FOREIGN KEY (mission_id, group_id) REFERENCES groups(mission_id, id) ON DELETE CASCADE,
+            FOREIGN KEY (mission_id, depends_on) REFERENCES groups(mission_id, id) ON DELETE CASCADE,
+            CHECK (group_id <> depends_on)
+        );
+
+        CREATE TABLE attempts (
+            mission_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            number INTEGER NOT NULL CHECK (number >= 1),
+            sequence INTEGER NOT NULL CHECK (sequence >= 1),
+            slot INTEGER NOT NULL CHECK (slot >= 1),
+            backend TEXT NOT NULL,
+            phase TEXT NOT NULL CHECK (phase IN ('agent','gate','queued','merging','finished')),
+            outcome TEXT CHECK (outcome IS NULL OR outcome IN (\(outcomes))),
+            reason TEXT,
+            feedback TEXT,
+            start_commit TEXT NOT NULL,
+            commit_sha TEXT,
+            landed_commit TEXT,
+            branch TEXT NOT NULL,
+            worktree TEXT NOT NULL,
+            prompt_path TEXT NOT NULL,
+            transcript_path TEXT NOT NULL,
+            exit_code INTEGER,
+            signal INTEGER,
+            timed_out INTEGER NOT NULL DEFAULT 0 CHECK (timed_out IN (0, 1)),
+            failure TEXT,
+            agent_message TEXT,
+            input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+            output_tokens INTEGER NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_read_tokens >= 0),
+            cache_write_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_write_tokens >= 0),
+            cost_usd REAL NOT NULL DEFAULT 0 CHECK (cost_usd >= 0),
+            diff_files INTEGER,
+            diff_insertions INTEGER,
+            diff_deletions INTEGER,
+            criteria_passed INTEGER,
+            started_at REAL NOT NULL,
+            agent_seconds REAL,
+            gate_seconds REAL,
+            finished_at REAL,
+            PRIMARY KEY (mission_id, group_id, number),
+            UNIQUE (mission_id, sequence),
+            FOREIGN KEY (mission_id, group_id) REFERENCES groups(mission_id, id) ON DELETE CASCADE,
+            CHECK ((phase = 'finished') = (outcome IS NOT NULL)),
+            CHECK (outcome IS NOT 'landed' OR landed_commit IS NOT NULL)
+        );
+
+        CREATE TABLE claims (
+            mission_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            attempt_number INTEGER NOT NULL,
+            holder TEXT NOT NULL,
+            acquired_at REAL NOT NULL,
+            expires_at REAL NOT NULL CHECK (expires_at > acquired_at),
+            PRIMARY KEY (mission_id, group_id),
+            FOREIGN KEY (mission_id, group_id, attempt_number)
+                REFERENCES attempts(mission_id, group_id, number) ON DELETE CASCADE
+        );
+
+        CREATE TABLE verifications (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+            group_id TEXT,
+            attempt_number INTEGER,
+            kind TEXT NOT NULL CHECK (kind IN ('gate','regression','final')),
+            commit_sha TEXT NOT NULL CHECK (length(commit_sha) >= 40),
+            command TEXT NOT NULL,
+            groups_checked TEXT NOT NULL,
+            exit_code INTEGER,
+            passed INTEGER NOT NULL CHECK (passed IN (0, 1)),
+            timed_out INTEGER NOT NULL CHECK (timed_out IN (0, 1)),
+            duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+            output_tail TEXT NOT NULL,
+            report_json TEXT,
+            created_at REAL NOT NULL,
+            FOREIGN KEY (mission_id, group_id, attempt_number)
+                REFERENCES attempts(mission_id, group_id, number) ON DELETE CASCADE,
+            CHECK (passed = 0 OR (exit_code = 0 AND timed_out = 0)),
+            CHECK ((kind = 'final') = (attempt_number IS NULL))
+        );
+
+        CREATE TABLE merges (
+            mission_id TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            attempt_number INTEGER NOT NULL,
+            target_before TEXT NOT NULL,
+            merged_commit TEXT,
+            state TEXT NOT NULL CHECK (state IN ('pending','landed','conflict','regression')),
+            verification_id INTEGER REFERENCES verifications(id),
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            PRIMARY KEY (mission_id, group_id, attempt_number),
+            FOREIGN KEY (mission_id, group_id, attempt_number)
+                REFERENCES attempts(mission_id, group_id, number) ON DELETE CASCADE,
+            CHECK (state <> 'landed' OR (merged_commit IS NOT NULL AND verification_id IS NOT NULL))
+        );
+        -- A group lands at most once per mission, whatever happens.
+        CREATE UNIQUE INDEX merges_one_landing_per_group ON merges(mission_id, group_id) WHERE state = 'landed';
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            group_id TEXT,
+            attempt_number INTEGER,
+            message TEXT NOT NULL,
+            data_json TEXT NOT NULL
+        );
+        CREATE INDEX events_by_mission ON events(mission_id, id);
+        CREATE INDEX attempts_by_mission ON attempts(mission_id, sequence);
+        CREATE INDEX verifications_by_mission ON verifications(mission_id, id);
+        """
+}
