@@ -100,6 +100,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FlotillaGitTests",
+            dependencies: ["FlotillaCore", "FlotillaGit", "FlotillaSystem", "FlotillaTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FlotillaStoreTests",
+            dependencies: [
+                "FlotillaCore", "FlotillaStore", "FlotillaTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FlotillaCoreTests",
             dependencies: ["FlotillaCore", "FlotillaTestSupport"],
             swiftSettings: strictSettings

@@ -52,4 +52,12 @@ package struct StallAssessment: Sendable, Equatable {
     /// The group is out of rungs: block it (and its dependents).
     package var block: Bool
     package var madeProgress: Bool
+
+    package init(stalledAttempts: Int, escalation: Escalation, bestCriteriaPassed: Int?, block: Bool, madeProgress: Bool) {
+        self.stalledAttempts = stalledAttempts
+        self.escalation = escalation
+        self.bestCriteriaPassed = bestCriteriaPassed
+        self.block = block
+        self.madeProgress = madeProgress
+    }
 }

@@ -1,0 +1,100 @@
+import FlotillaCore
+import Testing
+
+@Suite("Protected paths, prompts and formatting")
+struct ProtectedPathsAndPromptTests {
+    @Test(arguments: [
+        ("verify.sh", "verify.sh", true), ("verify.sh", "sub/verify.sh", true), ("/verify.sh", "sub/verify.sh", false),
+        ("/verify.sh", "verify.sh", true), ("tests", "tests/unit/a.py", true), ("tests/", "tests/a.py", true),
+        ("tests", "src/tests/a.py", true), ("/tests", "src/tests/a.py", false), ("src/**/*.test.js", "src/a/b/c.test.js", true),
+        ("src/**/*.test.js", "src/c.test.js", true), ("*.lock", "deep/Package.lock", true), ("*.lock", "lockfile", false),
+        ("fixtures/[ab].txt", "fixtures/a.txt", true), ("fixtures/[!ab].txt", "fixtures/a.txt", false),
+        ("data/?.csv", "data/1.csv", true), ("data/?.csv", "data/10.csv", false),
+    ])
+    func globs(pattern: String, path: String, protected: Bool) {
+        #expect((ProtectedPaths([pattern]).pattern(protecting: path) != nil) == protected)
+    }
+
+    @Test func violationsNameThePattern() {
+        let paths = ProtectedPaths(["/verify.sh", "tests/"])
+        let found = paths.violations(in: ["src/a.swift", "tests/x.swift", "verify.sh"])
+        #expect(found.map(\.path) == ["tests/x.swift", "verify.sh"])
+        #expect(found.map(\.pattern) == ["tests/", "/verify.sh"])
+    }
+
+    func brief(feedback: [AttemptFeedback] = [], escalation: Escalation = .none) -> AttemptBrief {
+        AttemptBrief(
+            mission: MissionID("m-0000abcd")!,
+            goal: "Ship it",
+            group: ChecklistGroup(id: "api", title: "HTTP API", criteria: ["GET / answers 200"]),
+            attempt: feedback.count + 1,
+            doneGroups: [("setup", "Project setup")],
+            protectedPatterns: ["/verify.sh", "tests/"],
+            checkCommand: "./verify.sh",
+            checkGroups: "api",
+            feedback: feedback,
+            escalation: escalation
+        )
+    }
+
+    @Test func promptCarriesTaskRulesCheckAndFeedback() {
+        let feedback = [
+            AttemptFeedback(attempt: 1, outcome: .rejected, text: "touched verify.sh\nmore"),
+            AttemptFeedback(attempt: 2, outcome: .gateFailed, text: "FAIL api: expected 200"),
+            AttemptFeedback(attempt: 3, outcome: .conflict, text: "conflicted in api.swift"),
+        ]
+        let prompt = AttemptPrompt.render(brief(feedback: feedback))
+        #expect(prompt.contains("## Your group: `api` — HTTP API"))
+        #expect(prompt.contains("- [ ] GET / answers 200"))
+        #expect(prompt.contains("- `setup` — Project setup"))
+        #expect(prompt.contains("`verify.sh`, `tests/`"))
+        #expect(prompt.contains("FLOTILLA_GROUPS=api"))
+        #expect(prompt.contains("- Attempt 1: rejected — touched verify.sh"))
+        #expect(prompt.contains("### Attempt 2: gate_failed\n\nFAIL api: expected 200"))
+        #expect(prompt.contains("### Attempt 3: conflict"))
+        #expect(!prompt.contains("Change of strategy"))
+    }
+
+    @Test func escalatedPromptAsksForANewStrategy() {
+        #expect(AttemptPrompt.render(brief(escalation: .strategyChange)).contains("## Change of strategy required"))
+    }
+
+    @Test func missionIDsAreValidated() {
+        #expect(MissionID("m-0123abcd") != nil)
+        #expect(MissionID("m-0123ABCD") == nil)
+        #expect(MissionID("../../etc") == nil)
+        #expect(MissionID(MissionID.random().rawValue) != nil)
+    }
+
+    @Test func moneyAndTimeReadWell() {
+        #expect(formatUSD(0) == "$0.00")
+        #expect(formatUSD(1.234) == "$1.23")
+        #expect(formatUSD(0.0042) == "$0.0042")
+        #expect(Duration.milliseconds(850).shortDescription == "850ms")
+        #expect(Duration.milliseconds(4200).shortDescription == "4.2s")
+        #expect(Duration.seconds(185).shortDescription == "3m 05s")
+    }
+
+    @Test func verifyReportCountsPassingCriteria() {
+        let report: JSONValue = .object([
+            "groups": .object([
+                "api": .object(["criteria": .object(["a": true, "b": false, "c": .object(["passed": true])])])
+            ])
+        ])
+        let verification = Verification(
+            kind: .gate,
+            attempt: AttemptKey(group: "api", number: 1),
+            commit: String(repeating: "a", count: 40),
+            command: "x",
+            groups: ["api"],
+            exitCode: 1,
+            passed: false,
+            timedOut: false,
+            duration: .zero,
+            outputTail: "",
+            report: report
+        )
+        #expect(verification.criteriaPassed(in: "api") == 2)
+        #expect(verification.criteriaPassed(in: "other") == nil)
+    }
+}

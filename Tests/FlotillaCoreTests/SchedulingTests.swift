@@ -1,0 +1,183 @@
+import FlotillaCore
+import Testing
+
+@Suite("Frontier, stall rule and dispatch decisions")
+struct SchedulingTests {
+    /// a, b independent; c after a; d after b and c; e after d.
+    func diamond() -> MissionProgress {
+        MissionProgress([
+            GroupProgress(id: "a", dependsOn: []),
+            GroupProgress(id: "b", dependsOn: []),
+            GroupProgress(id: "c", dependsOn: ["a"]),
+            GroupProgress(id: "d", dependsOn: ["b", "c"]),
+            GroupProgress(id: "e", dependsOn: ["d"]),
+        ])
+    }
+
+    @Test func frontierFollowsClaimsAndLandings() {
+        var progress = diamond()
+        #expect(progress.frontier == ["a", "b"])
+        progress.claim("a")
+        #expect(progress.frontier == ["b"])
+        progress.release("a")
+        #expect(progress.frontier == ["a", "b"])
+        progress.claim("a")
+        #expect(progress.markDone("a") == ["c"])
+        #expect(progress.frontier == ["b", "c"])
+        progress.claim("b")
+        progress.markDone("b")
+        #expect(progress.frontier == ["c"])
+        progress.claim("c")
+        #expect(progress.markDone("c") == ["d"])
+        #expect(!progress.allDone)
+        #expect(progress["c"]?.attempts == 1)
+    }
+
+    @Test func blockingPropagatesToEveryDependent() {
+        var progress = diamond()
+        progress.claim("a")
+        progress.markDone("a")
+        progress.claim("c")
+        #expect(progress.block("c") == ["d", "e"])
+        #expect(progress["c"]?.status == .blocked)
+        #expect(progress["e"]?.status == .blocked)
+        #expect(progress["b"]?.status == .pending)
+        #expect(progress.frontier == ["b"])
+    }
+
+    @Test func stallRuleEscalatesThenBlocks() {
+        let rule = StallRule(threshold: 2)
+        var group = GroupProgress(id: "g", dependsOn: [])
+        func fail(_ outcome: AttemptOutcome = .gateFailed, criteria: Int? = nil) -> StallAssessment {
+            let assessment = rule.assess(group, outcome: outcome, criteriaPassed: criteria)
+            group.stalledAttempts = assessment.stalledAttempts
+            group.escalation = assessment.escalation
+            group.bestCriteriaPassed = assessment.bestCriteriaPassed
+            return assessment
+        }
+        #expect(fail().stalledAttempts == 1)
+        let second = fail()
+        #expect(second.escalation == .strategyChange && second.stalledAttempts == 0 && !second.block)
+        #expect(!fail().block)
+        #expect(fail().block)
+    }
+
+    @Test func progressAndRacesDoNotCountAsStalls() {
+        let rule = StallRule(threshold: 1)
+        let group = GroupProgress(id: "g", dependsOn: [], stalledAttempts: 0, bestCriteriaPassed: 1)
+        let progressed = rule.assess(group, outcome: .gateFailed, criteriaPassed: 2)
+        #expect(progressed.madeProgress && progressed.stalledAttempts == 0 && progressed.escalation == .none)
+        let conflict = rule.assess(group, outcome: .conflict, criteriaPassed: nil)
+        #expect(conflict.stalledAttempts == 0 && conflict.escalation == .none && !conflict.block)
+        let noProgress = rule.assess(group, outcome: .gateFailed, criteriaPassed: 1)
+        #expect(noProgress.escalation == .strategyChange)
+    }
+
+    func context(
+        idle: Int = 2,
+        inFlight: Int = 0,
+        running: Int = 0,
+        spent: Double = 0,
+        estimate: Double = 0,
+        started: Int = 0,
+        elapsed: Duration = .zero,
+        limits: MissionLimits = MissionLimits(),
+        stop: Bool = false,
+        tripped: BreakerTrip? = nil
+    ) -> DispatchContext {
+        DispatchContext(
+            idleSlots: idle,
+            inFlight: inFlight,
+            runningAttempts: running,
+            spentUSD: spent,
+            estimatedAttemptUSD: estimate,
+            attemptsStarted: started,
+            elapsed: elapsed,
+            limits: limits,
+            stopRequested: stop,
+            tripped: tripped
+        )
+    }
+
+    @Test func dispatchesOneReadyGroupPerIdleSlot() {
+        #expect(Dispatcher.next(diamond(), context(idle: 1)).step == .dispatch(["a"]))
+        #expect(Dispatcher.next(diamond(), context(idle: 5)).step == .dispatch(["a", "b"]))
+        #expect(Dispatcher.next(diamond(), context(idle: 0, inFlight: 2)).step == .wait)
+    }
+
+    @Test func finishesBlockedWhenNothingCanRun() {
+        var progress = diamond()
+        progress.block("a")
+        progress.block("b")
+        #expect(Dispatcher.next(progress, context()).step == .finish(.blocked))
+        #expect(Dispatcher.next(progress, context(inFlight: 1)).step == .wait)
+    }
+
+    @Test func verifiesWhenAllLanded() {
+        var progress = MissionProgress([GroupProgress(id: "a", dependsOn: [])])
+        progress.claim("a")
+        progress.markDone("a")
+        #expect(Dispatcher.next(progress, context()).step == .finalVerify)
+    }
+
+    @Test func maxAttemptsStopsBeforeTheLimitIsPassed() {
+        let limits = MissionLimits(maxAttempts: 3)
+        #expect(Dispatcher.next(diamond(), context(idle: 2, started: 2, limits: limits)).step == .dispatch(["a"]))
+        let (step, trip) = Dispatcher.next(diamond(), context(idle: 2, started: 3, limits: limits))
+        #expect(step == .finish(.maxAttempts))
+        #expect(trip?.reason == .maxAttempts)
+        #expect(Dispatcher.next(diamond(), context(inFlight: 1, started: 3, limits: limits)).step == .wait)
+    }
+
+    @Test func costIsProjectedWithRunningAttemptsAndTheNextOne() {
+        let limits = MissionLimits(maxCostUSD: 1.0)
+        // $0.50 spent, one running, each ≈ $0.30: one more would project $1.10.
+        let (step, trip) = Dispatcher.next(diamond(), context(inFlight: 1, running: 1, spent: 0.5, estimate: 0.3, limits: limits))
+        #expect(step == .wait)
+        #expect(trip?.reason == .maxCost)
+        #expect(trip?.detail.contains("projected $1.10") == true)
+        #expect(Dispatcher.next(diamond(), context(spent: 0.5, estimate: 0.3, limits: limits)).step == .dispatch(["a"]))
+        #expect(Dispatcher.next(diamond(), context(spent: 1.0, limits: limits)).step == .finish(.maxCost))
+    }
+
+    @Test func trippedBreakerLetsRunningWorkFinishThenStops() {
+        let trip = BreakerTrip(reason: .maxCost, detail: "x")
+        #expect(Dispatcher.next(diamond(), context(inFlight: 1, tripped: trip)).step == .wait)
+        #expect(Dispatcher.next(diamond(), context(tripped: trip)).step == .finish(.maxCost))
+    }
+
+    @Test func stopAndWallClockEndAtOnce() {
+        #expect(Dispatcher.next(diamond(), context(inFlight: 2, stop: true)).step == .finish(.stopped))
+        let limits = MissionLimits(maxWallClock: .seconds(10))
+        #expect(Dispatcher.next(diamond(), context(inFlight: 1, elapsed: .seconds(11), limits: limits)).step == .finish(.maxWallClock))
+    }
+
+    @Test func exitCodesFollowTheProductContract() {
+        #expect(StopReason.completed.exitCode == 0)
+        #expect(StopReason.failed.exitCode == 1)
+        #expect(StopReason.blocked.exitCode == 3)
+        #expect(StopReason.stopped.exitCode == 4)
+        for breaker in [StopReason.maxCost, .maxWallClock, .maxAttempts] { #expect(breaker.exitCode == 5) }
+    }
+
+    @Test func costEstimateMovesWithRecentAttempts() {
+        var estimator = CostEstimator()
+        #expect(estimator.estimateUSD == 0)
+        estimator.record(costUSD: 0.4)
+        #expect(estimator.estimateUSD == 0.4)
+        estimator.record(costUSD: 0.2)
+        #expect(abs(estimator.estimateUSD - 0.3) < 1e-9)
+    }
+
+    @Test func frontierOfAThousandGroupChainStaysLinear() {
+        var groups: [GroupProgress] = [GroupProgress(id: "g0", dependsOn: [])]
+        for index in 1..<1000 { groups.append(GroupProgress(id: "g\(index)", dependsOn: ["g\(index - 1)"])) }
+        var progress = MissionProgress(groups)
+        for index in 0..<1000 {
+            #expect(progress.frontier == ["g\(index)"])
+            progress.claim("g\(index)")
+            progress.markDone("g\(index)")
+        }
+        #expect(progress.allDone)
+    }
+}

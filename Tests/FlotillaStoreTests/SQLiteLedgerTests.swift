@@ -1,0 +1,245 @@
+import FlotillaCore
+import FlotillaStore
+import FlotillaTestSupport
+import Foundation
+import GRDB
+import Testing
+
+@Suite("SQLite ledger (real file)")
+struct SQLiteLedgerTests {
+    static let sha1 = String(repeating: "1", count: 40)
+    static let sha2 = String(repeating: "2", count: 40)
+    static let sha3 = String(repeating: "3", count: 40)
+    let mission = MissionID("m-0000beef")!
+
+    func spec() throws -> MissionSpec {
+        let checklist = try ChecklistParser.parse(
+            "# Goal\n## A\n- [ ] a1\n- [ ] a2\n## B\nDepends on: a\n- [ ] b1\n",
+            file: "ACCEPTANCE.md"
+        )
+        return MissionSpec(
+            id: mission,
+            goal: "Goal",
+            repository: "/repo",
+            baseCommit: Self.sha1,
+            targetBranch: "flotilla/\(mission)",
+            verifyCommand: "./verify.sh",
+            protectedPatterns: ["/verify.sh"],
+            agents: 2,
+            backend: "simulate",
+            model: nil,
+            limits: MissionLimits(maxCostUSD: 5, maxAttempts: 10),
+            checklist: checklist,
+            checklistSource: "ACCEPTANCE.md"
+        )
+    }
+
+    func start(_ group: String, _ number: Int, sequence: Int) -> LedgerChange {
+        .attemptStarted(
+            AttemptStart(
+                key: AttemptKey(group: group, number: number),
+                sequence: sequence,
+                slot: 1,
+                backend: "simulate",
+                startCommit: Self.sha1,
+                branch: "b",
+                worktree: "/wt",
+                promptPath: "/p",
+                transcriptPath: "/t",
+                claimExpiresAt: Date(timeIntervalSince1970: 2_000_000_000)
+            )
+        )
+    }
+
+    func verification(_ kind: VerificationKind, _ key: AttemptKey?, commit: String, passed: Bool) -> Verification {
+        Verification(
+            kind: kind,
+            attempt: key,
+            commit: commit,
+            command: "./verify.sh",
+            groups: key.map { [$0.group] } ?? [],
+            exitCode: passed ? 0 : 1,
+            passed: passed,
+            timedOut: false,
+            duration: .milliseconds(12),
+            outputTail: passed ? "ok" : "FAIL",
+            report: nil
+        )
+    }
+
+    @Test func aMissionsLifeIsRecordedWithOneEventPerChange() async throws {
+        try await TemporaryDirectory.with { dir in
+            let path = dir.file(".flotilla/ledger.sqlite")
+            let ledger = try SQLiteLedger(path: path)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            let a1 = AttemptKey(group: "a", number: 1)
+            let a2 = AttemptKey(group: "a", number: 2)
+            let changes: [LedgerChange] = [
+                .missionCreated(try spec()),
+                .missionStarted(agents: 2, backend: "simulate"),
+                start("a", 1, sequence: 1),
+                .agentFinished(a1, AgentReport(exitCode: 0, duration: .seconds(2), usage: Usage(inputTokens: 10, outputTokens: 5, costUSD: 0.25))),
+                .attemptCommitted(a1, commit: Self.sha2, diff: DiffStat(files: 1, insertions: 3, deletions: 0)),
+                .gateFinished(verification(.gate, a1, commit: Self.sha2, passed: false)),
+                .attemptFailed(
+                    AttemptConclusion(
+                        key: a1,
+                        outcome: .gateFailed,
+                        reason: "exit 1",
+                        feedback: "FAIL",
+                        stall: StallAssessment(stalledAttempts: 1, escalation: .none, bestCriteriaPassed: nil, block: false, madeProgress: false),
+                        groupStatus: .pending
+                    )
+                ),
+                start("a", 2, sequence: 2),
+                .agentFinished(a2, AgentReport(exitCode: 0, duration: .seconds(1), usage: Usage(costUSD: 0.5))),
+                .attemptCommitted(a2, commit: Self.sha3, diff: nil),
+                .gateFinished(verification(.gate, a2, commit: Self.sha3, passed: true)),
+                .mergeStarted(a2, targetHead: Self.sha1),
+                .attemptLanded(a2, landedCommit: Self.sha3, regression: verification(.regression, a2, commit: Self.sha3, passed: true)),
+            ]
+            for change in changes { try await ledger.record(change, mission: mission, at: now) }
+
+            let events = try await ledger.events(of: mission, after: 0, limit: 100)
+            #expect(events.count == changes.count)
+            #expect(events.map(\.kind).first == .missionCreated)
+            #expect(events.last?.kind == .attemptLanded)
+            #expect(events.map(\.id) == events.map(\.id).sorted())
+
+            let record = try #require(try await ledger.mission(mission))
+            #expect(record.state == .running)
+            #expect(record.spentUSD == 0.75)
+            #expect(record.attempts == 2)
+            #expect(record.groupsDone == 1)
+            #expect(record.spec == (try spec()))
+
+            let groups = try await ledger.groups(of: mission)
+            #expect(groups.map(\.id) == ["a", "b"])
+            #expect(groups[0].status == .done && groups[0].landedCommit == Self.sha3 && groups[0].costUSD == 0.75)
+            #expect(groups[0].criteria == ["a1", "a2"])
+            #expect(groups[1].dependsOn == ["a"] && groups[1].status == .pending)
+
+            let attempts = try await ledger.attempts(of: mission)
+            #expect(attempts.map(\.outcome) == [.gateFailed, .landed])
+            #expect(attempts[0].feedback == "FAIL" && attempts[0].diff == DiffStat(files: 1, insertions: 3, deletions: 0))
+            #expect(attempts[0].usage == Usage(inputTokens: 10, outputTokens: 5, costUSD: 0.25))
+
+            let verifications = try await ledger.verifications(of: mission)
+            #expect(verifications.map(\.verification.kind) == [.gate, .gate, .regression])
+
+            // The file is a WAL-mode SQLite database that other tools can read.
+            let queue = try DatabaseQueue(path: path)
+            let mode = try await queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+            #expect(mode == "wal")
+            let versions = try await queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+            #expect(versions.count == 1)
+        }
+    }
+
+    @Test func twoSlotsCannotClaimOneGroup() async throws {
+        let ledger = try SQLiteLedger(inMemory: ())
+        try await ledger.record(.missionCreated(try spec()), mission: mission, at: Date())
+        try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: Date())
+        await #expect(throws: LedgerError.self) {
+            try await ledger.record(start("a", 2, sequence: 2), mission: mission, at: Date())
+        }
+        #expect(try await ledger.attempts(of: mission).count == 1)
+    }
+
+    @Test func aLandedGroupCannotBeWorkedOrLandedAgain() async throws {
+        try await TemporaryDirectory.with { dir in
+            let path = dir.file("ledger.sqlite")
+            let ledger = try SQLiteLedger(path: path)
+            let now = Date()
+            try await ledger.record(.missionCreated(try spec()), mission: mission, at: now)
+            let first = AttemptKey(group: "a", number: 1)
+            try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: now)
+            try await ledger.record(.mergeStarted(first, targetHead: Self.sha1), mission: mission, at: now)
+            let regression = verification(.regression, first, commit: Self.sha2, passed: true)
+            try await ledger.record(.attemptLanded(first, landedCommit: Self.sha2, regression: regression), mission: mission, at: now)
+            let eventsBefore = try await ledger.events(of: mission, after: 0, limit: 100).count
+
+            // Through the ledger: a done group cannot be claimed again, and the refusal leaves no trace.
+            await #expect(throws: LedgerError.self) {
+                try await ledger.record(start("a", 2, sequence: 2), mission: mission, at: now)
+            }
+            #expect(try await ledger.events(of: mission, after: 0, limit: 100).count == eventsBefore)
+            #expect(try await ledger.attempts(of: mission).count == 1)
+
+            // Below the ledger: even raw SQL cannot record a second landing of the group.
+            let database = try DatabaseQueue(path: path)
+            await #expect(throws: DatabaseError.self) {
+                try await database.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO attempts (mission_id, group_id, number, sequence, slot, backend, phase, outcome,
+                                start_commit, landed_commit, branch, worktree, prompt_path, transcript_path, started_at)
+                            VALUES (?, 'a', 9, 9, 1, 'x', 'finished', 'landed', ?, ?, 'b', 'w', 'p', 't', 0);
+                            INSERT INTO merges (mission_id, group_id, attempt_number, target_before, merged_commit, state,
+                                verification_id, started_at)
+                            VALUES (?, 'a', 9, ?, ?, 'landed', 1, 0);
+                            """,
+                        arguments: [mission.rawValue, Self.sha1, Self.sha3, mission.rawValue, Self.sha1, Self.sha3]
+                    )
+                }
+            }
+        }
+    }
+
+    @Test func schemaRejectsImpossibleStates() async throws {
+        let ledger = try SQLiteLedger(inMemory: ())
+        let now = Date()
+        try await ledger.record(.missionCreated(try spec()), mission: mission, at: now)
+        // An attempt on a group that does not exist.
+        await #expect(throws: LedgerError.self) {
+            try await ledger.record(start("ghost", 1, sequence: 1), mission: mission, at: now)
+        }
+        // A passing verification with a failing exit code.
+        var bad = verification(.final, nil, commit: Self.sha2, passed: true)
+        bad.exitCode = 1
+        await #expect(throws: LedgerError.self) {
+            try await ledger.record(.finalVerifyFinished(bad), mission: mission, at: now)
+        }
+        #expect(try await ledger.events(of: mission, after: 0, limit: 10).count == 1)
+    }
+
+    @Test func blockingMarksDependentsInTheSameTransaction() async throws {
+        let ledger = try SQLiteLedger(inMemory: ())
+        let now = Date()
+        try await ledger.record(.missionCreated(try spec()), mission: mission, at: now)
+        try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: now)
+        let event = try await ledger.record(
+            .attemptFailed(
+                AttemptConclusion(
+                    key: AttemptKey(group: "a", number: 1),
+                    outcome: .gateFailed,
+                    reason: "exit 1",
+                    feedback: "f",
+                    stall: StallAssessment(stalledAttempts: 1, escalation: .strategyChange, bestCriteriaPassed: nil, block: true, madeProgress: false),
+                    groupStatus: .blocked,
+                    blockedDependents: ["b"]
+                )
+            ),
+            mission: mission,
+            at: now
+        )
+        #expect(event.message.contains("group blocked with its dependents b"))
+        let groups = try await ledger.groups(of: mission)
+        #expect(groups.map(\.status) == [.blocked, .blocked])
+        #expect(groups[1].blockedReason == "depends on blocked group a")
+        try await ledger.record(.missionFinished(.blocked, summary: "s"), mission: mission, at: now)
+        let record = try #require(try await ledger.mission(mission))
+        #expect(record.state == .blocked && record.stopReason == .blocked && record.finishedAt != nil)
+    }
+
+    @Test func anUnreadableLedgerIsAClearError() async throws {
+        try await TemporaryDirectory.with { dir in
+            try dir.write("ledger.sqlite", "this is not a database")
+            #expect {
+                _ = try SQLiteLedger(path: dir.file("ledger.sqlite"))
+            } throws: { error in
+                "\(error)".hasPrefix("cannot open the ledger \(dir.file("ledger.sqlite"))")
+            }
+        }
+    }
+}
