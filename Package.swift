@@ -91,6 +91,7 @@ let package = Package(
                 "FlotillaCore",
                 "FlotillaSystem",
                 "FlotillaGit",
+                "FlotillaStore",
             ],
             swiftSettings: strictSettings
         ),
@@ -110,6 +111,11 @@ let package = Package(
                 "FlotillaCore", "FlotillaStore", "FlotillaTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FlotillaEndToEndTests",
+            dependencies: ["flotilla", "FlotillaCore", "FlotillaStore", "FlotillaTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

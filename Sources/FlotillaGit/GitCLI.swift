@@ -1,5 +1,6 @@
 import FlotillaCore
 import Foundation
+import Synchronization
 
 /// The real ``GitRepository``: runs the `git` command line through a ``ProcessRunner``.
 ///
@@ -9,6 +10,9 @@ package struct GitCLI: GitRepository {
     package let root: String
     private let runner: any ProcessRunner
     private let environment: [String: String]
+    /// Git is not safe for concurrent changes to `.git/worktrees` (adding one while another is read fails with
+    /// "failed to read …/commondir"), so worktree and branch changes take turns, per repository.
+    private let administration: AsyncLock
 
     /// - Parameters:
     ///   - root: the top level of the repository's main working tree.
@@ -21,6 +25,7 @@ package struct GitCLI: GitRepository {
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_OPTIONAL_LOCKS"] = "0"
         self.environment = environment
+        self.administration = RepositoryLocks.lock(for: root)
     }
 
     /// The top level of the repository containing `path`, or nil when `path` is not inside one.
@@ -46,11 +51,15 @@ package struct GitCLI: GitRepository {
     }
 
     package func createBranch(_ name: String, at commit: String, force: Bool) async throws {
-        try await run(["branch"] + (force ? ["--force"] : []) + ["--", name, commit])
+        try await administration.withLock {
+            try await run(["branch"] + (force ? ["--force"] : []) + ["--", name, commit])
+        }
     }
 
     package func deleteBranch(_ name: String) async throws {
-        try await run(["branch", "-D", "--", name])
+        try await administration.withLock {
+            try await run(["branch", "-D", "--", name])
+        }
     }
 
     package func branchExists(_ name: String) async throws -> Bool {
@@ -64,20 +73,26 @@ package struct GitCLI: GitRepository {
     }
 
     package func addWorktree(path: String, branch: String, at commit: String) async throws {
-        // -B resets a branch left behind by an interrupted run instead of failing on it.
-        try await run(["worktree", "add", "--quiet", "-B", branch, path, commit])
+        try await administration.withLock {
+            // -B resets a branch left behind by an interrupted run instead of failing on it.
+            try await run(["worktree", "add", "--quiet", "-B", branch, path, commit])
+        }
     }
 
     package func addDetachedWorktree(path: String, at commit: String) async throws {
-        try await run(["worktree", "add", "--quiet", "--detach", path, commit])
+        try await administration.withLock {
+            try await run(["worktree", "add", "--quiet", "--detach", path, commit])
+        }
     }
 
     package func removeWorktree(path: String) async throws {
-        let result = try await run(["worktree", "remove", "--force", "--force", path], check: false)
-        if !result.termination.isSuccess {
-            // A worktree whose directory is already gone only needs pruning.
-            try? FileManager.default.removeItem(atPath: path)
-            try await pruneWorktrees()
+        try await administration.withLock {
+            let result = try await run(["worktree", "remove", "--force", "--force", path], check: false)
+            if !result.termination.isSuccess {
+                // A worktree whose directory is already gone only needs pruning.
+                try? FileManager.default.removeItem(atPath: path)
+                try await run(["worktree", "prune"])
+            }
         }
     }
 
@@ -183,7 +198,9 @@ package struct GitCLI: GitRepository {
     }
 
     package func pruneWorktrees() async throws {
-        try await run(["worktree", "prune"])
+        try await administration.withLock {
+            try await run(["worktree", "prune"])
+        }
     }
 
     /// Paths with uncommitted changes in the main working tree (for warnings; agents never see them).
@@ -236,6 +253,20 @@ package struct GitCLI: GitRepository {
             throw GitError(arguments: arguments, result: result, detail: "output exceeded \(request.captureLimit) bytes")
         }
         return result
+    }
+}
+
+/// One lock per repository for the whole process, shared by every adapter on that repository.
+private enum RepositoryLocks {
+    private static let locks = Mutex<[String: AsyncLock]>([:])
+
+    static func lock(for root: String) -> AsyncLock {
+        locks.withLock { locks in
+            if let lock = locks[root] { return lock }
+            let lock = AsyncLock()
+            locks[root] = lock
+            return lock
+        }
     }
 }
 

@@ -18,6 +18,12 @@ package struct FixtureRepository: Sendable {
         try await commitAll("initial commit")
     }
 
+    /// Wraps an existing repository (such as the demo's); it is not removed by ``TemporaryDirectory/remove()``
+    /// unless the caller owns it.
+    package init(adopting path: String) async throws {
+        directory = TemporaryDirectory(existing: path)
+    }
+
     package static var environment: [String: String] {
         var environment = EnvironmentPolicy().environment(from: ProcessInfo.processInfo.environment)
         environment["GIT_AUTHOR_NAME"] = "Test"

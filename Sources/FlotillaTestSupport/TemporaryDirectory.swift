@@ -13,6 +13,11 @@ package struct TemporaryDirectory: Sendable {
         path = base.resolvingSymlinksInPath().path
     }
 
+    /// An existing directory, used in place.
+    package init(existing path: String) {
+        self.path = path
+    }
+
     package static func with<T>(
         prefix: String = "flotilla-test",
         _ body: (TemporaryDirectory) async throws -> T

@@ -42,13 +42,14 @@ extension Flotilla {
         @Option(help: "Model name handed to the agent backend.")
         var model: String?
 
-        @Option(help: "Stop before spending more than this many US dollars (-1: uncapped).")
+        // Unconditional parsing lets "-1" (uncapped) follow the flag; otherwise it reads as an unknown flag.
+        @Option(parsing: .unconditional, help: "Stop before spending more than this many US dollars (-1: uncapped).")
         var maxCost: Double = 10
 
-        @Option(help: "Stop after this many seconds of running time (-1: uncapped).")
+        @Option(parsing: .unconditional, help: "Stop after this many seconds of running time (-1: uncapped).")
         var timeout: Double = 14_400
 
-        @Option(help: "Stop before starting more than this many attempts in all (-1: uncapped).")
+        @Option(parsing: .unconditional, help: "Stop before starting more than this many attempts in all (-1: uncapped).")
         var maxAttempts: Int = -1
 
         @Option(help: "Seconds one agent session may run before it is stopped.")

@@ -84,11 +84,24 @@ struct AttemptExecution: Sendable {
         }
 
         let message = "flotilla: \(key.group) attempt \(key.number)\n\n" + (outcome.finalMessage.map { String($0.prefix(2000)) } ?? "")
-        let commit = try await context.git.commitAll(
-            worktree: worktree,
-            message: message,
-            author: GitIdentity(name: "Flotilla agent (\(context.agent.name))", email: "agent@flotilla.localhost")
-        )
+        let commit: String?
+        do {
+            commit = try await context.git.commitAll(
+                worktree: worktree,
+                message: message,
+                author: GitIdentity(name: "Flotilla agent (\(context.agent.name))", email: "agent@flotilla.localhost")
+            )
+        } catch {
+            // The agent left its worktree in a state git cannot commit (a deleted .git, a broken index…):
+            // that is this attempt's failure, not the mission's.
+            try Task.checkCancellation()
+            return .failed(
+                outcome: .agentFailed,
+                reason: "could not commit the agent's work: \(error)",
+                feedback: Feedback.agentFailed("its worktree could not be committed (\(error)); leave .git alone"),
+                criteriaPassed: nil
+            )
+        }
         var diff: DiffStat?
         if let commit {
             diff = try await context.git.diffStat(from: startCommit, to: commit)

@@ -10,12 +10,16 @@ struct EngineContext: Sendable {
     let layout: MissionLayout
     let sink: any MissionEventSink
     let now: @Sendable () -> Date
+    /// Keeps publication in ledger order when attempts record concurrently.
+    let recording = AsyncLock()
 
     /// Stores a state change with its event, then publishes the event.
     @discardableResult
     func record(_ change: LedgerChange, mission: MissionID) async throws -> MissionEvent {
-        let event = try await ledger.record(change, mission: mission, at: now())
-        sink.publish(event)
-        return event
+        try await recording.withLock {
+            let event = try await ledger.record(change, mission: mission, at: now())
+            sink.publish(event)
+            return event
+        }
     }
 }

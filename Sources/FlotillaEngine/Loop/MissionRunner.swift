@@ -179,7 +179,14 @@ private struct MissionLoop {
                     return .wallClockExpired
                 }
             }
-            let reason = try await loop(group: &group, started: started)
+            let reason: StopReason
+            do {
+                reason = try await loop(group: &group, started: started)
+            } catch {
+                // Flotilla itself cannot go on (git, disk, ledger): end the mission as failed, never leave it running.
+                fatal = fatal ?? "\(error)"
+                reason = .failed
+            }
             group.cancelAll()
             // Whatever is still running was interrupted: record it, so the ledger says what happened to every attempt.
             while let signal = try await group.next() {
@@ -200,7 +207,7 @@ private struct MissionLoop {
 
     private mutating func loop(group: inout ThrowingTaskGroup<LoopSignal, any Error>, started: Stopwatch) async throws -> StopReason {
         while true {
-            if let fatal { throw EngineError.setup(fatal) }
+            if fatal != nil { return .failed }
             let context = DispatchContext(
                 idleSlots: freeSlots.count,
                 inFlight: running.count + mergeQueue.count + (merging == nil ? 0 : 1),

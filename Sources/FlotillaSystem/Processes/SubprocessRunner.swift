@@ -70,21 +70,22 @@ package struct SubprocessRunner: ProcessRunner {
             )
         } catch {
             for drain in drains { drain.abandon() }
-            for drain in drains { await drain.finished.wait() }
+            _ = await finished(drains, within: .seconds(2))
             collector.finish()
             throw ProcessRunnerError.launchFailed(executable: request.executable, detail: "\(error)")
         }
 
         // The leader is gone; whatever it left running in its group is ended so that the pipes reach their end.
+        // These waits ignore cancellation: a cancelled caller still gets a process group that is really gone.
         kill(-exit.processID, SIGTERM)
         if await !finished(drains, within: request.terminationGrace) {
             kill(-exit.processID, SIGKILL)
             if await !finished(drains, within: .seconds(1)) {
                 // Only a process that left the group (setsid) can still hold the pipe: stop reading.
                 for drain in drains { drain.abandon() }
+                _ = await finished(drains, within: .seconds(2))
             }
         }
-        for drain in drains { await drain.finished.wait() }
 
         let termination: Termination =
             switch exit.status {
@@ -160,22 +161,14 @@ package struct SubprocessRunner: ProcessRunner {
         }
     }
 
-    /// Whether every drain reached the end of its pipe within `limit`.
+    /// Whether every drain reached the end of its pipe within `limit`, cancelled or not.
     private func finished(_ drains: [PipeDrain], within limit: Duration) async -> Bool {
-        let clock = self.clock
-        return await withTaskGroup(of: Bool.self) { race in
-            race.addTask {
-                for drain in drains { await drain.finished.wait() }
-                return !Task.isCancelled
-            }
-            race.addTask {
-                try? await clock.sleep(for: limit)
-                return false
-            }
-            let first = await race.next() ?? false
-            race.cancelAll()
-            return first
+        let deadline = ContinuousClock.now + limit
+        for drain in drains {
+            let remaining = deadline - ContinuousClock.now
+            if await !drain.finished.wait(timeout: remaining > .zero ? remaining : .zero) { return false }
         }
+        return true
     }
 
     private func makePipe() throws -> (read: CInt, write: CInt) {

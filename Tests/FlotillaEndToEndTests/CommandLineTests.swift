@@ -1,0 +1,123 @@
+import FlotillaCore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+@Suite("Command line: bad input, demo, reading missions back", .timeLimit(.minutes(3)))
+struct CommandLineTests {
+    static let malformed: [(name: String, text: String, error: String)] = [
+        (
+            "cycle",
+            "# T\n\n## A\nDepends on: b\n- [ ] a\n\n## B\nDepends on: a\n- [ ] b\n",
+            "ACCEPTANCE.md:4: dependency cycle: `a` → `b` → `a`"
+        ),
+        (
+            "unknown dependency",
+            "# T\n\n## A\n- [ ] a\n\n## B\nDepends on: a, nope\n- [ ] b\n",
+            "ACCEPTANCE.md:7: group `b` depends on unknown group `nope`"
+        ),
+        (
+            "duplicate id",
+            "# T\n\n## A\n- [ ] a\n\n## A {#a}\n- [ ] again\n",
+            "ACCEPTANCE.md:6: duplicate group id `a` (first defined at line 3)"
+        ),
+    ]
+
+    @Test(arguments: malformed.indices)
+    func aMalformedChecklistExits2WithFileAndLineAndCreatesNothing(index: Int) async throws {
+        let (_, text, error) = Self.malformed[index]
+        let fixture = try await MissionFixture(checklist: text, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let branchesBefore = try await fixture.repository.branches()
+        let outcome = try await fixture.simulate(#"{"groups": {}}"#)
+        #expect(outcome.exitCode == 2)
+        #expect(outcome.standardError.contains(error), "\(outcome.standardError)")
+        #expect(!fixture.repository.directory.exists(".flotilla"))
+        #expect(try await fixture.repository.branches() == branchesBefore)
+
+        let json = try await fixture.run(["--backend", "simulate", "--scenario", try fixture.scenario("{}"), "--output", "json"])
+        #expect(json.exitCode == 2)
+        let body = try JSONSerialization.jsonObject(with: Data(json.standardError.utf8)) as? [String: [String: String]]
+        #expect(body?["error"]?["code"] == "invalid_input")
+        #expect(body?["error"]?["message"]?.contains(error) == true)
+    }
+
+    @Test func otherBadInputAlsoExits2AndCreatesNothing() async throws {
+        let fixture = try await MissionFixture(checklist: "# T\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let cases: [([String], String)] = [
+            (["--backend", "simulate", "--scenario", try fixture.scenario(#"{"groups": {"a": [{"wrte": {}}]}}"#)], "groups.a[0].wrte: unknown field"),
+            (["--backend", "simulate", "--scenario", try fixture.scenario(#"{"groups": {"zz": [{}]}}"#)], "groups.zz: no such group in the checklist"),
+            (["--agents", "0", "--agent-command", "true"], "--agents must be at least 1"),
+            (["--agent-command", "true", "--max-cost", "-3"], "--max-cost must be -1 or at least 0"),
+            (["--agent-command", "true", "--acceptance", "missing.md"], "cannot read the checklist"),
+            (["--agent-command", "true", "--target-branch", "main"], "is checked out in"),
+            (["--backend", "simulate"], "--backend simulate needs --scenario FILE"),
+        ]
+        for (arguments, message) in cases {
+            let outcome = try await fixture.run(arguments)
+            #expect(outcome.exitCode == 2, "\(arguments): \(outcome.standardError)")
+            #expect(outcome.standardError.contains(message), "\(arguments): \(outcome.standardError)")
+        }
+        #expect(!fixture.repository.directory.exists(".flotilla"))
+        let notARepository = try TemporaryDirectory()
+        defer { notARepository.remove() }
+        let outside = try await FlotillaBinary.run(["status"], in: notARepository.path)
+        #expect(outside.exitCode == 2 && outside.standardError.contains("is not inside a git repository"))
+    }
+
+    @Test func theDemoCompletesAndIsReadBack() async throws {
+        let directory = try TemporaryDirectory(prefix: "flotilla-demo-test")
+        defer { directory.remove() }
+        let demo = try await FlotillaBinary.run(["demo", "--dir", directory.path], in: directory.path)
+        #expect(demo.exitCode == 0, "\(demo.standardError)")
+        #expect(demo.standardOutput.contains("completed: 5/5 groups landed"))
+        let repository = directory.file("greeting-toolkit")
+
+        let status = try await FlotillaBinary.run(["status", "--output", "json", "--repo", repository], in: directory.path)
+        #expect(status.exitCode == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any])
+        #expect(json["state"] as? String == "completed")
+        #expect(json["groups_done"] as? Int == 5)
+        let id = try #require(json["id"] as? String)
+        let groups = try #require(json["groups"] as? [[String: Any]])
+        #expect(groups.map { $0["status"] as? String } == Array(repeating: "done", count: 5))
+
+        let history = try await FlotillaBinary.run(["history", id], in: repository)
+        #expect(history.exitCode == 0)
+        #expect(history.standardOutput.contains("greeting#1") && history.standardOutput.contains("gate_failed"))
+        #expect(history.standardOutput.contains("rejected") && history.standardOutput.contains("landed"))
+        let historyJSON = try await FlotillaBinary.run(["history", id, "--output", "json"], in: repository)
+        let attempts = try #require(
+            (try JSONSerialization.jsonObject(with: Data(historyJSON.standardOutput.utf8)) as? [String: Any])?["attempts"] as? [[String: Any]]
+        )
+        #expect(attempts.filter { $0["outcome"] as? String == "landed" }.count == 5)
+
+        let list = try await FlotillaBinary.run(["list"], in: repository)
+        #expect(list.standardOutput.contains(id) && list.standardOutput.contains("5/5"))
+        let logs = try await FlotillaBinary.run(["logs", id], in: repository)
+        #expect(logs.standardOutput.contains("final verify passed"))
+        let follow = try await FlotillaBinary.run(["logs", "-f"], in: repository)
+        #expect(follow.exitCode == 0 && follow.standardOutput.contains("Result: completed"))
+
+        let fixture = try await MissionAudit(try await FixtureRepository(adopting: repository))
+        #expect(try await fixture.unverifiedTargetCommits() == [])
+        #expect(try await fixture.leftovers() == [])
+    }
+
+    @Test func helpExplainsAndVersionPrints() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let help = try await FlotillaBinary.run(["run", "--help"], in: directory.path)
+        #expect(help.exitCode == 0)
+        for flag in ["--acceptance", "--verify", "--agents", "--backend", "--agent-command", "--scenario", "--max-cost",
+            "--timeout", "--max-attempts", "--attempt-timeout", "--target-branch", "--protect", "-y", "--output"]
+        {
+            #expect(help.standardOutput.contains(flag), "run --help lacks \(flag)")
+        }
+        let version = try await FlotillaBinary.run(["--version"], in: directory.path)
+        #expect(version.standardOutput.trimmingWhitespace() == "0.1.0")
+        let unknown = try await FlotillaBinary.run(["frobnicate"], in: directory.path)
+        #expect(unknown.exitCode == 2)
+    }
+}
