@@ -115,7 +115,15 @@ let package = Package(
         ),
         .testTarget(
             name: "FlotillaEndToEndTests",
-            dependencies: ["flotilla", "FlotillaCore", "FlotillaStore", "FlotillaTestSupport"],
+            dependencies: ["flotilla", "FlotillaCore", "FlotillaStore", "FlotillaSystem", "FlotillaTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FlotillaEngineTests",
+            dependencies: [
+                "FlotillaCore", "FlotillaEngine", "FlotillaGit", "FlotillaStore", "FlotillaSystem", "FlotillaAgents",
+                "FlotillaTestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

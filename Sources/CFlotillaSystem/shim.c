@@ -1,7 +1,11 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 #include "CFlotillaSystem.h"
 
 int flotilla_pipe_cloexec(int fds[2]) {
@@ -22,5 +26,14 @@ int flotilla_mkstemp_cloexec(char *path_template) {
     int fd = mkstemp(path_template);
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
     return fd;
+#endif
+}
+
+int flotilla_pidfd_open(int pid) {
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
 #endif
 }

@@ -57,14 +57,3 @@ package struct TemporaryDirectory: Sendable {
         FileManager.default.fileExists(atPath: file(relative))
     }
 }
-
-/// Process liveness as the kernel sees it: a zombie counts as dead.
-package enum ProcessProbe {
-    package static func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        // The state letter follows the parenthesised command name.
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
-        return state != "Z" && state != "X"
-    }
-}

@@ -1,4 +1,5 @@
 import FlotillaCore
+import FlotillaSystem
 import FlotillaTestSupport
 import Foundation
 import Testing
@@ -264,7 +265,7 @@ struct MissionLoopTests {
         #expect(first.outcome == .timedOut)
         #expect(try audit.prompt("a", 2).contains("time limit"))
         let childPID = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingWhitespace()))
-        #expect(!ProcessProbe.isAlive(childPID), "the agent's child survived the timeout")
+        #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)), "the agent's child survived the timeout")
         // The command backend's contract: variables, prompt on stdin, cost from a JSON line.
         let second = try #require(try await audit.attempt("a", 2))
         #expect(second.outcome == .landed)

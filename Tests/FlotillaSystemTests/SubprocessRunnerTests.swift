@@ -37,7 +37,7 @@ struct SubprocessRunnerTests {
             let childPID = try #require(
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
-            #expect(!ProcessProbe.isAlive(childPID))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
         }
     }
 
@@ -49,8 +49,18 @@ struct SubprocessRunnerTests {
             let childPID = try #require(
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
-            #expect(!ProcessProbe.isAlive(childPID))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
             #expect(result.duration < .seconds(5))
+        }
+    }
+
+    @Test func aLeftoverThatClosedItsOutputAndIgnoresTermIsStillKilled() async throws {
+        try await TemporaryDirectory.with { dir in
+            let command = "(trap '' TERM; exec sleep 300 >/dev/null 2>&1) & echo $! > child.pid; echo done"
+            let result = try await runner.run(shell(command, in: dir.path))
+            #expect(result.termination == .exited(0))
+            let childPID = try #require(Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
         }
     }
 
@@ -130,7 +140,7 @@ struct SubprocessRunnerTests {
             let childPID = try #require(
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
-            #expect(!ProcessProbe.isAlive(childPID))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
         }
     }
 }

@@ -7,4 +7,7 @@ int flotilla_pipe_cloexec(int fds[2]);
 /// mkstemp with the descriptor opened close-on-exec.
 int flotilla_mkstemp_cloexec(char *path_template);
 
+/// pidfd_open(2): a descriptor that becomes readable when the process exits; -1 with errno set on failure.
+int flotilla_pidfd_open(int pid);
+
 #endif

@@ -78,13 +78,13 @@ package struct SubprocessRunner: ProcessRunner {
         // The leader is gone; whatever it left running in its group is ended so that the pipes reach their end.
         // These waits ignore cancellation: a cancelled caller still gets a process group that is really gone.
         kill(-exit.processID, SIGTERM)
-        if await !finished(drains, within: request.terminationGrace) {
-            kill(-exit.processID, SIGKILL)
-            if await !finished(drains, within: .seconds(1)) {
-                // Only a process that left the group (setsid) can still hold the pipe: stop reading.
-                for drain in drains { drain.abandon() }
-                _ = await finished(drains, within: .seconds(2))
-            }
+        let drained = await finished(drains, within: request.terminationGrace)
+        // Even when the pipes ended, a leftover that closed them and ignores SIGTERM may remain in the group.
+        kill(-exit.processID, SIGKILL)
+        if !drained, await !finished(drains, within: .seconds(1)) {
+            // Only a process that left the group (setsid) can still hold the pipe: stop reading.
+            for drain in drains { drain.abandon() }
+            _ = await finished(drains, within: .seconds(2))
         }
 
         let termination: Termination =

@@ -1,0 +1,200 @@
+import FlotillaAgents
+import FlotillaCore
+import FlotillaEngine
+import FlotillaGit
+import FlotillaStore
+import FlotillaSystem
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// The loop in-process, with real git and a real (in-memory) SQLite ledger, and a manual clock or a failing git
+/// where a test must control time or failure.
+@Suite("Mission runner (in-process)", .timeLimit(.minutes(2)))
+struct MissionRunnerTests {
+    struct Harness {
+        let repository: FixtureRepository
+        let ledger: SQLiteLedger
+        let spec: MissionSpec
+        let layout: MissionLayout
+
+        static func make(limits: MissionLimits = MissionLimits()) async throws -> Harness {
+            let repository = try await FixtureRepository(
+                files: ["verify.sh": "#!/bin/sh\ngrep -qx 'a ok' a.txt\n", "README": "x\n"],
+                executables: ["verify.sh"]
+            )
+            let layout = MissionLayout(repository: repository.path)
+            let git = GitCLI(root: repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment)
+            let checklist = try ChecklistParser.parse("# Goal\n\n## A\n- [ ] a.txt says a ok\n", file: "ACCEPTANCE.md")
+            let preparation = MissionPreparation(git: git, layout: layout)
+            let prepared = try await preparation.prepare(
+                MissionRequest(
+                    goal: nil,
+                    checklist: checklist,
+                    checklistPath: repository.directory.file("ACCEPTANCE.md"),
+                    verifyCommand: "./verify.sh",
+                    agents: 1,
+                    backend: "simulate",
+                    limits: limits
+                )
+            )
+            let ledger = try SQLiteLedger(inMemory: ())
+            try await preparation.create(prepared, ledger: ledger, now: Date(), sink: EventBus([]))
+            return Harness(repository: repository, ledger: ledger, spec: prepared.spec, layout: layout)
+        }
+
+        func runner(agent: any AgentBackend, git: (any GitRepository)? = nil, clock: any Clock<Duration> = ContinuousClock()) -> MissionRunner {
+            MissionRunner(
+                ports: MissionRunner.Ports(
+                    ledger: ledger,
+                    git: git ?? GitCLI(root: repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment),
+                    agent: agent,
+                    processes: SubprocessRunner(),
+                    clock: clock
+                ),
+                options: MissionRunner.Options(environment: FixtureRepository.environment),
+                layout: layout,
+                sink: EventBus([])
+            )
+        }
+
+        func leftovers() async throws -> [String] {
+            let worktrees = try await repository.worktrees().filter { $0 != repository.path }
+            return worktrees + (try await repository.branches().filter { $0.hasPrefix("flotilla/attempts/") })
+        }
+    }
+
+    static let hang = Scenario(groups: ["a": [ScenarioStep(hang: true)]])
+
+    @Test func stoppingEndsRunningAttemptsAndExits4() async throws {
+        let harness = try await Harness.make()
+        defer { harness.repository.directory.remove() }
+        let clock = ManualClock()
+        let stop = CompletionSignal()
+        let runner = harness.runner(agent: SimulatedAgent(scenario: Self.hang, clock: clock), clock: clock)
+        let result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
+            group.addTask { try await runner.run(harness.spec.id, stop: stop) }
+            // The agent is hanging once it sleeps on both its hang and its attempt timeout.
+            await clock.waitForSleepers(2)
+            stop.signal()
+            return try await group.next() ?? nil
+        }
+        #expect(result?.reason == .stopped)
+        #expect(result?.reason.exitCode == 4)
+        let attempts = try await harness.ledger.attempts(of: harness.spec.id)
+        #expect(attempts.map(\.outcome) == [.interrupted])
+        #expect(try await harness.ledger.mission(harness.spec.id)?.state == .stopped)
+        #expect(try await harness.ledger.groups(of: harness.spec.id).map(\.status) == [.pending])
+        #expect(try await harness.leftovers() == [])
+    }
+
+    @Test func theWallClockBreakerCountsRunningTime() async throws {
+        let harness = try await Harness.make(limits: MissionLimits(maxWallClock: .seconds(60)))
+        defer { harness.repository.directory.remove() }
+        let clock = ManualClock()
+        let runner = harness.runner(agent: SimulatedAgent(scenario: Self.hang, clock: clock), clock: clock)
+        let result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
+            group.addTask { try await runner.run(harness.spec.id) }
+            // Wall-clock timer, attempt timeout and the hang itself.
+            await clock.waitForSleepers(3)
+            clock.advance(by: .seconds(61))
+            return try await group.next() ?? nil
+        }
+        #expect(result?.reason == .maxWallClock)
+        #expect(result?.reason.exitCode == 5)
+        let record = try #require(try await harness.ledger.mission(harness.spec.id))
+        #expect(record.stopReason == .maxWallClock)
+        #expect(record.breakerDetail?.contains("1m 01s of 1m 00s") == true)
+        #expect(try await harness.ledger.attempts(of: harness.spec.id).map(\.outcome) == [.interrupted])
+    }
+
+    @Test func anAttemptTimeoutOnTheInjectedClockRetries() async throws {
+        let harness = try await Harness.make(limits: MissionLimits(attemptTimeout: .seconds(30)))
+        defer { harness.repository.directory.remove() }
+        let clock = ManualClock()
+        let scenario = Scenario(groups: ["a": [ScenarioStep(hang: true), ScenarioStep(write: [("a.txt", "a ok\n")])]])
+        let runner = harness.runner(agent: SimulatedAgent(scenario: scenario, clock: clock), clock: clock)
+        let result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
+            group.addTask { try await runner.run(harness.spec.id) }
+            await clock.waitForSleepers(2)
+            clock.advance(by: .seconds(31))
+            return try await group.next() ?? nil
+        }
+        #expect(result?.reason == .completed)
+        #expect(try await harness.ledger.attempts(of: harness.spec.id).map(\.outcome) == [.timedOut, .landed])
+    }
+
+    @Test func aGitFailureEndsTheMissionFailedAndCleansUp() async throws {
+        let harness = try await Harness.make()
+        defer { harness.repository.directory.remove() }
+        let scenario = Scenario(groups: ["a": [ScenarioStep(write: [("a.txt", "wrong\n")])]])
+        let real = GitCLI(root: harness.repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment)
+        let runner = harness.runner(agent: SimulatedAgent(scenario: scenario), git: FailingWorktrees(real, failOnAttempt: 2))
+        let result = try await runner.run(harness.spec.id)
+        #expect(result.reason == .failed)
+        #expect(result.summary.contains("error: attempt a#2"))
+        #expect(result.summary.contains("disk full (simulated)"))
+        let record = try #require(try await harness.ledger.mission(harness.spec.id))
+        #expect(record.state == .failed)
+        #expect(try await harness.ledger.attempts(of: harness.spec.id).map(\.outcome) == [.gateFailed, .interrupted])
+        #expect(try await harness.leftovers() == [])
+    }
+}
+
+/// Real git, except that adding the worktree of the given attempt number fails.
+struct FailingWorktrees: GitRepository {
+    let real: GitCLI
+    let failOnAttempt: Int
+
+    init(_ real: GitCLI, failOnAttempt: Int) {
+        self.real = real
+        self.failOnAttempt = failOnAttempt
+    }
+
+    struct SimulatedFailure: Error, CustomStringConvertible {
+        var description: String { "disk full (simulated)" }
+    }
+
+    var root: String { real.root }
+    func addWorktree(path: String, branch: String, at commit: String) async throws {
+        if path.hasSuffix("-\(failOnAttempt)") { throw SimulatedFailure() }
+        try await real.addWorktree(path: path, branch: branch, at: commit)
+    }
+    func resolveCommit(_ revision: String) async throws -> String? { try await real.resolveCommit(revision) }
+    func tree(of commit: String) async throws -> String { try await real.tree(of: commit) }
+    func createBranch(_ name: String, at commit: String, force: Bool) async throws {
+        try await real.createBranch(name, at: commit, force: force)
+    }
+    func deleteBranch(_ name: String) async throws { try await real.deleteBranch(name) }
+    func branchExists(_ name: String) async throws -> Bool { try await real.branchExists(name) }
+    func addDetachedWorktree(path: String, at commit: String) async throws {
+        try await real.addDetachedWorktree(path: path, at: commit)
+    }
+    func removeWorktree(path: String) async throws { try await real.removeWorktree(path: path) }
+    func checkoutDetached(worktree: String, at commit: String) async throws {
+        try await real.checkoutDetached(worktree: worktree, at: commit)
+    }
+    func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String? {
+        try await real.commitAll(worktree: worktree, message: message, author: author)
+    }
+    func changedPaths(from: String, to: String) async throws -> [String] { try await real.changedPaths(from: from, to: to) }
+    func diffStat(from: String, to: String) async throws -> DiffStat { try await real.diffStat(from: from, to: to) }
+    func diff(from: String, to: String) async throws -> String { try await real.diff(from: from, to: to) }
+    func mergeTree(ours: String, theirs: String) async throws -> MergeTreeResult {
+        try await real.mergeTree(ours: ours, theirs: theirs)
+    }
+    func commitTree(_ tree: String, parents: [String], message: String, author: GitIdentity) async throws -> String {
+        try await real.commitTree(tree, parents: parents, message: message, author: author)
+    }
+    func updateRef(_ ref: String, to newCommit: String, expecting expected: String) async throws -> Bool {
+        try await real.updateRef(ref, to: newCommit, expecting: expected)
+    }
+    func fileContents(at commit: String, path: String) async throws -> String? {
+        try await real.fileContents(at: commit, path: path)
+    }
+    func commits(from base: String, to head: String) async throws -> [String] { try await real.commits(from: base, to: head) }
+    func pruneWorktrees() async throws { try await real.pruneWorktrees() }
+    func currentBranch() async throws -> String? { try await real.currentBranch() }
+    func uncommittedPaths() async throws -> [String] { try await real.uncommittedPaths() }
+    func excludeLocally(_ pattern: String) async throws { try await real.excludeLocally(pattern) }
+}
