@@ -6,6 +6,8 @@ let strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // Our targets only; dependencies keep their own settings.
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(

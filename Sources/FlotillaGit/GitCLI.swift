@@ -14,9 +14,12 @@ package struct GitCLI: GitRepository {
     /// "failed to read …/commondir"), so worktree and branch changes take turns, per repository.
     private let administration: AsyncLock
 
+    /// Creates an adapter for one repository.
+    ///
     /// - Parameters:
-    ///   - root: the top level of the repository's main working tree.
-    ///   - environment: the allowlisted environment git runs with (it needs `PATH` and `HOME`).
+    ///   - root: The top level of the repository's main working tree.
+    ///   - runner: Runs the git processes.
+    ///   - environment: The allowlisted environment git runs with (it needs `PATH` and `HOME`).
     package init(root: String, runner: any ProcessRunner, environment: [String: String]) {
         self.root = root
         self.runner = runner
@@ -106,7 +109,11 @@ package struct GitCLI: GitRepository {
         try await run(["add", "--all"], in: worktree)
         let staged = try await run(["diff", "--cached", "--quiet"], in: worktree, check: false)
         if staged.termination.isSuccess { return nil }
-        try await run(["commit", "--quiet", "--no-verify", "--allow-empty-message", "-m", message], in: worktree, identity: author)
+        try await run(
+            ["commit", "--quiet", "--no-verify", "--allow-empty-message", "-m", message],
+            in: worktree,
+            identity: author
+        )
         return try await run(["rev-parse", "HEAD"], in: worktree).standardOutput.trimmingWhitespace()
     }
 
@@ -170,7 +177,12 @@ package struct GitCLI: GitRepository {
         )
     }
 
-    package func commitTree(_ tree: String, parents: [String], message: String, author: GitIdentity) async throws -> String {
+    package func commitTree(
+        _ tree: String,
+        parents: [String],
+        message: String,
+        author: GitIdentity
+    ) async throws -> String {
         var arguments = ["commit-tree", tree]
         for parent in parents { arguments += ["-p", parent] }
         arguments += ["-m", message]
@@ -214,7 +226,9 @@ package struct GitCLI: GitRepository {
         let relative = try await run(["rev-parse", "--git-path", "info/exclude"]).standardOutput.trimmingWhitespace()
         let path = relative.hasPrefix("/") ? relative : (root as NSString).appendingPathComponent(relative)
         let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        guard !existing.split(separator: "\n").contains(where: { String($0).trimmingWhitespace() == pattern }) else { return }
+        guard !existing.split(separator: "\n").contains(where: { String($0).trimmingWhitespace() == pattern }) else {
+            return
+        }
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true
@@ -250,7 +264,11 @@ package struct GitCLI: GitRepository {
         let result = try await runner.run(request)
         if check && !result.termination.isSuccess { throw GitError(arguments: arguments, result: result) }
         if complete && result.standardOutputTruncated {
-            throw GitError(arguments: arguments, result: result, detail: "output exceeded \(request.captureLimit) bytes")
+            throw GitError(
+                arguments: arguments,
+                result: result,
+                detail: "output exceeded \(request.captureLimit) bytes"
+            )
         }
         return result
     }

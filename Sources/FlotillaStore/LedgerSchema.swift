@@ -1,6 +1,8 @@
 import GRDB
 
-/// The ledger's schema, as numbered migrations. Never edit a shipped migration; add the next one.
+/// The ledger's schema, as numbered migrations.
+///
+/// Never edit a shipped migration; add the next one.
 enum LedgerSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -11,7 +13,8 @@ enum LedgerSchema {
     }
 
     private static let missionStates = "'created','running','completed','blocked','failed','stopped'"
-    private static let stopReasons = "'completed','blocked','max_cost','max_wall_clock','max_attempts','stopped','failed'"
+    private static let stopReasons =
+        "'completed','blocked','max_cost','max_wall_clock','max_attempts','stopped','failed'"
     private static let outcomes =
         "'landed','gate_failed','rejected','conflict','regression','timed_out','agent_failed','interrupted'"
 

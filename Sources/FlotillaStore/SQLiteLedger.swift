@@ -37,6 +37,7 @@ package final class SQLiteLedger: MissionLedger {
         try LedgerSchema.migrator.migrate(database)
     }
 
+    @discardableResult
     package func record(_ change: LedgerChange, mission: MissionID, at: Date) async throws -> MissionEvent {
         var event = change.event(mission: mission, at: at)
         let unsaved = event
@@ -122,7 +123,9 @@ package final class SQLiteLedger: MissionLedger {
             try expectChange(db, "attempt \(key)")
 
         case .gateFinished(let verification):
-            guard let key = verification.attempt else { throw LedgerError.invalid("a gate verification needs an attempt") }
+            guard let key = verification.attempt else {
+                throw LedgerError.invalid("a gate verification needs an attempt")
+            }
             try insertVerification(verification, mission: m, at: now, db: db)
             let criteria = verification.criteriaPassed(in: key.group)
             try db.execute(
@@ -230,7 +233,10 @@ package final class SQLiteLedger: MissionLedger {
             try db.execute(sql: "DELETE FROM claims WHERE mission_id = ? AND group_id = ?", arguments: [m, key.group])
 
         case .breakerTripped(let trip):
-            try db.execute(sql: "UPDATE missions SET breaker_detail = ? WHERE id = ?", arguments: [trip.description, m])
+            try db.execute(
+                sql: "UPDATE missions SET breaker_detail = ? WHERE id = ?",
+                arguments: [trip.description, m]
+            )
 
         case .finalVerifyFinished(let verification):
             try insertVerification(verification, mission: m, at: now, db: db)
@@ -454,7 +460,11 @@ package final class SQLiteLedger: MissionLedger {
             ).map { row in
                 var diff: DiffStat?
                 if let files = row["diff_files"] as Int? {
-                    diff = DiffStat(files: files, insertions: row["diff_insertions"] ?? 0, deletions: row["diff_deletions"] ?? 0)
+                    diff = DiffStat(
+                        files: files,
+                        insertions: row["diff_insertions"] ?? 0,
+                        deletions: row["diff_deletions"] ?? 0
+                    )
                 }
                 return AttemptRecord(
                     key: AttemptKey(group: row["group_id"], number: row["number"]),
@@ -542,7 +552,10 @@ package final class SQLiteLedger: MissionLedger {
                     group: row["group_id"],
                     attempt: row["attempt_number"],
                     message: row["message"],
-                    data: try JSONDecoder().decode([String: JSONValue].self, from: Data((row["data_json"] as String).utf8))
+                    data: try JSONDecoder().decode(
+                        [String: JSONValue].self,
+                        from: Data((row["data_json"] as String).utf8)
+                    )
                 )
             }
         }

@@ -16,7 +16,9 @@ package final class FIFOSignal: Sendable {
         }
     }
 
-    /// The first line written to the pipe. Reads on its own thread; the open blocks until a writer appears.
+    /// The first line written to the pipe.
+    ///
+    /// Reads on its own thread; the open blocks until a writer appears.
     package func firstLine() async -> String {
         let path = self.path
         let done = CompletionSignal()

@@ -26,7 +26,9 @@ package enum FlotillaBinary {
             let candidate = directory.appendingPathComponent("flotilla").path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw FixtureError("cannot find the built flotilla executable near \(candidates.map(\.path)); set FLOTILLA_BINARY")
+        throw FixtureError(
+            "cannot find the built flotilla executable near \(candidates.map(\.path)); set FLOTILLA_BINARY"
+        )
     }
 
     /// Runs `flotilla ARGUMENTS` in `directory`; the timeout is only a backstop against a hang.

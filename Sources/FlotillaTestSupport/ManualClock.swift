@@ -44,7 +44,11 @@ package final class ManualClock: Clock, Sendable {
                 }
                 for waiter in ready { waiter.resume() }
                 if resume {
-                    if Task.isCancelled { continuation.resume(throwing: CancellationError()) } else { continuation.resume() }
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        continuation.resume()
+                    }
                 }
             }
         } onCancel: {

@@ -39,6 +39,7 @@ package struct MissionAudit: Sendable {
     }
 
     /// Commits on the target branch since the base that lack a passing verification of exactly that commit.
+    ///
     /// Main stays green: this must always be empty.
     package func unverifiedTargetCommits() async throws -> [String] {
         guard let head = await targetHead() else { throw FixtureError("the target branch is gone") }

@@ -36,7 +36,9 @@ struct ChecklistTests {
         #expect(greeting.dependsOn == ["project_setup"])
         #expect(greeting.check == "./check.sh greeting")
         #expect(greeting.notes == "Keep the output on one line.")
-        #expect(greeting.criteria == ["prints \"Hello, NAME!\"", "handles an empty name by greeting the world instead"])
+        #expect(
+            greeting.criteria == ["prints \"Hello, NAME!\"", "handles an empty name by greeting the world instead"]
+        )
         #expect(checklist.group("project_setup")?.criteria.count == 2)
         #expect(checklist.group("http_api_v2")?.dependsOn == ["greeting", "project_setup"])
     }
@@ -61,7 +63,13 @@ struct ChecklistTests {
             title: "Fences",
             description: "Intro.\n\n```\n## not a group\n- not a criterion\n```",
             groups: [
-                ChecklistGroup(id: "custom_id", title: "Some Title", check: "make test", notes: "Line one.\n\nLine two.", criteria: ["a", "b"]),
+                ChecklistGroup(
+                    id: "custom_id",
+                    title: "Some Title",
+                    check: "make test",
+                    notes: "Line one.\n\nLine two.",
+                    criteria: ["a", "b"]
+                ),
                 ChecklistGroup(id: "second", title: "Second", dependsOn: ["custom_id"], criteria: ["c `code` d"]),
             ]
         )
@@ -95,10 +103,12 @@ struct ChecklistTests {
             _ = try ChecklistParser.parse(text, file: "ACCEPTANCE.md")
             Issue.record("expected an error")
         } catch {
-            #expect(error.problems.map(\.description) == [
-                "ACCEPTANCE.md:4: group `a` depends on unknown group `ghost`",
-                "ACCEPTANCE.md:8: group `b` depends on itself",
-            ])
+            #expect(
+                error.problems.map(\.description) == [
+                    "ACCEPTANCE.md:4: group `a` depends on unknown group `ghost`",
+                    "ACCEPTANCE.md:8: group `b` depends on itself",
+                ]
+            )
         }
     }
 

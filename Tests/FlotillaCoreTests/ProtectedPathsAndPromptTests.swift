@@ -6,8 +6,10 @@ struct ProtectedPathsAndPromptTests {
     @Test(arguments: [
         ("verify.sh", "verify.sh", true), ("verify.sh", "sub/verify.sh", true), ("/verify.sh", "sub/verify.sh", false),
         ("/verify.sh", "verify.sh", true), ("tests", "tests/unit/a.py", true), ("tests/", "tests/a.py", true),
-        ("tests", "src/tests/a.py", true), ("/tests", "src/tests/a.py", false), ("src/**/*.test.js", "src/a/b/c.test.js", true),
-        ("src/**/*.test.js", "src/c.test.js", true), ("*.lock", "deep/Package.lock", true), ("*.lock", "lockfile", false),
+        ("tests", "src/tests/a.py", true), ("/tests", "src/tests/a.py", false),
+        ("src/**/*.test.js", "src/a/b/c.test.js", true),
+        ("src/**/*.test.js", "src/c.test.js", true), ("*.lock", "deep/Package.lock", true),
+        ("*.lock", "lockfile", false),
         ("fixtures/[ab].txt", "fixtures/a.txt", true), ("fixtures/[!ab].txt", "fixtures/a.txt", false),
         ("data/?.csv", "data/1.csv", true), ("data/?.csv", "data/10.csv", false),
     ])
@@ -24,7 +26,7 @@ struct ProtectedPathsAndPromptTests {
 
     func brief(feedback: [AttemptFeedback] = [], escalation: Escalation = .none) -> AttemptBrief {
         AttemptBrief(
-            mission: MissionID("m-0000abcd")!,
+            mission: MissionID.random(),
             goal: "Ship it",
             group: ChecklistGroup(id: "api", title: "HTTP API", criteria: ["GET / answers 200"]),
             attempt: feedback.count + 1,

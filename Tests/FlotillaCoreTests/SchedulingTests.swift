@@ -132,7 +132,10 @@ struct SchedulingTests {
     @Test func costIsProjectedWithRunningAttemptsAndTheNextOne() {
         let limits = MissionLimits(maxCostUSD: 1.0)
         // $0.50 spent, one running, each ≈ $0.30: one more would project $1.10.
-        let (step, trip) = Dispatcher.next(diamond(), context(inFlight: 1, running: 1, spent: 0.5, estimate: 0.3, limits: limits))
+        let (step, trip) = Dispatcher.next(
+            diamond(),
+            context(inFlight: 1, running: 1, spent: 0.5, estimate: 0.3, limits: limits)
+        )
         #expect(step == .wait)
         #expect(trip?.reason == .maxCost)
         #expect(trip?.detail.contains("projected $1.10") == true)
@@ -149,7 +152,10 @@ struct SchedulingTests {
     @Test func stopAndWallClockEndAtOnce() {
         #expect(Dispatcher.next(diamond(), context(inFlight: 2, stop: true)).step == .finish(.stopped))
         let limits = MissionLimits(maxWallClock: .seconds(10))
-        #expect(Dispatcher.next(diamond(), context(inFlight: 1, elapsed: .seconds(11), limits: limits)).step == .finish(.maxWallClock))
+        #expect(
+            Dispatcher.next(diamond(), context(inFlight: 1, elapsed: .seconds(11), limits: limits)).step
+                == .finish(.maxWallClock)
+        )
     }
 
     @Test func exitCodesFollowTheProductContract() {

@@ -35,7 +35,9 @@ struct CommandLineTests {
         #expect(!fixture.repository.directory.exists(".flotilla"))
         #expect(try await fixture.repository.branches() == branchesBefore)
 
-        let json = try await fixture.run(["--backend", "simulate", "--scenario", try fixture.scenario("{}"), "--output", "json"])
+        let json = try await fixture.run([
+            "--backend", "simulate", "--scenario", try fixture.scenario("{}"), "--output", "json",
+        ])
         #expect(json.exitCode == 2)
         let body = try JSONSerialization.jsonObject(with: Data(json.standardError.utf8)) as? [String: [String: String]]
         #expect(body?["error"]?["code"] == "invalid_input")
@@ -46,8 +48,14 @@ struct CommandLineTests {
         let fixture = try await MissionFixture(checklist: "# T\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
         let cases: [([String], String)] = [
-            (["--backend", "simulate", "--scenario", try fixture.scenario(#"{"groups": {"a": [{"wrte": {}}]}}"#)], "groups.a[0].wrte: unknown field"),
-            (["--backend", "simulate", "--scenario", try fixture.scenario(#"{"groups": {"zz": [{}]}}"#)], "groups.zz: no such group in the checklist"),
+            (
+                ["--backend", "simulate", "--scenario", try fixture.scenario(#"{"groups": {"a": [{"wrte": {}}]}}"#)],
+                "groups.a[0].wrte: unknown field"
+            ),
+            (
+                ["--backend", "simulate", "--scenario", try fixture.scenario(#"{"groups": {"zz": [{}]}}"#)],
+                "groups.zz: no such group in the checklist"
+            ),
             (["--agents", "0", "--agent-command", "true"], "--agents must be at least 1"),
             (["--agent-command", "true", "--max-cost", "-3"], "--max-cost must be -1 or at least 0"),
             (["--agent-command", "true", "--acceptance", "missing.md"], "cannot read the checklist"),
@@ -74,9 +82,14 @@ struct CommandLineTests {
         #expect(demo.standardOutput.contains("completed: 5/5 groups landed"))
         let repository = directory.file("greeting-toolkit")
 
-        let status = try await FlotillaBinary.run(["status", "--output", "json", "--repo", repository], in: directory.path)
+        let status = try await FlotillaBinary.run(
+            ["status", "--output", "json", "--repo", repository],
+            in: directory.path
+        )
         #expect(status.exitCode == 0)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
+        )
         #expect(json["state"] as? String == "completed")
         #expect(json["groups_done"] as? Int == 5)
         let id = try #require(json["id"] as? String)
@@ -89,7 +102,9 @@ struct CommandLineTests {
         #expect(history.standardOutput.contains("rejected") && history.standardOutput.contains("landed"))
         let historyJSON = try await FlotillaBinary.run(["history", id, "--output", "json"], in: repository)
         let attempts = try #require(
-            (try JSONSerialization.jsonObject(with: Data(historyJSON.standardOutput.utf8)) as? [String: Any])?["attempts"] as? [[String: Any]]
+            (try JSONSerialization.jsonObject(with: Data(historyJSON.standardOutput.utf8)) as? [String: Any])?[
+                "attempts"
+            ] as? [[String: Any]]
         )
         #expect(attempts.filter { $0["outcome"] as? String == "landed" }.count == 5)
 
@@ -110,9 +125,10 @@ struct CommandLineTests {
         defer { directory.remove() }
         let help = try await FlotillaBinary.run(["run", "--help"], in: directory.path)
         #expect(help.exitCode == 0)
-        for flag in ["--acceptance", "--verify", "--agents", "--backend", "--agent-command", "--scenario", "--max-cost",
-            "--timeout", "--max-attempts", "--attempt-timeout", "--target-branch", "--protect", "-y", "--output"]
-        {
+        for flag in [
+            "--acceptance", "--verify", "--agents", "--backend", "--agent-command", "--scenario", "--max-cost",
+            "--timeout", "--max-attempts", "--attempt-timeout", "--target-branch", "--protect", "-y", "--output",
+        ] {
             #expect(help.standardOutput.contains(flag), "run --help lacks \(flag)")
         }
         let version = try await FlotillaBinary.run(["--version"], in: directory.path)

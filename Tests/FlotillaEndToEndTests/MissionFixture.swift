@@ -26,7 +26,10 @@ struct MissionFixture {
         """
 
     init(checklist: String, groups: [String], extraFiles: [String: String] = [:]) async throws {
-        var files = ["verify.sh": Self.verifyScript, "groups.list": groups.joined(separator: " ") + "\n", "ACCEPTANCE.md": checklist]
+        var files = [
+            "verify.sh": Self.verifyScript, "groups.list": groups.joined(separator: " ") + "\n",
+            "ACCEPTANCE.md": checklist,
+        ]
         files.merge(extraFiles) { $1 }
         repository = try await FixtureRepository(files: files, executables: ["verify.sh"])
         scratch = try TemporaryDirectory(prefix: "flotilla-scratch")
@@ -43,7 +46,11 @@ struct MissionFixture {
     }
 
     func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> FlotillaBinary.Outcome {
-        let outcome = try await FlotillaBinary.run(["run", "--verify", "./verify.sh"] + arguments, in: repository.path, timeout: timeout)
+        let outcome = try await FlotillaBinary.run(
+            ["run", "--verify", "./verify.sh"] + arguments,
+            in: repository.path,
+            timeout: timeout
+        )
         #expect(!outcome.timedOut, "flotilla run hung: \(outcome.standardOutput)\n\(outcome.standardError)")
         return outcome
     }
@@ -55,13 +62,25 @@ struct MissionFixture {
     /// The guarantees every mission keeps, checked after each test: main stays green, events agree, nothing left over.
     func audit(sourceLocation: SourceLocation = #_sourceLocation) async throws -> MissionAudit {
         let audit = try await MissionAudit(repository)
-        #expect(try await audit.unverifiedTargetCommits() == [], "unverified commits on the target branch", sourceLocation: sourceLocation)
+        #expect(
+            try await audit.unverifiedTargetCommits() == [],
+            "unverified commits on the target branch",
+            sourceLocation: sourceLocation
+        )
         let ledgerEvents = try await audit.events()
         let fileEvents = try audit.eventsFile()
-        #expect(fileEvents.map(\.id) == ledgerEvents.map(\.id), "events.jsonl differs from the ledger", sourceLocation: sourceLocation)
+        #expect(
+            fileEvents.map(\.id) == ledgerEvents.map(\.id),
+            "events.jsonl differs from the ledger",
+            sourceLocation: sourceLocation
+        )
         #expect(fileEvents.map(\.kind) == ledgerEvents.map(\.kind), sourceLocation: sourceLocation)
         if audit.mission.state.isTerminal {
-            #expect(try await audit.leftovers() == [], "worktrees or attempt branches left behind", sourceLocation: sourceLocation)
+            #expect(
+                try await audit.leftovers() == [],
+                "worktrees or attempt branches left behind",
+                sourceLocation: sourceLocation
+            )
         }
         let log = try String(contentsOfFile: audit.missionDirectory + "/mission.log", encoding: .utf8)
         #expect(log.contains("mission \(audit.id) created"), sourceLocation: sourceLocation)

@@ -81,7 +81,9 @@ struct MissionLoopTests {
         #expect(prompt.contains("### Attempt 1: gate_failed"))
         #expect(prompt.contains("FAIL a: a.txt should say 'a ok', found 'a nope'"))
         #expect(!(try audit.prompt("a", 1)).contains("Earlier attempts"))
-        let gate = try await audit.verifications().first { $0.verification.attempt == AttemptKey(group: "a", number: 1) }
+        let gate = try await audit.verifications().first {
+            $0.verification.attempt == AttemptKey(group: "a", number: 1)
+        }
         #expect(gate?.verification.passed == false && gate?.verification.exitCode == 1)
         #expect(gate?.verification.groups == ["a"])
     }
@@ -194,7 +196,9 @@ struct MissionLoopTests {
         #expect(try await audit.attempts().contains { $0.key.group == "b" } == false)
         #expect(try audit.prompt("a", 2).contains("## Change of strategy required"))
         let events = try await audit.events()
-        #expect(events.contains { $0.kind == .attemptFailed && $0.message.contains("group blocked with its dependents b") })
+        #expect(
+            events.contains { $0.kind == .attemptFailed && $0.message.contains("group blocked with its dependents b") }
+        )
         #expect(outcome.standardOutput.contains("blocked"))
     }
 
@@ -265,7 +269,10 @@ struct MissionLoopTests {
         #expect(first.outcome == .timedOut)
         #expect(try audit.prompt("a", 2).contains("time limit"))
         let childPID = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingWhitespace()))
-        #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)), "the agent's child survived the timeout")
+        #expect(
+            await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)),
+            "the agent's child survived the timeout"
+        )
         // The command backend's contract: variables, prompt on stdin, cost from a JSON line.
         let second = try #require(try await audit.attempt("a", 2))
         #expect(second.outcome == .landed)

@@ -24,7 +24,11 @@ struct MissionRunnerTests {
                 executables: ["verify.sh"]
             )
             let layout = MissionLayout(repository: repository.path)
-            let git = GitCLI(root: repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment)
+            let git = GitCLI(
+                root: repository.path,
+                runner: SubprocessRunner(),
+                environment: FixtureRepository.environment
+            )
             let checklist = try ChecklistParser.parse("# Goal\n\n## A\n- [ ] a.txt says a ok\n", file: "ACCEPTANCE.md")
             let preparation = MissionPreparation(git: git, layout: layout)
             let prepared = try await preparation.prepare(
@@ -43,11 +47,20 @@ struct MissionRunnerTests {
             return Harness(repository: repository, ledger: ledger, spec: prepared.spec, layout: layout)
         }
 
-        func runner(agent: any AgentBackend, git: (any GitRepository)? = nil, clock: any Clock<Duration> = ContinuousClock()) -> MissionRunner {
+        func runner(
+            agent: any AgentBackend,
+            git: (any GitRepository)? = nil,
+            clock: any Clock<Duration> = ContinuousClock()
+        ) -> MissionRunner {
             MissionRunner(
                 ports: MissionRunner.Ports(
                     ledger: ledger,
-                    git: git ?? GitCLI(root: repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment),
+                    git: git
+                        ?? GitCLI(
+                            root: repository.path,
+                            runner: SubprocessRunner(),
+                            environment: FixtureRepository.environment
+                        ),
                     agent: agent,
                     processes: SubprocessRunner(),
                     clock: clock
@@ -128,8 +141,15 @@ struct MissionRunnerTests {
         let harness = try await Harness.make()
         defer { harness.repository.directory.remove() }
         let scenario = Scenario(groups: ["a": [ScenarioStep(write: [("a.txt", "wrong\n")])]])
-        let real = GitCLI(root: harness.repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment)
-        let runner = harness.runner(agent: SimulatedAgent(scenario: scenario), git: FailingWorktrees(real, failOnAttempt: 2))
+        let real = GitCLI(
+            root: harness.repository.path,
+            runner: SubprocessRunner(),
+            environment: FixtureRepository.environment
+        )
+        let runner = harness.runner(
+            agent: SimulatedAgent(scenario: scenario),
+            git: FailingWorktrees(real, failOnAttempt: 2)
+        )
         let result = try await runner.run(harness.spec.id)
         #expect(result.reason == .failed)
         #expect(result.summary.contains("error: attempt a#2"))
@@ -177,7 +197,9 @@ struct FailingWorktrees: GitRepository {
     func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String? {
         try await real.commitAll(worktree: worktree, message: message, author: author)
     }
-    func changedPaths(from: String, to: String) async throws -> [String] { try await real.changedPaths(from: from, to: to) }
+    func changedPaths(from: String, to: String) async throws -> [String] {
+        try await real.changedPaths(from: from, to: to)
+    }
     func diffStat(from: String, to: String) async throws -> DiffStat { try await real.diffStat(from: from, to: to) }
     func diff(from: String, to: String) async throws -> String { try await real.diff(from: from, to: to) }
     func mergeTree(ours: String, theirs: String) async throws -> MergeTreeResult {
@@ -192,7 +214,9 @@ struct FailingWorktrees: GitRepository {
     func fileContents(at commit: String, path: String) async throws -> String? {
         try await real.fileContents(at: commit, path: path)
     }
-    func commits(from base: String, to head: String) async throws -> [String] { try await real.commits(from: base, to: head) }
+    func commits(from base: String, to head: String) async throws -> [String] {
+        try await real.commits(from: base, to: head)
+    }
     func pruneWorktrees() async throws { try await real.pruneWorktrees() }
     func currentBranch() async throws -> String? { try await real.currentBranch() }
     func uncommittedPaths() async throws -> [String] { try await real.uncommittedPaths() }

@@ -55,7 +55,8 @@ struct GitCLITests {
         try await repository.git("checkout", "--quiet", "-b", "theirs", base)
         try repository.write("shared.txt", "theirs\n")
         let conflicting = try await repository.commitAll("theirs conflicting")
-        guard case .conflicted(let files, let messages) = try await git.mergeTree(ours: ours, theirs: conflicting) else {
+        guard case .conflicted(let files, let messages) = try await git.mergeTree(ours: ours, theirs: conflicting)
+        else {
             Issue.record("expected a conflict")
             return
         }

@@ -10,7 +10,7 @@ struct SQLiteLedgerTests {
     static let sha1 = String(repeating: "1", count: 40)
     static let sha2 = String(repeating: "2", count: 40)
     static let sha3 = String(repeating: "3", count: 40)
-    let mission = MissionID("m-0000beef")!
+    let mission = MissionID.random()
 
     func spec() throws -> MissionSpec {
         let checklist = try ChecklistParser.parse(
@@ -78,7 +78,14 @@ struct SQLiteLedgerTests {
                 .missionCreated(try spec()),
                 .missionStarted(agents: 2, backend: "simulate"),
                 start("a", 1, sequence: 1),
-                .agentFinished(a1, AgentReport(exitCode: 0, duration: .seconds(2), usage: Usage(inputTokens: 10, outputTokens: 5, costUSD: 0.25))),
+                .agentFinished(
+                    a1,
+                    AgentReport(
+                        exitCode: 0,
+                        duration: .seconds(2),
+                        usage: Usage(inputTokens: 10, outputTokens: 5, costUSD: 0.25)
+                    )
+                ),
                 .attemptCommitted(a1, commit: Self.sha2, diff: DiffStat(files: 1, insertions: 3, deletions: 0)),
                 .gateFinished(verification(.gate, a1, commit: Self.sha2, passed: false)),
                 .attemptFailed(
@@ -87,7 +94,13 @@ struct SQLiteLedgerTests {
                         outcome: .gateFailed,
                         reason: "exit 1",
                         feedback: "FAIL",
-                        stall: StallAssessment(stalledAttempts: 1, escalation: .none, bestCriteriaPassed: nil, block: false, madeProgress: false),
+                        stall: StallAssessment(
+                            stalledAttempts: 1,
+                            escalation: .none,
+                            bestCriteriaPassed: nil,
+                            block: false,
+                            madeProgress: false
+                        ),
                         groupStatus: .pending
                     )
                 ),
@@ -96,7 +109,11 @@ struct SQLiteLedgerTests {
                 .attemptCommitted(a2, commit: Self.sha3, diff: nil),
                 .gateFinished(verification(.gate, a2, commit: Self.sha3, passed: true)),
                 .mergeStarted(a2, targetHead: Self.sha1),
-                .attemptLanded(a2, landedCommit: Self.sha3, regression: verification(.regression, a2, commit: Self.sha3, passed: true)),
+                .attemptLanded(
+                    a2,
+                    landedCommit: Self.sha3,
+                    regression: verification(.regression, a2, commit: Self.sha3, passed: true)
+                ),
             ]
             for change in changes { try await ledger.record(change, mission: mission, at: now) }
 
@@ -121,7 +138,9 @@ struct SQLiteLedgerTests {
 
             let attempts = try await ledger.attempts(of: mission)
             #expect(attempts.map(\.outcome) == [.gateFailed, .landed])
-            #expect(attempts[0].feedback == "FAIL" && attempts[0].diff == DiffStat(files: 1, insertions: 3, deletions: 0))
+            #expect(
+                attempts[0].feedback == "FAIL" && attempts[0].diff == DiffStat(files: 1, insertions: 3, deletions: 0)
+            )
             #expect(attempts[0].usage == Usage(inputTokens: 10, outputTokens: 5, costUSD: 0.25))
 
             let verifications = try await ledger.verifications(of: mission)
@@ -131,7 +150,9 @@ struct SQLiteLedgerTests {
             let queue = try DatabaseQueue(path: path)
             let mode = try await queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
-            let versions = try await queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+            let versions = try await queue.read {
+                try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
+            }
             #expect(versions.count == 1)
         }
     }
@@ -156,7 +177,11 @@ struct SQLiteLedgerTests {
             try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: now)
             try await ledger.record(.mergeStarted(first, targetHead: Self.sha1), mission: mission, at: now)
             let regression = verification(.regression, first, commit: Self.sha2, passed: true)
-            try await ledger.record(.attemptLanded(first, landedCommit: Self.sha2, regression: regression), mission: mission, at: now)
+            try await ledger.record(
+                .attemptLanded(first, landedCommit: Self.sha2, regression: regression),
+                mission: mission,
+                at: now
+            )
             let eventsBefore = try await ledger.events(of: mission, after: 0, limit: 100).count
 
             // Through the ledger: a done group cannot be claimed again, and the refusal leaves no trace.
@@ -215,7 +240,13 @@ struct SQLiteLedgerTests {
                     outcome: .gateFailed,
                     reason: "exit 1",
                     feedback: "f",
-                    stall: StallAssessment(stalledAttempts: 1, escalation: .strategyChange, bestCriteriaPassed: nil, block: true, madeProgress: false),
+                    stall: StallAssessment(
+                        stalledAttempts: 1,
+                        escalation: .strategyChange,
+                        bestCriteriaPassed: nil,
+                        block: true,
+                        madeProgress: false
+                    ),
                     groupStatus: .blocked,
                     blockedDependents: ["b"]
                 )

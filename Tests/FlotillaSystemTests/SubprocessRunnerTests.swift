@@ -59,7 +59,9 @@ struct SubprocessRunnerTests {
             let command = "(trap '' TERM; exec sleep 300 >/dev/null 2>&1) & echo $! > child.pid; echo done"
             let result = try await runner.run(shell(command, in: dir.path))
             #expect(result.termination == .exited(0))
-            let childPID = try #require(Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let childPID = try #require(
+                Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
+            )
             #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
         }
     }

@@ -12,7 +12,12 @@ package struct CommandAgent: AgentBackend {
     private let runner: any ProcessRunner
     private let environment: [String: String]
 
-    /// - Parameter environment: the allowlisted environment the command runs with.
+    /// Creates the backend.
+    ///
+    /// - Parameters:
+    ///   - command: The command line each attempt runs with `/bin/sh -c`.
+    ///   - runner: Runs the command.
+    ///   - environment: The allowlisted environment the command runs with.
     package init(command: String, runner: any ProcessRunner, environment: [String: String]) {
         self.command = command
         self.runner = runner

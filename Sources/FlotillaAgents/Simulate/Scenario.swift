@@ -132,7 +132,7 @@ extension Scenario {
         if let barriers = root["barriers"] {
             if let barriers = barriers as? [String: Any] {
                 for (name, parties) in barriers {
-                    if let parties = parties as? Int, parties >= 1, !(parties is Bool) {
+                    if let parties = parties as? Int, parties >= 1 {
                         scenario.barriers[name] = parties
                     } else {
                         fail("barriers.\(name)", "expected a number of agents (1 or more)")
@@ -202,7 +202,11 @@ extension Scenario {
             }
         }
         if let barrier = fields["barrier"] {
-            if let name = barrier as? String { step.barrier = name } else { fail("\(field).barrier", "expected a name") }
+            if let name = barrier as? String {
+                step.barrier = name
+            } else {
+                fail("\(field).barrier", "expected a name")
+            }
         }
         if let hang = fields["hang"] {
             if let flag = hang as? Bool { step.hang = flag } else { fail("\(field).hang", "expected true or false") }
@@ -230,7 +234,11 @@ extension Scenario {
             }
         }
         if let message = fields["message"] {
-            if let text = message as? String { step.message = text } else { fail("\(field).message", "expected a string") }
+            if let text = message as? String {
+                step.message = text
+            } else {
+                fail("\(field).message", "expected a string")
+            }
         }
         return step
     }

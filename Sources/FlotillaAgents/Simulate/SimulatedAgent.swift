@@ -67,13 +67,19 @@ package struct SimulatedAgent: AgentBackend {
         let root = URL(fileURLWithPath: request.worktree)
         for (path, contents) in step.write {
             let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             try contents.write(to: url, atomically: true, encoding: .utf8)
             transcript.append("[simulate] wrote \(path) (\(contents.utf8.count) bytes)")
         }
         for (path, contents) in step.append {
             let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             let existing = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
             try (existing + contents).write(to: url, atomically: true, encoding: .utf8)
             transcript.append("[simulate] appended to \(path) (\(contents.utf8.count) bytes)")

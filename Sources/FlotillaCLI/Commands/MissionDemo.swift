@@ -59,7 +59,12 @@ extension Flotilla {
                 verifyCommand: "./verify.sh",
                 agents: agents,
                 backend: BackendName.simulate.rawValue,
-                limits: MissionLimits(maxCostUSD: 1, maxWallClock: .seconds(300), attemptTimeout: .seconds(60), stallThreshold: 3)
+                limits: MissionLimits(
+                    maxCostUSD: 1,
+                    maxWallClock: .seconds(300),
+                    attemptTimeout: .seconds(60),
+                    stallThreshold: 3
+                )
             )
             let launch = MissionLaunch(
                 composition: composition,
@@ -74,7 +79,9 @@ extension Flotilla {
                 Console.out("")
                 Console.out("Look around:")
                 Console.out("  cd \(repository)")
-                Console.out("  flotilla status && flotilla history $(flotilla list --output json | grep -m1 '\"id\"' | cut -d'\"' -f4)")
+                Console.out(
+                    "  flotilla status && flotilla history $(flotilla list --output json | grep -m1 '\"id\"' | cut -d'\"' -f4)"
+                )
                 Console.out("  git log --oneline --graph --all")
             }
             if code != 0 { throw MissionExit(code: code) }
@@ -97,10 +104,17 @@ extension Flotilla {
                 ["-c", "commit.gpgSign=false", "commit", "--quiet", "-m", "Greeting toolkit: checklist and gate"],
             ] {
                 let result = try await composition.processes.run(
-                    ProcessRequest(executable: "git", arguments: arguments, workingDirectory: path, environment: environment)
+                    ProcessRequest(
+                        executable: "git",
+                        arguments: arguments,
+                        workingDirectory: path,
+                        environment: environment
+                    )
                 )
                 guard result.termination.isSuccess else {
-                    throw InputError("could not create the demo repository: git \(arguments.joined(separator: " ")): \(result.standardError)")
+                    throw InputError(
+                        "could not create the demo repository: git \(arguments.joined(separator: " ")): \(result.standardError)"
+                    )
                 }
             }
         }

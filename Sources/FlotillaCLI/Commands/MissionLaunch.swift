@@ -43,13 +43,17 @@ struct MissionLaunch {
         missionLog.write("Flotilla \(Flotilla.version) — mission \(spec.id)")
         missionLog.write("Goal: \(spec.goal)")
         missionLog.write("Repository: \(spec.repository) at \(spec.baseCommit) → \(spec.targetBranch)")
-        missionLog.write("Verify: \(spec.verifyCommand ?? "(group checks only)") · protected: \(spec.protectedPatterns.joined(separator: ", "))")
+        missionLog.write(
+            "Verify: \(spec.verifyCommand ?? "(group checks only)") · protected: \(spec.protectedPatterns.joined(separator: ", "))"
+        )
         missionLog.write("Agents: \(spec.agents) × \(spec.backend) · limits: \(limitsDescription(spec.limits))")
         missionLog.write("Prompts, transcripts, patches and gate output: \(layout.agentOutputs(spec.id))")
         missionLog.write("")
         try await preparation.create(prepared, ledger: ledger, now: origin, sink: sink)
         if output == .table && live == nil {
-            Console.out("Mission \(spec.id): \(spec.checklist.groups.count) groups, \(spec.agents) agents (\(spec.backend)) → \(spec.targetBranch)")
+            Console.out(
+                "Mission \(spec.id): \(spec.checklist.groups.count) groups, \(spec.agents) agents (\(spec.backend)) → \(spec.targetBranch)"
+            )
         }
 
         let runner = MissionRunner(
@@ -100,7 +104,9 @@ struct MissionLaunch {
         case .table:
             Console.out("")
             Console.out("Mission \(spec.id) \(result.reason.outcomeDescription): \(result.summary)")
-            Console.out("  target:  \(spec.targetBranch) at \(result.targetHead.shortSHA) (base \(spec.baseCommit.shortSHA))")
+            Console.out(
+                "  target:  \(spec.targetBranch) at \(result.targetHead.shortSHA) (base \(spec.baseCommit.shortSHA))"
+            )
             Console.out("  log:     \(layout.missionLog(spec.id))")
             Console.out("  details: flotilla status \(spec.id) · flotilla history \(spec.id)")
         }

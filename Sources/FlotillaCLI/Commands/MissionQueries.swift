@@ -20,9 +20,13 @@ struct MissionLookup {
 
     /// The named mission, or the latest one.
     func mission(_ id: String?) async throws -> (SQLiteLedger, MissionRecord) {
-        guard let ledger else { throw InputError("no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)") }
+        guard let ledger else {
+            throw InputError("no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)")
+        }
         if let id {
-            guard let missionID = MissionID(id) else { throw InputError("\(id) is not a mission id (m- and 8 hex digits)") }
+            guard let missionID = MissionID(id) else {
+                throw InputError("\(id) is not a mission id (m- and 8 hex digits)")
+            }
             guard let record = try await ledger.mission(missionID) else {
                 throw InputError("no mission \(id) in \(root) (see `flotilla list`)")
             }
@@ -97,7 +101,8 @@ extension Flotilla {
             let (ledger, record) = try await lookup.mission(id)
             let attempts = try await ledger.attempts(of: record.spec.id)
             switch global.output {
-            case .json: Console.json(HistoryDTO(mission: record.spec.id.rawValue, attempts: attempts.map(AttemptDTO.init)))
+            case .json:
+                Console.json(HistoryDTO(mission: record.spec.id.rawValue, attempts: attempts.map(AttemptDTO.init)))
             case .table: Console.out(attempts.isEmpty ? "No attempts yet." : MissionReports.history(attempts))
             }
         }
@@ -121,7 +126,9 @@ extension Flotilla {
         func run() async throws {
             let lookup = try await MissionLookup(repo: global.repo)
             let (ledger, record) = try await lookup.mission(id)
-            let path = global.output == .json ? lookup.layout.eventsFile(record.spec.id) : lookup.layout.missionLog(record.spec.id)
+            let path =
+                global.output == .json
+                ? lookup.layout.eventsFile(record.spec.id) : lookup.layout.missionLog(record.spec.id)
             var offset: UInt64 = 0
             let clock = ContinuousClock()
             while true {

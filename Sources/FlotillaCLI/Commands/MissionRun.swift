@@ -49,7 +49,10 @@ extension Flotilla {
         @Option(parsing: .unconditional, help: "Stop after this many seconds of running time (-1: uncapped).")
         var timeout: Double = 14_400
 
-        @Option(parsing: .unconditional, help: "Stop before starting more than this many attempts in all (-1: uncapped).")
+        @Option(
+            parsing: .unconditional,
+            help: "Stop before starting more than this many attempts in all (-1: uncapped)."
+        )
         var maxAttempts: Int = -1
 
         @Option(help: "Seconds one agent session may run before it is stopped.")
@@ -83,7 +86,9 @@ extension Flotilla {
             guard agents >= 1 else { throw ValidationError("--agents must be at least 1") }
             guard maxCost == -1 || maxCost >= 0 else { throw ValidationError("--max-cost must be -1 or at least 0") }
             guard timeout == -1 || timeout > 0 else { throw ValidationError("--timeout must be -1 or more than 0") }
-            guard maxAttempts == -1 || maxAttempts >= 1 else { throw ValidationError("--max-attempts must be -1 or at least 1") }
+            guard maxAttempts == -1 || maxAttempts >= 1 else {
+                throw ValidationError("--max-attempts must be -1 or at least 1")
+            }
             guard attemptTimeout > 0 else { throw ValidationError("--attempt-timeout must be more than 0") }
             guard verifyTimeout > 0 else { throw ValidationError("--verify-timeout must be more than 0") }
             guard stallThreshold >= 1 else { throw ValidationError("--stall-threshold must be at least 1") }
@@ -92,7 +97,8 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let root = try await composition.repositoryRoot(global.repo)
-            let checklistPath = acceptance.map { absolute($0) } ?? (root as NSString).appendingPathComponent("ACCEPTANCE.md")
+            let checklistPath =
+                acceptance.map { absolute($0) } ?? (root as NSString).appendingPathComponent("ACCEPTANCE.md")
             let checklist = try ChecklistFile.read(checklistPath, given: acceptance != nil)
             let backendName = backend ?? (agentCommand != nil ? .command : scenario != nil ? .simulate : nil)
             guard let backendName else {

@@ -27,7 +27,8 @@ struct Composition: Sendable {
 
     /// The repository to work in: `--repo`, else the one containing the current directory.
     func repositoryRoot(_ path: String?) async throws -> String {
-        let start = path.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? FileManager.default.currentDirectoryPath
+        let start =
+            path.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? FileManager.default.currentDirectoryPath
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: start, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw InputError("--repo \(start) is not a directory")

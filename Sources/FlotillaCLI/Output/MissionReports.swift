@@ -15,7 +15,8 @@ enum MissionReports {
             "Target:   \(spec.targetBranch)" + (targetHead.map { " at \($0.shortSHA)" } ?? "")
                 + " (base \(spec.baseCommit.shortSHA))"
         )
-        var effort = "\(spec.agents) × \(spec.backend) · \(record.attempts) attempt\(record.attempts == 1 ? "" : "s") · "
+        var effort =
+            "\(spec.agents) × \(spec.backend) · \(record.attempts) attempt\(record.attempts == 1 ? "" : "s") · "
             + formatUSD(record.spentUSD)
         if let elapsed = elapsed(record) { effort += " · \(elapsed.shortDescription)" }
         lines.append("Effort:   \(effort)")
@@ -41,7 +42,8 @@ enum MissionReports {
                 formatUSD(record.spentUSD), shortDate(record.createdAt), goal,
             ]
         }
-        return TextTable(headers: ["MISSION", "STATE", "GROUPS", "ATTEMPTS", "COST", "CREATED", "GOAL"], rows: rows).render()
+        return TextTable(headers: ["MISSION", "STATE", "GROUPS", "ATTEMPTS", "COST", "CREATED", "GOAL"], rows: rows)
+            .render()
     }
 
     static func history(_ attempts: [AttemptRecord]) -> String {

@@ -109,8 +109,10 @@ final class LiveView: MissionEventSink {
         }
         let done = Set(state.groupStates.filter { $0.value.hasPrefix("done") }.keys)
         let rows = spec.checklist.groups.map { group -> [String] in
-            let current = state.groupStates[group.id]
-                ?? (group.dependsOn.allSatisfy(done.contains) ? "ready" : "waiting on \(group.dependsOn.filter { !done.contains($0) }.joined(separator: ", "))")
+            let current =
+                state.groupStates[group.id]
+                ?? (group.dependsOn.allSatisfy(done.contains)
+                    ? "ready" : "waiting on \(group.dependsOn.filter { !done.contains($0) }.joined(separator: ", "))")
             return ["  " + group.id, current, String(state.groupAttempts[group.id] ?? 0)]
         }
         lines.append(TextTable(headers: ["  GROUP", "STATE", "ATTEMPT"], rows: rows).render())

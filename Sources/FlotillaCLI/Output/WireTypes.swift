@@ -1,7 +1,9 @@
 import FlotillaCore
 import Foundation
 
-/// `--output json` shapes. Separate from the domain types so the domain can change without breaking scripts.
+/// `--output json` shapes.
+///
+/// Separate from the domain types so the domain can change without breaking scripts.
 struct MissionDTO: Codable, Sendable {
     var id: String
     var goal: String

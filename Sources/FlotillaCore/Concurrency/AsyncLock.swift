@@ -11,6 +11,7 @@ package final class AsyncLock: Sendable {
 
     package init() {}
 
+    @discardableResult
     package func withLock<T: Sendable>(_ body: () async throws -> T) async rethrows -> T {
         await acquire()
         defer { release() }

@@ -18,7 +18,9 @@ package final class CompletionSignal: Sendable {
 
     package func signal() {
         let (waiters, timedWaiters) = state.withLock { state in
-            guard !state.signalled else { return ([CheckedContinuation<Void, Never>](), [CheckedContinuation<Bool, Never>]()) }
+            guard !state.signalled else {
+                return ([CheckedContinuation<Void, Never>](), [CheckedContinuation<Bool, Never>]())
+            }
             state.signalled = true
             defer {
                 state.waiters.removeAll()
@@ -31,6 +33,7 @@ package final class CompletionSignal: Sendable {
     }
 
     /// Waits at most `timeout` and ignores cancellation, for clean-up that must see things through.
+    ///
     /// Returns whether the signal fired.
     package func wait(timeout: Duration) async -> Bool {
         let id = state.withLock { state -> Int in
@@ -47,7 +50,10 @@ package final class CompletionSignal: Sendable {
                 continuation.resume(returning: true)
                 return
             }
-            let nanoseconds = max(0, Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000))
+            let nanoseconds = max(
+                0,
+                Int(timeout.components.seconds) * 1_000_000_000 + Int(timeout.components.attoseconds / 1_000_000_000)
+            )
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [self] in
                 let waiter = state.withLock { $0.timedWaiters.removeValue(forKey: id) }
                 waiter?.resume(returning: false)

@@ -1,7 +1,9 @@
 import Foundation
 
-/// One state change of a mission. The ledger applies each in one transaction together with its event
-/// (``LedgerChange/event(mission:at:)``), so the ledger and the event stream never disagree.
+/// One state change of a mission.
+///
+/// The ledger applies each in one transaction together with its event (``LedgerChange/event(mission:at:)``), so the
+/// ledger and the event stream never disagree.
 package enum LedgerChange: Sendable, Equatable {
     case missionCreated(MissionSpec)
     case missionStarted(agents: Int, backend: String)

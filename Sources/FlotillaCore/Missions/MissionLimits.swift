@@ -1,4 +1,6 @@
-/// The breakers and per-attempt limits of a mission. `nil` means uncapped (`-1` on the command line).
+/// The breakers and per-attempt limits of a mission.
+///
+/// `nil` means uncapped (`-1` on the command line).
 package struct MissionLimits: Sendable, Codable, Equatable {
     package var maxCostUSD: Double?
     package var maxWallClock: Duration?

@@ -15,7 +15,9 @@ package enum MissionState: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// Why a mission ended. Raw values are the names used in the ledger, events and JSON output.
+/// Why a mission ended.
+///
+/// Raw values are the names used in the ledger, events and JSON output.
 package enum StopReason: String, Sendable, Codable, CaseIterable {
     /// Every group landed and the final full verify passed.
     case completed
@@ -104,6 +106,7 @@ package enum AttemptOutcome: String, Sendable, Codable, CaseIterable {
     case interrupted
 
     /// Whether the outcome is a lack of progress that counts towards the stall rule.
+    ///
     /// Conflicts are races between agents, and interruptions are the user's doing.
     package var countsTowardsStall: Bool {
         switch self {

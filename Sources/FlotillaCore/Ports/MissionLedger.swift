@@ -1,6 +1,8 @@
 import Foundation
 
-/// The durable record of missions. Every state change is applied with its event in one transaction.
+/// The durable record of missions.
+///
+/// Every state change is applied with its event in one transaction.
 package protocol MissionLedger: Sendable {
     /// Applies `change` and stores its event; returns the stored event.
     @discardableResult

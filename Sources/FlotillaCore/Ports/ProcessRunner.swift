@@ -1,4 +1,6 @@
-/// A child process to run. Every process Flotilla starts (git, agents, verify commands) is described by one.
+/// A child process to run.
+///
+/// Every process Flotilla starts (git, agents, verify commands) is described by one.
 package struct ProcessRequest: Sendable, Equatable {
     /// An absolute path, or a name looked up in the `PATH` of ``environment``.
     package var executable: String
@@ -89,7 +91,9 @@ package enum Termination: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The result of a process run. A non-zero exit is a result, not an error.
+/// The result of a process run.
+///
+/// A non-zero exit is a result, not an error.
 package struct ProcessResult: Sendable, Equatable {
     package var termination: Termination
     /// The timeout expired and the process group was torn down.

@@ -119,7 +119,8 @@ package enum Dispatcher {
             if context.spentUSD >= maxCost || projected > maxCost {
                 return BreakerTrip(
                     reason: .maxCost,
-                    detail: "spent \(formatUSD(context.spentUSD)), projected \(formatUSD(projected)) with one more attempt "
+                    detail:
+                        "spent \(formatUSD(context.spentUSD)), projected \(formatUSD(projected)) with one more attempt "
                         + "(≈\(formatUSD(context.estimatedAttemptUSD)) each), limit \(formatUSD(maxCost))"
                 )
             }

@@ -53,7 +53,13 @@ package struct StallAssessment: Sendable, Equatable {
     package var block: Bool
     package var madeProgress: Bool
 
-    package init(stalledAttempts: Int, escalation: Escalation, bestCriteriaPassed: Int?, block: Bool, madeProgress: Bool) {
+    package init(
+        stalledAttempts: Int,
+        escalation: Escalation,
+        bestCriteriaPassed: Int?,
+        block: Bool,
+        madeProgress: Bool
+    ) {
         self.stalledAttempts = stalledAttempts
         self.escalation = escalation
         self.bestCriteriaPassed = bestCriteriaPassed

@@ -17,7 +17,7 @@ package final class EventsFileSink: MissionEventSink {
             withIntermediateDirectories: true
         )
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         let handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()
@@ -60,7 +60,7 @@ package final class MissionLogSink: MissionEventSink {
             withIntermediateDirectories: true
         )
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
         }
         let handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()

@@ -1,8 +1,10 @@
 import FlotillaCore
 import Foundation
 
-/// The objective check. It runs the mission's trusted verify command (or a group's own check) in a directory,
-/// with `FLOTILLA_GROUPS` naming the groups to check and `FLOTILLA_REPORT` where it may write its report.
+/// The objective check.
+///
+/// It runs the mission's trusted verify command (or a group's own check) in a directory, with `FLOTILLA_GROUPS` naming
+/// the groups to check and `FLOTILLA_REPORT` where it may write its report.
 ///
 /// Before every run the trusted copies of the verify scripts (taken from the base commit) are written over
 /// whatever the directory holds, so the command that judges is always the one the mission started with.
@@ -147,7 +149,7 @@ package struct Gate: Sendable {
                 try handle.write(contentsOf: Data(contents.utf8))
                 try handle.close()
             } else {
-                FileManager.default.createFile(
+                _ = FileManager.default.createFile(
                     atPath: target,
                     contents: Data(contents.utf8),
                     attributes: [.posixPermissions: contents.hasPrefix("#!") ? 0o755 : 0o644]

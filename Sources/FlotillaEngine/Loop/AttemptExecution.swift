@@ -83,7 +83,9 @@ struct AttemptExecution: Sendable {
             )
         }
 
-        let message = "flotilla: \(key.group) attempt \(key.number)\n\n" + (outcome.finalMessage.map { String($0.prefix(2000)) } ?? "")
+        let message =
+            "flotilla: \(key.group) attempt \(key.number)\n\n"
+            + (outcome.finalMessage.map { String($0.prefix(2000)) } ?? "")
         let commit: String?
         do {
             commit = try await context.git.commitAll(
@@ -157,7 +159,9 @@ enum Feedback {
     static let tailForPrompt = 3000
 
     static func gateFailed(_ verification: Verification, agentExit: Termination?) -> String {
-        var text = verification.timedOut ? "The gate timed out." : "The gate failed with exit status \(verification.exitCode ?? -1)."
+        var text =
+            verification.timedOut
+            ? "The gate timed out." : "The gate failed with exit status \(verification.exitCode ?? -1)."
         if let agentExit, !agentExit.isSuccess { text += " (The agent session itself ended with \(agentExit).)" }
         text += " Command: `\(verification.command)`. The end of its output:\n\n" + fenced(verification.outputTail)
         return text
@@ -187,7 +191,8 @@ enum Feedback {
     }
 
     static func conflict(files: [String], messages: String) -> String {
-        var text = "Your change passed its check but conflicted with work that landed meanwhile, in: "
+        var text =
+            "Your change passed its check but conflicted with work that landed meanwhile, in: "
             + files.joined(separator: ", ") + ". This attempt starts from the new target head, which includes "
             + "that work: make your change again on top of it."
         if !messages.isEmpty { text += "\n\n" + fenced(messages) }

@@ -39,7 +39,11 @@ package struct MissionRunner: Sendable {
         /// Keep each attempt's branch after the mission (for inspection); they are deleted otherwise.
         package var keepAttemptBranches: Bool
 
-        package init(environment: [String: String], verifyTimeout: Duration = .seconds(1800), keepAttemptBranches: Bool = false) {
+        package init(
+            environment: [String: String],
+            verifyTimeout: Duration = .seconds(1800),
+            keepAttemptBranches: Bool = false
+        ) {
             self.environment = environment
             self.verifyTimeout = verifyTimeout
             self.keepAttemptBranches = keepAttemptBranches
@@ -67,7 +71,9 @@ package struct MissionRunner: Sendable {
             configuration: Gate.Configuration(
                 mission: id,
                 verifyCommand: spec.verifyCommand,
-                checks: Dictionary(uniqueKeysWithValues: spec.checklist.groups.compactMap { g in g.check.map { (g.id, $0) } }),
+                checks: Dictionary(
+                    uniqueKeysWithValues: spec.checklist.groups.compactMap { g in g.check.map { (g.id, $0) } }
+                ),
                 trustedFiles: trusted,
                 timeout: options.verifyTimeout,
                 environment: options.environment
@@ -138,7 +144,12 @@ private struct MissionLoop {
     var stopRequested = false
     var fatal: String?
 
-    init(spec: MissionSpec, context: EngineContext, ports: MissionRunner.Ports, options: MissionRunner.Options) async throws {
+    init(
+        spec: MissionSpec,
+        context: EngineContext,
+        ports: MissionRunner.Ports,
+        options: MissionRunner.Options
+    ) async throws {
         self.spec = spec
         self.context = context
         self.ports = ports
@@ -152,7 +163,9 @@ private struct MissionLoop {
         for attempt in attempts where attempt.usage.costUSD > 0 { estimator.record(costUSD: attempt.usage.costUSD) }
         for attempt in attempts {
             guard let outcome = attempt.outcome, outcome != .landed, let text = attempt.feedback else { continue }
-            feedback[attempt.key.group, default: []].append(AttemptFeedback(attempt: attempt.key.number, outcome: outcome, text: text))
+            feedback[attempt.key.group, default: []].append(
+                AttemptFeedback(attempt: attempt.key.number, outcome: outcome, text: text)
+            )
         }
         freeSlots = Array(1...max(1, spec.agents))
         guard let head = try await context.git.resolveCommit("refs/heads/\(spec.targetBranch)") else {
@@ -193,8 +206,13 @@ private struct MissionLoop {
                 try await finishInterrupted(signal, reason: reason)
             }
             for candidate in mergeQueue {
-                try await conclude(candidate.key, .interrupted, reason: "the mission stopped (\(reason.rawValue))",
-                    feedback: Feedback.interrupted(reason.rawValue), criteriaPassed: nil)
+                try await conclude(
+                    candidate.key,
+                    .interrupted,
+                    reason: "the mission stopped (\(reason.rawValue))",
+                    feedback: Feedback.interrupted(reason.rawValue),
+                    criteriaPassed: nil
+                )
             }
             mergeQueue.removeAll()
             return reason
@@ -205,7 +223,10 @@ private struct MissionLoop {
         return MissionResult(reason: reason, summary: summary, targetHead: targetHead)
     }
 
-    private mutating func loop(group: inout ThrowingTaskGroup<LoopSignal, any Error>, started: Stopwatch) async throws -> StopReason {
+    private mutating func loop(
+        group: inout ThrowingTaskGroup<LoopSignal, any Error>,
+        started: Stopwatch
+    ) async throws -> StopReason {
         while true {
             if fatal != nil { return .failed }
             let context = DispatchContext(
@@ -242,8 +263,12 @@ private struct MissionLoop {
 
     // MARK: - Attempts
 
-    private mutating func dispatch(_ groupID: String, into group: inout ThrowingTaskGroup<LoopSignal, any Error>) async throws {
-        guard let checklistGroup = spec.checklist.group(groupID), let state = progress[groupID], !freeSlots.isEmpty else { return }
+    private mutating func dispatch(
+        _ groupID: String,
+        into group: inout ThrowingTaskGroup<LoopSignal, any Error>
+    ) async throws {
+        guard let checklistGroup = spec.checklist.group(groupID), let state = progress[groupID], !freeSlots.isEmpty
+        else { return }
         let slot = freeSlots.removeFirst()
         let key = AttemptKey(group: groupID, number: state.attempts + 1)
         attemptsStarted += 1
@@ -293,7 +318,10 @@ private struct MissionLoop {
         }
     }
 
-    private mutating func handle(_ signal: LoopSignal, group: inout ThrowingTaskGroup<LoopSignal, any Error>) async throws {
+    private mutating func handle(
+        _ signal: LoopSignal,
+        group: inout ThrowingTaskGroup<LoopSignal, any Error>
+    ) async throws {
         switch signal {
         case .stopRequested:
             stopRequested = true
@@ -311,9 +339,21 @@ private struct MissionLoop {
             case .failed(let outcome, let reason, let text, let criteria):
                 try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)
             case .cancelled:
-                try await conclude(key, .interrupted, reason: "the mission stopped", feedback: Feedback.interrupted("stopped"), criteriaPassed: nil)
+                try await conclude(
+                    key,
+                    .interrupted,
+                    reason: "the mission stopped",
+                    feedback: Feedback.interrupted("stopped"),
+                    criteriaPassed: nil
+                )
             case .error(let message):
-                try await conclude(key, .interrupted, reason: message, feedback: Feedback.interrupted("error"), criteriaPassed: nil)
+                try await conclude(
+                    key,
+                    .interrupted,
+                    reason: message,
+                    feedback: Feedback.interrupted("error"),
+                    criteriaPassed: nil
+                )
                 fatal = message
             }
         case .mergeEnded(let candidate, let result):
@@ -343,7 +383,10 @@ private struct MissionLoop {
         let key = candidate.key
         switch result {
         case .landed(let commit, let regression):
-            try await context.record(.attemptLanded(key, landedCommit: commit, regression: regression), mission: spec.id)
+            try await context.record(
+                .attemptLanded(key, landedCommit: commit, regression: regression),
+                mission: spec.id
+            )
             targetHead = commit
             progress.markDone(key.group)
         case .conflict(let files, let messages):
@@ -365,9 +408,21 @@ private struct MissionLoop {
                 verification: verification
             )
         case .cancelled:
-            try await conclude(key, .interrupted, reason: "the mission stopped while landing", feedback: Feedback.interrupted("stopped"), criteriaPassed: nil)
+            try await conclude(
+                key,
+                .interrupted,
+                reason: "the mission stopped while landing",
+                feedback: Feedback.interrupted("stopped"),
+                criteriaPassed: nil
+            )
         case .error(let message):
-            try await conclude(key, .interrupted, reason: message, feedback: Feedback.interrupted("error"), criteriaPassed: nil)
+            try await conclude(
+                key,
+                .interrupted,
+                reason: message,
+                feedback: Feedback.interrupted("error"),
+                criteriaPassed: nil
+            )
             fatal = message
         }
     }
@@ -420,15 +475,25 @@ private struct MissionLoop {
             // Even an attempt whose gate passed just now will not land: the mission is over.
             running[key] = nil
             spentUSD += cost
-            try await conclude(key, .interrupted, reason: "the mission stopped (\(reason.rawValue))",
-                feedback: Feedback.interrupted(reason.rawValue), criteriaPassed: nil)
+            try await conclude(
+                key,
+                .interrupted,
+                reason: "the mission stopped (\(reason.rawValue))",
+                feedback: Feedback.interrupted(reason.rawValue),
+                criteriaPassed: nil
+            )
         case .mergeEnded(let candidate, let result):
             merging = nil
             if case .landed = result {
                 try await landed(candidate, result)
             } else {
-                try await conclude(candidate.key, .interrupted, reason: "the mission stopped (\(reason.rawValue))",
-                    feedback: Feedback.interrupted(reason.rawValue), criteriaPassed: nil)
+                try await conclude(
+                    candidate.key,
+                    .interrupted,
+                    reason: "the mission stopped (\(reason.rawValue))",
+                    feedback: Feedback.interrupted(reason.rawValue),
+                    criteriaPassed: nil
+                )
             }
         case .stopRequested, .wallClockExpired:
             break
@@ -468,10 +533,16 @@ private struct MissionLoop {
         let attempts = try await context.ledger.attempts(of: spec.id)
         let done = progress.count(.done)
         let failed = attempts.filter { $0.outcome != nil && $0.outcome != .landed }
-        var parts = ["\(done)/\(progress.groups.count) groups landed", "\(attempts.count) attempt\(attempts.count == 1 ? "" : "s")"]
+        var parts = [
+            "\(done)/\(progress.groups.count) groups landed",
+            "\(attempts.count) attempt\(attempts.count == 1 ? "" : "s")",
+        ]
         if !failed.isEmpty {
             let counts = Dictionary(grouping: failed, by: { $0.outcome?.rawValue ?? "?" }).mapValues(\.count)
-            parts.append("\(failed.count) not landed (" + counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ") + ")")
+            parts.append(
+                "\(failed.count) not landed ("
+                    + counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ") + ")"
+            )
         }
         parts.append(formatUSD(spentUSD))
         parts.append(elapsed.shortDescription)

@@ -84,11 +84,17 @@ struct MergeExecution: Sendable {
             }
             // Someone else moved the target branch: merge again onto its new head.
         }
-        return .error("the target branch \(mission.targetBranch) kept moving while landing \(key); is something else writing to it?")
+        return .error(
+            "the target branch \(mission.targetBranch) kept moving while landing \(key); is something else writing to it?"
+        )
     }
 
     private func message() -> String {
-        var lines = [title, "", "Lands group `\(candidate.key.group)` of Flotilla mission \(mission.id) (attempt \(candidate.key.number)).", ""]
+        var lines = [
+            title, "",
+            "Lands group `\(candidate.key.group)` of Flotilla mission \(mission.id) (attempt \(candidate.key.number)).",
+            "",
+        ]
         if !criteria.isEmpty {
             lines.append("Criteria:")
             lines += criteria.map { "- \($0)" }

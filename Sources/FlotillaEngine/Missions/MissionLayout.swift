@@ -20,13 +20,17 @@ package struct MissionLayout: Sendable, Equatable {
     package func checklistCopy(_ id: MissionID) -> String { join(missionDirectory(id), "ACCEPTANCE.md") }
 
     package func transcript(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).log") }
-    package func prompt(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).prompt.md") }
+    package func prompt(_ id: MissionID, _ key: AttemptKey) -> String {
+        join(agentOutputs(id), "\(key.slug).prompt.md")
+    }
     package func patch(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).patch") }
     package func gateLog(_ id: MissionID, _ key: AttemptKey, _ kind: VerificationKind) -> String {
         join(agentOutputs(id), "\(key.slug).\(kind.rawValue).log")
     }
     package func finalVerifyLog(_ id: MissionID) -> String { join(agentOutputs(id), "final-verify.log") }
-    package func report(_ id: MissionID, _ name: String) -> String { join(missionDirectory(id), "reports", "\(name).json") }
+    package func report(_ id: MissionID, _ name: String) -> String {
+        join(missionDirectory(id), "reports", "\(name).json")
+    }
 
     package func worktrees(_ id: MissionID) -> String { join(stateDirectory, "worktrees", id.rawValue) }
     package func worktree(_ id: MissionID, _ key: AttemptKey) -> String { join(worktrees(id), key.slug) }

@@ -79,7 +79,9 @@ package struct MissionPreparation: Sendable {
         guard request.agents >= 1 else { throw MissionInputError("--agents must be at least 1") }
         let goal = (request.goal?.trimmingWhitespace()).flatMap { $0.isEmpty ? nil : $0 } ?? request.checklist.title
         guard !goal.isEmpty else {
-            throw MissionInputError("give a goal with --goal, or a `# Title` line at the top of \(request.checklistPath)")
+            throw MissionInputError(
+                "give a goal with --goal, or a `# Title` line at the top of \(request.checklistPath)"
+            )
         }
         let unchecked = request.checklist.groups.filter { $0.check == nil }.map(\.id)
         let verify = request.verifyCommand?.trimmingWhitespace()
@@ -144,7 +146,9 @@ package struct MissionPreparation: Sendable {
         if let verify, !verify.isEmpty, trusted.isEmpty, let first = Self.words(verify).first,
             first.hasPrefix("./") || first.hasSuffix(".sh")
         {
-            throw MissionInputError("the verify command names \(first), which is not a file of the repository at \(baseCommit.shortSHA)")
+            throw MissionInputError(
+                "the verify command names \(first), which is not a file of the repository at \(baseCommit.shortSHA)"
+            )
         }
 
         var patterns = ["/ACCEPTANCE.md", "/flotilla.toml"]
@@ -157,7 +161,9 @@ package struct MissionPreparation: Sendable {
             throw MissionInputError("--protect needs a path or glob, got an empty one")
         }
 
-        let dirty = try await git.uncommittedPaths().filter { !$0.hasPrefix(".flotilla/") && !$0.hasPrefix(".flotilla") }
+        let dirty = try await git.uncommittedPaths().filter {
+            !$0.hasPrefix(".flotilla/") && !$0.hasPrefix(".flotilla")
+        }
         if !dirty.isEmpty {
             warnings.append(
                 "\(dirty.count) uncommitted change\(dirty.count == 1 ? "" : "s") in \(git.root) will not be seen: "
@@ -180,12 +186,23 @@ package struct MissionPreparation: Sendable {
             checklist: request.checklist,
             checklistSource: request.checklistPath
         )
-        return PreparedMission(spec: spec, trustedFiles: trusted, createsTargetBranch: createsTargetBranch, warnings: warnings)
+        return PreparedMission(
+            spec: spec,
+            trustedFiles: trusted,
+            createsTargetBranch: createsTargetBranch,
+            warnings: warnings
+        )
     }
 
     /// Writes the mission: ledger rows and event, target branch, trusted copies, the checklist copy.
+    ///
     /// If any step fails, what was created is removed again.
-    package func create(_ prepared: PreparedMission, ledger: any MissionLedger, now: Date, sink: any MissionEventSink) async throws {
+    package func create(
+        _ prepared: PreparedMission,
+        ledger: any MissionLedger,
+        now: Date,
+        sink: any MissionEventSink
+    ) async throws {
         let spec = prepared.spec
         try await git.excludeLocally("/.flotilla/")
         if prepared.createsTargetBranch {
@@ -250,7 +267,8 @@ package struct MissionPreparation: Sendable {
     }
 
     static func isValidBranchName(_ name: String) -> Bool {
-        !name.isEmpty && !name.hasPrefix("-") && !name.hasPrefix("/") && !name.hasSuffix("/") && !name.hasSuffix(".lock")
+        !name.isEmpty && !name.hasPrefix("-") && !name.hasPrefix("/") && !name.hasSuffix("/")
+            && !name.hasSuffix(".lock")
             && !name.contains("..") && !name.contains("//") && !name.contains("@{")
             && name.allSatisfy { !$0.isWhitespace && !"~^:?*[\\".contains($0) }
     }

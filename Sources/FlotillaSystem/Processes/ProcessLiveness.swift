@@ -18,6 +18,7 @@ package enum ProcessLiveness {
     }
 
     /// Waits until `pid` has exited (a pidfd becomes readable then), at most `timeout`; true if it exited.
+    ///
     /// The wait blocks a dedicated thread, not the caller's.
     package static func waitForExit(_ pid: Int32, timeout: Duration) async -> Bool {
         let descriptor = flotilla_pidfd_open(pid)

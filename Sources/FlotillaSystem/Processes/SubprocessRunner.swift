@@ -179,7 +179,9 @@ package struct SubprocessRunner: ProcessRunner {
     }
 }
 
-/// Errors starting a process. Once it runs, a failure is a result (``ProcessResult/termination``), not an error.
+/// Errors starting a process.
+///
+/// Once it runs, a failure is a result (``ProcessResult/termination``), not an error.
 package enum ProcessRunnerError: Error, Sendable, Equatable, CustomStringConvertible {
     case executableNotFound(String, searchPath: String)
     case notExecutable(String)
