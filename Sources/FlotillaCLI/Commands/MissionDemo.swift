@@ -74,15 +74,16 @@ extension Flotilla {
                 verifyTimeout: .seconds(60),
                 keepBranches: false
             )
-            let code = try await launch.run(request, agent: SimulatedAgent(scenario: scenario))
+            let (mission, code) = try await launch.run(request, agent: SimulatedAgent(scenario: scenario))
             if output == .table {
+                // After `swift run` the binary is not on PATH: name it in full.
+                let binary = Bundle.main.executablePath ?? "flotilla"
                 Console.out("")
                 Console.out("Look around:")
                 Console.out("  cd \(repository)")
-                Console.out(
-                    "  flotilla status && flotilla history $(flotilla list --output json | grep -m1 '\"id\"' | cut -d'\"' -f4)"
-                )
-                Console.out("  git log --oneline --graph --all")
+                Console.out("  \(binary) status            # groups, attempts, costs")
+                Console.out("  \(binary) history \(mission)   # every attempt and why it failed or landed")
+                Console.out("  git log --oneline \(MissionLayout.defaultTargetBranch(mission))")
             }
             if code != 0 { throw MissionExit(code: code) }
         }

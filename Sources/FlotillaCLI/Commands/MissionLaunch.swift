@@ -13,8 +13,8 @@ struct MissionLaunch {
     let verifyTimeout: Duration
     let keepBranches: Bool
 
-    /// Runs the mission; returns the exit status its end calls for.
-    func run(_ request: MissionRequest, agent: any AgentBackend) async throws -> Int32 {
+    /// Runs the mission; returns its id and the exit status its end calls for.
+    func run(_ request: MissionRequest, agent: any AgentBackend) async throws -> (mission: MissionID, exitCode: Int32) {
         let layout = MissionLayout(repository: root)
         let git = composition.git(root)
         let preparation = MissionPreparation(git: git, layout: layout)
@@ -27,8 +27,8 @@ struct MissionLaunch {
         for warning in prepared.warnings { Console.err("warning: \(warning)") }
 
         // Only now, with every input checked, is anything written.
-        guard let ledger = try composition.ledger(layout, create: true) else { return 1 }
         let spec = prepared.spec
+        guard let ledger = try composition.ledger(layout, create: true) else { return (spec.id, 1) }
         let origin = Date()
         let eventsFile = EventsFileSink(path: layout.eventsFile(spec.id))
         let missionLog = MissionLogSink(path: layout.missionLog(spec.id), origin: origin)
@@ -89,7 +89,7 @@ struct MissionLaunch {
             }
             return outcome
         }
-        guard let result else { return 1 }
+        guard let result else { return (spec.id, 1) }
 
         let record = try await ledger.mission(spec.id)
         let groups = try await ledger.groups(of: spec.id)
@@ -110,7 +110,7 @@ struct MissionLaunch {
             Console.out("  log:     \(layout.missionLog(spec.id))")
             Console.out("  details: flotilla status \(spec.id) · flotilla history \(spec.id)")
         }
-        return result.reason.exitCode
+        return (spec.id, result.reason.exitCode)
     }
 
     private func limitsDescription(_ limits: MissionLimits) -> String {

@@ -139,7 +139,7 @@ extension Flotilla {
                 verifyTimeout: .milliseconds(Int64(verifyTimeout * 1000)),
                 keepBranches: keepBranches
             )
-            let code = try await launch.run(request, agent: agent)
+            let (_, code) = try await launch.run(request, agent: agent)
             if code != 0 { throw MissionExit(code: code) }
         }
 

@@ -9,33 +9,19 @@ package protocol MissionEventSink: Sendable {
 
 /// Appends each event as one JSON line to `events.jsonl`.
 package final class EventsFileSink: MissionEventSink {
-    private let handle: Mutex<FileHandle?>
+    private let file: AppendOnlyFile
 
     package init(path: String) {
-        try? FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent,
-            withIntermediateDirectories: true
-        )
-        if !FileManager.default.fileExists(atPath: path) {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-        }
-        let handle = FileHandle(forWritingAtPath: path)
-        _ = try? handle?.seekToEnd()
-        self.handle = Mutex(handle)
+        file = AppendOnlyFile(path: path)
     }
 
     package func publish(_ event: MissionEvent) {
         guard let line = try? Self.encoder.encode(event) else { return }
-        handle.withLock { handle in
-            handle?.write(line + Data("\n".utf8))
-        }
+        file.append(line + Data("\n".utf8))
     }
 
     package func close() {
-        handle.withLock { handle in
-            try? handle?.close()
-            handle = nil
-        }
+        file.close()
     }
 
     package static let encoder: JSONEncoder = {
@@ -51,20 +37,11 @@ package final class EventsFileSink: MissionEventSink {
 
 /// Writes `mission.log`: the story of the mission for people, with the time since it started on every line.
 package final class MissionLogSink: MissionEventSink {
-    private let handle: Mutex<FileHandle?>
+    private let file: AppendOnlyFile
     private let origin: Date
 
     package init(path: String, origin: Date) {
-        try? FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent,
-            withIntermediateDirectories: true
-        )
-        if !FileManager.default.fileExists(atPath: path) {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-        }
-        let handle = FileHandle(forWritingAtPath: path)
-        _ = try? handle?.seekToEnd()
-        self.handle = Mutex(handle)
+        file = AppendOnlyFile(path: path)
         self.origin = origin
     }
 
@@ -74,16 +51,11 @@ package final class MissionLogSink: MissionEventSink {
 
     /// Adds free text (summaries, paths) to the log.
     package func write(_ text: String) {
-        handle.withLock { handle in
-            handle?.write(Data((text + "\n").utf8))
-        }
+        file.append(Data((text + "\n").utf8))
     }
 
     package func close() {
-        handle.withLock { handle in
-            try? handle?.close()
-            handle = nil
-        }
+        file.close()
     }
 
     /// `[+01:02.345]`: minutes, seconds and milliseconds since the mission started.
@@ -96,6 +68,37 @@ package final class MissionLogSink: MissionEventSink {
         return "[+\(minutes < 10 ? "0" : "")\(minutes):"
             + String(repeating: "0", count: 2 - secondsPart.count) + secondsPart + "."
             + String(repeating: "0", count: 3 - millis.count) + millis + "]"
+    }
+}
+
+/// A file that several tasks append to, whole writes in order.
+///
+/// Failing to write a log never stops a mission.
+private final class AppendOnlyFile: Sendable {
+    private let handle: Mutex<FileHandle?>
+
+    init(path: String) {
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        let handle = FileHandle(forWritingAtPath: path)
+        _ = try? handle?.seekToEnd()
+        self.handle = Mutex(handle)
+    }
+
+    func append(_ data: Data) {
+        handle.withLock { $0?.write(data) }
+    }
+
+    func close() {
+        handle.withLock { handle in
+            try? handle?.close()
+            handle = nil
+        }
     }
 }
 

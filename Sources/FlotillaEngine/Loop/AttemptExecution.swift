@@ -207,7 +207,7 @@ enum Feedback {
     }
 
     static func interrupted(_ reason: String) -> String {
-        "The mission stopped (\(reason)) while this attempt was running; it was discarded."
+        "This attempt was interrupted and discarded (\(reason)); it says nothing about your approach."
     }
 
     private static func fenced(_ output: String) -> String {

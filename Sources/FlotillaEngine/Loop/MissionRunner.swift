@@ -206,13 +206,7 @@ private struct MissionLoop {
                 try await finishInterrupted(signal, reason: reason)
             }
             for candidate in mergeQueue {
-                try await conclude(
-                    candidate.key,
-                    .interrupted,
-                    reason: "the mission stopped (\(reason.rawValue))",
-                    feedback: Feedback.interrupted(reason.rawValue),
-                    criteriaPassed: nil
-                )
+                try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
             }
             mergeQueue.removeAll()
             return reason
@@ -339,21 +333,9 @@ private struct MissionLoop {
             case .failed(let outcome, let reason, let text, let criteria):
                 try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)
             case .cancelled:
-                try await conclude(
-                    key,
-                    .interrupted,
-                    reason: "the mission stopped",
-                    feedback: Feedback.interrupted("stopped"),
-                    criteriaPassed: nil
-                )
+                try await interrupt(key, because: "the mission stopped")
             case .error(let message):
-                try await conclude(
-                    key,
-                    .interrupted,
-                    reason: message,
-                    feedback: Feedback.interrupted("error"),
-                    criteriaPassed: nil
-                )
+                try await interrupt(key, because: message)
                 fatal = message
             }
         case .mergeEnded(let candidate, let result):
@@ -408,23 +390,22 @@ private struct MissionLoop {
                 verification: verification
             )
         case .cancelled:
-            try await conclude(
-                key,
-                .interrupted,
-                reason: "the mission stopped while landing",
-                feedback: Feedback.interrupted("stopped"),
-                criteriaPassed: nil
-            )
+            try await interrupt(key, because: "the mission stopped while landing")
         case .error(let message):
-            try await conclude(
-                key,
-                .interrupted,
-                reason: message,
-                feedback: Feedback.interrupted("error"),
-                criteriaPassed: nil
-            )
+            try await interrupt(key, because: message)
             fatal = message
         }
+    }
+
+    /// Ends an attempt that neither failed nor landed: the mission stopped, or Flotilla could not go on.
+    private mutating func interrupt(_ key: AttemptKey, because reason: String) async throws {
+        try await conclude(
+            key,
+            .interrupted,
+            reason: reason,
+            feedback: Feedback.interrupted(reason),
+            criteriaPassed: nil
+        )
     }
 
     /// Ends an attempt that did not land: feedback for the next one, the stall rule, blocking.
@@ -475,25 +456,13 @@ private struct MissionLoop {
             // Even an attempt whose gate passed just now will not land: the mission is over.
             running[key] = nil
             spentUSD += cost
-            try await conclude(
-                key,
-                .interrupted,
-                reason: "the mission stopped (\(reason.rawValue))",
-                feedback: Feedback.interrupted(reason.rawValue),
-                criteriaPassed: nil
-            )
+            try await interrupt(key, because: "the mission stopped (\(reason.rawValue))")
         case .mergeEnded(let candidate, let result):
             merging = nil
             if case .landed = result {
                 try await landed(candidate, result)
             } else {
-                try await conclude(
-                    candidate.key,
-                    .interrupted,
-                    reason: "the mission stopped (\(reason.rawValue))",
-                    feedback: Feedback.interrupted(reason.rawValue),
-                    criteriaPassed: nil
-                )
+                try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
             }
         case .stopRequested, .wallClockExpired:
             break
