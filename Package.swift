@@ -129,6 +129,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FlotillaAgentsTests",
+            dependencies: ["FlotillaAgents", "FlotillaCore", "FlotillaSystem", "FlotillaTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FlotillaCoreTests",
             dependencies: ["FlotillaCore", "FlotillaTestSupport"],
             swiftSettings: strictSettings

@@ -59,3 +59,52 @@ package enum FlotillaBinary {
         )
     }
 }
+
+/// A `flotilla` process started in the background, so a test can signal it while it runs.
+package final class RunningFlotilla: @unchecked Sendable {
+    // SAFETY: `process` is configured before launch and only read (its pid, its status) after; the termination
+    // handler only signals `exited`.
+    private let process = Process()
+    private let exited = CompletionSignal()
+    private let output: TemporaryDirectory
+
+    package init(_ arguments: [String], in directory: String) throws {
+        output = try TemporaryDirectory(prefix: "flotilla-output")
+        process.executableURL = URL(fileURLWithPath: try FlotillaBinary.path())
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var environment = FixtureRepository.environment
+        environment["CI"] = "true"
+        process.environment = environment
+        _ = FileManager.default.createFile(atPath: output.file("stdout"), contents: nil)
+        _ = FileManager.default.createFile(atPath: output.file("stderr"), contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: output.file("stdout"))
+        process.standardError = FileHandle(forWritingAtPath: output.file("stderr"))
+        process.standardInput = FileHandle.nullDevice
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+    }
+
+    package var processIdentifier: Int32 { process.processIdentifier }
+
+    package func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to end; after `timeout` it is killed and the outcome says it timed out.
+    package func wait(timeout: Duration) async -> FlotillaBinary.Outcome {
+        let ended = await exited.wait(timeout: timeout)
+        if !ended {
+            kill(process.processIdentifier, SIGKILL)
+            _ = await exited.wait(timeout: .seconds(10))
+        }
+        defer { output.remove() }
+        return FlotillaBinary.Outcome(
+            exitCode: ended ? Int(process.terminationStatus) : nil,
+            standardOutput: (try? output.read("stdout")) ?? "",
+            standardError: (try? output.read("stderr")) ?? "",
+            timedOut: !ended
+        )
+    }
+}

@@ -284,4 +284,40 @@ struct MissionLoopTests {
         #expect(variables.contains("FLOTILLA_PROMPT_FILE=\(audit.missionDirectory)/agent_outputs/a-2.prompt.md"))
         #expect(try String(contentsOfFile: stdinFile, encoding: .utf8) == (try audit.prompt("a", 2)))
     }
+
+    @Test func ctrlCStopsTheMissionWithExit4AndLeavesNothingRunning() async throws {
+        let fixture = try await MissionFixture(checklist: "# T\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let ready = try FIFOSignal(in: fixture.scratch)
+        let pidFile = fixture.scratch.file("child.pid")
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            "#!/bin/sh\nsleep 600 &\necho $! > \(pidFile)\necho started > \(ready.path)\nwait\n",
+            executable: true
+        )
+        let running = try RunningFlotilla(
+            ["run", "--verify", "./verify.sh", "--agent-command", agent],
+            in: fixture.repository.path
+        )
+        #expect(await ready.firstLine() == "started")
+        running.send(SIGINT)
+        let outcome = await running.wait(timeout: .seconds(60))
+        #expect(!outcome.timedOut)
+        #expect(outcome.exitCode == 4, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("stopping"))
+        let audit = try await fixture.audit()
+        #expect(audit.mission.state == .stopped && audit.mission.stopReason == .stopped)
+        #expect(try await audit.attempts().map(\.outcome) == [.interrupted])
+        let childPID = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingWhitespace()))
+        #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
+    }
+
+    @Test func aMissingAgentProgramIsRefusedBeforeAnythingStarts() async throws {
+        let fixture = try await MissionFixture(checklist: "# T\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let outcome = try await fixture.run(["--agent-command", "no-such-agent-xyz --yes"])
+        #expect(outcome.exitCode == 2)
+        #expect(outcome.standardError.contains("--agent-command: cannot find `no-such-agent-xyz` in PATH"))
+        #expect(!fixture.repository.directory.exists(".flotilla"))
+    }
 }

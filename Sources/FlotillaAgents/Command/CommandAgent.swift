@@ -48,13 +48,19 @@ package struct CommandAgent: AgentBackend {
             )
         }
         let report = Self.usageReport(in: result.standardOutput + "\n" + result.outputTail)
+        var failure: AgentFailure? = result.timedOut ? .timedOut : nil
+        // The shell's own statuses for a program it could not run: nothing was attempted, so there is nothing to grade.
+        if !result.timedOut, case .exited(let code) = result.termination, code == 126 || code == 127 {
+            let said = result.standardError.trimmingWhitespace().split(separator: "\n").last.map(String.init) ?? ""
+            failure = .crashed("the agent command could not run (exit \(code)\(said.isEmpty ? "" : ": \(said)"))")
+        }
         return AgentOutcome(
             termination: result.termination,
             timedOut: result.timedOut,
             finalMessage: report?.message,
             usage: report?.usage ?? .zero,
             transcriptPath: request.transcriptPath,
-            failure: result.timedOut ? .timedOut : nil,
+            failure: failure,
             duration: result.duration
         )
     }

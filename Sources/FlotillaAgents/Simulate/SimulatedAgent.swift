@@ -22,6 +22,10 @@ package struct SimulatedAgent: AgentBackend {
         let started = ContinuousClock.now
         var transcript = ["[simulate] \(request.attempt) in \(request.worktree)"]
         defer {
+            try? FileManager.default.createDirectory(
+                atPath: (request.transcriptPath as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
             try? (transcript.joined(separator: "\n") + "\n").write(
                 toFile: request.transcriptPath,
                 atomically: true,

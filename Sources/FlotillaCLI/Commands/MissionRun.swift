@@ -2,6 +2,7 @@ import ArgumentParser
 import FlotillaAgents
 import FlotillaCore
 import FlotillaEngine
+import FlotillaSystem
 import Foundation
 
 extension Flotilla {
@@ -109,6 +110,7 @@ extension Flotilla {
                 agentCommand: agentCommand,
                 scenarioPath: scenario.map { absolute($0) },
                 checklist: checklist,
+                root: root,
                 composition: composition,
                 passEnv: passEnv
             )
@@ -155,6 +157,25 @@ enum BackendName: String, ExpressibleByArgument, CaseIterable, Sendable {
     case command
 }
 
+/// Preflight for `--agent-command`: its program must exist, or every attempt would fail the same way.
+private func checkProgram(of command: String, in root: String, composition: Composition, passEnv: [String]) throws {
+    let shellWords: Set<String> = [
+        "cd", "exec", "export", "set", "eval", "source", ".", "command", "builtin", "test", "[",
+    ]
+    guard let program = MissionPreparation.words(command).first, !program.contains("="), !program.contains("$"),
+        !shellWords.contains(program)
+    else { return }
+    do {
+        _ = try ExecutableLocator.locate(
+            program,
+            environment: composition.childEnvironment(passing: passEnv),
+            workingDirectory: root
+        )
+    } catch {
+        throw InputError("--agent-command: \(error)")
+    }
+}
+
 /// Reads a checklist file in either form.
 enum ChecklistFile {
     static func read(_ path: String, given: Bool) throws -> Checklist {
@@ -182,6 +203,7 @@ enum AgentFactory {
         agentCommand: String?,
         scenarioPath: String?,
         checklist: Checklist,
+        root: String,
         composition: Composition,
         passEnv: [String]
     ) throws -> any AgentBackend {
@@ -209,6 +231,8 @@ enum AgentFactory {
             guard let agentCommand, !agentCommand.trimmingWhitespace().isEmpty else {
                 throw InputError("--backend command needs --agent-command 'CMD'")
             }
+            // Attempts run in worktrees of the repository, so a relative program is found from its root.
+            try checkProgram(of: agentCommand, in: root, composition: composition, passEnv: passEnv)
             return CommandAgent(
                 command: agentCommand,
                 runner: composition.processes,

@@ -243,7 +243,7 @@ package struct MissionPreparation: Sendable {
     }
 
     /// Splits a shell command line into words, honouring quotes; operators separate words.
-    static func words(_ command: String) -> [String] {
+    package static func words(_ command: String) -> [String] {
         var words: [String] = []
         var current = ""
         var quote: Character?
