@@ -205,7 +205,8 @@ extension LedgerChange {
             return make(
                 .missionCreated,
                 nil,
-                "mission \(spec.id) created: \"\(spec.goal)\" — \(spec.checklist.groups.count) groups, "
+                "mission \(spec.id) created: \"\(spec.goal)\" — \(spec.checklist.groups.count) "
+                    + (spec.checklist.groups.count == 1 ? "group, " : "groups, ")
                     + "target \(spec.targetBranch) from \(spec.baseCommit.shortSHA)",
                 [
                     "goal": .string(spec.goal), "base_commit": .string(spec.baseCommit),
