@@ -69,8 +69,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FlotillaBenchmarks",
+            dependencies: [
+                "FlotillaCore", "FlotillaSystem", "FlotillaGit", "FlotillaStore", "FlotillaAgents", "FlotillaEngine",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "FlotillaCLI",
             dependencies: [
+                "FlotillaBenchmarks",
                 "FlotillaCore",
                 "FlotillaSystem",
                 "FlotillaGit",

@@ -22,7 +22,7 @@ package struct Flotilla: AsyncParsableCommand {
         version: version,
         subcommands: [
             MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
-            MissionDemo.self,
+            MissionDemo.self, Benchmark.self,
         ]
     )
 

@@ -10,9 +10,10 @@ package struct GitCLI: GitRepository {
     package let root: String
     private let runner: any ProcessRunner
     private let environment: [String: String]
-    /// Git is not safe for concurrent changes to `.git/worktrees` (adding one while another is read fails with
-    /// "failed to read …/commondir"), so worktree and branch changes take turns, per repository.
-    private let administration: AsyncLock
+    /// Git is not safe for changes to `.git/worktrees` while another command reads it (adding a worktree while
+    /// another is being checked fails with "failed to read …/commondir"): changes take the write side of this
+    /// per-repository lock, commands that walk the worktrees (checking out a branch) the read side.
+    private let administration: AsyncReadWriteLock
 
     /// Creates an adapter for one repository.
     ///
@@ -54,14 +55,23 @@ package struct GitCLI: GitRepository {
     }
 
     package func createBranch(_ name: String, at commit: String, force: Bool) async throws {
-        try await administration.withLock {
+        try await administration.withWriteLock {
             try await run(["branch"] + (force ? ["--force"] : []) + ["--", name, commit])
         }
     }
 
-    package func deleteBranch(_ name: String) async throws {
-        try await administration.withLock {
-            try await run(["branch", "-D", "--", name])
+    package func deleteBranches(_ names: [String]) async throws {
+        guard !names.isEmpty else { return }
+        // In batches, so that thousands of attempt branches take a few processes, not thousands.
+        for start in stride(from: 0, to: names.count, by: 200) {
+            let batch = Array(names[start..<min(names.count, start + 200)])
+            try await administration.withWriteLock {
+                // Refs that are already gone make `branch -D` fail: delete the ones that exist.
+                let existing = try await run(
+                    ["for-each-ref", "--format=%(refname:short)"] + batch.map { "refs/heads/\($0)" }
+                ).standardOutput.split(separator: "\n").map(String.init)
+                if !existing.isEmpty { try await run(["branch", "-D", "--"] + existing) }
+            }
         }
     }
 
@@ -76,20 +86,20 @@ package struct GitCLI: GitRepository {
     }
 
     package func addWorktree(path: String, branch: String, at commit: String) async throws {
-        try await administration.withLock {
+        try await administration.withWriteLock {
             // -B resets a branch left behind by an interrupted run instead of failing on it.
             try await run(["worktree", "add", "--quiet", "-B", branch, path, commit])
         }
     }
 
     package func addDetachedWorktree(path: String, at commit: String) async throws {
-        try await administration.withLock {
+        try await administration.withWriteLock {
             try await run(["worktree", "add", "--quiet", "--detach", path, commit])
         }
     }
 
     package func removeWorktree(path: String) async throws {
-        try await administration.withLock {
+        try await administration.withWriteLock {
             let result = try await run(["worktree", "remove", "--force", "--force", path], check: false)
             if !result.termination.isSuccess {
                 // A worktree whose directory is already gone only needs pruning.
@@ -97,6 +107,13 @@ package struct GitCLI: GitRepository {
                 try await run(["worktree", "prune"])
             }
         }
+    }
+
+    package func resetWorktree(path: String, branch: String, at commit: String) async throws {
+        try await administration.withReadLock {
+            try await run(["checkout", "--quiet", "--force", "-B", branch, commit], in: path)
+        }
+        try await run(["clean", "-ffdxq"], in: path)
     }
 
     package func checkoutDetached(worktree: String, at commit: String) async throws {
@@ -107,33 +124,35 @@ package struct GitCLI: GitRepository {
 
     package func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String? {
         try await run(["add", "--all"], in: worktree)
-        let staged = try await run(["diff", "--cached", "--quiet"], in: worktree, check: false)
-        if staged.termination.isSuccess { return nil }
-        try await run(
+        let commit = try await run(
             ["commit", "--quiet", "--no-verify", "--allow-empty-message", "-m", message],
             in: worktree,
-            identity: author
+            identity: author,
+            check: false
         )
+        if !commit.termination.isSuccess {
+            // Nothing staged is the usual reason, and not an error: ask rather than read the message.
+            let staged = try await run(["diff", "--cached", "--quiet"], in: worktree, check: false)
+            if staged.termination.isSuccess { return nil }
+            throw GitError(arguments: ["commit"], result: commit)
+        }
         return try await run(["rev-parse", "HEAD"], in: worktree).standardOutput.trimmingWhitespace()
     }
 
-    package func changedPaths(from: String, to: String) async throws -> [String] {
+    package func changes(from: String, to: String) async throws -> (paths: [String], stat: DiffStat) {
         // Without rename detection a rename lists both paths, so moving a protected file away is seen.
-        let output = try await run(["diff", "--name-only", "--no-renames", "-z", from, to], complete: true)
-        return output.standardOutput.split(separator: "\0").map(String.init)
-    }
-
-    package func diffStat(from: String, to: String) async throws -> DiffStat {
         let output = try await run(["diff", "--numstat", "--no-renames", "-z", from, to], complete: true)
+        var paths: [String] = []
         var stat = DiffStat()
         for record in output.standardOutput.split(separator: "\0") {
             let fields = record.split(separator: "\t", maxSplits: 2)
             guard fields.count == 3 else { continue }
+            paths.append(String(fields[2]))
             stat.files += 1
             stat.insertions += Int(fields[0]) ?? 0
             stat.deletions += Int(fields[1]) ?? 0
         }
-        return stat
+        return (paths, stat)
     }
 
     package func diff(from: String, to: String) async throws -> String {
@@ -210,7 +229,7 @@ package struct GitCLI: GitRepository {
     }
 
     package func pruneWorktrees() async throws {
-        try await administration.withLock {
+        try await administration.withWriteLock {
             try await run(["worktree", "prune"])
         }
     }
@@ -276,12 +295,12 @@ package struct GitCLI: GitRepository {
 
 /// One lock per repository for the whole process, shared by every adapter on that repository.
 private enum RepositoryLocks {
-    private static let locks = Mutex<[String: AsyncLock]>([:])
+    private static let locks = Mutex<[String: AsyncReadWriteLock]>([:])
 
-    static func lock(for root: String) -> AsyncLock {
+    static func lock(for root: String) -> AsyncReadWriteLock {
         locks.withLock { locks in
             if let lock = locks[root] { return lock }
-            let lock = AsyncLock()
+            let lock = AsyncReadWriteLock()
             locks[root] = lock
             return lock
         }

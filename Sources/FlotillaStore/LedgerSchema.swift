@@ -9,6 +9,9 @@ enum LedgerSchema {
         migrator.registerMigration("v1: missions, groups, attempts, claims, verifications, merges, events") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2: index missions by creation, for the latest mission") { db in
+            try db.execute(sql: "CREATE INDEX missions_by_creation ON missions(created_at, id)")
+        }
         return migrator
     }
 

@@ -138,44 +138,71 @@ package final class SQLiteLedger: MissionLedger {
             )
             try expectChange(db, "attempt \(key)")
 
-        case .mergeStarted(let key, let targetHead):
-            try db.execute(
-                sql: """
-                    INSERT INTO merges (mission_id, group_id, attempt_number, target_before, state, started_at)
-                    VALUES (?, ?, ?, ?, 'pending', ?)
-                    """,
-                arguments: [m, key.group, key.number, targetHead, now]
-            )
-            try db.execute(
-                sql: "UPDATE attempts SET phase = 'merging' WHERE mission_id = ? AND group_id = ? AND number = ?",
-                arguments: [m, key.group, key.number]
-            )
+        case .mergeStarted(let keys, let targetHead):
+            for key in keys {
+                // A candidate tried again (deferred, or split from a failed round) starts its merge afresh.
+                try db.execute(
+                    sql: """
+                        INSERT INTO merges (mission_id, group_id, attempt_number, target_before, state, started_at)
+                        VALUES (?, ?, ?, ?, 'pending', ?)
+                        ON CONFLICT (mission_id, group_id, attempt_number) DO UPDATE SET
+                            target_before = excluded.target_before, state = 'pending', merged_commit = NULL,
+                            verification_id = NULL, started_at = excluded.started_at, finished_at = NULL
+                        """,
+                    arguments: [m, key.group, key.number, targetHead, now]
+                )
+                try db.execute(
+                    sql: "UPDATE attempts SET phase = 'merging' WHERE mission_id = ? AND group_id = ? AND number = ?",
+                    arguments: [m, key.group, key.number]
+                )
+                try expectChange(db, "attempt \(key)")
+            }
 
-        case .attemptLanded(let key, let landedCommit, let regression):
+        case .attemptsLanded(let keys, let landedCommit, let regression):
             let verificationID = try insertVerification(regression, mission: m, at: now, db: db)
-            try db.execute(
-                sql: """
-                    UPDATE merges SET state = 'landed', merged_commit = ?, verification_id = ?, finished_at = ?
-                    WHERE mission_id = ? AND group_id = ? AND attempt_number = ?
-                    """,
-                arguments: [landedCommit, verificationID, now, m, key.group, key.number]
-            )
-            try expectChange(db, "merge of \(key)")
-            try db.execute(
-                sql: """
-                    UPDATE attempts SET phase = 'finished', outcome = 'landed', landed_commit = ?, finished_at = ?
-                    WHERE mission_id = ? AND group_id = ? AND number = ?
-                    """,
-                arguments: [landedCommit, now, m, key.group, key.number]
-            )
-            try db.execute(
-                sql: """
-                    UPDATE groups SET status = 'done', landed_commit = ?, stalled_attempts = 0
-                    WHERE mission_id = ? AND id = ?
-                    """,
-                arguments: [landedCommit, m, key.group]
-            )
-            try db.execute(sql: "DELETE FROM claims WHERE mission_id = ? AND group_id = ?", arguments: [m, key.group])
+            for key in keys {
+                try db.execute(
+                    sql: """
+                        UPDATE merges SET state = 'landed', merged_commit = ?, verification_id = ?, finished_at = ?
+                        WHERE mission_id = ? AND group_id = ? AND attempt_number = ?
+                        """,
+                    arguments: [landedCommit, verificationID, now, m, key.group, key.number]
+                )
+                try expectChange(db, "merge of \(key)")
+                try db.execute(
+                    sql: """
+                        UPDATE attempts SET phase = 'finished', outcome = 'landed', landed_commit = ?, finished_at = ?
+                        WHERE mission_id = ? AND group_id = ? AND number = ?
+                        """,
+                    arguments: [landedCommit, now, m, key.group, key.number]
+                )
+                try db.execute(
+                    sql: """
+                        UPDATE groups SET status = 'done', landed_commit = ?, stalled_attempts = 0
+                        WHERE mission_id = ? AND id = ?
+                        """,
+                    arguments: [landedCommit, m, key.group]
+                )
+                try db.execute(
+                    sql: "DELETE FROM claims WHERE mission_id = ? AND group_id = ?",
+                    arguments: [m, key.group]
+                )
+            }
+
+        case .mergeRequeued(let keys, _, let verification):
+            if let verification { try insertVerification(verification, mission: m, at: now, db: db) }
+            for key in keys {
+                try db.execute(
+                    sql:
+                        "DELETE FROM merges WHERE mission_id = ? AND group_id = ? AND attempt_number = ? AND state = 'pending'",
+                    arguments: [m, key.group, key.number]
+                )
+                try db.execute(
+                    sql: "UPDATE attempts SET phase = 'queued' WHERE mission_id = ? AND group_id = ? AND number = ?",
+                    arguments: [m, key.group, key.number]
+                )
+                try expectChange(db, "attempt \(key)")
+            }
 
         case .attemptFailed(let conclusion):
             let key = conclusion.key
@@ -331,6 +358,13 @@ package final class SQLiteLedger: MissionLedger {
         if db.changesCount == 0 { throw LedgerError.invalid("\(what) is not in the ledger") }
     }
 
+    /// Folds the write-ahead log into the database file and empties it (for measuring and copying the file).
+    package func checkpoint() async throws {
+        try await database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
     // MARK: - Reads
 
     package func mission(_ id: MissionID) async throws -> MissionRecord? {
@@ -340,10 +374,17 @@ package final class SQLiteLedger: MissionLedger {
         }
     }
 
-    package func missions() async throws -> [MissionRecord] {
+    package func missions(limit: Int? = nil) async throws -> [MissionRecord] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: Self.missionQuery + " ORDER BY m.created_at DESC, m.id DESC")
-                .map(Self.missionRecord)
+            // The ids first, through the index, so the per-mission sums run only for the missions returned.
+            try Row.fetchAll(
+                db,
+                sql: Self.missionQuery + """
+                     WHERE m.id IN (SELECT id FROM missions ORDER BY created_at DESC, id DESC LIMIT ?)
+                    ORDER BY m.created_at DESC, m.id DESC
+                    """,
+                arguments: [limit ?? -1]
+            ).map(Self.missionRecord)
         }
     }
 

@@ -41,3 +41,26 @@ private final class LineBox: @unchecked Sendable {
     func set(_ value: String) { stored = value }
     var value: String { stored }
 }
+
+/// A named pipe a test writes to, to release a child process that reads from it.
+package struct FIFOWriter: Sendable {
+    package let path: String
+
+    package init(in directory: TemporaryDirectory, name: String = "release.fifo") throws {
+        path = directory.file(name)
+        guard mkfifo(path, 0o644) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    /// Writes one line.
+    ///
+    /// Opening blocks until the reader has opened the pipe, so call it once the reader runs.
+    package func send(_ line: String) throws {
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        handle.write(Data((line + "\n").utf8))
+        try handle.close()
+    }
+}

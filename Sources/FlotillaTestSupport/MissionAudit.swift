@@ -14,7 +14,9 @@ package struct MissionAudit: Sendable {
         let path = repository.directory.file(".flotilla/ledger.sqlite")
         guard FileManager.default.fileExists(atPath: path) else { throw FixtureError("no ledger at \(path)") }
         ledger = try SQLiteLedger(path: path)
-        guard let latest = try await ledger.missions().first else { throw FixtureError("the ledger has no mission") }
+        guard let latest = try await ledger.missions(limit: 1).first else {
+            throw FixtureError("the ledger has no mission")
+        }
         mission = latest
     }
 

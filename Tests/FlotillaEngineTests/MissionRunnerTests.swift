@@ -6,6 +6,7 @@ import FlotillaStore
 import FlotillaSystem
 import FlotillaTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The loop in-process, with real git and a real (in-memory) SQLite ledger, and a manual clock or a failing git
@@ -18,9 +19,14 @@ struct MissionRunnerTests {
         let spec: MissionSpec
         let layout: MissionLayout
 
-        static func make(limits: MissionLimits = MissionLimits()) async throws -> Harness {
+        static func make(
+            limits: MissionLimits = MissionLimits(),
+            checklist text: String = "# Goal\n\n## A\n- [ ] a.txt says a ok\n",
+            verify: String = "#!/bin/sh\ngrep -qx 'a ok' a.txt\n",
+            agents: Int = 1
+        ) async throws -> Harness {
             let repository = try await FixtureRepository(
-                files: ["verify.sh": "#!/bin/sh\ngrep -qx 'a ok' a.txt\n", "README": "x\n"],
+                files: ["verify.sh": verify, "README": "x\n"],
                 executables: ["verify.sh"]
             )
             let layout = MissionLayout(repository: repository.path)
@@ -29,7 +35,7 @@ struct MissionRunnerTests {
                 runner: SubprocessRunner(),
                 environment: FixtureRepository.environment
             )
-            let checklist = try ChecklistParser.parse("# Goal\n\n## A\n- [ ] a.txt says a ok\n", file: "ACCEPTANCE.md")
+            let checklist = try ChecklistParser.parse(text, file: "ACCEPTANCE.md")
             let preparation = MissionPreparation(git: git, layout: layout)
             let prepared = try await preparation.prepare(
                 MissionRequest(
@@ -37,7 +43,7 @@ struct MissionRunnerTests {
                     checklist: checklist,
                     checklistPath: repository.directory.file("ACCEPTANCE.md"),
                     verifyCommand: "./verify.sh",
-                    agents: 1,
+                    agents: agents,
                     backend: "simulate",
                     limits: limits
                 )
@@ -50,7 +56,9 @@ struct MissionRunnerTests {
         func runner(
             agent: any AgentBackend,
             git: (any GitRepository)? = nil,
-            clock: any Clock<Duration> = ContinuousClock()
+            clock: any Clock<Duration> = ContinuousClock(),
+            mergeBatch: Int = 1,
+            sink: any MissionEventSink = EventBus([])
         ) -> MissionRunner {
             MissionRunner(
                 ports: MissionRunner.Ports(
@@ -65,9 +73,9 @@ struct MissionRunnerTests {
                     processes: SubprocessRunner(),
                     clock: clock
                 ),
-                options: MissionRunner.Options(environment: FixtureRepository.environment),
+                options: MissionRunner.Options(environment: FixtureRepository.environment, mergeBatch: mergeBatch),
                 layout: layout,
-                sink: EventBus([])
+                sink: sink
             )
         }
 
@@ -161,31 +169,44 @@ struct MissionRunnerTests {
     }
 }
 
-/// Real git, except that adding the worktree of the given attempt number fails.
-struct FailingWorktrees: GitRepository {
+/// Real git, except that preparing worktrees fails from the `failOn`th attempt on (past the fallback too).
+final class FailingWorktrees: GitRepository {
     let real: GitCLI
-    let failOnAttempt: Int
+    let failOn: Int
+    private let preparations = Mutex(0)
 
     init(_ real: GitCLI, failOnAttempt: Int) {
         self.real = real
-        self.failOnAttempt = failOnAttempt
+        self.failOn = failOnAttempt
     }
 
     struct SimulatedFailure: Error, CustomStringConvertible {
         var description: String { "disk full (simulated)" }
     }
 
+    private func prepare() throws {
+        let count = preparations.withLock { count -> Int in
+            count += 1
+            return count
+        }
+        if count >= failOn { throw SimulatedFailure() }
+    }
+
     var root: String { real.root }
     func addWorktree(path: String, branch: String, at commit: String) async throws {
-        if path.hasSuffix("-\(failOnAttempt)") { throw SimulatedFailure() }
+        try prepare()
         try await real.addWorktree(path: path, branch: branch, at: commit)
+    }
+    func resetWorktree(path: String, branch: String, at commit: String) async throws {
+        try prepare()
+        try await real.resetWorktree(path: path, branch: branch, at: commit)
     }
     func resolveCommit(_ revision: String) async throws -> String? { try await real.resolveCommit(revision) }
     func tree(of commit: String) async throws -> String { try await real.tree(of: commit) }
     func createBranch(_ name: String, at commit: String, force: Bool) async throws {
         try await real.createBranch(name, at: commit, force: force)
     }
-    func deleteBranch(_ name: String) async throws { try await real.deleteBranch(name) }
+    func deleteBranches(_ names: [String]) async throws { try await real.deleteBranches(names) }
     func branchExists(_ name: String) async throws -> Bool { try await real.branchExists(name) }
     func addDetachedWorktree(path: String, at commit: String) async throws {
         try await real.addDetachedWorktree(path: path, at: commit)
@@ -197,10 +218,9 @@ struct FailingWorktrees: GitRepository {
     func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String? {
         try await real.commitAll(worktree: worktree, message: message, author: author)
     }
-    func changedPaths(from: String, to: String) async throws -> [String] {
-        try await real.changedPaths(from: from, to: to)
+    func changes(from: String, to: String) async throws -> (paths: [String], stat: DiffStat) {
+        try await real.changes(from: from, to: to)
     }
-    func diffStat(from: String, to: String) async throws -> DiffStat { try await real.diffStat(from: from, to: to) }
     func diff(from: String, to: String) async throws -> String { try await real.diff(from: from, to: to) }
     func mergeTree(ours: String, theirs: String) async throws -> MergeTreeResult {
         try await real.mergeTree(ours: ours, theirs: theirs)

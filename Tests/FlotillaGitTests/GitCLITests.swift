@@ -24,8 +24,9 @@ struct GitCLITests {
         try "new\n".write(toFile: worktree + "/b.txt", atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: worktree + "/keep.txt")
         let commit = try #require(try await git.commitAll(worktree: worktree, message: "work", author: .flotilla))
-        #expect(try await git.changedPaths(from: base, to: commit).sorted() == ["a.txt", "b.txt", "keep.txt"])
-        #expect(try await git.diffStat(from: base, to: commit) == DiffStat(files: 3, insertions: 2, deletions: 2))
+        let changes = try await git.changes(from: base, to: commit)
+        #expect(changes.paths.sorted() == ["a.txt", "b.txt", "keep.txt"])
+        #expect(changes.stat == DiffStat(files: 3, insertions: 2, deletions: 2))
         #expect(try await git.diff(from: base, to: commit).contains("+two"))
         #expect(try await repository.git("log", "-1", "--format=%an", commit) == "Flotilla")
 
@@ -41,7 +42,7 @@ struct GitCLITests {
         let base = try #require(try await git.resolveCommit("HEAD"))
         try await repository.git("mv", "verify.sh", "other.sh")
         let moved = try await repository.commitAll("move")
-        #expect(try await git.changedPaths(from: base, to: moved).sorted() == ["other.sh", "verify.sh"])
+        #expect(try await git.changes(from: base, to: moved).paths.sorted() == ["other.sh", "verify.sh"])
     }
 
     @Test func mergeTreeCleanAndConflicted() async throws {

@@ -108,9 +108,9 @@ struct SQLiteLedgerTests {
                 .agentFinished(a2, AgentReport(exitCode: 0, duration: .seconds(1), usage: Usage(costUSD: 0.5))),
                 .attemptCommitted(a2, commit: Self.sha3, diff: nil),
                 .gateFinished(verification(.gate, a2, commit: Self.sha3, passed: true)),
-                .mergeStarted(a2, targetHead: Self.sha1),
-                .attemptLanded(
-                    a2,
+                .mergeStarted([a2], targetHead: Self.sha1),
+                .attemptsLanded(
+                    [a2],
                     landedCommit: Self.sha3,
                     regression: verification(.regression, a2, commit: Self.sha3, passed: true)
                 ),
@@ -153,7 +153,7 @@ struct SQLiteLedgerTests {
             let versions = try await queue.read {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(versions.count == 1)
+            #expect(versions.count == 2)
         }
     }
 
@@ -175,10 +175,14 @@ struct SQLiteLedgerTests {
             try await ledger.record(.missionCreated(try spec()), mission: mission, at: now)
             let first = AttemptKey(group: "a", number: 1)
             try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: now)
-            try await ledger.record(.mergeStarted(first, targetHead: Self.sha1), mission: mission, at: now)
+            try await ledger.record(.mergeStarted([first], targetHead: Self.sha1), mission: mission, at: now)
             let regression = verification(.regression, first, commit: Self.sha2, passed: true)
             try await ledger.record(
-                .attemptLanded(first, landedCommit: Self.sha2, regression: regression),
+                .attemptsLanded(
+                    [first],
+                    landedCommit: Self.sha2,
+                    regression: regression
+                ),
                 mission: mission,
                 at: now
             )

@@ -12,6 +12,7 @@ struct MissionLaunch {
     let passEnv: [String]
     let verifyTimeout: Duration
     let keepBranches: Bool
+    var mergeBatch = 8
 
     /// Runs the mission; returns its id and the exit status its end calls for.
     func run(_ request: MissionRequest, agent: any AgentBackend) async throws -> (mission: MissionID, exitCode: Int32) {
@@ -61,7 +62,8 @@ struct MissionLaunch {
             options: MissionRunner.Options(
                 environment: composition.childEnvironment(passing: passEnv),
                 verifyTimeout: verifyTimeout,
-                keepAttemptBranches: keepBranches
+                keepAttemptBranches: keepBranches,
+                mergeBatch: mergeBatch
             ),
             layout: layout,
             sink: sink

@@ -32,7 +32,7 @@ struct MissionLookup {
             }
             return (ledger, record)
         }
-        guard let latest = try await ledger.missions().first else {
+        guard let latest = try await ledger.missions(limit: 1).first else {
             throw InputError("no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)")
         }
         return (ledger, latest)

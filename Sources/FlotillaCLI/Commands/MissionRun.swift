@@ -62,6 +62,14 @@ extension Flotilla {
         @Option(help: "Seconds one run of the verify command may take.")
         var verifyTimeout: Double = 1800
 
+        @Option(
+            help: """
+                Verified attempts waiting to land that share one regression verify (a failing batch is split until \
+                the culprit is alone); 1 lands every group as its own commit.
+                """
+        )
+        var mergeBatch: Int = 8
+
         @Option(help: "Failed attempts without progress before a group escalates (strategy hint, then blocked).")
         var stallThreshold: Int = 3
 
@@ -93,6 +101,7 @@ extension Flotilla {
             guard attemptTimeout > 0 else { throw ValidationError("--attempt-timeout must be more than 0") }
             guard verifyTimeout > 0 else { throw ValidationError("--verify-timeout must be more than 0") }
             guard stallThreshold >= 1 else { throw ValidationError("--stall-threshold must be at least 1") }
+            guard mergeBatch >= 1 else { throw ValidationError("--merge-batch must be at least 1") }
         }
 
         func run() async throws {
@@ -139,7 +148,8 @@ extension Flotilla {
                 output: global.output,
                 passEnv: passEnv,
                 verifyTimeout: .milliseconds(Int64(verifyTimeout * 1000)),
-                keepBranches: keepBranches
+                keepBranches: keepBranches,
+                mergeBatch: mergeBatch
             )
             let (_, code) = try await launch.run(request, agent: agent)
             if code != 0 { throw MissionExit(code: code) }

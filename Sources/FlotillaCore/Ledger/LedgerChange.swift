@@ -13,9 +13,14 @@ package enum LedgerChange: Sendable, Equatable {
     case attemptCommitted(AttemptKey, commit: String?, diff: DiffStat?)
     /// The attempt's own gate ran; when it passed the attempt waits in the merge queue.
     case gateFinished(Verification)
-    case mergeStarted(AttemptKey, targetHead: String)
-    /// The merged commit passed its regression verify and the target branch moved to it.
-    case attemptLanded(AttemptKey, landedCommit: String, regression: Verification)
+    /// A landing round starts for these candidates.
+    case mergeStarted([AttemptKey], targetHead: String)
+    /// The merged commit passed its regression verify and the target branch moved to it; several attempts
+    /// land together when they were verified together.
+    case attemptsLanded([AttemptKey], landedCommit: String, regression: Verification)
+    /// Candidates go back to the merge queue without landing: they conflicted only with others of their round,
+    /// or their round's verify failed and they are tried apart (`verification` is that failed verify).
+    case mergeRequeued([AttemptKey], reason: String, verification: Verification?)
     case attemptFailed(AttemptConclusion)
     case breakerTripped(BreakerTrip)
     case finalVerifyFinished(Verification)
@@ -141,6 +146,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case gateFailed = "gate.failed"
     case mergeStarted = "merge.started"
     case attemptLanded = "attempt.landed"
+    case mergeRequeued = "merge.requeued"
     case attemptFailed = "attempt.failed"
     case breakerTripped = "breaker.tripped"
     case finalVerify = "verify.final"
@@ -276,21 +282,32 @@ extension LedgerChange {
                 "\(label)gate \(verdict) in \(verification.duration.shortDescription)\(exit)",
                 verification.eventData
             )
-        case .mergeStarted(let key, let targetHead):
+        case .mergeStarted(let keys, let targetHead):
             return make(
                 .mergeStarted,
-                key,
-                "\(key) merging onto \(targetHead.shortSHA)",
-                ["target_head": .string(targetHead)]
+                keys.count == 1 ? keys[0] : nil,
+                "\(keys.list) merging onto \(targetHead.shortSHA)" + (keys.count > 1 ? " (one landing)" : ""),
+                ["target_head": .string(targetHead), "attempts": keys.json]
             )
-        case .attemptLanded(let key, let landedCommit, let regression):
+        case .attemptsLanded(let keys, let landedCommit, let regression):
             var data = regression.eventData
             data["landed_commit"] = .string(landedCommit)
+            data["attempts"] = keys.json
             return make(
                 .attemptLanded,
-                key,
-                "\(key) landed as \(landedCommit.shortSHA) (regression verify passed in "
-                    + "\(regression.duration.shortDescription))",
+                keys.count == 1 ? keys[0] : nil,
+                "\(keys.list) landed \(keys.count > 1 ? "together " : "")as \(landedCommit.shortSHA) (regression verify "
+                    + "passed in \(regression.duration.shortDescription))",
+                data
+            )
+        case .mergeRequeued(let keys, let reason, let verification):
+            var data = verification?.eventData ?? [:]
+            data["attempts"] = keys.json
+            data["reason"] = .string(reason)
+            return make(
+                .mergeRequeued,
+                keys.count == 1 ? keys[0] : nil,
+                "\(keys.list) back in the merge queue: \(reason)",
                 data
             )
         case .attemptFailed(let conclusion):
@@ -352,6 +369,13 @@ extension Verification {
         if let exitCode { data["exit_code"] = .number(Double(exitCode)) }
         return data
     }
+}
+
+extension [AttemptKey] {
+    /// The attempts as people read them: `a#1, b#2`.
+    var list: String { map(\.description).joined(separator: ", ") }
+
+    var json: JSONValue { .array(map { .string($0.description) }) }
 }
 
 extension String {

@@ -28,20 +28,23 @@ package protocol GitRepository: Sendable {
     func tree(of commit: String) async throws -> String
     /// Creates (or, with `force`, resets) a branch at a commit.
     func createBranch(_ name: String, at commit: String, force: Bool) async throws
-    func deleteBranch(_ name: String) async throws
+    /// Deletes branches; names that do not exist are skipped.
+    func deleteBranches(_ names: [String]) async throws
     func branchExists(_ name: String) async throws -> Bool
     /// Adds a worktree at `path` on a new branch `branch` starting at `commit`.
     func addWorktree(path: String, branch: String, at commit: String) async throws
     /// Adds a detached worktree at `path` (for verifying exact commits).
     func addDetachedWorktree(path: String, at commit: String) async throws
     func removeWorktree(path: String) async throws
+    /// Makes an existing worktree exactly `commit` on a new branch `branch`: tracked files reset, untracked and
+    /// ignored files removed — the contents a fresh worktree would have.
+    func resetWorktree(path: String, branch: String, at commit: String) async throws
     /// Checks out `commit` detached in an existing worktree and removes untracked files.
     func checkoutDetached(worktree: String, at commit: String) async throws
     /// Commits every change in the worktree (new, modified, deleted files); nil when nothing changed.
     func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String?
-    /// Paths that differ between two commits.
-    func changedPaths(from: String, to: String) async throws -> [String]
-    func diffStat(from: String, to: String) async throws -> DiffStat
+    /// Paths that differ between two commits (renames as both paths), with line counts.
+    func changes(from: String, to: String) async throws -> (paths: [String], stat: DiffStat)
     /// The patch between two commits, for the record.
     func diff(from: String, to: String) async throws -> String
     /// Merges `theirs` onto `ours` (`git merge-tree --write-tree`): no working tree, no index.

@@ -8,8 +8,8 @@ package protocol MissionLedger: Sendable {
     @discardableResult
     func record(_ change: LedgerChange, mission: MissionID, at: Date) async throws -> MissionEvent
     func mission(_ id: MissionID) async throws -> MissionRecord?
-    /// All missions, newest first.
-    func missions() async throws -> [MissionRecord]
+    /// Missions, newest first; at most `limit` of them when given.
+    func missions(limit: Int?) async throws -> [MissionRecord]
     func groups(of mission: MissionID) async throws -> [GroupRecord]
     func attempts(of mission: MissionID) async throws -> [AttemptRecord]
     func verifications(of mission: MissionID) async throws -> [VerificationRecord]

@@ -16,6 +16,7 @@ enum AttemptResult: Sendable {
 struct AttemptExecution: Sendable {
     let mission: MissionSpec
     let key: AttemptKey
+    let slot: Int
     let startCommit: String
     let prompt: String
     let context: EngineContext
@@ -34,20 +35,13 @@ struct AttemptExecution: Sendable {
     private func execute(spent: CostTally) async throws -> AttemptResult {
         let layout = context.layout
         let id = mission.id
-        let worktree = layout.worktree(id, key)
+        let worktree = layout.slotWorktree(id, slot)
         try FileManager.default.createDirectory(atPath: layout.agentOutputs(id), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(
-            atPath: (worktree as NSString).deletingLastPathComponent,
-            withIntermediateDirectories: true
-        )
-        try await context.git.addWorktree(path: worktree, branch: MissionLayout.attemptBranch(id, key), at: startCommit)
-        defer {
-            // Best effort: the loop sweeps every worktree of the mission when it ends anyway.
-            if !Task.isCancelled { try? FileManager.default.removeItem(atPath: worktree) }
-        }
+        try await prepare(worktree: worktree, branch: MissionLayout.attemptBranch(id, key))
         let promptFile = layout.prompt(id, key)
         try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
 
+        context.probe?.mark(.agentStarting(key))
         let outcome = try await context.agent.run(
             AgentRequest(
                 mission: id,
@@ -104,17 +98,16 @@ struct AttemptExecution: Sendable {
                 criteriaPassed: nil
             )
         }
-        var diff: DiffStat?
+        var changes: (paths: [String], stat: DiffStat)?
         if let commit {
-            diff = try await context.git.diffStat(from: startCommit, to: commit)
+            changes = try await context.git.changes(from: startCommit, to: commit)
             let patch = try await context.git.diff(from: startCommit, to: commit)
             try? patch.write(toFile: layout.patch(id, key), atomically: true, encoding: .utf8)
         }
-        try await context.record(.attemptCommitted(key, commit: commit, diff: diff), mission: id)
+        try await context.record(.attemptCommitted(key, commit: commit, diff: changes?.stat), mission: id)
 
-        if let commit {
-            let changed = try await context.git.changedPaths(from: startCommit, to: commit)
-            let violations = ProtectedPaths(mission.protectedPatterns).violations(in: changed)
+        if let changes {
+            let violations = ProtectedPaths(mission.protectedPatterns).violations(in: changes.paths)
             if !violations.isEmpty {
                 let list = violations.map { "\($0.path) (protected by `\($0.pattern)`)" }.joined(separator: ", ")
                 return .failed(
@@ -145,6 +138,29 @@ struct AttemptExecution: Sendable {
             feedback: Feedback.gateFailed(verification, agentExit: outcome.termination),
             criteriaPassed: criteria
         )
+    }
+}
+
+extension AttemptExecution {
+    /// Gives the attempt its slot's worktree, exactly at the start commit on the attempt's own branch.
+    ///
+    /// Resetting a worktree kept per slot gives the same files as adding a fresh one, but checks out only what
+    /// changed since the slot's last attempt and leaves git's worktree registry alone.
+    private func prepare(worktree: String, branch: String) async throws {
+        if FileManager.default.fileExists(atPath: worktree) {
+            do {
+                try await context.git.resetWorktree(path: worktree, branch: branch, at: startCommit)
+                return
+            } catch {
+                // The last agent left it beyond repair (its .git file deleted, say): start it over.
+                try? await context.git.removeWorktree(path: worktree)
+            }
+        }
+        try FileManager.default.createDirectory(
+            atPath: (worktree as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        try await context.git.addWorktree(path: worktree, branch: branch, at: startCommit)
     }
 }
 

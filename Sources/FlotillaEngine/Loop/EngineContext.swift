@@ -10,6 +10,7 @@ struct EngineContext: Sendable {
     let layout: MissionLayout
     let sink: any MissionEventSink
     let now: @Sendable () -> Date
+    let probe: (any MissionProbe)?
     /// Keeps publication in ledger order when attempts record concurrently.
     let recording = AsyncLock()
 

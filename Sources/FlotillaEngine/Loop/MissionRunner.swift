@@ -14,6 +14,8 @@ package struct MissionRunner: Sendable {
         package var processes: any ProcessRunner
         package var clock: any Clock<Duration>
         package var now: @Sendable () -> Date
+        /// Told of every attempt's milestones, for benchmarks and metrics.
+        package var probe: (any MissionProbe)?
 
         package init(
             ledger: any MissionLedger,
@@ -21,7 +23,8 @@ package struct MissionRunner: Sendable {
             agent: any AgentBackend,
             processes: any ProcessRunner,
             clock: any Clock<Duration> = ContinuousClock(),
-            now: @escaping @Sendable () -> Date = { Date() }
+            now: @escaping @Sendable () -> Date = { Date() },
+            probe: (any MissionProbe)? = nil
         ) {
             self.ledger = ledger
             self.git = git
@@ -29,6 +32,7 @@ package struct MissionRunner: Sendable {
             self.processes = processes
             self.clock = clock
             self.now = now
+            self.probe = probe
         }
     }
 
@@ -38,15 +42,19 @@ package struct MissionRunner: Sendable {
         package var verifyTimeout: Duration
         /// Keep each attempt's branch after the mission (for inspection); they are deleted otherwise.
         package var keepAttemptBranches: Bool
+        /// At most this many waiting candidates land together under one regression verify.
+        package var mergeBatch: Int
 
         package init(
             environment: [String: String],
             verifyTimeout: Duration = .seconds(1800),
-            keepAttemptBranches: Bool = false
+            keepAttemptBranches: Bool = false,
+            mergeBatch: Int = 1
         ) {
             self.environment = environment
             self.verifyTimeout = verifyTimeout
             self.keepAttemptBranches = keepAttemptBranches
+            self.mergeBatch = max(1, mergeBatch)
         }
     }
 
@@ -88,7 +96,8 @@ package struct MissionRunner: Sendable {
             gate: gate,
             layout: layout,
             sink: sink,
-            now: ports.now
+            now: ports.now,
+            probe: ports.probe
         )
         var loop = try await MissionLoop(spec: spec, context: context, ports: ports, options: options)
         return try await loop.run(stop: stop)
@@ -117,7 +126,7 @@ package enum EngineError: Error, Sendable, CustomStringConvertible {
 /// Signals the loop's child tasks send back.
 private enum LoopSignal: Sendable {
     case attemptEnded(AttemptKey, slot: Int, AttemptResult, costUSD: Double)
-    case mergeEnded(MergeCandidate, MergeResult)
+    case mergeEnded(MergeRound)
     case stopRequested
     case wallClockExpired
 }
@@ -137,9 +146,12 @@ private struct MissionLoop {
     var freeSlots: [Int]
     var running: [AttemptKey: Int] = [:]
     var mergeQueue: [MergeCandidate] = []
-    var merging: MergeCandidate?
+    /// Halves of a round whose verify failed, tried as they are before anything new.
+    var splits: [[MergeCandidate]] = []
+    var merging: [MergeCandidate]?
     var feedback: [String: [AttemptFeedback]] = [:]
     var targetHead: String
+    var targetTree: String
     var tripped: BreakerTrip?
     var stopRequested = false
     var fatal: String?
@@ -172,12 +184,15 @@ private struct MissionLoop {
             throw EngineError.setup("the target branch \(spec.targetBranch) does not exist; was it deleted?")
         }
         targetHead = head
+        targetTree = try await context.git.tree(of: head)
     }
 
     mutating func run(stop: CompletionSignal) async throws -> MissionResult {
         let started = Stopwatch(clock: ports.clock)
         try await context.record(.missionStarted(agents: spec.agents, backend: spec.backend), mission: spec.id)
         try await prepareStaging()
+        for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
+        context.probe?.mark(.ready(progress.frontier))
 
         let reason = try await withThrowingTaskGroup(of: LoopSignal.self) { group in
             group.addTask {
@@ -205,10 +220,11 @@ private struct MissionLoop {
             while let signal = try await group.next() {
                 try await finishInterrupted(signal, reason: reason)
             }
-            for candidate in mergeQueue {
+            for candidate in mergeQueue + splits.joined() {
                 try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
             }
             mergeQueue.removeAll()
+            splits.removeAll()
             return reason
         }
         let summary = try await summarize(reason, elapsed: started.elapsed)
@@ -225,7 +241,7 @@ private struct MissionLoop {
             if fatal != nil { return .failed }
             let context = DispatchContext(
                 idleSlots: freeSlots.count,
-                inFlight: running.count + mergeQueue.count + (merging == nil ? 0 : 1),
+                inFlight: running.count + mergeQueue.count + splits.joined().count + (merging?.count ?? 0),
                 runningAttempts: running.count,
                 spentUSD: spentUSD,
                 estimatedAttemptUSD: estimator.estimateUSD,
@@ -265,6 +281,7 @@ private struct MissionLoop {
         else { return }
         let slot = freeSlots.removeFirst()
         let key = AttemptKey(group: groupID, number: state.attempts + 1)
+        context.probe?.mark(.dispatched(key, slot: slot))
         attemptsStarted += 1
         progress.claim(groupID)
         running[key] = slot
@@ -291,7 +308,7 @@ private struct MissionLoop {
                     backend: spec.backend,
                     startCommit: targetHead,
                     branch: MissionLayout.attemptBranch(spec.id, key),
-                    worktree: context.layout.worktree(spec.id, key),
+                    worktree: context.layout.slotWorktree(spec.id, slot),
                     promptPath: context.layout.prompt(spec.id, key),
                     transcriptPath: context.layout.transcript(spec.id, key),
                     claimExpiresAt: context.now().addingTimeInterval(lease.seconds)
@@ -302,12 +319,13 @@ private struct MissionLoop {
         let execution = AttemptExecution(
             mission: spec,
             key: key,
+            slot: slot,
             startCommit: targetHead,
             prompt: AttemptPrompt.render(brief),
             context: context
         )
         group.addTask {
-            let (result, cost) = await execution.run()
+            let (result, cost) = await AttemptContext.$current.withValue([key]) { await execution.run() }
             return .attemptEnded(key, slot: slot, result, costUSD: cost)
         }
     }
@@ -325,11 +343,13 @@ private struct MissionLoop {
             running[key] = nil
             freeSlots.append(slot)
             freeSlots.sort()
+            context.probe?.mark(.slotFree(slot))
             spentUSD += cost
             if cost > 0 { estimator.record(costUSD: cost) }
             switch result {
             case .passed(let commit, let criteria):
                 mergeQueue.append(MergeCandidate(key: key, commit: commit, criteriaPassed: criteria))
+                context.probe?.mark(.queued(key))
             case .failed(let outcome, let reason, let text, let criteria):
                 try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)
             case .cancelled:
@@ -338,50 +358,82 @@ private struct MissionLoop {
                 try await interrupt(key, because: message)
                 fatal = message
             }
-        case .mergeEnded(let candidate, let result):
+        case .mergeEnded(let round):
             merging = nil
-            try await landed(candidate, result)
+            try await finish(round)
         }
-        startNextMerge(&group)
+        try await startNextMerge(&group)
     }
 
-    private mutating func startNextMerge(_ group: inout ThrowingTaskGroup<LoopSignal, any Error>) {
-        guard merging == nil, fatal == nil, !stopRequested, !mergeQueue.isEmpty else { return }
-        let candidate = mergeQueue.removeFirst()
-        merging = candidate
-        let checklistGroup = spec.checklist.group(candidate.key.group)
+    /// Starts the next landing round: a split half if one waits, else up to `mergeBatch` waiting candidates.
+    private mutating func startNextMerge(_ group: inout ThrowingTaskGroup<LoopSignal, any Error>) async throws {
+        guard merging == nil, fatal == nil, !stopRequested else { return }
+        let batch: [MergeCandidate]
+        if !splits.isEmpty {
+            batch = splits.removeFirst()
+        } else if !mergeQueue.isEmpty {
+            batch = Array(mergeQueue.prefix(options.mergeBatch))
+            mergeQueue.removeFirst(batch.count)
+        } else {
+            return
+        }
+        merging = batch
+        let keys = batch.map(\.key)
+        try await context.record(.mergeStarted(keys, targetHead: targetHead), mission: spec.id)
         let execution = MergeExecution(
             mission: spec,
-            candidate: candidate,
-            title: checklistGroup?.title ?? candidate.key.group,
-            criteria: checklistGroup?.criteria ?? [],
+            candidates: batch,
+            head: targetHead,
+            headTree: targetTree,
             landedGroups: progress.doneIDs,
             context: context
         )
-        group.addTask { .mergeEnded(candidate, await execution.run()) }
+        context.probe?.mark(.mergeStarting(keys))
+        group.addTask { .mergeEnded(await AttemptContext.$current.withValue(keys) { await execution.run() }) }
     }
 
-    private mutating func landed(_ candidate: MergeCandidate, _ result: MergeResult) async throws {
-        let key = candidate.key
-        switch result {
-        case .landed(let commit, let regression):
-            try await context.record(
-                .attemptLanded(key, landedCommit: commit, regression: regression),
-                mission: spec.id
-            )
-            targetHead = commit
-            progress.markDone(key.group)
-        case .conflict(let files, let messages):
+    /// Records what a landing round did: landings, conflicts, candidates to try again, and failures.
+    private mutating func finish(_ round: MergeRound) async throws {
+        for (candidate, files, messages) in round.conflicts {
             try await conclude(
-                key,
+                candidate.key,
                 .conflict,
                 reason: "conflicts with landed work in \(files.joined(separator: ", "))",
                 feedback: Feedback.conflict(files: files, messages: messages),
                 criteriaPassed: candidate.criteriaPassed
             )
-        case .regression(let verification):
+        }
+        if !round.deferred.isEmpty {
+            try await context.record(
+                .mergeRequeued(
+                    round.deferred.map(\.key),
+                    reason: "conflicts with another candidate of the same landing; tries again in the next one",
+                    verification: nil
+                ),
+                mission: spec.id
+            )
+            mergeQueue.insert(contentsOf: round.deferred, at: 0)
+        }
+        let keys = round.included.map(\.key)
+        switch round.outcome {
+        case .nothingToLand:
+            break
+        case .landed(let commit, let tree, let regression):
+            try await context.record(
+                .attemptsLanded(keys, landedCommit: commit, regression: regression),
+                mission: spec.id
+            )
+            targetHead = commit
+            targetTree = tree
+            for key in keys {
+                let ready = progress.markDone(key.group)
+                context.probe?.mark(.ready(ready))
+                context.probe?.mark(.concluded(key))
+            }
+        case .regression(let verification) where round.included.count == 1:
+            let candidate = round.included[0]
             try await conclude(
-                key,
+                candidate.key,
                 .regression,
                 reason: "breaks landed groups: regression verify of \(verification.commit.shortSHA) failed, "
                     + Feedback.headline(verification),
@@ -389,10 +441,23 @@ private struct MissionLoop {
                 criteriaPassed: candidate.criteriaPassed,
                 verification: verification
             )
+        case .regression(let verification):
+            // Bisect: the halves are tried apart, until the candidate that breaks things is alone.
+            try await context.record(
+                .mergeRequeued(
+                    keys,
+                    reason: "their landing failed its regression verify (\(Feedback.headline(verification))); "
+                        + "trying them apart",
+                    verification: verification
+                ),
+                mission: spec.id
+            )
+            let half = round.included.count / 2
+            splits.insert(contentsOf: [Array(round.included[..<half]), Array(round.included[half...])], at: 0)
         case .cancelled:
-            try await interrupt(key, because: "the mission stopped while landing")
+            for key in keys { try await interrupt(key, because: "the mission stopped while landing") }
         case .error(let message):
-            try await interrupt(key, because: message)
+            for key in keys { try await interrupt(key, because: message) }
             fatal = message
         }
     }
@@ -430,7 +495,11 @@ private struct MissionLoop {
                 blockedDependents = progress.block(key.group)
             }
         }
-        if status == .pending { progress.release(key.group) }
+        if status == .pending {
+            progress.release(key.group)
+            context.probe?.mark(.ready([key.group]))
+        }
+        context.probe?.mark(.concluded(key))
         feedback[key.group, default: []].append(AttemptFeedback(attempt: key.number, outcome: outcome, text: text))
         try await context.record(
             .attemptFailed(
@@ -457,12 +526,22 @@ private struct MissionLoop {
             running[key] = nil
             spentUSD += cost
             try await interrupt(key, because: "the mission stopped (\(reason.rawValue))")
-        case .mergeEnded(let candidate, let result):
+        case .mergeEnded(var round):
+            // A landing that completed stays landed; anything else of the round is interrupted.
             merging = nil
-            if case .landed = result {
-                try await landed(candidate, result)
+            if case .landed = round.outcome {
+                for candidate in round.deferred {
+                    try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
+                }
+                round.deferred = []
+                try await finish(round)
             } else {
-                try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
+                for candidate in round.included + round.deferred {
+                    try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
+                }
+                for (candidate, _, _) in round.conflicts {
+                    try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
+                }
             }
         case .stopRequested, .wallClockExpired:
             break
@@ -525,17 +604,16 @@ private struct MissionLoop {
     /// Removes the mission's worktrees and attempt branches; the target branch stays.
     private func cleanUp() async {
         let git = context.git
-        let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
-        for attempt in attempts where FileManager.default.fileExists(atPath: attempt.worktree) {
-            try? await git.removeWorktree(path: attempt.worktree)
+        let directory = context.layout.worktrees(spec.id)
+        let worktrees = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in worktrees.sorted() {
+            try? await git.removeWorktree(path: (directory as NSString).appendingPathComponent(name))
         }
-        try? await git.removeWorktree(path: context.layout.stagingWorktree(spec.id))
-        try? FileManager.default.removeItem(atPath: context.layout.worktrees(spec.id))
+        try? FileManager.default.removeItem(atPath: directory)
         try? await git.pruneWorktrees()
         guard !options.keepAttemptBranches else { return }
-        for attempt in attempts {
-            try? await git.deleteBranch(attempt.branch)
-        }
+        let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
+        try? await git.deleteBranches(attempts.map(\.branch))
     }
 }
 

@@ -8,104 +8,155 @@ struct MergeCandidate: Sendable, Equatable {
     var criteriaPassed: Int?
 }
 
-enum MergeResult: Sendable {
-    case landed(commit: String, regression: Verification)
-    case conflict(files: [String], messages: String)
-    case regression(Verification)
-    case cancelled
-    case error(String)
+/// What one landing round did with its candidates.
+struct MergeRound: Sendable {
+    enum Outcome: Sendable {
+        /// The candidates in `included` landed together as `commit`.
+        case landed(commit: String, tree: String, regression: Verification)
+        /// The merged commit of `included` failed its regression verify; nothing moved.
+        case regression(Verification)
+        /// Every candidate conflicted with the head: there was nothing to verify.
+        case nothingToLand
+        case cancelled
+        case error(String)
+    }
+
+    /// Candidates that conflict with the target head itself.
+    var conflicts: [(candidate: MergeCandidate, files: [String], messages: String)] = []
+    /// Candidates that only conflict with others of the same round: they try again in the next one.
+    var deferred: [MergeCandidate] = []
+    /// Candidates merged into the commit that was verified.
+    var included: [MergeCandidate] = []
+    var outcome = Outcome.nothingToLand
 }
 
-/// Lands one candidate: merge onto the current target head without a working tree, regression-verify that
-/// exact commit in the staging worktree, then move the target branch by compare-and-swap.
+/// One landing round: merge the candidates onto the current target head without a working tree, squash them into
+/// one commit, regression-verify that exact commit in the staging worktree, then move the target branch by
+/// compare-and-swap.
 ///
-/// The loop runs one landing at a time, which makes the queue serial: every landing is verified on top of the
-/// previous one.
+/// The loop runs one round at a time, so every landing is verified on top of the previous one. A round of one
+/// candidate gives one commit per group; several waiting candidates share one verify, which the loop splits in
+/// halves when it fails, until the candidate that breaks things is alone.
 struct MergeExecution: Sendable {
     static let compareAndSwapRetries = 3
 
     let mission: MissionSpec
-    let candidate: MergeCandidate
-    let title: String
-    let criteria: [String]
-    /// Groups landed before this one; the regression verify checks them together with the candidate's group.
+    let candidates: [MergeCandidate]
+    /// The target head and its tree as the loop knows them; a compare-and-swap notices if someone moved it.
+    let head: String
+    let headTree: String
+    /// Groups landed before this round; the regression verify checks them together with the candidates' groups.
     let landedGroups: [String]
     let context: EngineContext
 
-    func run() async -> MergeResult {
+    func run() async -> MergeRound {
+        var round = MergeRound()
         do {
-            return try await execute()
+            try await execute(&round)
         } catch {
-            if Task.isCancelled || error is CancellationError { return .cancelled }
-            return .error("merge of \(candidate.key): \(error)")
+            round.outcome = Task.isCancelled || error is CancellationError ? .cancelled : .error("landing: \(error)")
         }
+        return round
     }
 
-    private func execute() async throws -> MergeResult {
+    private func execute(_ round: inout MergeRound) async throws {
         let git = context.git
-        let key = candidate.key
-        var recordedStart = false
+        var head = self.head
+        var headTree = self.headTree
         for _ in 0..<Self.compareAndSwapRetries {
-            guard let head = try await git.resolveCommit("refs/heads/\(mission.targetBranch)") else {
-                return .error("the target branch \(mission.targetBranch) no longer exists")
-            }
-            if !recordedStart {
-                try await context.record(.mergeStarted(key, targetHead: head), mission: mission.id)
-                recordedStart = true
-            }
-            let merged: String
-            switch try await git.mergeTree(ours: head, theirs: candidate.commit) {
-            case .conflicted(let files, let messages):
-                return .conflict(files: files, messages: messages)
-            case .clean(let tree):
-                // The work may already be on the target (an agent that changed nothing): verify the head itself.
-                let headTree = try await git.tree(of: head)
-                if tree == headTree {
-                    merged = head
-                } else {
-                    merged = try await git.commitTree(tree, parents: [head], message: message(), author: .flotilla)
+            round = MergeRound()
+            // Stack the candidates: each merges onto the previous result (intermediate commits stay unreferenced).
+            var stack = head
+            var tree = headTree
+            for candidate in candidates {
+                switch try await git.mergeTree(ours: stack, theirs: candidate.commit) {
+                case .conflicted(let files, let messages):
+                    if round.included.isEmpty {
+                        round.conflicts.append((candidate, files, messages))
+                    } else {
+                        round.deferred.append(candidate)
+                    }
+                case .clean(let merged):
+                    round.included.append(candidate)
+                    tree = merged
+                    if candidates.count > 1 {
+                        stack = try await git.commitTree(merged, parents: [stack], message: "stack", author: .flotilla)
+                    }
                 }
             }
+            guard !round.included.isEmpty else { return }
+            // The work may already be on the target (agents that changed nothing): verify the head itself.
+            var landing = head
+            if tree != headTree {
+                landing = try await git.commitTree(
+                    tree,
+                    parents: [head],
+                    message: message(round.included),
+                    author: .flotilla
+                )
+            }
             let staging = context.layout.stagingWorktree(mission.id)
-            try await git.checkoutDetached(worktree: staging, at: merged)
+            try await git.checkoutDetached(worktree: staging, at: landing)
+            let first = round.included[0].key
             let verification = try await context.gate.verify(
                 kind: .regression,
-                attempt: key,
-                commit: merged,
+                attempt: first,
+                commit: landing,
                 in: staging,
-                groups: landedGroups + [key.group],
-                logPath: context.layout.gateLog(mission.id, key, .regression)
+                groups: landedGroups + round.included.map(\.key.group),
+                logPath: context.layout.gateLog(mission.id, first, .regression)
             )
             try Task.checkCancellation()
-            guard verification.passed else { return .regression(verification) }
-            if merged == head { return .landed(commit: head, regression: verification) }
-            if try await git.updateRef(mission.targetBranch, to: merged, expecting: head) {
-                return .landed(commit: merged, regression: verification)
+            guard verification.passed else {
+                round.outcome = .regression(verification)
+                return
+            }
+            let moved =
+                landing == head ? true : try await git.updateRef(mission.targetBranch, to: landing, expecting: head)
+            if moved {
+                round.outcome = .landed(commit: landing, tree: tree, regression: verification)
+                return
             }
             // Someone else moved the target branch: merge again onto its new head.
+            guard let moved = try await git.resolveCommit("refs/heads/\(mission.targetBranch)") else {
+                round.outcome = .error("the target branch \(mission.targetBranch) no longer exists")
+                return
+            }
+            head = moved
+            headTree = try await git.tree(of: moved)
         }
-        return .error(
-            "the target branch \(mission.targetBranch) kept moving while landing \(key); is something else writing to it?"
+        round.outcome = .error(
+            "the target branch \(mission.targetBranch) kept moving while landing; is something else writing to it?"
         )
     }
 
-    private func message() -> String {
-        var lines = [
-            title, "",
-            "Lands group `\(candidate.key.group)` of Flotilla mission \(mission.id) (attempt \(candidate.key.number)).",
-            "",
-        ]
-        if !criteria.isEmpty {
-            lines.append("Criteria:")
-            lines += criteria.map { "- \($0)" }
+    private func message(_ included: [MergeCandidate]) -> String {
+        let groups = included.compactMap { mission.checklist.group($0.key.group) }
+        var lines: [String]
+        if included.count == 1, let group = groups.first {
+            lines = [
+                group.title, "",
+                "Lands group `\(group.id)` of Flotilla mission \(mission.id) (attempt \(included[0].key.number)).", "",
+            ]
+            if !group.criteria.isEmpty {
+                lines.append("Criteria:")
+                lines += group.criteria.map { "- \($0)" }
+                lines.append("")
+            }
+        } else {
+            lines = [
+                "Land \(included.count) groups: " + included.map(\.key.group).joined(separator: ", "), "",
+                "Lands, verified together, these groups of Flotilla mission \(mission.id):",
+            ]
+            lines += groups.map { "- `\($0.id)` — \($0.title)" }
             lines.append("")
         }
-        lines += [
-            "Flotilla-Mission: \(mission.id)",
-            "Flotilla-Group: \(candidate.key.group)",
-            "Flotilla-Attempt: \(candidate.key.number)",
-            "Flotilla-Source: \(candidate.commit)",
-        ]
+        lines.append("Flotilla-Mission: \(mission.id)")
+        for candidate in included {
+            lines.append("Flotilla-Group: \(candidate.key.group)")
+            lines.append("Flotilla-Attempt: \(candidate.key)")
+            lines.append("Flotilla-Source: \(candidate.commit)")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -33,7 +33,8 @@ package struct MissionLayout: Sendable, Equatable {
     }
 
     package func worktrees(_ id: MissionID) -> String { join(stateDirectory, "worktrees", id.rawValue) }
-    package func worktree(_ id: MissionID, _ key: AttemptKey) -> String { join(worktrees(id), key.slug) }
+    /// The worktree of one agent slot; each attempt on the slot gets it reset to its start commit.
+    package func slotWorktree(_ id: MissionID, _ slot: Int) -> String { join(worktrees(id), "agent-\(slot)") }
     package func stagingWorktree(_ id: MissionID) -> String { join(worktrees(id), "staging") }
 
     /// The branch of one attempt: `flotilla/attempts/<mission>/<group>-<attempt>`.

@@ -218,7 +218,7 @@ package struct MissionPreparation: Sendable {
             let event = try await ledger.record(.missionCreated(spec), mission: spec.id, at: now)
             sink.publish(event)
         } catch {
-            if prepared.createsTargetBranch { try? await git.deleteBranch(spec.targetBranch) }
+            if prepared.createsTargetBranch { try? await git.deleteBranches([spec.targetBranch]) }
             try? FileManager.default.removeItem(atPath: layout.missionDirectory(spec.id))
             throw error
         }

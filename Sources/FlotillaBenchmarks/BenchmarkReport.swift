@@ -1,0 +1,53 @@
+import FlotillaCore
+import Foundation
+
+/// The benchmark table for people.
+package enum BenchmarkReport {
+    package static func table(_ report: BenchmarkSuite.Report) -> String {
+        var lines = ["Machine: \(report.machine)", ""]
+        let header = [
+            "scenario", "G", "A", "outcome", "wall s", "att/s", "merge/s", "landed/min", "sched p50 ms", "sched p95 ms",
+            "overhead p50 ms", "verif/group", "RSS MB", "ledger KB", "floor s", "×floor",
+        ]
+        var rows: [[String]] = []
+        for result in report.scenarios {
+            let scenario = result.scenario
+            rows.append([
+                scenario.name, String(scenario.groups), String(scenario.agents), result.outcome,
+                fixed(result.wallSeconds, 2), fixed(result.attemptsPerSecond, 1), fixed(result.mergesPerSecond, 1),
+                fixed(result.landedPerMinute, 0), fixed(result.schedulingLatencyMedianMS, 1),
+                fixed(result.schedulingLatencyP95MS, 1), fixed(result.overheadMedianMS, 1),
+                fixed(result.verificationsPerLandedGroup, 2), fixed(result.peakRSSMB, 0),
+                String(result.ledgerBytes / 1024), result.floorSeconds.map { fixed($0, 2) } ?? "",
+                result.floorRatio.map { fixed($0, 2) } ?? "",
+            ])
+        }
+        lines.append(Self.render(header, rows))
+        if let startup = report.startup {
+            lines.append("")
+            lines.append(
+                "Start-up (median of \(startup.runs) runs): flotilla --version \(fixed(startup.versionMedianMS, 1)) ms; "
+                    + "flotilla status --output json with \(startup.missionsInLedger) missions in the ledger "
+                    + "\(fixed(startup.statusJSONMedianMS, 1)) ms"
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func fixed(_ value: Double, _ places: Int) -> String {
+        String(format: "%.\(places)f", value)
+    }
+
+    static func render(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == 0
+                    ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[index] - cell.count) + cell
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
