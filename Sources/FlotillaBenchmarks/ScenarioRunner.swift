@@ -158,9 +158,9 @@ package struct ScenarioRunner {
     }
 
     /// The git floor: the git and verify processes a landing needs, as Flotilla runs them, one after another in
-    /// dependency order, by a plain shell script with no orchestration: reset a worktree to the target head on the
-    /// attempt's branch, run the agent, commit, gate, merge-tree, commit-tree, check the result out in the staging
-    /// worktree, regression verify, update-ref.
+    /// dependency order, by a plain shell script with no orchestration: reset a worktree to the target head, run
+    /// the agent, commit, point the attempt's branch at it, gate, merge-tree, commit-tree, check the result out in
+    /// the staging worktree, regression verify, update-ref.
     private func gitFloor(in path: String, agentScript: String) async throws -> Duration {
         let repository = try await makeRepository(in: path)
         let verify = scenario.verifyCommand
@@ -177,12 +177,13 @@ package struct ScenarioRunner {
         for index in 0..<scenario.groups {
             let group = BenchmarkScenario.groupID(index)
             script += """
-                git -C ../agent checkout --quiet --force -B floor/\(group) $head
+                git -C ../agent checkout --quiet --force --detach $head
                 git -C ../agent clean -ffdxq
                 (cd ../agent && FLOTILLA_GROUP=\(group) sh -c 'sh \(agentScript)')
                 git -C ../agent add --all
                 git -C ../agent commit --quiet -m \(group)
                 commit=$(git -C ../agent rev-parse HEAD)
+                git update-ref refs/heads/floor/\(group) $commit
                 (cd ../agent && FLOTILLA_GROUPS=\(group) sh -c '\(verify)')
                 tree=$(git merge-tree --write-tree $head $commit)
                 new=$(git commit-tree $tree -p $head -m \(group))

@@ -85,13 +85,6 @@ package struct GitCLI: GitRepository {
         return result.standardOutput.trimmingWhitespace()
     }
 
-    package func addWorktree(path: String, branch: String, at commit: String) async throws {
-        try await administration.withWriteLock {
-            // -B resets a branch left behind by an interrupted run instead of failing on it.
-            try await run(["worktree", "add", "--quiet", "-B", branch, path, commit])
-        }
-    }
-
     package func addDetachedWorktree(path: String, at commit: String) async throws {
         try await administration.withWriteLock {
             try await run(["worktree", "add", "--quiet", "--detach", path, commit])
@@ -109,11 +102,16 @@ package struct GitCLI: GitRepository {
         }
     }
 
-    package func resetWorktree(path: String, branch: String, at commit: String) async throws {
+    package func resetWorktree(path: String, at commit: String) async throws {
+        // Detached: unlike checking out a branch, this does not walk the other worktrees, and it is quicker.
         try await administration.withReadLock {
-            try await run(["checkout", "--quiet", "--force", "-B", branch, commit], in: path)
+            try await run(["checkout", "--quiet", "--force", "--detach", commit], in: path)
         }
         try await run(["clean", "-ffdxq"], in: path)
+    }
+
+    package func pointBranch(_ name: String, at commit: String) async throws {
+        try await run(["update-ref", "refs/heads/\(name)", commit])
     }
 
     package func checkoutDetached(worktree: String, at commit: String) async throws {

@@ -193,14 +193,11 @@ final class FailingWorktrees: GitRepository {
     }
 
     var root: String { real.root }
-    func addWorktree(path: String, branch: String, at commit: String) async throws {
+    func resetWorktree(path: String, at commit: String) async throws {
         try prepare()
-        try await real.addWorktree(path: path, branch: branch, at: commit)
+        try await real.resetWorktree(path: path, at: commit)
     }
-    func resetWorktree(path: String, branch: String, at commit: String) async throws {
-        try prepare()
-        try await real.resetWorktree(path: path, branch: branch, at: commit)
-    }
+    func pointBranch(_ name: String, at commit: String) async throws { try await real.pointBranch(name, at: commit) }
     func resolveCommit(_ revision: String) async throws -> String? { try await real.resolveCommit(revision) }
     func tree(of commit: String) async throws -> String { try await real.tree(of: commit) }
     func createBranch(_ name: String, at commit: String, force: Bool) async throws {
@@ -209,6 +206,7 @@ final class FailingWorktrees: GitRepository {
     func deleteBranches(_ names: [String]) async throws { try await real.deleteBranches(names) }
     func branchExists(_ name: String) async throws -> Bool { try await real.branchExists(name) }
     func addDetachedWorktree(path: String, at commit: String) async throws {
+        if path.contains("/agent-") { try prepare() }
         try await real.addDetachedWorktree(path: path, at: commit)
     }
     func removeWorktree(path: String) async throws { try await real.removeWorktree(path: path) }

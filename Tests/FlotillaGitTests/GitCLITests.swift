@@ -17,7 +17,7 @@ struct GitCLITests {
         let git = adapter(repository)
         let base = try #require(try await git.resolveCommit("HEAD"))
         let worktree = repository.directory.file("wt")
-        try await git.addWorktree(path: worktree, branch: "flotilla/attempts/m-00000001/a-1", at: base)
+        try await git.addDetachedWorktree(path: worktree, at: base)
         #expect(try await git.commitAll(worktree: worktree, message: "nothing", author: .flotilla) == nil)
 
         try "two\n".write(toFile: worktree + "/a.txt", atomically: true, encoding: .utf8)
@@ -29,6 +29,16 @@ struct GitCLITests {
         #expect(changes.stat == DiffStat(files: 3, insertions: 2, deletions: 2))
         #expect(try await git.diff(from: base, to: commit).contains("+two"))
         #expect(try await repository.git("log", "-1", "--format=%an", commit) == "Flotilla")
+        try await git.pointBranch("flotilla/attempts/m-00000001/a-1", at: commit)
+        #expect(try await git.resolveCommit("refs/heads/flotilla/attempts/m-00000001/a-1") == commit)
+
+        // Reset for the next attempt: exactly the base again, untracked and ignored files gone.
+        try "junk".write(toFile: worktree + "/untracked.txt", atomically: true, encoding: .utf8)
+        try await git.resetWorktree(path: worktree, at: base)
+        #expect(try String(contentsOfFile: worktree + "/a.txt", encoding: .utf8) == "one\n")
+        #expect(FileManager.default.fileExists(atPath: worktree + "/keep.txt"))
+        #expect(!FileManager.default.fileExists(atPath: worktree + "/b.txt"))
+        #expect(!FileManager.default.fileExists(atPath: worktree + "/untracked.txt"))
 
         try await git.removeWorktree(path: worktree)
         #expect(!FileManager.default.fileExists(atPath: worktree))

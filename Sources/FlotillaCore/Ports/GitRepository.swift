@@ -31,14 +31,14 @@ package protocol GitRepository: Sendable {
     /// Deletes branches; names that do not exist are skipped.
     func deleteBranches(_ names: [String]) async throws
     func branchExists(_ name: String) async throws -> Bool
-    /// Adds a worktree at `path` on a new branch `branch` starting at `commit`.
-    func addWorktree(path: String, branch: String, at commit: String) async throws
-    /// Adds a detached worktree at `path` (for verifying exact commits).
+    /// Adds a detached worktree at `path` at `commit`.
     func addDetachedWorktree(path: String, at commit: String) async throws
     func removeWorktree(path: String) async throws
-    /// Makes an existing worktree exactly `commit` on a new branch `branch`: tracked files reset, untracked and
-    /// ignored files removed — the contents a fresh worktree would have.
-    func resetWorktree(path: String, branch: String, at commit: String) async throws
+    /// Makes an existing worktree exactly `commit`, detached: tracked files reset, untracked and ignored files
+    /// removed — the contents a fresh worktree would have.
+    func resetWorktree(path: String, at commit: String) async throws
+    /// Creates or moves a branch to a commit without checking it out (`git update-ref`).
+    func pointBranch(_ name: String, at commit: String) async throws
     /// Checks out `commit` detached in an existing worktree and removes untracked files.
     func checkoutDetached(worktree: String, at commit: String) async throws
     /// Commits every change in the worktree (new, modified, deleted files); nil when nothing changed.

@@ -37,7 +37,7 @@ struct AttemptExecution: Sendable {
         let id = mission.id
         let worktree = layout.slotWorktree(id, slot)
         try FileManager.default.createDirectory(atPath: layout.agentOutputs(id), withIntermediateDirectories: true)
-        try await prepare(worktree: worktree, branch: MissionLayout.attemptBranch(id, key))
+        try await prepare(worktree: worktree)
         let promptFile = layout.prompt(id, key)
         try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
 
@@ -100,6 +100,8 @@ struct AttemptExecution: Sendable {
         }
         var changes: (paths: [String], stat: DiffStat)?
         if let commit {
+            // The attempt's branch names its work, for the merge queue and for people inspecting it.
+            try await context.git.pointBranch(MissionLayout.attemptBranch(id, key), at: commit)
             changes = try await context.git.changes(from: startCommit, to: commit)
             let patch = try await context.git.diff(from: startCommit, to: commit)
             try? patch.write(toFile: layout.patch(id, key), atomically: true, encoding: .utf8)
@@ -145,11 +147,12 @@ extension AttemptExecution {
     /// Gives the attempt its slot's worktree, exactly at the start commit on the attempt's own branch.
     ///
     /// Resetting a worktree kept per slot gives the same files as adding a fresh one, but checks out only what
-    /// changed since the slot's last attempt and leaves git's worktree registry alone.
-    private func prepare(worktree: String, branch: String) async throws {
+    /// changed since the slot's last attempt and leaves git's worktree registry alone. The worktree stays detached;
+    /// the attempt's branch is pointed at its commit once there is one.
+    private func prepare(worktree: String) async throws {
         if FileManager.default.fileExists(atPath: worktree) {
             do {
-                try await context.git.resetWorktree(path: worktree, branch: branch, at: startCommit)
+                try await context.git.resetWorktree(path: worktree, at: startCommit)
                 return
             } catch {
                 // The last agent left it beyond repair (its .git file deleted, say): start it over.
@@ -160,7 +163,7 @@ extension AttemptExecution {
             atPath: (worktree as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true
         )
-        try await context.git.addWorktree(path: worktree, branch: branch, at: startCommit)
+        try await context.git.addDetachedWorktree(path: worktree, at: startCommit)
     }
 }
 
