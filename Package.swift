@@ -142,6 +142,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FlotillaBenchmarksTests",
+            dependencies: ["FlotillaBenchmarks", "FlotillaCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FlotillaCoreTests",
             dependencies: ["FlotillaCore", "FlotillaTestSupport"],
             swiftSettings: strictSettings
