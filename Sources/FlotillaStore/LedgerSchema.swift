@@ -12,6 +12,15 @@ enum LedgerSchema {
         migrator.registerMigration("v2: index missions by creation, for the latest mission") { db in
             try db.execute(sql: "CREATE INDEX missions_by_creation ON missions(created_at, id)")
         }
+        migrator.registerMigration("v3: count, rather than list, the landed groups a regression verify rechecked") {
+            db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE verifications ADD COLUMN landed_groups_checked INTEGER NOT NULL DEFAULT 0
+                        CHECK (landed_groups_checked >= 0)
+                    """
+            )
+        }
         return migrator
     }
 

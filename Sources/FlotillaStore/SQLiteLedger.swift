@@ -326,13 +326,14 @@ package final class SQLiteLedger: MissionLedger {
         try db.execute(
             sql: """
                 INSERT INTO verifications (mission_id, group_id, attempt_number, kind, commit_sha, command,
-                    groups_checked, exit_code, passed, timed_out, duration_ms, output_tail, report_json, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    groups_checked, landed_groups_checked, exit_code, passed, timed_out, duration_ms, output_tail,
+                    report_json, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 mission, verification.attempt?.group, verification.attempt?.number, verification.kind.rawValue,
                 verification.commit, verification.command, verification.groups.joined(separator: ","),
-                verification.exitCode, verification.passed, verification.timedOut,
+                verification.landedGroupsChecked, verification.exitCode, verification.passed, verification.timedOut,
                 verification.duration.milliseconds, verification.outputTail,
                 try verification.report.map { try json($0) }, now,
             ]
@@ -560,6 +561,7 @@ package final class SQLiteLedger: MissionLedger {
                     commit: row["commit_sha"],
                     command: row["command"],
                     groups: groups.isEmpty ? [] : groups.split(separator: ",").map(String.init),
+                    landedGroupsChecked: row["landed_groups_checked"],
                     exitCode: row["exit_code"],
                     passed: row["passed"],
                     timedOut: row["timed_out"],

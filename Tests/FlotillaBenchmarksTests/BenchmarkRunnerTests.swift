@@ -19,19 +19,31 @@ struct BenchmarkRunnerTests {
     }
 
     @Test func aScenarioRunsAndItsFiguresAddUp() async throws {
-        let scenario = BenchmarkScenario(name: "smoke", groups: 6, width: 3, agents: 2, conflictShare: 0, measureFloor: true)
+        let scenario = BenchmarkScenario(
+            name: "smoke",
+            groups: 6,
+            width: 3,
+            agents: 2,
+            conflictShare: 0,
+            measureFloor: true
+        )
         let environment = EnvironmentPolicy().environment(from: ProcessInfo.processInfo.environment)
         let result = try await ScenarioRunner(scenario: scenario, environment: environment).run()
         #expect(result.outcome == "completed")
         #expect(result.landed == 6)
         #expect(result.attempts >= 6)
         #expect(result.wallSeconds > 0 && result.attemptsPerSecond > 0)
-        #expect(result.schedulingLatencyMedianMS >= 0 && result.schedulingLatencyP95MS >= result.schedulingLatencyMedianMS)
+        #expect(
+            result.schedulingLatencyMedianMS >= 0 && result.schedulingLatencyP95MS >= result.schedulingLatencyMedianMS
+        )
         #expect(result.overheadMedianMS >= 0)
         #expect(result.peakRSSMB > 0)
         #expect(result.ledgerBytes > 0)
         #expect((result.floorSeconds ?? 0) > 0 && (result.floorRatio ?? 0) > 0)
         #expect(result.processes["git merge-tree"]?.count == 6)
-        #expect(result.processes["sh"]?.count == 6 * 3 + 1, "agent, gate and regression verify per group, then the final verify")
+        #expect(
+            result.processes["sh"]?.count == 6 * 3 + 1,
+            "agent, gate and regression verify per group, then the final verify"
+        )
     }
 }

@@ -175,6 +175,61 @@ struct SchedulingTests {
         #expect(abs(estimator.estimateUSD - 0.3) < 1e-9)
     }
 
+    /// A deterministic generator, so a failing sequence can be replayed.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test(arguments: [1, 7, 42, 1234])
+    func theFrontiersFirstGroupsAreAlwaysItsPrefix(seed: UInt64) {
+        var random = SplitMix(state: seed)
+        var groups: [GroupProgress] = []
+        for index in 0..<60 {
+            let dependencies =
+                index < 10
+                ? []
+                : (0..<Int.random(in: 0...2, using: &random)).map { _ in "g\(Int.random(in: 0..<index, using: &random))"
+                }
+            groups.append(GroupProgress(id: "g\(index)", dependsOn: Array(Set(dependencies)).sorted()))
+        }
+        var progress = MissionProgress(groups)
+        var active: [String] = []
+        for _ in 0..<400 {
+            for limit in [1, 3, 100] {
+                #expect(progress.frontier(limit: limit) == Array(progress.frontier.prefix(limit)))
+            }
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0...4:
+                if let group = progress.frontier(limit: 3).randomElement(using: &random) {
+                    progress.claim(group)
+                    active.append(group)
+                }
+            case 5...6:
+                if let group = active.randomElement(using: &random) {
+                    active.removeAll { $0 == group }
+                    progress.markDone(group)
+                }
+            case 7...8:
+                if let group = active.randomElement(using: &random) {
+                    active.removeAll { $0 == group }
+                    progress.release(group)
+                }
+            default:
+                if let group = active.randomElement(using: &random) {
+                    active.removeAll { $0 == group }
+                    progress.block(group)
+                }
+            }
+        }
+    }
+
     @Test func frontierOfAThousandGroupChainStaysLinear() {
         var groups: [GroupProgress] = [GroupProgress(id: "g0", dependsOn: [])]
         for index in 1..<1000 { groups.append(GroupProgress(id: "g\(index)", dependsOn: ["g\(index - 1)"])) }

@@ -168,7 +168,9 @@ struct MissionLoopTests {
         let checks = try await audit.verifications().filter { $0.verification.attempt == b1.key }
         #expect(checks.map(\.verification.kind) == [.gate, .regression])
         #expect(checks.map(\.verification.passed) == [true, false])
-        #expect(checks.last?.verification.groups == ["a", "b"])
+        #expect(checks.last?.verification.groups == ["b"])
+        #expect(checks.last?.verification.landedGroupsChecked == 1)
+        #expect(checks.last?.verification.command == "FLOTILLA_GROUPS=<1 landed>,b ./verify.sh")
         let rejectedMerge = try #require(checks.last?.verification.commit)
         let head = try #require(await audit.targetHead())
         #expect(!(try await fixture.repository.commits(audit.mission.spec.baseCommit, head)).contains(rejectedMerge))

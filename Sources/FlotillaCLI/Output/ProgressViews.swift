@@ -71,9 +71,11 @@ final class LiveView: MissionEventSink {
             freeSlot(of: group, in: &state)
             state.groupStates[group] = "queued to land"
         case .mergeStarted:
-            state.groupStates[group] = "landing (regression verify)"
+            for group in Self.groups(of: event) { state.groupStates[group] = "landing (regression verify)" }
         case .attemptLanded:
-            state.groupStates[group] = "done ✓"
+            for group in Self.groups(of: event) { state.groupStates[group] = "done ✓" }
+        case .mergeRequeued:
+            for group in Self.groups(of: event) { state.groupStates[group] = "queued to land" }
         case .attemptFailed:
             freeSlot(of: group, in: &state)
             let status = event.data["group_status"]?.stringValue
@@ -86,6 +88,13 @@ final class LiveView: MissionEventSink {
         default:
             break
         }
+    }
+
+    /// The groups an event is about: its group, or those of the attempts it names (a batch landing).
+    private static func groups(of event: MissionEvent) -> [String] {
+        if let group = event.group { return [group] }
+        guard case .array(let attempts)? = event.data["attempts"] else { return [] }
+        return attempts.compactMap { $0.stringValue?.split(separator: "#").first.map(String.init) }
     }
 
     private func arrayValue(_ value: JSONValue) -> [JSONValue]? {
@@ -107,6 +116,12 @@ final class LiveView: MissionEventSink {
         for slot in 1...max(1, spec.agents) {
             lines.append("  agent \(slot)  " + (state.slots[slot] ?? "idle"))
         }
+        guard spec.checklist.groups.count <= Self.tableLimit else {
+            lines += summary(state)
+            lines.append("  " + String(state.last.prefix(110)))
+            redraw(lines, &state)
+            return
+        }
         let done = Set(state.groupStates.filter { $0.value.hasPrefix("done") }.keys)
         let rows = spec.checklist.groups.map { group -> [String] in
             let current =
@@ -117,12 +132,38 @@ final class LiveView: MissionEventSink {
         }
         lines.append(TextTable(headers: ["  GROUP", "STATE", "ATTEMPT"], rows: rows).render())
         lines.append("  " + String(state.last.prefix(110)))
-        var output = ""
-        if state.linesDrawn > 0 { output += "\u{1B}[\(state.linesDrawn)A" }
-        for line in lines.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false) {
-            output += "\u{1B}[2K" + line + "\n"
-        }
-        state.linesDrawn = lines.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).count
+        redraw(lines, &state)
+    }
+
+    /// Missions with more groups than this show counts and the groups in motion instead of every group.
+    static let tableLimit = 20
+
+    /// For large missions: how many groups are in each state, then the ones being worked on or blocked.
+    private func summary(_ state: State) -> [String] {
+        var counts: [String: Int] = [:]
+        for value in state.groupStates.values { counts[value, default: 0] += 1 }
+        let untouched = spec.checklist.groups.count - state.groupStates.count
+        let order = [
+            "done ✓", "landing (regression verify)", "queued to land", "checking (gate)", "agent working", "retrying",
+            "blocked ✗",
+        ]
+        var parts = order.compactMap { name in counts[name].map { "\($0) \(name)" } }
+        parts.append("\(untouched) not started")
+        var lines = ["  groups: " + parts.joined(separator: " · ")]
+        let moving = state.groupStates.filter { !$0.value.hasPrefix("done") }.sorted { $0.key < $1.key }.prefix(10)
+        lines += moving.map { "    \($0.key): \($0.value)" }
+        return lines
+    }
+
+    private func redraw(_ lines: [String], _ state: inout State) {
+        var rows = lines.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(
+            String.init
+        )
+        // Never shrink: blank lines overwrite what a taller frame left below.
+        while rows.count < state.linesDrawn { rows.append("") }
+        var output = state.linesDrawn > 0 ? "\u{1B}[\(state.linesDrawn)A" : ""
+        for row in rows { output += "\u{1B}[2K" + row + "\n" }
+        state.linesDrawn = rows.count
         FileHandle.standardOutput.write(Data(output.utf8))
     }
 }

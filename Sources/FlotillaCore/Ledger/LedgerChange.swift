@@ -365,6 +365,7 @@ extension Verification {
             "kind": .string(kind.rawValue), "commit": .string(commit), "passed": .bool(passed),
             "duration_ms": .number(Double(duration.milliseconds)),
             "groups": .array(groups.map { .string($0) }),
+            "landed_groups_checked": .number(Double(landedGroupsChecked)),
         ]
         if let exitCode { data["exit_code"] = .number(Double(exitCode)) }
         return data

@@ -304,8 +304,10 @@ package struct Verification: Sendable, Equatable, Codable {
     /// The exact commit that was checked.
     package var commit: String
     package var command: String
-    /// The groups checked (`FLOTILLA_GROUPS`); empty means all.
+    /// The groups this verification was for; empty means all (the final verify).
     package var groups: [String]
+    /// How many groups that had landed before were checked again with them (a regression verify).
+    package var landedGroupsChecked: Int
     package var exitCode: Int?
     package var passed: Bool
     package var timedOut: Bool
@@ -320,6 +322,7 @@ package struct Verification: Sendable, Equatable, Codable {
         commit: String,
         command: String,
         groups: [String],
+        landedGroupsChecked: Int = 0,
         exitCode: Int?,
         passed: Bool,
         timedOut: Bool,
@@ -332,6 +335,7 @@ package struct Verification: Sendable, Equatable, Codable {
         self.commit = commit
         self.command = command
         self.groups = groups
+        self.landedGroupsChecked = landedGroupsChecked
         self.exitCode = exitCode
         self.passed = passed
         self.timedOut = timedOut

@@ -17,8 +17,10 @@ package struct AttemptBrief: Sendable, Equatable {
     package var goal: String
     package var group: ChecklistGroup
     package var attempt: Int
-    /// Groups already landed, as (id, title).
+    /// Groups already landed that the prompt names, as (id, title): the group's dependencies and recent ones.
     package var doneGroups: [(id: String, title: String)]
+    /// Landed groups the prompt does not name.
+    package var moreDoneGroups: Int
     package var protectedPatterns: [String]
     /// The command the gate runs and the groups it is told to check.
     package var checkCommand: String
@@ -33,6 +35,7 @@ package struct AttemptBrief: Sendable, Equatable {
         group: ChecklistGroup,
         attempt: Int,
         doneGroups: [(id: String, title: String)],
+        moreDoneGroups: Int = 0,
         protectedPatterns: [String],
         checkCommand: String,
         checkGroups: String,
@@ -44,6 +47,7 @@ package struct AttemptBrief: Sendable, Equatable {
         self.group = group
         self.attempt = attempt
         self.doneGroups = doneGroups
+        self.moreDoneGroups = moreDoneGroups
         self.protectedPatterns = protectedPatterns
         self.checkCommand = checkCommand
         self.checkGroups = checkGroups
@@ -53,7 +57,8 @@ package struct AttemptBrief: Sendable, Equatable {
 
     package static func == (lhs: AttemptBrief, rhs: AttemptBrief) -> Bool {
         lhs.mission == rhs.mission && lhs.goal == rhs.goal && lhs.group == rhs.group && lhs.attempt == rhs.attempt
-            && lhs.doneGroups.map(\.id) == rhs.doneGroups.map(\.id) && lhs.protectedPatterns == rhs.protectedPatterns
+            && lhs.doneGroups.map(\.id) == rhs.doneGroups.map(\.id) && lhs.moreDoneGroups == rhs.moreDoneGroups
+            && lhs.protectedPatterns == rhs.protectedPatterns
             && lhs.checkCommand == rhs.checkCommand && lhs.feedback == rhs.feedback && lhs.escalation == rhs.escalation
     }
 }
@@ -87,6 +92,7 @@ package enum AttemptPrompt {
         } else {
             out.append("These groups have landed and are verified on every change; do not break them:")
             for group in brief.doneGroups { out.append("- `\(group.id)` — \(group.title)") }
+            if brief.moreDoneGroups > 0 { out.append("- and \(brief.moreDoneGroups) more") }
         }
         out.append("")
         out.append("## Rules")

@@ -87,13 +87,13 @@ package enum Dispatcher {
         if let tripped = context.tripped {
             return (context.inFlight > 0 ? .wait : .finish(tripped.reason), tripped)
         }
-        let frontier = progress.frontier
+        let frontier = progress.frontier(limit: context.idleSlots)
         if frontier.isEmpty || context.idleSlots <= 0 {
             return (context.inFlight > 0 ? .wait : .finish(.blocked), nil)
         }
         var chosen: [String] = []
         var trip: BreakerTrip?
-        for group in frontier.prefix(context.idleSlots) {
+        for group in frontier {
             if let breaker = breaker(context, dispatchingAlready: chosen.count) {
                 trip = breaker
                 break

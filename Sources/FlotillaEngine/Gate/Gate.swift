@@ -55,17 +55,19 @@ package struct Gate: Sendable {
         return (configuration.verifyCommand ?? "", group)
     }
 
-    /// Checks `groups` (or everything, for the final verify) on `commit`, checked out in `directory`.
+    /// Checks `groups` — and the groups already `landed`, for a regression verify; everything, for the final
+    /// one — on `commit`, checked out in `directory`.
     package func verify(
         kind: VerificationKind,
         attempt: AttemptKey?,
         commit: String,
         in directory: String,
         groups: [String],
+        alsoLanded landed: [String] = [],
         logPath: String
     ) async throws -> Verification {
         try restoreTrustedFiles(in: directory)
-        let runs = plan(kind: kind, groups: groups)
+        let runs = plan(kind: kind, groups: landed + groups)
         let reportName = "\(attempt?.slug ?? "final")-\(kind.rawValue)"
         var report: [String: JSONValue] = [:]
         var reportGroups: [String: JSONValue] = [:]
@@ -108,8 +110,9 @@ package struct Gate: Sendable {
             kind: kind,
             attempt: attempt,
             commit: commit,
-            command: runs.map { "FLOTILLA_GROUPS=\($0.groups) \($0.command)" }.joined(separator: " ; "),
+            command: Self.describe(runs, landed: landed),
             groups: kind == .final ? [] : groups,
+            landedGroupsChecked: landed.count,
             exitCode: failure.map { $0.exitCode } ?? 0,
             passed: failure == nil,
             timedOut: failure?.timedOut ?? false,
@@ -117,6 +120,26 @@ package struct Gate: Sendable {
             outputTail: lastTail.utf8Tail(Self.storedTailBytes),
             report: report.isEmpty ? nil : .object(report)
         )
+    }
+
+    /// The commands as recorded: the landed groups are counted, not listed, so that the record of a mission grows
+    /// linearly with its groups (the list is in the ledger already, as the groups landed before this verify).
+    private static func describe(_ runs: [(command: String, groups: String)], landed: [String]) -> String {
+        let landedSet = Set(landed)
+        var parts: [String] = []
+        var landedChecks = 0
+        for run in runs {
+            let ids = run.groups.split(separator: ",").map(String.init)
+            if ids.count == 1, landedSet.contains(ids[0]) {
+                landedChecks += 1
+                continue
+            }
+            let fresh = ids.filter { !landedSet.contains($0) }
+            let shown = (ids.count > fresh.count ? ["<\(ids.count - fresh.count) landed>"] : []) + fresh
+            parts.append("FLOTILLA_GROUPS=\(shown.joined(separator: ",")) \(run.command)")
+        }
+        if landedChecks > 0 { parts.append("(and the checks of \(landedChecks) landed groups)") }
+        return parts.joined(separator: " ; ")
     }
 
     /// The commands to run: one verify run for the groups without their own check, then each group's check.

@@ -221,7 +221,7 @@ enum Feedback {
     static func regression(_ verification: Verification) -> String {
         "Your change passed its own check, but merged with the work already landed it broke verified groups: the "
             + "regression verify of the merged commit failed with exit status \(verification.exitCode ?? -1) "
-            + "(groups checked: \(verification.groups.joined(separator: ", "))). Keep those groups working. "
+            + "(\(verification.landedGroupsChecked) landed groups checked with yours). Keep those groups working. "
             + "The end of its output:\n\n" + fenced(verification.outputTail)
     }
 

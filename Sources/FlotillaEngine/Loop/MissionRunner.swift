@@ -133,6 +133,8 @@ private enum LoopSignal: Sendable {
 
 /// The state of one run of the loop; only the loop's own task touches it.
 private struct MissionLoop {
+    static let recentLandingsInPrompt = 20
+
     let spec: MissionSpec
     let context: EngineContext
     let ports: MissionRunner.Ports
@@ -286,12 +288,21 @@ private struct MissionLoop {
         progress.claim(groupID)
         running[key] = slot
         let check = context.gate.description(of: groupID)
+        // The prompt names what matters to this group — its dependencies — and the latest landings; the rest
+        // is counted, so that prompts stay short in missions with many groups.
+        let shownDone =
+            checklistGroup.dependsOn
+            + progress.recentlyDone(limit: Self.recentLandingsInPrompt).filter {
+                !checklistGroup.dependsOn.contains($0)
+            }
+            .prefix(max(0, Self.recentLandingsInPrompt - checklistGroup.dependsOn.count))
         let brief = AttemptBrief(
             mission: spec.id,
             goal: spec.goal,
             group: checklistGroup,
             attempt: key.number,
-            doneGroups: progress.doneIDs.compactMap { id in spec.checklist.group(id).map { (id, $0.title) } },
+            doneGroups: shownDone.compactMap { id in spec.checklist.group(id).map { (id, $0.title) } },
+            moreDoneGroups: max(0, progress.doneCount - shownDone.count),
             protectedPatterns: spec.protectedPatterns,
             checkCommand: check.command,
             checkGroups: check.groups,

@@ -103,7 +103,8 @@ struct MergeExecution: Sendable {
                 attempt: first,
                 commit: landing,
                 in: staging,
-                groups: landedGroups + round.included.map(\.key.group),
+                groups: round.included.map(\.key.group),
+                alsoLanded: landedGroups,
                 logPath: context.layout.gateLog(mission.id, first, .regression)
             )
             try Task.checkCancellation()
