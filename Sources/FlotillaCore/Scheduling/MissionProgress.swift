@@ -39,9 +39,10 @@ package struct MissionProgress: Sendable {
     private let indexByID: [String: Int]
     private let dependents: [[Int]]
     private var unmetDependencies: [Int]
-    /// The frontier: ready group indices in a min-heap (checklist order first). Entries of groups that stopped
-    /// being ready stay until they surface, and a group made ready again may appear twice; `isReady` says which
-    /// entries count.
+    /// The frontier: ready group indices in a min-heap, checklist order first.
+    ///
+    /// Entries of groups that stopped being ready stay until they surface, and a group made ready again may appear
+    /// twice; `isReady` says which entries count.
     private var readyHeap = MinHeap<Int>()
     private var isReady: [Bool]
     private var doneOrder: [Int] = []
