@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         // Structured logging in libraries; bootstrapped once by the executable.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The daemon's HTTP API, Server-Sent Events and webhook (brings SwiftNIO).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The daemon's services and graceful shutdown on SIGTERM/SIGINT.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -65,6 +69,15 @@ let package = Package(
             dependencies: [
                 "FlotillaCore",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FlotillaServer",
+            dependencies: [
+                "FlotillaCore", "FlotillaEngine", "FlotillaStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -158,7 +158,11 @@ enum LedgerFiller {
             )
             let at = Date(timeIntervalSince1970: 1_800_000_000 + Double(index))
             try await ledger.record(.missionCreated(spec), mission: id, at: at)
-            try await ledger.record(.missionStarted(agents: 2, backend: "command"), mission: id, at: at)
+            try await ledger.record(
+                .missionStarted(agents: 2, backend: "command", runner: nil, resumed: false),
+                mission: id,
+                at: at
+            )
             try await ledger.record(.missionFinished(.completed, summary: "filler"), mission: id, at: at)
             last = id
         }

@@ -22,7 +22,8 @@ package struct Flotilla: AsyncParsableCommand {
         version: version,
         subcommands: [
             MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
-            MissionDemo.self, Benchmark.self,
+            MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionDemo.self,
+            Benchmark.self,
         ]
     )
 

@@ -21,6 +21,25 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v4: runs — options, runner process, running time; webhook deliveries") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE missions ADD COLUMN options_json TEXT NOT NULL DEFAULT '{}';
+                    ALTER TABLE missions ADD COLUMN runner_pid INTEGER;
+                    ALTER TABLE missions ADD COLUMN runner_start_ticks INTEGER;
+                    ALTER TABLE missions ADD COLUMN running_seconds REAL NOT NULL DEFAULT 0
+                        CHECK (running_seconds >= 0);
+                    ALTER TABLE missions ADD COLUMN segment_started_at REAL;
+                    CREATE TABLE deliveries (
+                        token_name TEXT NOT NULL,
+                        key TEXT NOT NULL CHECK (key <> ''),
+                        mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+                        created_at REAL NOT NULL,
+                        PRIMARY KEY (token_name, key)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

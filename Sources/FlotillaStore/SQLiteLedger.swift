@@ -61,11 +61,27 @@ package final class SQLiteLedger: MissionLedger {
         case .missionCreated(let spec):
             try insertMission(spec, at: now, db: db)
 
-        case .missionStarted:
+        case .missionStarted(_, _, let runner, _):
+            // A run that ended in a crash never closed its segment: count it up to its last event.
             try db.execute(
-                sql: "UPDATE missions SET state = 'running', started_at = coalesce(started_at, ?) WHERE id = ?",
-                arguments: [now, m]
+                sql: """
+                    UPDATE missions SET running_seconds = running_seconds + max(0,
+                        coalesce((SELECT max(at) FROM events WHERE mission_id = missions.id), segment_started_at)
+                        - segment_started_at)
+                    WHERE id = ? AND segment_started_at IS NOT NULL
+                    """,
+                arguments: [m]
             )
+            try db.execute(
+                sql: """
+                    UPDATE missions SET state = 'running', stop_reason = NULL, finished_at = NULL,
+                        started_at = coalesce(started_at, ?), segment_started_at = ?,
+                        runner_pid = ?, runner_start_ticks = ?
+                    WHERE id = ?
+                    """,
+                arguments: [now, now, runner?.pid, runner.map { Int64(bitPattern: $0.startTicks) }, m]
+            )
+            try expectChange(db, "mission \(m)")
 
         case .attemptStarted(let start):
             try db.execute(
@@ -158,17 +174,31 @@ package final class SQLiteLedger: MissionLedger {
                 try expectChange(db, "attempt \(key)")
             }
 
-        case .attemptsLanded(let keys, let landedCommit, let regression):
+        case .landingVerified(let keys, let commit, let regression):
             let verificationID = try insertVerification(regression, mission: m, at: now, db: db)
             for key in keys {
                 try db.execute(
                     sql: """
-                        UPDATE merges SET state = 'landed', merged_commit = ?, verification_id = ?, finished_at = ?
-                        WHERE mission_id = ? AND group_id = ? AND attempt_number = ?
+                        UPDATE merges SET merged_commit = ?, verification_id = ?
+                        WHERE mission_id = ? AND group_id = ? AND attempt_number = ? AND state = 'pending'
                         """,
-                    arguments: [landedCommit, verificationID, now, m, key.group, key.number]
+                    arguments: [commit, verificationID, m, key.group, key.number]
                 )
                 try expectChange(db, "merge of \(key)")
+            }
+
+        case .attemptsLanded(let keys, let landedCommit, _):
+            for key in keys {
+                // Only a landing whose verification of exactly this commit is recorded can land.
+                try db.execute(
+                    sql: """
+                        UPDATE merges SET state = 'landed', finished_at = ?
+                        WHERE mission_id = ? AND group_id = ? AND attempt_number = ? AND merged_commit = ?
+                            AND verification_id IS NOT NULL
+                        """,
+                    arguments: [now, m, key.group, key.number, landedCommit]
+                )
+                try expectChange(db, "verified merge of \(key) as \(landedCommit)")
                 try db.execute(
                     sql: """
                         UPDATE attempts SET phase = 'finished', outcome = 'landed', landed_commit = ?, finished_at = ?
@@ -265,13 +295,33 @@ package final class SQLiteLedger: MissionLedger {
                 arguments: [trip.description, m]
             )
 
+        case .groupsApproved(let groups):
+            for group in groups {
+                try db.execute(
+                    sql: """
+                        UPDATE groups SET status = 'pending', stalled_attempts = 0, escalation = 'none',
+                            blocked_reason = NULL
+                        WHERE mission_id = ? AND id = ? AND status = 'blocked'
+                        """,
+                    arguments: [m, group]
+                )
+            }
+
+        case .recovered:
+            break
+
         case .finalVerifyFinished(let verification):
             try insertVerification(verification, mission: m, at: now, db: db)
 
         case .missionFinished(let reason, _):
             try db.execute(
-                sql: "UPDATE missions SET state = ?, stop_reason = ?, finished_at = ? WHERE id = ?",
-                arguments: [reason.missionState.rawValue, reason.rawValue, now, m]
+                sql: """
+                    UPDATE missions SET state = ?, stop_reason = ?, finished_at = ?,
+                        running_seconds = running_seconds + max(0, ? - coalesce(segment_started_at, ?)),
+                        segment_started_at = NULL
+                    WHERE id = ?
+                    """,
+                arguments: [reason.missionState.rawValue, reason.rawValue, now, now, now, m]
             )
             try db.execute(sql: "DELETE FROM claims WHERE mission_id = ?", arguments: [m])
         }
@@ -283,15 +333,16 @@ package final class SQLiteLedger: MissionLedger {
             sql: """
                 INSERT INTO missions (id, goal, repository, base_commit, target_branch, verify_command,
                     protected_patterns, agents, backend, model, max_cost_usd, max_wall_clock_s, max_attempts,
-                    attempt_timeout_s, stall_threshold, checklist_json, checklist_source, state, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?)
+                    attempt_timeout_s, stall_threshold, checklist_json, checklist_source, options_json, state,
+                    created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?)
                 """,
             arguments: [
                 m, spec.goal, spec.repository, spec.baseCommit, spec.targetBranch, spec.verifyCommand,
                 try json(spec.protectedPatterns), spec.agents, spec.backend, spec.model, spec.limits.maxCostUSD,
                 spec.limits.maxWallClock?.seconds, spec.limits.maxAttempts, spec.limits.attemptTimeout.seconds,
                 spec.limits.stallThreshold, String(decoding: ChecklistJSON.encode(spec.checklist), as: UTF8.self),
-                spec.checklistSource, now,
+                spec.checklistSource, try json(spec.options), now,
             ]
         )
         for (position, group) in spec.checklist.groups.enumerated() {
@@ -423,8 +474,13 @@ package final class SQLiteLedger: MissionLedger {
             model: row["model"],
             limits: limits,
             checklist: checklist,
-            checklistSource: row["checklist_source"]
+            checklistSource: row["checklist_source"],
+            options: try JSONDecoder().decode(MissionRunOptions.self, from: Data((row["options_json"] as String).utf8))
         )
+        var runner: ProcessIdentity?
+        if let pid = row["runner_pid"] as Int32?, let ticks = row["runner_start_ticks"] as Int64? {
+            runner = ProcessIdentity(pid: pid, startTicks: UInt64(bitPattern: ticks))
+        }
         return MissionRecord(
             spec: spec,
             state: MissionState(rawValue: row["state"]) ?? .failed,
@@ -436,7 +492,9 @@ package final class SQLiteLedger: MissionLedger {
             spentUSD: row["spent_usd"],
             attempts: row["attempt_count"],
             groupsDone: row["groups_done"],
-            groupsTotal: row["groups_total"]
+            groupsTotal: row["groups_total"],
+            runner: runner,
+            runningSeconds: row["running_seconds"]
         )
     }
 
@@ -575,6 +633,27 @@ package final class SQLiteLedger: MissionLedger {
                     id: row["id"],
                     verification: verification,
                     at: Self.date(row["created_at"]) ?? Date(timeIntervalSince1970: 0)
+                )
+            }
+        }
+    }
+
+    package func merges(of mission: MissionID) async throws -> [MergeRecord] {
+        let verifications = Dictionary(
+            uniqueKeysWithValues: try await self.verifications(of: mission).map { ($0.id, $0.verification) }
+        )
+        return try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM merges WHERE mission_id = ? ORDER BY started_at, group_id",
+                arguments: [mission.rawValue]
+            ).map { row in
+                MergeRecord(
+                    attempt: AttemptKey(group: row["group_id"], number: row["attempt_number"]),
+                    state: MergeRecord.State(rawValue: row["state"]) ?? .pending,
+                    targetBefore: row["target_before"],
+                    mergedCommit: row["merged_commit"],
+                    verification: (row["verification_id"] as Int64?).flatMap { verifications[$0] }
                 )
             }
         }

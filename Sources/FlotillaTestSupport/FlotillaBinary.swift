@@ -6,6 +6,8 @@ import Foundation
 package enum FlotillaBinary {
     package struct Outcome: Sendable {
         package var exitCode: Int?
+        /// The signal that ended the process, if one did.
+        package var signal: Int32? = nil
         package var standardOutput: String
         package var standardError: String
         package var timedOut: Bool
@@ -51,8 +53,11 @@ package enum FlotillaBinary {
         )
         request.terminationGrace = .seconds(2)
         let result = try await SubprocessRunner().run(request)
+        var signal: Int32?
+        if case .signaled(let number) = result.termination { signal = number }
         return Outcome(
             exitCode: result.termination.exitCode,
+            signal: signal,
             standardOutput: result.standardOutput,
             standardError: result.standardError,
             timedOut: result.timedOut

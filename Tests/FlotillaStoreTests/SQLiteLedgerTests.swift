@@ -76,7 +76,7 @@ struct SQLiteLedgerTests {
             let a2 = AttemptKey(group: "a", number: 2)
             let changes: [LedgerChange] = [
                 .missionCreated(try spec()),
-                .missionStarted(agents: 2, backend: "simulate"),
+                .missionStarted(agents: 2, backend: "simulate", runner: nil, resumed: false),
                 start("a", 1, sequence: 1),
                 .agentFinished(
                     a1,
@@ -109,6 +109,11 @@ struct SQLiteLedgerTests {
                 .attemptCommitted(a2, commit: Self.sha3, diff: nil),
                 .gateFinished(verification(.gate, a2, commit: Self.sha3, passed: true)),
                 .mergeStarted([a2], targetHead: Self.sha1),
+                .landingVerified(
+                    [a2],
+                    commit: Self.sha3,
+                    regression: verification(.regression, a2, commit: Self.sha3, passed: true)
+                ),
                 .attemptsLanded(
                     [a2],
                     landedCommit: Self.sha3,
@@ -153,7 +158,7 @@ struct SQLiteLedgerTests {
             let versions = try await queue.read {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(versions.count == 3)
+            #expect(versions.count == 4)
         }
     }
 
@@ -177,6 +182,11 @@ struct SQLiteLedgerTests {
             try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: now)
             try await ledger.record(.mergeStarted([first], targetHead: Self.sha1), mission: mission, at: now)
             let regression = verification(.regression, first, commit: Self.sha2, passed: true)
+            try await ledger.record(
+                .landingVerified([first], commit: Self.sha2, regression: regression),
+                mission: mission,
+                at: now
+            )
             try await ledger.record(
                 .attemptsLanded(
                     [first],
@@ -213,6 +223,71 @@ struct SQLiteLedgerTests {
                 }
             }
         }
+    }
+
+    @Test func onlyAVerifiedCommitCanLand() async throws {
+        let ledger = try SQLiteLedger(inMemory: ())
+        let now = Date()
+        let key = AttemptKey(group: "a", number: 1)
+        try await ledger.record(.missionCreated(try spec()), mission: mission, at: now)
+        try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: now)
+        try await ledger.record(.mergeStarted([key], targetHead: Self.sha1), mission: mission, at: now)
+        let regression = verification(.regression, key, commit: Self.sha2, passed: true)
+        // No verification recorded for this landing yet: refused.
+        await #expect(throws: LedgerError.self) {
+            try await ledger.record(
+                .attemptsLanded([key], landedCommit: Self.sha2, regression: regression),
+                mission: mission,
+                at: now
+            )
+        }
+        try await ledger.record(
+            .landingVerified([key], commit: Self.sha2, regression: regression),
+            mission: mission,
+            at: now
+        )
+        // Verified, but a different commit: refused.
+        await #expect(throws: LedgerError.self) {
+            try await ledger.record(
+                .attemptsLanded([key], landedCommit: Self.sha3, regression: regression),
+                mission: mission,
+                at: now
+            )
+        }
+        try await ledger.record(
+            .attemptsLanded([key], landedCommit: Self.sha2, regression: regression),
+            mission: mission,
+            at: now
+        )
+        let merges = try await ledger.merges(of: mission)
+        #expect(merges.map(\.state) == [.landed])
+        #expect(merges.first?.verification?.commit == Self.sha2)
+    }
+
+    @Test func runningTimeCountsRunsNotTheTimeBetween() async throws {
+        let ledger = try SQLiteLedger(inMemory: ())
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        try await ledger.record(.missionCreated(try spec()), mission: mission, at: t0)
+        try await ledger.record(
+            .missionStarted(agents: 1, backend: "x", runner: nil, resumed: false),
+            mission: mission,
+            at: t0
+        )
+        // The first run crashes after 10 s (its last event)…
+        try await ledger.record(start("a", 1, sequence: 1), mission: mission, at: t0.addingTimeInterval(10))
+        // …and is resumed an hour later, then stops after 5 more seconds.
+        let resumed = t0.addingTimeInterval(3600)
+        try await ledger.record(
+            .missionStarted(agents: 1, backend: "x", runner: nil, resumed: true),
+            mission: mission,
+            at: resumed
+        )
+        try await ledger.record(
+            .missionFinished(.stopped, summary: "s"),
+            mission: mission,
+            at: resumed.addingTimeInterval(5)
+        )
+        #expect(try await ledger.mission(mission)?.runningSeconds == 15)
     }
 
     @Test func schemaRejectsImpossibleStates() async throws {

@@ -51,7 +51,6 @@ extension Flotilla {
             }
 
             let checklist = try ChecklistParser.parse(DemoFixture.checklist, file: "ACCEPTANCE.md")
-            let scenario = try Scenario.decode(Data(DemoFixture.scenario.utf8), file: "scenario.json")
             let request = MissionRequest(
                 goal: nil,
                 checklist: checklist,
@@ -64,17 +63,12 @@ extension Flotilla {
                     maxWallClock: .seconds(300),
                     attemptTimeout: .seconds(60),
                     stallThreshold: 3
-                )
+                ),
+                options: MissionRunOptions(scenarioPath: scenarioPath, verifyTimeoutSeconds: 60)
             )
-            let launch = MissionLaunch(
-                composition: composition,
-                root: repository,
-                output: output,
-                passEnv: [],
-                verifyTimeout: .seconds(60),
-                keepBranches: false
-            )
-            let (mission, code) = try await launch.run(request, agent: SimulatedAgent(scenario: scenario))
+            let launch = MissionLaunch(composition: composition, root: repository, output: output)
+            let mission = try await launch.create(request).id
+            let code = try await launch.runForeground(mission)
             if output == .table {
                 // After `swift run` the binary is not on PATH: name it in full.
                 let binary = Bundle.main.executablePath ?? "flotilla"

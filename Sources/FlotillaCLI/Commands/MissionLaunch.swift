@@ -2,21 +2,19 @@ import Dispatch
 import FlotillaCore
 import FlotillaEngine
 import FlotillaStore
+import FlotillaSystem
 import Foundation
 
-/// Creates a mission from a request and runs it in the foreground, with the live view or event lines.
+/// Creates missions and runs them: in this process (live view or event lines), or in a background process.
 struct MissionLaunch {
     let composition: Composition
     let root: String
     let output: OutputFormat
-    let passEnv: [String]
-    let verifyTimeout: Duration
-    let keepBranches: Bool
-    var mergeBatch = 8
 
-    /// Runs the mission; returns its id and the exit status its end calls for.
-    func run(_ request: MissionRequest, agent: any AgentBackend) async throws -> (mission: MissionID, exitCode: Int32) {
-        let layout = MissionLayout(repository: root)
+    var layout: MissionLayout { MissionLayout(repository: root) }
+
+    /// Checks the request and writes the new mission; if any check fails nothing is written.
+    func create(_ request: MissionRequest) async throws -> MissionSpec {
         let git = composition.git(root)
         let preparation = MissionPreparation(git: git, layout: layout)
         let prepared: PreparedMission
@@ -29,41 +27,65 @@ struct MissionLaunch {
 
         // Only now, with every input checked, is anything written.
         let spec = prepared.spec
-        guard let ledger = try composition.ledger(layout, create: true) else { return (spec.id, 1) }
+        let ledger = try composition.openLedger(layout)
         let origin = Date()
         let eventsFile = EventsFileSink(path: layout.eventsFile(spec.id))
         let missionLog = MissionLogSink(path: layout.missionLog(spec.id), origin: origin)
+        defer {
+            eventsFile.close()
+            missionLog.close()
+        }
+        missionLog.write("Flotilla \(Flotilla.version) — mission \(spec.id)")
+        missionLog.write("Goal: \(spec.goal)")
+        missionLog.write("Repository: \(spec.repository) at \(spec.baseCommit) → \(spec.targetBranch)")
+        missionLog.write(
+            "Verify: \(spec.verifyCommand ?? "(group checks only)") · protected: "
+                + spec.protectedPatterns.joined(separator: ", ")
+        )
+        missionLog.write("Agents: \(spec.agents) × \(spec.backend) · limits: \(limitsDescription(spec.limits))")
+        missionLog.write("Prompts, transcripts, patches and gate output: \(layout.agentOutputs(spec.id))")
+        missionLog.write("")
+        // Nothing on stdout here: `run --detach` prints only the mission id there.
+        try await preparation.create(prepared, ledger: ledger, now: origin, sink: EventBus([eventsFile, missionLog]))
+        return spec
+    }
+
+    /// Runs (or resumes) a mission in this process until it ends; returns the exit status its end calls for.
+    func runForeground(_ id: MissionID) async throws -> Int32 {
+        let ledger = try composition.openLedger(layout)
+        guard let record = try await ledger.mission(id) else { throw InputError("no mission \(id) in \(root)") }
+        let spec = record.spec
+        let agent = try AgentFactory.make(spec: spec, root: root, composition: composition)
+        let eventsFile = EventsFileSink(path: layout.eventsFile(id))
+        let missionLog = MissionLogSink(path: layout.missionLog(id), origin: record.createdAt)
         let live = output == .table && composition.isInteractiveTerminal ? LiveView(spec: spec) : nil
-        let console: any MissionEventSink = live ?? EventLinePrinter(origin: origin, toStandardError: output == .json)
+        let console: any MissionEventSink =
+            live ?? EventLinePrinter(origin: record.createdAt, toStandardError: output == .json)
         let sink = EventBus([eventsFile, missionLog, console])
         defer {
             eventsFile.close()
             missionLog.close()
         }
-
-        missionLog.write("Flotilla \(Flotilla.version) — mission \(spec.id)")
-        missionLog.write("Goal: \(spec.goal)")
-        missionLog.write("Repository: \(spec.repository) at \(spec.baseCommit) → \(spec.targetBranch)")
-        missionLog.write(
-            "Verify: \(spec.verifyCommand ?? "(group checks only)") · protected: \(spec.protectedPatterns.joined(separator: ", "))"
-        )
-        missionLog.write("Agents: \(spec.agents) × \(spec.backend) · limits: \(limitsDescription(spec.limits))")
-        missionLog.write("Prompts, transcripts, patches and gate output: \(layout.agentOutputs(spec.id))")
-        missionLog.write("")
-        try await preparation.create(prepared, ledger: ledger, now: origin, sink: sink)
         if output == .table && live == nil {
             Console.out(
-                "Mission \(spec.id): \(spec.checklist.groups.count) groups, \(spec.agents) agents (\(spec.backend)) → \(spec.targetBranch)"
+                "Mission \(id): \(spec.checklist.groups.count) groups, \(spec.agents) agents (\(spec.backend)) → "
+                    + spec.targetBranch
             )
         }
-
         let runner = MissionRunner(
-            ports: MissionRunner.Ports(ledger: ledger, git: git, agent: agent, processes: composition.processes),
+            ports: MissionRunner.Ports(
+                ledger: ledger,
+                git: composition.git(root),
+                agent: agent,
+                processes: composition.processes,
+                probe: composition.faultInjection,
+                processTable: composition.processTable
+            ),
             options: MissionRunner.Options(
-                environment: composition.childEnvironment(passing: passEnv),
-                verifyTimeout: verifyTimeout,
-                keepAttemptBranches: keepBranches,
-                mergeBatch: mergeBatch
+                environment: composition.childEnvironment(passing: spec.options.passEnvironment),
+                verifyTimeout: .milliseconds(Int64(spec.options.verifyTimeoutSeconds * 1000)),
+                keepAttemptBranches: spec.options.keepAttemptBranches,
+                mergeBatch: spec.options.mergeBatch
             ),
             layout: layout,
             sink: sink
@@ -71,48 +93,65 @@ struct MissionLaunch {
         let stop = CompletionSignal()
         let interrupts = InterruptHandler(stop: stop)
         defer { interrupts.restore() }
-        let result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
-            group.addTask { try await runner.run(spec.id, stop: stop) }
-            if let live {
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await ContinuousClock().sleep(for: .milliseconds(250))
-                        live.tick()
+        let result: MissionResult?
+        do {
+            result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
+                group.addTask { try await runner.run(id, stop: stop) }
+                if let live {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await ContinuousClock().sleep(for: .milliseconds(250))
+                            live.tick()
+                        }
+                        return nil
                     }
-                    return nil
                 }
-            }
-            var outcome: MissionResult?
-            while let next = try await group.next() {
-                if let next {
-                    outcome = next
-                    group.cancelAll()
+                var outcome: MissionResult?
+                while let next = try await group.next() {
+                    if let next {
+                        outcome = next
+                        group.cancelAll()
+                    }
                 }
+                return outcome
             }
-            return outcome
+        } catch let error as EngineError {
+            throw InputError(error.description)
         }
-        guard let result else { return (spec.id, 1) }
+        guard let result else { return 1 }
 
-        let record = try await ledger.mission(spec.id)
-        let groups = try await ledger.groups(of: spec.id)
+        let final = try await ledger.mission(id)
+        let groups = try await ledger.groups(of: id)
         missionLog.write("")
         missionLog.write("Result: \(result.reason.outcomeDescription) — \(result.summary)")
-        missionLog.write(try await phaseTimes(ledger: ledger, id: spec.id))
+        missionLog.write(try await phaseTimes(ledger: ledger, id: id))
         missionLog.write("Target: \(spec.targetBranch) at \(result.targetHead)")
 
         switch output {
         case .json:
-            if let record { Console.json(MissionDTO(record, targetHead: result.targetHead, groups: groups)) }
+            if let final { Console.json(MissionDTO(final, targetHead: result.targetHead, groups: groups)) }
         case .table:
             Console.out("")
-            Console.out("Mission \(spec.id) \(result.reason.outcomeDescription): \(result.summary)")
+            Console.out("Mission \(id) \(result.reason.outcomeDescription): \(result.summary)")
             Console.out(
                 "  target:  \(spec.targetBranch) at \(result.targetHead.shortSHA) (base \(spec.baseCommit.shortSHA))"
             )
-            Console.out("  log:     \(layout.missionLog(spec.id))")
-            Console.out("  details: flotilla status \(spec.id) · flotilla history \(spec.id)")
+            Console.out("  log:     \(layout.missionLog(id))")
+            Console.out("  details: flotilla status \(id) · flotilla history \(id)")
         }
-        return (spec.id, result.reason.exitCode)
+        return result.reason.exitCode
+    }
+
+    /// Runs the mission in a background process of its own (`flotilla resume ID`); returns that process's pid.
+    func runInBackground(_ id: MissionID) throws -> Int32 {
+        guard let binary = Bundle.main.executablePath else { throw InputError("cannot locate the flotilla binary") }
+        return try BackgroundProcess.launch(
+            executable: binary,
+            arguments: ["resume", id.rawValue, "--repo", root],
+            environment: composition.environment,
+            directory: root,
+            logPath: layout.backgroundLog(id)
+        )
     }
 
     private func limitsDescription(_ limits: MissionLimits) -> String {

@@ -104,6 +104,9 @@ extension Flotilla {
             guard mergeBatch >= 1 else { throw ValidationError("--merge-batch must be at least 1") }
         }
 
+        @Flag(help: "Start the mission in the background and print its id; follow it with `flotilla attach ID`.")
+        var detach = false
+
         func run() async throws {
             let composition = Composition()
             let root = try await composition.repositoryRoot(global.repo)
@@ -114,14 +117,21 @@ extension Flotilla {
             guard let backendName else {
                 throw InputError("choose an agent: --backend simulate --scenario FILE, or --agent-command 'CMD'")
             }
-            let agent = try AgentFactory.make(
-                backendName,
+            let options = MissionRunOptions(
                 agentCommand: agentCommand,
                 scenarioPath: scenario.map { absolute($0) },
+                passEnvironment: passEnv,
+                verifyTimeoutSeconds: verifyTimeout,
+                mergeBatch: mergeBatch,
+                keepAttemptBranches: keepBranches
+            )
+            // The agent is built (and so checked) before anything is written.
+            _ = try AgentFactory.make(
+                backend: backendName.rawValue,
+                options: options,
                 checklist: checklist,
                 root: root,
-                composition: composition,
-                passEnv: passEnv
+                composition: composition
             )
             let request = MissionRequest(
                 goal: goal,
@@ -140,18 +150,24 @@ extension Flotilla {
                 ),
                 targetBranch: targetBranch,
                 base: base,
-                protect: protect
+                protect: protect,
+                options: options
             )
-            let launch = MissionLaunch(
-                composition: composition,
-                root: root,
-                output: global.output,
-                passEnv: passEnv,
-                verifyTimeout: .milliseconds(Int64(verifyTimeout * 1000)),
-                keepBranches: keepBranches,
-                mergeBatch: mergeBatch
-            )
-            let (_, code) = try await launch.run(request, agent: agent)
+            let launch = MissionLaunch(composition: composition, root: root, output: global.output)
+            let spec = try await launch.create(request)
+            if detach {
+                let pid = try launch.runInBackground(spec.id)
+                switch global.output {
+                case .json: Console.json(["id": spec.id.rawValue, "pid": String(pid)])
+                case .table:
+                    Console.out("\(spec.id)")
+                    Console.err(
+                        "running in the background (process \(pid)); follow it with `flotilla attach \(spec.id)`"
+                    )
+                }
+                return
+            }
+            let code = try await launch.runForeground(spec.id)
             if code != 0 { throw MissionExit(code: code) }
         }
 
@@ -206,20 +222,30 @@ enum ChecklistFile {
     }
 }
 
-/// Builds the agent backend a run asked for.
+/// Builds the agent backend of a mission.
 enum AgentFactory {
+    static func make(spec: MissionSpec, root: String, composition: Composition) throws -> any AgentBackend {
+        try make(
+            backend: spec.backend,
+            options: spec.options,
+            checklist: spec.checklist,
+            root: root,
+            composition: composition
+        )
+    }
+
     static func make(
-        _ backend: BackendName,
-        agentCommand: String?,
-        scenarioPath: String?,
+        backend: String,
+        options: MissionRunOptions,
         checklist: Checklist,
         root: String,
-        composition: Composition,
-        passEnv: [String]
+        composition: Composition
     ) throws -> any AgentBackend {
-        switch backend {
+        switch BackendName(rawValue: backend) {
         case .simulate:
-            guard let scenarioPath else { throw InputError("--backend simulate needs --scenario FILE") }
+            guard let scenarioPath = options.scenarioPath else {
+                throw InputError("--backend simulate needs --scenario FILE")
+            }
             guard let data = FileManager.default.contents(atPath: scenarioPath) else {
                 throw InputError("cannot read the scenario \(scenarioPath): no such file")
             }
@@ -232,22 +258,24 @@ enum AgentFactory {
             let unknown = scenario.groups.keys.filter { checklist.group($0) == nil }.sorted()
             if !unknown.isEmpty {
                 throw InputError(
-                    "\((scenarioPath as NSString).lastPathComponent): groups.\(unknown[0]): no such group in the checklist "
-                        + "(groups: \(checklist.groupIDs.joined(separator: ", ")))"
+                    "\((scenarioPath as NSString).lastPathComponent): groups.\(unknown[0]): no such group in the "
+                        + "checklist (groups: \(checklist.groupIDs.joined(separator: ", ")))"
                 )
             }
             return SimulatedAgent(scenario: scenario)
         case .command:
-            guard let agentCommand, !agentCommand.trimmingWhitespace().isEmpty else {
+            guard let agentCommand = options.agentCommand, !agentCommand.trimmingWhitespace().isEmpty else {
                 throw InputError("--backend command needs --agent-command 'CMD'")
             }
             // Attempts run in worktrees of the repository, so a relative program is found from its root.
-            try checkProgram(of: agentCommand, in: root, composition: composition, passEnv: passEnv)
+            try checkProgram(of: agentCommand, in: root, composition: composition, passEnv: options.passEnvironment)
             return CommandAgent(
                 command: agentCommand,
                 runner: composition.processes,
-                environment: composition.childEnvironment(passing: passEnv)
+                environment: composition.childEnvironment(passing: options.passEnvironment)
             )
+        case .none:
+            throw InputError("unknown backend \(backend) (this version knows simulate and command)")
         }
     }
 }

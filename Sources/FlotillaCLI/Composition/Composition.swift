@@ -10,10 +10,17 @@ import Foundation
 struct Composition: Sendable {
     let environment: [String: String]
     let processes: any ProcessRunner
+    let processTable: any ProcessTable
+    /// The kill-at-a-point testing hook, when `FLOTILLA_CRASH_AT` asks for it.
+    let faultInjection: FaultInjection?
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
         self.processes = SubprocessRunner()
+        let faults = FaultInjection(environment: environment)
+        self.faultInjection = faults
+        self.processTable =
+            faults.map { FaultInjectingProcessTable(base: LinuxProcessTable(), faults: $0) } ?? LinuxProcessTable()
     }
 
     /// What child processes inherit: the base allowlist plus names passed with `--pass-env`.
@@ -43,6 +50,11 @@ struct Composition: Sendable {
 
     func git(_ root: String) -> GitCLI {
         GitCLI(root: root, runner: processes, environment: childEnvironment())
+    }
+
+    /// Opens (creating it if need be) the repository's ledger.
+    func openLedger(_ layout: MissionLayout) throws -> SQLiteLedger {
+        try SQLiteLedger(path: layout.ledgerPath)
     }
 
     /// Opens the repository's ledger; for reading commands, a missing ledger means no missions yet.

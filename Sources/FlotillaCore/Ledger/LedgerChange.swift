@@ -6,7 +6,8 @@ import Foundation
 /// ledger and the event stream never disagree.
 package enum LedgerChange: Sendable, Equatable {
     case missionCreated(MissionSpec)
-    case missionStarted(agents: Int, backend: String)
+    /// A run of the mission starts (the first, or a resume) in the `runner` process.
+    case missionStarted(agents: Int, backend: String, runner: ProcessIdentity?, resumed: Bool)
     case attemptStarted(AttemptStart)
     case agentFinished(AttemptKey, AgentReport)
     /// The agent's work was committed in its worktree (`commit` is nil when it changed nothing).
@@ -15,6 +16,9 @@ package enum LedgerChange: Sendable, Equatable {
     case gateFinished(Verification)
     /// A landing round starts for these candidates.
     case mergeStarted([AttemptKey], targetHead: String)
+    /// The merged commit of these candidates passed its regression verify; the target branch moves to it next.
+    /// Recorded before the move, so that the branch never points at a commit without a recorded verification.
+    case landingVerified([AttemptKey], commit: String, regression: Verification)
     /// The merged commit passed its regression verify and the target branch moved to it; several attempts
     /// land together when they were verified together.
     case attemptsLanded([AttemptKey], landedCommit: String, regression: Verification)
@@ -23,6 +27,10 @@ package enum LedgerChange: Sendable, Equatable {
     case mergeRequeued([AttemptKey], reason: String, verification: Verification?)
     case attemptFailed(AttemptConclusion)
     case breakerTripped(BreakerTrip)
+    /// A human released blocked groups: they are pending again, their stall counts reset.
+    case groupsApproved([String])
+    /// A resume found the mission as a crash or a stop left it and put it in order; `actions` says what it did.
+    case recovered(actions: [String])
     case finalVerifyFinished(Verification)
     case missionFinished(StopReason, summary: String)
 }
@@ -139,6 +147,9 @@ package struct AttemptConclusion: Sendable, Equatable {
 package enum EventKind: String, Sendable, Codable, CaseIterable {
     case missionCreated = "mission.created"
     case missionStarted = "mission.started"
+    case missionRecovered = "mission.recovered"
+    case groupsApproved = "groups.approved"
+    case landingVerified = "merge.verified"
     case attemptStarted = "attempt.started"
     case agentFinished = "agent.finished"
     case attemptCommitted = "attempt.committed"
@@ -219,12 +230,41 @@ extension LedgerChange {
                     "target_branch": .string(spec.targetBranch), "groups": .number(Double(spec.checklist.groups.count)),
                 ]
             )
-        case .missionStarted(let agents, let backend):
+        case .missionStarted(let agents, let backend, let runner, let resumed):
+            var data: [String: JSONValue] = [
+                "agents": .number(Double(agents)), "backend": .string(backend), "resumed": .bool(resumed),
+            ]
+            if let runner { data["runner_pid"] = .number(Double(runner.pid)) }
             return make(
                 .missionStarted,
                 nil,
-                "mission started with \(agents) agent\(agents == 1 ? "" : "s") (\(backend))",
-                ["agents": .number(Double(agents)), "backend": .string(backend)]
+                "mission \(resumed ? "resumed" : "started") with \(agents) agent\(agents == 1 ? "" : "s") (\(backend))"
+                    + (runner.map { " in process \($0.pid)" } ?? ""),
+                data
+            )
+        case .landingVerified(let keys, let commit, let regression):
+            var data = regression.eventData
+            data["attempts"] = keys.json
+            return make(
+                .landingVerified,
+                keys.count == 1 ? keys[0] : nil,
+                "\(keys.list) verified as \(commit.shortSHA) (regression verify passed in "
+                    + "\(regression.duration.shortDescription))",
+                data
+            )
+        case .groupsApproved(let groups):
+            return make(
+                .groupsApproved,
+                nil,
+                "approved: \(groups.joined(separator: ", ")) may be attempted again",
+                ["groups": .array(groups.map { .string($0) })]
+            )
+        case .recovered(let actions):
+            return make(
+                .missionRecovered,
+                nil,
+                "recovered: " + (actions.isEmpty ? "nothing to repair" : actions.joined(separator: "; ")),
+                ["actions": .array(actions.map { .string($0) })]
             )
         case .attemptStarted(let start):
             return make(
@@ -296,8 +336,7 @@ extension LedgerChange {
             return make(
                 .attemptLanded,
                 keys.count == 1 ? keys[0] : nil,
-                "\(keys.list) landed \(keys.count > 1 ? "together " : "")as \(landedCommit.shortSHA) (regression verify "
-                    + "passed in \(regression.duration.shortDescription))",
+                "\(keys.list) landed \(keys.count > 1 ? "together " : "")as \(landedCommit.shortSHA)",
                 data
             )
         case .mergeRequeued(let keys, let reason, let verification):
@@ -374,9 +413,9 @@ extension Verification {
 
 extension [AttemptKey] {
     /// The attempts as people read them: `a#1, b#2`.
-    var list: String { map(\.description).joined(separator: ", ") }
+    package var list: String { map(\.description).joined(separator: ", ") }
 
-    var json: JSONValue { .array(map { .string($0.description) }) }
+    package var json: JSONValue { .array(map { .string($0.description) }) }
 }
 
 extension String {

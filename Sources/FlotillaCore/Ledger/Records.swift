@@ -34,6 +34,8 @@ package struct MissionSpec: Sendable, Equatable, Codable {
     package var checklist: Checklist
     /// Where the checklist came from (a file path), for messages.
     package var checklistSource: String
+    /// How it runs: backend settings and options that `resume` needs again.
+    package var options: MissionRunOptions
 
     package init(
         id: MissionID,
@@ -48,7 +50,8 @@ package struct MissionSpec: Sendable, Equatable, Codable {
         model: String?,
         limits: MissionLimits,
         checklist: Checklist,
-        checklistSource: String
+        checklistSource: String,
+        options: MissionRunOptions = MissionRunOptions()
     ) {
         self.id = id
         self.goal = goal
@@ -63,6 +66,7 @@ package struct MissionSpec: Sendable, Equatable, Codable {
         self.limits = limits
         self.checklist = checklist
         self.checklistSource = checklistSource
+        self.options = options
     }
 }
 
@@ -79,6 +83,10 @@ package struct MissionRecord: Sendable, Equatable {
     package var attempts: Int
     package var groupsDone: Int
     package var groupsTotal: Int
+    /// The process running the mission (or that ran it last), to tell a live mission from a crashed one.
+    package var runner: ProcessIdentity?
+    /// Time spent running, over all runs so far; time spent stopped or crashed does not count.
+    package var runningSeconds: Double
 
     package init(
         spec: MissionSpec,
@@ -91,7 +99,9 @@ package struct MissionRecord: Sendable, Equatable {
         spentUSD: Double,
         attempts: Int,
         groupsDone: Int,
-        groupsTotal: Int
+        groupsTotal: Int,
+        runner: ProcessIdentity? = nil,
+        runningSeconds: Double = 0
     ) {
         self.spec = spec
         self.state = state
@@ -104,6 +114,8 @@ package struct MissionRecord: Sendable, Equatable {
         self.attempts = attempts
         self.groupsDone = groupsDone
         self.groupsTotal = groupsTotal
+        self.runner = runner
+        self.runningSeconds = runningSeconds
     }
 }
 
@@ -363,5 +375,37 @@ package struct VerificationRecord: Sendable, Equatable {
         self.id = id
         self.verification = verification
         self.at = at
+    }
+}
+
+/// A landing of one attempt as the ledger holds it.
+package struct MergeRecord: Sendable, Equatable {
+    package enum State: String, Sendable, Codable {
+        case pending
+        case landed
+        case conflict
+        case regression
+    }
+
+    package var attempt: AttemptKey
+    package var state: State
+    package var targetBefore: String
+    /// The commit the landing verified (and moves or moved the target branch to), once verified.
+    package var mergedCommit: String?
+    /// The passing regression verify of `mergedCommit`, once recorded.
+    package var verification: Verification?
+
+    package init(
+        attempt: AttemptKey,
+        state: State,
+        targetBefore: String,
+        mergedCommit: String?,
+        verification: Verification?
+    ) {
+        self.attempt = attempt
+        self.state = state
+        self.targetBefore = targetBefore
+        self.mergedCommit = mergedCommit
+        self.verification = verification
     }
 }

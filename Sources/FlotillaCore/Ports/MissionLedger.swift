@@ -13,6 +13,7 @@ package protocol MissionLedger: Sendable {
     func groups(of mission: MissionID) async throws -> [GroupRecord]
     func attempts(of mission: MissionID) async throws -> [AttemptRecord]
     func verifications(of mission: MissionID) async throws -> [VerificationRecord]
+    func merges(of mission: MissionID) async throws -> [MergeRecord]
     /// Events with an id greater than `afterID`, oldest first.
     func events(of mission: MissionID, after afterID: Int64, limit: Int) async throws -> [MissionEvent]
 }

@@ -13,6 +13,9 @@ package enum ProbeMark: Sendable, Equatable {
     case mergeStarting([AttemptKey])
     /// The attempt ended: landed, failed or interrupted.
     case concluded(AttemptKey)
+    /// A named step of the loop was just recorded (`merge.verified`, `final.verified`…): where fault-injection tests
+    /// stop the process to check that a resume recovers from there.
+    case checkpoint(String)
 }
 
 /// Receives ``ProbeMark``s as they happen, taking the time itself.

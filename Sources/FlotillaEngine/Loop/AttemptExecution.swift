@@ -58,6 +58,7 @@ struct AttemptExecution: Sendable {
         spent.value = outcome.usage.costUSD
         try Task.checkCancellation()
         try await context.record(.agentFinished(key, outcome.report), mission: id)
+        context.probe?.mark(.checkpoint("agent.finished"))
 
         if outcome.timedOut {
             let limit = mission.limits.attemptTimeout.shortDescription
@@ -107,6 +108,7 @@ struct AttemptExecution: Sendable {
             try? patch.write(toFile: layout.patch(id, key), atomically: true, encoding: .utf8)
         }
         try await context.record(.attemptCommitted(key, commit: commit, diff: changes?.stat), mission: id)
+        context.probe?.mark(.checkpoint("attempt.committed"))
 
         if let changes {
             let violations = ProtectedPaths(mission.protectedPatterns).violations(in: changes.paths)
@@ -132,6 +134,7 @@ struct AttemptExecution: Sendable {
         )
         try Task.checkCancellation()
         try await context.record(.gateFinished(verification), mission: id)
+        context.probe?.mark(.checkpoint("gate.recorded"))
         let criteria = verification.criteriaPassed(in: key.group)
         if verification.passed { return .passed(commit: checked, criteriaPassed: criteria) }
         return .failed(

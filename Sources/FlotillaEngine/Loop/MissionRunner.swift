@@ -16,6 +16,8 @@ package struct MissionRunner: Sendable {
         package var now: @Sendable () -> Date
         /// Told of every attempt's milestones, for benchmarks and metrics.
         package var probe: (any MissionProbe)?
+        /// Tells live missions from crashed ones and tracks children; without it nothing is tracked.
+        package var processTable: (any ProcessTable)?
 
         package init(
             ledger: any MissionLedger,
@@ -24,7 +26,8 @@ package struct MissionRunner: Sendable {
             processes: any ProcessRunner,
             clock: any Clock<Duration> = ContinuousClock(),
             now: @escaping @Sendable () -> Date = { Date() },
-            probe: (any MissionProbe)? = nil
+            probe: (any MissionProbe)? = nil,
+            processTable: (any ProcessTable)? = nil
         ) {
             self.ledger = ledger
             self.git = git
@@ -33,6 +36,7 @@ package struct MissionRunner: Sendable {
             self.clock = clock
             self.now = now
             self.probe = probe
+            self.processTable = processTable
         }
     }
 
@@ -99,8 +103,105 @@ package struct MissionRunner: Sendable {
             now: ports.now,
             probe: ports.probe
         )
+        if record.state == .completed {
+            // A crash between recording the end and tidying up leaves worktrees and branches: tidy them now.
+            try await MissionLoop(spec: spec, context: context, ports: ports, options: options).cleanUp()
+            let head = try await ports.git.resolveCommit("refs/heads/\(spec.targetBranch)") ?? spec.baseCommit
+            return MissionResult(reason: .completed, summary: "already completed", targetHead: head)
+        }
+        let recovery = MissionRecovery(context: context, processTable: ports.processTable)
+        let resumed = record.state != .created || record.attempts > 0
+        if resumed { try recovery.ensureNotRunningElsewhere(record) }
+        // Recorded before recovery: it closes a crashed run's time at that run's last event, not at this one.
+        try await context.record(
+            .missionStarted(
+                agents: spec.agents,
+                backend: spec.backend,
+                runner: ports.processTable?.current(),
+                resumed: resumed
+            ),
+            mission: id
+        )
+        context.probe?.mark(.checkpoint("mission.started"))
+        if resumed {
+            let actions = try await recovery.reconcile(record)
+            try await context.record(.recovered(actions: actions), mission: id)
+        }
+        let prior = try await ports.ledger.mission(id)?.runningSeconds ?? 0
         var loop = try await MissionLoop(spec: spec, context: context, ports: ports, options: options)
-        return try await loop.run(stop: stop)
+        let tracker = ports.processTable?.tracker(recordingIn: layout.processesDirectory(id))
+        return try await ProcessTracking.$current.withValue(tracker) {
+            try await loop.run(stop: stop, priorRunning: .milliseconds(Int64(prior * 1000)))
+        }
+    }
+}
+
+extension MissionRunner {
+    private func controlContext(_ spec: MissionSpec) -> EngineContext {
+        EngineContext(
+            ledger: ports.ledger,
+            git: ports.git,
+            agent: ports.agent,
+            gate: Gate(
+                configuration: Gate.Configuration(
+                    mission: spec.id,
+                    verifyCommand: spec.verifyCommand,
+                    checks: [:],
+                    trustedFiles: [:],
+                    timeout: options.verifyTimeout,
+                    environment: options.environment
+                ),
+                runner: ports.processes,
+                layout: layout
+            ),
+            layout: layout,
+            sink: sink,
+            now: ports.now,
+            probe: ports.probe
+        )
+    }
+
+    /// Ends a mission whose process is gone (it crashed, or `stop` had to kill it).
+    ///
+    /// Recovers what the process left and records the mission as `reason`; a later `resume` continues it.
+    package func settle(_ id: MissionID, as reason: StopReason, summary: String) async throws {
+        guard let record = try await ports.ledger.mission(id) else { throw EngineError.unknownMission(id) }
+        let context = controlContext(record.spec)
+        let recovery = MissionRecovery(context: context, processTable: ports.processTable)
+        try recovery.ensureNotRunningElsewhere(record)
+        let actions = try await recovery.reconcile(record)
+        try await context.record(.recovered(actions: actions), mission: id)
+        try await context.record(.missionFinished(reason, summary: summary), mission: id)
+    }
+
+    /// A human releases blocked groups (all of them when `groups` is empty), with the dependents blocked because
+    /// of them; returns the groups released.
+    package func approve(_ id: MissionID, groups requested: [String]) async throws -> [String] {
+        guard let record = try await ports.ledger.mission(id) else { throw EngineError.unknownMission(id) }
+        let groups = try await ports.ledger.groups(of: id)
+        let blocked = Set(groups.filter { $0.status == .blocked }.map(\.id))
+        for group in requested where !blocked.contains(group) {
+            guard groups.contains(where: { $0.id == group }) else {
+                throw EngineError.setup("mission \(id) has no group `\(group)`")
+            }
+            throw EngineError.setup("group `\(group)` of mission \(id) is not blocked")
+        }
+        var released = requested.isEmpty ? blocked : Set(requested)
+        // Dependents blocked only because of a released group come with it.
+        var changed = true
+        while changed {
+            changed = false
+            for group in groups where blocked.contains(group.id) && !released.contains(group.id) {
+                if group.dependsOn.contains(where: released.contains) {
+                    released.insert(group.id)
+                    changed = true
+                }
+            }
+        }
+        let ordered = groups.map(\.id).filter(released.contains)
+        guard !ordered.isEmpty else { return [] }
+        try await controlContext(record.spec).record(.groupsApproved(ordered), mission: id)
+        return ordered
     }
 }
 
@@ -114,13 +215,29 @@ package struct MissionResult: Sendable, Equatable {
 package enum EngineError: Error, Sendable, CustomStringConvertible {
     case unknownMission(MissionID)
     case setup(String)
+    case alreadyRunning(MissionID, ProcessIdentity)
+    case unverifiedTarget(String, String)
 
     package var description: String {
         switch self {
         case .unknownMission(let id): "no mission \(id) in this repository's ledger (see `flotilla list`)"
         case .setup(let detail): detail
+        case .alreadyRunning(let id, let runner):
+            "mission \(id) is running in process \(runner.pid); follow it with `flotilla attach \(id)` or stop it "
+                + "with `flotilla stop \(id)`"
+        case .unverifiedTarget(let branch, let commit):
+            "the target branch \(branch) is at \(commit.shortSHA), which Flotilla never verified; move it back to the "
+                + "last verified commit (see `flotilla history`) before resuming"
         }
     }
+}
+
+/// Running time over all runs of a mission: the earlier runs' total plus this run's so far.
+private struct RunningTime {
+    let prior: Duration
+    let stopwatch: Stopwatch
+
+    var elapsed: Duration { prior + stopwatch.elapsed }
 }
 
 /// Signals the loop's child tasks send back.
@@ -182,6 +299,16 @@ private struct MissionLoop {
             )
         }
         freeSlots = Array(1...max(1, spec.agents))
+        // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued).
+        for attempt in attempts where attempt.outcome == nil && attempt.phase == .queued {
+            mergeQueue.append(
+                MergeCandidate(
+                    key: attempt.key,
+                    commit: attempt.commit ?? attempt.startCommit,
+                    criteriaPassed: attempt.criteriaPassed
+                )
+            )
+        }
         guard let head = try await context.git.resolveCommit("refs/heads/\(spec.targetBranch)") else {
             throw EngineError.setup("the target branch \(spec.targetBranch) does not exist; was it deleted?")
         }
@@ -189,9 +316,9 @@ private struct MissionLoop {
         targetTree = try await context.git.tree(of: head)
     }
 
-    mutating func run(stop: CompletionSignal) async throws -> MissionResult {
-        let started = Stopwatch(clock: ports.clock)
-        try await context.record(.missionStarted(agents: spec.agents, backend: spec.backend), mission: spec.id)
+    mutating func run(stop: CompletionSignal, priorRunning: Duration) async throws -> MissionResult {
+        // Running time counts every run so far; time spent stopped or crashed does not.
+        let started = RunningTime(prior: priorRunning, stopwatch: Stopwatch(clock: ports.clock))
         try await prepareStaging()
         for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
         context.probe?.mark(.ready(progress.frontier))
@@ -203,9 +330,10 @@ private struct MissionLoop {
             }
             if let wallClock = spec.limits.maxWallClock {
                 let clock = ports.clock
+                let left = wallClock - priorRunning
                 group.addTask {
                     // Cancelled when the mission ends first; the loop ignores the signal then.
-                    try? await clock.sleep(for: wallClock)
+                    if left > .zero { try? await clock.sleep(for: left) }
                     return .wallClockExpired
                 }
             }
@@ -231,13 +359,14 @@ private struct MissionLoop {
         }
         let summary = try await summarize(reason, elapsed: started.elapsed)
         try await context.record(.missionFinished(reason, summary: summary), mission: spec.id)
+        context.probe?.mark(.checkpoint("mission.finished"))
         await cleanUp()
         return MissionResult(reason: reason, summary: summary, targetHead: targetHead)
     }
 
     private mutating func loop(
         group: inout ThrowingTaskGroup<LoopSignal, any Error>,
-        started: Stopwatch
+        started: RunningTime
     ) async throws -> StopReason {
         while true {
             if fatal != nil { return .failed }
@@ -268,6 +397,8 @@ private struct MissionLoop {
             case .wait:
                 break
             }
+            // Candidates may be waiting with nothing running (restored after a crash): start a landing first.
+            try await startNextMerge(&group)
             guard let signal = try await group.next() else { return .failed }
             try await handle(signal, group: &group)
         }
@@ -327,6 +458,7 @@ private struct MissionLoop {
             ),
             mission: spec.id
         )
+        context.probe?.mark(.checkpoint("attempt.recorded"))
         let execution = AttemptExecution(
             mission: spec,
             key: key,
@@ -391,6 +523,7 @@ private struct MissionLoop {
         merging = batch
         let keys = batch.map(\.key)
         try await context.record(.mergeStarted(keys, targetHead: targetHead), mission: spec.id)
+        context.probe?.mark(.checkpoint("merge.started"))
         let execution = MergeExecution(
             mission: spec,
             candidates: batch,
@@ -434,6 +567,7 @@ private struct MissionLoop {
                 .attemptsLanded(keys, landedCommit: commit, regression: regression),
                 mission: spec.id
             )
+            context.probe?.mark(.checkpoint("merge.landed"))
             targetHead = commit
             targetTree = tree
             for key in keys {
@@ -528,6 +662,7 @@ private struct MissionLoop {
             ),
             mission: spec.id
         )
+        context.probe?.mark(.checkpoint("attempt.concluded"))
     }
 
     private mutating func finishInterrupted(_ signal: LoopSignal, reason: StopReason) async throws {
@@ -585,6 +720,7 @@ private struct MissionLoop {
             logPath: context.layout.finalVerifyLog(spec.id)
         )
         try await context.record(.finalVerifyFinished(verification), mission: spec.id)
+        context.probe?.mark(.checkpoint("final.verified"))
         return verification.passed ? .completed : .failed
     }
 
@@ -613,7 +749,7 @@ private struct MissionLoop {
     }
 
     /// Removes the mission's worktrees and attempt branches; the target branch stays.
-    private func cleanUp() async {
+    func cleanUp() async {
         let git = context.git
         let directory = context.layout.worktrees(spec.id)
         let worktrees = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
@@ -622,6 +758,9 @@ private struct MissionLoop {
         }
         try? FileManager.default.removeItem(atPath: directory)
         try? await git.pruneWorktrees()
+        if let processTable = ports.processTable {
+            _ = await processTable.reap(recordedIn: context.layout.processesDirectory(spec.id), grace: .seconds(2))
+        }
         guard !options.keepAttemptBranches else { return }
         let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
         try? await git.deleteBranches(attempts.map(\.branch))
@@ -640,5 +779,16 @@ package enum TrustedFiles {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("files.json")
         guard let data = FileManager.default.contents(atPath: path.path) else { return [:] }
         return try JSONDecoder().decode([String: String].self, from: data)
+    }
+}
+
+/// The agent of a runner that only controls missions (stop, approve) and never runs an attempt.
+package struct NoAgent: AgentBackend {
+    package let name = "none"
+
+    package init() {}
+
+    package func run(_ request: AgentRequest) async throws -> AgentOutcome {
+        throw EngineError.setup("no agent is configured for this operation")
     }
 }

@@ -85,6 +85,7 @@ struct MergeExecution: Sendable {
                 }
             }
             guard !round.included.isEmpty else { return }
+            context.probe?.mark(.checkpoint("merge.tree-written"))
             // The work may already be on the target (agents that changed nothing): verify the head itself.
             var landing = head
             if tree != headTree {
@@ -112,9 +113,17 @@ struct MergeExecution: Sendable {
                 round.outcome = .regression(verification)
                 return
             }
+            // The verify is recorded before the branch moves: whatever happens next, the branch only ever points at
+            // a commit whose passing verification is in the ledger.
+            try await context.record(
+                .landingVerified(round.included.map(\.key), commit: landing, regression: verification),
+                mission: mission.id
+            )
+            context.probe?.mark(.checkpoint("merge.verified"))
             let moved =
                 landing == head ? true : try await git.updateRef(mission.targetBranch, to: landing, expecting: head)
             if moved {
+                context.probe?.mark(.checkpoint("merge.ref-updated"))
                 round.outcome = .landed(commit: landing, tree: tree, regression: verification)
                 return
             }
@@ -131,7 +140,10 @@ struct MergeExecution: Sendable {
         )
     }
 
-    private func message(_ included: [MergeCandidate]) -> String {
+    private func message(_ unordered: [MergeCandidate]) -> String {
+        // Groups in checklist order, whatever order their gates passed in.
+        let position = Dictionary(uniqueKeysWithValues: mission.checklist.groupIDs.enumerated().map { ($1, $0) })
+        let included = unordered.sorted { position[$0.key.group, default: 0] < position[$1.key.group, default: 0] }
         let groups = included.compactMap { mission.checklist.group($0.key.group) }
         var lines: [String]
         if included.count == 1, let group = groups.first {

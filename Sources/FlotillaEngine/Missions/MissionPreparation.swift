@@ -16,6 +16,7 @@ package struct MissionRequest: Sendable {
     /// The revision work starts from (default `HEAD`).
     package var base: String?
     package var protect: [String]
+    package var options: MissionRunOptions
 
     package init(
         goal: String?,
@@ -28,7 +29,8 @@ package struct MissionRequest: Sendable {
         limits: MissionLimits,
         targetBranch: String? = nil,
         base: String? = nil,
-        protect: [String] = []
+        protect: [String] = [],
+        options: MissionRunOptions = MissionRunOptions()
     ) {
         self.goal = goal
         self.checklist = checklist
@@ -41,6 +43,7 @@ package struct MissionRequest: Sendable {
         self.targetBranch = targetBranch
         self.base = base
         self.protect = protect
+        self.options = options
     }
 }
 
@@ -184,7 +187,8 @@ package struct MissionPreparation: Sendable {
             model: request.model,
             limits: request.limits,
             checklist: request.checklist,
-            checklistSource: request.checklistPath
+            checklistSource: request.checklistPath,
+            options: request.options
         )
         return PreparedMission(
             spec: spec,

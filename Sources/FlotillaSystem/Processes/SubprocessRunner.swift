@@ -130,13 +130,20 @@ package struct SubprocessRunner: ProcessRunner {
             case timedOut
         }
         return try await withThrowingTaskGroup(of: Finish.self) { group in
+            let tracker = ProcessTracking.current
             group.addTask {
                 let result = try await Subprocess.run(
                     configuration,
                     input: .fileDescriptor(FileDescriptor(rawValue: input), closeAfterSpawningProcess: true),
                     output: .fileDescriptor(FileDescriptor(rawValue: stdoutWrite), closeAfterSpawningProcess: true),
                     error: .fileDescriptor(FileDescriptor(rawValue: stderrWrite), closeAfterSpawningProcess: true)
-                )
+                ) { execution in
+                    // Recorded as soon as it runs, so that a crash of this process leaves a trace of its children.
+                    let identity = LinuxProcessTable.identity(of: execution.processIdentifier.value)
+                    if let identity { tracker?.started(identity, request: request) }
+                    return identity
+                }
+                if let identity = result.closureResult { tracker?.ended(identity) }
                 return .exited(result.terminationStatus, result.processIdentifier.value)
             }
             if let timeout {

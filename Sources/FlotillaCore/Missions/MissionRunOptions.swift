@@ -1,0 +1,38 @@
+/// How a mission runs, beyond what it is asked to do: kept with the mission so that `resume`, `--detach` and
+/// the daemon can start it again the same way.
+package struct MissionRunOptions: Sendable, Equatable, Codable {
+    /// For the `command` backend: the command line each attempt runs.
+    package var agentCommand: String?
+    /// For the `simulate` backend: the scenario file.
+    package var scenarioPath: String?
+    /// Environment variables handed to agents and the verify command, by name (values are read at each start).
+    package var passEnvironment: [String]
+    package var verifyTimeoutSeconds: Double
+    package var mergeBatch: Int
+    package var keepAttemptBranches: Bool
+
+    package init(
+        agentCommand: String? = nil,
+        scenarioPath: String? = nil,
+        passEnvironment: [String] = [],
+        verifyTimeoutSeconds: Double = 1800,
+        mergeBatch: Int = 8,
+        keepAttemptBranches: Bool = false
+    ) {
+        self.agentCommand = agentCommand
+        self.scenarioPath = scenarioPath
+        self.passEnvironment = passEnvironment
+        self.verifyTimeoutSeconds = verifyTimeoutSeconds
+        self.mergeBatch = mergeBatch
+        self.keepAttemptBranches = keepAttemptBranches
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case agentCommand = "agent_command"
+        case scenarioPath = "scenario_path"
+        case passEnvironment = "pass_environment"
+        case verifyTimeoutSeconds = "verify_timeout_seconds"
+        case mergeBatch = "merge_batch"
+        case keepAttemptBranches = "keep_attempt_branches"
+    }
+}

@@ -1,0 +1,126 @@
+import FlotillaCore
+import Foundation
+
+/// Puts a mission that a crash (or a stop) interrupted back in order before it runs again.
+///
+/// - Children the last run left running are ended (their process groups), and its worktrees removed.
+/// - A landing caught between its verify and the target branch moving is completed if the branch moved to the
+///   verified commit, and otherwise rolled back: its candidates go back to the merge queue.
+/// - Attempts caught with their agent or gate running are interrupted; attempts whose gate passed stay queued.
+/// - The target branch must be at the base or at a commit Flotilla verified; anything else stops the resume.
+///
+/// Each step is safe to repeat, so a crash during recovery is recovered by the next resume.
+struct MissionRecovery {
+    let context: EngineContext
+    let processTable: (any ProcessTable)?
+
+    /// Refuses to touch a mission that another live process runs.
+    func ensureNotRunningElsewhere(_ record: MissionRecord) throws {
+        if record.state == .running, let runner = record.runner, runner != processTable?.current(),
+            processTable?.isRunning(runner) == true
+        {
+            throw EngineError.alreadyRunning(record.spec.id, runner)
+        }
+    }
+
+    /// Reconciles the mission; returns what it did, for people.
+    func reconcile(_ record: MissionRecord) async throws -> [String] {
+        let spec = record.spec
+        let id = spec.id
+        context.probe?.mark(.checkpoint("recovery.started"))
+        var actions: [String] = []
+
+        if let processTable {
+            let ended = await processTable.reap(recordedIn: context.layout.processesDirectory(id), grace: .seconds(5))
+            if !ended.isEmpty {
+                actions.append(
+                    "ended \(ended.count) process group\(ended.count == 1 ? "" : "s") the last run left running "
+                        + "(\(ended.map { String($0.pid) }.joined(separator: ", ")))"
+                )
+            }
+        }
+        let removed = try await removeWorktrees(id)
+        if removed > 0 { actions.append("removed \(removed) worktree\(removed == 1 ? "" : "s")") }
+
+        guard let head = try await context.git.resolveCommit("refs/heads/\(spec.targetBranch)") else {
+            throw EngineError.setup("the target branch \(spec.targetBranch) no longer exists; the mission cannot go on")
+        }
+
+        // Landings caught in the middle.
+        let merges = try await context.ledger.merges(of: id).filter { $0.state == .pending }
+        var completed: [String: [MergeRecord]] = [:]
+        var rolledBack: [AttemptKey] = []
+        for merge in merges {
+            if let commit = merge.mergedCommit, merge.verification != nil, commit == head {
+                completed[commit, default: []].append(merge)
+            } else {
+                rolledBack.append(merge.attempt)
+            }
+        }
+        for (commit, landing) in completed {
+            guard let verification = landing.first?.verification else { continue }
+            let keys = landing.map(\.attempt)
+            try await context.record(
+                .attemptsLanded(keys, landedCommit: commit, regression: verification),
+                mission: id
+            )
+            actions.append("completed the landing of \(keys.list) as \(commit.shortSHA): the branch had moved to it")
+        }
+        if !rolledBack.isEmpty {
+            try await context.record(
+                .mergeRequeued(
+                    rolledBack,
+                    reason: "their landing was interrupted before the target branch moved",
+                    verification: nil
+                ),
+                mission: id
+            )
+            actions.append("put \(rolledBack.list) back in the merge queue: their landing had not moved the branch")
+        }
+
+        // The branch may only ever be at a verified commit.
+        if head != spec.baseCommit {
+            let verified = Set(
+                try await context.ledger.verifications(of: id)
+                    .filter { $0.verification.passed && $0.verification.kind != .gate }.map(\.verification.commit)
+            )
+            guard verified.contains(head) else { throw EngineError.unverifiedTarget(spec.targetBranch, head) }
+        }
+
+        // Attempts caught with their agent or gate running cannot be trusted: interrupt them.
+        let interrupted = try await context.ledger.attempts(of: id).filter {
+            $0.outcome == nil && ($0.phase == .agent || $0.phase == .gate)
+        }
+        for attempt in interrupted {
+            try await context.record(
+                .attemptFailed(
+                    AttemptConclusion(
+                        key: attempt.key,
+                        outcome: .interrupted,
+                        reason: "Flotilla stopped while it ran (recovered on resume)",
+                        feedback: "This attempt was interrupted when Flotilla itself stopped; it says nothing about "
+                            + "your approach.",
+                        stall: nil,
+                        groupStatus: .pending
+                    )
+                ),
+                mission: id
+            )
+        }
+        if !interrupted.isEmpty {
+            actions.append("interrupted \(interrupted.map(\.key).list), caught running")
+        }
+        return actions
+    }
+
+    private func removeWorktrees(_ id: MissionID) async throws -> Int {
+        let directory = context.layout.worktrees(id)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names {
+            try? await context.git.removeWorktree(path: (directory as NSString).appendingPathComponent(name))
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        try? await context.git.pruneWorktrees()
+        return names.count
+    }
+}
