@@ -252,6 +252,14 @@ package final class SQLiteLedger: MissionLedger {
                     ]
                 )
             }
+            // Any other ending (an interrupted landing) leaves no landing behind.
+            try db.execute(
+                sql: """
+                    DELETE FROM merges
+                    WHERE mission_id = ? AND group_id = ? AND attempt_number = ? AND state = 'pending'
+                    """,
+                arguments: [m, key.group, key.number]
+            )
             try db.execute(
                 sql: """
                     UPDATE attempts SET phase = 'finished', outcome = ?, reason = ?, feedback = ?, finished_at = ?,

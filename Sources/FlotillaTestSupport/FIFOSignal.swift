@@ -16,10 +16,10 @@ package final class FIFOSignal: Sendable {
         }
     }
 
-    /// The first line written to the pipe.
+    /// The first line written to the pipe, or "" if nobody writes within `timeout`.
     ///
-    /// Reads on its own thread; the open blocks until a writer appears.
-    package func firstLine() async -> String {
+    /// Reads on its own thread: opening blocks until a writer appears.
+    package func firstLine(timeout: Duration = .seconds(60)) async -> String {
         let path = self.path
         let done = CompletionSignal()
         let box = LineBox()
@@ -30,16 +30,12 @@ package final class FIFOSignal: Sendable {
             done.signal()
         }
         thread.start()
-        await done.wait()
-        return box.value
+        if await done.wait(timeout: timeout) { return box.value }
+        // Nobody came: be the writer, so the reading thread gets its end and finishes.
+        if let handle = FileHandle(forWritingAtPath: path) { try? handle.close() }
+        _ = await done.wait(timeout: .seconds(5))
+        return ""
     }
-}
-
-private final class LineBox: @unchecked Sendable {
-    // SAFETY: written once by the reader thread before `done.signal()`, read after `done.wait()` returns.
-    private var stored = ""
-    func set(_ value: String) { stored = value }
-    var value: String { stored }
 }
 
 /// A named pipe a test writes to, to release a child process that reads from it.
@@ -53,14 +49,29 @@ package struct FIFOWriter: Sendable {
         }
     }
 
-    /// Writes one line.
-    ///
-    /// Opening blocks until the reader has opened the pipe, so call it once the reader runs.
-    package func send(_ line: String) throws {
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    /// Writes one line once a reader has opened the pipe; throws if none does within `timeout`.
+    package func send(_ line: String, timeout: Duration = .seconds(60)) async throws {
+        let path = self.path
+        let done = CompletionSignal()
+        let thread = Thread {
+            if let handle = FileHandle(forWritingAtPath: path) {
+                handle.write(Data((line + "\n").utf8))
+                try? handle.close()
+            }
+            done.signal()
         }
-        handle.write(Data((line + "\n").utf8))
-        try handle.close()
+        thread.start()
+        if await done.wait(timeout: timeout) { return }
+        // Nobody reads: be the reader, so the writing thread finishes, and fail.
+        if let handle = FileHandle(forReadingAtPath: path) { try? handle.close() }
+        _ = await done.wait(timeout: .seconds(5))
+        throw FixtureError("nobody read \(path) within \(timeout)")
     }
+}
+
+private final class LineBox: @unchecked Sendable {
+    // SAFETY: written once by the reader thread before `done.signal()`, read after `done.wait()` returns.
+    private var stored = ""
+    func set(_ value: String) { stored = value }
+    var value: String { stored }
 }

@@ -79,7 +79,7 @@ struct MergeBatchTests {
             group.addTask { try await runner.run(harness.spec.id) }
             await gates.signal.wait()
             // Every other candidate waits in the queue now: let `x` land.
-            try fifo.send("go")
+            try await fifo.send("go")
             return try await group.next() ?? nil
         }
         return (harness, try #require(result as MissionResult?))

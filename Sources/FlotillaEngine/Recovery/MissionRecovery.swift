@@ -47,7 +47,10 @@ struct MissionRecovery {
         }
 
         // Landings caught in the middle.
-        let merges = try await context.ledger.merges(of: id).filter { $0.state == .pending }
+        let unfinished = Set(try await context.ledger.attempts(of: id).filter { $0.outcome == nil }.map(\.key))
+        let merges = try await context.ledger.merges(of: id).filter {
+            $0.state == .pending && unfinished.contains($0.attempt)
+        }
         var completed: [String: [MergeRecord]] = [:]
         var rolledBack: [AttemptKey] = []
         for merge in merges {
