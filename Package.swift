@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // The daemon's HTTP API, Server-Sent Events and webhook (brings SwiftNIO).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Named by the daemon's code (header names, byte buffers); already built as Hummingbird's dependencies.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         // The daemon's services and graceful shutdown on SIGTERM/SIGINT.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -73,25 +76,37 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FlotillaAPI",
+            dependencies: ["FlotillaCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "FlotillaServer",
             dependencies: [
-                "FlotillaCore", "FlotillaEngine", "FlotillaStore",
+                "FlotillaCore", "FlotillaAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "FlotillaBenchmarks",
             dependencies: [
-                "FlotillaCore", "FlotillaSystem", "FlotillaGit", "FlotillaStore", "FlotillaAgents", "FlotillaEngine",
+                "FlotillaAPI", "FlotillaCore", "FlotillaSystem", "FlotillaGit", "FlotillaStore", "FlotillaAgents",
+                "FlotillaEngine",
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "FlotillaCLI",
             dependencies: [
+                "FlotillaAPI",
                 "FlotillaBenchmarks",
+                "FlotillaServer",
                 "FlotillaCore",
                 "FlotillaSystem",
                 "FlotillaGit",
@@ -111,6 +126,7 @@ let package = Package(
         .target(
             name: "FlotillaTestSupport",
             dependencies: [
+                "FlotillaAPI",
                 "FlotillaCore",
                 "FlotillaSystem",
                 "FlotillaGit",
@@ -138,7 +154,9 @@ let package = Package(
         ),
         .testTarget(
             name: "FlotillaEndToEndTests",
-            dependencies: ["flotilla", "FlotillaCore", "FlotillaStore", "FlotillaSystem", "FlotillaTestSupport"],
+            dependencies: [
+                "flotilla", "FlotillaAPI", "FlotillaCore", "FlotillaStore", "FlotillaSystem", "FlotillaTestSupport",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlotillaAPI
 import Foundation
 
 /// The `flotilla` command.
@@ -23,7 +24,7 @@ package struct Flotilla: AsyncParsableCommand {
         subcommands: [
             MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
             MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionDemo.self,
-            Benchmark.self,
+            Serve.self, Benchmark.self,
         ]
     )
 
@@ -72,7 +73,7 @@ package struct Flotilla: AsyncParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            if let data = try? encoder.encode(ErrorDTO(error: .init(code: code, message: message))) {
+            if let data = try? encoder.encode(ErrorDTO(code: code, message: message)) {
                 FileHandle.standardError.write(data + Data("\n".utf8))
             }
         } else {

@@ -93,34 +93,9 @@ extension Flotilla {
         func run() async throws {
             let lookup = try await MissionLookup(repo: global.repo)
             let (ledger, record) = try await lookup.mission(id)
-            let table = lookup.composition.processTable
-            let mission = record.spec.id
-            guard record.state == .running else {
-                Console.err("mission \(mission) is not running (\(record.state.rawValue))")
-                return
-            }
-            if let runner = record.runner, table.isRunning(runner) {
-                _ = table.requestStop(runner)
-                Console.err("asked process \(runner.pid) to stop; waiting up to \(Int(wait)) s…")
-                if await table.waitForExit(runner, timeout: .milliseconds(Int64(wait * 1000))) {
-                    let state = try await ledger.mission(mission)?.state
-                    if state?.isTerminal == true {
-                        Console.out("mission \(mission) stopped")
-                        return
-                    }
-                } else {
-                    _ = table.kill(runner)
-                    _ = await table.waitForExit(runner, timeout: .seconds(10))
-                    Console.err("process \(runner.pid) did not stop in time and was killed")
-                }
-            }
-            // The process is gone without recording its end (killed, or crashed before): repair and record it.
-            try await lookup.controlRunner(ledger, for: record).settle(
-                mission,
-                as: .stopped,
-                summary: "stopped by the user; its process had to be ended"
+            Console.out(
+                try await lookup.stop(ledger, record, wait: .milliseconds(Int64(wait * 1000))) { Console.err($0) }
             )
-            Console.out("mission \(mission) stopped")
         }
     }
 
@@ -211,6 +186,37 @@ private struct Continuation {
 }
 
 extension MissionLookup {
+    /// Stops a running mission: asks its process to stop, waits up to `wait`, kills it if need be and records
+    /// what the dead process could not. Returns a one-line result; `progress` hears about the waiting.
+    func stop(
+        _ ledger: SQLiteLedger,
+        _ record: MissionRecord,
+        wait: Duration,
+        progress: (String) -> Void
+    ) async throws -> String {
+        let table = composition.processTable
+        let mission = record.spec.id
+        guard record.state == .running else { return "mission \(mission) is not running (\(record.state.rawValue))" }
+        if let runner = record.runner, table.isRunning(runner) {
+            _ = table.requestStop(runner)
+            progress("asked process \(runner.pid) to stop; waiting up to \(wait.shortDescription)…")
+            if await table.waitForExit(runner, timeout: wait) {
+                if try await ledger.mission(mission)?.state.isTerminal == true { return "mission \(mission) stopped" }
+            } else {
+                _ = table.kill(runner)
+                _ = await table.waitForExit(runner, timeout: .seconds(10))
+                progress("process \(runner.pid) did not stop in time and was killed")
+            }
+        }
+        // The process is gone without recording its end (killed, or crashed before): repair and record it.
+        try await controlRunner(ledger, for: record).settle(
+            mission,
+            as: .stopped,
+            summary: "stopped by the user; its process had to be ended"
+        )
+        return "mission \(mission) stopped"
+    }
+
     /// A runner for controlling a mission (stop, approve), which never runs an attempt.
     ///
     /// What it records goes to the mission's files too.

@@ -1,4 +1,5 @@
 import Dispatch
+import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
 import FlotillaStore

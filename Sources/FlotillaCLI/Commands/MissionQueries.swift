@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
 import FlotillaGit
@@ -6,16 +7,25 @@ import FlotillaStore
 import Foundation
 
 /// Finds the ledger and a mission in it for the reading commands.
-struct MissionLookup {
-    let composition = Composition()
+struct MissionLookup: Sendable {
+    let composition: Composition
     let layout: MissionLayout
     let ledger: SQLiteLedger?
     let root: String
 
     init(repo: String?) async throws {
+        composition = Composition()
         root = try await composition.repositoryRoot(repo)
         layout = MissionLayout(repository: root)
         ledger = try composition.ledger(layout, create: false)
+    }
+
+    /// A repository the daemon serves: its ledger is created if need be.
+    init(composition: Composition, root: String) throws {
+        self.composition = composition
+        self.root = root
+        layout = MissionLayout(repository: root)
+        ledger = try composition.ledger(layout, create: true)
     }
 
     /// The named mission, or the latest one.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlotillaAPI
 import FlotillaAgents
 import FlotillaCore
 import FlotillaEngine
@@ -110,48 +111,29 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let root = try await composition.repositoryRoot(global.repo)
-            let checklistPath =
-                acceptance.map { absolute($0) } ?? (root as NSString).appendingPathComponent("ACCEPTANCE.md")
-            let checklist = try ChecklistFile.read(checklistPath, given: acceptance != nil)
-            let backendName = backend ?? (agentCommand != nil ? .command : scenario != nil ? .simulate : nil)
-            guard let backendName else {
-                throw InputError("choose an agent: --backend simulate --scenario FILE, or --agent-command 'CMD'")
-            }
-            let options = MissionRunOptions(
-                agentCommand: agentCommand,
-                scenarioPath: scenario.map { absolute($0) },
-                passEnvironment: passEnv,
-                verifyTimeoutSeconds: verifyTimeout,
-                mergeBatch: mergeBatch,
+            var wire = CreateMissionRequest()
+            wire.goal = goal
+            wire.acceptancePath = acceptance.map { absolute($0) }
+            wire.verify = verify
+            wire.agents = agents
+            wire.backend = backend?.rawValue
+            wire.agentCommand = agentCommand
+            wire.scenario = scenario.map { absolute($0) }
+            wire.model = model
+            wire.maxCostUSD = maxCost
+            wire.timeoutSeconds = timeout
+            wire.maxAttempts = maxAttempts
+            wire.attemptTimeoutSeconds = attemptTimeout
+            wire.verifyTimeoutSeconds = verifyTimeout
+            wire.stallThreshold = stallThreshold
+            wire.mergeBatch = mergeBatch
+            wire.targetBranch = targetBranch
+            wire.base = base
+            wire.protect = protect
+            wire.passEnvironment = passEnv
+            let request = try MissionRequestBuilder(composition: composition, root: root).build(
+                wire,
                 keepAttemptBranches: keepBranches
-            )
-            // The agent is built (and so checked) before anything is written.
-            _ = try AgentFactory.make(
-                backend: backendName.rawValue,
-                options: options,
-                checklist: checklist,
-                root: root,
-                composition: composition
-            )
-            let request = MissionRequest(
-                goal: goal,
-                checklist: checklist,
-                checklistPath: checklistPath,
-                verifyCommand: verify,
-                agents: agents,
-                backend: backendName.rawValue,
-                model: model,
-                limits: MissionLimits(
-                    maxCostUSD: maxCost < 0 ? nil : maxCost,
-                    maxWallClock: timeout < 0 ? nil : .milliseconds(Int64(timeout * 1000)),
-                    maxAttempts: maxAttempts < 0 ? nil : maxAttempts,
-                    attemptTimeout: .milliseconds(Int64(attemptTimeout * 1000)),
-                    stallThreshold: stallThreshold
-                ),
-                targetBranch: targetBranch,
-                base: base,
-                protect: protect,
-                options: options
             )
             let launch = MissionLaunch(composition: composition, root: root, output: global.output)
             let spec = try await launch.create(request)
@@ -202,6 +184,72 @@ private func checkProgram(of command: String, in root: String, composition: Comp
     }
 }
 
+/// Turns the wire form of a mission request (flags or an API body) into a checked ``MissionRequest``.
+///
+/// Relative paths are taken from the repository root; the agent is built (and so checked) before anything is
+/// written.
+struct MissionRequestBuilder {
+    let composition: Composition
+    let root: String
+
+    func build(_ wire: CreateMissionRequest, keepAttemptBranches: Bool = false) throws -> MissionRequest {
+        let checklist: Checklist
+        let checklistPath: String
+        if let text = wire.acceptance {
+            checklistPath = "acceptance"
+            checklist = try ChecklistFile.parse(Data(text.utf8), name: checklistPath, json: text.first == "{")
+        } else {
+            checklistPath = wire.acceptancePath.map(resolve) ?? resolve("ACCEPTANCE.md")
+            checklist = try ChecklistFile.read(checklistPath, given: wire.acceptancePath != nil)
+        }
+        let backendName =
+            wire.backend.flatMap(BackendName.init(rawValue:))
+            ?? (wire.agentCommand != nil ? .command : wire.scenario != nil ? .simulate : nil)
+        guard let backendName else {
+            throw InputError("choose an agent: --backend simulate --scenario FILE, or --agent-command 'CMD'")
+        }
+        let options = MissionRunOptions(
+            agentCommand: wire.agentCommand,
+            scenarioPath: wire.scenario.map(resolve),
+            passEnvironment: wire.passEnvironment,
+            verifyTimeoutSeconds: wire.verifyTimeoutSeconds,
+            mergeBatch: wire.mergeBatch,
+            keepAttemptBranches: keepAttemptBranches
+        )
+        _ = try AgentFactory.make(
+            backend: backendName.rawValue,
+            options: options,
+            checklist: checklist,
+            root: root,
+            composition: composition
+        )
+        return MissionRequest(
+            goal: wire.goal,
+            checklist: checklist,
+            checklistPath: checklistPath,
+            verifyCommand: wire.verify,
+            agents: wire.agents,
+            backend: backendName.rawValue,
+            model: wire.model,
+            limits: MissionLimits(
+                maxCostUSD: wire.maxCostUSD < 0 ? nil : wire.maxCostUSD,
+                maxWallClock: wire.timeoutSeconds < 0 ? nil : .milliseconds(Int64(wire.timeoutSeconds * 1000)),
+                maxAttempts: wire.maxAttempts < 0 ? nil : wire.maxAttempts,
+                attemptTimeout: .milliseconds(Int64(wire.attemptTimeoutSeconds * 1000)),
+                stallThreshold: wire.stallThreshold
+            ),
+            targetBranch: wire.targetBranch,
+            base: wire.base,
+            protect: wire.protect,
+            options: options
+        )
+    }
+
+    private func resolve(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: root, isDirectory: true)).standardizedFileURL.path
+    }
+}
+
 /// Reads a checklist file in either form.
 enum ChecklistFile {
     static func read(_ path: String, given: Bool) throws -> Checklist {
@@ -212,9 +260,12 @@ enum ChecklistFile {
                     + "(`## Group` headings with `- [ ] criterion` bullets)"
             )
         }
-        let name = (path as NSString).lastPathComponent
+        return try parse(data, name: (path as NSString).lastPathComponent, json: path.hasSuffix(".json"))
+    }
+
+    static func parse(_ data: Data, name: String, json: Bool) throws -> Checklist {
         do {
-            if path.hasSuffix(".json") { return try ChecklistJSON.decode(data, file: name) }
+            if json { return try ChecklistJSON.decode(data, file: name) }
             return try ChecklistParser.parse(String(decoding: data, as: UTF8.self), file: name)
         } catch {
             throw InputError(error.description)

@@ -1,0 +1,298 @@
+import FlotillaCore
+import Foundation
+
+/// `--output json` shapes.
+///
+/// Separate from the domain types so the domain can change without breaking scripts.
+package struct MissionDTO: Codable, Sendable {
+    package var id: String
+    package var goal: String
+    package var state: String
+    package var stopReason: String?
+    package var breaker: String?
+    package var repository: String
+    package var baseCommit: String
+    package var targetBranch: String
+    package var targetHead: String?
+    package var verifyCommand: String?
+    package var protectedPaths: [String]
+    package var agents: Int
+    package var backend: String
+    package var createdAt: Date
+    package var startedAt: Date?
+    package var finishedAt: Date?
+    package var costUSD: Double
+    package var attempts: Int
+    package var groupsDone: Int
+    package var groupsTotal: Int
+    package var groups: [GroupDTO]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, goal, state, breaker, repository, agents, backend, attempts, groups
+        case stopReason = "stop_reason"
+        case baseCommit = "base_commit"
+        case targetBranch = "target_branch"
+        case targetHead = "target_head"
+        case verifyCommand = "verify_command"
+        case protectedPaths = "protected_paths"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case costUSD = "cost_usd"
+        case groupsDone = "groups_done"
+        case groupsTotal = "groups_total"
+    }
+
+    package init(_ record: MissionRecord, targetHead: String?, groups: [GroupRecord]?) {
+        let spec = record.spec
+        id = spec.id.rawValue
+        goal = spec.goal
+        state = record.state.rawValue
+        stopReason = record.stopReason?.rawValue
+        breaker = record.breakerDetail
+        repository = spec.repository
+        baseCommit = spec.baseCommit
+        targetBranch = spec.targetBranch
+        self.targetHead = targetHead
+        verifyCommand = spec.verifyCommand
+        protectedPaths = spec.protectedPatterns
+        agents = spec.agents
+        backend = spec.backend
+        createdAt = record.createdAt
+        startedAt = record.startedAt
+        finishedAt = record.finishedAt
+        costUSD = record.spentUSD
+        attempts = record.attempts
+        groupsDone = record.groupsDone
+        groupsTotal = record.groupsTotal
+        self.groups = groups.map { $0.map(GroupDTO.init) }
+    }
+}
+
+package struct GroupDTO: Codable, Sendable {
+    package var id: String
+    package var title: String
+    package var status: String
+    package var dependsOn: [String]
+    package var check: String?
+    package var criteria: [String]
+    package var attempts: Int
+    package var costUSD: Double
+    package var escalation: String
+    package var landedCommit: String?
+    package var blockedReason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, status, check, criteria, attempts, escalation
+        case dependsOn = "depends_on"
+        case costUSD = "cost_usd"
+        case landedCommit = "landed_commit"
+        case blockedReason = "blocked_reason"
+    }
+
+    package init(_ group: GroupRecord) {
+        id = group.id
+        title = group.title
+        status = group.status.rawValue
+        dependsOn = group.dependsOn
+        check = group.check
+        criteria = group.criteria
+        attempts = group.attempts
+        costUSD = group.costUSD
+        escalation = group.escalation.rawValue
+        landedCommit = group.landedCommit
+        blockedReason = group.blockedReason
+    }
+}
+
+package struct AttemptDTO: Codable, Sendable {
+    package var sequence: Int
+    package var group: String
+    package var number: Int
+    package var slot: Int
+    package var backend: String
+    package var phase: String
+    package var outcome: String?
+    package var reason: String?
+    package var startCommit: String
+    package var commit: String?
+    package var landedCommit: String?
+    package var exitCode: Int?
+    package var costUSD: Double
+    package var inputTokens: Int
+    package var outputTokens: Int
+    package var cacheReadTokens: Int
+    package var cacheWriteTokens: Int
+    package var filesChanged: Int?
+    package var insertions: Int?
+    package var deletions: Int?
+    package var agentSeconds: Double?
+    package var gateSeconds: Double?
+    package var startedAt: Date
+    package var finishedAt: Date?
+    package var transcript: String
+    package var prompt: String
+
+    enum CodingKeys: String, CodingKey {
+        case sequence, group, number, slot, backend, phase, outcome, reason, commit, insertions, deletions
+        case transcript, prompt
+        case startCommit = "start_commit"
+        case landedCommit = "landed_commit"
+        case exitCode = "exit_code"
+        case costUSD = "cost_usd"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case cacheReadTokens = "cache_read_tokens"
+        case cacheWriteTokens = "cache_write_tokens"
+        case filesChanged = "files_changed"
+        case agentSeconds = "agent_seconds"
+        case gateSeconds = "gate_seconds"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    package init(_ attempt: AttemptRecord) {
+        sequence = attempt.sequence
+        group = attempt.key.group
+        number = attempt.key.number
+        slot = attempt.slot
+        backend = attempt.backend
+        phase = attempt.phase.rawValue
+        outcome = attempt.outcome?.rawValue
+        reason = attempt.reason
+        startCommit = attempt.startCommit
+        commit = attempt.commit
+        landedCommit = attempt.landedCommit
+        exitCode = attempt.exitCode
+        costUSD = attempt.usage.costUSD
+        inputTokens = attempt.usage.inputTokens
+        outputTokens = attempt.usage.outputTokens
+        cacheReadTokens = attempt.usage.cacheReadTokens
+        cacheWriteTokens = attempt.usage.cacheWriteTokens
+        filesChanged = attempt.diff?.files
+        insertions = attempt.diff?.insertions
+        deletions = attempt.diff?.deletions
+        agentSeconds = attempt.agentSeconds
+        gateSeconds = attempt.gateSeconds
+        startedAt = attempt.startedAt
+        finishedAt = attempt.finishedAt
+        transcript = attempt.transcriptPath
+        prompt = attempt.promptPath
+    }
+}
+
+package struct HistoryDTO: Codable, Sendable {
+    package var mission: String
+    package var attempts: [AttemptDTO]
+
+    package init(mission: String, attempts: [AttemptDTO]) {
+        self.mission = mission
+        self.attempts = attempts
+    }
+}
+
+/// The body of every error: `{"error": {"code": …, "message": …, "fields": [{"field": …, "message": …}]}}`.
+package struct ErrorDTO: Codable, Sendable, Equatable {
+    package struct Body: Codable, Sendable, Equatable {
+        package var code: String
+        package var message: String
+        /// For invalid requests: each problem with the field it is about.
+        package var fields: [FieldError]?
+        /// For a repeated delivery: the mission the first one started.
+        package var missionID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case code, message, fields
+            case missionID = "mission_id"
+        }
+    }
+
+    package struct FieldError: Codable, Sendable, Equatable {
+        package var field: String
+        package var message: String
+
+        package init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    package var error: Body
+
+    package init(code: String, message: String, fields: [FieldError]? = nil, missionID: String? = nil) {
+        error = Body(code: code, message: message, fields: fields, missionID: missionID)
+    }
+}
+
+/// One event of a mission, as the API and `--output json` show it.
+package struct EventDTO: Codable, Sendable, Equatable {
+    package var id: Int64
+    package var mission: String
+    package var at: Date
+    package var kind: String
+    package var group: String?
+    package var attempt: Int?
+    package var message: String
+    package var data: [String: JSONValue]
+
+    package init(_ event: MissionEvent) {
+        id = event.id
+        mission = event.mission.rawValue
+        at = event.at
+        kind = event.kind.rawValue
+        group = event.group
+        attempt = event.attempt
+        message = event.message
+        data = event.data
+    }
+}
+
+/// `GET /missions`.
+package struct MissionListDTO: Codable, Sendable {
+    package var missions: [MissionDTO]
+
+    package init(missions: [MissionDTO]) {
+        self.missions = missions
+    }
+}
+
+/// `GET /missions/{id}/events`.
+package struct EventListDTO: Codable, Sendable {
+    package var events: [EventDTO]
+
+    package init(events: [EventDTO]) {
+        self.events = events
+    }
+}
+
+/// `GET /missions/{id}/checklist`: the checklist as Markdown and as its JSON form.
+package struct ChecklistDTO: Codable, Sendable {
+    package var markdown: String
+    package var checklist: JSONValue
+
+    package init(markdown: String, checklist: JSONValue) {
+        self.markdown = markdown
+        self.checklist = checklist
+    }
+}
+
+/// The body of `POST /missions/{id}/approve`.
+package struct ApprovalRequestDTO: Codable, Sendable {
+    /// Groups to release; empty means every blocked group.
+    package var groups: [String]
+
+    package init(groups: [String]) {
+        self.groups = groups
+    }
+}
+
+/// The answer to an approval: the groups released, and the mission as it now is.
+package struct ApprovalDTO: Codable, Sendable {
+    package var released: [String]
+    package var mission: MissionDTO
+
+    package init(released: [String], mission: MissionDTO) {
+        self.released = released
+        self.mission = mission
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import FlotillaAPI
+import FlotillaCore
+import FlotillaEngine
+import FlotillaServer
+import Foundation
+import Logging
+
+extension Flotilla {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract:
+                "Run the daemon: an HTTP API, live event streams and a webhook over the missions of repositories.",
+            discussion: """
+                Serves the repositories given with --repo (default: the current one) until SIGTERM or Ctrl-C. \
+                Missions it starts run in background processes of their own, like `run --detach`; on start it \
+                resumes missions whose process died. While it runs, `status`, `list`, `stop`, `resume`, `approve` \
+                and `logs -f` go through it. The API is described at GET /openapi.json.
+
+                Access: the API listens on loopback unless --host says otherwise, and then needs tokens. \
+                POST /webhook always needs a bearer token. Tokens come from --token-file, a JSON file \
+                {"tokens": [{"name": "ci", "token": "at least 16 characters", "repositories": ["/path"], \
+                "rate_per_minute": 60, "burst": 10}]} (repositories and limits optional), or FLOTILLA_API_TOKEN.
+                """
+        )
+
+        @Option(name: .long, help: "A repository to serve (repeatable; default: the one containing this directory).")
+        var repo: [String] = []
+
+        @Option(help: "Address to listen on; anything but loopback requires tokens.")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to listen on (0: any free port, printed once listening).")
+        var port = 8470
+
+        @Option(help: "JSON file of bearer tokens (see above).")
+        var tokenFile: String?
+
+        @Flag(help: "Require a token for every route but /health and /ready, even on loopback.")
+        var requireToken = false
+
+        @Option(help: "Webhook deliveries per minute per token, unless its entry says otherwise.")
+        var ratePerMinute: Double = 60
+
+        @Option(help: "Webhook deliveries a token may make at once before the rate applies.")
+        var burst = 10
+
+        @Option(help: "Largest request body accepted, in bytes (larger: 413).")
+        var maxBodyBytes = 1 << 20
+
+        func validate() throws {
+            guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+            guard ratePerMinute > 0 else { throw ValidationError("--rate-per-minute must be more than 0") }
+            guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
+            guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
+        }
+
+        func run() async throws {
+            let composition = Composition()
+            var roots: [String] = []
+            for path in repo.isEmpty ? [nil] : repo.map(Optional.some) {
+                let root = try await composition.repositoryRoot(path)
+                if !roots.contains(root) { roots.append(root) }
+            }
+            try refuseSecondDaemon(roots)
+            var configuration = APIConfiguration()
+            configuration.host = host
+            configuration.port = port
+            configuration.requireToken = requireToken
+            configuration.maxBodyBytes = maxBodyBytes
+            configuration.tokens = try tokens(roots: roots, environment: composition.environment)
+            do {
+                configuration = try configuration.checked()
+            } catch {
+                throw InputError(error.description)
+            }
+            let served = roots
+            let requiresToken = configuration.requireToken
+            let missions = try DaemonMissions(composition: composition, repositories: served)
+            let server = APIServer(service: missions, configuration: configuration)
+            var logger = Logger(label: "flotilla.serve")
+            logger.logLevel = .notice
+
+            let written = DaemonFiles()
+            try await server.run(logger: logger) { boundPort in
+                guard let process = composition.processTable.current() else { return }
+                let info = DaemonInfo(
+                    process: process,
+                    host: host,
+                    port: boundPort,
+                    version: Flotilla.version,
+                    repositories: served,
+                    tokenRequired: requiresToken,
+                    startedAt: Date()
+                )
+                for root in served {
+                    do {
+                        try info.write(stateDirectory: MissionLayout(repository: root).stateDirectory)
+                    } catch {
+                        Console.err("warning: cannot write \(root)/.flotilla/daemon.json: \(error)")
+                    }
+                }
+                written.set(info)
+                Console.out(
+                    "flotilla serve: listening on http://\(info.urlHost):\(boundPort) for \(served.joined(separator: ", "))"
+                )
+                do {
+                    for action in try await missions.reconcile() { Console.err(action) }
+                } catch {
+                    Console.err("warning: reconciling missions failed: \(error)")
+                }
+                await server.readiness.markReady()
+            }
+            if let info = written.get() {
+                for root in roots { info.remove(stateDirectory: MissionLayout(repository: root).stateDirectory) }
+            }
+            Console.err("flotilla serve: stopped; missions it started keep running (see `flotilla list`)")
+        }
+
+        private func refuseSecondDaemon(_ roots: [String]) throws {
+            let table = Composition().processTable
+            for root in roots {
+                if let info = DaemonInfo.read(stateDirectory: MissionLayout(repository: root).stateDirectory),
+                    table.isRunning(info.process)
+                {
+                    throw InputError(
+                        "\(root) is already served by process \(info.process.pid) on port \(info.port); stop it first"
+                    )
+                }
+            }
+        }
+
+        private func tokens(roots: [String], environment: [String: String]) throws -> AccessTokens {
+            let limit = RateLimit(perMinute: ratePerMinute, burst: burst)
+            do throws(TokenFileError) {
+                var tokens = AccessTokens()
+                if let tokenFile {
+                    tokens = try AccessTokens.read(path: tokenFile, defaultLimit: limit) { given in
+                        let standardized = URL(fileURLWithPath: given).standardizedFileURL.path
+                        return roots.first { $0 == standardized }
+                    }
+                }
+                if let secret = environment["FLOTILLA_API_TOKEN"], !secret.isEmpty {
+                    try tokens.add(name: "env", secret: secret, limit: limit)
+                }
+                return tokens
+            } catch {
+                throw InputError(error.description)
+            }
+        }
+    }
+}
+
+/// The daemon file as written, for removing it on the way out.
+private final class DaemonFiles: @unchecked Sendable {
+    // Written once when the server starts listening, read once after it stops.
+    private let lock = NSLock()
+    private var info: DaemonInfo?
+
+    func set(_ info: DaemonInfo) { lock.withLock { self.info = info } }
+    func get() -> DaemonInfo? { lock.withLock { info } }
+}

@@ -1,0 +1,421 @@
+import FlotillaAPI
+import FlotillaCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// How the API listens and whom it lets in.
+package struct APIConfiguration: Sendable {
+    package var host = "127.0.0.1"
+    /// 0 picks a free port (reported once listening).
+    package var port = 8470
+    package var tokens = AccessTokens()
+    /// Whether the REST routes need a token too (always when listening beyond loopback); the webhook always does.
+    package var requireToken = false
+    package var maxBodyBytes = 1 << 20
+    /// How often a live event stream looks for new events in the ledger.
+    package var pollInterval: Duration = .milliseconds(100)
+    /// A comment line on an idle event stream, so that proxies keep it open.
+    package var keepAliveInterval: Duration = .seconds(15)
+
+    package init() {}
+
+    package var isLoopback: Bool {
+        ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
+    }
+
+    /// A configuration the daemon may start with: beyond loopback, a token is required.
+    package func checked() throws(TokenFileError) -> APIConfiguration {
+        var checked = self
+        if !isLoopback {
+            guard !tokens.isEmpty else {
+                throw TokenFileError(
+                    "--host \(host) exposes the API beyond this machine: give tokens with --token-file or "
+                        + "FLOTILLA_API_TOKEN"
+                )
+            }
+            checked.requireToken = true
+        }
+        if requireToken && tokens.isEmpty {
+            throw TokenFileError("--require-token needs tokens: give --token-file or FLOTILLA_API_TOKEN")
+        }
+        return checked
+    }
+}
+
+/// The daemon's HTTP API: REST over missions, a live event stream, the webhook and monitoring.
+package struct APIServer: Sendable {
+    package let service: any MissionService
+    package let configuration: APIConfiguration
+    package let counters = ServerCounters()
+    package let readiness = Readiness()
+    private let limiter = RateLimiter()
+    private let deliveriesInFlight = InFlightKeys()
+
+    package init(service: any MissionService, configuration: APIConfiguration) {
+        self.service = service
+        self.configuration = configuration
+    }
+
+    /// Every route, with its handler. `OpenAPIDocument` describes the same set; a test holds them together.
+    package func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: AnswerMiddleware(counters: counters))
+        router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
+        router.get("/ready") { _, _ in
+            guard await readiness.isReady else {
+                throw APIError(.serviceUnavailable, code: "starting", "still reconciling missions after start")
+            }
+            return JSONResponse.make(["status": "ready"])
+        }
+        router.get("/metrics") { _, _ in try await metrics() }
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
+            )
+        }
+        router.get("/missions") { request, _ in
+            let principal = try access(request)
+            return JSONResponse.make(MissionListDTO(missions: try await service.missions(in: principal.repositories)))
+        }
+        router.post("/missions") { request, context in
+            try await submit(request, context: context, principal: try access(request), fromWebhook: false)
+        }
+        router.get("/missions/:id") { request, context in
+            JSONResponse.make(try await visibleMission(context, principal: try access(request)).dto)
+        }
+        router.post("/missions/:id/stop") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            let wait = request.uri.queryParameters.get("wait", as: Double.self) ?? 60
+            guard (0...3600).contains(wait) else {
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_request",
+                    "wait must be between 0 and 3600 seconds",
+                    fields: [.init(field: "wait", message: "must be between 0 and 3600")]
+                )
+            }
+            return JSONResponse.make(try await service.stop(mission.id, wait: .milliseconds(Int64(wait * 1000))))
+        }
+        router.post("/missions/:id/resume") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            return JSONResponse.make(try await service.resume(mission.id))
+        }
+        router.post("/missions/:id/approve") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            var groups: [String] = []
+            let body = try await readBody(request)
+            if !body.isEmpty {
+                guard let approval = try? APIJSON.decoder.decode(ApprovalRequestDTO.self, from: body) else {
+                    throw APIError(
+                        .badRequest,
+                        code: "invalid_request",
+                        "the body must be {\"groups\": [\"group_id\", …]}",
+                        fields: [.init(field: "groups", message: "must be an array of group ids")]
+                    )
+                }
+                groups = approval.groups
+            }
+            return JSONResponse.make(try await service.approve(mission.id, groups: groups))
+        }
+        router.get("/missions/:id/attempts") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            return JSONResponse.make(try await service.attempts(mission.id))
+        }
+        router.get("/missions/:id/events") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
+            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 1), 10_000)
+            return JSONResponse.make(
+                EventListDTO(events: try await service.events(mission.id, after: after, limit: limit))
+            )
+        }
+        router.get("/missions/:id/stream") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            let lastEventID =
+                request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+                ?? request.uri.queryParameters.get("after", as: Int64.self) ?? 0
+            return EventStream(service: service, configuration: configuration)
+                .response(mission: mission.id, after: lastEventID)
+        }
+        router.get("/missions/:id/checklist") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            return JSONResponse.make(try await service.checklist(mission.id))
+        }
+        router.post("/webhook") { request, context in
+            do {
+                let principal = try authenticate(request)
+                if let limit = configuration.tokens.limit(for: principal.name),
+                    let wait = await limiter.take(principal.name, limit: limit)
+                {
+                    let seconds = max(1, Int((Double(wait.components.seconds) + 0.999).rounded(.down)))
+                    throw APIError(
+                        .tooManyRequests,
+                        code: "rate_limited",
+                        "too many deliveries for token \(principal.name); retry in \(seconds) s",
+                        headers: [.retryAfter: String(seconds)]
+                    )
+                }
+                let response = try await submit(request, context: context, principal: principal, fromWebhook: true)
+                await counters.delivery(response.status == .ok ? "dry_run" : "accepted")
+                return response
+            } catch {
+                let answer = APIError.from(error)
+                await counters.delivery(Self.deliveryResult(answer))
+                throw answer
+            }
+        }
+        return router
+    }
+
+    /// The service with the HTTP server, until SIGTERM or SIGINT; `onListening` gets the port once bound.
+    package func run(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let application = Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "flotilla"
+            ),
+            onServerRunning: { channel in
+                await onListening(channel.localAddress?.port ?? configuration.port)
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [application],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    // MARK: - Access
+
+    /// The caller of a REST route: a token holder when tokens are required (or one is presented), else local.
+    private func access(_ request: Request) throws -> Principal {
+        let header = request.headers[.authorization]
+        if header == nil && !configuration.requireToken { return .local }
+        return try authenticate(request)
+    }
+
+    private func authenticate(_ request: Request) throws -> Principal {
+        guard let header = request.headers[.authorization] else {
+            throw APIError(
+                .unauthorized,
+                code: "unauthorized",
+                "an Authorization: Bearer token is required",
+                headers: [.wwwAuthenticate: "Bearer"]
+            )
+        }
+        guard let principal = configuration.tokens.authenticate(header) else {
+            throw APIError(
+                .unauthorized,
+                code: "unauthorized",
+                "the bearer token is not valid",
+                headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""]
+            )
+        }
+        return principal
+    }
+
+    /// The mission named in the path, if the caller may see it (404 otherwise, so scopes do not leak ids).
+    private func visibleMission(
+        _ context: BasicRequestContext,
+        principal: Principal
+    ) async throws -> (id: MissionID, dto: MissionDTO) {
+        let raw = try context.parameters.require("id")
+        guard let id = MissionID(raw), let mission = try await service.mission(id),
+            principal.may(access: mission.repository)
+        else { throw APIError(.notFound, code: "not_found", "no mission \(raw)") }
+        return (id, mission)
+    }
+
+    // MARK: - Creating missions
+
+    private func readBody(_ request: Request) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
+            throw APIError(
+                .contentTooLarge,
+                code: "payload_too_large",
+                "the body has \(length) bytes; the limit is \(configuration.maxBodyBytes)"
+            )
+        }
+        var request = request
+        do {
+            var buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+            return Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(
+                .contentTooLarge,
+                code: "payload_too_large",
+                "the body is larger than the limit of \(configuration.maxBodyBytes) bytes"
+            )
+        }
+    }
+
+    /// `POST /missions` and `POST /webhook`: validate, check scope and idempotency, create and start.
+    private func submit(
+        _ request: Request,
+        context: BasicRequestContext,
+        principal: Principal,
+        fromWebhook: Bool
+    ) async throws -> Response {
+        let body = try await readBody(request)
+        let mission = try CreateMissionRequest.decode(body)
+        let repository = try resolveRepository(mission.repository)
+        guard principal.may(access: repository) else {
+            throw APIError(
+                .forbidden,
+                code: "forbidden",
+                "token \(principal.name) may not start missions in \(repository)",
+                fields: [.init(field: "repository", message: "is outside this token's scope")]
+            )
+        }
+        if mission.dryRun {
+            try await service.validate(mission, repository: repository)
+            return JSONResponse.make(["valid": true])
+        }
+        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!], !key.isEmpty else {
+            return JSONResponse.make(try await service.create(mission, repository: repository), status: .created)
+        }
+        guard key.utf8.count <= 200 else {
+            throw APIError(
+                .badRequest,
+                code: "invalid_request",
+                "Idempotency-Key must be at most 200 bytes",
+                fields: [.init(field: "Idempotency-Key", message: "must be at most 200 bytes")]
+            )
+        }
+        // A retry that arrives while the first delivery is still being handled is a duplicate too.
+        let slot = "\(principal.name)\u{0}\(key)"
+        guard await deliveriesInFlight.claim(slot) else { throw duplicate(key: key, mission: nil) }
+        do {
+            let response = try await createOnce(
+                mission,
+                repository: repository,
+                principal: principal,
+                key: key,
+                status: fromWebhook ? .accepted : .created
+            )
+            await deliveriesInFlight.release(slot)
+            return response
+        } catch {
+            await deliveriesInFlight.release(slot)
+            throw error
+        }
+    }
+
+    /// Creates the mission unless a delivery with the same key already did, and records the delivery.
+    private func createOnce(
+        _ mission: CreateMissionRequest,
+        repository: String,
+        principal: Principal,
+        key: String,
+        status: HTTPResponse.Status
+    ) async throws -> Response {
+        if let earlier = try await service.delivery(token: principal.name, key: key, repository: repository) {
+            throw duplicate(key: key, mission: earlier)
+        }
+        let created = try await service.create(mission, repository: repository)
+        guard let id = MissionID(created.id) else { throw APIError(.internalServerError, code: "internal", "bad id") }
+        if let earlier = try await service.recordDelivery(
+            token: principal.name,
+            key: key,
+            mission: id,
+            repository: repository
+        ) {
+            throw duplicate(key: key, mission: earlier)
+        }
+        var response = JSONResponse.make(created, status: status)
+        response.headers[.location] = "/missions/\(created.id)"
+        return response
+    }
+
+    private func duplicate(key: String, mission: MissionID?) -> APIError {
+        APIError(
+            .conflict,
+            code: "duplicate_delivery",
+            "a delivery with Idempotency-Key \(key) was already accepted"
+                + (mission.map { "; it started mission \($0)" } ?? " and is being handled"),
+            missionID: mission?.rawValue
+        )
+    }
+
+    private func resolveRepository(_ given: String?) throws -> String {
+        let served = service.repositories
+        guard let given else {
+            guard served.count == 1 else {
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_request",
+                    "repository is required: this daemon serves \(served.count) repositories",
+                    fields: [
+                        .init(field: "repository", message: "is required (one of \(served.joined(separator: ", ")))")
+                    ]
+                )
+            }
+            return served[0]
+        }
+        let standardized = URL(fileURLWithPath: given).standardizedFileURL.path
+        guard let match = served.first(where: { $0 == standardized }) else {
+            throw APIError(
+                .badRequest,
+                code: "invalid_request",
+                "repository \(given) is not served by this daemon",
+                fields: [.init(field: "repository", message: "is not served here (\(served.joined(separator: ", ")))")]
+            )
+        }
+        return match
+    }
+
+    private static func deliveryResult(_ error: APIError) -> String {
+        switch error.status {
+        case .unauthorized: "unauthorized"
+        case .forbidden: "forbidden"
+        case .tooManyRequests: "rate_limited"
+        case .contentTooLarge: "too_large"
+        case .conflict: "duplicate"
+        case .badRequest: "invalid"
+        default: "error"
+        }
+    }
+
+    // MARK: - Monitoring
+
+    private func metrics() async throws -> Response {
+        var text = PrometheusText()
+        try await service.statistics().render(into: &text)
+        await counters.render(into: &text)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text.text))
+        )
+    }
+}
+
+/// Whether the daemon has finished its start-up reconciliation.
+package actor Readiness {
+    package private(set) var isReady = false
+
+    package init() {}
+
+    package func markReady() { isReady = true }
+}
+
+/// Idempotency keys being handled right now.
+actor InFlightKeys {
+    private var keys: Set<String> = []
+
+    func claim(_ key: String) -> Bool { keys.insert(key).inserted }
+
+    func release(_ key: String) { keys.remove(key) }
+}

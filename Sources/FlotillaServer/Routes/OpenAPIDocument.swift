@@ -1,0 +1,302 @@
+import FlotillaAPI
+import FlotillaCore
+import Foundation
+
+/// The OpenAPI 3.1 description of the API, served at `/openapi.json`.
+///
+/// Written by hand, apart from the request schema which comes from the decoder's own field list; a test checks
+/// that its paths and methods are exactly the router's.
+package enum OpenAPIDocument {
+    package static let json: String = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
+    }()
+
+    static var document: JSONValue {
+        .object([
+            "openapi": "3.1.0",
+            "info": .object([
+                "title": "Flotilla daemon API",
+                "version": "1",
+                "description": """
+                Missions of the repositories `flotilla serve` serves. Errors are {"error": {"code", "message", \
+                "fields"?, "mission_id"?}}. REST routes need `Authorization: Bearer TOKEN` when the daemon \
+                listens beyond loopback or runs with --require-token; the webhook always does.
+                """,
+            ]),
+            "components": components,
+            "paths": .object([
+                "/health": route("get", "Liveness: the process answers.", ok: "Status"),
+                "/ready": .object([
+                    "get": operation(
+                        "Readiness: start-up reconciliation is done.",
+                        responses: ["200": ref("Status"), "503": errorResponse("Still starting.")]
+                    )
+                ]),
+                "/metrics": .object([
+                    "get": operation(
+                        "Prometheus text: missions by state, attempts by outcome, gate and merge durations, cost, "
+                            + "merge queue depth, active agents, requests.",
+                        responses: [
+                            "200": .object([
+                                "description": "Prometheus text format 0.0.4",
+                                "content": .object(["text/plain": .object(["schema": .object(["type": "string"])])]),
+                            ])
+                        ]
+                    )
+                ]),
+                "/openapi.json": route("get", "This document.", ok: nil),
+                "/missions": .object([
+                    "get": operation("Missions, newest first.", responses: ["200": ref("MissionList")]),
+                    "post": operation(
+                        "Create a mission and start it in the background.",
+                        body: "CreateMission",
+                        idempotent: true,
+                        responses: [
+                            "201": ref("Mission"), "200": ref("DryRun"), "400": errorResponse("Invalid body."),
+                            "409": errorResponse("Repeated Idempotency-Key."), "413": errorResponse("Body too large."),
+                        ]
+                    ),
+                ]),
+                "/missions/{id}": missionRoute("get", "A mission with its groups.", ok: "Mission"),
+                "/missions/{id}/stop": missionRoute(
+                    "post",
+                    "Stop gracefully: running attempts are ended and recorded; the process is killed after `wait`.",
+                    ok: "Mission",
+                    query: [("wait", "number", "Seconds to wait before killing (default 60).")]
+                ),
+                "/missions/{id}/resume": missionRoute(
+                    "post",
+                    "Continue a stopped or crashed mission in the background.",
+                    ok: "Mission"
+                ),
+                "/missions/{id}/approve": missionRoute(
+                    "post",
+                    "Release blocked groups (all, or those listed) and resume.",
+                    ok: "Approval",
+                    body: "ApprovalRequest"
+                ),
+                "/missions/{id}/attempts": missionRoute("get", "Every attempt of the mission.", ok: "History"),
+                "/missions/{id}/events": missionRoute(
+                    "get",
+                    "Events after an id, oldest first.",
+                    ok: "EventList",
+                    query: [
+                        ("after", "integer", "Only events with a larger id (default 0)."),
+                        ("limit", "integer", "At most this many (default 1000, at most 10000)."),
+                    ]
+                ),
+                "/missions/{id}/stream": .object([
+                    "get": operation(
+                        "Server-Sent Events: each event with its id; resumes after `Last-Event-ID`; ends with an "
+                            + "`end` event when the mission ends.",
+                        parameters: [
+                            idParameter,
+                            .object([
+                                "name": "Last-Event-ID", "in": "header", "required": false,
+                                "schema": .object(["type": "integer"]),
+                            ]),
+                        ],
+                        responses: [
+                            "200": .object([
+                                "description": "An event stream",
+                                "content": .object([
+                                    "text/event-stream": .object(["schema": .object(["type": "string"])])
+                                ]),
+                            ]),
+                            "404": errorResponse("No such mission."),
+                        ]
+                    )
+                ]),
+                "/missions/{id}/checklist": missionRoute(
+                    "get",
+                    "The mission's acceptance checklist, as Markdown and JSON.",
+                    ok: "Checklist"
+                ),
+                "/webhook": .object([
+                    "post": operation(
+                        "Submit a mission from another system. Needs a bearer token (scoped tokens only reach their "
+                            + "repositories); rate-limited per token.",
+                        body: "CreateMission",
+                        idempotent: true,
+                        responses: [
+                            "202": ref("Mission"), "200": ref("DryRun"), "400": errorResponse("Invalid body."),
+                            "401": errorResponse("Missing or invalid token."),
+                            "403": errorResponse("Repository outside the token's scope."),
+                            "409": errorResponse("Repeated Idempotency-Key; `mission_id` names the first mission."),
+                            "413": errorResponse("Body too large."),
+                            "429": errorResponse("Rate limit; see Retry-After."),
+                        ]
+                    )
+                ]),
+            ]),
+        ])
+    }
+
+    private static let idParameter: JSONValue = .object([
+        "name": "id", "in": "path", "required": true,
+        "schema": .object(["type": "string", "pattern": "^m-[0-9a-f]{8}$"]),
+    ])
+
+    private static func ref(_ schema: String) -> JSONValue {
+        .object([
+            "description": .string(schema),
+            "content": .object([
+                "application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/\(schema)")])])
+            ]),
+        ])
+    }
+
+    private static func errorResponse(_ description: String) -> JSONValue {
+        .object([
+            "description": .string(description),
+            "content": .object([
+                "application/json": .object(["schema": .object(["$ref": "#/components/schemas/Error"])])
+            ]),
+        ])
+    }
+
+    private static func operation(
+        _ summary: String,
+        parameters: [JSONValue] = [],
+        body: String? = nil,
+        idempotent: Bool = false,
+        responses: [String: JSONValue]
+    ) -> JSONValue {
+        var fields: [String: JSONValue] = ["summary": .string(summary), "responses": .object(responses)]
+        var parameters = parameters
+        if idempotent {
+            parameters.append(
+                .object([
+                    "name": "Idempotency-Key", "in": "header", "required": false,
+                    "description": "A retried delivery with the same key starts no second mission (409).",
+                    "schema": .object(["type": "string", "maxLength": 200]),
+                ])
+            )
+        }
+        if !parameters.isEmpty { fields["parameters"] = .array(parameters) }
+        if let body {
+            fields["requestBody"] = .object([
+                "required": true,
+                "content": .object([
+                    "application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/\(body)")])])
+                ]),
+            ])
+        }
+        return .object(fields)
+    }
+
+    private static func route(_ method: String, _ summary: String, ok schema: String?) -> JSONValue {
+        .object([
+            method: operation(
+                summary,
+                responses: ["200": schema.map(ref) ?? .object(["description": "OK"])]
+            )
+        ])
+    }
+
+    private static func missionRoute(
+        _ method: String,
+        _ summary: String,
+        ok schema: String,
+        body: String? = nil,
+        query: [(String, String, String)] = []
+    ) -> JSONValue {
+        let parameters =
+            [idParameter]
+            + query.map { name, type, description in
+                .object([
+                    "name": .string(name), "in": "query", "required": false, "description": .string(description),
+                    "schema": .object(["type": .string(type)]),
+                ])
+            }
+        var responses: [String: JSONValue] = ["200": ref(schema), "404": errorResponse("No such mission.")]
+        if method == "post" { responses["409"] = errorResponse("The mission's state does not allow it.") }
+        if body != nil { responses["400"] = errorResponse("Invalid body.") }
+        return .object([method: operation(summary, parameters: parameters, body: body, responses: responses)])
+    }
+
+    private static var components: JSONValue {
+        let createFields = CreateMissionRequest.fields.map { field -> (String, JSONValue) in
+            let schema: JSONValue =
+                switch field.type {
+                case .stringArray: .object(["type": "array", "items": .object(["type": "string"])])
+                default: .object(["type": .string(field.type.rawValue)])
+                }
+            return (field.name, schema)
+        }
+        func object(_ properties: [String: String], required: [String] = []) -> JSONValue {
+            .object([
+                "type": "object",
+                "properties": .object(
+                    properties.mapValues { type in
+                        type.hasPrefix("#")
+                            ? .object(["$ref": .string(type)])
+                            : type.hasPrefix("[")
+                                ? .object([
+                                    "type": "array", "items": .object(["$ref": .string(String(type.dropFirst()))]),
+                                ])
+                                : .object(["type": .string(type)])
+                    }
+                ),
+                "required": .array(required.map(JSONValue.string)),
+            ])
+        }
+        return .object([
+            "schemas": .object([
+                "CreateMission": .object([
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": .object(Dictionary(uniqueKeysWithValues: createFields)),
+                ]),
+                "Mission": object(
+                    [
+                        "id": "string", "goal": "string", "state": "string", "stop_reason": "string",
+                        "repository": "string", "base_commit": "string", "target_branch": "string",
+                        "target_head": "string", "agents": "integer", "backend": "string", "cost_usd": "number",
+                        "attempts": "integer", "groups_done": "integer", "groups_total": "integer",
+                        "created_at": "string", "groups": "[#/components/schemas/Group",
+                    ],
+                    required: ["id", "goal", "state", "repository", "target_branch"]
+                ),
+                "Group": object([
+                    "id": "string", "title": "string", "status": "string", "depends_on": "array",
+                    "attempts": "integer", "cost_usd": "number", "landed_commit": "string",
+                ]),
+                "MissionList": object(["missions": "[#/components/schemas/Mission"], required: ["missions"]),
+                "Attempt": object([
+                    "sequence": "integer", "group": "string", "number": "integer", "phase": "string",
+                    "outcome": "string", "reason": "string", "cost_usd": "number", "commit": "string",
+                ]),
+                "History": object(
+                    ["mission": "string", "attempts": "[#/components/schemas/Attempt"],
+                    required: ["mission", "attempts"]
+                ),
+                "Event": object(
+                    [
+                        "id": "integer", "mission": "string", "at": "string", "kind": "string", "group": "string",
+                        "attempt": "integer", "message": "string", "data": "object",
+                    ],
+                    required: ["id", "mission", "kind", "message"]
+                ),
+                "EventList": object(["events": "[#/components/schemas/Event"], required: ["events"]),
+                "Checklist": object(["markdown": "string", "checklist": "object"], required: ["markdown"]),
+                "ApprovalRequest": object(["groups": "array"]),
+                "Approval": object(["released": "array", "mission": "#/components/schemas/Mission"]),
+                "DryRun": object(["valid": "boolean"]),
+                "Status": object(["status": "string"]),
+                "Error": .object([
+                    "type": "object",
+                    "required": .array(["error"]),
+                    "properties": .object([
+                        "error": object(
+                            ["code": "string", "message": "string", "fields": "array", "mission_id": "string"],
+                            required: ["code", "message"]
+                        )
+                    ]),
+                ]),
+            ])
+        ])
+    }
+}
