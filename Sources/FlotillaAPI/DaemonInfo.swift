@@ -55,7 +55,8 @@ package struct DaemonInfo: Codable, Sendable, Equatable {
 
     /// Removes the file if it still describes this daemon (a newer daemon may have replaced it).
     package func remove(stateDirectory: String) {
-        if Self.read(stateDirectory: stateDirectory) == self {
+        // Compared by process and port: the start time loses its fraction of a second in the file.
+        if let current = Self.read(stateDirectory: stateDirectory), current.process == process, current.port == port {
             try? FileManager.default.removeItem(atPath: Self.path(stateDirectory: stateDirectory))
         }
     }

@@ -64,8 +64,9 @@ package struct HTTPClient: Sendable {
         }
     }
 
-    /// Sends a GET and hands each line of the body to `onLine` as it arrives, until it returns false or the body
-    /// ends; for Server-Sent Events. Returns the response head (status and headers, no body).
+    /// Sends a GET and hands each line of the body to `onLine` as it arrives; for Server-Sent Events.
+    ///
+    /// Reading stops when `onLine` returns false or the body ends. Returns the response head (status and headers, no body).
     @discardableResult
     package func streamLines(
         _ path: String,
@@ -217,9 +218,10 @@ private final class Connection {
 
     func write(_ data: Data) throws {
         try data.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
-                let written = send(descriptor, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                let written = send(descriptor, base + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw HTTPClientError.io("write: \(String(cString: strerror(errno)))")

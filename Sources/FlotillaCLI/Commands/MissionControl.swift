@@ -186,8 +186,9 @@ private struct Continuation {
 }
 
 extension MissionLookup {
-    /// Stops a running mission: asks its process to stop, waits up to `wait`, kills it if need be and records
-    /// what the dead process could not. Returns a one-line result; `progress` hears about the waiting.
+    /// Stops a running mission gracefully, and by force after `wait`.
+    ///
+    /// Asks its process to stop, waits, kills it if need be and records what the dead process could not. Returns a one-line result; `progress` hears about the waiting.
     func stop(
         _ ledger: SQLiteLedger,
         _ record: MissionRecord,

@@ -61,7 +61,9 @@ package struct APIServer: Sendable {
         self.configuration = configuration
     }
 
-    /// Every route, with its handler. `OpenAPIDocument` describes the same set; a test holds them together.
+    /// Every route, with its handler.
+    ///
+    /// `OpenAPIDocument` describes the same set; a test holds them together.
     package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AnswerMiddleware(counters: counters))
@@ -139,7 +141,7 @@ package struct APIServer: Sendable {
         router.get("/missions/:id/stream") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
             let lastEventID =
-                request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+                request.headers[.lastEventID].flatMap { Int64($0) }
                 ?? request.uri.queryParameters.get("after", as: Int64.self) ?? 0
             return EventStream(service: service, configuration: configuration)
                 .response(mission: mission.id, after: lastEventID)
@@ -283,7 +285,7 @@ package struct APIServer: Sendable {
             try await service.validate(mission, repository: repository)
             return JSONResponse.make(["valid": true])
         }
-        guard let key = request.headers[HTTPField.Name("Idempotency-Key")!], !key.isEmpty else {
+        guard let key = request.headers[.idempotencyKey], !key.isEmpty else {
             return JSONResponse.make(try await service.create(mission, repository: repository), status: .created)
         }
         guard key.utf8.count <= 200 else {
@@ -418,4 +420,10 @@ actor InFlightKeys {
     func claim(_ key: String) -> Bool { keys.insert(key).inserted }
 
     func release(_ key: String) { keys.remove(key) }
+}
+
+extension HTTPField.Name {
+    // Both names are valid tokens, so the initializer cannot fail.
+    static let lastEventID = HTTPField.Name("Last-Event-ID") ?? .accept
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key") ?? .accept
 }
