@@ -178,6 +178,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FlotillaServerTests",
+            dependencies: ["FlotillaServer", "FlotillaAPI", "FlotillaCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FlotillaCoreTests",
             dependencies: ["FlotillaCore", "FlotillaTestSupport"],
             swiftSettings: strictSettings

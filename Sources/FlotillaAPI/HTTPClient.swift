@@ -86,14 +86,18 @@ package struct HTTPClient: Sendable {
                 return response
             }
             var pending = Data()
-            try reader.readBody(head) { chunk in
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    var line = pending[pending.startIndex..<newline]
-                    if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-                    pending = Data(pending[(newline + 1)...])
-                    if !onLine(String(decoding: line, as: UTF8.self)) { throw StopReading() }
+            do {
+                try reader.readBody(head) { chunk in
+                    pending.append(chunk)
+                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                        var line = pending[pending.startIndex..<newline]
+                        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+                        pending = Data(pending[(newline + 1)...])
+                        if !onLine(String(decoding: line, as: UTF8.self)) { throw StopReading() }
+                    }
                 }
+            } catch is StopReading {
+                // The caller has what it wanted.
             }
             return response
         }
@@ -118,8 +122,6 @@ package struct HTTPClient: Sendable {
             Thread {
                 do {
                     continuation.resume(returning: try work())
-                } catch is StopReading {
-                    continuation.resume(throwing: HTTPClientError.stopped)
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -133,15 +135,12 @@ package enum HTTPClientError: Error, Sendable, CustomStringConvertible, Equatabl
     case cannotConnect(String)
     case io(String)
     case malformedResponse(String)
-    /// The caller stopped reading a stream; not a failure.
-    case stopped
 
     package var description: String {
         switch self {
         case .cannotConnect(let detail): "cannot connect: \(detail)"
         case .io(let detail): "connection failed: \(detail)"
         case .malformedResponse(let detail): "malformed HTTP response: \(detail)"
-        case .stopped: "stopped reading"
         }
     }
 }

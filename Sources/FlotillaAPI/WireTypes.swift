@@ -284,6 +284,15 @@ package struct ApprovalRequestDTO: Codable, Sendable {
     package init(groups: [String]) {
         self.groups = groups
     }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        groups = try container.decodeIfPresent([String].self, forKey: .groups) ?? []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case groups
+    }
 }
 
 /// The answer to an approval: the groups released, and the mission as it now is.

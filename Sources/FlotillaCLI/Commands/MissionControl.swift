@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
 import FlotillaStore
@@ -54,6 +55,17 @@ extension Flotilla {
 
         func run() async throws {
             let lookup = try await MissionLookup(repo: global.repo)
+            if let daemon = try DaemonConnection.client(for: lookup) {
+                let approval = try await DaemonConnection.call { try await daemon.approve(id, groups: groups) }
+                Console.err(
+                    approval.released.isEmpty
+                        ? "mission \(id) has no blocked group to approve"
+                        : "approved: \(approval.released.joined(separator: ", "))"
+                )
+                let code = try await Continuation.throughDaemon(daemon, id: id, detach: detach, output: global.output)
+                if code != 0 { throw MissionExit(code: code) }
+                return
+            }
             let (ledger, record) = try await lookup.mission(id)
             let released: [String]
             do {
@@ -92,6 +104,15 @@ extension Flotilla {
 
         func run() async throws {
             let lookup = try await MissionLookup(repo: global.repo)
+            if let daemon = try DaemonConnection.client(for: lookup) {
+                do {
+                    let mission = try await daemon.stop(id, waitSeconds: wait)
+                    Console.out("mission \(mission.id) \(mission.state)")
+                } catch let error as DaemonError where error.status == 409 {
+                    Console.err(error.message)
+                }
+                return
+            }
             let (ledger, record) = try await lookup.mission(id)
             Console.out(
                 try await lookup.stop(ledger, record, wait: .milliseconds(Int64(wait * 1000))) { Console.err($0) }
@@ -162,6 +183,10 @@ private struct Continuation {
 
     func run() async throws -> Int32 {
         let lookup = try await MissionLookup(repo: global.repo)
+        if let daemon = try DaemonConnection.client(for: lookup) {
+            _ = try await DaemonConnection.call { try await daemon.resume(id) }
+            return try await Self.throughDaemon(daemon, id: id, detach: detach, output: global.output)
+        }
         let (_, record) = try await lookup.mission(id)
         let mission = record.spec.id
         // A completed mission still goes to the engine: it tidies what a crash after the end left behind.
@@ -182,6 +207,27 @@ private struct Continuation {
             return 0
         }
         return try await launch.runForeground(mission)
+    }
+
+    /// After the daemon resumed a mission: print its id, or follow it to its end.
+    static func throughDaemon(
+        _ daemon: DaemonClient,
+        id: String,
+        detach: Bool,
+        output: OutputFormat
+    ) async throws
+        -> Int32
+    {
+        if detach {
+            switch output {
+            case .json: Console.json(["id": id])
+            case .table:
+                Console.out(id)
+                Console.err("running under the daemon; follow it with `flotilla logs -f \(id)`")
+            }
+            return 0
+        }
+        return try await DaemonConnection.follow(id, client: daemon, output: output)
     }
 }
 

@@ -149,7 +149,8 @@ struct MissionLaunch {
         return try BackgroundProcess.launch(
             executable: binary,
             arguments: ["resume", id.rawValue, "--repo", root],
-            environment: composition.environment,
+            // The mission's own process runs it; it must not hand it back to a daemon.
+            environment: composition.environment.merging(["FLOTILLA_NO_DAEMON": "1"]) { $1 },
             directory: root,
             logPath: layout.backgroundLog(id)
         )

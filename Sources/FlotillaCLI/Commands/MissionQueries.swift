@@ -48,6 +48,12 @@ struct MissionLookup: Sendable {
         return (ledger, latest)
     }
 
+    /// Waits (briefly) for an ended mission's process to exit: it writes the log's last lines after the ledger's.
+    func waitForRunnerToFinish(_ id: MissionID, in ledger: SQLiteLedger) async {
+        guard let runner = try? await ledger.mission(id)?.runner else { return }
+        _ = await composition.processTable.waitForExit(runner, timeout: .seconds(10))
+    }
+
     func targetHead(_ record: MissionRecord) async -> String? {
         try? await composition.git(root).resolveCommit("refs/heads/\(record.spec.targetBranch)")
     }
@@ -67,12 +73,17 @@ extension Flotilla {
 
         func run() async throws {
             let lookup = try await MissionLookup(repo: global.repo)
-            let (ledger, record) = try await lookup.mission(id)
-            let groups = try await ledger.groups(of: record.spec.id)
-            let head = await lookup.targetHead(record)
+            let mission: MissionDTO
+            if let daemon = try DaemonConnection.client(for: lookup) {
+                mission = try await DaemonConnection.mission(id, client: daemon, root: lookup.root)
+            } else {
+                let (ledger, record) = try await lookup.mission(id)
+                let groups = try await ledger.groups(of: record.spec.id)
+                mission = MissionDTO(record, targetHead: await lookup.targetHead(record), groups: groups)
+            }
             switch global.output {
-            case .json: Console.json(MissionDTO(record, targetHead: head, groups: groups))
-            case .table: Console.out(MissionReports.status(record, groups: groups, targetHead: head))
+            case .json: Console.json(mission)
+            case .table: Console.out(MissionReports.status(mission))
             }
         }
     }
@@ -87,10 +98,18 @@ extension Flotilla {
 
         func run() async throws {
             let lookup = try await MissionLookup(repo: global.repo)
-            let records = try await lookup.ledger?.missions() ?? []
+            let missions: [MissionDTO]
+            if let daemon = try DaemonConnection.client(for: lookup) {
+                missions = try await DaemonConnection.call { try await daemon.missions() }
+                    .filter { $0.repository == lookup.root }
+            } else {
+                missions = (try await lookup.ledger?.missions() ?? []).map {
+                    MissionDTO($0, targetHead: nil, groups: nil)
+                }
+            }
             switch global.output {
-            case .json: Console.json(records.map { MissionDTO($0, targetHead: nil, groups: nil) })
-            case .table: Console.out(records.isEmpty ? "No missions yet." : MissionReports.list(records))
+            case .json: Console.json(missions)
+            case .table: Console.out(missions.isEmpty ? "No missions yet." : MissionReports.list(missions))
             }
         }
     }
@@ -139,12 +158,27 @@ extension Flotilla {
             let path =
                 global.output == .json
                 ? lookup.layout.eventsFile(record.spec.id) : lookup.layout.missionLog(record.spec.id)
+            if follow, let daemon = try DaemonConnection.client(for: lookup) {
+                // The daemon's event stream says when there is more to print; it ends when the mission does.
+                let tail = LogTail(path: path)
+                tail.printNew()
+                try await DaemonConnection.call {
+                    try await daemon.followEvents(record.spec.id.rawValue) { _ in
+                        tail.printNew()
+                        return true
+                    }
+                }
+                await lookup.waitForRunnerToFinish(record.spec.id, in: ledger)
+                tail.printNew()
+                return
+            }
             var offset: UInt64 = 0
             let clock = ContinuousClock()
             while true {
                 offset = printNew(path: path, from: offset)
                 guard follow else { return }
                 if let state = try await ledger.mission(record.spec.id)?.state, state.isTerminal {
+                    await lookup.waitForRunnerToFinish(record.spec.id, in: ledger)
                     _ = printNew(path: path, from: offset)
                     return
                 }
@@ -160,6 +194,29 @@ extension Flotilla {
             let data = handle.readDataToEndOfFile()
             if !data.isEmpty { FileHandle.standardOutput.write(data) }
             return offset + UInt64(data.count)
+        }
+    }
+}
+
+/// Prints what was appended to a file since the last call.
+private final class LogTail: @unchecked Sendable {
+    // Called from the event stream's reading thread and from the command, never at the same time.
+    private let lock = NSLock()
+    private let path: String
+    private var offset: UInt64 = 0
+
+    init(path: String) {
+        self.path = path
+    }
+
+    func printNew() {
+        lock.withLock {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return }
+            defer { try? handle.close() }
+            try? handle.seek(toOffset: offset)
+            let data = handle.readDataToEndOfFile()
+            if !data.isEmpty { FileHandle.standardOutput.write(data) }
+            offset += UInt64(data.count)
         }
     }
 }

@@ -102,15 +102,16 @@ extension Flotilla {
                     }
                 }
                 written.set(info)
-                Console.out(
-                    "flotilla serve: listening on http://\(info.urlHost):\(boundPort) for \(served.joined(separator: ", "))"
-                )
                 do {
                     for action in try await missions.reconcile() { Console.err(action) }
                 } catch {
                     Console.err("warning: reconciling missions failed: \(error)")
                 }
                 await server.readiness.markReady()
+                // Printed once ready: scripts (and tests) may start sending requests when they see it.
+                Console.out(
+                    "flotilla serve: listening on http://\(info.urlHost):\(boundPort) for \(served.joined(separator: ", "))"
+                )
             }
             if let info = written.get() {
                 for root in roots { info.remove(stateDirectory: MissionLayout(repository: root).stateDirectory) }

@@ -3,6 +3,7 @@ import FlotillaCore
 import FlotillaEngine
 import FlotillaServer
 import FlotillaStore
+import FlotillaSystem
 import Foundation
 
 /// The missions of the repositories a daemon serves, over their ledgers and git.
@@ -94,7 +95,7 @@ struct DaemonMissions: MissionService {
         } catch let error as InputError {
             throw MissionServiceError.invalid(error.description)
         }
-        _ = try launch.runInBackground(spec.id)
+        await waitUntilStarted(lookup, spec.id, pid: try launch.runInBackground(spec.id))
         let (_, ledger, record) = try await find(spec.id)
         return try await dto(lookup, ledger, record)
     }
@@ -110,8 +111,8 @@ struct DaemonMissions: MissionService {
 
     func resume(_ id: MissionID) async throws -> MissionDTO {
         let (lookup, ledger, record) = try await find(id)
-        try continueInBackground(lookup, record)
-        return try await dto(lookup, ledger, record)
+        try await continueInBackground(lookup, record)
+        return try await dto(lookup, ledger, try await find(id).2)
     }
 
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO {
@@ -125,16 +126,34 @@ struct DaemonMissions: MissionService {
         } catch let error as EngineError {
             throw MissionServiceError.invalid(error.description)
         }
-        try continueInBackground(lookup, record)
+        try await continueInBackground(lookup, record)
         return ApprovalDTO(released: released, mission: try await dto(lookup, ledger, try await find(id).2))
     }
 
-    private func continueInBackground(_ lookup: MissionLookup, _ record: MissionRecord) throws {
+    private func continueInBackground(_ lookup: MissionLookup, _ record: MissionRecord) async throws {
         if record.state == .running, let runner = record.runner, lookup.composition.processTable.isRunning(runner) {
             throw MissionServiceError.conflict("mission \(record.spec.id) is already running (process \(runner.pid))")
         }
-        _ = try MissionLaunch(composition: lookup.composition, root: lookup.root, output: .json)
+        let pid = try MissionLaunch(composition: lookup.composition, root: lookup.root, output: .json)
             .runInBackground(record.spec.id)
+        await waitUntilStarted(lookup, record.spec.id, pid: pid)
+    }
+
+    /// Waits (at most 15 s) until the mission's new process has recorded itself as its runner, or has ended.
+    ///
+    /// So that what the API answers after a start or resume already shows the mission running; the process
+    /// writes only to the ledger, which is therefore polled.
+    private func waitUntilStarted(_ lookup: MissionLookup, _ id: MissionID, pid: Int32) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(15))
+        while clock.now < deadline {
+            if let record = try? await lookup.ledger?.mission(id) {
+                if record.runner?.pid == pid && record.state == .running { return }
+                if record.runner?.pid == pid && record.state.isTerminal { return }
+            }
+            guard LinuxProcessTable.identity(of: pid) != nil else { return }
+            try? await clock.sleep(for: .milliseconds(20))
+        }
     }
 
     func attempts(_ id: MissionID) async throws -> HistoryDTO {
@@ -192,7 +211,7 @@ struct DaemonMissions: MissionService {
             for record in try await ledger(lookup).missions(limit: nil) where record.state == .running {
                 if let runner = record.runner, lookup.composition.processTable.isRunning(runner) { continue }
                 // Its process died with the machine or the daemon: `resume` repairs what it left and carries on.
-                try continueInBackground(lookup, record)
+                try await continueInBackground(lookup, record)
                 actions.append("resumed \(record.spec.id) in \(root) (its process had died)")
             }
         }

@@ -1,30 +1,34 @@
+import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
 import Foundation
 
 /// Human renderings of missions, groups and attempts.
 enum MissionReports {
-    static func status(_ record: MissionRecord, groups: [GroupRecord], targetHead: String?) -> String {
-        let spec = record.spec
+    /// Works from the JSON form, so a mission reads the same from the ledger and from the daemon.
+    static func status(_ mission: MissionDTO) -> String {
         var lines: [String] = []
-        var state = record.state.rawValue
-        if let reason = record.stopReason, reason.rawValue != state { state += " (\(reason.rawValue))" }
-        lines.append("Mission \(spec.id) — \(state)")
-        lines.append("Goal:     \(spec.goal)")
+        var state = mission.state
+        if let reason = mission.stopReason, reason != state { state += " (\(reason))" }
+        lines.append("Mission \(mission.id) — \(state)")
+        lines.append("Goal:     \(mission.goal)")
         lines.append(
-            "Target:   \(spec.targetBranch)" + (targetHead.map { " at \($0.shortSHA)" } ?? "")
-                + " (base \(spec.baseCommit.shortSHA))"
+            "Target:   \(mission.targetBranch)" + (mission.targetHead.map { " at \($0.shortSHA)" } ?? "")
+                + " (base \(mission.baseCommit.shortSHA))"
         )
         var effort =
-            "\(spec.agents) × \(spec.backend) · \(record.attempts) attempt\(record.attempts == 1 ? "" : "s") · "
-            + formatUSD(record.spentUSD)
-        if let elapsed = elapsed(record) { effort += " · \(elapsed.shortDescription)" }
+            "\(mission.agents) × \(mission.backend) · \(mission.attempts) attempt\(mission.attempts == 1 ? "" : "s") · "
+            + formatUSD(mission.costUSD)
+        if let started = mission.startedAt {
+            let end = mission.finishedAt ?? Date()
+            effort += " · \(Duration.milliseconds(Int64(end.timeIntervalSince(started) * 1000)).shortDescription)"
+        }
         lines.append("Effort:   \(effort)")
-        if let breaker = record.breakerDetail { lines.append("Breaker:  \(breaker)") }
+        if let breaker = mission.breaker { lines.append("Breaker:  \(breaker)") }
         lines.append("")
-        let rows = groups.map { group -> [String] in
-            var status = group.status.rawValue
-            if group.escalation != .none && group.status != .done { status += " (\(group.escalation.rawValue))" }
+        let rows = (mission.groups ?? []).map { group -> [String] in
+            var status = group.status
+            if group.escalation != "none" && group.status != "done" { status += " (\(group.escalation))" }
             let waitsFor = group.dependsOn.isEmpty ? "" : "after \(group.dependsOn.joined(separator: ", "))"
             let note = group.landedCommit?.shortSHA ?? group.blockedReason ?? waitsFor
             return [group.id, status, String(group.attempts), formatUSD(group.costUSD), note]
@@ -33,13 +37,11 @@ enum MissionReports {
         return lines.joined(separator: "\n")
     }
 
-    static func list(_ records: [MissionRecord]) -> String {
-        let rows = records.map { record -> [String] in
-            let groups = "\(record.groupsDone)/\(record.groupsTotal)"
-            let goal = String(record.spec.goal.prefix(50))
-            return [
-                record.spec.id.rawValue, record.state.rawValue, groups, String(record.attempts),
-                formatUSD(record.spentUSD), shortDate(record.createdAt), goal,
+    static func list(_ missions: [MissionDTO]) -> String {
+        let rows = missions.map { mission -> [String] in
+            [
+                mission.id, mission.state, "\(mission.groupsDone)/\(mission.groupsTotal)", String(mission.attempts),
+                formatUSD(mission.costUSD), shortDate(mission.createdAt), String(mission.goal.prefix(50)),
             ]
         }
         return TextTable(headers: ["MISSION", "STATE", "GROUPS", "ATTEMPTS", "COST", "CREATED", "GOAL"], rows: rows)
@@ -61,12 +63,6 @@ enum MissionReports {
             headers: ["#", "ATTEMPT", "SLOT", "OUTCOME", "COST", "AGENT", "GATE", "COMMIT", "REASON"],
             rows: rows
         ).render()
-    }
-
-    static func elapsed(_ record: MissionRecord) -> Duration? {
-        guard let started = record.startedAt else { return nil }
-        let end = record.finishedAt ?? Date()
-        return .milliseconds(Int64(end.timeIntervalSince(started) * 1000))
     }
 
     static func shortDate(_ date: Date) -> String {

@@ -8,6 +8,11 @@ package struct Principal: Sendable, Equatable {
     /// Absolute repository roots; nil means every served repository.
     package var repositories: Set<String>?
 
+    package init(name: String, repositories: Set<String>?) {
+        self.name = name
+        self.repositories = repositories
+    }
+
     package func may(access repository: String) -> Bool {
         repositories?.contains(repository) ?? true
     }

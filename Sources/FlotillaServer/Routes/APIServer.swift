@@ -176,6 +176,11 @@ package struct APIServer: Sendable {
         return router
     }
 
+    /// The routes the router serves, as `method /path/{parameter}`: what the OpenAPI document must describe.
+    package var servedRoutes: Set<String> {
+        Set(makeRouter().routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
+    }
+
     /// The service with the HTTP server, until SIGTERM or SIGINT; `onListening` gets the port once bound.
     package func run(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let application = Application(
@@ -286,7 +291,7 @@ package struct APIServer: Sendable {
             return JSONResponse.make(["valid": true])
         }
         guard let key = request.headers[.idempotencyKey], !key.isEmpty else {
-            return JSONResponse.make(try await service.create(mission, repository: repository), status: .created)
+            return created(try await service.create(mission, repository: repository), status: .created)
         }
         guard key.utf8.count <= 200 else {
             throw APIError(
@@ -336,8 +341,12 @@ package struct APIServer: Sendable {
         ) {
             throw duplicate(key: key, mission: earlier)
         }
-        var response = JSONResponse.make(created, status: status)
-        response.headers[.location] = "/missions/\(created.id)"
+        return self.created(created, status: status)
+    }
+
+    private func created(_ mission: MissionDTO, status: HTTPResponse.Status) -> Response {
+        var response = JSONResponse.make(mission, status: status)
+        response.headers[.location] = "/missions/\(mission.id)"
         return response
     }
 

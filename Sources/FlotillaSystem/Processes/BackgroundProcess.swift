@@ -29,6 +29,12 @@ package enum BackgroundProcess {
         var pid: pid_t = 0
         let result = flotilla_spawn_detached(executable, argv, envp, directory, logPath, &pid)
         guard result == 0 else { throw ProcessRunnerError.system("starting \(executable) in the background", result) }
-        return pid
+        // A long-lived parent (the daemon) must collect its exit status, or it lingers as a zombie.
+        let child = pid
+        Thread {
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        }.start()
+        return child
     }
 }

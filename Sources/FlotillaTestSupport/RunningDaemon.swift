@@ -1,0 +1,106 @@
+import FlotillaAPI
+import FlotillaCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `flotilla serve` started by a test: waits for its "listening" line (a signal, not a sleep) and talks to it.
+package final class RunningDaemon: @unchecked Sendable {
+    // SAFETY: `process` is configured before launch and only signalled or read after.
+    private let process = Process()
+    private let exited = CompletionSignal()
+    private let lines = OutputLines()
+    package let port: Int
+    package let standardError: TemporaryDirectory
+
+    /// Starts `flotilla serve --port 0 ARGUMENTS` in `directory`; throws if it does not listen within `timeout`.
+    package init(
+        _ arguments: [String],
+        in directory: String,
+        environment extra: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) async throws {
+        standardError = try TemporaryDirectory(prefix: "flotilla-daemon")
+        process.executableURL = URL(fileURLWithPath: try FlotillaBinary.path())
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var environment = FixtureRepository.environment
+        environment["CI"] = "true"
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        _ = FileManager.default.createFile(atPath: standardError.file("stderr"), contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: standardError.file("stderr"))
+        process.standardInput = FileHandle.nullDevice
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+
+        // The first line says where it listens; the reader then keeps draining stdout until the daemon exits.
+        let listening = CompletionSignal()
+        let reader = output.fileHandleForReading
+        let lines = self.lines
+        Thread {
+            var pending = Data()
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { break }
+                pending.append(data)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                    pending = Data(pending[(newline + 1)...])
+                    lines.append(line)
+                    if line.contains("listening on") { listening.signal() }
+                }
+            }
+            listening.signal()
+        }.start()
+        let ready = await listening.wait(timeout: timeout)
+        let line = lines.first { $0.contains("listening on") }
+        guard ready, let line, let port = line.split(separator: ":").last.flatMap({ Int($0.split(separator: " ")[0]) })
+        else {
+            process.terminate()
+            _ = await exited.wait(timeout: .seconds(10))
+            let stderr = (try? standardError.read("stderr")) ?? ""
+            throw FixtureError("flotilla serve did not start listening: \(stderr)")
+        }
+        self.port = port
+    }
+
+    package func client(token: String? = nil) -> HTTPClient {
+        HTTPClient(host: "127.0.0.1", port: port, token: token)
+    }
+
+    /// Stops the daemon as a service manager would (SIGTERM) and waits for it; returns its exit status.
+    @discardableResult
+    package func stop(timeout: Duration = .seconds(30)) async -> Int32? {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        guard await exited.wait(timeout: timeout) else {
+            kill(process.processIdentifier, SIGKILL)
+            _ = await exited.wait(timeout: .seconds(10))
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    package var errorOutput: String { (try? standardError.read("stderr")) ?? "" }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        standardError.remove()
+    }
+}
+
+/// Lines a process printed, appended by a reading thread.
+private final class OutputLines: @unchecked Sendable {
+    // SAFETY: every access holds `lock`.
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+
+    func first(where predicate: (String) -> Bool) -> String? { lock.withLock { lines.first(where: predicate) } }
+}

@@ -1,0 +1,405 @@
+import FlotillaAPI
+import FlotillaCore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+@Suite("flotilla serve: the HTTP API on a real server", .timeLimit(.minutes(5)))
+struct DaemonAPITests {
+    static let checklist = "# Two files\n\n## A\n- [ ] a\n\n## B\nDepends on: a\n- [ ] b\n"
+    static let okAgent = "#!/bin/sh\necho \"$FLOTILLA_GROUP ok\" > \"$FLOTILLA_GROUP.txt\"\n"
+
+    @Test func aMissionCreatedOverHTTPRunsAndEveryReadRouteShowsIt() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let agent = try fixture.scratch.write("agent.sh", Self.okAgent, executable: true)
+        let daemon = try await RunningDaemon([], in: fixture.repository.path)
+        let http = daemon.client()
+
+        #expect(try await http.send("GET", "/health").status == 200)
+        #expect(try await http.send("GET", "/ready").status == 200)
+        let before = try Prometheus.parse(try await http.send("GET", "/metrics").text)
+        #expect(before.value("flotilla_missions", ["state": "completed"]) == 0)
+        #expect(try await http.send("GET", "/missions").decode(MissionListDTO.self).missions.isEmpty)
+
+        let body = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "agents": 2}"#
+        let created = try await http.send("POST", "/missions", body: Data(body.utf8))
+        #expect(created.status == 201, "\(created.text)")
+        let mission = try created.decode(MissionDTO.self)
+        #expect(created.header("Location") == "/missions/\(mission.id)")
+        #expect(mission.groupsTotal == 2)
+
+        // The live stream carries every event and ends with the mission.
+        let streamed = try await EventCollector.collect(http, mission: mission.id)
+        #expect(streamed.ended)
+        #expect(streamed.events.map(\.kind).contains("mission.finished"), "\(streamed.events.map(\.kind))")
+        let ids = streamed.events.map(\.id)
+        #expect(ids == ids.sorted() && Set(ids).count == ids.count)
+
+        let finished = try await http.send("GET", "/missions/\(mission.id)").decode(MissionDTO.self)
+        #expect(finished.state == "completed")
+        #expect(finished.groups?.map(\.status) == ["done", "done"])
+        #expect(finished.targetHead == (await fixture.repository.resolve("refs/heads/\(finished.targetBranch)")))
+
+        // Resuming from the middle with Last-Event-ID yields exactly the rest.
+        let middle = ids[ids.count / 2]
+        let resumed = try await EventCollector.collect(http, mission: mission.id, lastEventID: middle)
+        #expect(resumed.events.map(\.id) == ids.filter { $0 > middle })
+
+        let listed = try await http.send("GET", "/missions").decode(MissionListDTO.self).missions
+        #expect(listed.map(\.id) == [mission.id])
+        let attempts = try await http.send("GET", "/missions/\(mission.id)/attempts").decode(HistoryDTO.self)
+        #expect(attempts.attempts.map(\.outcome) == ["landed", "landed"])
+        let page = try await http.send("GET", "/missions/\(mission.id)/events?after=\(ids[1])&limit=2")
+            .decode(EventListDTO.self)
+        #expect(page.events.map(\.id) == Array(ids[2..<4]))
+        let checklist = try await http.send("GET", "/missions/\(mission.id)/checklist").decode(ChecklistDTO.self)
+        #expect(checklist.markdown.contains("## B"))
+        #expect(checklist.checklist["groups"] != nil)
+
+        // Stopping a finished mission is refused; an unknown mission or route is a 404, in the error shape.
+        let stop = try await http.send("POST", "/missions/\(mission.id)/stop")
+        #expect(stop.status == 409)
+        #expect(try stop.decode(ErrorDTO.self).error.code == "conflict")
+        #expect(try await http.send("GET", "/missions/m-00000000").status == 404)
+        #expect(try await http.send("GET", "/missions/not-an-id/attempts").status == 404)
+        #expect(try await http.send("GET", "/nowhere").decode(ErrorDTO.self).error.code == "not_found")
+
+        // The counters moved with the mission.
+        let after = try Prometheus.parse(try await http.send("GET", "/metrics").text)
+        #expect(after.value("flotilla_missions", ["state": "completed"]) == 1)
+        #expect(after.value("flotilla_attempts_total", ["outcome": "landed"]) == 2)
+        #expect(after.value("flotilla_gate_duration_seconds_count", [:]) == 2)
+        #expect(after.value("flotilla_merge_duration_seconds_count", [:]) == 2)
+        #expect(after.value("flotilla_active_agents", [:]) == 0)
+        #expect(after.value("flotilla_merge_queue_depth", [:]) == 0)
+        #expect((after.value("flotilla_http_requests_total", ["route": "/missions", "status": "201"]) ?? 0) == 1)
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test func stopResumeAndApproveControlLiveMissions() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let ready = try FIFOSignal(in: fixture.scratch)
+        let fixed = fixture.scratch.file("fixed")
+        // a's first attempt hangs until stopped; after the resume, b fails until the test "fixes" it.
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            """
+            #!/bin/sh
+            if [ "$FLOTILLA_GROUP" = a ] && [ "$FLOTILLA_ATTEMPT" = 1 ]; then
+                echo started > \(ready.path)
+                sleep 600 &
+                wait
+            fi
+            if [ "$FLOTILLA_GROUP" = b ] && [ ! -f \(fixed) ]; then exit 1; fi
+            echo "$FLOTILLA_GROUP ok" > "$FLOTILLA_GROUP.txt"
+
+            """,
+            executable: true
+        )
+        let daemon = try await RunningDaemon([], in: fixture.repository.path)
+        let http = daemon.client()
+        let body = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "stall_threshold": 1}"#
+        let mission = try await http.send("POST", "/missions", body: Data(body.utf8)).decode(MissionDTO.self)
+        #expect(await ready.firstLine() == "started")
+
+        // The CLI's stop and resume go through the daemon while it runs.
+        let repository = fixture.repository.path
+        let stopped = try await FlotillaBinary.run(["stop", mission.id, "--wait", "30"], in: repository)
+        #expect(stopped.exitCode == 0, "\(stopped.standardError)")
+        #expect(stopped.standardOutput.contains("\(mission.id) stopped"), "\(stopped.standardOutput)")
+        let afterStop = try await http.send("GET", "/missions/\(mission.id)").decode(MissionDTO.self)
+        #expect(afterStop.state == "stopped")
+        #expect(afterStop.groups?.first?.status != "done")
+
+        // Resumed, a lands and b blocks: the mission waits for a human.
+        let resumed = try await FlotillaBinary.run(["resume", mission.id, "--detach"], in: repository)
+        #expect(resumed.exitCode == 0, "\(resumed.standardError)")
+        let routes = try Prometheus.parse(try await http.send("GET", "/metrics").text)
+        #expect(routes.value("flotilla_http_requests_total", ["route": "/missions/{id}/stop", "status": "200"]) == 1)
+        #expect(routes.value("flotilla_http_requests_total", ["route": "/missions/{id}/resume", "status": "200"]) == 1)
+        _ = try await EventCollector.collect(http, mission: mission.id)
+        let blocked = try await http.send("GET", "/missions/\(mission.id)").decode(MissionDTO.self)
+        #expect(blocked.state == "blocked", "\(blocked)")
+
+        try "".write(toFile: fixed, atomically: true, encoding: .utf8)
+        let approval = try await http.send("POST", "/missions/\(mission.id)/approve", body: Data("{}".utf8))
+        #expect(approval.status == 200, "\(approval.text)")
+        #expect(try approval.decode(ApprovalDTO.self).released == ["b"])
+        _ = try await EventCollector.collect(http, mission: mission.id)
+        let done = try await http.send("GET", "/missions/\(mission.id)").decode(MissionDTO.self)
+        #expect(done.state == "completed")
+        #expect(try await fixture.repository.worktrees().count == 1)
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test func theWebhookChecksTokensScopesRatesSizesBodiesAndRepeats() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        let other = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer {
+            fixture.remove()
+            other.remove()
+        }
+        let agent = try fixture.scratch.write("agent.sh", Self.okAgent, executable: true)
+        let tokens = try fixture.scratch.write(
+            "tokens.json",
+            """
+            {"tokens": [
+              {"name": "ci", "token": "ci-token-0123456789", "burst": 100},
+              {"name": "scoped", "token": "scoped-token-0123456789", "repositories": ["\(other.repository.path)"]},
+              {"name": "slow", "token": "slow-token-0123456789", "rate_per_minute": 1, "burst": 2}
+            ]}
+            """
+        )
+        let daemon = try await RunningDaemon(
+            [
+                "--repo", fixture.repository.path, "--repo", other.repository.path, "--token-file", tokens,
+                "--max-body-bytes", "4096",
+            ],
+            in: fixture.repository.path
+        )
+        let repository = fixture.repository.path
+        let valid = #"{"repository": "\#(repository)", "verify": "./verify.sh", "agent_command": "sh \#(agent)"}"#
+        let dryRun =
+            #"{"repository": "\#(repository)", "agent_command": "sh \#(agent)", "verify": "./verify.sh", "dry_run": true}"#
+
+        // Authentication: missing, wrong, right.
+        let missing = try await daemon.client().send("POST", "/webhook", body: Data(valid.utf8))
+        #expect(missing.status == 401)
+        #expect(missing.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
+        let wrong = try await daemon.client(token: "ci-token-0123456780").send(
+            "POST",
+            "/webhook",
+            body: Data(valid.utf8)
+        )
+        #expect(wrong.status == 401)
+        let ci = daemon.client(token: "ci-token-0123456789")
+        #expect(try await ci.send("POST", "/webhook", body: Data(dryRun.utf8)).status == 200)
+
+        // Scope: a token limited to the other repository cannot start missions here, but can there.
+        let scoped = daemon.client(token: "scoped-token-0123456789")
+        let outside = try await scoped.send("POST", "/webhook", body: Data(dryRun.utf8))
+        #expect(outside.status == 403)
+        #expect(try outside.decode(ErrorDTO.self).error.fields?.first?.field == "repository")
+        let otherDryRun = dryRun.replacingOccurrences(of: repository, with: other.repository.path)
+            .replacingOccurrences(of: "sh \(agent)", with: "true")
+        let inside = try await scoped.send("POST", "/webhook", body: Data(otherDryRun.utf8))
+        #expect(inside.status == 200, "\(inside.text)")
+
+        // Invalid bodies name their fields; the repository must be given when several are served.
+        let invalid = try await ci.send(
+            "POST",
+            "/webhook",
+            body: Data(#"{"agents": 0, "max_cost_usd": "lots", "colour": "red", "protect": [1]}"#.utf8)
+        )
+        #expect(invalid.status == 400)
+        let fields = Set(try invalid.decode(ErrorDTO.self).error.fields?.map(\.field) ?? [])
+        #expect(fields.isSuperset(of: ["agents", "max_cost_usd", "colour", "protect[0]", "backend"]), "\(fields)")
+        let noRepository = try await ci.send("POST", "/webhook", body: Data(#"{"agent_command": "true"}"#.utf8))
+        #expect(try noRepository.decode(ErrorDTO.self).error.fields?.map(\.field) == ["repository"])
+        #expect(try await ci.send("POST", "/webhook", body: Data("not json".utf8)).status == 400)
+        let badChecklist = try await ci.send(
+            "POST",
+            "/webhook",
+            body: Data(
+                ###"{"repository": "\###(repository)", "agent_command": "true", "verify": "true", "acceptance": "## A\nDepends on: zz\n- [ ] a\n", "dry_run": true}"###
+                    .utf8
+            )
+        )
+        #expect(badChecklist.status == 400)
+        #expect(try badChecklist.decode(ErrorDTO.self).error.message.contains("zz"))
+
+        // Size: a body over --max-body-bytes is refused before it is read.
+        let huge = #"{"goal": "\#(String(repeating: "x", count: 8000))"}"#
+        #expect(try await ci.send("POST", "/webhook", body: Data(huge.utf8)).status == 413)
+
+        // Idempotency: the same delivery twice starts one mission; the repeat names it.
+        let first = try await ci.send(
+            "POST",
+            "/webhook",
+            headers: [("Idempotency-Key", "delivery-1")],
+            body: Data(valid.utf8)
+        )
+        #expect(first.status == 202, "\(first.text)")
+        let started = try first.decode(MissionDTO.self)
+        let repeated = try await ci.send(
+            "POST",
+            "/webhook",
+            headers: [("Idempotency-Key", "delivery-1")],
+            body: Data(valid.utf8)
+        )
+        #expect(repeated.status == 409)
+        #expect(try repeated.decode(ErrorDTO.self).error.missionID == started.id)
+        _ = try await EventCollector.collect(ci, mission: started.id)
+        let missions = try await ci.send("GET", "/missions").decode(MissionListDTO.self).missions
+        #expect(missions.map(\.id) == [started.id])
+
+        // Rate limit: a burst of 2, then 429 with Retry-After.
+        let slow = daemon.client(token: "slow-token-0123456789")
+        #expect(try await slow.send("POST", "/webhook", body: Data(dryRun.utf8)).status == 200)
+        #expect(try await slow.send("POST", "/webhook", body: Data(dryRun.utf8)).status == 200)
+        let limited = try await slow.send("POST", "/webhook", body: Data(dryRun.utf8))
+        #expect(limited.status == 429)
+        #expect((limited.header("Retry-After").flatMap(Int.init) ?? 0) >= 1)
+
+        let metrics = try Prometheus.parse(try await ci.send("GET", "/metrics").text)
+        #expect(metrics.value("flotilla_webhook_deliveries_total", ["result": "rate_limited"]) == 1)
+        #expect(metrics.value("flotilla_webhook_deliveries_total", ["result": "duplicate"]) == 1)
+        #expect(metrics.value("flotilla_webhook_deliveries_total", ["result": "unauthorized"]) == 2)
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test func beyondLoopbackTheAPINeedsATokenAndTheCLIGoesThroughTheDaemon() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let refused = try await FlotillaBinary.run(
+            ["serve", "--host", "0.0.0.0", "--port", "0"],
+            in: fixture.repository.path
+        )
+        #expect(refused.exitCode == 2)
+        #expect(refused.standardError.contains("--host 0.0.0.0"), "\(refused.standardError)")
+
+        let token = "local-token-0123456789"
+        let daemon = try await RunningDaemon(
+            ["--require-token"],
+            in: fixture.repository.path,
+            environment: ["FLOTILLA_API_TOKEN": token]
+        )
+        #expect(try await daemon.client().send("GET", "/missions").status == 401)
+        #expect(try await daemon.client().send("GET", "/health").status == 200)
+
+        // Without the token the CLI is told what to do; with it, its reads go through the API.
+        let denied = try await FlotillaBinary.run(["list"], in: fixture.repository.path)
+        #expect(denied.exitCode == 2)
+        #expect(denied.standardError.contains("FLOTILLA_API_TOKEN"))
+        let agent = try fixture.scratch.write("agent.sh", Self.okAgent, executable: true)
+        let http = daemon.client(token: token)
+        let body = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)"}"#
+        let mission = try await http.send("POST", "/missions", body: Data(body.utf8)).decode(MissionDTO.self)
+        let followed = try await FlotillaBinary.run(
+            ["logs", "-f", mission.id],
+            in: fixture.repository.path,
+            environment: ["FLOTILLA_API_TOKEN": token]
+        )
+        #expect(followed.exitCode == 0, "\(followed.standardError)")
+        #expect(followed.standardOutput.contains("Result: completed"), "\(followed.standardOutput)")
+        let status = try await FlotillaBinary.run(
+            ["status", mission.id, "--output", "json"],
+            in: fixture.repository.path,
+            environment: ["FLOTILLA_API_TOKEN": token]
+        )
+        #expect(
+            try APIJSON.decoder.decode(MissionDTO.self, from: Data(status.standardOutput.utf8)).state == "completed"
+        )
+        let metrics = try Prometheus.parse(try await http.send("GET", "/metrics").text)
+        #expect(
+            metrics.value("flotilla_http_requests_total", ["route": "/missions/{id}/stream", "status": "200"]) == 1
+        )
+        #expect(metrics.value("flotilla_http_requests_total", ["route": "/missions/{id}", "status": "200"]) == 1)
+        #expect(await daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/.flotilla/daemon.json"))
+    }
+}
+
+/// Reads a mission's event stream to its end.
+enum EventCollector {
+    struct Collected {
+        var events: [EventDTO] = []
+        var ended = false
+    }
+
+    static func collect(_ http: HTTPClient, mission: String, lastEventID: Int64? = nil) async throws -> Collected {
+        let box = CollectedBox()
+        var headers = [("Accept", "text/event-stream")]
+        if let lastEventID { headers.append(("Last-Event-ID", String(lastEventID))) }
+        let response = try await http.streamLines("/missions/\(mission)/stream", headers: headers) { line in
+            box.take(line)
+        }
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "text/event-stream")
+        return box.collected
+    }
+
+    private final class CollectedBox: @unchecked Sendable {
+        // SAFETY: only the stream's reading thread touches it until `collect` returns.
+        var collected = Collected()
+        private var event: String?
+
+        func take(_ line: String) -> Bool {
+            if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
+            if line.hasPrefix("data: ") {
+                if event == "end" {
+                    collected.ended = true
+                    return false
+                }
+                if let decoded = try? APIJSON.decoder.decode(EventDTO.self, from: Data(line.dropFirst(6).utf8)) {
+                    collected.events.append(decoded)
+                }
+            }
+            return true
+        }
+    }
+}
+
+/// A strict reader of the Prometheus text format, enough to check what `/metrics` serves.
+struct Prometheus {
+    struct Sample {
+        var name: String
+        var labels: [String: String]
+        var value: Double
+    }
+
+    var samples: [Sample] = []
+
+    func value(_ name: String, _ labels: [String: String]) -> Double? {
+        samples.first { $0.name == name && $0.labels == labels }?.value
+    }
+
+    static func parse(_ text: String) throws -> Prometheus {
+        var result = Prometheus()
+        var types: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            if line.hasPrefix("# HELP ") { continue }
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 4, ["counter", "gauge", "histogram"].contains(parts[3]) else {
+                    throw FixtureError("bad TYPE line: \(line)")
+                }
+                types[String(parts[2])] = String(parts[3])
+                continue
+            }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                throw FixtureError("bad sample line: \(line)")
+            }
+            let head = line[..<space]
+            var name = String(head)
+            var labels: [String: String] = [:]
+            if let brace = head.firstIndex(of: "{") {
+                guard head.last == "}" else { throw FixtureError("bad labels: \(line)") }
+                name = String(head[..<brace])
+                for pair in head[head.index(after: brace)..<head.index(before: head.endIndex)].split(separator: ",") {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    guard parts.count == 2, parts[1].hasPrefix("\""), parts[1].hasSuffix("\"") else {
+                        throw FixtureError("bad label: \(pair)")
+                    }
+                    labels[String(parts[0])] = String(parts[1].dropFirst().dropLast())
+                }
+            }
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" }) else {
+                throw FixtureError("bad metric name: \(name)")
+            }
+            let family = ["_bucket", "_sum", "_count"].reduce(name) { base, suffix in
+                types[base] == nil && base.hasSuffix(suffix) ? String(base.dropLast(suffix.count)) : base
+            }
+            guard types[family] != nil else { throw FixtureError("sample before its TYPE: \(line)") }
+            result.samples.append(Sample(name: name, labels: labels, value: value))
+        }
+        // Histogram buckets are cumulative.
+        for (family, type) in types where type == "histogram" {
+            let buckets = result.samples.filter { $0.name == family + "_bucket" }.map(\.value)
+            guard buckets == buckets.sorted() else { throw FixtureError("\(family) buckets are not cumulative") }
+        }
+        return result
+    }
+}
