@@ -31,6 +31,18 @@ package enum BenchmarkReport {
                     + "\(fixed(startup.statusJSONMedianMS, 1)) ms"
             )
         }
+        if let webhook = report.webhook {
+            lines.append("")
+            lines.append("Webhook on loopback (flotilla serve, one connection per request):")
+            let rows = webhook.phases.map { phase in
+                [
+                    phase.name, String(phase.requests), String(phase.concurrency), fixed(phase.requestsPerSecond, 0),
+                    fixed(phase.p50MS, 2), fixed(phase.p99MS, 2),
+                    phase.statuses.keys.sorted().map { "\($0)×\(phase.statuses[$0] ?? 0)" }.joined(separator: " "),
+                ]
+            }
+            lines.append(Self.render(["phase", "requests", "clients", "req/s", "p50 ms", "p99 ms", "statuses"], rows))
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -11,6 +11,7 @@ package struct BenchmarkSuite {
         package var machine: String
         package var scenarios: [ScenarioResult]
         package var startup: StartupResult?
+        package var webhook: WebhookLoad.Result?
 
         package init(machine: String, scenarios: [ScenarioResult] = [], startup: StartupResult? = nil) {
             self.machine = machine

@@ -31,6 +31,12 @@ extension Flotilla {
         @Option(help: "Missions in the ledger for the `status` start-up measurement.")
         var ledgerMissions: Int = 1000
 
+        @Option(help: "Requests per webhook load phase (0 skips it).")
+        var webhookRequests: Int = 2000
+
+        @Option(help: "Concurrent clients in the webhook load phases.")
+        var webhookClients: Int = 8
+
         @Option(help: .hidden)
         var runScenario: String?
 
@@ -77,6 +83,12 @@ extension Flotilla {
                     "start-up: \(startupRuns) runs each, \(quick ? 50 : ledgerMissions) missions in the ledger…"
                 )
                 report.startup = try await suite.startup(runs: startupRuns, missions: quick ? 50 : ledgerMissions)
+            }
+            if webhookRequests > 0 {
+                let requests = quick ? min(webhookRequests, 200) : webhookRequests
+                Console.err("webhook: \(requests) requests per phase from \(webhookClients) loopback clients…")
+                report.webhook = try await WebhookLoad(binary: binary, environment: environment)
+                    .run(requests: requests, concurrency: max(1, webhookClients))
             }
             switch output {
             case .json: Console.json(report)
