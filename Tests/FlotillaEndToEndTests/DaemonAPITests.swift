@@ -1,5 +1,6 @@
 import FlotillaAPI
 import FlotillaCore
+import FlotillaStore
 import FlotillaTestSupport
 import Foundation
 import Testing
@@ -130,6 +131,49 @@ struct DaemonAPITests {
         _ = try await EventCollector.collect(http, mission: mission.id)
         let done = try await http.send("GET", "/missions/\(mission.id)").decode(MissionDTO.self)
         #expect(done.state == "completed")
+        #expect(try await fixture.repository.worktrees().count == 1)
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test func onStartTheDaemonResumesAMissionWhoseProcessWasKilled() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let ready = try FIFOSignal(in: fixture.scratch)
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            """
+            #!/bin/sh
+            if [ "$FLOTILLA_GROUP" = a ] && [ "$FLOTILLA_ATTEMPT" = 1 ]; then
+                echo started > \(ready.path)
+                sleep 600 &
+                wait
+            fi
+            echo "$FLOTILLA_GROUP ok" > "$FLOTILLA_GROUP.txt"
+
+            """,
+            executable: true
+        )
+        let repository = fixture.repository.path
+        let detached = try await FlotillaBinary.run(
+            ["run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)", "--detach"],
+            in: repository
+        )
+        #expect(detached.exitCode == 0, "\(detached.standardError)")
+        #expect(await ready.firstLine() == "started")
+        let audit = try await MissionAudit(fixture.repository)
+        let runner = try #require(try await audit.ledger.mission(audit.id)?.runner)
+        kill(runner.pid, SIGKILL)
+
+        // The daemon finds the mission running with a dead process, and resumes it before it says it is ready.
+        let daemon = try await RunningDaemon([], in: repository)
+        #expect(daemon.errorOutput.contains("resumed \(audit.id)"), "\(daemon.errorOutput)")
+        let http = daemon.client()
+        let streamed = try await EventCollector.collect(http, mission: audit.id.rawValue)
+        #expect(streamed.events.map(\.kind).contains("mission.recovered"))
+        let done = try await http.send("GET", "/missions/\(audit.id)").decode(MissionDTO.self)
+        #expect(done.state == "completed")
+        let attempts = try await http.send("GET", "/missions/\(audit.id)/attempts").decode(HistoryDTO.self)
+        #expect(attempts.attempts.first { $0.group == "a" && $0.number == 1 }?.outcome == "interrupted")
         #expect(try await fixture.repository.worktrees().count == 1)
         #expect(await daemon.stop() == 0)
     }
