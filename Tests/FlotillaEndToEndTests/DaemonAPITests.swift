@@ -312,6 +312,7 @@ struct DaemonAPITests {
         )
         #expect(try await daemon.client().send("GET", "/missions").status == 401)
         #expect(try await daemon.client().send("GET", "/health").status == 200)
+        #expect(try await daemon.client().send("GET", "/metrics").status == 401)
 
         // Without the token the CLI is told what to do; with it, its reads go through the API.
         let denied = try await FlotillaBinary.run(["list"], in: fixture.repository.path)

@@ -63,7 +63,7 @@ extension Flotilla {
                 let root = try await composition.repositoryRoot(path)
                 if !roots.contains(root) { roots.append(root) }
             }
-            try refuseSecondDaemon(roots)
+            try refuseSecondDaemon(roots, table: composition.processTable)
             var configuration = APIConfiguration()
             configuration.host = host
             configuration.port = port
@@ -79,10 +79,37 @@ extension Flotilla {
             let requiresToken = configuration.requireToken
             let missions = try DaemonMissions(composition: composition, repositories: served)
             let server = APIServer(service: missions, configuration: configuration)
+            let written = DaemonFiles()
+            do {
+                try await serve(
+                    server,
+                    composition: composition,
+                    missions: missions,
+                    served: served,
+                    written: written,
+                    requiresToken: requiresToken
+                )
+            } catch  where written.get() == nil {
+                throw InputError("cannot listen on \(host):\(port): \(error) (--port 0 picks a free port)")
+            }
+            if let info = written.get() {
+                for root in roots { info.remove(stateDirectory: MissionLayout(repository: root).stateDirectory) }
+            }
+            Console.err("flotilla serve: stopped; missions it started keep running (see `flotilla list`)")
+        }
+
+        /// Runs the server until a shutdown signal; once it listens, writes the daemon files, reconciles the
+        /// missions, and says where it listens.
+        private func serve(
+            _ server: APIServer,
+            composition: Composition,
+            missions: DaemonMissions,
+            served: [String],
+            written: DaemonFiles,
+            requiresToken: Bool
+        ) async throws {
             var logger = Logger(label: "flotilla.serve")
             logger.logLevel = .notice
-
-            let written = DaemonFiles()
             try await server.run(logger: logger) { boundPort in
                 guard let process = composition.processTable.current() else { return }
                 let info = DaemonInfo(
@@ -113,14 +140,9 @@ extension Flotilla {
                     "flotilla serve: listening on http://\(info.urlHost):\(boundPort) for \(served.joined(separator: ", "))"
                 )
             }
-            if let info = written.get() {
-                for root in roots { info.remove(stateDirectory: MissionLayout(repository: root).stateDirectory) }
-            }
-            Console.err("flotilla serve: stopped; missions it started keep running (see `flotilla list`)")
         }
 
-        private func refuseSecondDaemon(_ roots: [String]) throws {
-            let table = Composition().processTable
+        private func refuseSecondDaemon(_ roots: [String], table: any ProcessTable) throws {
             for root in roots {
                 if let info = DaemonInfo.read(stateDirectory: MissionLayout(repository: root).stateDirectory),
                     table.isRunning(info.process)

@@ -74,9 +74,13 @@ package struct APIServer: Sendable {
             }
             return JSONResponse.make(["status": "ready"])
         }
-        router.get("/metrics") { _, _ in try await metrics() }
-        router.get("/openapi.json") { _, _ in
-            Response(
+        router.get("/metrics") { request, _ in
+            _ = try access(request)
+            return try await metrics()
+        }
+        router.get("/openapi.json") { request, _ in
+            _ = try access(request)
+            return Response(
                 status: .ok,
                 headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
