@@ -19,6 +19,10 @@ struct DaemonAPITests {
 
         #expect(try await http.send("GET", "/health").status == 200)
         #expect(try await http.send("GET", "/ready").status == 200)
+        let openAPI = try await http.send("GET", "/openapi.json")
+        #expect(openAPI.status == 200)
+        let document = try JSONSerialization.jsonObject(with: openAPI.body) as? [String: Any]
+        #expect((document?["paths"] as? [String: Any])?["/webhook"] != nil)
         let before = try Prometheus.parse(try await http.send("GET", "/metrics").text)
         #expect(before.value("flotilla_missions", ["state": "completed"]) == 0)
         #expect(try await http.send("GET", "/missions").decode(MissionListDTO.self).missions.isEmpty)
