@@ -123,6 +123,12 @@ let package = Package(
             dependencies: ["FlotillaCLI"],
             swiftSettings: strictSettings
         ),
+        // Stand-ins for the agent CLIs, faithful to their headless output (tests only).
+        .executableTarget(
+            name: "flotilla-fake-agent",
+            path: "Tests/Fakes/AgentCLIs",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .target(
             name: "FlotillaTestSupport",
             dependencies: [

@@ -17,6 +17,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var agents = 2
     package var backend: String?
     package var agentCommand: String?
+    package var agentBinary: String?
+    package var maxTurns: Int?
     package var scenario: String?
     package var model: String?
     package var maxCostUSD: Double = 10
@@ -39,11 +41,15 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package static let fields: [(name: String, type: FieldType)] = [
         ("repository", .string), ("goal", .string), ("acceptance", .string), ("acceptance_path", .string),
         ("verify", .string), ("agents", .integer), ("backend", .string), ("agent_command", .string),
+        ("agent_binary", .string), ("max_turns", .integer),
         ("scenario", .string), ("model", .string), ("max_cost_usd", .number), ("timeout_seconds", .number),
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
         ("protect", .stringArray), ("pass_env", .stringArray), ("dry_run", .boolean),
     ]
+
+    /// The agent backends a request may name.
+    package static let backends = ["simulate", "command", "claude", "codex", "gemini", "opencode", "cursor"]
 
     package enum FieldType: String, Sendable {
         case string, integer, number, boolean
@@ -69,8 +75,10 @@ package struct CreateMissionRequest: Sendable, Equatable {
         request.acceptancePath = reader.string("acceptance_path")
         request.verify = reader.string("verify", maxLength: 10_000)
         request.agents = reader.integer("agents", in: 1...64) ?? request.agents
-        request.backend = reader.string("backend", oneOf: ["simulate", "command"])
+        request.backend = reader.string("backend", oneOf: backends)
         request.agentCommand = reader.string("agent_command", maxLength: 10_000)
+        request.agentBinary = reader.string("agent_binary")
+        request.maxTurns = reader.integer("max_turns", in: 1...10_000)
         request.scenario = reader.string("scenario")
         request.model = reader.string("model")
         request.maxCostUSD = reader.number("max_cost_usd", uncappable: true, minimum: 0) ?? request.maxCostUSD
@@ -93,7 +101,10 @@ package struct CreateMissionRequest: Sendable, Equatable {
             reader.fail("acceptance_path", "cannot be given together with acceptance")
         }
         if request.backend == nil && request.agentCommand == nil && request.scenario == nil {
-            reader.fail("backend", "is required: simulate (with scenario) or command (with agent_command)")
+            reader.fail(
+                "backend",
+                "is required: simulate (with scenario), command (with agent_command), or an agent CLI (claude, codex, …)"
+            )
         }
         for name in object.keys.sorted() where !fields.contains(where: { $0.name == name }) {
             reader.fail(name, "is not a field of this request")
@@ -115,10 +126,12 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ]
         let optionals: [String: String?] = [
             "repository": repository, "goal": goal, "acceptance": acceptance, "acceptance_path": acceptancePath,
-            "verify": verify, "backend": backend, "agent_command": agentCommand, "scenario": scenario,
+            "verify": verify, "backend": backend, "agent_command": agentCommand, "agent_binary": agentBinary,
+            "scenario": scenario,
             "model": model, "target_branch": targetBranch, "base": base,
         ]
         for (key, value) in optionals { if let value { object[key] = .string(value) } }
+        if let maxTurns { object["max_turns"] = .number(Double(maxTurns)) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8)

@@ -32,8 +32,19 @@ extension Flotilla {
         @Option(help: "Agents working in parallel.")
         var agents: Int = 2
 
-        @Option(help: "Agent backend: simulate (scripted, offline) or command (any executable).")
+        @Option(
+            help: """
+                Agent backend: simulate (scripted, offline), command (any executable), or an agent CLI: claude, codex, \
+                gemini, opencode, cursor.
+                """
+        )
         var backend: BackendName?
+
+        @Option(help: "For agent CLI backends: the executable (default: the tool's name on PATH).")
+        var agentBinary: String?
+
+        @Option(help: "For claude: the most turns one session may take.")
+        var maxTurns: Int?
 
         @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
         var agentCommand: String?
@@ -118,6 +129,8 @@ extension Flotilla {
             wire.agents = agents
             wire.backend = backend?.rawValue
             wire.agentCommand = agentCommand
+            wire.agentBinary = agentBinary.map { absolute($0) }
+            wire.maxTurns = maxTurns
             wire.scenario = scenario.map { absolute($0) }
             wire.model = model
             wire.maxCostUSD = maxCost
@@ -163,6 +176,23 @@ extension Flotilla {
 enum BackendName: String, ExpressibleByArgument, CaseIterable, Sendable {
     case simulate
     case command
+    case claude
+    case codex
+    case gemini
+    case opencode
+    case cursor
+
+    /// The dialect of an agent CLI backend.
+    var dialect: (any AgentCLIDialect)? {
+        switch self {
+        case .simulate, .command: nil
+        case .claude: ClaudeCode()
+        case .codex: Codex()
+        case .gemini: GeminiCLI()
+        case .opencode: OpenCode()
+        case .cursor: CursorAgent()
+        }
+    }
 }
 
 /// Preflight for `--agent-command`: its program must exist, or every attempt would fail the same way.
@@ -214,7 +244,9 @@ struct MissionRequestBuilder {
             passEnvironment: wire.passEnvironment,
             verifyTimeoutSeconds: wire.verifyTimeoutSeconds,
             mergeBatch: wire.mergeBatch,
-            keepAttemptBranches: keepAttemptBranches
+            keepAttemptBranches: keepAttemptBranches,
+            agentBinary: wire.agentBinary.map(resolve),
+            maxTurns: wire.maxTurns
         )
         _ = try AgentFactory.make(
             backend: backendName.rawValue,
@@ -325,8 +357,28 @@ enum AgentFactory {
                 runner: composition.processes,
                 environment: composition.childEnvironment(passing: options.passEnvironment)
             )
+        case .claude?, .codex?, .gemini?, .opencode?, .cursor?:
+            guard let dialect = BackendName(rawValue: backend)?.dialect else { fallthrough }
+            let environment = composition.childEnvironment(passing: options.passEnvironment)
+            let program = options.agentBinary ?? dialect.program
+            do {
+                _ = try ExecutableLocator.locate(program, environment: environment, workingDirectory: root)
+            } catch {
+                throw InputError(
+                    "--backend \(backend): \(program) is not installed or not on PATH (\(error)); install it, or "
+                        + "pass --agent-binary PATH"
+                )
+            }
+            return CLIAgent(
+                dialect: dialect,
+                options: AgentCLIOptions(binary: options.agentBinary, maxTurns: options.maxTurns),
+                runner: composition.processes,
+                environment: environment
+            )
         case .none:
-            throw InputError("unknown backend \(backend) (this version knows simulate and command)")
+            throw InputError(
+                "unknown backend \(backend) (known: \(BackendName.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
     }
 }

@@ -10,6 +10,10 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var verifyTimeoutSeconds: Double
     package var mergeBatch: Int
     package var keepAttemptBranches: Bool
+    /// For agent CLI backends: the executable, when not the tool's name on `PATH`.
+    package var agentBinary: String?
+    /// For agent CLI backends that support it: the cap on turns per session.
+    package var maxTurns: Int?
 
     package init(
         agentCommand: String? = nil,
@@ -17,8 +21,12 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         passEnvironment: [String] = [],
         verifyTimeoutSeconds: Double = 1800,
         mergeBatch: Int = 8,
-        keepAttemptBranches: Bool = false
+        keepAttemptBranches: Bool = false,
+        agentBinary: String? = nil,
+        maxTurns: Int? = nil
     ) {
+        self.agentBinary = agentBinary
+        self.maxTurns = maxTurns
         self.agentCommand = agentCommand
         self.scenarioPath = scenarioPath
         self.passEnvironment = passEnvironment
@@ -34,5 +42,7 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case verifyTimeoutSeconds = "verify_timeout_seconds"
         case mergeBatch = "merge_batch"
         case keepAttemptBranches = "keep_attempt_branches"
+        case agentBinary = "agent_binary"
+        case maxTurns = "max_turns"
     }
 }

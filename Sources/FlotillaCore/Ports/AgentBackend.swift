@@ -42,7 +42,13 @@ package enum AgentFailure: Sendable, Equatable, CustomStringConvertible {
     case crashed(String)
     case timedOut
     case authentication(String)
+    /// A rate limit or quota; `detail` carries the reset time when the agent said it.
     case rateLimited(String)
+    case maxTurns(String)
+    case budgetExhausted(String)
+    case modelNotFound(String)
+    /// The agent's output could not be understood.
+    case malformedOutput(String)
     case agentError(String)
 
     package var description: String {
@@ -51,6 +57,10 @@ package enum AgentFailure: Sendable, Equatable, CustomStringConvertible {
         case .timedOut: "timed out"
         case .authentication(let detail): "authentication failed: \(detail)"
         case .rateLimited(let detail): "rate limited: \(detail)"
+        case .maxTurns(let detail): "hit its turn limit: \(detail)"
+        case .budgetExhausted(let detail): "hit its budget: \(detail)"
+        case .modelNotFound(let detail): "model not found: \(detail)"
+        case .malformedOutput(let detail): "unreadable output: \(detail)"
         case .agentError(let detail): detail
         }
     }

@@ -1,0 +1,189 @@
+import FlotillaCore
+import Foundation
+
+/// How one agent CLI is driven headless: its argv (typed, never a shell string) and how to read its output.
+package protocol AgentCLIDialect: Sendable {
+    /// The backend name (`claude`, `codex`…).
+    var name: String { get }
+    /// The program looked up on `PATH` unless a binary is given.
+    var program: String { get }
+    /// Arguments for one fresh session; the prompt goes on standard input.
+    func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String]
+    /// Reads what the session printed: usage, the final message, and how it failed, if it did.
+    func interpret(_ run: CLIRun) -> CLISession
+    /// Variables the tool needs to run headless, added to the agent's environment.
+    var headlessEnvironment: [String: String] { get }
+}
+
+extension AgentCLIDialect {
+    package var headlessEnvironment: [String: String] { [:] }
+}
+
+/// Options every CLI adapter understands.
+package struct AgentCLIOptions: Sendable, Equatable {
+    /// The executable (default: `program` on `PATH`).
+    package var binary: String?
+    package var maxTurns: Int?
+
+    package init(binary: String? = nil, maxTurns: Int? = nil) {
+        self.binary = binary
+        self.maxTurns = maxTurns
+    }
+}
+
+/// What a finished CLI process left for the adapter to read.
+package struct CLIRun: Sendable {
+    package var exitCode: Int?
+    package var standardOutput: String
+    package var standardError: String
+    /// The model the request asked for, if any.
+    package var model: String?
+
+    package init(exitCode: Int?, standardOutput: String, standardError: String, model: String?) {
+        self.exitCode = exitCode
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+        self.model = model
+    }
+}
+
+/// A session as an adapter read it.
+package struct CLISession: Sendable, Equatable {
+    /// Tokens, normalised (input excludes cached input; reasoning counts as output).
+    package var usage = Usage()
+    /// Dollars the tool reported itself; nil when it reports tokens only.
+    package var reportedCostUSD: Double?
+    /// The model the tool said it used.
+    package var model: String?
+    package var finalMessage: String?
+    package var failure: AgentFailure?
+
+    package init() {}
+}
+
+/// Runs a CLI dialect as an ``AgentBackend``: one process per attempt in the worktree, output streamed to the
+/// transcript, cost as reported or from the pricing table.
+package struct CLIAgent: AgentBackend {
+    package let dialect: any AgentCLIDialect
+    package let options: AgentCLIOptions
+    private let runner: any ProcessRunner
+    private let environment: [String: String]
+    private let pricing: PricingTable
+
+    package init(
+        dialect: any AgentCLIDialect,
+        options: AgentCLIOptions,
+        runner: any ProcessRunner,
+        environment: [String: String],
+        pricing: PricingTable = .builtIn
+    ) {
+        self.dialect = dialect
+        self.options = options
+        self.runner = runner
+        self.environment = environment
+        self.pricing = pricing
+    }
+
+    package var name: String { dialect.name }
+
+    package func run(_ request: AgentRequest) async throws -> AgentOutcome {
+        var environment = self.environment
+        environment.merge(request.environment) { _, new in new }
+        environment.merge(dialect.headlessEnvironment) { _, new in new }
+        environment["FLOTILLA_MISSION"] = request.mission.rawValue
+        environment["FLOTILLA_GROUP"] = request.attempt.group
+        environment["FLOTILLA_ATTEMPT"] = String(request.attempt.number)
+        environment["FLOTILLA_PROMPT_FILE"] = request.promptFile
+        var process = ProcessRequest(
+            executable: options.binary ?? dialect.program,
+            arguments: dialect.arguments(request, options: options),
+            workingDirectory: request.worktree,
+            environment: environment
+        )
+        process.standardInput = .file(request.promptFile)
+        process.outputFile = request.transcriptPath
+        process.timeout = request.timeout
+        let result: ProcessResult
+        do {
+            result = try await runner.run(process)
+        } catch {
+            return AgentOutcome(
+                termination: nil,
+                transcriptPath: request.transcriptPath,
+                failure: .crashed("\(dialect.program) could not start: \(error)"),
+                duration: .zero
+            )
+        }
+        var session = dialect.interpret(
+            CLIRun(
+                exitCode: result.termination.exitCode,
+                standardOutput: result.standardOutput,
+                standardError: result.standardError,
+                model: request.model
+            )
+        )
+        if result.timedOut {
+            session.failure = .timedOut
+        } else if case .signaled(let signal) = result.termination, session.failure == nil {
+            session.failure = .crashed("\(dialect.program) ended by signal \(signal)")
+        }
+        var usage = session.usage
+        let model = session.model ?? request.model
+        usage.costUSD = session.reportedCostUSD ?? model.flatMap { pricing.cost(of: usage, model: $0) } ?? 0
+        return AgentOutcome(
+            termination: result.termination,
+            timedOut: result.timedOut,
+            finalMessage: session.finalMessage,
+            usage: usage,
+            transcriptPath: request.transcriptPath,
+            failure: session.failure,
+            duration: result.duration
+        )
+    }
+}
+
+/// Reading helpers shared by the dialects.
+enum CLIOutput {
+    /// Every line that is a JSON object; other lines (banners, debug output) are skipped, as the vendors' SDKs do.
+    static func objects(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("{") else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any]
+        }
+    }
+
+    static func int(_ value: Any?) -> Int { max(0, (value as? NSNumber)?.intValue ?? 0) }
+
+    static func double(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
+
+    /// The last non-empty line of a text, for error messages.
+    static func lastLine(_ text: String) -> String {
+        text.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { String($0).trimmingWhitespace() } ?? ""
+    }
+
+    /// A failure from an error message, by what it says (used when a tool gives no structured error kind).
+    static func classify(_ message: String, status: Int? = nil) -> AgentFailure {
+        let lowered = message.lowercased()
+        if status == 429 || lowered.contains("rate limit") || lowered.contains("429") || lowered.contains("quota")
+            || lowered.contains("hit your limit") || lowered.contains("usage limit")
+            || lowered.contains("resource_exhausted") || lowered.contains("too many requests")
+        {
+            return .rateLimited(message)
+        }
+        if status == 401 || status == 403 || lowered.contains("401") || lowered.contains("unauthorized")
+            || lowered.contains("api key") || lowered.contains("authentication") || lowered.contains("/login")
+        {
+            return .authentication(message)
+        }
+        if status == 404
+            || (lowered.contains("model")
+                && (lowered.contains("not found") || lowered.contains("does not exist")
+                    || lowered.contains("issue with the selected model")))
+        {
+            return .modelNotFound(message)
+        }
+        return .agentError(message)
+    }
+}

@@ -1,0 +1,72 @@
+import FlotillaCore
+import Foundation
+
+/// OpenAI Codex: `codex exec --json --sandbox workspace-write -C WORKTREE -`, the prompt on stdin.
+package struct Codex: AgentCLIDialect {
+    package let name = "codex"
+    package let program = "codex"
+
+    package init() {}
+
+    package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
+        var arguments = [
+            "exec", "--json", "--sandbox", "workspace-write", "--skip-git-repo-check", "-C", request.worktree,
+        ]
+        if let model = request.model { arguments += ["-m", model] }
+        // `-` reads the prompt from standard input.
+        return arguments + ["-"]
+    }
+
+    package func interpret(_ run: CLIRun) -> CLISession {
+        var session = CLISession()
+        var completed = false
+        var turnFailure: String?
+        var lastError: String?
+        var input = 0
+        var cached = 0
+        var output = 0
+        for event in CLIOutput.objects(run.standardOutput) {
+            switch event["type"] as? String {
+            case "turn.completed":
+                completed = true
+                let usage = event["usage"] as? [String: Any] ?? [:]
+                input += CLIOutput.int(usage["input_tokens"])
+                cached += CLIOutput.int(usage["cached_input_tokens"])
+                output += CLIOutput.int(usage["output_tokens"])
+            case "turn.failed":
+                turnFailure = (event["error"] as? [String: Any])?["message"] as? String ?? "turn failed"
+            case "error":
+                // Also used for transient "Reconnecting…" notices: terminal only without a turn.completed.
+                lastError = event["message"] as? String
+            case "item.completed":
+                let item = event["item"] as? [String: Any] ?? [:]
+                if item["type"] as? String == "agent_message" { session.finalMessage = item["text"] as? String }
+            default:
+                continue
+            }
+        }
+        // Cached input is part of input_tokens: count it once, as cache reads.
+        session.usage = Usage(
+            inputTokens: max(0, input - cached),
+            outputTokens: output,
+            cacheReadTokens: cached
+        )
+        if let turnFailure {
+            session.failure = CLIOutput.classify(turnFailure)
+        } else if !completed {
+            if let lastError {
+                session.failure = CLIOutput.classify(lastError)
+            } else if run.exitCode == 0 {
+                session.failure = .malformedOutput("codex ended without turn.completed")
+            } else {
+                let said = CLIOutput.lastLine(run.standardError)
+                session.failure = CLIOutput.classify(said.isEmpty ? "codex exited \(run.exitCode ?? -1)" : said)
+            }
+        } else if run.exitCode != 0 {
+            session.failure = .agentError(
+                "codex exited \(run.exitCode ?? -1): \(CLIOutput.lastLine(run.standardError))"
+            )
+        }
+        return session
+    }
+}

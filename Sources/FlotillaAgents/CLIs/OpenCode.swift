@@ -1,0 +1,57 @@
+import FlotillaCore
+import Foundation
+
+/// OpenCode: `opencode run --format json --auto MESSAGE`, the task appended from stdin.
+package struct OpenCode: AgentCLIDialect {
+    package let name = "opencode"
+    package let program = "opencode"
+
+    package init() {}
+
+    package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
+        // Without --auto, permission requests are rejected in `run`.
+        var arguments = ["run", "--format", "json", "--auto"]
+        if let model = request.model { arguments += ["-m", model] }
+        return arguments + ["Carry out the task below."]
+    }
+
+    package func interpret(_ run: CLIRun) -> CLISession {
+        var session = CLISession()
+        var steps = 0
+        var cost = 0.0
+        for event in CLIOutput.objects(run.standardOutput) {
+            let part = event["part"] as? [String: Any] ?? [:]
+            switch event["type"] as? String {
+            case "step_finish":
+                steps += 1
+                cost += CLIOutput.double(part["cost"]) ?? 0
+                let tokens = part["tokens"] as? [String: Any] ?? [:]
+                let cache = tokens["cache"] as? [String: Any] ?? [:]
+                session.usage.inputTokens += CLIOutput.int(tokens["input"])
+                session.usage.outputTokens += CLIOutput.int(tokens["output"]) + CLIOutput.int(tokens["reasoning"])
+                session.usage.cacheReadTokens += CLIOutput.int(cache["read"])
+                session.usage.cacheWriteTokens += CLIOutput.int(cache["write"])
+            case "text":
+                if let text = part["text"] as? String { session.finalMessage = text }
+            case "error":
+                let error = event["error"] as? [String: Any] ?? [:]
+                let message =
+                    (error["data"] as? [String: Any])?["message"] as? String ?? error["name"] as? String ?? "error"
+                session.failure = CLIOutput.classify(message)
+            default:
+                continue
+            }
+        }
+        // Each step reports its own cost; the session's is their sum.
+        session.reportedCostUSD = steps > 0 ? cost : nil
+        if session.failure == nil {
+            if run.exitCode != 0 {
+                let said = CLIOutput.lastLine(run.standardError)
+                session.failure = CLIOutput.classify(said.isEmpty ? "opencode exited \(run.exitCode ?? -1)" : said)
+            } else if steps == 0 {
+                session.failure = .malformedOutput("opencode finished no step")
+            }
+        }
+        return session
+    }
+}

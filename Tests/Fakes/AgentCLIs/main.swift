@@ -1,0 +1,513 @@
+// A stand-in for the agent CLIs Flotilla drives (claude, codex, gemini, opencode, cursor-agent), for tests.
+//
+// Installed under each tool's name (a symlink), it behaves as that tool headless: it checks the flags the real
+// one insists on, reads the prompt from stdin, edits the worktree, and prints that tool's real output shapes
+// and exit codes (docs: ../shared/docs/AGENT-CLIS.md), pitfalls included. What each attempt does comes from
+// FAKE_AGENT_PLAN, a JSON file {"<group>": ["rate_limit", "success", …]} indexed by FLOTILLA_ATTEMPT
+// (default: success). Each run appends {"tool", "argv", "group", "attempt"} to FAKE_AGENT_LOG when set.
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let tool =
+    ProcessInfo.processInfo.environment["FAKE_AGENT_TOOL"]
+    ?? (CommandLine.arguments[0] as NSString).lastPathComponent
+let environment = ProcessInfo.processInfo.environment
+let group = environment["FLOTILLA_GROUP"] ?? "task"
+let attempt = Int(environment["FLOTILLA_ATTEMPT"] ?? "1") ?? 1
+
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+func complain(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+func json(_ object: Any, pretty: Bool = false) -> String {
+    let options: JSONSerialization.WritingOptions = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: options)) ?? Data()
+    return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/")
+}
+
+func value(after flag: String) -> String? {
+    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+/// What this attempt does.
+let step: String = {
+    guard let path = environment["FAKE_AGENT_PLAN"], let data = FileManager.default.contents(atPath: path),
+        let plan = try? JSONSerialization.jsonObject(with: data) as? [String: [String]],
+        let steps = plan[group], attempt - 1 < steps.count
+    else { return "success" }
+    return steps[attempt - 1]
+}()
+
+if let log = environment["FAKE_AGENT_LOG"] {
+    let line = json(["tool": tool, "argv": arguments, "group": group, "attempt": attempt]) + "\n"
+    if let handle = FileHandle(forWritingAtPath: log) {
+        handle.seekToEndOfFile()
+        handle.write(Data(line.utf8))
+        try? handle.close()
+    } else {
+        FileManager.default.createFile(atPath: log, contents: Data(line.utf8))
+    }
+}
+
+let prompt = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+
+/// The edit a successful session makes: what the fixtures' verify script checks.
+func editWorktree() {
+    let directory = value(after: "-C") ?? FileManager.default.currentDirectoryPath
+    try? "\(group) ok\n".write(toFile: "\(directory)/\(group).txt", atomically: true, encoding: .utf8)
+}
+
+func hang() -> Never {
+    while true { sleep(60) }
+}
+
+func huge(_ line: () -> String) {
+    // About 3 MB of ordinary progress output before the result.
+    for _ in 0..<6000 { emit(line()) }
+}
+
+let session = "6f71aa4f-fc91-456d-b7d5-2f3b3ff8d64e"
+
+switch tool {
+case "claude":
+    guard arguments.contains("-p") || arguments.contains("--print") else {
+        complain("fake claude: only headless (-p) runs are faked")
+        exit(2)
+    }
+    let format = value(after: "--output-format") ?? "text"
+    if format == "stream-json" && !arguments.contains("--verbose") {
+        complain("Error: When using --print, --output-format=stream-json requires --verbose")
+        exit(1)
+    }
+    if prompt.isEmpty {
+        complain("Error: Input must be provided either through stdin or as a prompt argument when using --print")
+        exit(1)
+    }
+    let model = value(after: "--model") ?? "claude-sonnet-4-5-20250929"
+    var result: [String: Any] = [
+        "type": "result", "subtype": "success", "is_error": false, "duration_ms": 11430, "duration_api_ms": 11239,
+        "num_turns": 2, "session_id": session, "uuid": "15e3acf3", "permission_denials": [] as [Any],
+        "terminal_reason": "completed", "stop_reason": "end_turn",
+    ]
+    var code: Int32 = 0
+    switch step {
+    case "success", "huge":
+        if !arguments.contains("--dangerously-skip-permissions") {
+            result["permission_denials"] = [["tool_name": "Write", "tool_use_id": "toolu_01"]]
+            result["result"] = "I need permission to write \(group).txt."
+        } else {
+            editWorktree()
+            result["result"] = "Done: wrote \(group).txt."
+        }
+        result["total_cost_usd"] = 0.0421
+        result["usage"] =
+            [
+                "input_tokens": 1200, "cache_creation_input_tokens": 800, "cache_read_input_tokens": 5000,
+                "output_tokens": 340, "server_tool_use": ["web_search_requests": 0, "web_fetch_requests": 0],
+                "service_tier": "standard",
+            ] as [String: Any]
+        result["modelUsage"] = [
+            model: [
+                "inputTokens": 1200, "outputTokens": 340, "cacheReadInputTokens": 5000,
+                "cacheCreationInputTokens": 800, "webSearchRequests": 0, "costUSD": 0.0421,
+                "contextWindow": 200000, "maxOutputTokens": 32000,
+            ]
+        ]
+    case "rate_limit":
+        result["is_error"] = true
+        result["result"] = "You've hit your limit · resets 1pm (UTC)"
+        result["total_cost_usd"] = 0
+        code = 1
+    case "auth":
+        result["is_error"] = true
+        result["terminal_reason"] = "api_error"
+        result["api_error_status"] = 401
+        result["result"] = "Invalid API key · Please run /login"
+        result["total_cost_usd"] = 0
+        code = 1
+    case "model_not_found":
+        result["is_error"] = true
+        result["terminal_reason"] = "api_error"
+        result["api_error_status"] = 404
+        result["result"] = "There's an issue with the selected model (\(model))."
+        result["total_cost_usd"] = 0
+        code = 1
+    case "max_turns":
+        result["subtype"] = "error_max_turns"
+        result["is_error"] = true
+        result["errors"] = ["Reached maximum number of turns (\(value(after: "--max-turns") ?? "1"))"]
+        result["total_cost_usd"] = 0.01
+        code = 1
+    case "malformed":
+        emit(#"{"type":"system","subtype":"init","session_id":"#)
+        exit(0)
+    case "hang":
+        hang()
+    default:
+        result["result"] = "I could not do it."
+        result["total_cost_usd"] = 0.002
+    }
+    let messages: [[String: Any]] = [
+        ["type": "system", "subtype": "hook_started", "hook_name": "SessionStart", "session_id": session],
+        [
+            "type": "system", "subtype": "init", "cwd": FileManager.default.currentDirectoryPath,
+            "session_id": session, "tools": ["Bash", "Edit", "Write"], "mcp_servers": [] as [Any], "model": model,
+            "permissionMode": arguments.contains("--dangerously-skip-permissions") ? "bypassPermissions" : "default",
+            "slash_commands": [] as [Any], "apiKeySource": "ANTHROPIC_API_KEY", "claude_code_version": "2.1.240",
+            "output_style": "default", "agents": [] as [Any], "skills": [] as [Any], "plugins": [] as [Any],
+            "uuid": "u1",
+        ],
+        [
+            "type": "assistant", "parent_tool_use_id": NSNull(), "session_id": session, "uuid": "u2",
+            "message": [
+                "id": "msg_01", "type": "message", "role": "assistant", "model": model,
+                "content": [
+                    ["type": "text", "text": "Writing \(group).txt."],
+                    ["type": "tool_use", "id": "toolu_01", "name": "Write", "input": ["file_path": "\(group).txt"]],
+                ],
+                "stop_reason": NSNull(), "stop_sequence": NSNull(),
+                "usage": ["input_tokens": 600, "output_tokens": 170],
+            ] as [String: Any],
+        ],
+        [
+            "type": "user", "parent_tool_use_id": NSNull(), "session_id": session, "uuid": "u3",
+            "message": [
+                "role": "user",
+                "content": [["type": "tool_result", "tool_use_id": "toolu_01", "content": "File written"]],
+            ] as [String: Any],
+            "tool_use_result": [:] as [String: Any],
+        ],
+        ["type": "rate_limit_event", "rate_limit_info": ["status": "allowed"], "session_id": session],
+        result,
+    ]
+    if format == "json" && arguments.contains("--verbose") {
+        emit(json(messages))  // the array pitfall
+    } else if format == "json" {
+        emit(json(result))
+    } else {
+        emit(json(messages[0]))
+        emit("[SandboxDebug] sandbox ready")
+        if step == "huge" {
+            huge { json(messages[2]) }
+        }
+        for message in messages.dropFirst() { emit(json(message)) }
+    }
+    exit(code)
+
+case "codex":
+    guard arguments.first == "exec" else {
+        complain("fake codex: only `codex exec` is faked")
+        exit(2)
+    }
+    complain("Reading prompt from stdin...")
+    let thread: [String: Any] = ["type": "thread.started", "thread_id": "0199a213-81c0-7800-8aa1-bbab2a035a53"]
+    emit(json(thread))
+    emit(json(["type": "turn.started"]))
+    switch step {
+    case "success", "huge":
+        emit(json(["type": "error", "message": "Reconnecting... 1/5 (stream disconnected before completion)"]))
+        emit(json(["type": "item.completed", "item": ["id": "item_0", "type": "reasoning", "text": "**Writing**"]]))
+        let command: [String: Any] = [
+            "id": "item_1", "type": "command_execution", "command": "bash -lc ls", "aggregated_output": "",
+            "status": "in_progress",
+        ]
+        emit(json(["type": "item.started", "item": command]))
+        if step == "huge" { huge { json(["type": "item.updated", "item": command]) } }
+        var done = command
+        done["aggregated_output"] = "ACCEPTANCE.md\nverify.sh\n"
+        done["exit_code"] = 0
+        done["status"] = "completed"
+        emit(json(["type": "item.completed", "item": done]))
+        if arguments.contains("workspace-write") || arguments.contains("danger-full-access") {
+            editWorktree()
+            emit(
+                json([
+                    "type": "item.completed",
+                    "item": [
+                        "id": "item_2", "type": "file_change", "status": "completed",
+                        "changes": [["path": "\(group).txt", "kind": "add"]],
+                    ] as [String: Any],
+                ])
+            )
+        }
+        emit(
+            json([
+                "type": "item.completed",
+                "item": ["id": "item_3", "type": "agent_message", "text": "Wrote \(group).txt."],
+            ])
+        )
+        emit(
+            json([
+                "type": "turn.completed",
+                "usage": ["input_tokens": 6200, "cached_input_tokens": 5000, "output_tokens": 340],
+            ])
+        )
+        exit(0)
+    case "rate_limit":
+        for retry in 1...5 {
+            emit(
+                json([
+                    "type": "error", "message": "Reconnecting... \(retry)/5 (unexpected status 429 Too Many Requests)",
+                ])
+            )
+        }
+        emit(
+            json([
+                "type": "turn.failed",
+                "error": ["message": "exceeded retry limit, last status: 429 Too Many Requests, request id: abc"],
+            ])
+        )
+        exit(0)  // the pitfall: a failed turn with exit status 0
+    case "auth":
+        emit(
+            json([
+                "type": "error", "message": "Reconnecting... 1/5 (unexpected status 401 Unauthorized: Missing bearer)",
+            ])
+        )
+        emit(json(["type": "turn.failed", "error": ["message": "unexpected status 401 Unauthorized: Missing bearer"]]))
+        exit(1)
+    case "model_not_found":
+        let model = value(after: "-m") ?? "gpt-5.5"
+        emit(
+            json([
+                "type": "turn.failed",
+                "error": ["message": "unexpected status 404 Not Found: The model `\(model)` does not exist"],
+            ])
+        )
+        exit(1)
+    case "malformed":
+        emit("{\"type\":\"item.comp")
+        exit(0)
+    case "hang":
+        hang()
+    default:
+        emit(
+            json(["type": "item.completed", "item": ["id": "item_0", "type": "agent_message", "text": "I could not."]])
+        )
+        emit(
+            json([
+                "type": "turn.completed",
+                "usage": ["input_tokens": 900, "cached_input_tokens": 0, "output_tokens": 20],
+            ])
+        )
+        exit(0)
+    }
+
+case "gemini":
+    if arguments.contains("--yolo") || arguments.contains("-y"), arguments.contains("--approval-mode") {
+        complain("Cannot use both --yolo (-y) and --approval-mode together")
+        exit(42)
+    }
+    if environment["GEMINI_CLI_TRUST_WORKSPACE"] != "true" && !arguments.contains("--skip-trust") {
+        complain("Gemini CLI is not running in a trusted directory. Use --skip-trust to proceed.")
+        exit(55)
+    }
+    let model = value(after: "-m") ?? value(after: "--model") ?? "gemini-2.5-pro"
+    let mayWrite =
+        value(after: "--approval-mode") == "yolo" || arguments.contains("--yolo")
+        || arguments.contains("-y")
+    switch step {
+    case "success", "huge":
+        if step == "huge" { huge { "[INFO] loaded tool registry" } }
+        // Headless without yolo turns "ask the user" into deny: no edit, yet a normal answer.
+        if mayWrite { editWorktree() }
+        let stats: [String: Any] = [
+            "models": [
+                model: [
+                    "api": ["totalRequests": 2, "totalErrors": 0, "totalLatencyMs": 5053],
+                    "tokens": [
+                        "input": 1200, "prompt": 6200, "candidates": 300, "total": 6540, "cached": 5000,
+                        "thoughts": 40, "tool": 0,
+                    ],
+                ] as [String: Any]
+            ],
+            "tools": [
+                "totalCalls": 1, "totalSuccess": mayWrite ? 1 : 0, "totalFail": mayWrite ? 0 : 1,
+                "totalDurationMs": 1881,
+            ],
+            "files": ["totalLinesAdded": mayWrite ? 1 : 0, "totalLinesRemoved": 0],
+        ]
+        emit(json(["session_id": session, "response": "Wrote \(group).txt.", "stats": stats], pretty: true))
+        exit(0)
+    case "rate_limit":
+        let error: [String: Any] = [
+            "type": "Error", "code": 429,
+            "message":
+                "Quota exceeded for quota metric 'Generate Content API requests per minute'. Please retry in 27s.",
+        ]
+        emit(json(["session_id": session, "error": error], pretty: true))
+        exit(1)
+    case "auth":
+        let error: [String: Any] = [
+            "type": "FatalAuthenticationError", "code": 41,
+            "message": "Please set an Auth method in your settings.json or specify GEMINI_API_KEY",
+        ]
+        emit(json(["error": error], pretty: true))
+        exit(41)
+    case "max_turns":
+        emit(
+            json(
+                ["error": ["type": "FatalTurnLimitedError", "message": "Maximum session turns exceeded", "code": 53]],
+                pretty: true
+            )
+        )
+        exit(53)
+    case "malformed":
+        emit("{\n  \"response\": \"Wrote")
+        exit(0)
+    case "hang":
+        hang()
+    default:
+        emit(
+            json(
+                ["session_id": session, "response": "I could not.", "stats": ["models": [:] as [String: Any]]],
+                pretty: true
+            )
+        )
+        exit(0)
+    }
+
+case "opencode":
+    guard arguments.first == "run", value(after: "--format") == "json" else {
+        complain("fake opencode: only `opencode run --format json` is faked")
+        exit(2)
+    }
+    var clock = 1_787_138_272_364
+    func event(_ type: String, _ data: [String: Any]) {
+        clock += 137
+        var object = data
+        object["type"] = type
+        object["timestamp"] = clock
+        object["sessionID"] = "ses_fe64248c1ffeT4xyThvSemc697"
+        emit(json(object))
+    }
+    func part(_ type: String, _ fields: [String: Any]) -> [String: Any] {
+        var object = fields
+        object["type"] = type
+        object["id"] = "prt_\(clock)"
+        object["messageID"] = "msg_019bde0d6001N6axPzOtFwnCMC"
+        object["sessionID"] = "ses_fe64248c1ffeT4xyThvSemc697"
+        return object
+    }
+    switch step {
+    case "success", "huge":
+        let auto = arguments.contains("--auto") || arguments.contains("--yolo")
+        event("step_start", ["part": part("step-start", ["snapshot": "25b954b2"])])
+        if step == "huge" { huge { json(["type": "reasoning", "part": ["text": "thinking…"]]) } }
+        if auto { editWorktree() }
+        let state: [String: Any] =
+            auto
+            ? ["status": "completed", "input": ["filePath": "\(group).txt"], "output": "written"]
+            : ["status": "error", "input": ["filePath": "\(group).txt"], "error": "permission rejected"]
+        event("tool_use", ["part": part("tool", ["tool": "write", "callID": "call_1", "state": state])])
+        event(
+            "step_finish",
+            [
+                "part": part(
+                    "step-finish",
+                    [
+                        "reason": "tool-calls", "snapshot": "25b954b2", "cost": 0.005,
+                        "tokens": [
+                            "total": 4740, "input": 700, "output": 200, "reasoning": 40,
+                            "cache": ["write": 800, "read": 3000],
+                        ] as [String: Any],
+                    ]
+                )
+            ]
+        )
+        event("step_start", ["part": part("step-start", ["snapshot": "25b954b3"])])
+        event(
+            "text",
+            ["part": part("text", ["text": "Wrote \(group).txt.", "time": ["start": clock, "end": clock + 5]])]
+        )
+        event(
+            "step_finish",
+            [
+                "part": part(
+                    "step-finish",
+                    [
+                        "reason": "stop", "snapshot": "25b954b3", "cost": 0.0073,
+                        "tokens": [
+                            "total": 2600, "input": 500, "output": 100, "reasoning": 0,
+                            "cache": ["write": 0, "read": 2000],
+                        ] as [String: Any],
+                    ]
+                )
+            ]
+        )
+        event("done", ["reason": "idle", "rejected": [] as [Any]])
+        exit(0)
+    case "rate_limit":
+        event("step_start", ["part": part("step-start", ["snapshot": "25b954b2"])])
+        event(
+            "error",
+            ["error": ["name": "APIError", "data": ["message": "Rate limit exceeded (429). Try again later."]]]
+        )
+        exit(1)
+    case "auth":
+        event("error", ["error": ["name": "ProviderAuthError", "data": ["message": "Invalid API key for provider"]]])
+        exit(1)
+    case "malformed":
+        emit("{\"type\":\"step_fin")
+        exit(0)
+    case "hang":
+        hang()
+    default:
+        event("text", ["part": part("text", ["text": "I could not."])])
+        event(
+            "step_finish",
+            ["part": part("step-finish", ["reason": "stop", "cost": 0.001, "tokens": ["input": 90, "output": 5]])]
+        )
+        exit(0)
+    }
+
+case "cursor-agent", "agent":
+    guard arguments.contains("-p") || arguments.contains("--print") else {
+        complain("fake cursor-agent: only print mode is faked")
+        exit(2)
+    }
+    switch step {
+    case "success", "huge":
+        if arguments.contains("--force") || arguments.contains("--yolo") { editWorktree() }
+        emit(
+            json([
+                "type": "result", "subtype": "success", "is_error": false, "duration_ms": 1234, "duration_api_ms": 1100,
+                "result": "Wrote \(group).txt.", "session_id": session, "request_id": "req_1",
+                "usage": ["inputTokens": 1200, "outputTokens": 340, "cacheReadTokens": 5000, "cacheWriteTokens": 800],
+            ])
+        )
+        exit(0)
+    case "rate_limit":
+        complain("Error: You've hit your usage limit. Resets at 2026-11-22T12:00:00Z")
+        exit(1)
+    case "auth":
+        complain("Error: Authentication required. Please run 'cursor-agent login' first, or set CURSOR_API_KEY")
+        exit(1)
+    case "malformed":
+        emit("{\"type\":\"res")
+        exit(0)
+    case "hang":
+        hang()
+    default:
+        emit(
+            json([
+                "type": "result", "subtype": "success", "is_error": false, "result": "I could not.",
+                "session_id": session,
+            ])
+        )
+        exit(0)
+    }
+
+default:
+    complain("fake agent: unknown tool \(tool) (link this program as claude, codex, gemini, opencode or cursor-agent)")
+    exit(2)
+}

@@ -1,0 +1,202 @@
+import FlotillaAPI
+import FlotillaCore
+import FlotillaStore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// Full missions through faithful fakes of the agent CLIs (Tests/Fakes/AgentCLIs), installed on PATH under each
+/// tool's name.
+@Suite("Agent CLIs: full missions through faithful fakes", .timeLimit(.minutes(3)))
+struct AgentCLITests {
+    struct Case: Sendable, CustomStringConvertible {
+        var backend: String
+        var program: String
+        var model: String?
+        /// The exact argv of a session (the worktree path, for codex, is checked separately).
+        var argv: [String]
+        /// Tokens as the ledger should hold them, normalised; the fakes all report the same session.
+        var cacheWriteTokens: Int
+        /// Dollars the tool reports itself; nil: the pricing table's computation for the model.
+        var reportedCost: Double?
+
+        var description: String { backend }
+    }
+
+    static let cases: [Case] = [
+        Case(
+            backend: "claude",
+            program: "claude",
+            model: nil,
+            argv: ["-p", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"],
+            cacheWriteTokens: 800,
+            reportedCost: 0.0421
+        ),
+        Case(
+            backend: "codex",
+            program: "codex",
+            model: "gpt-5",
+            argv: [
+                "exec", "--json", "--sandbox", "workspace-write", "--skip-git-repo-check", "-C", "WORKTREE", "-m",
+                "gpt-5", "-",
+            ],
+            cacheWriteTokens: 0,
+            reportedCost: nil
+        ),
+        Case(
+            backend: "gemini",
+            program: "gemini",
+            model: "gemini-2.5-pro",
+            argv: [
+                "--prompt", "Carry out the task above.", "--output-format", "json", "--approval-mode", "yolo", "-m",
+                "gemini-2.5-pro",
+            ],
+            cacheWriteTokens: 0,
+            reportedCost: nil
+        ),
+        Case(
+            backend: "opencode",
+            program: "opencode",
+            model: "anthropic/claude-sonnet-4-5",
+            argv: [
+                "run", "--format", "json", "--auto", "-m", "anthropic/claude-sonnet-4-5", "Carry out the task below.",
+            ],
+            cacheWriteTokens: 800,
+            reportedCost: 0.0123
+        ),
+        Case(
+            backend: "cursor",
+            program: "cursor-agent",
+            model: "sonnet-4.5",
+            argv: ["-p", "--output-format", "json", "--force", "-m", "sonnet-4.5"],
+            cacheWriteTokens: 800,
+            reportedCost: nil
+        ),
+    ]
+
+    @Test(arguments: cases)
+    func aMissionCompletesAndRecordsWhatTheToolReported(_ tool: Case) async throws {
+        let fixture = try await MissionFixture(
+            checklist: "# Two files\n\n## A\n- [ ] a\n\n## B\nDepends on: a\n- [ ] b\n",
+            groups: ["a", "b"]
+        )
+        defer { fixture.remove() }
+        let bin = try FakeAgents.install(in: fixture.scratch)
+        let log = fixture.scratch.file("argv.jsonl")
+        // a is rate-limited on its first session, then succeeds.
+        let plan = try fixture.scratch.write("plan.json", #"{"a": ["rate_limit", "success"]}"#)
+        var arguments = [
+            "run", "--backend", tool.backend, "--verify", "./verify.sh", "--agents", "2", "--pass-env",
+            "FAKE_AGENT_PLAN",
+            "--pass-env", "FAKE_AGENT_LOG", "--output", "json",
+        ]
+        if let model = tool.model { arguments += ["--model", model] }
+        let run = try await FlotillaBinary.run(
+            arguments,
+            in: fixture.repository.path,
+            environment: [
+                "PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                "FAKE_AGENT_PLAN": plan, "FAKE_AGENT_LOG": log,
+            ]
+        )
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        #expect(try await audit.ledger.mission(audit.id)?.state == .completed)
+
+        let attempts = try await audit.ledger.attempts(of: audit.id)
+        let failed = try #require(attempts.first { $0.key.group == "a" && $0.key.number == 1 })
+        #expect(failed.outcome == .agentFailed)
+        #expect(failed.reason?.contains("rate limited") == true, "\(failed.reason ?? "")")
+        let landed = attempts.filter { $0.outcome == .landed }
+        #expect(landed.count == 2)
+        let expectedUsage = Usage(
+            inputTokens: 1200,
+            outputTokens: 340,
+            cacheReadTokens: 5000,
+            cacheWriteTokens: tool.cacheWriteTokens
+        )
+        let expectedCost =
+            tool.reportedCost ?? PricingTable.builtIn.cost(of: expectedUsage, model: tool.model ?? "") ?? -1
+        #expect(expectedCost > 0)
+        for attempt in landed {
+            #expect(attempt.usage.inputTokens == 1200)
+            #expect(attempt.usage.outputTokens == 340)
+            #expect(attempt.usage.cacheReadTokens == 5000)
+            #expect(attempt.usage.cacheWriteTokens == tool.cacheWriteTokens)
+            #expect(abs(attempt.usage.costUSD - expectedCost) < 1e-9, "\(attempt.usage.costUSD) vs \(expectedCost)")
+            #expect(attempt.backend == tool.backend)
+        }
+
+        // status shows the cost per group.
+        let status = try await FlotillaBinary.run(["status", "--output", "json"], in: fixture.repository.path)
+        let mission = try APIJSON.decoder.decode(MissionDTO.self, from: Data(status.standardOutput.utf8))
+        for group in mission.groups ?? [] { #expect(abs(group.costUSD - expectedCost) < 1e-9) }
+        #expect(abs(mission.costUSD - 2 * expectedCost) < 1e-9)
+
+        // Every session got exactly the typed argv, and each attempt was a fresh session.
+        let sessions = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(sessions.count == 3)
+        for session in sessions {
+            #expect(session["tool"] as? String == tool.program)
+            var argv = session["argv"] as? [String] ?? []
+            if let index = argv.firstIndex(of: "-C"), index + 1 < argv.count {
+                #expect(argv[index + 1].contains(".flotilla/worktrees/\(audit.id)/agent-"))
+                argv[index + 1] = "WORKTREE"
+            }
+            #expect(argv == tool.argv)
+        }
+    }
+
+    @Test(arguments: ["claude", "codex", "gemini", "opencode", "cursor"])
+    func failuresAreClassifiedAndMalformedOutputNeverPasses(_ backend: String) async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let bin = try FakeAgents.install(in: fixture.scratch)
+        let plan = try fixture.scratch.write("plan.json", #"{"a": ["auth", "malformed", "success"]}"#)
+        let run = try await FlotillaBinary.run(
+            [
+                "run", "--backend", backend, "--verify", "./verify.sh", "--pass-env", "FAKE_AGENT_PLAN",
+                "--stall-threshold", "5", "--model", "gpt-5",
+            ],
+            in: fixture.repository.path,
+            environment: [
+                "PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                "FAKE_AGENT_PLAN": plan,
+            ]
+        )
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        let attempts = try await audit.ledger.attempts(of: audit.id)
+        #expect(attempts.map(\.outcome) == [.agentFailed, .agentFailed, .landed])
+        #expect(attempts[0].reason?.contains("authentication failed") == true, "\(attempts[0].reason ?? "")")
+        #expect(attempts[1].reason?.contains("unreadable output") == true, "\(attempts[1].reason ?? "")")
+    }
+
+    @Test func aMissingToolIsAOneLineErrorAndNothingIsCreated() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let run = try await FlotillaBinary.run(
+            ["run", "--backend", "claude", "--verify", "./verify.sh"],
+            in: fixture.repository.path,
+            environment: ["PATH": "/usr/bin:/bin"]
+        )
+        #expect(run.exitCode == 2)
+        #expect(run.standardError.contains("claude is not installed or not on PATH"), "\(run.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/.flotilla/ledger.sqlite"))
+    }
+}
+
+/// The fake agent CLIs, linked under the tools' names into a directory for PATH.
+enum FakeAgents {
+    static func install(in scratch: TemporaryDirectory) throws -> String {
+        let fake = (try FlotillaBinary.path() as NSString).deletingLastPathComponent + "/flotilla-fake-agent"
+        let bin = scratch.file("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        for name in ["claude", "codex", "gemini", "opencode", "cursor-agent"] {
+            try FileManager.default.createSymbolicLink(atPath: "\(bin)/\(name)", withDestinationPath: fake)
+        }
+        return bin
+    }
+}
