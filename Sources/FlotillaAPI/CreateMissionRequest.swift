@@ -19,6 +19,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var agentCommand: String?
     package var agentBinary: String?
     package var maxTurns: Int?
+    package var rateLimitBackoffSeconds: Double?
+    package var rateLimitMaxWaitSeconds: Double?
     package var scenario: String?
     package var model: String?
     package var maxCostUSD: Double = 10
@@ -41,7 +43,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package static let fields: [(name: String, type: FieldType)] = [
         ("repository", .string), ("goal", .string), ("acceptance", .string), ("acceptance_path", .string),
         ("verify", .string), ("agents", .integer), ("backend", .string), ("agent_command", .string),
-        ("agent_binary", .string), ("max_turns", .integer),
+        ("agent_binary", .string), ("max_turns", .integer), ("rate_limit_backoff_seconds", .number),
+        ("rate_limit_max_wait_seconds", .number),
         ("scenario", .string), ("model", .string), ("max_cost_usd", .number), ("timeout_seconds", .number),
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
@@ -79,6 +82,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
         request.agentCommand = reader.string("agent_command", maxLength: 10_000)
         request.agentBinary = reader.string("agent_binary")
         request.maxTurns = reader.integer("max_turns", in: 1...10_000)
+        request.rateLimitBackoffSeconds = reader.number("rate_limit_backoff_seconds", minimum: 0)
+        request.rateLimitMaxWaitSeconds = reader.number("rate_limit_max_wait_seconds", minimum: 0)
         request.scenario = reader.string("scenario")
         request.model = reader.string("model")
         request.maxCostUSD = reader.number("max_cost_usd", uncappable: true, minimum: 0) ?? request.maxCostUSD
@@ -132,6 +137,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ]
         for (key, value) in optionals { if let value { object[key] = .string(value) } }
         if let maxTurns { object["max_turns"] = .number(Double(maxTurns)) }
+        if let rateLimitBackoffSeconds { object["rate_limit_backoff_seconds"] = .number(rateLimitBackoffSeconds) }
+        if let rateLimitMaxWaitSeconds { object["rate_limit_max_wait_seconds"] = .number(rateLimitMaxWaitSeconds) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8)

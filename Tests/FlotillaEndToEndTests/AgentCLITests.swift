@@ -88,7 +88,8 @@ struct AgentCLITests {
         var arguments = [
             "run", "--backend", tool.backend, "--verify", "./verify.sh", "--agents", "2", "--pass-env",
             "FAKE_AGENT_PLAN",
-            "--pass-env", "FAKE_AGENT_LOG", "--output", "json",
+            "--pass-env", "FAKE_AGENT_LOG", "--output", "json", "--stall-threshold", "1", "--rate-limit-backoff",
+            "0.2", "--rate-limit-max-wait", "0.2",
         ]
         if let model = tool.model { arguments += ["--model", model] }
         let run = try await FlotillaBinary.run(
@@ -107,6 +108,11 @@ struct AgentCLITests {
         let failed = try #require(attempts.first { $0.key.group == "a" && $0.key.number == 1 })
         #expect(failed.outcome == .agentFailed)
         #expect(failed.reason?.contains("rate limited") == true, "\(failed.reason ?? "")")
+        // The limit was the account's: every agent waited, and the group's stall count did not move (with a
+        // threshold of 1, one counted failure would have escalated it).
+        let retried = try #require(attempts.first { $0.key.group == "a" && $0.key.number == 2 })
+        #expect(retried.startedAt.timeIntervalSince(try #require(failed.finishedAt)) >= 0.2)
+        #expect(try await audit.ledger.groups(of: audit.id).allSatisfy { $0.escalation == .none })
         let landed = attempts.filter { $0.outcome == .landed }
         #expect(landed.count == 2)
         let expectedUsage = Usage(

@@ -86,7 +86,8 @@ struct MissionLaunch {
                 environment: composition.childEnvironment(passing: spec.options.passEnvironment),
                 verifyTimeout: .milliseconds(Int64(spec.options.verifyTimeoutSeconds * 1000)),
                 keepAttemptBranches: spec.options.keepAttemptBranches,
-                mergeBatch: spec.options.mergeBatch
+                mergeBatch: spec.options.mergeBatch,
+                rateLimitBackoff: spec.options.rateLimitBackoff
             ),
             layout: layout,
             sink: sink

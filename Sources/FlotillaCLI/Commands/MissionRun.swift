@@ -46,6 +46,17 @@ extension Flotilla {
         @Option(help: "For claude: the most turns one session may take.")
         var maxTurns: Int?
 
+        @Option(
+            help: """
+                Seconds every agent waits after one hits a rate limit, when the agent does not say how long; doubles \
+                while limits repeat. Such attempts do not count against the group.
+                """
+        )
+        var rateLimitBackoff: Double = 30
+
+        @Option(help: "The longest wait after a rate limit, in seconds.")
+        var rateLimitMaxWait: Double = 900
+
         @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
         var agentCommand: String?
 
@@ -114,6 +125,9 @@ extension Flotilla {
             guard verifyTimeout > 0 else { throw ValidationError("--verify-timeout must be more than 0") }
             guard stallThreshold >= 1 else { throw ValidationError("--stall-threshold must be at least 1") }
             guard mergeBatch >= 1 else { throw ValidationError("--merge-batch must be at least 1") }
+            guard rateLimitBackoff >= 0 else { throw ValidationError("--rate-limit-backoff must be at least 0") }
+            guard rateLimitMaxWait >= 0 else { throw ValidationError("--rate-limit-max-wait must be at least 0") }
+            if let maxTurns, maxTurns < 1 { throw ValidationError("--max-turns must be at least 1") }
         }
 
         @Flag(help: "Start the mission in the background and print its id; follow it with `flotilla attach ID`.")
@@ -131,6 +145,8 @@ extension Flotilla {
             wire.agentCommand = agentCommand
             wire.agentBinary = agentBinary.map { absolute($0) }
             wire.maxTurns = maxTurns
+            wire.rateLimitBackoffSeconds = rateLimitBackoff
+            wire.rateLimitMaxWaitSeconds = rateLimitMaxWait
             wire.scenario = scenario.map { absolute($0) }
             wire.model = model
             wire.maxCostUSD = maxCost
@@ -246,7 +262,9 @@ struct MissionRequestBuilder {
             mergeBatch: wire.mergeBatch,
             keepAttemptBranches: keepAttemptBranches,
             agentBinary: wire.agentBinary.map(resolve),
-            maxTurns: wire.maxTurns
+            maxTurns: wire.maxTurns,
+            rateLimitBackoffSeconds: wire.rateLimitBackoffSeconds,
+            rateLimitMaxWaitSeconds: wire.rateLimitMaxWaitSeconds
         )
         _ = try AgentFactory.make(
             backend: backendName.rawValue,

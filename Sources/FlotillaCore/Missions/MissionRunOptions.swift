@@ -14,6 +14,18 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var agentBinary: String?
     /// For agent CLI backends that support it: the cap on turns per session.
     package var maxTurns: Int?
+    /// The first wait after a rate limit, when the agent does not say how long; doubles while limits repeat.
+    package var rateLimitBackoffSeconds: Double?
+    /// The longest wait after a rate limit.
+    package var rateLimitMaxWaitSeconds: Double?
+
+    /// The backoff these options ask for.
+    package var rateLimitBackoff: RateLimitBackoff {
+        RateLimitBackoff(
+            base: .milliseconds(Int64((rateLimitBackoffSeconds ?? 30) * 1000)),
+            cap: .milliseconds(Int64((rateLimitMaxWaitSeconds ?? 900) * 1000))
+        )
+    }
 
     package init(
         agentCommand: String? = nil,
@@ -23,8 +35,12 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         mergeBatch: Int = 8,
         keepAttemptBranches: Bool = false,
         agentBinary: String? = nil,
-        maxTurns: Int? = nil
+        maxTurns: Int? = nil,
+        rateLimitBackoffSeconds: Double? = nil,
+        rateLimitMaxWaitSeconds: Double? = nil
     ) {
+        self.rateLimitBackoffSeconds = rateLimitBackoffSeconds
+        self.rateLimitMaxWaitSeconds = rateLimitMaxWaitSeconds
         self.agentBinary = agentBinary
         self.maxTurns = maxTurns
         self.agentCommand = agentCommand
@@ -44,5 +60,7 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case keepAttemptBranches = "keep_attempt_branches"
         case agentBinary = "agent_binary"
         case maxTurns = "max_turns"
+        case rateLimitBackoffSeconds = "rate_limit_backoff_seconds"
+        case rateLimitMaxWaitSeconds = "rate_limit_max_wait_seconds"
     }
 }

@@ -6,6 +6,8 @@ enum AttemptResult: Sendable {
     /// The gate passed: the attempt waits in the merge queue with this commit.
     case passed(commit: String, criteriaPassed: Int?)
     case failed(outcome: AttemptOutcome, reason: String, feedback: String, criteriaPassed: Int?)
+    /// The agent hit a rate limit or quota: not the group's fault, and every agent should wait.
+    case rateLimited(reason: String, feedback: String, message: String)
     /// The mission stopped while it ran.
     case cancelled
     /// Flotilla itself could not carry on (git or the file system failed).
@@ -67,6 +69,13 @@ struct AttemptExecution: Sendable {
                 reason: "the agent did not finish within the \(limit) attempt timeout and was stopped",
                 feedback: Feedback.timedOut(limit: limit),
                 criteriaPassed: nil
+            )
+        }
+        if case .rateLimited(let message)? = outcome.failure {
+            return .rateLimited(
+                reason: "the agent failed: \(outcome.failure?.description ?? message)",
+                feedback: Feedback.agentFailed("it hit a rate limit; this attempt does not count against the group"),
+                message: message
             )
         }
         if let failure = outcome.failure {

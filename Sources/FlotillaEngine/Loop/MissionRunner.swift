@@ -48,13 +48,17 @@ package struct MissionRunner: Sendable {
         package var keepAttemptBranches: Bool
         /// At most this many waiting candidates land together under one regression verify.
         package var mergeBatch: Int
+        /// How long every agent waits after one hits a rate limit or quota.
+        package var rateLimitBackoff: RateLimitBackoff
 
         package init(
             environment: [String: String],
             verifyTimeout: Duration = .seconds(1800),
             keepAttemptBranches: Bool = false,
-            mergeBatch: Int = 1
+            mergeBatch: Int = 1,
+            rateLimitBackoff: RateLimitBackoff = RateLimitBackoff()
         ) {
+            self.rateLimitBackoff = rateLimitBackoff
             self.environment = environment
             self.verifyTimeout = verifyTimeout
             self.keepAttemptBranches = keepAttemptBranches
@@ -246,6 +250,8 @@ private enum LoopSignal: Sendable {
     case mergeEnded(MergeRound)
     case stopRequested
     case wallClockExpired
+    /// The wait after a rate limit is over.
+    case backoffEnded
 }
 
 /// The state of one run of the loop; only the loop's own task touches it.
@@ -274,6 +280,9 @@ private struct MissionLoop {
     var tripped: BreakerTrip?
     var stopRequested = false
     var fatal: String?
+    /// No agent starts while a rate-limit wait runs; consecutive limits lengthen it.
+    var backingOff = false
+    var consecutiveRateLimits = 0
 
     init(
         spec: MissionSpec,
@@ -370,9 +379,13 @@ private struct MissionLoop {
     ) async throws -> StopReason {
         while true {
             if fatal != nil { return .failed }
+            // While a rate-limit wait runs no slot is free, and the wait is work in flight, unless nothing is left
+            // to dispatch anyway.
+            let holding = backingOff && tripped == nil && !progress.allDone
             let context = DispatchContext(
-                idleSlots: freeSlots.count,
-                inFlight: running.count + mergeQueue.count + splits.joined().count + (merging?.count ?? 0),
+                idleSlots: holding ? 0 : freeSlots.count,
+                inFlight: running.count + mergeQueue.count + splits.joined().count + (merging?.count ?? 0)
+                    + (holding ? 1 : 0),
                 runningAttempts: running.count,
                 spentUSD: spentUSD,
                 estimatedAttemptUSD: estimator.estimateUSD,
@@ -482,6 +495,8 @@ private struct MissionLoop {
             stopRequested = true
         case .wallClockExpired:
             break
+        case .backoffEnded:
+            backingOff = false
         case .attemptEnded(let key, let slot, let result, let cost):
             running[key] = nil
             freeSlots.append(slot)
@@ -491,10 +506,35 @@ private struct MissionLoop {
             if cost > 0 { estimator.record(costUSD: cost) }
             switch result {
             case .passed(let commit, let criteria):
+                consecutiveRateLimits = 0
                 mergeQueue.append(MergeCandidate(key: key, commit: commit, criteriaPassed: criteria))
                 context.probe?.mark(.queued(key))
             case .failed(let outcome, let reason, let text, let criteria):
+                consecutiveRateLimits = 0
                 try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)
+            case .rateLimited(let reason, let text, let message):
+                consecutiveRateLimits += 1
+                try await conclude(
+                    key,
+                    .agentFailed,
+                    reason: reason,
+                    feedback: text,
+                    criteriaPassed: nil,
+                    countsTowardsStall: false
+                )
+                if !backingOff {
+                    backingOff = true
+                    let wait = options.rateLimitBackoff.delay(
+                        after: message,
+                        consecutive: consecutiveRateLimits,
+                        now: ports.now()
+                    )
+                    let clock = ports.clock
+                    group.addTask {
+                        try? await clock.sleep(for: wait)
+                        return .backoffEnded
+                    }
+                }
             case .cancelled:
                 try await interrupt(key, because: "the mission stopped")
             case .error(let message):
@@ -625,13 +665,14 @@ private struct MissionLoop {
         reason: String,
         feedback text: String,
         criteriaPassed: Int?,
-        verification: Verification? = nil
+        verification: Verification? = nil,
+        countsTowardsStall: Bool = true
     ) async throws {
         guard let group = progress[key.group] else { return }
         var assessment: StallAssessment?
         var status = GroupStatus.pending
         var blockedDependents: [String] = []
-        if outcome != .interrupted {
+        if outcome != .interrupted && countsTowardsStall {
             let verdict = stallRule.assess(group, outcome: outcome, criteriaPassed: criteriaPassed)
             assessment = verdict
             progress.update(key.group, with: verdict)
@@ -689,7 +730,7 @@ private struct MissionLoop {
                     try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
                 }
             }
-        case .stopRequested, .wallClockExpired:
+        case .stopRequested, .wallClockExpired, .backoffEnded:
             break
         }
     }
