@@ -25,6 +25,8 @@ final class OutputCollector: Sendable {
         var standardErrorTail: Tail
         var combinedTail: Tail
         var total = 0
+        var standardOutputRedaction: SecretRedaction
+        var standardErrorRedaction: SecretRedaction
     }
 
     private let state: Mutex<State>
@@ -44,49 +46,65 @@ final class OutputCollector: Sendable {
         }
         fileLimit = request.outputFileLimit
         captureLimit = request.captureLimit
+        // Secrets the process was given are removed from everything it prints, before anything keeps it.
+        let redaction = SecretRedaction(secrets: SecretRedaction.secrets(in: request.environment))
         state = Mutex(
             State(
                 file: file,
                 standardErrorTail: Tail(limit: 64 << 10),
-                combinedTail: Tail(limit: request.tailLimit)
+                combinedTail: Tail(limit: request.tailLimit),
+                standardOutputRedaction: redaction,
+                standardErrorRedaction: redaction
             )
         )
     }
 
-    func append(_ bytes: ArraySlice<UInt8>, from stream: OutputStream) {
+    func append(_ raw: ArraySlice<UInt8>, from stream: OutputStream) {
         state.withLock { state in
-            state.total += bytes.count
-            if let file = state.file {
-                let room = max(0, fileLimit - state.fileWritten)
-                let kept = bytes.prefix(room)
-                if !kept.isEmpty {
-                    kept.withUnsafeBytes { buffer in
-                        var offset = 0
-                        while offset < buffer.count {
-                            let written = write(file, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
-                            if written < 0 && errno == EINTR { continue }
-                            if written <= 0 { break }
-                            offset += written
-                        }
+            state.total += raw.count
+            let bytes: ArraySlice<UInt8> =
+                switch stream {
+                case .standardOutput: state.standardOutputRedaction.redact(raw)[...]
+                case .standardError: state.standardErrorRedaction.redact(raw)[...]
+                }
+            keep(bytes, from: stream, in: &state)
+        }
+    }
+
+    private func keep(_ bytes: ArraySlice<UInt8>, from stream: OutputStream, in state: inout State) {
+        if let file = state.file {
+            let room = max(0, fileLimit - state.fileWritten)
+            let kept = bytes.prefix(room)
+            if !kept.isEmpty {
+                kept.withUnsafeBytes { buffer in
+                    var offset = 0
+                    while offset < buffer.count {
+                        let written = write(file, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
+                        if written < 0 && errno == EINTR { continue }
+                        if written <= 0 { break }
+                        offset += written
                     }
                 }
-                state.fileWritten += kept.count
-                state.fileDropped += bytes.count - kept.count
             }
-            if stream == .standardOutput {
-                let room = max(0, captureLimit - state.head.count)
-                state.head.append(contentsOf: bytes.prefix(room))
-                if bytes.count > room { state.headTruncated = true }
-            } else {
-                state.standardErrorTail.append(bytes)
-            }
-            state.combinedTail.append(bytes)
+            state.fileWritten += kept.count
+            state.fileDropped += bytes.count - kept.count
         }
+        if stream == .standardOutput {
+            let room = max(0, captureLimit - state.head.count)
+            state.head.append(contentsOf: bytes.prefix(room))
+            if bytes.count > room { state.headTruncated = true }
+        } else {
+            state.standardErrorTail.append(bytes)
+        }
+        state.combinedTail.append(bytes)
     }
 
     /// Closes the transcript, noting in it how much was dropped.
     func finish() {
         state.withLock { state in
+            // What redaction held back is the streams' last bytes.
+            keep(state.standardOutputRedaction.flush()[...], from: .standardOutput, in: &state)
+            keep(state.standardErrorRedaction.flush()[...], from: .standardError, in: &state)
             guard let file = state.file else { return }
             if state.fileDropped > 0 {
                 let note =
