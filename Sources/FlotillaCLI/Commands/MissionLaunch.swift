@@ -57,6 +57,7 @@ struct MissionLaunch {
         guard let record = try await ledger.mission(id) else { throw InputError("no mission \(id) in \(root)") }
         let spec = record.spec
         let agent = try AgentFactory.make(spec: spec, root: root, composition: composition)
+        try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         let eventsFile = EventsFileSink(path: layout.eventsFile(id))
         let missionLog = MissionLogSink(path: layout.missionLog(id), origin: record.createdAt)
         let live = output == .table && composition.isInteractiveTerminal ? LiveView(spec: spec) : nil

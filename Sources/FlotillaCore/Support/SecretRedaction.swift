@@ -9,7 +9,9 @@ package struct SecretRedaction: Sendable {
     /// Values of variables whose names say they are secret (`*_API_KEY`, `*TOKEN*`, `*SECRET*`, …), longest
     /// first; values shorter than 8 bytes are too common to hunt for.
     package static func secrets(in environment: [String: String]) -> [[UInt8]] {
-        let markers = ["API_KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL"]
+        let markers = [
+            "API_KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "ACCESS_KEY", "PRIVATE_KEY", "CREDENTIAL",
+        ]
         let values = environment.compactMap { name, value -> [UInt8]? in
             let upper = name.uppercased()
             guard markers.contains(where: { upper.contains($0) }), value.utf8.count >= 8 else { return nil }

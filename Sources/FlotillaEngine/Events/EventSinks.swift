@@ -24,6 +24,30 @@ package final class EventsFileSink: MissionEventSink {
         file.close()
     }
 
+    /// Makes `events.jsonl` hold exactly the ledger's events again.
+    ///
+    /// A run killed between storing an event and appending its line leaves the file one line short; the ledger is
+    /// the truth, so before a mission continues the file is rewritten from it (atomically) when the two differ.
+    package static func restore(path: String, from ledger: any MissionLedger, mission: MissionID) async throws {
+        var events: [MissionEvent] = []
+        while true {
+            let batch = try await ledger.events(of: mission, after: events.last?.id ?? 0, limit: 10_000)
+            events += batch
+            if batch.count < 10_000 { break }
+        }
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let ids = existing.split(separator: "\n").compactMap { line -> Int64? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
+            return (object["id"] as? NSNumber)?.int64Value
+        }
+        guard ids != events.map(\.id) else { return }
+        var data = Data()
+        for event in events { data += try encoder.encode(event) + Data("\n".utf8) }
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
     package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
