@@ -180,6 +180,34 @@ struct AgentCLITests {
         #expect(attempts[1].reason?.contains("unreadable output") == true, "\(attempts[1].reason ?? "")")
     }
 
+    @Test func doctorReportsToolsVersionsAndKeysWithoutTheirValues() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let bin = try FakeAgents.install(in: fixture.scratch)
+        try FileManager.default.removeItem(atPath: bin + "/gemini")
+        let secret = "sk-ant-doctor-0123456789"
+        let doctor = try await FlotillaBinary.run(
+            ["doctor", "--output", "json"],
+            in: fixture.repository.path,
+            environment: ["PATH": bin + ":/usr/bin:/bin", "ANTHROPIC_API_KEY": secret]
+        )
+        #expect(doctor.exitCode == 0, "\(doctor.standardError)")
+        #expect(!doctor.standardOutput.contains(secret))
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(doctor.standardOutput.utf8)) as? [String: Any]
+        )
+        let agents = try #require(report["agents"] as? [[String: Any]])
+        let versions = Dictionary(
+            uniqueKeysWithValues: agents.map { ($0["backend"] as? String ?? "", $0["version"] as? String) }
+        )
+        #expect(versions["claude"] == "2.1.240 (Claude Code)")
+        #expect(versions["codex"] == "codex-cli 0.98.0")
+        #expect(versions["gemini"] == .some(nil))
+        let keys = try #require(report["keys"] as? [[String: Any]])
+        #expect(keys.first { $0["name"] as? String == "ANTHROPIC_API_KEY" }?["found"] as? Bool == true)
+        #expect(keys.first { $0["name"] as? String == "GEMINI_API_KEY" }?["found"] as? Bool == false)
+    }
+
     @Test func aMissingToolIsAOneLineErrorAndNothingIsCreated() async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }

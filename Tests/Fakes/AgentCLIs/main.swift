@@ -47,6 +47,15 @@ let step: String = {
     return steps[attempt - 1]
 }()
 
+if arguments == ["--version"] {
+    let versions = [
+        "claude": "2.1.240 (Claude Code)", "codex": "codex-cli 0.98.0", "gemini": "0.31.0", "opencode": "1.2.27",
+        "cursor-agent": "2026.11.20-7c1e2f0",
+    ]
+    emit(versions[tool] ?? "0.0.0")
+    exit(0)
+}
+
 if let log = environment["FAKE_AGENT_LOG"] {
     let line = json(["tool": tool, "argv": arguments, "group": group, "attempt": attempt]) + "\n"
     if let handle = FileHandle(forWritingAtPath: log) {
