@@ -76,6 +76,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FlotillaLLM",
+            dependencies: ["FlotillaCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "FlotillaAPI",
             dependencies: ["FlotillaCore"],
             swiftSettings: strictSettings
@@ -105,6 +110,7 @@ let package = Package(
             name: "FlotillaCLI",
             dependencies: [
                 "FlotillaAPI",
+                "FlotillaLLM",
                 "FlotillaBenchmarks",
                 "FlotillaServer",
                 "FlotillaCore",
@@ -133,6 +139,10 @@ let package = Package(
             name: "FlotillaTestSupport",
             dependencies: [
                 "FlotillaAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 "FlotillaCore",
                 "FlotillaSystem",
                 "FlotillaGit",

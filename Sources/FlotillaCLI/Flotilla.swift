@@ -22,7 +22,7 @@ package struct Flotilla: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
+            Plan.self, MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
             MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionDemo.self,
             Serve.self, Doctor.self, Benchmark.self,
         ]

@@ -206,6 +206,14 @@ package struct Usage: Sendable, Equatable, Codable {
 
     package static let zero = Usage()
 
+    package mutating func add(_ other: Usage) {
+        inputTokens += other.inputTokens
+        outputTokens += other.outputTokens
+        cacheReadTokens += other.cacheReadTokens
+        cacheWriteTokens += other.cacheWriteTokens
+        costUSD += other.costUSD
+    }
+
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens"
         case outputTokens = "output_tokens"

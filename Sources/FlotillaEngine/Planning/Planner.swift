@@ -1,0 +1,141 @@
+import FlotillaCore
+import Foundation
+
+/// Turns a goal into an acceptance checklist with a language model, repairing invalid answers a bounded number
+/// of times; without a model, a deterministic one-group checklist (and the caller says so).
+package struct Planner: Sendable {
+    package struct Result: Sendable {
+        package var checklist: Checklist
+        package var usage: Usage
+        /// Answers asked for, the first included.
+        package var rounds: Int
+        /// No model was configured: the checklist is the deterministic fallback.
+        package var usedFallback: Bool
+    }
+
+    private let model: (any LanguageModel)?
+    private let repairs: Int
+
+    package init(model: (any LanguageModel)?, repairs: Int = 2) {
+        self.model = model
+        self.repairs = max(0, repairs)
+    }
+
+    /// Plans `goal`; `context` tells the model about the repository (its files, its verify command).
+    package func plan(goal: String, context: String) async throws -> Result {
+        guard let model else {
+            return Result(checklist: Self.fallback(goal: goal), usage: .zero, rounds: 0, usedFallback: true)
+        }
+        var messages = [ModelMessage(.user, Self.prompt(goal: goal, context: context))]
+        var usage = Usage()
+        var problems: [String] = []
+        for round in 1...(repairs + 1) {
+            var answerText = ""
+            do {
+                let answer = try await model.answer(
+                    StructuredRequest(
+                        system: Self.system,
+                        messages: messages,
+                        schemaName: "acceptance_checklist",
+                        schema: Self.schema
+                    )
+                )
+                usage.add(answer.usage)
+                answerText = answer.text
+                let checklist = try ChecklistJSON.decode(try JSONEncoder().encode(answer.value), file: "the plan")
+                return Result(checklist: checklist, usage: usage, rounds: round, usedFallback: false)
+            } catch LanguageModelError.invalidAnswer(let answered, let found) {
+                answerText = answered
+                problems = found
+            } catch let error as LanguageModelError {
+                throw PlannerError.model(error)
+            } catch let error as ChecklistError {
+                // The shape was right but the checklist is not: duplicate ids, unknown dependencies, a cycle…
+                problems = error.problems.map(\.description)
+            }
+            messages.append(ModelMessage(.assistant, answerText))
+            messages.append(ModelMessage(.user, Self.repair(problems)))
+        }
+        throw PlannerError.hopeless(rounds: repairs + 1, problems: problems)
+    }
+
+    static let system = """
+        You plan software work as an acceptance checklist for coding agents. Split the goal into groups of \
+        related, verifiable criteria; a group depends on the groups whose work it builds on, and the dependencies \
+        must form no cycle. Ids are snake_case. Each criterion is one observable, testable statement. Answer with \
+        the checklist as JSON only.
+        """
+
+    static func prompt(goal: String, context: String) -> String {
+        "Goal:\n\(goal)\n\nRepository:\n\(context)\n\nWrite the acceptance checklist."
+    }
+
+    static func repair(_ problems: [String]) -> String {
+        "That checklist is invalid:\n" + problems.map { "- \($0)" }.joined(separator: "\n")
+            + "\nAnswer again with the whole corrected checklist."
+    }
+
+    /// The checklist's JSON form as a schema (strict: every property required, nothing else allowed).
+    package static let schema: JSONValue = .object([
+        "type": "object", "additionalProperties": false, "required": .array(["title", "groups"]),
+        "properties": .object([
+            "title": .object(["type": "string"]),
+            "groups": .object([
+                "type": "array", "minItems": 1,
+                "items": .object([
+                    "type": "object", "additionalProperties": false,
+                    "required": .array(["id", "title", "depends_on", "check", "criteria"]),
+                    "properties": .object([
+                        "id": .object(["type": "string"]),
+                        "title": .object(["type": "string"]),
+                        "depends_on": .object(["type": "array", "items": .object(["type": "string"])]),
+                        "check": .object(["type": .array(["string", "null"])]),
+                        "criteria": .object(["type": "array", "minItems": 1, "items": .object(["type": "string"])]),
+                    ]),
+                ]),
+            ]),
+        ]),
+    ])
+
+    /// Without a model: one group whose criteria are the goal's sentences or bullet lines, titled by the first.
+    package static func fallback(goal: String) -> Checklist {
+        let lines = goal.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.hasPrefix("- ") || $0.hasPrefix("* ") ? String($0.dropFirst(2)) : $0 }
+            .filter { !$0.isEmpty }
+        var criteria: [String] = []
+        for line in lines {
+            let sentences = line.split(separator: ". ").map { $0.trimmingCharacters(in: .whitespaces) }
+            criteria += sentences.filter { !$0.isEmpty }
+        }
+        let title = String((criteria.first ?? "Goal").prefix(80))
+        return Checklist(
+            title: title,
+            description: "",
+            groups: [
+                ChecklistGroup(
+                    id: "goal",
+                    title: "Goal",
+                    dependsOn: [],
+                    check: nil,
+                    notes: "",
+                    criteria: criteria.isEmpty ? [title] : criteria
+                )
+            ]
+        )
+    }
+}
+
+/// Why planning failed.
+package enum PlannerError: Error, Sendable, CustomStringConvertible {
+    case model(LanguageModelError)
+    case hopeless(rounds: Int, problems: [String])
+
+    package var description: String {
+        switch self {
+        case .model(let error): "planning failed: \(error)"
+        case .hopeless(let rounds, let problems):
+            "the planner gave no valid checklist in \(rounds) answers; last problems: "
+                + problems.prefix(5).joined(separator: "; ")
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import FlotillaCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A language-model server on loopback that answers from a script, in order, and keeps every request body:
+/// OpenAI's `/v1/chat/completions` and Anthropic's `/v1/messages`.
+package actor ScriptedModelServer {
+    package struct Reply: Sendable {
+        package var status: Int
+        package var body: String
+        package var headers: [String: String]
+
+        package init(status: Int = 200, body: String, headers: [String: String] = [:]) {
+            self.status = status
+            self.body = body
+            self.headers = headers
+        }
+
+        /// A chat completion whose message content is `content`.
+        package static func chat(
+            _ content: String,
+            promptTokens: Int = 120,
+            cachedTokens: Int = 20,
+            completionTokens: Int = 80
+        )
+            -> Reply
+        {
+            let message: JSONValue = .object([
+                "id": "chatcmpl-1", "object": "chat.completion", "created": 1_795_000_000, "model": "stub",
+                "choices": .array([
+                    .object([
+                        "index": 0, "finish_reason": "stop",
+                        "message": .object(["role": "assistant", "content": .string(content)]),
+                    ])
+                ]),
+                "usage": .object([
+                    "prompt_tokens": .number(Double(promptTokens)),
+                    "prompt_tokens_details": .object(["cached_tokens": .number(Double(cachedTokens))]),
+                    "completion_tokens": .number(Double(completionTokens)),
+                    "total_tokens": .number(Double(promptTokens + completionTokens)),
+                ]),
+            ])
+            return Reply(body: String(decoding: (try? JSONEncoder().encode(message)) ?? Data(), as: UTF8.self))
+        }
+    }
+
+    private var replies: [Reply]
+    package private(set) var requests: [String] = []
+
+    private init(replies: [Reply]) {
+        self.replies = replies
+    }
+
+    private func next(_ body: String) -> Reply {
+        requests.append(body)
+        guard !replies.isEmpty else {
+            return Reply(status: 500, body: #"{"error":{"message":"no more scripted replies"}}"#)
+        }
+        return replies.removeFirst()
+    }
+
+    /// Serves `replies` on a free loopback port while `body` runs with the server and its port.
+    package static func serving<T: Sendable>(
+        _ replies: [Reply],
+        _ body: @Sendable (ScriptedModelServer, Int) async throws -> T
+    ) async throws -> T {
+        let server = ScriptedModelServer(replies: replies)
+        let router = Router()
+        for path in ["/v1/chat/completions", "/v1/messages"] {
+            router.post(RouterPath(stringLiteral: path)) { request, _ -> Response in
+                var request = request
+                let buffer = try await request.collectBody(upTo: 10 << 20)
+                let reply = await server.next(String(buffer: buffer))
+                var response = Response(
+                    status: .init(code: reply.status),
+                    headers: [.contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body))
+                )
+                for (name, value) in reply.headers {
+                    if let field = HTTPField.Name(name) { response.headers[field] = value }
+                }
+                return response
+            }
+        }
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "scripted-model-server")
+        logger.logLevel = .critical
+        let application = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                portSink.yield(channel.localAddress?.port ?? 0)
+                portSink.finish()
+            },
+            logger: logger
+        )
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await application.runService()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                throw FixtureError("the scripted model server did not start")
+            }
+            let result = try await body(server, port)
+            group.cancelAll()
+            while (try? await group.next()) != nil {}
+            return result
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import FlotillaCore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// `flotilla plan` against a scripted model server on loopback.
+@Suite("flotilla plan: planning over HTTP, repairs, fallbacks", .timeLimit(.minutes(2)))
+struct PlannerTests {
+    static let valid = #"""
+        {"title": "Greeting CLI", "groups": [
+          {"id": "greeting", "title": "Greeting", "depends_on": [], "check": null, "criteria": ["greet NAME prints Hello, NAME!"]},
+          {"id": "api", "title": "HTTP API", "depends_on": ["greeting"], "check": "./check-api.sh", "criteria": ["GET /hello answers 200"]}
+        ]}
+        """#
+    static let cyclic = #"""
+        {"title": "Loop", "groups": [
+          {"id": "a", "title": "A", "depends_on": ["b"], "check": null, "criteria": ["a works"]},
+          {"id": "b", "title": "B", "depends_on": ["a"], "check": null, "criteria": ["b works"]}
+        ]}
+        """#
+
+    func plan(
+        _ arguments: [String],
+        in fixture: MissionFixture,
+        environment: [String: String] = [:]
+    ) async throws
+        -> FlotillaBinary.Outcome
+    {
+        try await FlotillaBinary.run(
+            ["plan", "--goal", "Ship a greeting CLI with an HTTP API.", "-y", "-o", "PLAN.md"] + arguments,
+            in: fixture.repository.path,
+            environment: environment
+        )
+    }
+
+    func requestBodies(_ server: ScriptedModelServer) async throws -> [[String: Any]] {
+        try await server.requests.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    @Test func aValidAnswerIsWrittenAsTheChecklist() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        try await ScriptedModelServer.serving([.chat(Self.valid)]) { server, port in
+            let run = try await plan(
+                ["--planner-url", "http://127.0.0.1:\(port)/v1", "--planner-model", "stub"],
+                in: fixture
+            )
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            let written = try String(contentsOfFile: fixture.repository.path + "/PLAN.md", encoding: .utf8)
+            let checklist = try ChecklistParser.parse(written, file: "PLAN.md")
+            #expect(checklist.groupIDs == ["greeting", "api"])
+            #expect(checklist.group("api")?.dependsOn == ["greeting"])
+            #expect(checklist.group("api")?.check == "./check-api.sh")
+            let bodies = try await requestBodies(server)
+            #expect(bodies.count == 1)
+            let format = bodies[0]["response_format"] as? [String: Any]
+            #expect(format?["type"] as? String == "json_schema")
+            #expect((format?["json_schema"] as? [String: Any])?["name"] as? String == "acceptance_checklist")
+            #expect(bodies[0]["model"] as? String == "stub")
+            // The repository's files are part of the question.
+            let messages = bodies[0]["messages"] as? [[String: Any]] ?? []
+            #expect((messages.last?["content"] as? String)?.contains("verify.sh") == true)
+        }
+    }
+
+    @Test func invalidAnswersAreSentBackWithTheirProblemsAndRepaired() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let replies: [ScriptedModelServer.Reply] = [
+            .chat(Self.cyclic), .chat(#"{"title": "x", "groups": "nope"}"#), .chat(Self.valid),
+        ]
+        try await ScriptedModelServer.serving(replies) { server, port in
+            let run = try await plan(["--planner-url", "http://127.0.0.1:\(port)/v1"], in: fixture)
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            #expect(run.standardError.contains("repaired in 2 round(s)"))
+            let bodies = try await requestBodies(server)
+            #expect(bodies.count == 3)
+            let second = (bodies[1]["messages"] as? [[String: Any]] ?? []).compactMap { $0["content"] as? String }
+            #expect(second.contains { $0.contains("cycle") }, "\(second)")
+            #expect(
+                second.contains { $0.contains(#""depends_on": ["b"]"#) },
+                "the first answer goes back as the assistant's"
+            )
+            let third = (bodies[2]["messages"] as? [[String: Any]] ?? []).compactMap { $0["content"] as? String }
+            #expect(third.last?.contains("groups: expected array, found string") == true, "\(third.last ?? "")")
+        }
+    }
+
+    @Test func aHopelessPlannerFailsAfterTheBoundAndWritesNothing() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        try await ScriptedModelServer.serving([.chat(Self.cyclic), .chat(Self.cyclic), .chat("not json at all")]) {
+            server,
+            port in
+            let run = try await plan(["--planner-url", "http://127.0.0.1:\(port)/v1", "--repairs", "2"], in: fixture)
+            #expect(run.exitCode == 2)
+            #expect(run.standardError.contains("no valid checklist in 3 answers"), "\(run.standardError)")
+            #expect(run.standardError.split(separator: "\n").count == 2)
+            #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/PLAN.md"))
+            #expect(await server.requests.count == 3)
+        }
+    }
+
+    @Test func aServerThatRefusesJSONSchemaGetsJSONObjectAndRetriesHonourRetryAfter() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let replies: [ScriptedModelServer.Reply] = [
+            // llama.cpp's server: HTTP 500 on {"type": "json_schema", …}.
+            .init(
+                status: 500,
+                body: #"{"error":{"code":500,"message":"Unsupported response_format type","type":"server_error"}}"#
+            ),
+            .init(status: 429, body: #"{"error":{"message":"slow down"}}"#, headers: ["Retry-After": "0"]),
+            .chat(Self.valid),
+        ]
+        try await ScriptedModelServer.serving(replies) { server, port in
+            let run = try await plan(["--planner-url", "http://127.0.0.1:\(port)/v1"], in: fixture)
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            let formats = try await requestBodies(server).map {
+                ($0["response_format"] as? [String: Any])?["type"] as? String
+            }
+            #expect(formats == ["json_schema", "json_object", "json_object"])
+            let last = try await requestBodies(server).last?["response_format"] as? [String: Any]
+            #expect(last?["schema"] != nil)
+        }
+    }
+
+    @Test func anthropicAnswersThroughAForcedTool() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let message = """
+            {"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","stop_reason":"tool_use","stop_sequence":null,
+             "content":[{"type":"tool_use","id":"toolu_1","name":"acceptance_checklist","input":\(Self.valid)}],
+             "usage":{"input_tokens":900,"output_tokens":210,"cache_read_input_tokens":0,"cache_creation_input_tokens":0}}
+            """
+        try await ScriptedModelServer.serving([.init(body: message)]) { server, port in
+            let run = try await plan(
+                ["--planner", "anthropic", "--planner-url", "http://127.0.0.1:\(port)", "--output", "json"],
+                in: fixture,
+                environment: ["ANTHROPIC_API_KEY": "sk-ant-test-0123456789"]
+            )
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any]
+            )
+            // 900 in at $3/MTok and 210 out at $15/MTok.
+            #expect(abs((report["cost_usd"] as? Double ?? 0) - 0.00585) < 1e-9)
+            let body = try #require(try await requestBodies(server).first)
+            #expect((body["tool_choice"] as? [String: Any])?["name"] as? String == "acceptance_checklist")
+            #expect(!run.standardOutput.contains("sk-ant-test"))
+        }
+    }
+
+    @Test func withoutAPlannerTheFallbackIsUsedAndSaidSo() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let run = try await plan([], in: fixture)
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        #expect(run.standardError.contains("no planner configured"))
+        let written = try String(contentsOfFile: fixture.repository.path + "/PLAN.md", encoding: .utf8)
+        let checklist = try ChecklistParser.parse(written, file: "PLAN.md")
+        #expect(checklist.groupIDs == ["goal"])
+        #expect(checklist.groups[0].criteria == ["Ship a greeting CLI with an HTTP API."])
+    }
+}
