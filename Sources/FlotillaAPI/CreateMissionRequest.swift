@@ -21,6 +21,9 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var maxTurns: Int?
     package var rateLimitBackoffSeconds: Double?
     package var rateLimitMaxWaitSeconds: Double?
+    package var critic: String?
+    package var criticURL: String?
+    package var criticModel: String?
     package var scenario: String?
     package var model: String?
     package var maxCostUSD: Double = 10
@@ -44,7 +47,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ("repository", .string), ("goal", .string), ("acceptance", .string), ("acceptance_path", .string),
         ("verify", .string), ("agents", .integer), ("backend", .string), ("agent_command", .string),
         ("agent_binary", .string), ("max_turns", .integer), ("rate_limit_backoff_seconds", .number),
-        ("rate_limit_max_wait_seconds", .number),
+        ("rate_limit_max_wait_seconds", .number), ("critic", .string), ("critic_url", .string),
+        ("critic_model", .string),
         ("scenario", .string), ("model", .string), ("max_cost_usd", .number), ("timeout_seconds", .number),
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
@@ -84,6 +88,9 @@ package struct CreateMissionRequest: Sendable, Equatable {
         request.maxTurns = reader.integer("max_turns", in: 1...10_000)
         request.rateLimitBackoffSeconds = reader.number("rate_limit_backoff_seconds", minimum: 0)
         request.rateLimitMaxWaitSeconds = reader.number("rate_limit_max_wait_seconds", minimum: 0)
+        request.critic = reader.string("critic", oneOf: ["openai", "anthropic"])
+        request.criticURL = reader.string("critic_url")
+        request.criticModel = reader.string("critic_model")
         request.scenario = reader.string("scenario")
         request.model = reader.string("model")
         request.maxCostUSD = reader.number("max_cost_usd", uncappable: true, minimum: 0) ?? request.maxCostUSD
@@ -132,7 +139,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
         let optionals: [String: String?] = [
             "repository": repository, "goal": goal, "acceptance": acceptance, "acceptance_path": acceptancePath,
             "verify": verify, "backend": backend, "agent_command": agentCommand, "agent_binary": agentBinary,
-            "scenario": scenario,
+            "scenario": scenario, "critic": critic, "critic_url": criticURL, "critic_model": criticModel,
             "model": model, "target_branch": targetBranch, "base": base,
         ]
         for (key, value) in optionals { if let value { object[key] = .string(value) } }

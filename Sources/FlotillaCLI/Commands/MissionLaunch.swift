@@ -45,6 +45,11 @@ struct MissionLaunch {
         )
         missionLog.write("Agents: \(spec.agents) × \(spec.backend) · limits: \(limitsDescription(spec.limits))")
         missionLog.write("Prompts, transcripts, patches and gate output: \(layout.agentOutputs(spec.id))")
+        missionLog.write(
+            spec.options.criticAPI == nil && spec.options.criticURL == nil
+                ? "Critic: none configured; a failed gate is explained by its own output only"
+                : "Critic: \(spec.options.criticURL ?? spec.options.criticAPI ?? "") \(spec.options.criticModel ?? "")"
+        )
         missionLog.write("")
         // Nothing on stdout here: `run --detach` prints only the mission id there.
         try await preparation.create(prepared, ledger: ledger, now: origin, sink: EventBus([eventsFile, missionLog]))
@@ -57,6 +62,7 @@ struct MissionLaunch {
         guard let record = try await ledger.mission(id) else { throw InputError("no mission \(id) in \(root)") }
         let spec = record.spec
         let agent = try AgentFactory.make(spec: spec, root: root, composition: composition)
+        let critic = try LanguageModels.critic(spec.options, environment: composition.environment).map(Critic.init)
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         let eventsFile = EventsFileSink(path: layout.eventsFile(id))
         let missionLog = MissionLogSink(path: layout.missionLog(id), origin: record.createdAt)
@@ -81,7 +87,8 @@ struct MissionLaunch {
                 agent: agent,
                 processes: composition.processes,
                 probe: composition.faultInjection,
-                processTable: composition.processTable
+                processTable: composition.processTable,
+                critic: critic
             ),
             options: MissionRunner.Options(
                 environment: composition.childEnvironment(passing: spec.options.passEnvironment),

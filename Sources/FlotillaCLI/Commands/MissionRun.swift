@@ -57,6 +57,15 @@ extension Flotilla {
         @Option(help: "The longest wait after a rate limit, in seconds.")
         var rateLimitMaxWait: Double = 900
 
+        @Option(help: "Critic API (explains failed gates in the next prompt): openai or anthropic.")
+        var critic: LanguageModelAPI?
+
+        @Option(help: "The critic's API root, e.g. http://127.0.0.1:8000/v1 (implies --critic openai).")
+        var criticURL: String?
+
+        @Option(help: "The critic's model.")
+        var criticModel: String?
+
         @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
         var agentCommand: String?
 
@@ -147,6 +156,11 @@ extension Flotilla {
             wire.maxTurns = maxTurns
             wire.rateLimitBackoffSeconds = rateLimitBackoff
             wire.rateLimitMaxWaitSeconds = rateLimitMaxWait
+            wire.critic =
+                (critic ?? composition.environment["FLOTILLA_CRITIC"].flatMap(LanguageModelAPI.init(rawValue:)))?
+                .rawValue
+            wire.criticURL = criticURL ?? composition.environment["FLOTILLA_CRITIC_URL"]
+            wire.criticModel = criticModel ?? composition.environment["FLOTILLA_CRITIC_MODEL"]
             wire.scenario = scenario.map { absolute($0) }
             wire.model = model
             wire.maxCostUSD = maxCost
@@ -264,8 +278,13 @@ struct MissionRequestBuilder {
             agentBinary: wire.agentBinary.map(resolve),
             maxTurns: wire.maxTurns,
             rateLimitBackoffSeconds: wire.rateLimitBackoffSeconds,
-            rateLimitMaxWaitSeconds: wire.rateLimitMaxWaitSeconds
+            rateLimitMaxWaitSeconds: wire.rateLimitMaxWaitSeconds,
+            criticAPI: wire.critic,
+            criticURL: wire.criticURL,
+            criticModel: wire.criticModel
         )
+        // The critic is built (and so checked) before anything is written too.
+        _ = try LanguageModels.critic(options, environment: composition.environment)
         _ = try AgentFactory.make(
             backend: backendName.rawValue,
             options: options,

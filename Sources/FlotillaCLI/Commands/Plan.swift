@@ -1,7 +1,6 @@
 import ArgumentParser
 import FlotillaCore
 import FlotillaEngine
-import FlotillaLLM
 import Foundation
 
 extension Flotilla {
@@ -32,7 +31,7 @@ extension Flotilla {
         var file = "ACCEPTANCE.md"
 
         @Option(help: "Planner API: openai (any OpenAI-compatible server) or anthropic.")
-        var planner: PlannerAPI?
+        var planner: LanguageModelAPI?
 
         @Option(help: "The planner's API root, e.g. http://127.0.0.1:8000/v1.")
         var plannerURL: String?
@@ -51,10 +50,6 @@ extension Flotilla {
                 throw ValidationError("give one of --goal and --goal-file")
             }
             guard repairs >= 0 else { throw ValidationError("--repairs must be at least 0") }
-        }
-
-        enum PlannerAPI: String, ExpressibleByArgument, Sendable {
-            case openai, anthropic
         }
 
         func run() async throws {
@@ -124,44 +119,13 @@ extension Flotilla {
 
         /// The configured planner: flags, then environment; nil when none is.
         private func languageModel(_ environment: [String: String]) throws -> (any LanguageModel)? {
-            let api = planner ?? environment["FLOTILLA_PLANNER"].flatMap(PlannerAPI.init(rawValue:))
-            let url = plannerURL ?? environment["FLOTILLA_PLANNER_URL"]
-            let modelName = plannerModel ?? environment["FLOTILLA_PLANNER_MODEL"]
-            switch api {
-            case .anthropic?:
-                guard let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty else {
-                    throw InputError("--planner anthropic needs ANTHROPIC_API_KEY in the environment")
-                }
-                return AnthropicModel(
-                    baseURL: try url.map(parseURL),
-                    apiKey: key,
-                    model: modelName ?? "claude-sonnet-4-5"
-                )
-            case .openai?, nil:
-                guard let url else {
-                    if api == .openai, let key = environment["OPENAI_API_KEY"], !key.isEmpty {
-                        return OpenAICompatibleModel(
-                            baseURL: try parseURL("https://api.openai.com/v1"),
-                            apiKey: key,
-                            model: modelName ?? "gpt-5"
-                        )
-                    }
-                    if api == .openai { throw InputError("--planner openai needs --planner-url or OPENAI_API_KEY") }
-                    return nil
-                }
-                return OpenAICompatibleModel(
-                    baseURL: try parseURL(url),
-                    apiKey: environment["OPENAI_API_KEY"],
-                    model: modelName ?? "default"
-                )
-            }
-        }
-
-        private func parseURL(_ text: String) throws -> URL {
-            guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
-                throw InputError("--planner-url \(text) is not an http(s) URL")
-            }
-            return url
+            try LanguageModels.make(
+                role: "planner",
+                api: planner ?? environment["FLOTILLA_PLANNER"].flatMap(LanguageModelAPI.init(rawValue:)),
+                url: plannerURL ?? environment["FLOTILLA_PLANNER_URL"],
+                model: plannerModel ?? environment["FLOTILLA_PLANNER_MODEL"],
+                environment: environment
+            )
         }
 
         /// What the planner is told about the repository: its tracked files (the first 200).

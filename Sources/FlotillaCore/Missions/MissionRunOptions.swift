@@ -18,6 +18,10 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var rateLimitBackoffSeconds: Double?
     /// The longest wait after a rate limit.
     package var rateLimitMaxWaitSeconds: Double?
+    /// The critic's API (`openai`, `anthropic`), root URL and model; no critic when all are nil.
+    package var criticAPI: String?
+    package var criticURL: String?
+    package var criticModel: String?
 
     /// The backoff these options ask for.
     package var rateLimitBackoff: RateLimitBackoff {
@@ -37,8 +41,14 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         agentBinary: String? = nil,
         maxTurns: Int? = nil,
         rateLimitBackoffSeconds: Double? = nil,
-        rateLimitMaxWaitSeconds: Double? = nil
+        rateLimitMaxWaitSeconds: Double? = nil,
+        criticAPI: String? = nil,
+        criticURL: String? = nil,
+        criticModel: String? = nil
     ) {
+        self.criticAPI = criticAPI
+        self.criticURL = criticURL
+        self.criticModel = criticModel
         self.rateLimitBackoffSeconds = rateLimitBackoffSeconds
         self.rateLimitMaxWaitSeconds = rateLimitMaxWaitSeconds
         self.agentBinary = agentBinary
@@ -62,5 +72,8 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case maxTurns = "max_turns"
         case rateLimitBackoffSeconds = "rate_limit_backoff_seconds"
         case rateLimitMaxWaitSeconds = "rate_limit_max_wait_seconds"
+        case criticAPI = "critic_api"
+        case criticURL = "critic_url"
+        case criticModel = "critic_model"
     }
 }

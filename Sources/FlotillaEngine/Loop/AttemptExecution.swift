@@ -146,10 +146,27 @@ struct AttemptExecution: Sendable {
         context.probe?.mark(.checkpoint("gate.recorded"))
         let criteria = verification.criteriaPassed(in: key.group)
         if verification.passed { return .passed(commit: checked, criteriaPassed: criteria) }
+        var feedback = Feedback.gateFailed(verification, agentExit: outcome.termination)
+        // Only now, with the gate's verdict recorded, may a critic explain it: it cannot change it.
+        if let critic = context.critic, let group = mission.checklist.group(key.group) {
+            let patch = (try? String(contentsOfFile: layout.patch(id, key), encoding: .utf8)) ?? ""
+            let changed = changes.map { "\($0.paths.joined(separator: ", ")) (\($0.stat))\n" } ?? ""
+            let (review, usage, problem) = await critic.review(
+                group: group,
+                gateOutput: String(verification.outputTail.suffix(Feedback.tailForPrompt)),
+                changes: changed + String(patch.prefix(4000))
+            )
+            spent.value += usage.costUSD
+            if let review {
+                feedback += "\n\n" + Critic.feedback(review)
+            } else if let problem {
+                feedback += "\n\n(The critic could not review this attempt: \(problem).)"
+            }
+        }
         return .failed(
             outcome: .gateFailed,
             reason: Feedback.headline(verification),
-            feedback: Feedback.gateFailed(verification, agentExit: outcome.termination),
+            feedback: feedback,
             criteriaPassed: criteria
         )
     }

@@ -11,6 +11,7 @@ struct EngineContext: Sendable {
     let sink: any MissionEventSink
     let now: @Sendable () -> Date
     let probe: (any MissionProbe)?
+    let critic: Critic?
     /// Keeps publication in ledger order when attempts record concurrently.
     let recording = AsyncLock()
 

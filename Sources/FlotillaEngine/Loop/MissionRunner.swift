@@ -18,6 +18,8 @@ package struct MissionRunner: Sendable {
         package var probe: (any MissionProbe)?
         /// Tells live missions from crashed ones and tracks children; without it nothing is tracked.
         package var processTable: (any ProcessTable)?
+        /// Explains failed gates for the next prompt; none when not configured.
+        package var critic: Critic?
 
         package init(
             ledger: any MissionLedger,
@@ -27,8 +29,10 @@ package struct MissionRunner: Sendable {
             clock: any Clock<Duration> = ContinuousClock(),
             now: @escaping @Sendable () -> Date = { Date() },
             probe: (any MissionProbe)? = nil,
-            processTable: (any ProcessTable)? = nil
+            processTable: (any ProcessTable)? = nil,
+            critic: Critic? = nil
         ) {
+            self.critic = critic
             self.ledger = ledger
             self.git = git
             self.agent = agent
@@ -105,7 +109,8 @@ package struct MissionRunner: Sendable {
             layout: layout,
             sink: sink,
             now: ports.now,
-            probe: ports.probe
+            probe: ports.probe,
+            critic: ports.critic
         )
         if record.state == .completed {
             // A crash between recording the end and tidying up leaves worktrees and branches: tidy them now.
@@ -161,7 +166,8 @@ extension MissionRunner {
             layout: layout,
             sink: sink,
             now: ports.now,
-            probe: ports.probe
+            probe: ports.probe,
+            critic: ports.critic
         )
     }
 

@@ -1,0 +1,69 @@
+import ArgumentParser
+import FlotillaCore
+import FlotillaLLM
+import Foundation
+
+/// The HTTP APIs a planner or critic can be.
+enum LanguageModelAPI: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case openai, anthropic
+}
+
+/// Builds the language model of a role (planner, critic) from its settings; keys come from the environment.
+enum LanguageModels {
+    /// The model the settings name; nil when none is configured.
+    ///
+    /// `role` names the flags in messages.
+    static func make(
+        role: String,
+        api: LanguageModelAPI?,
+        url: String?,
+        model: String?,
+        environment: [String: String]
+    ) throws -> (any LanguageModel)? {
+        switch api {
+        case .anthropic?:
+            guard let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty else {
+                throw InputError("--\(role) anthropic needs ANTHROPIC_API_KEY in the environment")
+            }
+            return AnthropicModel(
+                baseURL: try url.map { try parse($0, role: role) },
+                apiKey: key,
+                model: model ?? "claude-sonnet-4-5"
+            )
+        case .openai?, nil:
+            let key = environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            if let url {
+                return OpenAICompatibleModel(
+                    baseURL: try parse(url, role: role),
+                    apiKey: key,
+                    model: model ?? "default"
+                )
+            }
+            guard api == .openai else { return nil }
+            guard let key else { throw InputError("--\(role) openai needs --\(role)-url or OPENAI_API_KEY") }
+            return OpenAICompatibleModel(
+                baseURL: try parse("https://api.openai.com/v1", role: role),
+                apiKey: key,
+                model: model ?? "gpt-5"
+            )
+        }
+    }
+
+    /// The critic a mission's options name, if any.
+    static func critic(_ options: MissionRunOptions, environment: [String: String]) throws -> (any LanguageModel)? {
+        try make(
+            role: "critic",
+            api: options.criticAPI.flatMap(LanguageModelAPI.init(rawValue:)),
+            url: options.criticURL,
+            model: options.criticModel,
+            environment: environment
+        )
+    }
+
+    private static func parse(_ text: String, role: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
+            throw InputError("--\(role)-url \(text) is not an http(s) URL")
+        }
+        return url
+    }
+}
