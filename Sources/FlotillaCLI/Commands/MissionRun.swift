@@ -29,8 +29,8 @@ extension Flotilla {
         @Option(help: "The verify command: exit 0 passes. It runs with FLOTILLA_GROUPS set to the groups to check.")
         var verify: String?
 
-        @Option(help: "Agents working in parallel.")
-        var agents: Int = 2
+        @Option(help: "Agents working in parallel (default 2).")
+        var agents: Int?
 
         @Option(
             help: """
@@ -52,10 +52,10 @@ extension Flotilla {
                 while limits repeat. Such attempts do not count against the group.
                 """
         )
-        var rateLimitBackoff: Double = 30
+        var rateLimitBackoff: Double?
 
-        @Option(help: "The longest wait after a rate limit, in seconds.")
-        var rateLimitMaxWait: Double = 900
+        @Option(help: "The longest wait after a rate limit, in seconds (default 900).")
+        var rateLimitMaxWait: Double?
 
         @Option(help: "Critic API (explains failed gates in the next prompt): openai or anthropic.")
         var critic: LanguageModelAPI?
@@ -76,23 +76,29 @@ extension Flotilla {
         var model: String?
 
         // Unconditional parsing lets "-1" (uncapped) follow the flag; otherwise it reads as an unknown flag.
-        @Option(parsing: .unconditional, help: "Stop before spending more than this many US dollars (-1: uncapped).")
-        var maxCost: Double = 10
+        @Option(
+            parsing: .unconditional,
+            help: "Stop before spending more than this many US dollars (-1: uncapped; default 10)."
+        )
+        var maxCost: Double?
 
-        @Option(parsing: .unconditional, help: "Stop after this many seconds of running time (-1: uncapped).")
-        var timeout: Double = 14_400
+        @Option(
+            parsing: .unconditional,
+            help: "Stop after this many seconds of running time (-1: uncapped; default 4 h)."
+        )
+        var timeout: Double?
 
         @Option(
             parsing: .unconditional,
             help: "Stop before starting more than this many attempts in all (-1: uncapped)."
         )
-        var maxAttempts: Int = -1
+        var maxAttempts: Int?
 
-        @Option(help: "Seconds one agent session may run before it is stopped.")
-        var attemptTimeout: Double = 1800
+        @Option(help: "Seconds one agent session may run before it is stopped (default 1800).")
+        var attemptTimeout: Double?
 
-        @Option(help: "Seconds one run of the verify command may take.")
-        var verifyTimeout: Double = 1800
+        @Option(help: "Seconds one run of the verify command may take (default 1800).")
+        var verifyTimeout: Double?
 
         @Option(
             help: """
@@ -100,10 +106,12 @@ extension Flotilla {
                 the culprit is alone); 1 lands every group as its own commit.
                 """
         )
-        var mergeBatch: Int = 8
+        var mergeBatch: Int?
 
-        @Option(help: "Failed attempts without progress before a group escalates (strategy hint, then blocked).")
-        var stallThreshold: Int = 3
+        @Option(
+            help: "Failed attempts without progress before a group escalates (strategy hint, then blocked; default 3)."
+        )
+        var stallThreshold: Int?
 
         @Option(help: "Branch where verified work lands (default: flotilla/<mission-id>).")
         var targetBranch: String?
@@ -124,18 +132,28 @@ extension Flotilla {
         var yes = false
 
         func validate() throws {
-            guard agents >= 1 else { throw ValidationError("--agents must be at least 1") }
-            guard maxCost == -1 || maxCost >= 0 else { throw ValidationError("--max-cost must be -1 or at least 0") }
-            guard timeout == -1 || timeout > 0 else { throw ValidationError("--timeout must be -1 or more than 0") }
-            guard maxAttempts == -1 || maxAttempts >= 1 else {
+            if let agents, agents < 1 { throw ValidationError("--agents must be at least 1") }
+            if let maxCost, maxCost != -1 && maxCost < 0 {
+                throw ValidationError("--max-cost must be -1 or at least 0")
+            }
+            if let timeout, timeout != -1 && timeout <= 0 {
+                throw ValidationError("--timeout must be -1 or more than 0")
+            }
+            if let maxAttempts, maxAttempts != -1 && maxAttempts < 1 {
                 throw ValidationError("--max-attempts must be -1 or at least 1")
             }
-            guard attemptTimeout > 0 else { throw ValidationError("--attempt-timeout must be more than 0") }
-            guard verifyTimeout > 0 else { throw ValidationError("--verify-timeout must be more than 0") }
-            guard stallThreshold >= 1 else { throw ValidationError("--stall-threshold must be at least 1") }
-            guard mergeBatch >= 1 else { throw ValidationError("--merge-batch must be at least 1") }
-            guard rateLimitBackoff >= 0 else { throw ValidationError("--rate-limit-backoff must be at least 0") }
-            guard rateLimitMaxWait >= 0 else { throw ValidationError("--rate-limit-max-wait must be at least 0") }
+            if let attemptTimeout, attemptTimeout <= 0 {
+                throw ValidationError("--attempt-timeout must be more than 0")
+            }
+            if let verifyTimeout, verifyTimeout <= 0 { throw ValidationError("--verify-timeout must be more than 0") }
+            if let stallThreshold, stallThreshold < 1 { throw ValidationError("--stall-threshold must be at least 1") }
+            if let mergeBatch, mergeBatch < 1 { throw ValidationError("--merge-batch must be at least 1") }
+            if let rateLimitBackoff, rateLimitBackoff < 0 {
+                throw ValidationError("--rate-limit-backoff must be at least 0")
+            }
+            if let rateLimitMaxWait, rateLimitMaxWait < 0 {
+                throw ValidationError("--rate-limit-max-wait must be at least 0")
+            }
             if let maxTurns, maxTurns < 1 { throw ValidationError("--max-turns must be at least 1") }
         }
 
@@ -145,35 +163,10 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let root = try await composition.repositoryRoot(global.repo)
-            var wire = CreateMissionRequest()
-            wire.goal = goal
-            wire.acceptancePath = acceptance.map { absolute($0) }
-            wire.verify = verify
-            wire.agents = agents
-            wire.backend = backend?.rawValue
-            wire.agentCommand = agentCommand
-            wire.agentBinary = agentBinary.map { absolute($0) }
-            wire.maxTurns = maxTurns
-            wire.rateLimitBackoffSeconds = rateLimitBackoff
-            wire.rateLimitMaxWaitSeconds = rateLimitMaxWait
-            wire.critic =
-                (critic ?? composition.environment["FLOTILLA_CRITIC"].flatMap(LanguageModelAPI.init(rawValue:)))?
-                .rawValue
-            wire.criticURL = criticURL ?? composition.environment["FLOTILLA_CRITIC_URL"]
-            wire.criticModel = criticModel ?? composition.environment["FLOTILLA_CRITIC_MODEL"]
-            wire.scenario = scenario.map { absolute($0) }
-            wire.model = model
-            wire.maxCostUSD = maxCost
-            wire.timeoutSeconds = timeout
-            wire.maxAttempts = maxAttempts
-            wire.attemptTimeoutSeconds = attemptTimeout
-            wire.verifyTimeoutSeconds = verifyTimeout
-            wire.stallThreshold = stallThreshold
-            wire.mergeBatch = mergeBatch
-            wire.targetBranch = targetBranch
-            wire.base = base
-            wire.protect = protect
-            wire.passEnvironment = passEnv
+            let wire = try missionFields(
+                configuration: try Configuration.load(root: root, environment: composition.environment),
+                environment: composition.environment
+            )
             let request = try MissionRequestBuilder(composition: composition, root: root).build(
                 wire,
                 keepAttemptBranches: keepBranches
@@ -194,6 +187,73 @@ extension Flotilla {
             }
             let code = try await launch.runForeground(spec.id)
             if code != 0 { throw MissionExit(code: code) }
+        }
+
+        /// The mission's fields: the configuration files', then the environment's, then the flags given.
+        private func missionFields(
+            configuration: Configuration,
+            environment: [String: String]
+        ) throws
+            -> CreateMissionRequest
+        {
+            var fields: [String: JSONValue] = [:]
+            var sources: [String: String] = [:]
+            for (key, entry) in configuration.run {
+                fields[key] = entry.value
+                sources[key] = entry.source
+            }
+            var given: [String: JSONValue?] = [
+                "goal": goal.map(JSONValue.string), "acceptance_path": acceptance.map { .string(absolute($0)) },
+                "verify": verify.map(JSONValue.string), "agents": agents.map { .number(Double($0)) },
+                "backend": backend.map { .string($0.rawValue) }, "agent_command": agentCommand.map(JSONValue.string),
+                "agent_binary": agentBinary.map { .string(absolute($0)) },
+                "max_turns": maxTurns.map { .number(Double($0)) },
+                "scenario": scenario.map { .string(absolute($0)) }, "model": model.map(JSONValue.string),
+                "max_cost_usd": maxCost.map(JSONValue.number), "timeout_seconds": timeout.map(JSONValue.number),
+                "max_attempts": maxAttempts.map { .number(Double($0)) },
+                "attempt_timeout_seconds": attemptTimeout.map(JSONValue.number),
+                "verify_timeout_seconds": verifyTimeout.map(JSONValue.number),
+                "stall_threshold": stallThreshold.map { .number(Double($0)) },
+                "merge_batch": mergeBatch.map { .number(Double($0)) },
+                "target_branch": targetBranch.map(JSONValue.string), "base": base.map(JSONValue.string),
+                "rate_limit_backoff_seconds": rateLimitBackoff.map(JSONValue.number),
+                "rate_limit_max_wait_seconds": rateLimitMaxWait.map(JSONValue.number),
+                "critic": (critic ?? environment["FLOTILLA_CRITIC"].flatMap(LanguageModelAPI.init(rawValue:)))
+                    .map { .string($0.rawValue) },
+                "critic_url": (criticURL ?? environment["FLOTILLA_CRITIC_URL"]).map(JSONValue.string),
+                "critic_model": (criticModel ?? environment["FLOTILLA_CRITIC_MODEL"]).map(JSONValue.string),
+            ]
+            // Lists add up: the project's protected paths stay protected whatever the flags say.
+            for (key, extra) in [("protect", protect), ("pass_env", passEnv)] where !extra.isEmpty {
+                var items: [JSONValue] = []
+                if case .array(let configured)? = fields[key] { items = configured }
+                given[key] = .array(items + extra.map(JSONValue.string))
+            }
+            for case (let key, let value?) in given {
+                fields[key] = value
+                sources[key] = nil
+            }
+            do {
+                let data = try JSONEncoder().encode(JSONValue.object(fields))
+                return try CreateMissionRequest.decode(data)
+            } catch let error as RequestValidationError {
+                let problem = error.problems[0]
+                let field = String(problem.field.prefix { $0 != "[" })
+                if let source = sources[field] { throw InputError("\(source): \(problem.field) \(problem.message)") }
+                throw InputError("\(Self.flag(for: field)) \(problem.message)")
+            }
+        }
+
+        /// The flag that sets a mission field.
+        private static func flag(for field: String) -> String {
+            let names = [
+                "max_cost_usd": "--max-cost", "timeout_seconds": "--timeout",
+                "attempt_timeout_seconds": "--attempt-timeout", "verify_timeout_seconds": "--verify-timeout",
+                "rate_limit_backoff_seconds": "--rate-limit-backoff",
+                "rate_limit_max_wait_seconds": "--rate-limit-max-wait",
+                "acceptance_path": "--acceptance",
+            ]
+            return names[field] ?? "--" + field.replacingOccurrences(of: "_", with: "-")
         }
 
         private func absolute(_ path: String) -> String {
@@ -410,7 +470,8 @@ enum AgentFactory {
                 dialect: dialect,
                 options: AgentCLIOptions(binary: options.agentBinary, maxTurns: options.maxTurns),
                 runner: composition.processes,
-                environment: environment
+                environment: environment,
+                pricing: try Configuration.load(root: root, environment: composition.environment).pricing
             )
         case .none:
             throw InputError(

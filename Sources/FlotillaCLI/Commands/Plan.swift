@@ -55,7 +55,9 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let goalText = try readGoal()
-            let model = try languageModel(composition.environment)
+            let root = try? await composition.repositoryRoot(global.repo)
+            let configured = try Configuration.load(root: root, environment: composition.environment).planner
+            let model = try languageModel(composition.environment, configured)
             if model == nil {
                 Console.err(
                     "no planner configured (--planner-url, --planner anthropic, or FLOTILLA_PLANNER_URL): writing a "
@@ -118,12 +120,21 @@ extension Flotilla {
         }
 
         /// The configured planner: flags, then environment; nil when none is.
-        private func languageModel(_ environment: [String: String]) throws -> (any LanguageModel)? {
-            try LanguageModels.make(
+        private func languageModel(
+            _ environment: [String: String],
+            _ configured: [String: String]
+        ) throws
+            -> (any LanguageModel)?
+        {
+            let api = environment["FLOTILLA_PLANNER"] ?? configured["api"]
+            if let api, LanguageModelAPI(rawValue: api) == nil {
+                throw InputError("planner api \(api) is not one of openai, anthropic")
+            }
+            return try LanguageModels.make(
                 role: "planner",
-                api: planner ?? environment["FLOTILLA_PLANNER"].flatMap(LanguageModelAPI.init(rawValue:)),
-                url: plannerURL ?? environment["FLOTILLA_PLANNER_URL"],
-                model: plannerModel ?? environment["FLOTILLA_PLANNER_MODEL"],
+                api: planner ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
+                url: plannerURL ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
+                model: plannerModel ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
                 environment: environment
             )
         }

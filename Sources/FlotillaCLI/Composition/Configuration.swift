@@ -1,0 +1,43 @@
+import FlotillaAPI
+import FlotillaCore
+import Foundation
+
+/// The configuration files that apply in a repository, merged: the project's `flotilla.toml` over the user's
+/// `config.toml` (flags and the environment are applied over both by the commands).
+struct Configuration: Sendable {
+    /// `[run]` values, each with where it was set (`flotilla.toml:3`).
+    var run: [String: (value: JSONValue, source: String)] = [:]
+    var planner: [String: String] = [:]
+    var pricing = PricingTable.builtIn
+
+    /// The keys `[run]` accepts: the mission fields of the API, but those a file cannot sensibly fix.
+    static let runKeys = Set(CreateMissionRequest.fields.map(\.name)).subtracting([
+        "repository", "goal", "acceptance", "dry_run",
+    ])
+
+    /// `$XDG_CONFIG_HOME/flotilla/config.toml`, else `~/.config/flotilla/config.toml`.
+    static func userFile(_ environment: [String: String]) -> String? {
+        if let config = environment["XDG_CONFIG_HOME"], !config.isEmpty { return config + "/flotilla/config.toml" }
+        return environment["HOME"].map { $0 + "/.config/flotilla/config.toml" }
+    }
+
+    /// Reads the user's file and, inside a repository, the project's; a missing file is no error.
+    static func load(root: String?, environment: [String: String]) throws -> Configuration {
+        var merged = Configuration()
+        let paths = [userFile(environment), root.map { ($0 as NSString).appendingPathComponent("flotilla.toml") }]
+        for path in paths.compactMap(\.self) {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            let name = path.hasSuffix("flotilla.toml") ? "flotilla.toml" : path
+            let file: ConfigurationFile
+            do {
+                file = try ConfigurationFile.parse(String(decoding: data, as: UTF8.self), file: name, runKeys: runKeys)
+            } catch {
+                throw InputError(error.description)
+            }
+            for (key, entry) in file.run { merged.run[key] = (entry.value, "\(name):\(entry.line)") }
+            for (key, entry) in file.planner { merged.planner[key] = entry.value.stringValue }
+            merged.pricing.prices.merge(file.prices) { $1 }
+        }
+        return merged
+    }
+}
