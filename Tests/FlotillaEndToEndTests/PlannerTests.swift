@@ -153,6 +153,40 @@ struct PlannerTests {
         }
     }
 
+    @Test func runWithAGoalAndNoChecklistPlansFirst() async throws {
+        let repository = try await FixtureRepository(
+            files: ["verify.sh": MissionFixture.verifyScript, "groups.list": "a b\n"],
+            executables: ["verify.sh"]
+        )
+        defer { repository.directory.remove() }
+        let agent = try repository.directory.write(
+            "agent.sh",
+            "#!/bin/sh\necho \"$FLOTILLA_GROUP ok\" > \"$FLOTILLA_GROUP.txt\"\n"
+        )
+        let planned = #"""
+            {"title": "Two files", "groups": [
+              {"id": "a", "title": "A", "depends_on": [], "check": null, "criteria": ["a.txt says a ok"]},
+              {"id": "b", "title": "B", "depends_on": ["a"], "check": null, "criteria": ["b.txt says b ok"]}
+            ]}
+            """#
+        try await ScriptedModelServer.serving([.chat(planned)]) { _, port in
+            let run = try await FlotillaBinary.run(
+                [
+                    "run", "--goal", "Write two files.", "--planner-url", "http://127.0.0.1:\(port)/v1", "-y",
+                    "--verify",
+                    "./verify.sh", "--agent-command", "sh \(agent)",
+                ],
+                in: repository.path
+            )
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            #expect(run.standardError.contains("planning with openai-compatible"))
+            let audit = try await MissionAudit(repository)
+            #expect(audit.mission.spec.checklist.groupIDs == ["a", "b"])
+            #expect(audit.mission.state == .completed)
+            #expect(!FileManager.default.fileExists(atPath: repository.path + "/ACCEPTANCE.md"))
+        }
+    }
+
     @Test func withoutAPlannerTheFallbackIsUsedAndSaidSo() async throws {
         let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }

@@ -131,6 +131,15 @@ extension Flotilla {
         @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
         var yes = false
 
+        @Option(help: "With --goal and no checklist: the planner's API, openai or anthropic (see `flotilla plan`).")
+        var planner: LanguageModelAPI?
+
+        @Option(help: "With --goal and no checklist: the planner's API root.")
+        var plannerURL: String?
+
+        @Option(help: "With --goal and no checklist: the planner's model.")
+        var plannerModel: String?
+
         func validate() throws {
             if let agents, agents < 1 { throw ValidationError("--agents must be at least 1") }
             if let maxCost, maxCost != -1 && maxCost < 0 {
@@ -163,10 +172,28 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let root = try await composition.repositoryRoot(global.repo)
-            let wire = try missionFields(
+            var wire = try missionFields(
                 configuration: try Configuration.load(root: root, environment: composition.environment),
                 environment: composition.environment
             )
+            // A goal and no checklist: plan one first (it lives in the mission's folder, the repository is untouched).
+            if let goal, wire.acceptancePath == nil,
+                !FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("ACCEPTANCE.md"))
+            {
+                let session = try await PlanningSession(
+                    composition: composition,
+                    repo: root,
+                    planner: PlanningSession.PlannerFlags(api: planner, url: plannerURL, model: plannerModel),
+                    repairs: 2
+                )
+                var checklist = try await session.plan(goal: goal).checklist
+                if !yes {
+                    guard let reviewed = try session.review(checklist, question: "Run the mission with this checklist?")
+                    else { throw InputError("no mission started: the planned checklist was declined") }
+                    checklist = reviewed
+                }
+                wire.acceptance = ChecklistRenderer.render(checklist)
+            }
             let request = try MissionRequestBuilder(composition: composition, root: root).build(
                 wire,
                 keepAttemptBranches: keepBranches

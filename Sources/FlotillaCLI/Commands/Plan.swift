@@ -55,35 +55,21 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let goalText = try readGoal()
-            let root = try? await composition.repositoryRoot(global.repo)
-            let configured = try Configuration.load(root: root, environment: composition.environment).planner
-            let model = try languageModel(composition.environment, configured)
-            if model == nil {
-                Console.err(
-                    "no planner configured (--planner-url, --planner anthropic, or FLOTILLA_PLANNER_URL): writing a "
-                        + "one-group checklist from the goal's sentences"
-                )
-            } else if let model {
-                Console.err("planning with \(model.label)…")
-            }
-            let context = await repositoryContext(composition)
-            let result: Planner.Result
-            do {
-                result = try await Planner(model: model, repairs: repairs).plan(goal: goalText, context: context)
-            } catch let error as PlannerError {
-                throw InputError(error.description)
-            }
-            if result.rounds > 1 {
-                Console.err("the first answer was invalid; repaired in \(result.rounds - 1) round(s)")
-            }
-            var checklist = result.checklist
+            let session = try await PlanningSession(
+                composition: composition,
+                repo: global.repo,
+                planner: PlanningSession.PlannerFlags(api: planner, url: plannerURL, model: plannerModel),
+                repairs: repairs
+            )
             let path = URL(
                 fileURLWithPath: file,
                 relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             )
             .standardizedFileURL.path
+            let result = try await session.plan(goal: goalText)
+            var checklist = result.checklist
             if !yes {
-                guard let reviewed = try review(checklist, path: path, environment: composition.environment) else {
+                guard let reviewed = try session.review(checklist, question: "Write it to \(path)?") else {
                     Console.err("nothing written")
                     return
                 }
@@ -117,84 +103,6 @@ extension Flotilla {
             let text = String(decoding: data, as: UTF8.self).trimmingWhitespace()
             guard !text.isEmpty else { throw InputError("the goal file \(goalFile) is empty") }
             return text
-        }
-
-        /// The configured planner: flags, then environment; nil when none is.
-        private func languageModel(
-            _ environment: [String: String],
-            _ configured: [String: String]
-        ) throws
-            -> (any LanguageModel)?
-        {
-            let api = environment["FLOTILLA_PLANNER"] ?? configured["api"]
-            if let api, LanguageModelAPI(rawValue: api) == nil {
-                throw InputError("planner api \(api) is not one of openai, anthropic")
-            }
-            return try LanguageModels.make(
-                role: "planner",
-                api: planner ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
-                url: plannerURL ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
-                model: plannerModel ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
-                environment: environment
-            )
-        }
-
-        /// What the planner is told about the repository: its tracked files (the first 200).
-        private func repositoryContext(_ composition: Composition) async -> String {
-            guard let root = try? await composition.repositoryRoot(global.repo),
-                let files = try? await composition.processes.run(
-                    ProcessRequest(
-                        executable: "git",
-                        arguments: ["ls-files"],
-                        workingDirectory: root,
-                        environment: composition.childEnvironment()
-                    )
-                ), files.termination.isSuccess
-            else { return "(not a git repository)" }
-            let list = files.standardOutput.split(separator: "\n")
-            return "Tracked files (\(list.count)):\n" + list.prefix(200).joined(separator: "\n")
-        }
-
-        /// Shows the checklist and asks; returns what to write, or nil to write nothing.
-        private func review(_ checklist: Checklist, path: String, environment: [String: String]) throws -> Checklist? {
-            guard isatty(STDIN_FILENO) == 1 else {
-                throw InputError("reviewing the checklist needs a terminal; pass -y to write it without review")
-            }
-            var current = checklist
-            while true {
-                Console.out(ChecklistRenderer.render(current))
-                FileHandle.standardOutput.write(Data("Write it to \(path)? [Y/n/e] ".utf8))
-                let answer = (readLine() ?? "n").trimmingWhitespace().lowercased()
-                switch answer {
-                case "", "y", "yes": return current
-                case "e", "edit":
-                    current = try edit(current, environment: environment) ?? current
-                default: return nil
-                }
-            }
-        }
-
-        /// Opens the checklist in `$EDITOR` until it validates (or the user gives up by emptying it).
-        private func edit(_ checklist: Checklist, environment: [String: String]) throws -> Checklist? {
-            let draft = NSTemporaryDirectory() + "flotilla-plan-\(UUID().uuidString.prefix(8)).md"
-            defer { try? FileManager.default.removeItem(atPath: draft) }
-            try ChecklistRenderer.render(checklist).write(toFile: draft, atomically: true, encoding: .utf8)
-            while true {
-                let editor = Process()
-                editor.executableURL = URL(fileURLWithPath: "/bin/sh")
-                editor.arguments = ["-c", "${EDITOR:-vi} \"$1\"", "editor", draft]
-                try editor.run()
-                editor.waitUntilExit()
-                let text = (try? String(contentsOfFile: draft, encoding: .utf8)) ?? ""
-                if text.trimmingWhitespace().isEmpty { return nil }
-                do {
-                    return try ChecklistParser.parse(text, file: (file as NSString).lastPathComponent)
-                } catch {
-                    Console.err("\(error)")
-                    FileHandle.standardOutput.write(Data("Edit again? [Y/n] ".utf8))
-                    if (readLine() ?? "n").trimmingWhitespace().lowercased().hasPrefix("n") { return nil }
-                }
-            }
         }
     }
 }

@@ -1,0 +1,114 @@
+import FlotillaCore
+import FlotillaEngine
+import Foundation
+
+/// Planning a checklist from a goal, for `plan` and for `run` without a checklist: the configured planner (or
+/// the fallback, said aloud), the repository's context, and the review at a terminal.
+struct PlanningSession {
+    /// The planner as flags give it; each falls back to the environment, then to the configuration files.
+    struct PlannerFlags {
+        var api: LanguageModelAPI?
+        var url: String?
+        var model: String?
+    }
+
+    let composition: Composition
+    let root: String?
+    let model: (any LanguageModel)?
+    let repairs: Int
+
+    init(composition: Composition, repo: String?, planner flags: PlannerFlags, repairs: Int) async throws {
+        self.composition = composition
+        root = try? await composition.repositoryRoot(repo)
+        let environment = composition.environment
+        let configured = try Configuration.load(root: root, environment: environment).planner
+        let api = environment["FLOTILLA_PLANNER"] ?? configured["api"]
+        if let api, LanguageModelAPI(rawValue: api) == nil {
+            throw InputError("planner api \(api) is not one of openai, anthropic")
+        }
+        model = try LanguageModels.make(
+            role: "planner",
+            api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
+            url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
+            model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
+            environment: environment
+        )
+        self.repairs = repairs
+    }
+
+    /// Plans `goal`, saying on stderr which planner works (or that none is configured) and how it went.
+    func plan(goal: String) async throws -> Planner.Result {
+        if let model {
+            Console.err("planning with \(model.label)…")
+        } else {
+            Console.err(
+                "no planner configured (--planner-url, --planner anthropic, FLOTILLA_PLANNER_URL or [planner] in "
+                    + "flotilla.toml): writing a one-group checklist from the goal's sentences"
+            )
+        }
+        let result: Planner.Result
+        do {
+            result = try await Planner(model: model, repairs: repairs).plan(goal: goal, context: await context())
+        } catch let error as PlannerError {
+            throw InputError(error.description)
+        }
+        if result.rounds > 1 { Console.err("the first answer was invalid; repaired in \(result.rounds - 1) round(s)") }
+        return result
+    }
+
+    /// What the planner is told about the repository: its tracked files (the first 200).
+    private func context() async -> String {
+        guard let root,
+            let files = try? await composition.processes.run(
+                ProcessRequest(
+                    executable: "git",
+                    arguments: ["ls-files"],
+                    workingDirectory: root,
+                    environment: composition.childEnvironment()
+                )
+            ), files.termination.isSuccess
+        else { return "(not a git repository)" }
+        let list = files.standardOutput.split(separator: "\n")
+        return "Tracked files (\(list.count)):\n" + list.prefix(200).joined(separator: "\n")
+    }
+
+    /// Shows the checklist and asks `question` ([Y/n/e]); returns the checklist to use, or nil for none.
+    func review(_ checklist: Checklist, question: String) throws -> Checklist? {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw InputError("reviewing the planned checklist needs a terminal; pass -y to accept it without review")
+        }
+        var current = checklist
+        while true {
+            Console.out(ChecklistRenderer.render(current))
+            FileHandle.standardOutput.write(Data("\(question) [Y/n/e] ".utf8))
+            switch (readLine() ?? "n").trimmingWhitespace().lowercased() {
+            case "", "y", "yes": return current
+            case "e", "edit": current = try edit(current) ?? current
+            default: return nil
+            }
+        }
+    }
+
+    /// Opens the checklist in `$EDITOR` until it validates (or the user empties it to give up).
+    private func edit(_ checklist: Checklist) throws -> Checklist? {
+        let draft = NSTemporaryDirectory() + "flotilla-plan-\(UUID().uuidString.prefix(8)).md"
+        defer { try? FileManager.default.removeItem(atPath: draft) }
+        try ChecklistRenderer.render(checklist).write(toFile: draft, atomically: true, encoding: .utf8)
+        while true {
+            let editor = Process()
+            editor.executableURL = URL(fileURLWithPath: "/bin/sh")
+            editor.arguments = ["-c", "${EDITOR:-vi} \"$1\"", "editor", draft]
+            try editor.run()
+            editor.waitUntilExit()
+            let text = (try? String(contentsOfFile: draft, encoding: .utf8)) ?? ""
+            if text.trimmingWhitespace().isEmpty { return nil }
+            do {
+                return try ChecklistParser.parse(text, file: "ACCEPTANCE.md")
+            } catch {
+                Console.err("\(error)")
+                FileHandle.standardOutput.write(Data("Edit again? [Y/n] ".utf8))
+                if (readLine() ?? "n").trimmingWhitespace().lowercased().hasPrefix("n") { return nil }
+            }
+        }
+    }
+}
