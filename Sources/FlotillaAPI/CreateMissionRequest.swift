@@ -18,6 +18,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var backend: String?
     package var agentCommand: String?
     package var agentBinary: String?
+    package var agentBaseURL: String?
     package var maxTurns: Int?
     package var rateLimitBackoffSeconds: Double?
     package var rateLimitMaxWaitSeconds: Double?
@@ -46,7 +47,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package static let fields: [(name: String, type: FieldType)] = [
         ("repository", .string), ("goal", .string), ("acceptance", .string), ("acceptance_path", .string),
         ("verify", .string), ("agents", .integer), ("backend", .string), ("agent_command", .string),
-        ("agent_binary", .string), ("max_turns", .integer), ("rate_limit_backoff_seconds", .number),
+        ("agent_binary", .string), ("agent_base_url", .string), ("max_turns", .integer),
+        ("rate_limit_backoff_seconds", .number),
         ("rate_limit_max_wait_seconds", .number), ("critic", .string), ("critic_url", .string),
         ("critic_model", .string),
         ("scenario", .string), ("model", .string), ("max_cost_usd", .number), ("timeout_seconds", .number),
@@ -56,7 +58,9 @@ package struct CreateMissionRequest: Sendable, Equatable {
     ]
 
     /// The agent backends a request may name.
-    package static let backends = ["simulate", "command", "claude", "codex", "gemini", "opencode", "cursor"]
+    package static let backends = [
+        "simulate", "command", "claude", "codex", "gemini", "opencode", "cursor", "aider", "mini",
+    ]
 
     package enum FieldType: String, Sendable {
         case string, integer, number, boolean
@@ -85,6 +89,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
         request.backend = reader.string("backend", oneOf: backends)
         request.agentCommand = reader.string("agent_command", maxLength: 10_000)
         request.agentBinary = reader.string("agent_binary")
+        request.agentBaseURL = reader.string("agent_base_url")
         request.maxTurns = reader.integer("max_turns", in: 1...10_000)
         request.rateLimitBackoffSeconds = reader.number("rate_limit_backoff_seconds", minimum: 0)
         request.rateLimitMaxWaitSeconds = reader.number("rate_limit_max_wait_seconds", minimum: 0)
@@ -139,6 +144,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
         let optionals: [String: String?] = [
             "repository": repository, "goal": goal, "acceptance": acceptance, "acceptance_path": acceptancePath,
             "verify": verify, "backend": backend, "agent_command": agentCommand, "agent_binary": agentBinary,
+            "agent_base_url": agentBaseURL,
             "scenario": scenario, "critic": critic, "critic_url": criticURL, "critic_model": criticModel,
             "model": model, "target_branch": targetBranch, "base": base,
         ]

@@ -45,6 +45,30 @@ package actor ScriptedModelServer {
             ])
             return Reply(body: String(decoding: (try? JSONEncoder().encode(message)) ?? Data(), as: UTF8.self))
         }
+
+        /// A chat completion that calls the `bash` tool with `command` (mini-swe-agent's one tool).
+        package static func bash(_ command: String) -> Reply {
+            let arguments = String(decoding: (try? JSONEncoder().encode(["command": command])) ?? Data(), as: UTF8.self)
+            let message: JSONValue = .object([
+                "id": "chatcmpl-2", "object": "chat.completion", "created": 1_795_000_000, "model": "stub",
+                "choices": .array([
+                    .object([
+                        "index": 0, "finish_reason": "tool_calls",
+                        "message": .object([
+                            "role": "assistant", "content": "Running a command.",
+                            "tool_calls": .array([
+                                .object([
+                                    "id": "call_1", "type": "function",
+                                    "function": .object(["name": "bash", "arguments": .string(arguments)]),
+                                ])
+                            ]),
+                        ]),
+                    ])
+                ]),
+                "usage": .object(["prompt_tokens": 500, "completion_tokens": 20, "total_tokens": 520]),
+            ])
+            return Reply(body: String(decoding: (try? JSONEncoder().encode(message)) ?? Data(), as: UTF8.self))
+        }
     }
 
     private var replies: [Reply]

@@ -180,6 +180,38 @@ struct AgentCLITests {
         #expect(attempts[1].reason?.contains("unreadable output") == true, "\(attempts[1].reason ?? "")")
     }
 
+    @Test func aiderAndMiniAreJudgedByTheGateAndTheirOwnRecordsNotTheirExitStatus() async throws {
+        for (backend, failing) in [("aider", "no_match"), ("mini", "limits")] {
+            let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+            defer { fixture.remove() }
+            let bin = try FakeAgents.install(in: fixture.scratch)
+            let plan = try fixture.scratch.write("plan.json", #"{"a": ["\#(failing)", "success"]}"#)
+            let run = try await FlotillaBinary.run(
+                [
+                    "run", "--backend", backend, "--verify", "./verify.sh", "--model", "openai/stub",
+                    "--agent-base-url",
+                    "http://127.0.0.1:9/v1", "--pass-env", "FAKE_AGENT_PLAN",
+                ],
+                in: fixture.repository.path,
+                environment: ["PATH": bin + ":/usr/bin:/bin", "FAKE_AGENT_PLAN": plan]
+            )
+            #expect(run.exitCode == 0, "\(backend): \(run.standardError)")
+            let attempts = try await MissionAudit(fixture.repository).attempts()
+            // Both exit 0 on the first attempt: aider's failed edit is caught by the gate, mini's by its trajectory.
+            #expect(
+                attempts.map(\.outcome) == [backend == "aider" ? .gateFailed : .agentFailed, .landed],
+                "\(backend)"
+            )
+            #expect(attempts.last?.usage.costUSD == (backend == "aider" ? 0.0063 : 0.05))
+            if backend == "aider" {
+                #expect(
+                    attempts.last?.usage
+                        == Usage(inputTokens: 2400, outputTokens: 39, cacheReadTokens: 1200, costUSD: 0.0063)
+                )
+            }
+        }
+    }
+
     @Test func doctorReportsToolsVersionsAndKeysWithoutTheirValues() async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
@@ -228,7 +260,7 @@ enum FakeAgents {
         let fake = (try FlotillaBinary.path() as NSString).deletingLastPathComponent + "/flotilla-fake-agent"
         let bin = scratch.file("bin")
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        for name in ["claude", "codex", "gemini", "opencode", "cursor-agent"] {
+        for name in ["claude", "codex", "gemini", "opencode", "cursor-agent", "aider", "mini"] {
             try FileManager.default.createSymbolicLink(atPath: "\(bin)/\(name)", withDestinationPath: fake)
         }
         return bin

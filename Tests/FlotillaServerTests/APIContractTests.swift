@@ -44,7 +44,10 @@ struct APIContractTests {
             let fields = Dictionary(error.problems.map { ($0.field, $0.message) }) { first, _ in first }
             #expect(fields["agents"] == "must be an integer")
             #expect(fields["timeout_seconds"] == "must be -1 (uncapped) or at least 1")
-            #expect(fields["backend"] == "must be one of simulate, command, claude, codex, gemini, opencode, cursor")
+            #expect(
+                fields["backend"]
+                    == "must be one of simulate, command, claude, codex, gemini, opencode, cursor, aider, mini"
+            )
             #expect(fields["goal"] == "must not be empty")
             #expect(fields["extra"] == "is not a field of this request")
             #expect(fields["pass_env"] == "must be an array of strings")

@@ -13,10 +13,13 @@ package protocol AgentCLIDialect: Sendable {
     func interpret(_ run: CLIRun) -> CLISession
     /// Variables the tool needs to run headless, added to the agent's environment.
     var headlessEnvironment: [String: String] { get }
+    /// A file the tool writes its result to (read after the run, instead of or besides stdout).
+    func resultFile(_ request: AgentRequest) -> String?
 }
 
 extension AgentCLIDialect {
     package var headlessEnvironment: [String: String] { [:] }
+    package func resultFile(_ request: AgentRequest) -> String? { nil }
 }
 
 /// Options every CLI adapter understands.
@@ -24,10 +27,13 @@ package struct AgentCLIOptions: Sendable, Equatable {
     /// The executable (default: `program` on `PATH`).
     package var binary: String?
     package var maxTurns: Int?
+    /// For tools that take one (aider, mini): the OpenAI-compatible API root their model is served from.
+    package var baseURL: String?
 
-    package init(binary: String? = nil, maxTurns: Int? = nil) {
+    package init(binary: String? = nil, maxTurns: Int? = nil, baseURL: String? = nil) {
         self.binary = binary
         self.maxTurns = maxTurns
+        self.baseURL = baseURL
     }
 }
 
@@ -38,12 +44,21 @@ package struct CLIRun: Sendable {
     package var standardError: String
     /// The model the request asked for, if any.
     package var model: String?
+    /// The contents of the dialect's result file, when it has one and the tool wrote it.
+    package var resultFile: String?
 
-    package init(exitCode: Int?, standardOutput: String, standardError: String, model: String?) {
+    package init(
+        exitCode: Int?,
+        standardOutput: String,
+        standardError: String,
+        model: String?,
+        resultFile: String? = nil
+    ) {
         self.exitCode = exitCode
         self.standardOutput = standardOutput
         self.standardError = standardError
         self.model = model
+        self.resultFile = resultFile
     }
 }
 
@@ -101,6 +116,8 @@ package struct CLIAgent: AgentBackend {
             environment: environment
         )
         process.standardInput = .file(request.promptFile)
+        let resultPath = dialect.resultFile(request)
+        if let resultPath { try? FileManager.default.removeItem(atPath: resultPath) }
         process.outputFile = request.transcriptPath
         process.timeout = request.timeout
         let result: ProcessResult
@@ -119,7 +136,8 @@ package struct CLIAgent: AgentBackend {
                 exitCode: result.termination.exitCode,
                 standardOutput: result.standardOutput,
                 standardError: result.standardError,
-                model: request.model
+                model: request.model,
+                resultFile: resultPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
             )
         )
         if result.timedOut {

@@ -43,6 +43,9 @@ extension Flotilla {
         @Option(help: "For agent CLI backends: the executable (default: the tool's name on PATH).")
         var agentBinary: String?
 
+        @Option(help: "For aider and mini: the OpenAI-compatible API root their model is served from.")
+        var agentBaseURL: String?
+
         @Option(help: "For claude: the most turns one session may take.")
         var maxTurns: Int?
 
@@ -234,6 +237,7 @@ extension Flotilla {
                 "verify": verify.map(JSONValue.string), "agents": agents.map { .number(Double($0)) },
                 "backend": backend.map { .string($0.rawValue) }, "agent_command": agentCommand.map(JSONValue.string),
                 "agent_binary": agentBinary.map { .string(absolute($0)) },
+                "agent_base_url": agentBaseURL.map(JSONValue.string),
                 "max_turns": maxTurns.map { .number(Double($0)) },
                 "scenario": scenario.map { .string(absolute($0)) }, "model": model.map(JSONValue.string),
                 "max_cost_usd": maxCost.map(JSONValue.number), "timeout_seconds": timeout.map(JSONValue.number),
@@ -298,6 +302,8 @@ enum BackendName: String, ExpressibleByArgument, CaseIterable, Sendable {
     case gemini
     case opencode
     case cursor
+    case aider
+    case mini
 
     /// The dialect of an agent CLI backend.
     var dialect: (any AgentCLIDialect)? {
@@ -308,6 +314,8 @@ enum BackendName: String, ExpressibleByArgument, CaseIterable, Sendable {
         case .gemini: GeminiCLI()
         case .opencode: OpenCode()
         case .cursor: CursorAgent()
+        case .aider: Aider()
+        case .mini: MiniSWEAgent()
         }
     }
 }
@@ -368,7 +376,8 @@ struct MissionRequestBuilder {
             rateLimitMaxWaitSeconds: wire.rateLimitMaxWaitSeconds,
             criticAPI: wire.critic,
             criticURL: wire.criticURL,
-            criticModel: wire.criticModel
+            criticModel: wire.criticModel,
+            agentBaseURL: wire.agentBaseURL
         )
         // The critic is built (and so checked) before anything is written too.
         _ = try LanguageModels.critic(options, environment: composition.environment)
@@ -481,7 +490,7 @@ enum AgentFactory {
                 runner: composition.processes,
                 environment: composition.childEnvironment(passing: options.passEnvironment)
             )
-        case .claude?, .codex?, .gemini?, .opencode?, .cursor?:
+        case .claude?, .codex?, .gemini?, .opencode?, .cursor?, .aider?, .mini?:
             guard let dialect = BackendName(rawValue: backend)?.dialect else { fallthrough }
             let environment = composition.childEnvironment(passing: options.passEnvironment)
             let program = options.agentBinary ?? dialect.program
@@ -495,7 +504,11 @@ enum AgentFactory {
             }
             return CLIAgent(
                 dialect: dialect,
-                options: AgentCLIOptions(binary: options.agentBinary, maxTurns: options.maxTurns),
+                options: AgentCLIOptions(
+                    binary: options.agentBinary,
+                    maxTurns: options.maxTurns,
+                    baseURL: options.agentBaseURL
+                ),
                 runner: composition.processes,
                 environment: environment,
                 pricing: try Configuration.load(root: root, environment: composition.environment).pricing

@@ -14,6 +14,8 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var agentBinary: String?
     /// For agent CLI backends that support it: the cap on turns per session.
     package var maxTurns: Int?
+    /// For aider and mini: the OpenAI-compatible API root their model is served from.
+    package var agentBaseURL: String?
     /// The first wait after a rate limit, when the agent does not say how long; doubles while limits repeat.
     package var rateLimitBackoffSeconds: Double?
     /// The longest wait after a rate limit.
@@ -44,8 +46,10 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         rateLimitMaxWaitSeconds: Double? = nil,
         criticAPI: String? = nil,
         criticURL: String? = nil,
-        criticModel: String? = nil
+        criticModel: String? = nil,
+        agentBaseURL: String? = nil
     ) {
+        self.agentBaseURL = agentBaseURL
         self.criticAPI = criticAPI
         self.criticURL = criticURL
         self.criticModel = criticModel
@@ -75,5 +79,6 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case criticAPI = "critic_api"
         case criticURL = "critic_url"
         case criticModel = "critic_model"
+        case agentBaseURL = "agent_base_url"
     }
 }

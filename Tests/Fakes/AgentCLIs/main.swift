@@ -50,7 +50,7 @@ let step: String = {
 if arguments == ["--version"] {
     let versions = [
         "claude": "2.1.240 (Claude Code)", "codex": "codex-cli 0.98.0", "gemini": "0.31.0", "opencode": "1.2.27",
-        "cursor-agent": "2026.11.20-7c1e2f0",
+        "cursor-agent": "2026.11.20-7c1e2f0", "aider": "aider 0.86.2", "mini": "mini-swe-agent 2.4.6",
     ]
     emit(versions[tool] ?? "0.0.0")
     exit(0)
@@ -515,6 +515,54 @@ case "cursor-agent", "agent":
         )
         exit(0)
     }
+
+case "aider":
+    guard value(after: "--message-file") != nil || value(after: "--message") != nil else {
+        complain("fake aider: only one-shot --message runs are faked")
+        exit(2)
+    }
+    emit("Aider v0.86.2")
+    emit("Model: \(value(after: "--model") ?? "gpt-4o") with diff edit format")
+    emit("Git repo: .git with 3 files")
+    switch step {
+    case "success", "huge":
+        editWorktree()
+        emit("\(group).txt")
+        emit("Applied edit to \(group).txt")
+        emit("Tokens: 2.4k sent, 1.2k cache hit, 39 received. Cost: $0.0063 message, $0.0063 session.")
+    case "unpriced":
+        editWorktree()
+        emit("Tokens: 2.4k sent, 39 received.")
+    default:
+        // The pitfall: a search block that did not match still exits 0.
+        emit("SearchReplaceNoExactMatch: This SEARCH block failed to exactly match lines in \(group).txt")
+        emit("Tokens: 3.0k sent, 42 received. Cost: $0.0070 message, $0.0070 session.")
+    }
+    exit(0)
+
+case "mini":
+    guard let output = value(after: "-o"), arguments.contains("--exit-immediately") else {
+        complain("fake mini: runs need -o TRAJECTORY and --exit-immediately")
+        exit(2)
+    }
+    var status = "Submitted"
+    switch step {
+    case "success", "huge": editWorktree()
+    case "limits": status = "LimitsExceeded"
+    case "malformed": exit(0)  // no trajectory at all
+    default: status = "RepeatedFormatError"
+    }
+    let trajectory: [String: Any] = [
+        "trajectory_format": "mini-swe-agent-1.1",
+        "info": [
+            "model_stats": ["instance_cost": 0.05, "api_calls": 3], "mini_version": "2.4.6", "exit_status": status,
+            "submission": status == "Submitted" ? "wrote \(group).txt" : "",
+        ] as [String: Any],
+        "messages": [["role": "system", "content": "You are a helpful assistant."]],
+    ]
+    try? json(trajectory).write(toFile: output, atomically: true, encoding: .utf8)
+    emit("mini-swe-agent finished: \(status)")
+    exit(0)  // mini exits 0 when it gave up too
 
 default:
     complain("fake agent: unknown tool \(tool) (link this program as claude, codex, gemini, opencode or cursor-agent)")

@@ -1,0 +1,72 @@
+import FlotillaCore
+import Foundation
+
+/// Aider: `aider --message-file PROMPT --yes-always --no-auto-commits …`, one message, then it exits.
+///
+/// Aider prints no JSON: its `Tokens: … Cost: …` lines are the usage, and it exits 0 even when an edit did not
+/// apply, so the gate alone judges the work.
+package struct Aider: AgentCLIDialect {
+    package let name = "aider"
+    package let program = "aider"
+
+    package init() {}
+
+    /// litellm would download a price list at every start; aider's own update check is off by flag.
+    package var headlessEnvironment: [String: String] { ["LITELLM_LOCAL_MODEL_COST_MAP": "True"] }
+
+    package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
+        var arguments = [
+            "--message-file", request.promptFile, "--yes-always", "--no-auto-commits", "--no-dirty-commits",
+            "--no-gitignore", "--no-check-update", "--no-show-model-warnings", "--no-show-release-notes",
+            "--analytics-disable", "--no-pretty", "--no-stream", "--map-tokens", "0", "--edit-format", "diff",
+        ]
+        if let model = request.model { arguments += ["--model", model] }
+        if let base = options.baseURL { arguments += ["--openai-api-base", base] }
+        return arguments
+    }
+
+    package func interpret(_ run: CLIRun) -> CLISession {
+        var session = CLISession()
+        var lastSessionCost: Double?
+        for line in run.standardOutput.split(separator: "\n") {
+            let text = line.trimmingCharacters(in: CharacterSet(charactersIn: "> ").union(.whitespaces))
+            guard text.hasPrefix("Tokens: ") else { continue }
+            // "2.4k sent, 1.2k cache hit, 39 received." — counts have decimal points, so cut at "received".
+            let counts = text.dropFirst("Tokens: ".count)
+            let end = counts.range(of: "received").map(\.upperBound) ?? counts.endIndex
+            let fields = counts[..<end].split(separator: ",")
+            for field in fields {
+                let words = field.trimmingCharacters(in: .whitespaces).split(separator: " ")
+                guard let count = words.first.flatMap({ Self.tokens(String($0)) }) else { continue }
+                let kind = words.dropFirst().joined(separator: " ")
+                switch kind {
+                case "sent": session.usage.inputTokens += count
+                case "received": session.usage.outputTokens += count
+                case "cache write": session.usage.cacheWriteTokens += count
+                case "cache hit": session.usage.cacheReadTokens += count
+                default: continue
+                }
+            }
+            // "Cost: $0.0063 message, $0.0125 session." — the session figure is the running total.
+            if let range = text.range(of: "Cost: $") {
+                let rest = text[range.upperBound...]
+                if let marker = rest.range(of: "message, $") {
+                    lastSessionCost = Double(rest[marker.upperBound...].prefix { $0.isNumber || $0 == "." })
+                }
+            }
+        }
+        // Without a price for the model aider prints tokens only; the pricing table may know it.
+        session.reportedCostUSD = lastSessionCost
+        if run.exitCode != 0 {
+            let said = CLIOutput.lastLine(run.standardError.isEmpty ? run.standardOutput : run.standardError)
+            session.failure = CLIOutput.classify(said.isEmpty ? "aider exited \(run.exitCode ?? -1)" : said)
+        }
+        return session
+    }
+
+    /// `2.4k` → 2400, `24k` → 24000, `39` → 39.
+    static func tokens(_ text: String) -> Int? {
+        if text.hasSuffix("k"), let value = Double(text.dropLast()) { return Int((value * 1000).rounded()) }
+        return Int(text)
+    }
+}

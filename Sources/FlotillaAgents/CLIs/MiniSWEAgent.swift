@@ -1,0 +1,53 @@
+import FlotillaCore
+import Foundation
+
+/// mini-swe-agent: `mini -t TASK --yolo --exit-immediately -o TRAJECTORY`.
+///
+/// It exits 0 when it gave up too (`LimitsExceeded`, `RepeatedFormatError`): the trajectory's `info.exit_status`
+/// and `info.model_stats` are the truth, not the exit status or stdout.
+package struct MiniSWEAgent: AgentCLIDialect {
+    package let name = "mini"
+    package let program = "mini"
+
+    package init() {}
+
+    package var headlessEnvironment: [String: String] {
+        ["MSWEA_CONFIGURED": "true", "MSWEA_COST_TRACKING": "ignore_errors", "LITELLM_LOCAL_MODEL_COST_MAP": "True"]
+    }
+
+    package func resultFile(_ request: AgentRequest) -> String? {
+        request.transcriptPath + ".traj.json"
+    }
+
+    package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
+        var arguments = ["-t", request.prompt, "--yolo", "--exit-immediately", "-c", "mini.yaml"]
+        if let model = request.model { arguments += ["-m", model] }
+        if let base = options.baseURL { arguments += ["-c", "model.model_kwargs.api_base=\(base)"] }
+        return arguments + ["-o", request.transcriptPath + ".traj.json"]
+    }
+
+    package func interpret(_ run: CLIRun) -> CLISession {
+        var session = CLISession()
+        guard let text = run.resultFile,
+            let trajectory = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            let info = trajectory["info"] as? [String: Any]
+        else {
+            let said = CLIOutput.lastLine(run.standardError)
+            session.failure =
+                run.exitCode == 0
+                ? .malformedOutput("mini wrote no trajectory")
+                : CLIOutput.classify(said.isEmpty ? "mini exited \(run.exitCode ?? -1)" : said)
+            return session
+        }
+        session.reportedCostUSD = CLIOutput.double((info["model_stats"] as? [String: Any])?["instance_cost"])
+        session.finalMessage = info["submission"] as? String
+        let status = info["exit_status"] as? String ?? "unknown"
+        switch status {
+        case "Submitted": break
+        case "LimitsExceeded": session.failure = .budgetExhausted("mini-swe-agent hit its step or cost limit")
+        case "TimeExceeded": session.failure = .timedOut
+        default: session.failure = CLIOutput.classify("mini-swe-agent ended with \(status)")
+        }
+        return session
+    }
+}

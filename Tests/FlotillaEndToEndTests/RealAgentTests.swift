@@ -1,0 +1,92 @@
+import FlotillaCore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// The real aider and mini-swe-agent, installed from PyPI by `.ci/run` (FLOTILLA_TEST_AIDER, FLOTILLA_TEST_MINI),
+/// driven against a scripted OpenAI-compatible server on loopback.
+@Suite("Real third-party agents: aider and mini-swe-agent", .timeLimit(.minutes(5)))
+struct RealAgentTests {
+    static let aider = ProcessInfo.processInfo.environment["FLOTILLA_TEST_AIDER"]
+    static let mini = ProcessInfo.processInfo.environment["FLOTILLA_TEST_MINI"]
+    static let checklist = "# Two files\n\n## A\n- [ ] a.txt says a ok\n\n## B\nDepends on: a\n- [ ] b.txt says b ok\n"
+
+    /// An edit in aider's diff format that creates `file` with `line`.
+    static func aiderEdit(_ file: String, _ line: String) -> String {
+        "\(file)\n```\n<<<<<<< SEARCH\n=======\n\(line)\n>>>>>>> REPLACE\n```\n"
+    }
+
+    func run(backend: String, binary: String, port: Int, fixture: MissionFixture) async throws -> FlotillaBinary.Outcome
+    {
+        let home = fixture.scratch.file("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        return try await FlotillaBinary.run(
+            [
+                "run", "--backend", backend, "--agent-binary", binary, "--model", "openai/stub", "--agent-base-url",
+                "http://127.0.0.1:\(port)/v1", "--verify", "./verify.sh", "--agents", "1", "--pass-env",
+                "OPENAI_API_KEY", "--attempt-timeout", "180",
+            ],
+            in: fixture.repository.path,
+            // A HOME of its own: the tools write caches and settings there, never in the user's.
+            environment: ["OPENAI_API_KEY": "sk-dummy", "HOME": home],
+            timeout: .seconds(280)
+        )
+    }
+
+    @Test(.enabled(if: aider != nil, "aider is installed by .ci/run"))
+    func aiderCompletesATwoGroupMissionWithItsOwnEdits() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let replies: [ScriptedModelServer.Reply] = [
+            .chat(Self.aiderEdit("a.txt", "a ok")), .chat(Self.aiderEdit("b.txt", "b ok")),
+        ]
+        try await ScriptedModelServer.serving(replies) { server, port in
+            let outcome = try await run(
+                backend: "aider",
+                binary: try #require(Self.aider),
+                port: port,
+                fixture: fixture
+            )
+            #expect(outcome.exitCode == 0, "\(outcome.standardOutput)\(outcome.standardError)")
+            let audit = try await fixture.audit()
+            #expect(audit.mission.state == .completed)
+            let head = try #require(await audit.targetHead())
+            #expect(await fixture.repository.show(head, "a.txt") == "a ok")
+            #expect(await fixture.repository.show(head, "b.txt") == "b ok")
+            // Each attempt asked the model once, with its group's criteria in the message aider sent.
+            let requests = await server.requests
+            #expect(requests.count == 2)
+            #expect(requests[0].contains("a.txt says a ok"))
+            let attempts = try await audit.attempts()
+            #expect(
+                attempts.allSatisfy {
+                    $0.outcome == .landed && $0.usage.inputTokens == 120 && $0.usage.outputTokens == 80
+                }
+            )
+        }
+    }
+
+    @Test(.enabled(if: mini != nil, "mini-swe-agent is installed by .ci/run"))
+    func miniSWEAgentCompletesATwoGroupMissionWithItsOwnCommands() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let replies: [ScriptedModelServer.Reply] = [
+            .bash("echo 'a ok' > a.txt"), .bash("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"),
+            .bash("echo 'b ok' > b.txt"), .bash("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"),
+        ]
+        try await ScriptedModelServer.serving(replies) { server, port in
+            let outcome = try await run(backend: "mini", binary: try #require(Self.mini), port: port, fixture: fixture)
+            #expect(outcome.exitCode == 0, "\(outcome.standardOutput)\(outcome.standardError)")
+            let audit = try await fixture.audit()
+            #expect(audit.mission.state == .completed)
+            let head = try #require(await audit.targetHead())
+            #expect(await fixture.repository.show(head, "a.txt") == "a ok")
+            #expect(await fixture.repository.show(head, "b.txt") == "b ok")
+            #expect(await server.requests.count == 4)
+            // The trajectory, not the exit status, said each session submitted.
+            let attempts = try await audit.attempts()
+            #expect(attempts.map(\.outcome) == [.landed, .landed])
+            #expect(FileManager.default.fileExists(atPath: audit.missionDirectory + "/agent_outputs/a-1.log.traj.json"))
+        }
+    }
+}
