@@ -25,6 +25,8 @@ package struct MissionDTO: Codable, Sendable {
     package var attempts: Int
     package var groupsDone: Int
     package var groupsTotal: Int
+    /// Dollars per criterion of the groups that landed.
+    package var costPerAcceptedCriterionUSD: Double?
     package var groups: [GroupDTO]?
 
     enum CodingKeys: String, CodingKey {
@@ -41,6 +43,7 @@ package struct MissionDTO: Codable, Sendable {
         case costUSD = "cost_usd"
         case groupsDone = "groups_done"
         case groupsTotal = "groups_total"
+        case costPerAcceptedCriterionUSD = "cost_per_accepted_criterion_usd"
     }
 
     package init(_ record: MissionRecord, targetHead: String?, groups: [GroupRecord]?) {
@@ -66,6 +69,8 @@ package struct MissionDTO: Codable, Sendable {
         groupsDone = record.groupsDone
         groupsTotal = record.groupsTotal
         self.groups = groups.map { $0.map(GroupDTO.init) }
+        let accepted = groups?.filter { $0.status == .done }.reduce(0) { $0 + $1.criteria.count } ?? 0
+        costPerAcceptedCriterionUSD = accepted > 0 ? record.spentUSD / Double(accepted) : nil
     }
 }
 
@@ -81,9 +86,12 @@ package struct GroupDTO: Codable, Sendable {
     package var escalation: String
     package var landedCommit: String?
     package var blockedReason: String?
+    /// Dollars per criterion, once the group landed.
+    package var costPerCriterionUSD: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, title, status, check, criteria, attempts, escalation
+        case costPerCriterionUSD = "cost_per_criterion_usd"
         case dependsOn = "depends_on"
         case costUSD = "cost_usd"
         case landedCommit = "landed_commit"
@@ -102,6 +110,8 @@ package struct GroupDTO: Codable, Sendable {
         escalation = group.escalation.rawValue
         landedCommit = group.landedCommit
         blockedReason = group.blockedReason
+        costPerCriterionUSD =
+            group.status == .done && !group.criteria.isEmpty ? group.costUSD / Double(group.criteria.count) : nil
     }
 }
 

@@ -136,7 +136,12 @@ struct AgentCLITests {
         // status shows the cost per group.
         let status = try await FlotillaBinary.run(["status", "--output", "json"], in: fixture.repository.path)
         let mission = try APIJSON.decoder.decode(MissionDTO.self, from: Data(status.standardOutput.utf8))
-        for group in mission.groups ?? [] { #expect(abs(group.costUSD - expectedCost) < 1e-9) }
+        for group in mission.groups ?? [] {
+            #expect(abs(group.costUSD - expectedCost) < 1e-9)
+            // One criterion per group: a group's cost per criterion is its cost.
+            #expect(abs((group.costPerCriterionUSD ?? -1) - expectedCost) < 1e-9)
+        }
+        #expect(abs((mission.costPerAcceptedCriterionUSD ?? -1) - expectedCost) < 1e-9)
         #expect(abs(mission.costUSD - 2 * expectedCost) < 1e-9)
 
         // Every session got exactly the typed argv, and each attempt was a fresh session.
@@ -144,15 +149,22 @@ struct AgentCLITests {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(sessions.count == 3)
+        var budgets: [String] = []
         for session in sessions {
             #expect(session["tool"] as? String == tool.program)
             var argv = session["argv"] as? [String] ?? []
+            // claude is told what the mission's budget leaves ($10 by default, less what has been spent).
+            if let index = argv.firstIndex(of: "--max-budget-usd"), index + 1 < argv.count {
+                budgets.append(argv[index + 1])
+                argv.removeSubrange(index...(index + 1))
+            }
             if let index = argv.firstIndex(of: "-C"), index + 1 < argv.count {
                 #expect(argv[index + 1].contains(".flotilla/worktrees/\(audit.id)/agent-"))
                 argv[index + 1] = "WORKTREE"
             }
             #expect(argv == tool.argv)
         }
+        #expect(budgets == (tool.backend == "claude" ? ["10.00", "10.00", "9.96"] : []))
     }
 
     @Test(arguments: ["claude", "codex", "gemini", "opencode", "cursor"])

@@ -13,6 +13,8 @@ package struct ClaudeCode: AgentCLIDialect {
         var arguments = ["-p", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"]
         if let model = request.model { arguments += ["--model", model] }
         if let turns = options.maxTurns { arguments += ["--max-turns", String(turns)] }
+        // Claude caps itself: a session cannot overspend what the mission has left.
+        if let budget = request.budgetUSD { arguments += ["--max-budget-usd", String(format: "%.2f", budget)] }
         return arguments
     }
 

@@ -24,6 +24,9 @@ enum MissionReports {
             effort += " · \(Duration.milliseconds(Int64(end.timeIntervalSince(started) * 1000)).shortDescription)"
         }
         lines.append("Effort:   \(effort)")
+        if let perCriterion = mission.costPerAcceptedCriterionUSD {
+            lines.append("Accepted: \(formatUSD(perCriterion)) per accepted criterion")
+        }
         if let breaker = mission.breaker { lines.append("Breaker:  \(breaker)") }
         lines.append("")
         let rows = (mission.groups ?? []).map { group -> [String] in
@@ -31,9 +34,13 @@ enum MissionReports {
             if group.escalation != "none" && group.status != "done" { status += " (\(group.escalation))" }
             let waitsFor = group.dependsOn.isEmpty ? "" : "after \(group.dependsOn.joined(separator: ", "))"
             let note = group.landedCommit?.shortSHA ?? group.blockedReason ?? waitsFor
-            return [group.id, status, String(group.attempts), formatUSD(group.costUSD), note]
+            let perCriterion = group.costPerCriterionUSD.map(formatUSD) ?? ""
+            return [group.id, status, String(group.attempts), formatUSD(group.costUSD), perCriterion, note]
         }
-        lines.append(TextTable(headers: ["GROUP", "STATUS", "ATTEMPTS", "COST", "LANDED / NOTE"], rows: rows).render())
+        lines.append(
+            TextTable(headers: ["GROUP", "STATUS", "ATTEMPTS", "COST", "PER CRITERION", "LANDED / NOTE"], rows: rows)
+                .render()
+        )
         return lines.joined(separator: "\n")
     }
 

@@ -13,6 +13,11 @@ package struct AgentRequest: Sendable, Equatable {
     package var environment: [String: String]
     /// Where the agent's output is streamed.
     package var transcriptPath: String
+    /// Dollars this session may spend; nil when the mission is uncapped.
+    ///
+    /// What the budget leaves after what is spent and what the other running sessions are expected to spend.
+    /// Agents that can cap themselves do.
+    package var budgetUSD: Double?
 
     package init(
         mission: MissionID,
@@ -23,8 +28,10 @@ package struct AgentRequest: Sendable, Equatable {
         model: String?,
         timeout: Duration,
         environment: [String: String],
-        transcriptPath: String
+        transcriptPath: String,
+        budgetUSD: Double? = nil
     ) {
+        self.budgetUSD = budgetUSD
         self.mission = mission
         self.attempt = attempt
         self.worktree = worktree

@@ -22,6 +22,8 @@ struct AttemptExecution: Sendable {
     let startCommit: String
     let prompt: String
     let context: EngineContext
+    /// What this session may spend, when the mission is capped.
+    var budgetUSD: Double? = nil
 
     /// Runs the attempt; also returns what the agent cost, whatever the outcome.
     func run() async -> (AttemptResult, costUSD: Double) {
@@ -54,7 +56,8 @@ struct AttemptExecution: Sendable {
                 model: mission.model,
                 timeout: mission.limits.attemptTimeout,
                 environment: [:],
-                transcriptPath: layout.transcript(id, key)
+                transcriptPath: layout.transcript(id, key),
+                budgetUSD: budgetUSD
             )
         )
         spent.value = outcome.usage.costUSD

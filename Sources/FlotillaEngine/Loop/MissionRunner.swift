@@ -484,7 +484,11 @@ private struct MissionLoop {
             slot: slot,
             startCommit: targetHead,
             prompt: AttemptPrompt.render(brief),
-            context: context
+            context: context,
+            // The rest of the budget, less what the sessions already running are expected to spend.
+            budgetUSD: spec.limits.maxCostUSD.map {
+                max(0, $0 - spentUSD - Double(running.count - 1) * estimator.estimateUSD)
+            }
         )
         group.addTask {
             let (result, cost) = await AttemptContext.$current.withValue([key]) { await execution.run() }

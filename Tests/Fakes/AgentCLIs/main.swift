@@ -496,7 +496,8 @@ case "cursor-agent", "agent":
         )
         exit(0)
     case "rate_limit":
-        complain("Error: You've hit your usage limit. Resets at 2026-11-22T12:00:00Z")
+        let reset = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+        complain("Error: You've hit your usage limit. Resets at \(reset)")
         exit(1)
     case "auth":
         complain("Error: Authentication required. Please run 'cursor-agent login' first, or set CURSOR_API_KEY")
