@@ -38,6 +38,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var base: String?
     package var protect: [String] = []
     package var passEnvironment: [String] = []
+    /// Agent CLIs that take over, in order, while the backend is rate limited.
+    package var fallbackBackends: [String] = []
     /// Check everything, create nothing.
     package var dryRun = false
 
@@ -54,13 +56,15 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ("scenario", .string), ("model", .string), ("max_cost_usd", .number), ("timeout_seconds", .number),
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
-        ("protect", .stringArray), ("pass_env", .stringArray), ("dry_run", .boolean),
+        ("protect", .stringArray), ("pass_env", .stringArray), ("fallback_backends", .stringArray),
+        ("dry_run", .boolean),
     ]
 
     /// The agent backends a request may name.
-    package static let backends = [
-        "simulate", "command", "claude", "codex", "gemini", "opencode", "cursor", "aider", "mini",
-    ]
+    package static let backends = ["simulate", "command"] + agentCLIs
+
+    /// The backends that are agent CLIs: those a fallback may be.
+    package static let agentCLIs = ["claude", "codex", "gemini", "opencode", "cursor", "aider", "mini"]
 
     package enum FieldType: String, Sendable {
         case string, integer, number, boolean
@@ -112,6 +116,20 @@ package struct CreateMissionRequest: Sendable, Equatable {
         request.base = reader.string("base")
         request.protect = reader.strings("protect") ?? []
         request.passEnvironment = reader.strings("pass_env") ?? []
+        request.fallbackBackends = reader.strings("fallback_backends") ?? []
+        for (index, fallback) in request.fallbackBackends.enumerated() {
+            if !agentCLIs.contains(fallback) {
+                reader.fail(
+                    "fallback_backends[\(index)]",
+                    "must be an agent CLI (\(agentCLIs.joined(separator: ", "))), not \(fallback)"
+                )
+            } else if fallback == request.backend || request.fallbackBackends[..<index].contains(fallback) {
+                reader.fail("fallback_backends[\(index)]", "repeats \(fallback)")
+            }
+        }
+        if !request.fallbackBackends.isEmpty, let backend = request.backend, !agentCLIs.contains(backend) {
+            reader.fail("fallback_backends", "needs an agent CLI backend to fall back from, not \(backend)")
+        }
         request.dryRun = reader.boolean("dry_run") ?? false
 
         if request.acceptance != nil && request.acceptancePath != nil {
@@ -139,6 +157,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
             "verify_timeout_seconds": .number(verifyTimeoutSeconds),
             "stall_threshold": .number(Double(stallThreshold)), "merge_batch": .number(Double(mergeBatch)),
             "protect": .array(protect.map(JSONValue.string)), "pass_env": .array(passEnvironment.map(JSONValue.string)),
+            "fallback_backends": .array(fallbackBackends.map(JSONValue.string)),
             "dry_run": .bool(dryRun),
         ]
         let optionals: [String: String?] = [

@@ -116,13 +116,13 @@ package final class SQLiteLedger: MissionLedger {
                 sql: """
                     UPDATE attempts SET phase = 'gate', exit_code = ?, signal = ?, timed_out = ?, failure = ?,
                         agent_message = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
-                        cache_write_tokens = ?, cost_usd = ?, agent_seconds = ?
+                        cache_write_tokens = ?, cost_usd = ?, agent_seconds = ?, backend = COALESCE(?, backend)
                     WHERE mission_id = ? AND group_id = ? AND number = ?
                     """,
                 arguments: [
                     report.exitCode, report.signal, report.timedOut, report.failure, report.message,
                     report.usage.inputTokens, report.usage.outputTokens, report.usage.cacheReadTokens,
-                    report.usage.cacheWriteTokens, report.usage.costUSD, report.duration.seconds,
+                    report.usage.cacheWriteTokens, report.usage.costUSD, report.duration.seconds, report.backend,
                     m, key.group, key.number,
                 ]
             )

@@ -15,11 +15,18 @@ package protocol AgentCLIDialect: Sendable {
     var headlessEnvironment: [String: String] { get }
     /// A file the tool writes its result to (read after the run, instead of or besides stdout).
     func resultFile(_ request: AgentRequest) -> String?
+    /// The variables this tool reads its API key from, for `model`.
+    func keyVariables(model: String?, options: AgentCLIOptions) -> [String]
+    /// The keys one session is given: by default those of ``keyVariables(model:options:)`` that were found.
+    func sessionKeys(_ keys: APIKeys, model: String?, options: AgentCLIOptions) -> [String: String]
 }
 
 extension AgentCLIDialect {
     package var headlessEnvironment: [String: String] { [:] }
     package func resultFile(_ request: AgentRequest) -> String? { nil }
+    package func sessionKeys(_ keys: APIKeys, model: String?, options: AgentCLIOptions) -> [String: String] {
+        keys.environment(for: keyVariables(model: model, options: options))
+    }
 }
 
 /// Options every CLI adapter understands.
@@ -83,37 +90,46 @@ package struct CLIAgent: AgentBackend {
     package let options: AgentCLIOptions
     private let runner: any ProcessRunner
     private let environment: [String: String]
+    private let keys: APIKeys
     private let pricing: PricingTable
 
+    /// Creates the backend.
+    ///
+    /// - Parameters:
+    ///   - dialect: The tool.
+    ///   - options: How it is run.
+    ///   - runner: Runs its processes.
+    ///   - environment: The allowlisted environment every session starts from.
+    ///   - keys: The keys found; each session gets those its tool reads.
+    ///   - pricing: Prices tokens when the tool reports no cost.
     package init(
         dialect: any AgentCLIDialect,
         options: AgentCLIOptions,
         runner: any ProcessRunner,
         environment: [String: String],
+        keys: APIKeys = APIKeys(environment: [:]),
         pricing: PricingTable = .builtIn
     ) {
         self.dialect = dialect
         self.options = options
         self.runner = runner
         self.environment = environment
+        self.keys = keys
         self.pricing = pricing
     }
 
     package var name: String { dialect.name }
 
     package func run(_ request: AgentRequest) async throws -> AgentOutcome {
-        var environment = self.environment
-        environment.merge(request.environment) { _, new in new }
-        environment.merge(dialect.headlessEnvironment) { _, new in new }
-        environment["FLOTILLA_MISSION"] = request.mission.rawValue
-        environment["FLOTILLA_GROUP"] = request.attempt.group
-        environment["FLOTILLA_ATTEMPT"] = String(request.attempt.number)
-        environment["FLOTILLA_PROMPT_FILE"] = request.promptFile
+        // The tool's own keys go to its sessions only; the verify command and other tools never see them.
+        let extra = dialect.headlessEnvironment.merging(
+            dialect.sessionKeys(keys, model: request.model, options: options)
+        ) { _, key in key }
         var process = ProcessRequest(
             executable: options.binary ?? dialect.program,
             arguments: dialect.arguments(request, options: options),
             workingDirectory: request.worktree,
-            environment: environment
+            environment: request.sessionEnvironment(base: environment, adding: extra)
         )
         process.standardInput = .file(request.promptFile)
         let resultPath = dialect.resultFile(request)

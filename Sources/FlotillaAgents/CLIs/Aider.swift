@@ -9,6 +9,10 @@ package struct Aider: AgentCLIDialect {
     package let name = "aider"
     package let program = "aider"
 
+    package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
+        ModelProvider.keyVariables(model: model, baseURL: options.baseURL)
+    }
+
     package init() {}
 
     /// litellm would download a price list at every start; aider's own update check is off by flag.

@@ -6,6 +6,10 @@ package struct ClaudeCode: AgentCLIDialect {
     package let name = "claude"
     package let program = "claude"
 
+    package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
+        ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"]
+    }
+
     package init() {}
 
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {

@@ -6,6 +6,18 @@ package struct Codex: AgentCLIDialect {
     package let name = "codex"
     package let program = "codex"
 
+    package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
+        ["CODEX_API_KEY", "OPENAI_API_KEY"]
+    }
+
+    /// `codex exec` reads `CODEX_API_KEY`; an OpenAI key alone would need `codex login`, so it is handed over
+    /// under that name too (as the vendor's SDK does).
+    package func sessionKeys(_ keys: APIKeys, model: String?, options: AgentCLIOptions) -> [String: String] {
+        var given = keys.environment(for: keyVariables(model: model, options: options))
+        if given["CODEX_API_KEY"] == nil { given["CODEX_API_KEY"] = given["OPENAI_API_KEY"] }
+        return given
+    }
+
     package init() {}
 
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {

@@ -6,6 +6,8 @@ package struct CursorAgent: AgentCLIDialect {
     package let name = "cursor"
     package let program = "cursor-agent"
 
+    package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] { ["CURSOR_API_KEY"] }
+
     package init() {}
 
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {

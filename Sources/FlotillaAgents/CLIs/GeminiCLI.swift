@@ -6,6 +6,10 @@ package struct GeminiCLI: AgentCLIDialect {
     package let name = "gemini"
     package let program = "gemini"
 
+    package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
+        ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
+    }
+
     package init() {}
 
     /// Headless runs refuse untrusted folders (exit 55); the worktree is Flotilla's own.

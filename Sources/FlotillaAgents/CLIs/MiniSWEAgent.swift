@@ -9,6 +9,10 @@ package struct MiniSWEAgent: AgentCLIDialect {
     package let name = "mini"
     package let program = "mini"
 
+    package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
+        ModelProvider.keyVariables(model: model, baseURL: options.baseURL)
+    }
+
     package init() {}
 
     package var headlessEnvironment: [String: String] {

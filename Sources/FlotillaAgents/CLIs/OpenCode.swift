@@ -6,6 +6,11 @@ package struct OpenCode: AgentCLIDialect {
     package let name = "opencode"
     package let program = "opencode"
 
+    /// opencode serves many providers; its model names say which (`anthropic/claude-…`).
+    package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
+        ModelProvider.keyVariables(model: model, baseURL: nil)
+    }
+
     package init() {}
 
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {

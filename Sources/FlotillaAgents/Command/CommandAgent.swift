@@ -25,14 +25,11 @@ package struct CommandAgent: AgentBackend {
     }
 
     package func run(_ request: AgentRequest) async throws -> AgentOutcome {
-        var environment = self.environment
-        environment.merge(request.environment) { _, new in new }
-        environment["FLOTILLA_MISSION"] = request.mission.rawValue
-        environment["FLOTILLA_GROUP"] = request.attempt.group
-        environment["FLOTILLA_ATTEMPT"] = String(request.attempt.number)
-        environment["FLOTILLA_PROMPT_FILE"] = request.promptFile
-        if let model = request.model { environment["FLOTILLA_MODEL"] = model }
-        var process = ProcessRequest.shell(command, workingDirectory: request.worktree, environment: environment)
+        var process = ProcessRequest.shell(
+            command,
+            workingDirectory: request.worktree,
+            environment: request.sessionEnvironment(base: environment)
+        )
         process.standardInput = .file(request.promptFile)
         process.outputFile = request.transcriptPath
         process.timeout = request.timeout

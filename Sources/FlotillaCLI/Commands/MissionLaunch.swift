@@ -62,7 +62,7 @@ struct MissionLaunch {
         guard let record = try await ledger.mission(id) else { throw InputError("no mission \(id) in \(root)") }
         let spec = record.spec
         let agent = try AgentFactory.make(spec: spec, root: root, composition: composition)
-        let critic = try LanguageModels.critic(spec.options, environment: composition.environment).map(Critic.init)
+        let critic = try LanguageModels.critic(spec.options, keys: try composition.apiKeys(root: root)).map(Critic.init)
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         let eventsFile = EventsFileSink(path: layout.eventsFile(id))
         let missionLog = MissionLogSink(path: layout.missionLog(id), origin: record.createdAt)

@@ -40,6 +40,14 @@ extension Flotilla {
         )
         var backend: BackendName?
 
+        @Option(
+            help: """
+                An agent CLI that takes over while the backend is rate limited (repeatable, tried in order); its \
+                program is looked up on PATH.
+                """
+        )
+        var fallbackBackend: [BackendName] = []
+
         @Option(help: "For agent CLI backends: the executable (default: the tool's name on PATH).")
         var agentBinary: String?
 
@@ -253,6 +261,8 @@ extension Flotilla {
                     .map { .string($0.rawValue) },
                 "critic_url": (criticURL ?? environment["FLOTILLA_CRITIC_URL"]).map(JSONValue.string),
                 "critic_model": (criticModel ?? environment["FLOTILLA_CRITIC_MODEL"]).map(JSONValue.string),
+                "fallback_backends": fallbackBackend.isEmpty
+                    ? nil : .array(fallbackBackend.map { .string($0.rawValue) }),
             ]
             // Lists add up: the project's protected paths stay protected whatever the flags say.
             for (key, extra) in [("protect", protect), ("pass_env", passEnv)] where !extra.isEmpty {
@@ -282,7 +292,7 @@ extension Flotilla {
                 "attempt_timeout_seconds": "--attempt-timeout", "verify_timeout_seconds": "--verify-timeout",
                 "rate_limit_backoff_seconds": "--rate-limit-backoff",
                 "rate_limit_max_wait_seconds": "--rate-limit-max-wait",
-                "acceptance_path": "--acceptance",
+                "acceptance_path": "--acceptance", "fallback_backends": "--fallback-backend",
             ]
             return names[field] ?? "--" + field.replacingOccurrences(of: "_", with: "-")
         }
@@ -377,10 +387,11 @@ struct MissionRequestBuilder {
             criticAPI: wire.critic,
             criticURL: wire.criticURL,
             criticModel: wire.criticModel,
-            agentBaseURL: wire.agentBaseURL
+            agentBaseURL: wire.agentBaseURL,
+            fallbackBackends: wire.fallbackBackends
         )
         // The critic is built (and so checked) before anything is written too.
-        _ = try LanguageModels.critic(options, environment: composition.environment)
+        _ = try LanguageModels.critic(options, keys: try composition.apiKeys(root: root))
         _ = try AgentFactory.make(
             backend: backendName.rawValue,
             options: options,
@@ -492,31 +503,65 @@ enum AgentFactory {
             )
         case .claude?, .codex?, .gemini?, .opencode?, .cursor?, .aider?, .mini?:
             guard let dialect = BackendName(rawValue: backend)?.dialect else { fallthrough }
-            let environment = composition.childEnvironment(passing: options.passEnvironment)
-            let program = options.agentBinary ?? dialect.program
-            do {
-                _ = try ExecutableLocator.locate(program, environment: environment, workingDirectory: root)
-            } catch {
-                throw InputError(
-                    "--backend \(backend): \(program) is not installed or not on PATH (\(error)); install it, or "
-                        + "pass --agent-binary PATH"
+            let configuration = try Configuration.load(root: root, environment: composition.environment)
+            let primary = try cliAgent(
+                dialect,
+                binary: options.agentBinary,
+                options: options,
+                configuration: configuration,
+                root: root,
+                composition: composition
+            )
+            let fallbacks = try (options.fallbackBackends ?? []).map { name -> any AgentBackend in
+                guard let dialect = BackendName(rawValue: name)?.dialect else {
+                    throw InputError("--fallback-backend \(name) is not an agent CLI")
+                }
+                return try cliAgent(
+                    dialect,
+                    binary: nil,
+                    options: options,
+                    configuration: configuration,
+                    root: root,
+                    composition: composition,
+                    flag: "--fallback-backend"
                 )
             }
-            return CLIAgent(
-                dialect: dialect,
-                options: AgentCLIOptions(
-                    binary: options.agentBinary,
-                    maxTurns: options.maxTurns,
-                    baseURL: options.agentBaseURL
-                ),
-                runner: composition.processes,
-                environment: environment,
-                pricing: try Configuration.load(root: root, environment: composition.environment).pricing
-            )
+            if fallbacks.isEmpty { return primary }
+            return FailoverAgent([primary] + fallbacks, backoff: options.rateLimitBackoff)
         case .none:
             throw InputError(
                 "unknown backend \(backend) (known: \(BackendName.allCases.map(\.rawValue).joined(separator: ", ")))"
             )
         }
+    }
+
+    /// An agent CLI backend, checked to be installed.
+    private static func cliAgent(
+        _ dialect: any AgentCLIDialect,
+        binary: String?,
+        options: MissionRunOptions,
+        configuration: Configuration,
+        root: String,
+        composition: Composition,
+        flag: String = "--backend"
+    ) throws -> CLIAgent {
+        let environment = composition.childEnvironment(passing: options.passEnvironment)
+        let program = binary ?? dialect.program
+        do {
+            _ = try ExecutableLocator.locate(program, environment: environment, workingDirectory: root)
+        } catch {
+            throw InputError(
+                "\(flag) \(dialect.name): \(program) is not installed or not on PATH (\(error)); install it"
+                    + (flag == "--backend" ? ", or pass --agent-binary PATH" : "")
+            )
+        }
+        return CLIAgent(
+            dialect: dialect,
+            options: AgentCLIOptions(binary: binary, maxTurns: options.maxTurns, baseURL: options.agentBaseURL),
+            runner: composition.processes,
+            environment: environment,
+            keys: configuration.apiKeys(environment: composition.environment),
+            pricing: configuration.pricing
+        )
     }
 }

@@ -28,6 +28,11 @@ struct Composition: Sendable {
         EnvironmentPolicy().allowing(names).environment(from: environment)
     }
 
+    /// The API keys for work in `root`: the environment's, else the user's `config.toml`'s.
+    func apiKeys(root: String?) throws -> APIKeys {
+        try Configuration.load(root: root, environment: environment).apiKeys(environment: environment)
+    }
+
     var isInteractiveTerminal: Bool {
         isatty(STDOUT_FILENO) == 1 && environment["CI"] == nil && environment["TERM"] != "dumb"
     }

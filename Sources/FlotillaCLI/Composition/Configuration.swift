@@ -8,7 +8,11 @@ struct Configuration: Sendable {
     /// `[run]` values, each with where it was set (`flotilla.toml:3`).
     var run: [String: (value: JSONValue, source: String)] = [:]
     var planner: [String: String] = [:]
+    /// `[keys]` of the user's file, by variable, each with where it was set.
+    var keys: [String: (value: String, source: String)] = [:]
     var pricing = PricingTable.builtIn
+    /// The files that were read.
+    var files: [String] = []
 
     /// The keys `[run]` accepts: the mission fields of the API, but those a file cannot sensibly fix.
     static let runKeys = Set(CreateMissionRequest.fields.map(\.name)).subtracting([
@@ -24,20 +28,37 @@ struct Configuration: Sendable {
     /// Reads the user's file and, inside a repository, the project's; a missing file is no error.
     static func load(root: String?, environment: [String: String]) throws -> Configuration {
         var merged = Configuration()
-        let paths = [userFile(environment), root.map { ($0 as NSString).appendingPathComponent("flotilla.toml") }]
-        for path in paths.compactMap(\.self) {
+        let paths: [(String?, ConfigurationFile.Scope)] = [
+            (userFile(environment), .user),
+            (root.map { ($0 as NSString).appendingPathComponent("flotilla.toml") }, .project),
+        ]
+        for case (let path?, let scope) in paths {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            let name = path.hasSuffix("flotilla.toml") ? "flotilla.toml" : path
+            let name = scope == .project ? "flotilla.toml" : path
             let file: ConfigurationFile
             do {
-                file = try ConfigurationFile.parse(String(decoding: data, as: UTF8.self), file: name, runKeys: runKeys)
+                file = try ConfigurationFile.parse(
+                    String(decoding: data, as: UTF8.self),
+                    file: name,
+                    runKeys: runKeys,
+                    scope: scope
+                )
             } catch {
                 throw InputError(error.description)
             }
+            merged.files.append(path)
             for (key, entry) in file.run { merged.run[key] = (entry.value, "\(name):\(entry.line)") }
             for (key, entry) in file.planner { merged.planner[key] = entry.value.stringValue }
+            for (variable, entry) in file.keys {
+                merged.keys[variable] = (entry.value.stringValue ?? "", "\(name):\(entry.line)")
+            }
             merged.pricing.prices.merge(file.prices) { $1 }
         }
         return merged
+    }
+
+    /// The API keys: the environment's, else the user's file's.
+    func apiKeys(environment: [String: String]) -> APIKeys {
+        APIKeys(environment: environment, configured: keys)
     }
 }

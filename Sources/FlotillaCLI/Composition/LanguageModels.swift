@@ -8,7 +8,7 @@ enum LanguageModelAPI: String, ExpressibleByArgument, CaseIterable, Sendable {
     case openai, anthropic
 }
 
-/// Builds the language model of a role (planner, critic) from its settings; keys come from the environment.
+/// Builds the language model of a role (planner, critic) from its settings and the keys found.
 enum LanguageModels {
     /// The model the settings name; nil when none is configured.
     ///
@@ -18,12 +18,14 @@ enum LanguageModels {
         api: LanguageModelAPI?,
         url: String?,
         model: String?,
-        environment: [String: String]
+        keys: APIKeys
     ) throws -> (any LanguageModel)? {
         switch api {
         case .anthropic?:
-            guard let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty else {
-                throw InputError("--\(role) anthropic needs ANTHROPIC_API_KEY in the environment")
+            guard let key = keys.value("ANTHROPIC_API_KEY") else {
+                throw InputError(
+                    "--\(role) anthropic needs ANTHROPIC_API_KEY in the environment or keys.anthropic in config.toml"
+                )
             }
             return AnthropicModel(
                 baseURL: try url.map { try parse($0, role: role) },
@@ -31,7 +33,7 @@ enum LanguageModels {
                 model: model ?? "claude-sonnet-4-5"
             )
         case .openai?, nil:
-            let key = environment["OPENAI_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            let key = keys.value("OPENAI_API_KEY")
             if let url {
                 return OpenAICompatibleModel(
                     baseURL: try parse(url, role: role),
@@ -40,7 +42,9 @@ enum LanguageModels {
                 )
             }
             guard api == .openai else { return nil }
-            guard let key else { throw InputError("--\(role) openai needs --\(role)-url or OPENAI_API_KEY") }
+            guard let key else {
+                throw InputError("--\(role) openai needs --\(role)-url, or OPENAI_API_KEY (environment or keys.openai)")
+            }
             return OpenAICompatibleModel(
                 baseURL: try parse("https://api.openai.com/v1", role: role),
                 apiKey: key,
@@ -50,13 +54,13 @@ enum LanguageModels {
     }
 
     /// The critic a mission's options name, if any.
-    static func critic(_ options: MissionRunOptions, environment: [String: String]) throws -> (any LanguageModel)? {
+    static func critic(_ options: MissionRunOptions, keys: APIKeys) throws -> (any LanguageModel)? {
         try make(
             role: "critic",
             api: options.criticAPI.flatMap(LanguageModelAPI.init(rawValue:)),
             url: options.criticURL,
             model: options.criticModel,
-            environment: environment
+            keys: keys
         )
     }
 

@@ -21,7 +21,8 @@ struct PlanningSession {
         self.composition = composition
         root = try? await composition.repositoryRoot(repo)
         let environment = composition.environment
-        let configured = try Configuration.load(root: root, environment: environment).planner
+        let configuration = try Configuration.load(root: root, environment: environment)
+        let configured = configuration.planner
         let api = environment["FLOTILLA_PLANNER"] ?? configured["api"]
         if let api, LanguageModelAPI(rawValue: api) == nil {
             throw InputError("planner api \(api) is not one of openai, anthropic")
@@ -31,7 +32,7 @@ struct PlanningSession {
             api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
             url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
             model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
-            environment: environment
+            keys: configuration.apiKeys(environment: environment)
         )
         self.repairs = repairs
     }

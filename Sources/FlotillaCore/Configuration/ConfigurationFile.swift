@@ -1,22 +1,45 @@
 /// One configuration file: the project's `flotilla.toml` or the user's `~/.config/flotilla/config.toml`.
 ///
 /// `[run]` (or top-level keys) holds defaults for `flotilla run`, named as the API's mission fields
-/// (`verify`, `agents`, `backend`, `max_cost_usd`…); `[planner]` holds `api`, `url`, `model`; `[pricing."MODEL"]`
-/// holds `input`, `output`, `cache_read`, `cache_write` in dollars per million tokens.
+/// (`verify`, `agents`, `backend`, `max_cost_usd`…). The role tables say the same by role: `[agent]` (`backend`,
+/// `model`, `binary`, `command`, `base_url`, `max_turns`, `fallback`) and `[critic]` (`api`, `url`, `model`) are
+/// mission fields too, `[planner]` holds `api`, `url`, `model`. `[keys]` (the user's file only) holds API keys
+/// by provider. `[pricing."MODEL"]` holds `input`, `output`, `cache_read`, `cache_write` in dollars per million
+/// tokens.
 package struct ConfigurationFile: Sendable, Equatable {
     package var file: String
-    /// `[run]` keys with their values and lines.
+    /// Mission fields (`[run]`, top-level, `[agent]`, `[critic]`) with their values and lines.
     package var run: [String: TOMLDocument.Entry] = [:]
     package var planner: [String: TOMLDocument.Entry] = [:]
+    /// API keys by the variable they stand for (`ANTHROPIC_API_KEY`).
+    package var keys: [String: TOMLDocument.Entry] = [:]
     package var prices: [String: ModelPrice] = [:]
 
     package static let plannerKeys: Set<String> = ["api", "url", "model"]
+
+    /// The mission field each key of a role table sets.
+    package static let roleFields: [String: [String: String]] = [
+        "agent": [
+            "backend": "backend", "model": "model", "binary": "agent_binary", "command": "agent_command",
+            "base_url": "agent_base_url", "max_turns": "max_turns", "fallback": "fallback_backends",
+        ],
+        "critic": ["api": "critic", "url": "critic_url", "model": "critic_model"],
+    ]
+
+    /// Where a file sits, which decides what it may hold.
+    package enum Scope: Sendable {
+        /// The repository's `flotilla.toml`: committed, so it may not hold keys.
+        case project
+        /// The user's `config.toml`.
+        case user
+    }
 
     /// Parses and checks the file's structure; `runKeys` are the keys `[run]` accepts.
     package static func parse(
         _ text: String,
         file: String,
-        runKeys: Set<String>
+        runKeys: Set<String>,
+        scope: Scope = .user
     ) throws(ConfigurationError)
         -> ConfigurationFile
     {
@@ -34,14 +57,56 @@ package struct ConfigurationFile: Sendable, Equatable {
                             "unknown key \(key) (known: \(runKeys.sorted().joined(separator: ", ")))"
                         )
                     }
-                    guard configuration.run[key] == nil else {
+                    if let earlier = configuration.run[key] {
                         throw ConfigurationError(
                             file: file,
                             line: entry.line,
-                            "\(key) is set both at the top and in [run]"
+                            "\(key) is already set on line \(earlier.line)"
                         )
                     }
                     configuration.run[key] = entry
+                }
+            case "agent", "critic":
+                let fields = roleFields[table] ?? [:]
+                for (key, entry) in entries {
+                    guard let field = fields[key], runKeys.contains(field) else {
+                        throw ConfigurationError(
+                            file: file,
+                            line: entry.line,
+                            "unknown key \(table).\(key) (known: \(fields.keys.sorted().joined(separator: ", ")))"
+                        )
+                    }
+                    if let earlier = configuration.run[field] {
+                        throw ConfigurationError(
+                            file: file,
+                            line: entry.line,
+                            "\(table).\(key) sets \(field), already set on line \(earlier.line)"
+                        )
+                    }
+                    configuration.run[field] = entry
+                }
+            case "keys":
+                if scope == .project, let first = entries.values.map(\.line).min() {
+                    throw ConfigurationError(
+                        file: file,
+                        line: first,
+                        "API keys do not belong in the project's file, which is committed; put them in the user's "
+                            + "config.toml or the environment"
+                    )
+                }
+                for (key, entry) in entries {
+                    guard let variable = APIKeys.variable(forConfigKey: key) else {
+                        let known = APIKeys.kinds.map(\.configKey).joined(separator: ", ")
+                        throw ConfigurationError(
+                            file: file,
+                            line: entry.line,
+                            "unknown key keys.\(key) (known: \(known))"
+                        )
+                    }
+                    guard let value = entry.value.stringValue, !value.isEmpty else {
+                        throw ConfigurationError(file: file, line: entry.line, "keys.\(key) must be a non-empty string")
+                    }
+                    configuration.keys[variable] = entry
                 }
             case "planner":
                 for (key, entry) in entries {
@@ -94,7 +159,7 @@ package struct ConfigurationFile: Sendable, Equatable {
                 throw ConfigurationError(
                     file: file,
                     line: line,
-                    "unknown table [\(table)] (known: run, planner, pricing.\"MODEL\")"
+                    "unknown table [\(table)] (known: run, agent, planner, critic, keys, pricing.\"MODEL\")"
                 )
             }
         }

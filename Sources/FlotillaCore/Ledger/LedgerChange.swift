@@ -83,6 +83,8 @@ package struct AgentReport: Sendable, Equatable {
     package var message: String?
     /// A classified failure of the agent itself (not of the work), such as a crash or an auth error.
     package var failure: String?
+    /// The backend that ran the session, when not the mission's own (a fallback took over).
+    package var backend: String?
 
     package init(
         exitCode: Int?,
@@ -91,8 +93,10 @@ package struct AgentReport: Sendable, Equatable {
         duration: Duration,
         usage: Usage = .zero,
         message: String? = nil,
-        failure: String? = nil
+        failure: String? = nil,
+        backend: String? = nil
     ) {
+        self.backend = backend
         self.exitCode = exitCode
         self.signal = signal
         self.timedOut = timedOut
@@ -277,7 +281,7 @@ extension LedgerChange {
                 ]
             )
         case .agentFinished(let key, let report):
-            var message = "\(key) agent "
+            var message = "\(key) agent " + (report.backend.map { "(\($0)) " } ?? "")
             if report.timedOut {
                 message += "timed out after \(report.duration.shortDescription)"
             } else if let failure = report.failure {
@@ -296,6 +300,7 @@ extension LedgerChange {
             ]
             if let exitCode = report.exitCode { data["exit_code"] = .number(Double(exitCode)) }
             if let failure = report.failure { data["failure"] = .string(failure) }
+            if let backend = report.backend { data["backend"] = .string(backend) }
             return make(.agentFinished, key, message, data)
         case .attemptCommitted(let key, let commit, let diff):
             guard let commit else { return make(.attemptCommitted, key, "\(key) made no changes") }

@@ -24,6 +24,8 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var criticAPI: String?
     package var criticURL: String?
     package var criticModel: String?
+    /// Agent CLIs that take over, in order, while the backend is rate limited (nil in missions from before them).
+    package var fallbackBackends: [String]?
 
     /// The backoff these options ask for.
     package var rateLimitBackoff: RateLimitBackoff {
@@ -47,8 +49,10 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         criticAPI: String? = nil,
         criticURL: String? = nil,
         criticModel: String? = nil,
-        agentBaseURL: String? = nil
+        agentBaseURL: String? = nil,
+        fallbackBackends: [String] = []
     ) {
+        self.fallbackBackends = fallbackBackends.isEmpty ? nil : fallbackBackends
         self.agentBaseURL = agentBaseURL
         self.criticAPI = criticAPI
         self.criticURL = criticURL
@@ -80,5 +84,6 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case criticURL = "critic_url"
         case criticModel = "critic_model"
         case agentBaseURL = "agent_base_url"
+        case fallbackBackends = "fallback_backends"
     }
 }

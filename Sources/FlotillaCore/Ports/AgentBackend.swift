@@ -82,6 +82,10 @@ package struct AgentOutcome: Sendable, Equatable {
     package var transcriptPath: String
     package var failure: AgentFailure?
     package var duration: Duration
+    /// The backend that ran the session, when a composite chose it (failover).
+    package var backend: String?
+    /// After a rate limit: the backend the next sessions go to instead of waiting.
+    package var failover: String?
 
     package init(
         termination: Termination?,
@@ -116,7 +120,8 @@ package struct AgentOutcome: Sendable, Equatable {
             duration: duration,
             usage: usage,
             message: finalMessage,
-            failure: failureText
+            failure: failureText,
+            backend: backend
         )
     }
 }
@@ -127,4 +132,20 @@ package protocol AgentBackend: Sendable {
     var name: String { get }
     /// Runs one session to its end. The backend enforces `request.timeout`; cancelling the task ends the session.
     func run(_ request: AgentRequest) async throws -> AgentOutcome
+}
+
+extension AgentRequest {
+    /// The environment one session runs with: the backend's allowlisted `base`, the request's additions, what
+    /// the backend adds (`extra`: headless settings, the tool's keys), then Flotilla's `FLOTILLA_*` variables.
+    package func sessionEnvironment(base: [String: String], adding extra: [String: String] = [:]) -> [String: String] {
+        var result = base
+        result.merge(environment) { _, new in new }
+        result.merge(extra) { _, new in new }
+        result["FLOTILLA_MISSION"] = mission.rawValue
+        result["FLOTILLA_GROUP"] = attempt.group
+        result["FLOTILLA_ATTEMPT"] = String(attempt.number)
+        result["FLOTILLA_PROMPT_FILE"] = promptFile
+        if let model { result["FLOTILLA_MODEL"] = model }
+        return result
+    }
 }

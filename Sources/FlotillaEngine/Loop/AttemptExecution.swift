@@ -6,8 +6,9 @@ enum AttemptResult: Sendable {
     /// The gate passed: the attempt waits in the merge queue with this commit.
     case passed(commit: String, criteriaPassed: Int?)
     case failed(outcome: AttemptOutcome, reason: String, feedback: String, criteriaPassed: Int?)
-    /// The agent hit a rate limit or quota: not the group's fault, and every agent should wait.
-    case rateLimited(reason: String, feedback: String, message: String)
+    /// The agent hit a rate limit or quota: not the group's fault. Every agent waits, unless a fallback backend
+    /// takes over (`holdDispatch` false).
+    case rateLimited(reason: String, feedback: String, message: String, holdDispatch: Bool)
     /// The mission stopped while it ran.
     case cancelled
     /// Flotilla itself could not carry on (git or the file system failed).
@@ -75,10 +76,12 @@ struct AttemptExecution: Sendable {
             )
         }
         if case .rateLimited(let message)? = outcome.failure {
+            let takeover = outcome.failover.map { "; \($0) takes over" } ?? ""
             return .rateLimited(
-                reason: "the agent failed: \(outcome.failure?.description ?? message)",
+                reason: "the agent failed: \(outcome.failure?.description ?? message)\(takeover)",
                 feedback: Feedback.agentFailed("it hit a rate limit; this attempt does not count against the group"),
-                message: message
+                message: message,
+                holdDispatch: outcome.failover == nil
             )
         }
         if let failure = outcome.failure {
@@ -98,7 +101,10 @@ struct AttemptExecution: Sendable {
             commit = try await context.git.commitAll(
                 worktree: worktree,
                 message: message,
-                author: GitIdentity(name: "Flotilla agent (\(context.agent.name))", email: "agent@flotilla.localhost")
+                author: GitIdentity(
+                    name: "Flotilla agent (\(outcome.backend ?? context.agent.name))",
+                    email: "agent@flotilla.localhost"
+                )
             )
         } catch {
             // The agent left its worktree in a state git cannot commit (a deleted .git, a broken index…):

@@ -522,7 +522,7 @@ private struct MissionLoop {
             case .failed(let outcome, let reason, let text, let criteria):
                 consecutiveRateLimits = 0
                 try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)
-            case .rateLimited(let reason, let text, let message):
+            case .rateLimited(let reason, let text, let message, let holdDispatch):
                 consecutiveRateLimits += 1
                 try await conclude(
                     key,
@@ -532,7 +532,7 @@ private struct MissionLoop {
                     criteriaPassed: nil,
                     countsTowardsStall: false
                 )
-                if !backingOff {
+                if holdDispatch && !backingOff {
                     backingOff = true
                     let wait = options.rateLimitBackoff.delay(
                         after: message,

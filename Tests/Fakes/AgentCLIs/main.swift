@@ -5,6 +5,7 @@
 // and exit codes (docs: ../shared/docs/AGENT-CLIS.md), pitfalls included. What each attempt does comes from
 // FAKE_AGENT_PLAN, a JSON file {"<group>": ["rate_limit", "success", …]} indexed by FLOTILLA_ATTEMPT
 // (default: success). Each run appends {"tool", "argv", "group", "attempt"} to FAKE_AGENT_LOG when set.
+// FAKE_AGENT_ENV_DUMP: see below.
 import Foundation
 
 #if canImport(Glibc)
@@ -67,6 +68,14 @@ if let log = environment["FAKE_AGENT_LOG"] {
     }
 }
 
+// FAKE_AGENT_ENV_DUMP: a directory where each session leaves its whole environment (TOOL-GROUP-ATTEMPT.env), and
+// the session echoes it to stderr too, as a careless tool would.
+if let dump = environment["FAKE_AGENT_ENV_DUMP"] {
+    let lines = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }.joined()
+    try? lines.write(toFile: "\(dump)/\(tool)-\(group)-\(attempt).env", atomically: true, encoding: .utf8)
+    complain(lines)
+}
+
 let prompt = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
 
 /// The edit a successful session makes: what the fixtures' verify script checks.
@@ -75,8 +84,9 @@ func editWorktree() {
     try? "\(group) ok\n".write(toFile: "\(directory)/\(group).txt", atomically: true, encoding: .utf8)
 }
 
+/// A tool that never finishes: it waits for a signal that never comes, until Flotilla's timeout stops it.
 func hang() -> Never {
-    while true { sleep(60) }
+    while true { pause() }
 }
 
 func huge(_ line: () -> String) {
