@@ -38,6 +38,7 @@ package enum FlotillaBinary {
         _ arguments: [String],
         in directory: String,
         environment extra: [String: String] = [:],
+        standardInput: String? = nil,
         timeout: Duration = .seconds(120)
     ) async throws -> Outcome {
         var environment = FixtureRepository.environment
@@ -52,6 +53,7 @@ package enum FlotillaBinary {
             timeout: timeout
         )
         request.terminationGrace = .seconds(2)
+        if let standardInput { request.standardInput = .text(standardInput) }
         let result = try await SubprocessRunner().run(request)
         var signal: Int32?
         if case .signaled(let number) = result.termination { signal = number }

@@ -10,9 +10,14 @@ extension Flotilla {
     struct Doctor: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "doctor",
-            abstract: "Check what Flotilla can use here: git, the agent CLIs and their versions, API keys, the daemon.",
-            discussion:
-                "Keys are looked up in the environment and reported as found or missing; their values are never printed."
+            abstract:
+                "Check what Flotilla can use here: git, the agent CLIs and their versions, the configuration, API keys.",
+            discussion: """
+                Reads the user's config.toml and the project's flotilla.toml as a run would, and checks that the \
+                agents they name are installed. Keys are looked up in the environment, then config.toml, and \
+                reported as found (and where) or missing; their values are never printed. Exits 1 when a problem \
+                is listed.
+                """
         )
 
         @OptionGroup var global: GlobalOptions
@@ -28,27 +33,36 @@ extension Flotilla {
             struct Key: Codable {
                 var name: String
                 var found: Bool
+                /// `environment` or the file and line (`config.toml:7`).
+                var source: String?
                 var usedBy: String
 
                 enum CodingKeys: String, CodingKey {
-                    case name, found
+                    case name, found, source
                     case usedBy = "used_by"
                 }
             }
 
+            /// What the configuration files say, as a run would read them.
+            struct Settings: Codable {
+                var files: [String]
+                var backend: String?
+                var model: String?
+                var fallbacks: [String]
+                var planner: String?
+                var critic: String?
+            }
+
             var git: Tool
             var agents: [Tool]
+            var configuration: Settings?
             var keys: [Key]
             var daemon: String?
+            /// What stops Flotilla from working here (doctor exits 1).
             var problems: [String]
+            /// What is worth knowing but stops nothing.
+            var notes: [String]
         }
-
-        static let keys: [(name: String, usedBy: String)] = [
-            ("ANTHROPIC_API_KEY", "claude"), ("CLAUDE_CODE_OAUTH_TOKEN", "claude"),
-            ("OPENAI_API_KEY", "codex, opencode"),
-            ("CODEX_API_KEY", "codex"), ("GEMINI_API_KEY", "gemini"), ("GOOGLE_API_KEY", "gemini"),
-            ("CURSOR_API_KEY", "cursor"),
-        ]
 
         func run() async throws {
             let composition = Composition()
@@ -68,11 +82,29 @@ extension Flotilla {
             }
             var problems: [String] = []
             if git.path == nil { problems.append("git is not installed: Flotilla cannot work without it") }
+            var notes: [String] = []
             if agents.allSatisfy({ $0.path == nil }) {
-                problems.append("no agent CLI found on PATH; `--backend command --agent-command CMD` still works")
+                notes.append("no agent CLI found on PATH; `--backend command --agent-command CMD` still works")
+            }
+            let root = try? await composition.repositoryRoot(global.repo)
+            var settings: Report.Settings?
+            var keys = APIKeys(environment: composition.environment)
+            do {
+                let configuration = try Configuration.load(root: root, environment: composition.environment)
+                try configuration.checkValues()
+                keys = configuration.apiKeys(environment: composition.environment)
+                settings = self.settings(configuration)
+                problems += await configurationProblems(
+                    configuration,
+                    agents: agents,
+                    root: root,
+                    composition: composition
+                )
+            } catch {
+                problems.append("configuration: \(error)")
             }
             var daemon: String?
-            if let root = try? await composition.repositoryRoot(global.repo),
+            if let root,
                 let info = DaemonInfo.read(stateDirectory: MissionLayout(repository: root).stateDirectory),
                 composition.processTable.isRunning(info.process)
             {
@@ -81,21 +113,86 @@ extension Flotilla {
             let report = Report(
                 git: git,
                 agents: agents,
-                keys: Self.keys.map { key in
+                configuration: settings,
+                keys: APIKeys.kinds.map { kind in
                     Report.Key(
-                        name: key.name,
-                        found: !(composition.environment[key.name] ?? "").isEmpty,
-                        usedBy: key.usedBy
+                        name: kind.variable,
+                        found: keys.value(kind.variable) != nil,
+                        source: keys.source(kind.variable)?.description,
+                        usedBy: kind.usedBy
                     )
                 },
                 daemon: daemon,
-                problems: problems
+                problems: problems,
+                notes: notes
             )
             switch global.output {
             case .json: Console.json(report)
             case .table: Console.out(render(report))
             }
-            if git.path == nil { throw MissionExit(code: 1) }
+            if !problems.isEmpty { throw MissionExit(code: 1) }
+        }
+
+        private func settings(_ configuration: Configuration) -> Report.Settings {
+            func string(_ key: String) -> String? { configuration.run[key]?.value.stringValue }
+            var fallbacks: [String] = []
+            if case .array(let items)? = configuration.run["fallback_backends"]?.value {
+                fallbacks = items.compactMap(\.stringValue)
+            }
+            let critic = string("critic") ?? (string("critic_url") != nil ? "openai" : nil)
+            return Report.Settings(
+                files: configuration.files,
+                backend: string("backend"),
+                model: string("model"),
+                fallbacks: fallbacks,
+                planner: (configuration.planner["api"] ?? (configuration.planner["url"] != nil ? "openai" : nil))
+                    .map { api in
+                        [api, configuration.planner["url"], configuration.planner["model"]].compactMap(\.self).joined(
+                            separator: " "
+                        )
+                    },
+                critic: critic.map { api in
+                    [api, string("critic_url"), string("critic_model")].compactMap(\.self).joined(separator: " ")
+                }
+            )
+        }
+
+        /// What in the configuration would stop a run: agents that are not installed, keys others can read.
+        private func configurationProblems(
+            _ configuration: Configuration,
+            agents: [Report.Tool],
+            root: String?,
+            composition: Composition
+        ) async -> [String] {
+            var problems: [String] = []
+            func source(_ key: String) -> String { configuration.run[key]?.source ?? "configuration" }
+            if let backend = configuration.run["backend"]?.value.stringValue, let name = BackendName(rawValue: backend),
+                let dialect = name.dialect
+            {
+                let binary = configuration.run["agent_binary"]?.value.stringValue
+                let found =
+                    binary.map { FileManager.default.isExecutableFile(atPath: $0) }
+                    ?? (agents.first { $0.backend == backend }?.path != nil)
+                if !found {
+                    problems.append(
+                        "\(source(binary != nil ? "agent_binary" : "backend")): the agent \(backend) (\(binary ?? dialect.program)) is not installed"
+                    )
+                }
+            }
+            if case .array(let items)? = configuration.run["fallback_backends"]?.value {
+                for backend in items.compactMap(\.stringValue)
+                where agents.first(where: { $0.backend == backend })?.path == nil {
+                    problems.append("\(source("fallback_backends")): the fallback agent \(backend) is not installed")
+                }
+            }
+            // A file holding keys must be its owner's alone.
+            if !configuration.keys.isEmpty, let user = Configuration.userFile(composition.environment),
+                let permissions = (try? FileManager.default.attributesOfItem(atPath: user))?[.posixPermissions] as? Int,
+                permissions & 0o077 != 0
+            {
+                problems.append("\(user) holds API keys and others can read it; run `chmod 600 \(user)`")
+            }
+            return problems
         }
 
         private func probe(
@@ -140,18 +237,32 @@ extension Flotilla {
                 ).render()
             )
             lines.append("")
+            if let settings = report.configuration {
+                lines.append(
+                    "Configuration: "
+                        + (settings.files.isEmpty
+                            ? "no files (flotilla init writes them)" : settings.files.joined(separator: ", "))
+                )
+                var agent = settings.backend ?? "not set (run needs --backend or --agent-command)"
+                if let model = settings.model { agent += ", model \(model)" }
+                if !settings.fallbacks.isEmpty { agent += ", then \(settings.fallbacks.joined(separator: ", "))" }
+                lines.append("  agent: \(agent)")
+                lines.append("  planner: \(settings.planner ?? "none (the fallback planner)")")
+                lines.append("  critic: \(settings.critic ?? "none")")
+                lines.append("")
+            }
             lines.append(
                 TextTable(
                     headers: ["KEY", "FOUND", "USED BY"],
-                    rows: report.keys.map { [$0.name, $0.found ? "yes (environment)" : "no", $0.usedBy] }
+                    rows: report.keys.map { [$0.name, $0.source.map { "yes (\($0))" } ?? "no", $0.usedBy] }
                 ).render()
             )
             lines.append("")
             lines.append("Daemon: \(report.daemon ?? "not running for this repository")")
-            lines.append(
-                "Keys reach an agent only when passed with --pass-env NAME (or configured for the daemon's environment)."
-            )
+            lines.append("Each agent is given the keys its tool reads, and no other process is; --pass-env adds more.")
+            for note in report.notes { lines.append("note: \(note)") }
             for problem in report.problems { lines.append("problem: \(problem)") }
+            if report.problems.isEmpty { lines.append("No problems found.") }
             return lines.joined(separator: "\n")
         }
     }

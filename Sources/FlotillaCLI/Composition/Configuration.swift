@@ -61,4 +61,27 @@ struct Configuration: Sendable {
     func apiKeys(environment: [String: String]) -> APIKeys {
         APIKeys(environment: environment, configured: keys)
     }
+
+    /// Checks the `[run]` values as a mission request would (types, ranges, names); the first problem names the
+    /// file and line of its value.
+    func checkValues() throws {
+        var fields = run.mapValues(\.value)
+        // Whether a backend is chosen is a run's question, not the files'.
+        if fields["backend"] == nil && fields["agent_command"] == nil {
+            var fallbacks: [JSONValue] = []
+            if case .array(let items)? = fields["fallback_backends"] { fallbacks = items }
+            fields["backend"] = CreateMissionRequest.agentCLIs.map(JSONValue.string).first { !fallbacks.contains($0) }
+        }
+        guard let data = try? JSONEncoder().encode(JSONValue.object(fields)) else { return }
+        do {
+            _ = try CreateMissionRequest.decode(data)
+        } catch {
+            for problem in error.problems {
+                let field = String(problem.field.prefix { $0 != "[" })
+                if let source = run[field]?.source {
+                    throw InputError("\(source): \(problem.field) \(problem.message)")
+                }
+            }
+        }
+    }
 }
