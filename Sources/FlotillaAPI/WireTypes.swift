@@ -194,10 +194,60 @@ package struct AttemptDTO: Codable, Sendable {
 package struct HistoryDTO: Codable, Sendable {
     package var mission: String
     package var attempts: [AttemptDTO]
+    /// Planner and critic calls (absent from servers older than them).
+    package var modelCalls: [ModelCallDTO]?
 
-    package init(mission: String, attempts: [AttemptDTO]) {
+    enum CodingKeys: String, CodingKey {
+        case mission, attempts
+        case modelCalls = "model_calls"
+    }
+
+    package init(mission: String, attempts: [AttemptDTO], modelCalls: [ModelCallDTO]) {
         self.mission = mission
         self.attempts = attempts
+        self.modelCalls = modelCalls
+    }
+}
+
+/// One planner or critic call.
+package struct ModelCallDTO: Codable, Sendable, Equatable {
+    package var role: String
+    package var group: String?
+    package var attempt: Int?
+    package var model: String
+    package var inputTokens: Int
+    package var outputTokens: Int
+    package var cacheReadTokens: Int
+    package var cacheWriteTokens: Int
+    package var costUSD: Double
+    package var durationMs: Int64
+    package var error: String?
+    package var at: Date
+
+    enum CodingKeys: String, CodingKey {
+        case role, group, attempt, model, error, at
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case cacheReadTokens = "cache_read_tokens"
+        case cacheWriteTokens = "cache_write_tokens"
+        case costUSD = "cost_usd"
+        case durationMs = "duration_ms"
+    }
+
+    package init(_ record: ModelCallRecord) {
+        let call = record.call
+        role = call.role.rawValue
+        group = call.attempt?.group
+        attempt = call.attempt?.number
+        model = call.model
+        inputTokens = call.usage.inputTokens
+        outputTokens = call.usage.outputTokens
+        cacheReadTokens = call.usage.cacheReadTokens
+        cacheWriteTokens = call.usage.cacheWriteTokens
+        costUSD = call.usage.costUSD
+        durationMs = call.duration.milliseconds
+        error = call.error
+        at = record.at
     }
 }
 

@@ -332,6 +332,29 @@ package final class SQLiteLedger: MissionLedger {
                 arguments: [reason.missionState.rawValue, reason.rawValue, now, now, now, m]
             )
             try db.execute(sql: "DELETE FROM claims WHERE mission_id = ?", arguments: [m])
+
+        case .modelCalled(let call):
+            try db.execute(
+                sql: """
+                    INSERT INTO model_calls (mission_id, role, group_id, attempt_number, model, input_tokens,
+                        output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, duration_ms, error, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    m, call.role.rawValue, call.attempt?.group, call.attempt?.number, call.model,
+                    call.usage.inputTokens, call.usage.outputTokens, call.usage.cacheReadTokens,
+                    call.usage.cacheWriteTokens, call.usage.costUSD, call.duration.milliseconds, call.error, now,
+                ]
+            )
+            // A critic's cost is its attempt's, so attempt, group and mission costs include it.
+            if let key = call.attempt, call.usage.costUSD > 0 {
+                try db.execute(
+                    sql:
+                        "UPDATE attempts SET cost_usd = cost_usd + ? WHERE mission_id = ? AND group_id = ? AND number = ?",
+                    arguments: [call.usage.costUSD, m, key.group, key.number]
+                )
+                try expectChange(db, "attempt \(key)")
+            }
         }
     }
 
@@ -450,7 +473,9 @@ package final class SQLiteLedger: MissionLedger {
 
     private static let missionQuery = """
         SELECT m.*,
-            (SELECT coalesce(sum(cost_usd), 0) FROM attempts a WHERE a.mission_id = m.id) AS spent_usd,
+            (SELECT coalesce(sum(cost_usd), 0) FROM attempts a WHERE a.mission_id = m.id)
+                + (SELECT coalesce(sum(cost_usd), 0) FROM model_calls c
+                    WHERE c.mission_id = m.id AND c.role = 'planner') AS spent_usd,
             (SELECT count(*) FROM attempts a WHERE a.mission_id = m.id) AS attempt_count,
             (SELECT count(*) FROM groups g WHERE g.mission_id = m.id AND g.status = 'done') AS groups_done,
             (SELECT count(*) FROM groups g WHERE g.mission_id = m.id) AS groups_total
@@ -555,6 +580,36 @@ package final class SQLiteLedger: MissionLedger {
                     blockedReason: row["blocked_reason"],
                     costUSD: row["cost_usd"]
                 )
+            }
+        }
+    }
+
+    package func modelCalls(of mission: MissionID) async throws -> [ModelCallRecord] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM model_calls WHERE mission_id = ? ORDER BY id",
+                arguments: [mission.rawValue]
+            ).map { row in
+                var attempt: AttemptKey?
+                if let group = row["group_id"] as String?, let number = row["attempt_number"] as Int? {
+                    attempt = AttemptKey(group: group, number: number)
+                }
+                let call = ModelCall(
+                    role: ModelCall.Role(rawValue: row["role"]) ?? .planner,
+                    attempt: attempt,
+                    model: row["model"],
+                    usage: Usage(
+                        inputTokens: row["input_tokens"],
+                        outputTokens: row["output_tokens"],
+                        cacheReadTokens: row["cache_read_tokens"],
+                        cacheWriteTokens: row["cache_write_tokens"],
+                        costUSD: row["cost_usd"]
+                    ),
+                    duration: .milliseconds(row["duration_ms"] as Int64),
+                    error: row["error"]
+                )
+                return ModelCallRecord(call: call, at: Self.date(row["created_at"]) ?? Date(timeIntervalSince1970: 0))
             }
         }
     }

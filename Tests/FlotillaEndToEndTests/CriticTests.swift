@@ -11,7 +11,27 @@ struct CriticTests {
          "next_actions": ["write 'a ok' to a.txt"], "failing_criteria": ["a"]}
         """#
 
-    func mission(_ fixture: MissionFixture, _ arguments: [String]) async throws -> FlotillaBinary.Outcome {
+    /// A user config.toml pricing the scripted server's model, so its calls cost something.
+    static func pricedConfig(_ scratch: TemporaryDirectory) throws -> String {
+        let config = scratch.file("config")
+        try FileManager.default.createDirectory(atPath: config + "/flotilla", withIntermediateDirectories: true)
+        try "[pricing.\"stub\"]\ninput = 1\noutput = 2\ncache_read = 0.5\n".write(
+            toFile: config + "/flotilla/config.toml",
+            atomically: true,
+            encoding: .utf8
+        )
+        return config
+    }
+
+    /// What one scripted answer costs at those prices: 100 fresh and 20 cached tokens in, 80 out
+    /// (100 × $1 + 20 × $0.5 + 80 × $2 per million).
+    static let scriptedCallUSD: Double = 270.0 / 1_000_000
+
+    func mission(
+        _ fixture: MissionFixture,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) async throws -> FlotillaBinary.Outcome {
         let agent = try fixture.scratch.write(
             "agent.sh",
             "#!/bin/sh\nif [ \"$FLOTILLA_ATTEMPT\" = 2 ]; then echo 'a ok' > a.txt; fi\n",
@@ -19,7 +39,8 @@ struct CriticTests {
         )
         return try await FlotillaBinary.run(
             ["run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)"] + arguments,
-            in: fixture.repository.path
+            in: fixture.repository.path,
+            environment: environment
         )
     }
 
@@ -29,7 +50,8 @@ struct CriticTests {
         try await ScriptedModelServer.serving([.chat(Self.review)]) { server, port in
             let run = try await mission(
                 fixture,
-                ["--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub"]
+                ["--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub"],
+                environment: ["XDG_CONFIG_HOME": try Self.pricedConfig(fixture.scratch)]
             )
             #expect(run.exitCode == 0, "\(run.standardError)")
             let audit = try await MissionAudit(fixture.repository)
@@ -49,6 +71,25 @@ struct CriticTests {
             #expect(await server.requests.count == 1)
             let log = try String(contentsOfFile: audit.missionDirectory + "/mission.log", encoding: .utf8)
             #expect(log.contains("Critic: http://127.0.0.1:\(port)/v1 stub"))
+
+            // The call has its own ledger row; its cost is the attempt's, and so the mission's.
+            let calls = try await audit.ledger.modelCalls(of: audit.id)
+            #expect(calls.count == 1)
+            let call = try #require(calls.first?.call)
+            #expect(call.role == .critic && call.attempt == AttemptKey(group: "a", number: 1) && call.model == "stub")
+            #expect(call.usage.inputTokens == 100 && call.usage.cacheReadTokens == 20 && call.usage.outputTokens == 80)
+            #expect(abs(call.usage.costUSD - Self.scriptedCallUSD) < 1e-12)
+            #expect(abs(attempts[0].usage.costUSD - Self.scriptedCallUSD) < 1e-12)
+            #expect(abs(audit.mission.spentUSD - Self.scriptedCallUSD) < 1e-12)
+            let history = try await FlotillaBinary.run(
+                ["history", audit.id.rawValue, "--output", "json"],
+                in: fixture.repository.path
+            )
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(history.standardOutput.utf8)) as? [String: Any]
+            )
+            let rows = try #require(object["model_calls"] as? [[String: Any]])
+            #expect(rows.count == 1 && rows[0]["role"] as? String == "critic" && rows[0]["group"] as? String == "a")
         }
     }
 

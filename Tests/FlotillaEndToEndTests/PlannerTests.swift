@@ -1,4 +1,5 @@
 import FlotillaCore
+import FlotillaStore
 import FlotillaTestSupport
 import Foundation
 import Testing
@@ -169,14 +170,18 @@ struct PlannerTests {
               {"id": "b", "title": "B", "depends_on": ["a"], "check": null, "criteria": ["b.txt says b ok"]}
             ]}
             """#
-        try await ScriptedModelServer.serving([.chat(planned)]) { _, port in
+        // The first answer has the wrong shape and is repaired; both calls are paid for and kept with the mission.
+        let scratch = try TemporaryDirectory(prefix: "flotilla-config")
+        defer { scratch.remove() }
+        try await ScriptedModelServer.serving([.chat(#"{"title": 3}"#), .chat(planned)]) { _, port in
             let run = try await FlotillaBinary.run(
                 [
                     "run", "--goal", "Write two files.", "--planner-url", "http://127.0.0.1:\(port)/v1", "-y",
                     "--verify",
                     "./verify.sh", "--agent-command", "sh \(agent)",
                 ],
-                in: repository.path
+                in: repository.path,
+                environment: ["XDG_CONFIG_HOME": try CriticTests.pricedConfig(scratch)]
             )
             #expect(run.exitCode == 0, "\(run.standardError)")
             #expect(run.standardError.contains("planning with openai-compatible"))
@@ -184,6 +189,12 @@ struct PlannerTests {
             #expect(audit.mission.spec.checklist.groupIDs == ["a", "b"])
             #expect(audit.mission.state == .completed)
             #expect(!FileManager.default.fileExists(atPath: repository.path + "/ACCEPTANCE.md"))
+            let calls = try await audit.ledger.modelCalls(of: audit.id).map(\.call)
+            #expect(calls.map(\.role) == [.planner, .planner])
+            #expect(calls[0].error != nil && calls[1].error == nil)
+            #expect(calls.allSatisfy { abs($0.usage.costUSD - CriticTests.scriptedCallUSD) < 1e-12 })
+            // The agent cost nothing: the mission's cost is its planning.
+            #expect(abs(audit.mission.spentUSD - 2 * CriticTests.scriptedCallUSD) < 1e-12)
         }
     }
 

@@ -15,7 +15,9 @@ struct MissionLaunch {
     var layout: MissionLayout { MissionLayout(repository: root) }
 
     /// Checks the request and writes the new mission; if any check fails nothing is written.
-    func create(_ request: MissionRequest) async throws -> MissionSpec {
+    ///
+    /// `planning` are the planner's calls that wrote the checklist, kept with the mission (their cost is its).
+    func create(_ request: MissionRequest, planning: [ModelCall] = []) async throws -> MissionSpec {
         let git = composition.git(root)
         let preparation = MissionPreparation(git: git, layout: layout)
         let prepared: PreparedMission
@@ -52,7 +54,9 @@ struct MissionLaunch {
         )
         missionLog.write("")
         // Nothing on stdout here: `run --detach` prints only the mission id there.
-        try await preparation.create(prepared, ledger: ledger, now: origin, sink: EventBus([eventsFile, missionLog]))
+        let sink = EventBus([eventsFile, missionLog])
+        try await preparation.create(prepared, ledger: ledger, now: origin, sink: sink)
+        for call in planning { sink.publish(try await ledger.record(.modelCalled(call), mission: spec.id, at: Date())) }
         return spec
     }
 
@@ -62,7 +66,11 @@ struct MissionLaunch {
         guard let record = try await ledger.mission(id) else { throw InputError("no mission \(id) in \(root)") }
         let spec = record.spec
         let agent = try AgentFactory.make(spec: spec, root: root, composition: composition)
-        let critic = try LanguageModels.critic(spec.options, keys: try composition.apiKeys(root: root)).map(Critic.init)
+        let critic = try LanguageModels.critic(
+            spec.options,
+            configuration: try Configuration.load(root: root, environment: composition.environment),
+            environment: composition.environment
+        ).map(Critic.init)
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         let eventsFile = EventsFileSink(path: layout.eventsFile(id))
         let missionLog = MissionLogSink(path: layout.missionLog(id), origin: record.createdAt)

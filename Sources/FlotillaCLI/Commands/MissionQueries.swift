@@ -117,7 +117,8 @@ extension Flotilla {
     struct MissionHistory: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "history",
-            abstract: "Show every attempt of a mission: outcome, cost, time and commit."
+            abstract:
+                "Show every attempt of a mission (backend, outcome, cost, time, commit) and its planner and critic calls."
         )
 
         @OptionGroup var global: GlobalOptions
@@ -129,10 +130,19 @@ extension Flotilla {
             let lookup = try await MissionLookup(repo: global.repo)
             let (ledger, record) = try await lookup.mission(id)
             let attempts = try await ledger.attempts(of: record.spec.id)
+            let calls = try await ledger.modelCalls(of: record.spec.id)
             switch global.output {
             case .json:
-                Console.json(HistoryDTO(mission: record.spec.id.rawValue, attempts: attempts.map(AttemptDTO.init)))
-            case .table: Console.out(attempts.isEmpty ? "No attempts yet." : MissionReports.history(attempts))
+                Console.json(
+                    HistoryDTO(
+                        mission: record.spec.id.rawValue,
+                        attempts: attempts.map(AttemptDTO.init),
+                        modelCalls: calls.map(ModelCallDTO.init)
+                    )
+                )
+            case .table:
+                Console.out(attempts.isEmpty ? "No attempts yet." : MissionReports.history(attempts))
+                if !calls.isEmpty { Console.out("\n" + MissionReports.modelCalls(calls)) }
             }
         }
     }

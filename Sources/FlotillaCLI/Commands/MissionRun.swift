@@ -187,6 +187,7 @@ extension Flotilla {
                 configuration: try Configuration.load(root: root, environment: composition.environment),
                 environment: composition.environment
             )
+            var planning: [ModelCall] = []
             // A goal and no checklist: plan one first (it lives in the mission's folder, the repository is untouched).
             if let goal, wire.acceptancePath == nil,
                 !FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("ACCEPTANCE.md"))
@@ -197,7 +198,9 @@ extension Flotilla {
                     planner: PlanningSession.PlannerFlags(api: planner, url: plannerURL, model: plannerModel),
                     repairs: 2
                 )
-                var checklist = try await session.plan(goal: goal).checklist
+                let planned = try await session.plan(goal: goal)
+                planning = planned.calls
+                var checklist = planned.checklist
                 if !yes {
                     guard let reviewed = try session.review(checklist, question: "Run the mission with this checklist?")
                     else { throw InputError("no mission started: the planned checklist was declined") }
@@ -210,7 +213,7 @@ extension Flotilla {
                 keepAttemptBranches: keepBranches
             )
             let launch = MissionLaunch(composition: composition, root: root, output: global.output)
-            let spec = try await launch.create(request)
+            let spec = try await launch.create(request, planning: planning)
             if detach {
                 let pid = try launch.runInBackground(spec.id)
                 switch global.output {
@@ -391,7 +394,11 @@ struct MissionRequestBuilder {
             fallbackBackends: wire.fallbackBackends
         )
         // The critic is built (and so checked) before anything is written too.
-        _ = try LanguageModels.critic(options, keys: try composition.apiKeys(root: root))
+        _ = try LanguageModels.critic(
+            options,
+            configuration: try Configuration.load(root: root, environment: composition.environment),
+            environment: composition.environment
+        )
         _ = try AgentFactory.make(
             backend: backendName.rawValue,
             options: options,

@@ -18,7 +18,8 @@ enum LanguageModels {
         api: LanguageModelAPI?,
         url: String?,
         model: String?,
-        keys: APIKeys
+        keys: APIKeys,
+        pricing: PricingTable
     ) throws -> (any LanguageModel)? {
         switch api {
         case .anthropic?:
@@ -30,7 +31,8 @@ enum LanguageModels {
             return AnthropicModel(
                 baseURL: try url.map { try parse($0, role: role) },
                 apiKey: key,
-                model: model ?? "claude-sonnet-4-5"
+                model: model ?? "claude-sonnet-4-5",
+                pricing: pricing
             )
         case .openai?, nil:
             let key = keys.value("OPENAI_API_KEY")
@@ -38,7 +40,8 @@ enum LanguageModels {
                 return OpenAICompatibleModel(
                     baseURL: try parse(url, role: role),
                     apiKey: key,
-                    model: model ?? "default"
+                    model: model ?? "default",
+                    pricing: pricing
                 )
             }
             guard api == .openai else { return nil }
@@ -48,19 +51,25 @@ enum LanguageModels {
             return OpenAICompatibleModel(
                 baseURL: try parse("https://api.openai.com/v1", role: role),
                 apiKey: key,
-                model: model ?? "gpt-5"
+                model: model ?? "gpt-5",
+                pricing: pricing
             )
         }
     }
 
-    /// The critic a mission's options name, if any.
-    static func critic(_ options: MissionRunOptions, keys: APIKeys) throws -> (any LanguageModel)? {
+    /// The critic a mission's options name, if any, with the keys and prices of `configuration`.
+    static func critic(
+        _ options: MissionRunOptions,
+        configuration: Configuration,
+        environment: [String: String]
+    ) throws -> (any LanguageModel)? {
         try make(
             role: "critic",
             api: options.criticAPI.flatMap(LanguageModelAPI.init(rawValue:)),
             url: options.criticURL,
             model: options.criticModel,
-            keys: keys
+            keys: configuration.apiKeys(environment: environment),
+            pricing: configuration.pricing
         )
     }
 

@@ -158,7 +158,11 @@ struct DaemonMissions: MissionService {
 
     func attempts(_ id: MissionID) async throws -> HistoryDTO {
         let (_, ledger, _) = try await find(id)
-        return HistoryDTO(mission: id.rawValue, attempts: try await ledger.attempts(of: id).map(AttemptDTO.init))
+        return HistoryDTO(
+            mission: id.rawValue,
+            attempts: try await ledger.attempts(of: id).map(AttemptDTO.init),
+            modelCalls: try await ledger.modelCalls(of: id).map(ModelCallDTO.init)
+        )
     }
 
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] {

@@ -58,7 +58,7 @@ enum MissionReports {
     static func history(_ attempts: [AttemptRecord]) -> String {
         let rows = attempts.map { attempt -> [String] in
             [
-                String(attempt.sequence), attempt.key.description, "agent \(attempt.slot)",
+                String(attempt.sequence), attempt.key.description, "agent \(attempt.slot)", attempt.backend,
                 attempt.outcome?.rawValue ?? attempt.phase.rawValue, formatUSD(attempt.usage.costUSD),
                 attempt.agentSeconds.map { Duration.milliseconds(Int64($0 * 1000)).shortDescription } ?? "",
                 attempt.gateSeconds.map { Duration.milliseconds(Int64($0 * 1000)).shortDescription } ?? "",
@@ -67,7 +67,23 @@ enum MissionReports {
             ]
         }
         return TextTable(
-            headers: ["#", "ATTEMPT", "SLOT", "OUTCOME", "COST", "AGENT", "GATE", "COMMIT", "REASON"],
+            headers: ["#", "ATTEMPT", "SLOT", "BACKEND", "OUTCOME", "COST", "AGENT", "GATE", "COMMIT", "REASON"],
+            rows: rows
+        ).render()
+    }
+
+    static func modelCalls(_ calls: [ModelCallRecord]) -> String {
+        let rows = calls.map { record -> [String] in
+            let call = record.call
+            return [
+                call.role.rawValue, call.attempt?.description ?? "", call.model,
+                String(call.usage.inputTokens + call.usage.cacheReadTokens + call.usage.cacheWriteTokens),
+                String(call.usage.outputTokens), formatUSD(call.usage.costUSD), call.duration.shortDescription,
+                call.error.map { String($0.prefix(60)) } ?? "ok",
+            ]
+        }
+        return TextTable(
+            headers: ["MODEL CALL", "ATTEMPT", "MODEL", "TOKENS IN", "OUT", "COST", "TIME", "RESULT"],
             rows: rows
         ).render()
     }

@@ -32,7 +32,8 @@ struct PlanningSession {
             api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
             url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
             model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
-            keys: configuration.apiKeys(environment: environment)
+            keys: configuration.apiKeys(environment: environment),
+            pricing: configuration.pricing
         )
         self.repairs = repairs
     }

@@ -33,6 +33,41 @@ package enum LedgerChange: Sendable, Equatable {
     case recovered(actions: [String])
     case finalVerifyFinished(Verification)
     case missionFinished(StopReason, summary: String)
+    /// A planner or critic call to a language model, answered or not.
+    case modelCalled(ModelCall)
+}
+
+/// One call to a language model on a mission's behalf: who asked, what it cost, how it went.
+package struct ModelCall: Sendable, Equatable {
+    package enum Role: String, Sendable, Codable {
+        case planner, critic
+    }
+
+    package var role: Role
+    /// The attempt a critic reviewed; nil for the planner.
+    package var attempt: AttemptKey?
+    /// The model that answered, else the one asked.
+    package var model: String
+    package var usage: Usage
+    package var duration: Duration
+    /// Why no usable answer came, when none did.
+    package var error: String?
+
+    package init(
+        role: Role,
+        attempt: AttemptKey? = nil,
+        model: String,
+        usage: Usage,
+        duration: Duration,
+        error: String? = nil
+    ) {
+        self.role = role
+        self.attempt = attempt
+        self.model = model
+        self.usage = usage
+        self.duration = duration
+        self.error = error
+    }
 }
 
 /// The start of an attempt: its claim, worktree and files.
@@ -166,6 +201,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case breakerTripped = "breaker.tripped"
     case finalVerify = "verify.final"
     case missionFinished = "mission.finished"
+    case modelCalled = "model.called"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).
@@ -399,6 +435,23 @@ extension LedgerChange {
                 "mission \(reason.outcomeDescription): \(summary)",
                 ["reason": .string(reason.rawValue), "state": .string(reason.missionState.rawValue)]
             )
+        case .modelCalled(let call):
+            let subject = call.role == .critic ? "critic on \(call.attempt.map(\.description) ?? "?")" : "planner"
+            let tokens = call.usage.inputTokens + call.usage.cacheReadTokens + call.usage.cacheWriteTokens
+            var message = "\(subject): \(call.model) "
+            message +=
+                call.error.map { "gave no usable answer after \(call.duration.shortDescription): \($0)" }
+                ?? "answered in \(call.duration.shortDescription), \(tokens) tokens in, \(call.usage.outputTokens) out"
+            if call.usage.costUSD > 0 { message += ", \(formatUSD(call.usage.costUSD))" }
+            var data: [String: JSONValue] = [
+                "role": .string(call.role.rawValue), "model": .string(call.model),
+                "input_tokens": .number(Double(call.usage.inputTokens)),
+                "output_tokens": .number(Double(call.usage.outputTokens)),
+                "cost_usd": .number(call.usage.costUSD),
+                "duration_ms": .number(Double(call.duration.milliseconds)),
+            ]
+            if let error = call.error { data["error"] = .string(error) }
+            return make(.modelCalled, call.attempt, message, data)
         }
     }
 }

@@ -417,3 +417,14 @@ package struct MergeRecord: Sendable, Equatable {
         self.verification = verification
     }
 }
+
+/// A model call as the ledger holds it.
+package struct ModelCallRecord: Sendable, Equatable {
+    package var call: ModelCall
+    package var at: Date
+
+    package init(call: ModelCall, at: Date) {
+        self.call = call
+        self.at = at
+    }
+}

@@ -61,15 +61,16 @@ package enum LanguageModelError: Error, Sendable, Equatable, CustomStringConvert
     case http(status: Int, message: String)
     /// No answer arrived (connection refused, timeout).
     case transport(String)
-    /// An answer arrived but is not JSON, or not of the schema's shape.
-    case invalidAnswer(text: String, problems: [String])
+    /// An answer arrived but is not JSON, or not of the schema's shape; it was paid for all the same.
+    case invalidAnswer(text: String, problems: [String], usage: Usage = .zero)
     case refused(String)
 
     package var description: String {
         switch self {
         case .http(let status, let message): "the model's server answered HTTP \(status): \(message)"
         case .transport(let detail): "no answer from the model's server: \(detail)"
-        case .invalidAnswer(_, let problems): "the answer does not fit the schema: \(problems.joined(separator: "; "))"
+        case .invalidAnswer(_, let problems, _):
+            "the answer does not fit the schema: \(problems.joined(separator: "; "))"
         case .refused(let reason): "the model refused: \(reason)"
         }
     }

@@ -12,6 +12,8 @@ package protocol MissionLedger: Sendable {
     func missions(limit: Int?) async throws -> [MissionRecord]
     func groups(of mission: MissionID) async throws -> [GroupRecord]
     func attempts(of mission: MissionID) async throws -> [AttemptRecord]
+    /// Planner and critic calls, oldest first.
+    func modelCalls(of mission: MissionID) async throws -> [ModelCallRecord]
     func verifications(of mission: MissionID) async throws -> [VerificationRecord]
     func merges(of mission: MissionID) async throws -> [MergeRecord]
     /// Events with an id greater than `afterID`, oldest first.

@@ -21,12 +21,13 @@ package struct Critic: Sendable {
 
     package var label: String { model.label }
 
-    /// The review, with what it cost; nil review (and the reason) when the model gave none.
+    /// The review and the call that made it; nil review (the call says why) when the model gave none.
     func review(
+        _ attempt: AttemptKey,
         group: ChecklistGroup,
         gateOutput: String,
         changes: String
-    ) async -> (review: CriticReview?, usage: Usage, problem: String?) {
+    ) async -> (review: CriticReview?, call: ModelCall) {
         let question = """
             Group: \(group.title) (\(group.id))
             Criteria:
@@ -38,6 +39,8 @@ package struct Critic: Sendable {
             The end of the gate's output (the gate failed):
             \(gateOutput)
             """
+        let clock = ContinuousClock()
+        let start = clock.now
         do {
             let answer = try await model.answer(
                 StructuredRequest(
@@ -55,9 +58,26 @@ package struct Critic: Sendable {
                 nextActions: Self.strings(value["next_actions"]),
                 failingCriteria: Self.strings(value["failing_criteria"])
             )
-            return (review, answer.usage, nil)
+            let call = ModelCall(
+                role: .critic,
+                attempt: attempt,
+                model: answer.model,
+                usage: answer.usage,
+                duration: clock.now - start
+            )
+            return (review, call)
         } catch {
-            return (nil, .zero, "\(error)")
+            var spent = Usage.zero
+            if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
+            let call = ModelCall(
+                role: .critic,
+                attempt: attempt,
+                model: model.label,
+                usage: spent,
+                duration: clock.now - start,
+                error: "\(error)"
+            )
+            return (nil, call)
         }
     }
 

@@ -160,15 +160,18 @@ struct AttemptExecution: Sendable {
         if let critic = context.critic, let group = mission.checklist.group(key.group) {
             let patch = (try? String(contentsOfFile: layout.patch(id, key), encoding: .utf8)) ?? ""
             let changed = changes.map { "\($0.paths.joined(separator: ", ")) (\($0.stat))\n" } ?? ""
-            let (review, usage, problem) = await critic.review(
+            let (review, call) = await critic.review(
+                key,
                 group: group,
                 gateOutput: String(verification.outputTail.suffix(Feedback.tailForPrompt)),
                 changes: changed + String(patch.prefix(4000))
             )
-            spent.value += usage.costUSD
+            // The critic's cost is the attempt's (it counts against the budget); the call keeps its own row.
+            spent.value += call.usage.costUSD
+            try await context.record(.modelCalled(call), mission: id)
             if let review {
                 feedback += "\n\n" + Critic.feedback(review)
-            } else if let problem {
+            } else if let problem = call.error {
                 feedback += "\n\n(The critic could not review this attempt: \(problem).)"
             }
         }

@@ -304,7 +304,9 @@ private struct MissionLoop {
         let groups = try await context.ledger.groups(of: spec.id)
         progress = MissionProgress(groups.map(\.progress))
         let attempts = try await context.ledger.attempts(of: spec.id)
-        spentUSD = attempts.reduce(0) { $0 + $1.usage.costUSD }
+        // Planning was paid for before any attempt; a critic's calls are already in their attempt's cost.
+        let planning = try await context.ledger.modelCalls(of: spec.id).filter { $0.call.role == .planner }
+        spentUSD = attempts.reduce(0) { $0 + $1.usage.costUSD } + planning.reduce(0) { $0 + $1.call.usage.costUSD }
         attemptsStarted = attempts.count
         for attempt in attempts where attempt.usage.costUSD > 0 { estimator.record(costUSD: attempt.usage.costUSD) }
         for attempt in attempts {

@@ -9,6 +9,8 @@ package struct Planner: Sendable {
         package var usage: Usage
         /// Answers asked for, the first included.
         package var rounds: Int
+        /// Each call to the model, in order (the mission that follows keeps them in its ledger).
+        package var calls: [ModelCall] = []
         /// No model was configured: the checklist is the deterministic fallback.
         package var usedFallback: Bool
     }
@@ -29,8 +31,11 @@ package struct Planner: Sendable {
         var messages = [ModelMessage(.user, Self.prompt(goal: goal, context: context))]
         var usage = Usage()
         var problems: [String] = []
+        var calls: [ModelCall] = []
+        let clock = ContinuousClock()
         for round in 1...(repairs + 1) {
             var answerText = ""
+            let start = clock.now
             do {
                 let answer = try await model.answer(
                     StructuredRequest(
@@ -41,16 +46,30 @@ package struct Planner: Sendable {
                     )
                 )
                 usage.add(answer.usage)
+                calls.append(
+                    ModelCall(role: .planner, model: answer.model, usage: answer.usage, duration: clock.now - start)
+                )
                 answerText = answer.text
                 let checklist = try ChecklistJSON.decode(try JSONEncoder().encode(answer.value), file: "the plan")
-                return Result(checklist: checklist, usage: usage, rounds: round, usedFallback: false)
-            } catch LanguageModelError.invalidAnswer(let answered, let found) {
+                return Result(checklist: checklist, usage: usage, rounds: round, calls: calls, usedFallback: false)
+            } catch LanguageModelError.invalidAnswer(let answered, let found, let spent) {
+                usage.add(spent)
+                calls.append(
+                    ModelCall(
+                        role: .planner,
+                        model: model.label,
+                        usage: spent,
+                        duration: clock.now - start,
+                        error: "the answer does not fit the schema"
+                    )
+                )
                 answerText = answered
                 problems = found
             } catch let error as LanguageModelError {
                 throw PlannerError.model(error)
             } catch let error as ChecklistError {
                 // The shape was right but the checklist is not: duplicate ids, unknown dependencies, a cycle…
+                calls[calls.count - 1].error = "the checklist is invalid"
                 problems = error.problems.map(\.description)
             }
             messages.append(ModelMessage(.assistant, answerText))

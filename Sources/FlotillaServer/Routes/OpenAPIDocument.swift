@@ -268,10 +268,22 @@ package enum OpenAPIDocument {
                 "Attempt": object([
                     "sequence": "integer", "group": "string", "number": "integer", "phase": "string",
                     "outcome": "string", "reason": "string", "cost_usd": "number", "commit": "string",
+                    "backend": "string",
                 ]),
                 "History": object(
-                    ["mission": "string", "attempts": "[#/components/schemas/Attempt"],
+                    [
+                        "mission": "string", "attempts": "[#/components/schemas/Attempt",
+                        "model_calls": "[#/components/schemas/ModelCall",
+                    ],
                     required: ["mission", "attempts"]
+                ),
+                "ModelCall": object(
+                    [
+                        "role": "string", "group": "string", "attempt": "integer", "model": "string",
+                        "input_tokens": "integer", "output_tokens": "integer", "cost_usd": "number",
+                        "duration_ms": "integer", "error": "string", "at": "string",
+                    ],
+                    required: ["role", "model", "cost_usd"]
                 ),
                 "Event": object(
                     [
