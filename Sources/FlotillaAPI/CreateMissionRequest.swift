@@ -25,6 +25,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var critic: String?
     package var criticURL: String?
     package var criticModel: String?
+    package var criticBinary: String?
     package var scenario: String?
     package var model: String?
     package var maxCostUSD: Double = 10
@@ -52,7 +53,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ("agent_binary", .string), ("agent_base_url", .string), ("max_turns", .integer),
         ("rate_limit_backoff_seconds", .number),
         ("rate_limit_max_wait_seconds", .number), ("critic", .string), ("critic_url", .string),
-        ("critic_model", .string),
+        ("critic_model", .string), ("critic_binary", .string),
         ("scenario", .string), ("model", .string), ("max_cost_usd", .number), ("timeout_seconds", .number),
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
@@ -97,9 +98,10 @@ package struct CreateMissionRequest: Sendable, Equatable {
         request.maxTurns = reader.integer("max_turns", in: 1...10_000)
         request.rateLimitBackoffSeconds = reader.number("rate_limit_backoff_seconds", minimum: 0)
         request.rateLimitMaxWaitSeconds = reader.number("rate_limit_max_wait_seconds", minimum: 0)
-        request.critic = reader.string("critic", oneOf: ["openai", "anthropic"])
+        request.critic = reader.string("critic", oneOf: ["openai", "anthropic", "claude", "codex"])
         request.criticURL = reader.string("critic_url")
         request.criticModel = reader.string("critic_model")
+        request.criticBinary = reader.string("critic_binary")
         request.scenario = reader.string("scenario")
         request.model = reader.string("model")
         request.maxCostUSD = reader.number("max_cost_usd", uncappable: true, minimum: 0) ?? request.maxCostUSD
@@ -165,6 +167,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
             "verify": verify, "backend": backend, "agent_command": agentCommand, "agent_binary": agentBinary,
             "agent_base_url": agentBaseURL,
             "scenario": scenario, "critic": critic, "critic_url": criticURL, "critic_model": criticModel,
+            "critic_binary": criticBinary,
             "model": model, "target_branch": targetBranch, "base": base,
         ]
         for (key, value) in optionals { if let value { object[key] = .string(value) } }

@@ -74,7 +74,7 @@ package struct AnthropicModel: LanguageModel {
             cacheWriteTokens: (usage["cache_creation_input_tokens"] as? NSNumber)?.intValue ?? 0
         )
         tokens.costUSD = pricing.cost(of: tokens, model: object["model"] as? String ?? model) ?? 0
-        let value = try AnswerCheck.value(from: text, schema: request.schema, usage: tokens)
+        let value = try StructuredAnswer.checkedValue(from: text, schema: request.schema, usage: tokens)
         return StructuredAnswer(value: value, text: text, usage: tokens, model: object["model"] as? String ?? model)
     }
 }

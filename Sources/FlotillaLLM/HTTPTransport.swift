@@ -69,24 +69,8 @@ extension Duration {
     }
 }
 
-/// Parses a model's JSON answer and checks it against the request's schema.
+/// Reads servers' error bodies.
 enum AnswerCheck {
-    /// The answer's JSON; an answer that does not fit carries `usage`, what it cost.
-    static func value(from text: String, schema: JSONValue, usage: Usage) throws(LanguageModelError) -> JSONValue {
-        // Some servers wrap JSON in a Markdown fence even in JSON mode.
-        var body = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if body.hasPrefix("```") {
-            body = body.split(separator: "\n").dropFirst().joined(separator: "\n")
-            if body.hasSuffix("```") { body = String(body.dropLast(3)) }
-        }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)) else {
-            throw .invalidAnswer(text: text, problems: ["the answer is not valid JSON"], usage: usage)
-        }
-        let problems = JSONSchemaCheck.problems(value, against: schema)
-        guard problems.isEmpty else { throw .invalidAnswer(text: text, problems: problems, usage: usage) }
-        return value
-    }
-
     static func errorMessage(_ body: Data) -> String {
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
             if let error = object["error"] as? [String: Any], let message = error["message"] as? String {

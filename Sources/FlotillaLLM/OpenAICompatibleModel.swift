@@ -107,7 +107,7 @@ package final class OpenAICompatibleModel: LanguageModel {
         )
         let answeredModel = object["model"] as? String ?? model
         tokens.costUSD = pricing.cost(of: tokens, model: answeredModel) ?? 0
-        let value = try AnswerCheck.value(from: text, schema: schema, usage: tokens)
+        let value = try StructuredAnswer.checkedValue(from: text, schema: schema, usage: tokens)
         return StructuredAnswer(value: value, text: text, usage: tokens, model: answeredModel)
     }
 }

@@ -78,6 +78,8 @@ package struct CLISession: Sendable, Equatable {
     /// The model the tool said it used.
     package var model: String?
     package var finalMessage: String?
+    /// In a structured mode, the answer as JSON text, when the tool gave it apart from its final message.
+    package var structuredOutput: String?
     package var failure: AgentFailure?
 
     package init() {}

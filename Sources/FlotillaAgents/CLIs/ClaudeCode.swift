@@ -54,6 +54,12 @@ package struct ClaudeCode: AgentCLIDialect {
         session.reportedCostUSD = CLIOutput.double(result["total_cost_usd"])
         let text = result["result"] as? String
         session.finalMessage = text
+        // With --json-schema the answer is `structured_output`; null when the model skipped the tool.
+        if let structured = result["structured_output"], !(structured is NSNull),
+            let data = try? JSONSerialization.data(withJSONObject: structured, options: [.fragmentsAllowed])
+        {
+            session.structuredOutput = String(decoding: data, as: UTF8.self)
+        }
         // Branch on is_error, never on subtype alone: an API failure arrives as subtype "success" with is_error.
         let subtype = result["subtype"] as? String ?? ""
         let isError = result["is_error"] as? Bool ?? false

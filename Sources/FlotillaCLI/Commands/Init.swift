@@ -41,7 +41,7 @@ extension Flotilla {
         @Option(help: "An agent CLI that takes over while the backend is rate limited (repeatable).")
         var fallbackBackend: [BackendName] = []
 
-        @Option(help: "The planner's API: openai or anthropic.")
+        @Option(help: "The planner: openai or anthropic (HTTP APIs), or claude or codex (their CLIs).")
         var planner: LanguageModelAPI?
 
         @Option(help: "The planner's API root, e.g. http://127.0.0.1:8000/v1 (implies --planner openai).")
@@ -50,7 +50,7 @@ extension Flotilla {
         @Option(help: "The planner's model.")
         var plannerModel: String?
 
-        @Option(help: "The critic's API: openai or anthropic.")
+        @Option(help: "The critic: openai or anthropic (HTTP APIs), or claude or codex (their CLIs).")
         var critic: LanguageModelAPI?
 
         @Option(help: "The critic's API root (implies --critic openai).")
@@ -294,8 +294,12 @@ struct Answers {
             variables += backend.dialect?.keyVariables(model: model, options: AgentCLIOptions()) ?? []
         }
         for (api, url) in [(planner, plannerURL), (critic, criticURL)] {
-            if api == .anthropic { variables.append("ANTHROPIC_API_KEY") }
-            if api == .openai && url == nil { variables.append("OPENAI_API_KEY") }
+            switch api {
+            case .anthropic?, .claude?: variables.append("ANTHROPIC_API_KEY")
+            case .codex?: variables.append("OPENAI_API_KEY")
+            case .openai? where url == nil: variables.append("OPENAI_API_KEY")
+            case .openai?, nil: break
+            }
         }
         let family = [
             "CLAUDE_CODE_OAUTH_TOKEN": "ANTHROPIC_API_KEY", "CODEX_API_KEY": "OPENAI_API_KEY",
@@ -371,11 +375,13 @@ struct Wizard {
         for role in ["planner", "critic"] {
             let given = role == "planner" ? answers.planner : answers.critic
             guard given == nil else { continue }
-            let api: LanguageModelAPI? = try ask("\(role.capitalized) API: openai, anthropic or none", default: "none")
-            { answer in
+            let api: LanguageModelAPI? = try ask(
+                "\(role.capitalized): openai or anthropic (HTTP), claude or codex (their CLIs), or none",
+                default: "none"
+            ) { answer in
                 if answer == "none" { return nil }
                 guard let api = LanguageModelAPI(rawValue: answer) else {
-                    throw InputError("\(answer) is not openai, anthropic or none")
+                    throw InputError("\(answer) is not one of \(LanguageModelAPI.names), none")
                 }
                 return api
             }

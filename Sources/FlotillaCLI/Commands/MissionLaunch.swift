@@ -69,7 +69,8 @@ struct MissionLaunch {
         let critic = try LanguageModels.critic(
             spec.options,
             configuration: try Configuration.load(root: root, environment: composition.environment),
-            environment: composition.environment
+            composition: composition,
+            root: root
         ).map(Critic.init)
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         let eventsFile = EventsFileSink(path: layout.eventsFile(id))

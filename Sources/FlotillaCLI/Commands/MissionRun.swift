@@ -68,8 +68,16 @@ extension Flotilla {
         @Option(help: "The longest wait after a rate limit, in seconds (default 900).")
         var rateLimitMaxWait: Double?
 
-        @Option(help: "Critic API (explains failed gates in the next prompt): openai or anthropic.")
+        @Option(
+            help: """
+                Critic (explains failed gates in the next prompt): openai or anthropic (HTTP APIs), or claude or \
+                codex (their CLIs' structured modes).
+                """
+        )
         var critic: LanguageModelAPI?
+
+        @Option(help: "For --critic claude or codex: the executable (default: its name on PATH).")
+        var criticBinary: String?
 
         @Option(help: "The critic's API root, e.g. http://127.0.0.1:8000/v1 (implies --critic openai).")
         var criticURL: String?
@@ -142,7 +150,9 @@ extension Flotilla {
         @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
         var yes = false
 
-        @Option(help: "With --goal and no checklist: the planner's API, openai or anthropic (see `flotilla plan`).")
+        @Option(
+            help: "With --goal and no checklist: the planner (openai, anthropic, claude, codex; see `flotilla plan`)."
+        )
         var planner: LanguageModelAPI?
 
         @Option(help: "With --goal and no checklist: the planner's API root.")
@@ -150,6 +160,9 @@ extension Flotilla {
 
         @Option(help: "With --goal and no checklist: the planner's model.")
         var plannerModel: String?
+
+        @Option(help: "With --goal and no checklist: for --planner claude or codex, the executable.")
+        var plannerBinary: String?
 
         func validate() throws {
             if let agents, agents < 1 { throw ValidationError("--agents must be at least 1") }
@@ -195,7 +208,12 @@ extension Flotilla {
                 let session = try await PlanningSession(
                     composition: composition,
                     repo: root,
-                    planner: PlanningSession.PlannerFlags(api: planner, url: plannerURL, model: plannerModel),
+                    planner: LanguageModelSettings(
+                        api: planner,
+                        url: plannerURL,
+                        model: plannerModel,
+                        binary: plannerBinary
+                    ),
                     repairs: 2
                 )
                 let planned = try await session.plan(goal: goal)
@@ -264,6 +282,7 @@ extension Flotilla {
                     .map { .string($0.rawValue) },
                 "critic_url": (criticURL ?? environment["FLOTILLA_CRITIC_URL"]).map(JSONValue.string),
                 "critic_model": (criticModel ?? environment["FLOTILLA_CRITIC_MODEL"]).map(JSONValue.string),
+                "critic_binary": criticBinary.map { .string(absolute($0)) },
                 "fallback_backends": fallbackBackend.isEmpty
                     ? nil : .array(fallbackBackend.map { .string($0.rawValue) }),
             ]
@@ -391,13 +410,15 @@ struct MissionRequestBuilder {
             criticURL: wire.criticURL,
             criticModel: wire.criticModel,
             agentBaseURL: wire.agentBaseURL,
-            fallbackBackends: wire.fallbackBackends
+            fallbackBackends: wire.fallbackBackends,
+            criticBinary: wire.criticBinary.map(resolve)
         )
         // The critic is built (and so checked) before anything is written too.
         _ = try LanguageModels.critic(
             options,
             configuration: try Configuration.load(root: root, environment: composition.environment),
-            environment: composition.environment
+            composition: composition,
+            root: root
         )
         _ = try AgentFactory.make(
             backend: backendName.rawValue,

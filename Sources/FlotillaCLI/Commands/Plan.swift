@@ -30,8 +30,16 @@ extension Flotilla {
         @Option(name: [.customShort("o"), .customLong("file")], help: "Where to write the checklist.")
         var file = "ACCEPTANCE.md"
 
-        @Option(help: "Planner API: openai (any OpenAI-compatible server) or anthropic.")
+        @Option(
+            help: """
+                Planner: openai (any OpenAI-compatible server) or anthropic (HTTP APIs), or claude or codex (their \
+                CLIs' structured modes).
+                """
+        )
         var planner: LanguageModelAPI?
+
+        @Option(help: "For --planner claude or codex: the executable (default: its name on PATH).")
+        var plannerBinary: String?
 
         @Option(help: "The planner's API root, e.g. http://127.0.0.1:8000/v1.")
         var plannerURL: String?
@@ -58,7 +66,12 @@ extension Flotilla {
             let session = try await PlanningSession(
                 composition: composition,
                 repo: global.repo,
-                planner: PlanningSession.PlannerFlags(api: planner, url: plannerURL, model: plannerModel),
+                planner: LanguageModelSettings(
+                    api: planner,
+                    url: plannerURL,
+                    model: plannerModel,
+                    binary: plannerBinary
+                ),
                 repairs: repairs
             )
             let path = URL(

@@ -1,27 +1,49 @@
 import ArgumentParser
+import FlotillaAgents
 import FlotillaCore
 import FlotillaLLM
+import FlotillaSystem
 import Foundation
 
-/// The HTTP APIs a planner or critic can be.
+/// What a planner or critic can be: an HTTP API, or an agent CLI in its structured mode.
 enum LanguageModelAPI: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case openai, anthropic
+    /// Any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
+    case openai
+    /// Anthropic's Messages API.
+    case anthropic
+    /// `claude -p --json-schema`.
+    case claude
+    /// `codex exec --output-schema`.
+    case codex
+
+    static let names = allCases.map(\.rawValue).joined(separator: ", ")
+}
+
+/// A role's settings as flags, the environment and the files give them.
+struct LanguageModelSettings: Sendable {
+    var api: LanguageModelAPI?
+    var url: String?
+    var model: String?
+    /// For the CLI tools: the executable, when not the tool's name on `PATH`.
+    var binary: String?
 }
 
 /// Builds the language model of a role (planner, critic) from its settings and the keys found.
 enum LanguageModels {
     /// The model the settings name; nil when none is configured.
     ///
-    /// `role` names the flags in messages.
+    /// `role` names the flags in messages; a CLI tool runs in `directory` (the repository).
     static func make(
         role: String,
-        api: LanguageModelAPI?,
-        url: String?,
-        model: String?,
-        keys: APIKeys,
-        pricing: PricingTable
+        _ settings: LanguageModelSettings,
+        configuration: Configuration,
+        composition: Composition,
+        directory: String
     ) throws -> (any LanguageModel)? {
-        switch api {
+        let keys = configuration.apiKeys(environment: composition.environment)
+        let pricing = configuration.pricing
+        let model = settings.model
+        switch settings.api {
         case .anthropic?:
             guard let key = keys.value("ANTHROPIC_API_KEY") else {
                 throw InputError(
@@ -29,14 +51,41 @@ enum LanguageModels {
                 )
             }
             return AnthropicModel(
-                baseURL: try url.map { try parse($0, role: role) },
+                baseURL: try settings.url.map { try parse($0, role: role) },
                 apiKey: key,
                 model: model ?? "claude-sonnet-4-5",
                 pricing: pricing
             )
+        case .claude?, .codex?:
+            let tool: CLILanguageModel.Tool = settings.api == .claude ? .claude : .codex
+            if settings.url != nil {
+                throw InputError(
+                    "--\(role)-url is for HTTP APIs; --\(role) \(tool.rawValue) runs the \(tool.rawValue) CLI"
+                )
+            }
+            let environment = composition.childEnvironment()
+            let program = settings.binary ?? tool.rawValue
+            do {
+                _ = try ExecutableLocator.locate(program, environment: environment, workingDirectory: directory)
+            } catch {
+                throw InputError(
+                    "--\(role) \(tool.rawValue): \(program) is not installed or not on PATH; install it, or pass "
+                        + "--\(role)-binary PATH"
+                )
+            }
+            return CLILanguageModel(
+                tool: tool,
+                binary: settings.binary,
+                model: model,
+                runner: composition.processes,
+                environment: environment,
+                keys: keys,
+                directory: directory,
+                pricing: pricing
+            )
         case .openai?, nil:
             let key = keys.value("OPENAI_API_KEY")
-            if let url {
+            if let url = settings.url {
                 return OpenAICompatibleModel(
                     baseURL: try parse(url, role: role),
                     apiKey: key,
@@ -44,7 +93,7 @@ enum LanguageModels {
                     pricing: pricing
                 )
             }
-            guard api == .openai else { return nil }
+            guard settings.api == .openai else { return nil }
             guard let key else {
                 throw InputError("--\(role) openai needs --\(role)-url, or OPENAI_API_KEY (environment or keys.openai)")
             }
@@ -57,19 +106,24 @@ enum LanguageModels {
         }
     }
 
-    /// The critic a mission's options name, if any, with the keys and prices of `configuration`.
+    /// The critic a mission's options name, if any.
     static func critic(
         _ options: MissionRunOptions,
         configuration: Configuration,
-        environment: [String: String]
+        composition: Composition,
+        root: String
     ) throws -> (any LanguageModel)? {
         try make(
             role: "critic",
-            api: options.criticAPI.flatMap(LanguageModelAPI.init(rawValue:)),
-            url: options.criticURL,
-            model: options.criticModel,
-            keys: configuration.apiKeys(environment: environment),
-            pricing: configuration.pricing
+            LanguageModelSettings(
+                api: options.criticAPI.flatMap(LanguageModelAPI.init(rawValue:)),
+                url: options.criticURL,
+                model: options.criticModel,
+                binary: options.criticBinary
+            ),
+            configuration: configuration,
+            composition: composition,
+            directory: root
         )
     }
 

@@ -5,19 +5,13 @@ import Foundation
 /// Planning a checklist from a goal, for `plan` and for `run` without a checklist: the configured planner (or
 /// the fallback, said aloud), the repository's context, and the review at a terminal.
 struct PlanningSession {
-    /// The planner as flags give it; each falls back to the environment, then to the configuration files.
-    struct PlannerFlags {
-        var api: LanguageModelAPI?
-        var url: String?
-        var model: String?
-    }
-
     let composition: Composition
     let root: String?
     let model: (any LanguageModel)?
     let repairs: Int
 
-    init(composition: Composition, repo: String?, planner flags: PlannerFlags, repairs: Int) async throws {
+    /// Creates the session; each of the planner's flags falls back to the environment, then to the files.
+    init(composition: Composition, repo: String?, planner flags: LanguageModelSettings, repairs: Int) async throws {
         self.composition = composition
         root = try? await composition.repositoryRoot(repo)
         let environment = composition.environment
@@ -25,15 +19,19 @@ struct PlanningSession {
         let configured = configuration.planner
         let api = environment["FLOTILLA_PLANNER"] ?? configured["api"]
         if let api, LanguageModelAPI(rawValue: api) == nil {
-            throw InputError("planner api \(api) is not one of openai, anthropic")
+            throw InputError("planner api \(api) is not one of \(LanguageModelAPI.names)")
         }
         model = try LanguageModels.make(
             role: "planner",
-            api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
-            url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
-            model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
-            keys: configuration.apiKeys(environment: environment),
-            pricing: configuration.pricing
+            LanguageModelSettings(
+                api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
+                url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
+                model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
+                binary: flags.binary ?? configured["binary"]
+            ),
+            configuration: configuration,
+            composition: composition,
+            directory: root ?? FileManager.default.currentDirectoryPath
         )
         self.repairs = repairs
     }

@@ -15,7 +15,7 @@ package struct ConfigurationFile: Sendable, Equatable {
     package var keys: [String: TOMLDocument.Entry] = [:]
     package var prices: [String: ModelPrice] = [:]
 
-    package static let plannerKeys: Set<String> = ["api", "url", "model"]
+    package static let plannerKeys: Set<String> = ["api", "url", "model", "binary"]
 
     /// The mission field each key of a role table sets.
     package static let roleFields: [String: [String: String]] = [
@@ -23,7 +23,7 @@ package struct ConfigurationFile: Sendable, Equatable {
             "backend": "backend", "model": "model", "binary": "agent_binary", "command": "agent_command",
             "base_url": "agent_base_url", "max_turns": "max_turns", "fallback": "fallback_backends",
         ],
-        "critic": ["api": "critic", "url": "critic_url", "model": "critic_model"],
+        "critic": ["api": "critic", "url": "critic_url", "model": "critic_model", "binary": "critic_binary"],
     ]
 
     /// Where a file sits, which decides what it may hold.
@@ -114,7 +114,7 @@ package struct ConfigurationFile: Sendable, Equatable {
                         throw ConfigurationError(
                             file: file,
                             line: entry.line,
-                            "unknown key planner.\(key) (known: api, url, model)"
+                            "unknown key planner.\(key) (known: api, binary, model, url)"
                         )
                     }
                     guard entry.value.stringValue != nil else {

@@ -24,6 +24,8 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var criticAPI: String?
     package var criticURL: String?
     package var criticModel: String?
+    /// For a CLI critic (claude, codex): its executable, when not its name on `PATH`.
+    package var criticBinary: String?
     /// Agent CLIs that take over, in order, while the backend is rate limited (nil in missions from before them).
     package var fallbackBackends: [String]?
 
@@ -50,8 +52,10 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         criticURL: String? = nil,
         criticModel: String? = nil,
         agentBaseURL: String? = nil,
-        fallbackBackends: [String] = []
+        fallbackBackends: [String] = [],
+        criticBinary: String? = nil
     ) {
+        self.criticBinary = criticBinary
         self.fallbackBackends = fallbackBackends.isEmpty ? nil : fallbackBackends
         self.agentBaseURL = agentBaseURL
         self.criticAPI = criticAPI
@@ -85,5 +89,6 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case criticModel = "critic_model"
         case agentBaseURL = "agent_base_url"
         case fallbackBackends = "fallback_backends"
+        case criticBinary = "critic_binary"
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One message of a conversation with a language model.
 package struct ModelMessage: Sendable, Equatable {
     package enum Role: String, Sendable {
@@ -48,6 +50,30 @@ package struct StructuredAnswer: Sendable, Equatable {
     }
 }
 
+extension StructuredAnswer {
+    /// The JSON of a model's answer, checked against `schema` whatever the model promised.
+    ///
+    /// An answer that does not fit carries `usage`, what it cost.
+    package static func checkedValue(
+        from text: String,
+        schema: JSONValue,
+        usage: Usage
+    ) throws(LanguageModelError) -> JSONValue {
+        // Some servers wrap JSON in a Markdown fence even in JSON mode.
+        var body = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if body.hasPrefix("```") {
+            body = body.split(separator: "\n").dropFirst().joined(separator: "\n")
+            if body.hasSuffix("```") { body = String(body.dropLast(3)) }
+        }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)) else {
+            throw .invalidAnswer(text: text, problems: ["the answer is not valid JSON"], usage: usage)
+        }
+        let problems = JSONSchemaCheck.problems(value, against: schema)
+        guard problems.isEmpty else { throw .invalidAnswer(text: text, problems: problems, usage: usage) }
+        return value
+    }
+}
+
 /// A language model Flotilla asks for structured answers: an HTTP API or an agent CLI's structured mode.
 package protocol LanguageModel: Sendable {
     /// Where answers come from, for messages (`openai-compatible http://127.0.0.1:8000/v1, model stub`).
@@ -64,6 +90,8 @@ package enum LanguageModelError: Error, Sendable, Equatable, CustomStringConvert
     /// An answer arrived but is not JSON, or not of the schema's shape; it was paid for all the same.
     case invalidAnswer(text: String, problems: [String], usage: Usage = .zero)
     case refused(String)
+    /// A command-line tool in its structured mode (`claude -p --json-schema`) failed or printed no answer.
+    case tool(String)
 
     package var description: String {
         switch self {
@@ -72,6 +100,7 @@ package enum LanguageModelError: Error, Sendable, Equatable, CustomStringConvert
         case .invalidAnswer(_, let problems, _):
             "the answer does not fit the schema: \(problems.joined(separator: "; "))"
         case .refused(let reason): "the model refused: \(reason)"
+        case .tool(let detail): "the model's command-line tool failed: \(detail)"
         }
     }
 }

@@ -84,6 +84,43 @@ func editWorktree() {
     try? "\(group) ok\n".write(toFile: "\(directory)/\(group).txt", atomically: true, encoding: .utf8)
 }
 
+/// The next scripted answer of a structured-mode session (claude --json-schema, codex --output-schema).
+///
+/// From FAKE_AGENT_ANSWERS, a JSON array; a counter file beside it moves on one answer per session. A string answer
+/// is given as text, the way a model that skipped claude's StructuredOutput tool leaves it.
+func nextAnswer() -> Any {
+    guard let path = environment["FAKE_AGENT_ANSWERS"], let data = FileManager.default.contents(atPath: path),
+        let answers = try? JSONSerialization.jsonObject(with: data) as? [Any], !answers.isEmpty
+    else {
+        complain("fake: FAKE_AGENT_ANSWERS names no answers")
+        exit(3)
+    }
+    let counter = path + ".count"
+    let index = Int((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "0") ?? 0
+    try? String(index + 1).write(toFile: counter, atomically: true, encoding: .utf8)
+    return answers[min(index, answers.count - 1)]
+}
+
+/// The problem codex reports for a schema that breaks OpenAI's strict rules, if any.
+func strictSchemaProblem(_ schema: Any, path: String = "") -> String? {
+    guard let object = schema as? [String: Any] else { return nil }
+    if let properties = object["properties"] as? [String: Any] {
+        if object["additionalProperties"] as? Bool != false {
+            return "In context=(\(path)), 'additionalProperties' is required to be supplied and to be false."
+        }
+        let required = Set(object["required"] as? [String] ?? [])
+        if let missing = properties.keys.sorted().first(where: { !required.contains($0) }) {
+            return "In context=(\(path)), 'required' is required to be supplied and to be an array including "
+                + "every key in properties. Missing '\(missing)'."
+        }
+        for (name, property) in properties.sorted(by: { $0.key < $1.key }) {
+            if let problem = strictSchemaProblem(property, path: path + "'properties', '\(name)'") { return problem }
+        }
+    }
+    if let items = object["items"] { return strictSchemaProblem(items, path: path + "'items'") }
+    return nil
+}
+
 /// A tool that never finishes: it waits for a signal that never comes, until Flotilla's timeout stops it.
 func hang() -> Never {
     while true { pause() }
@@ -112,6 +149,32 @@ case "claude":
         exit(1)
     }
     let model = value(after: "--model") ?? "claude-sonnet-4-5-20250929"
+    if let schema = value(after: "--json-schema") {
+        guard (try? JSONSerialization.jsonObject(with: Data(schema.utf8))) is [String: Any] else {
+            complain("Error: --json-schema must be a JSON Schema object")
+            exit(1)
+        }
+        // Structured mode: no tool may write (no bypass flag), the answer goes in structured_output.
+        let answer = nextAnswer()
+        var result: [String: Any] = [
+            "type": "result", "subtype": "success", "is_error": false, "duration_ms": 4210, "duration_api_ms": 4100,
+            "num_turns": 2, "session_id": session, "total_cost_usd": 0.0187, "stop_reason": "end_turn",
+            "usage": [
+                "input_tokens": 900, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3000,
+                "output_tokens": 260,
+            ],
+            "modelUsage": [model: ["inputTokens": 900, "outputTokens": 260, "costUSD": 0.0187]],
+        ]
+        if let text = answer as? String {
+            result["result"] = text
+            result["structured_output"] = NSNull()
+        } else {
+            result["result"] = "Here is the answer."
+            result["structured_output"] = answer
+        }
+        emit(json(result))
+        exit(0)
+    }
     var result: [String: Any] = [
         "type": "result", "subtype": "success", "is_error": false, "duration_ms": 11430, "duration_api_ms": 11239,
         "num_turns": 2, "session_id": session, "uuid": "15e3acf3", "permission_denials": [] as [Any],
@@ -231,6 +294,32 @@ case "codex":
     let thread: [String: Any] = ["type": "thread.started", "thread_id": "0199a213-81c0-7800-8aa1-bbab2a035a53"]
     emit(json(thread))
     emit(json(["type": "turn.started"]))
+    if let schemaPath = value(after: "--output-schema") {
+        guard let data = FileManager.default.contents(atPath: schemaPath),
+            let schema = try? JSONSerialization.jsonObject(with: data)
+        else {
+            complain("Error: failed to read output schema file \(schemaPath)")
+            exit(1)
+        }
+        if let problem = strictSchemaProblem(schema) {
+            let message =
+                "{\"error\":{\"message\":\"Invalid schema for response_format 'codex_output_schema': \(problem)\","
+                + "\"type\":\"invalid_request_error\",\"param\":\"text.format.schema\",\"code\":\"invalid_json_schema\"}}"
+            emit(json(["type": "error", "message": message]))
+            emit(json(["type": "turn.failed", "error": ["message": message]]))
+            exit(1)
+        }
+        let answer = nextAnswer()
+        let text = answer as? String ?? json(answer)
+        emit(json(["type": "item.completed", "item": ["id": "item_0", "type": "agent_message", "text": text]]))
+        emit(
+            json([
+                "type": "turn.completed",
+                "usage": ["input_tokens": 4100, "cached_input_tokens": 3000, "output_tokens": 260],
+            ])
+        )
+        exit(0)
+    }
     switch step {
     case "success", "huge":
         emit(json(["type": "error", "message": "Reconnecting... 1/5 (stream disconnected before completion)"]))
