@@ -41,6 +41,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var passEnvironment: [String] = []
     /// Agent CLIs that take over, in order, while the backend is rate limited.
     package var fallbackBackends: [String] = []
+    /// `PROVIDER=PATH` files holding API keys (on the machine that runs the mission).
+    package var keyFiles: [String] = []
     /// Check everything, create nothing.
     package var dryRun = false
 
@@ -58,6 +60,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
         ("protect", .stringArray), ("pass_env", .stringArray), ("fallback_backends", .stringArray),
+        ("key_files", .stringArray),
         ("dry_run", .boolean),
     ]
 
@@ -119,6 +122,16 @@ package struct CreateMissionRequest: Sendable, Equatable {
         request.protect = reader.strings("protect") ?? []
         request.passEnvironment = reader.strings("pass_env") ?? []
         request.fallbackBackends = reader.strings("fallback_backends") ?? []
+        request.keyFiles = reader.strings("key_files") ?? []
+        for (index, entry) in request.keyFiles.enumerated() {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count != 2 || APIKeys.variable(forConfigKey: parts[0]) == nil || parts[1].isEmpty {
+                reader.fail(
+                    "key_files[\(index)]",
+                    "must be PROVIDER=PATH with PROVIDER one of \(APIKeys.kinds.map(\.configKey).joined(separator: ", "))"
+                )
+            }
+        }
         for (index, fallback) in request.fallbackBackends.enumerated() {
             if !agentCLIs.contains(fallback) {
                 reader.fail(
@@ -160,6 +173,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
             "stall_threshold": .number(Double(stallThreshold)), "merge_batch": .number(Double(mergeBatch)),
             "protect": .array(protect.map(JSONValue.string)), "pass_env": .array(passEnvironment.map(JSONValue.string)),
             "fallback_backends": .array(fallbackBackends.map(JSONValue.string)),
+            "key_files": .array(keyFiles.map(JSONValue.string)),
             "dry_run": .bool(dryRun),
         ]
         let optionals: [String: String?] = [

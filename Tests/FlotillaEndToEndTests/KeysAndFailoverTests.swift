@@ -112,6 +112,45 @@ struct KeysAndFailoverTests {
         }
     }
 
+    @Test func aKeyFileWinsOverTheEnvironmentAndOnlyItsPathIsKept() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let bin = try FakeAgents.install(in: fixture.scratch)
+        let dump = fixture.scratch.file("env")
+        try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
+        let fromFile = "sk-ant-from-file-61c0e9a2b7"
+        let keyFile = try fixture.scratch.write("anthropic.key", fromFile + "\n")
+        let run = try await FlotillaBinary.run(
+            [
+                "run", "--backend", "claude", "--verify", "./verify.sh", "--key-file", "anthropic=\(keyFile)",
+                "--pass-env", "FAKE_AGENT_ENV_DUMP", "--output", "json",
+            ],
+            in: fixture.repository.path,
+            environment: [
+                "PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                "FAKE_AGENT_ENV_DUMP": dump, "ANTHROPIC_API_KEY": Self.anthropicKey,
+                "XDG_CONFIG_HOME": fixture.scratch.file("none"),
+            ]
+        )
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let session = try String(contentsOfFile: dump + "/claude-a-1.env", encoding: .utf8)
+        #expect(session.contains("ANTHROPIC_API_KEY=\(fromFile)\n"))
+        let audit = try await MissionAudit(fixture.repository)
+        #expect(audit.mission.spec.options.keyFiles == ["anthropic=\(keyFile)"])
+        let ledger = try #require(
+            FileManager.default.contents(atPath: fixture.repository.path + "/.flotilla/ledger.sqlite")
+        )
+        #expect(ledger.range(of: Data(fromFile.utf8)) == nil)
+
+        let missing = try await FlotillaBinary.run(
+            ["run", "--backend", "claude", "--verify", "./verify.sh", "--key-file", "anthropic=/nonexistent/key"],
+            in: fixture.repository.path,
+            environment: ["PATH": bin + ":/usr/bin:/bin", "XDG_CONFIG_HOME": fixture.scratch.file("none")]
+        )
+        #expect(missing.exitCode == 2)
+        #expect(missing.standardError.contains("--key-file anthropic=/nonexistent/key: cannot read /nonexistent/key"))
+    }
+
     @Test func keysInTheProjectFileAreRefusedWithTheirLine() async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }

@@ -92,7 +92,7 @@ extension Flotilla {
             do {
                 let configuration = try Configuration.load(root: root, environment: composition.environment)
                 try configuration.checkValues()
-                keys = configuration.apiKeys(environment: composition.environment)
+                keys = try configuration.apiKeys(environment: composition.environment)
                 settings = self.settings(configuration)
                 problems += await configurationProblems(
                     configuration,

@@ -144,6 +144,15 @@ extension Flotilla {
         @Option(help: "An environment variable to pass to agents and the verify command (repeatable).")
         var passEnv: [String] = []
 
+        @Option(
+            help: """
+                A file holding an API key, as PROVIDER=PATH (repeatable; anthropic, openai, codex, gemini, google, \
+                cursor, claude_oauth_token). It wins over the environment and config.toml, is read at each start, \
+                and only the tool that reads that key is given it.
+                """
+        )
+        var keyFile: [String] = []
+
         @Flag(help: "Keep each attempt's branch after the mission, for inspection.")
         var keepBranches = false
 
@@ -212,7 +221,8 @@ extension Flotilla {
                         api: planner,
                         url: plannerURL,
                         model: plannerModel,
-                        binary: plannerBinary
+                        binary: plannerBinary,
+                        keyFiles: keyFile
                     ),
                     repairs: 2
                 )
@@ -283,6 +293,14 @@ extension Flotilla {
                 "critic_url": (criticURL ?? environment["FLOTILLA_CRITIC_URL"]).map(JSONValue.string),
                 "critic_model": (criticModel ?? environment["FLOTILLA_CRITIC_MODEL"]).map(JSONValue.string),
                 "critic_binary": criticBinary.map { .string(absolute($0)) },
+                "key_files": keyFile.isEmpty
+                    ? nil
+                    : .array(
+                        try keyFile.map { entry in
+                            let (_, path) = try Configuration.keyFile(entry)
+                            return .string(entry.prefix { $0 != "=" } + "=" + absolute(path))
+                        }
+                    ),
                 "fallback_backends": fallbackBackend.isEmpty
                     ? nil : .array(fallbackBackend.map { .string($0.rawValue) }),
             ]
@@ -314,7 +332,7 @@ extension Flotilla {
                 "attempt_timeout_seconds": "--attempt-timeout", "verify_timeout_seconds": "--verify-timeout",
                 "rate_limit_backoff_seconds": "--rate-limit-backoff",
                 "rate_limit_max_wait_seconds": "--rate-limit-max-wait",
-                "acceptance_path": "--acceptance", "fallback_backends": "--fallback-backend",
+                "acceptance_path": "--acceptance", "fallback_backends": "--fallback-backend", "key_files": "--key-file",
             ]
             return names[field] ?? "--" + field.replacingOccurrences(of: "_", with: "-")
         }
@@ -411,7 +429,8 @@ struct MissionRequestBuilder {
             criticModel: wire.criticModel,
             agentBaseURL: wire.agentBaseURL,
             fallbackBackends: wire.fallbackBackends,
-            criticBinary: wire.criticBinary.map(resolve)
+            criticBinary: wire.criticBinary.map(resolve),
+            keyFiles: wire.keyFiles
         )
         // The critic is built (and so checked) before anything is written too.
         _ = try LanguageModels.critic(
@@ -588,7 +607,7 @@ enum AgentFactory {
             options: AgentCLIOptions(binary: binary, maxTurns: options.maxTurns, baseURL: options.agentBaseURL),
             runner: composition.processes,
             environment: environment,
-            keys: configuration.apiKeys(environment: composition.environment),
+            keys: try configuration.apiKeys(environment: composition.environment, keyFiles: options.keyFiles ?? []),
             pricing: configuration.pricing
         )
     }

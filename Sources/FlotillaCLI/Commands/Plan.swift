@@ -41,6 +41,9 @@ extension Flotilla {
         @Option(help: "For --planner claude or codex: the executable (default: its name on PATH).")
         var plannerBinary: String?
 
+        @Option(help: "A file holding an API key, as PROVIDER=PATH (repeatable); it wins over the environment.")
+        var keyFile: [String] = []
+
         @Option(help: "The planner's API root, e.g. http://127.0.0.1:8000/v1.")
         var plannerURL: String?
 
@@ -70,7 +73,8 @@ extension Flotilla {
                     api: planner,
                     url: plannerURL,
                     model: plannerModel,
-                    binary: plannerBinary
+                    binary: plannerBinary,
+                    keyFiles: keyFile
                 ),
                 repairs: repairs
             )

@@ -57,9 +57,29 @@ struct Configuration: Sendable {
         return merged
     }
 
-    /// The API keys: the environment's, else the user's file's.
-    func apiKeys(environment: [String: String]) -> APIKeys {
-        APIKeys(environment: environment, configured: keys)
+    /// The API keys: the files `--key-file PROVIDER=PATH` names, else the environment's, else the user's file's.
+    func apiKeys(environment: [String: String], keyFiles: [String] = []) throws -> APIKeys {
+        var flags: [String: (value: String, source: String)] = [:]
+        for entry in keyFiles {
+            let (variable, path) = try Self.keyFile(entry)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw InputError("--key-file \(entry): cannot read \(path)")
+            }
+            let key = String(decoding: data, as: UTF8.self).trimmingWhitespace()
+            guard !key.isEmpty else { throw InputError("--key-file \(entry): \(path) is empty") }
+            flags[variable] = (key, "--key-file \(entry)")
+        }
+        return APIKeys(flags: flags, environment: environment, configured: keys)
+    }
+
+    /// The variable and path of a `--key-file PROVIDER=PATH` entry.
+    static func keyFile(_ entry: String) throws -> (variable: String, path: String) {
+        let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let variable = APIKeys.variable(forConfigKey: parts[0]), !parts[1].isEmpty else {
+            let known = APIKeys.kinds.map(\.configKey).joined(separator: ", ")
+            throw InputError("--key-file \(entry): expected PROVIDER=PATH with PROVIDER one of \(known)")
+        }
+        return (variable, parts[1])
     }
 
     /// Checks the `[run]` values as a mission request would (types, ranges, names); the first problem names the

@@ -26,6 +26,8 @@ struct LanguageModelSettings: Sendable {
     var model: String?
     /// For the CLI tools: the executable, when not the tool's name on `PATH`.
     var binary: String?
+    /// `--key-file PROVIDER=PATH` entries.
+    var keyFiles: [String] = []
 }
 
 /// Builds the language model of a role (planner, critic) from its settings and the keys found.
@@ -40,7 +42,7 @@ enum LanguageModels {
         composition: Composition,
         directory: String
     ) throws -> (any LanguageModel)? {
-        let keys = configuration.apiKeys(environment: composition.environment)
+        let keys = try configuration.apiKeys(environment: composition.environment, keyFiles: settings.keyFiles)
         let pricing = configuration.pricing
         let model = settings.model
         switch settings.api {
@@ -119,7 +121,8 @@ enum LanguageModels {
                 api: options.criticAPI.flatMap(LanguageModelAPI.init(rawValue:)),
                 url: options.criticURL,
                 model: options.criticModel,
-                binary: options.criticBinary
+                binary: options.criticBinary,
+                keyFiles: options.keyFiles ?? []
             ),
             configuration: configuration,
             composition: composition,

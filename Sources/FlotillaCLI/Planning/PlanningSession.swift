@@ -27,7 +27,8 @@ struct PlanningSession {
                 api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
                 url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
                 model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
-                binary: flags.binary ?? configured["binary"]
+                binary: flags.binary ?? configured["binary"],
+                keyFiles: flags.keyFiles
             ),
             configuration: configuration,
             composition: composition,

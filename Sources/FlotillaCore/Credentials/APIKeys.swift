@@ -1,6 +1,7 @@
 /// The API keys Flotilla can hand to agents and use for its own LLM calls, and where each was found.
 ///
-/// Lookup order: the environment, then the `[keys]` table of the user's `config.toml`. Keys are kept by the
+/// Lookup order: a flag (`--key-file PROVIDER=PATH`), the environment, then the `[keys]` table of the user's
+/// `config.toml`. Keys are kept by the
 /// variable the tools read (`ANTHROPIC_API_KEY`…), so handing one to a process is a matter of naming it.
 package struct APIKeys: Sendable, Equatable {
     /// A key Flotilla knows: the variable tools read, its name in `[keys]`, and who uses it.
@@ -26,12 +27,15 @@ package struct APIKeys: Sendable, Equatable {
 
     /// Where a key was found.
     package enum Source: Sendable, Equatable, CustomStringConvertible {
+        /// The flag that named it (`--key-file anthropic=/run/secrets/anthropic`).
+        case flag(String)
         case environment
         /// A configuration file and line (`config.toml:7`).
         case file(String)
 
         package var description: String {
             switch self {
+            case .flag(let flag): flag
             case .environment: "environment"
             case .file(let place): place
             }
@@ -40,11 +44,18 @@ package struct APIKeys: Sendable, Equatable {
 
     private var found: [String: (value: String, source: Source)]
 
-    /// Keys from the environment, else from the configuration (`configured` by variable name, with its place).
-    package init(environment: [String: String], configured: [String: (value: String, source: String)] = [:]) {
+    /// Keys from flags, else the environment, else the configuration (`flags` and `configured` by variable name,
+    /// each with its place).
+    package init(
+        flags: [String: (value: String, source: String)] = [:],
+        environment: [String: String],
+        configured: [String: (value: String, source: String)] = [:]
+    ) {
         found = [:]
         for kind in Self.kinds {
-            if let value = environment[kind.variable], !value.isEmpty {
+            if let entry = flags[kind.variable], !entry.value.isEmpty {
+                found[kind.variable] = (entry.value, .flag(entry.source))
+            } else if let value = environment[kind.variable], !value.isEmpty {
                 found[kind.variable] = (value, .environment)
             } else if let entry = configured[kind.variable], !entry.value.isEmpty {
                 found[kind.variable] = (entry.value, .file(entry.source))

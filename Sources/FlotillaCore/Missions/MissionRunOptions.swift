@@ -26,6 +26,8 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var criticModel: String?
     /// For a CLI critic (claude, codex): its executable, when not its name on `PATH`.
     package var criticBinary: String?
+    /// `PROVIDER=PATH` files that hold API keys, read at each start (the keys themselves are never stored).
+    package var keyFiles: [String]?
     /// Agent CLIs that take over, in order, while the backend is rate limited (nil in missions from before them).
     package var fallbackBackends: [String]?
 
@@ -53,8 +55,10 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         criticModel: String? = nil,
         agentBaseURL: String? = nil,
         fallbackBackends: [String] = [],
-        criticBinary: String? = nil
+        criticBinary: String? = nil,
+        keyFiles: [String] = []
     ) {
+        self.keyFiles = keyFiles.isEmpty ? nil : keyFiles
         self.criticBinary = criticBinary
         self.fallbackBackends = fallbackBackends.isEmpty ? nil : fallbackBackends
         self.agentBaseURL = agentBaseURL
@@ -90,5 +94,6 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case agentBaseURL = "agent_base_url"
         case fallbackBackends = "fallback_backends"
         case criticBinary = "critic_binary"
+        case keyFiles = "key_files"
     }
 }
