@@ -122,7 +122,7 @@ extension Flotilla {
                 throw InputError("\(file.path) exists; pass --force to replace it (nothing was written)")
             }
             if !nonInteractive && !Wizard.confirm(files) { throw InputError("nothing was written") }
-            for file in files { try write(file) }
+            try write(files)
             switch global.output {
             case .json:
                 Console.json(Dictionary(uniqueKeysWithValues: files.map { ($0.role, $0.path) }))
@@ -132,21 +132,37 @@ extension Flotilla {
             }
         }
 
-        /// Writes beside the target and renames, so a file is either the old one or the whole new one.
-        private func write(_ file: Answers.File) throws {
-            let directory = (file.path as NSString).deletingLastPathComponent
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let draft = directory + "/.\((file.path as NSString).lastPathComponent).\(getpid()).tmp"
-            guard
-                FileManager.default.createFile(
-                    atPath: draft,
-                    contents: Data(file.text.utf8),
-                    attributes: [.posixPermissions: file.private ? 0o600 : 0o644]
+        /// Writes every file beside its target first, then renames them all, so a failure leaves the old files.
+        private func write(_ files: [Answers.File]) throws {
+            var drafts: [(draft: String, path: String)] = []
+            defer { for draft in drafts { try? FileManager.default.removeItem(atPath: draft.draft) } }
+            for file in files {
+                let directory = (file.path as NSString).deletingLastPathComponent
+                let draft = directory + "/.\((file.path as NSString).lastPathComponent).\(getpid()).tmp"
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw InputError("cannot write \(file.path): \(error.localizedDescription) (nothing was written)")
+                }
+                guard
+                    FileManager.default.createFile(
+                        atPath: draft,
+                        contents: Data(file.text.utf8),
+                        attributes: [.posixPermissions: file.private ? 0o600 : 0o644]
+                    )
+                else {
+                    throw InputError("cannot write \(file.path): its directory is not writable (nothing was written)")
+                }
+                drafts.append((draft, file.path))
+            }
+            for (index, draft) in drafts.enumerated() where rename(draft.draft, draft.path) != 0 {
+                let reason = String(cString: strerror(errno))
+                let written = drafts[..<index].map(\.path)
+                throw InputError(
+                    "cannot write \(draft.path): \(reason)"
+                        + (written.isEmpty
+                            ? " (nothing was written)" : " (\(written.joined(separator: ", ")) was written)")
                 )
-            else { throw InputError("cannot write \(file.path): the directory is not writable") }
-            guard rename(draft, file.path) == 0 else {
-                try? FileManager.default.removeItem(atPath: draft)
-                throw InputError("cannot write \(file.path): \(String(cString: strerror(errno)))")
             }
         }
     }
