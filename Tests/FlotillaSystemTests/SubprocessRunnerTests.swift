@@ -27,6 +27,22 @@ struct SubprocessRunnerTests {
         }
     }
 
+    @Test func theTranscriptNeverMixesTheStreamsInsideALine() async throws {
+        try await TemporaryDirectory.with { dir in
+            // stdout's line is unfinished when stderr writes a whole one, and a secret sits in the unfinished one.
+            var request = shell(
+                "printf 'out-a %s' \"$SERVICE_TOKEN\"; printf 'err-line\\n' >&2; printf ' out-b\\n'; printf 'tail'",
+                in: dir.path
+            )
+            request.environment["SERVICE_TOKEN"] = "tok-0123456789abcdef"
+            request.outputFile = dir.file("transcript.log")
+            let result = try await runner.run(request)
+            let lines = try dir.read("transcript.log").split(separator: "\n").map(String.init)
+            #expect(lines.sorted() == ["err-line", "out-a [redacted] out-b", "tail"], "\(lines)")
+            #expect(result.standardOutput == "out-a [redacted] out-b\ntail")
+        }
+    }
+
     @Test func timeoutKillsTheWholeProcessGroup() async throws {
         try await TemporaryDirectory.with { dir in
             // The child ignores SIGTERM, so only the group SIGKILL ends it.

@@ -27,7 +27,13 @@ final class OutputCollector: Sendable {
         var total = 0
         var standardOutputRedaction: SecretRedaction
         var standardErrorRedaction: SecretRedaction
+        /// Each stream's unfinished line, held so that the transcript never mixes the streams inside a line.
+        var standardOutputLine: [UInt8] = []
+        var standardErrorLine: [UInt8] = []
     }
+
+    /// A line longer than this is written in pieces rather than held.
+    private static let longestHeldLine = 8 << 10
 
     private let state: Mutex<State>
     private let fileLimit: Int
@@ -72,6 +78,28 @@ final class OutputCollector: Sendable {
     }
 
     private func keep(_ bytes: ArraySlice<UInt8>, from stream: OutputStream, in state: inout State) {
+        if stream == .standardOutput {
+            let room = max(0, captureLimit - state.head.count)
+            state.head.append(contentsOf: bytes.prefix(room))
+            if bytes.count > room { state.headTruncated = true }
+        } else {
+            state.standardErrorTail.append(bytes)
+        }
+        // The transcript and the combined tail take whole lines only.
+        var line = stream == .standardOutput ? state.standardOutputLine : state.standardErrorLine
+        line.append(contentsOf: bytes)
+        let end =
+            line.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }
+            ?? (line.count >= Self.longestHeldLine ? line.count : 0)
+        if end > 0 {
+            share(line[..<end], in: &state)
+            line.removeFirst(end)
+        }
+        if stream == .standardOutput { state.standardOutputLine = line } else { state.standardErrorLine = line }
+    }
+
+    /// Writes to what both streams share: the transcript file and the combined tail.
+    private func share(_ bytes: ArraySlice<UInt8>, in state: inout State) {
         if let file = state.file {
             let room = max(0, fileLimit - state.fileWritten)
             let kept = bytes.prefix(room)
@@ -89,13 +117,6 @@ final class OutputCollector: Sendable {
             state.fileWritten += kept.count
             state.fileDropped += bytes.count - kept.count
         }
-        if stream == .standardOutput {
-            let room = max(0, captureLimit - state.head.count)
-            state.head.append(contentsOf: bytes.prefix(room))
-            if bytes.count > room { state.headTruncated = true }
-        } else {
-            state.standardErrorTail.append(bytes)
-        }
         state.combinedTail.append(bytes)
     }
 
@@ -105,6 +126,10 @@ final class OutputCollector: Sendable {
             // What redaction held back is the streams' last bytes.
             keep(state.standardOutputRedaction.flush()[...], from: .standardOutput, in: &state)
             keep(state.standardErrorRedaction.flush()[...], from: .standardError, in: &state)
+            share(state.standardOutputLine[...], in: &state)
+            share(state.standardErrorLine[...], in: &state)
+            state.standardOutputLine = []
+            state.standardErrorLine = []
             guard let file = state.file else { return }
             if state.fileDropped > 0 {
                 let note =
