@@ -116,6 +116,25 @@ struct InitTests {
         #expect(unchanged == project)
     }
 
+    @Test func doctorNamesAPlannerOrCriticCLIThatIsNotInstalled() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let config = fixture.scratch.file("config")
+        try FileManager.default.createDirectory(atPath: config + "/flotilla", withIntermediateDirectories: true)
+        try "[planner]\napi = 'codex'\n".write(
+            toFile: config + "/flotilla/config.toml",
+            atomically: true,
+            encoding: .utf8
+        )
+        let doctor = try await FlotillaBinary.run(
+            ["doctor"],
+            in: fixture.repository.path,
+            environment: ["XDG_CONFIG_HOME": config, "PATH": "/usr/bin:/bin"]
+        )
+        #expect(doctor.exitCode == 1)
+        #expect(doctor.standardOutput.contains("the planner is the codex CLI, and codex is not installed"))
+    }
+
     @Test(arguments: [
         ("[agent]\nbackend = 'claude'\nmodle = 'x'\n", "config.toml:3: unknown key agent.modle"),
         ("[run]\nagents = 'two'\n", "config.toml:2: agents must be an integer"),

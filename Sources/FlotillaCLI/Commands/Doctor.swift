@@ -185,6 +185,25 @@ extension Flotilla {
                     problems.append("\(source("fallback_backends")): the fallback agent \(backend) is not installed")
                 }
             }
+            // A planner or critic that is a CLI needs that CLI.
+            let roles: [(role: String, api: String?, binary: String?)] = [
+                ("planner", configuration.planner["api"], configuration.planner["binary"]),
+                (
+                    "critic", configuration.run["critic"]?.value.stringValue,
+                    configuration.run["critic_binary"]?.value.stringValue
+                ),
+            ]
+            for (role, api, binary) in roles {
+                guard let api, let tool = CLILanguageModel.Tool(rawValue: api) else { continue }
+                let installed =
+                    binary.map { FileManager.default.isExecutableFile(atPath: $0) }
+                    ?? (agents.first { $0.backend == tool.rawValue }?.path != nil)
+                if !installed {
+                    problems.append(
+                        "the \(role) is the \(tool.rawValue) CLI, and \(binary ?? tool.rawValue) is not installed"
+                    )
+                }
+            }
             // A file holding keys must be its owner's alone.
             if !configuration.keys.isEmpty, let user = Configuration.userFile(composition.environment),
                 let permissions = (try? FileManager.default.attributesOfItem(atPath: user))?[.posixPermissions] as? Int,
