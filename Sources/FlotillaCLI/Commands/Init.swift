@@ -227,6 +227,9 @@ struct Answers {
             }
             var value = parts[1]
             if value == "-" {
+                guard flags.nonInteractive else {
+                    throw InputError("--key \(parts[0])=- reads stdin, which the questions need; add --non-interactive")
+                }
                 guard !stdinTaken else { throw InputError("--key: only one key can be read from stdin") }
                 stdinTaken = true
                 value = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)

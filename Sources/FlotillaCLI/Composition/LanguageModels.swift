@@ -45,6 +45,9 @@ enum LanguageModels {
         let keys = try configuration.apiKeys(environment: composition.environment, keyFiles: settings.keyFiles)
         let pricing = configuration.pricing
         let model = settings.model
+        if settings.binary != nil && settings.api != .claude && settings.api != .codex {
+            throw InputError("--\(role)-binary is for --\(role) claude or codex, which run a CLI")
+        }
         switch settings.api {
         case .anthropic?:
             guard let key = keys.value("ANTHROPIC_API_KEY") else {
