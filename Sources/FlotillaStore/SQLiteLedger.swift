@@ -584,6 +584,23 @@ package final class SQLiteLedger: MissionLedger {
         }
     }
 
+    /// Tokens and dollars of an `attempts` or `model_calls` row.
+    private static func usage(_ row: Row) -> Usage {
+        Usage(
+            inputTokens: row["input_tokens"],
+            outputTokens: row["output_tokens"],
+            cacheReadTokens: row["cache_read_tokens"],
+            cacheWriteTokens: row["cache_write_tokens"],
+            costUSD: row["cost_usd"]
+        )
+    }
+
+    /// The attempt a `verifications` or `model_calls` row is about, if any.
+    private static func attemptKey(_ row: Row) -> AttemptKey? {
+        guard let group = row["group_id"] as String?, let number = row["attempt_number"] as Int? else { return nil }
+        return AttemptKey(group: group, number: number)
+    }
+
     package func modelCalls(of mission: MissionID) async throws -> [ModelCallRecord] {
         try await database.read { db in
             try Row.fetchAll(
@@ -591,21 +608,12 @@ package final class SQLiteLedger: MissionLedger {
                 sql: "SELECT * FROM model_calls WHERE mission_id = ? ORDER BY id",
                 arguments: [mission.rawValue]
             ).map { row in
-                var attempt: AttemptKey?
-                if let group = row["group_id"] as String?, let number = row["attempt_number"] as Int? {
-                    attempt = AttemptKey(group: group, number: number)
-                }
+                let attempt = Self.attemptKey(row)
                 let call = ModelCall(
                     role: ModelCall.Role(rawValue: row["role"]) ?? .planner,
                     attempt: attempt,
                     model: row["model"],
-                    usage: Usage(
-                        inputTokens: row["input_tokens"],
-                        outputTokens: row["output_tokens"],
-                        cacheReadTokens: row["cache_read_tokens"],
-                        cacheWriteTokens: row["cache_write_tokens"],
-                        costUSD: row["cost_usd"]
-                    ),
+                    usage: Self.usage(row),
                     duration: .milliseconds(row["duration_ms"] as Int64),
                     error: row["error"]
                 )
@@ -646,13 +654,7 @@ package final class SQLiteLedger: MissionLedger {
                     promptPath: row["prompt_path"],
                     transcriptPath: row["transcript_path"],
                     exitCode: row["exit_code"],
-                    usage: Usage(
-                        inputTokens: row["input_tokens"],
-                        outputTokens: row["output_tokens"],
-                        cacheReadTokens: row["cache_read_tokens"],
-                        cacheWriteTokens: row["cache_write_tokens"],
-                        costUSD: row["cost_usd"]
-                    ),
+                    usage: Self.usage(row),
                     diff: diff,
                     criteriaPassed: row["criteria_passed"],
                     startedAt: Self.date(row["started_at"]) ?? Date(timeIntervalSince1970: 0),
@@ -671,10 +673,7 @@ package final class SQLiteLedger: MissionLedger {
                 sql: "SELECT * FROM verifications WHERE mission_id = ? ORDER BY id",
                 arguments: [mission.rawValue]
             ).map { row in
-                var attempt: AttemptKey?
-                if let group = row["group_id"] as String?, let number = row["attempt_number"] as Int? {
-                    attempt = AttemptKey(group: group, number: number)
-                }
+                let attempt = Self.attemptKey(row)
                 let groups: String = row["groups_checked"]
                 let verification = Verification(
                     kind: VerificationKind(rawValue: row["kind"]) ?? .gate,

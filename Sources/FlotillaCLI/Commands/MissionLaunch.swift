@@ -65,10 +65,16 @@ struct MissionLaunch {
         let ledger = try composition.openLedger(layout)
         guard let record = try await ledger.mission(id) else { throw InputError("no mission \(id) in \(root)") }
         let spec = record.spec
-        let agent = try AgentFactory.make(spec: spec, root: root, composition: composition)
+        let configuration = try Configuration.load(root: root, environment: composition.environment)
+        let agent = try AgentFactory.make(
+            spec: spec,
+            root: root,
+            configuration: configuration,
+            composition: composition
+        )
         let critic = try LanguageModels.critic(
             spec.options,
-            configuration: try Configuration.load(root: root, environment: composition.environment),
+            configuration: configuration,
             composition: composition,
             root: root
         ).map(Critic.init)

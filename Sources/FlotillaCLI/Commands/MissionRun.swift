@@ -205,10 +205,8 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let root = try await composition.repositoryRoot(global.repo)
-            var wire = try missionFields(
-                configuration: try Configuration.load(root: root, environment: composition.environment),
-                environment: composition.environment
-            )
+            let configuration = try Configuration.load(root: root, environment: composition.environment)
+            var wire = try missionFields(configuration: configuration, environment: composition.environment)
             var planning: [ModelCall] = []
             // A goal and no checklist: plan one first (it lives in the mission's folder, the repository is untouched).
             if let goal, wire.acceptancePath == nil,
@@ -236,10 +234,11 @@ extension Flotilla {
                 }
                 wire.acceptance = ChecklistRenderer.render(checklist)
             }
-            let request = try MissionRequestBuilder(composition: composition, root: root).build(
-                wire,
-                keepAttemptBranches: keepBranches
-            )
+            let request = try MissionRequestBuilder(composition: composition, root: root, configuration: configuration)
+                .build(
+                    wire,
+                    keepAttemptBranches: keepBranches
+                )
             let launch = MissionLaunch(composition: composition, root: root, output: global.output)
             let spec = try await launch.create(request, planning: planning)
             if detach {
@@ -396,6 +395,23 @@ private func checkProgram(of command: String, in root: String, composition: Comp
 struct MissionRequestBuilder {
     let composition: Composition
     let root: String
+    /// The repository's configuration files, read once for everything the request builds.
+    let configuration: Configuration
+
+    init(composition: Composition, root: String, configuration: Configuration) {
+        self.composition = composition
+        self.root = root
+        self.configuration = configuration
+    }
+
+    /// Reads the repository's configuration files itself.
+    init(composition: Composition, root: String) throws {
+        self.init(
+            composition: composition,
+            root: root,
+            configuration: try Configuration.load(root: root, environment: composition.environment)
+        )
+    }
 
     func build(_ wire: CreateMissionRequest, keepAttemptBranches: Bool = false) throws -> MissionRequest {
         let checklist: Checklist
@@ -433,17 +449,13 @@ struct MissionRequestBuilder {
             keyFiles: wire.keyFiles
         )
         // The critic is built (and so checked) before anything is written too.
-        _ = try LanguageModels.critic(
-            options,
-            configuration: try Configuration.load(root: root, environment: composition.environment),
-            composition: composition,
-            root: root
-        )
+        _ = try LanguageModels.critic(options, configuration: configuration, composition: composition, root: root)
         _ = try AgentFactory.make(
             backend: backendName.rawValue,
             options: options,
             checklist: checklist,
             root: root,
+            configuration: configuration,
             composition: composition
         )
         return MissionRequest(
@@ -498,12 +510,18 @@ enum ChecklistFile {
 
 /// Builds the agent backend of a mission.
 enum AgentFactory {
-    static func make(spec: MissionSpec, root: String, composition: Composition) throws -> any AgentBackend {
+    static func make(
+        spec: MissionSpec,
+        root: String,
+        configuration: Configuration,
+        composition: Composition
+    ) throws -> any AgentBackend {
         try make(
             backend: spec.backend,
             options: spec.options,
             checklist: spec.checklist,
             root: root,
+            configuration: configuration,
             composition: composition
         )
     }
@@ -513,6 +531,7 @@ enum AgentFactory {
         options: MissionRunOptions,
         checklist: Checklist,
         root: String,
+        configuration: Configuration,
         composition: Composition
     ) throws -> any AgentBackend {
         switch BackendName(rawValue: backend) {
@@ -550,12 +569,13 @@ enum AgentFactory {
             )
         case .claude?, .codex?, .gemini?, .opencode?, .cursor?, .aider?, .mini?:
             guard let dialect = BackendName(rawValue: backend)?.dialect else { fallthrough }
-            let configuration = try Configuration.load(root: root, environment: composition.environment)
+            let keys = try configuration.apiKeys(environment: composition.environment, keyFiles: options.keyFiles ?? [])
             let primary = try cliAgent(
                 dialect,
                 binary: options.agentBinary,
                 options: options,
-                configuration: configuration,
+                keys: keys,
+                pricing: configuration.pricing,
                 root: root,
                 composition: composition
             )
@@ -567,7 +587,8 @@ enum AgentFactory {
                     dialect,
                     binary: nil,
                     options: options,
-                    configuration: configuration,
+                    keys: keys,
+                    pricing: configuration.pricing,
                     root: root,
                     composition: composition,
                     flag: "--fallback-backend"
@@ -587,7 +608,8 @@ enum AgentFactory {
         _ dialect: any AgentCLIDialect,
         binary: String?,
         options: MissionRunOptions,
-        configuration: Configuration,
+        keys: APIKeys,
+        pricing: PricingTable,
         root: String,
         composition: Composition,
         flag: String = "--backend"
@@ -607,8 +629,8 @@ enum AgentFactory {
             options: AgentCLIOptions(binary: binary, maxTurns: options.maxTurns, baseURL: options.agentBaseURL),
             runner: composition.processes,
             environment: environment,
-            keys: try configuration.apiKeys(environment: composition.environment, keyFiles: options.keyFiles ?? []),
-            pricing: configuration.pricing
+            keys: keys,
+            pricing: pricing
         )
     }
 }

@@ -149,6 +149,11 @@ case "claude":
         exit(1)
     }
     let model = value(after: "--model") ?? "claude-sonnet-4-5-20250929"
+    var result: [String: Any] = [
+        "type": "result", "subtype": "success", "is_error": false, "duration_ms": 11430, "duration_api_ms": 11239,
+        "num_turns": 2, "session_id": session, "uuid": "15e3acf3", "permission_denials": [] as [Any],
+        "terminal_reason": "completed", "stop_reason": "end_turn",
+    ]
     if let schema = value(after: "--json-schema") {
         guard (try? JSONSerialization.jsonObject(with: Data(schema.utf8))) is [String: Any] else {
             complain("Error: --json-schema must be a JSON Schema object")
@@ -156,15 +161,12 @@ case "claude":
         }
         // Structured mode: no tool may write (no bypass flag), the answer goes in structured_output.
         let answer = nextAnswer()
-        var result: [String: Any] = [
-            "type": "result", "subtype": "success", "is_error": false, "duration_ms": 4210, "duration_api_ms": 4100,
-            "num_turns": 2, "session_id": session, "total_cost_usd": 0.0187, "stop_reason": "end_turn",
-            "usage": [
-                "input_tokens": 900, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3000,
-                "output_tokens": 260,
-            ],
-            "modelUsage": [model: ["inputTokens": 900, "outputTokens": 260, "costUSD": 0.0187]],
+        result["total_cost_usd"] = 0.0187
+        result["usage"] = [
+            "input_tokens": 900, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 3000,
+            "output_tokens": 260,
         ]
+        result["modelUsage"] = [model: ["inputTokens": 900, "outputTokens": 260, "costUSD": 0.0187]]
         if let text = answer as? String {
             result["result"] = text
             result["structured_output"] = NSNull()
@@ -175,11 +177,6 @@ case "claude":
         emit(json(result))
         exit(0)
     }
-    var result: [String: Any] = [
-        "type": "result", "subtype": "success", "is_error": false, "duration_ms": 11430, "duration_api_ms": 11239,
-        "num_turns": 2, "session_id": session, "uuid": "15e3acf3", "permission_denials": [] as [Any],
-        "terminal_reason": "completed", "stop_reason": "end_turn",
-    ]
     var code: Int32 = 0
     switch step {
     case "success", "huge":
