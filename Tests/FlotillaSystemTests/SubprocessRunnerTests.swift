@@ -2,6 +2,7 @@ import FlotillaCore
 import FlotillaSystem
 import FlotillaTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Subprocess runner (real processes)")
@@ -40,6 +41,33 @@ struct SubprocessRunnerTests {
             let lines = try dir.read("transcript.log").split(separator: "\n").map(String.init)
             #expect(lines.sorted() == ["err-line", "out-a [redacted] out-b", "tail"], "\(lines)")
             #expect(result.standardOutput == "out-a [redacted] out-b\ntail")
+        }
+    }
+
+    /// Counts the children it is told of.
+    final class CountingTracker: ProcessTracker {
+        let count = Mutex(0)
+        func started(_ process: ProcessIdentity?, request: ProcessRequest) { count.withLock { $0 += 1 } }
+        func ended(_ process: ProcessIdentity) {}
+    }
+
+    @Test func everyChildIsReportedEvenOneThatEndedBeforeItWasLookedAt() async throws {
+        try await TemporaryDirectory.with { dir in
+            let tracker = CountingTracker()
+            // `true` often ends before its /proc entry is read; it ran all the same (the crash tests count on it).
+            try await ProcessTracking.$current.withValue(tracker) {
+                for _ in 0..<30 {
+                    _ = try await runner.run(
+                        ProcessRequest(
+                            executable: "true",
+                            arguments: [],
+                            workingDirectory: dir.path,
+                            environment: environment
+                        )
+                    )
+                }
+            }
+            #expect(tracker.count.withLock { $0 } == 30)
         }
     }
 

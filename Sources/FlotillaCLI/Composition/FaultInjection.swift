@@ -81,7 +81,7 @@ struct FaultInjectingProcessTable: ProcessTable {
         let base: any ProcessTracker
         let faults: FaultInjection
 
-        func started(_ process: ProcessIdentity, request: ProcessRequest) {
+        func started(_ process: ProcessIdentity?, request: ProcessRequest) {
             // Recorded first, as a real crash would find it.
             base.started(process, request: request)
             faults.processStarted(request)

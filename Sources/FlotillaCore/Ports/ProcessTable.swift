@@ -15,7 +15,9 @@ package struct ProcessIdentity: Sendable, Equatable, Codable, CustomStringConver
 /// Told of every child process as it starts and ends, so that children a crashed Flotilla left behind can be
 /// found and ended later.
 package protocol ProcessTracker: Sendable {
-    func started(_ process: ProcessIdentity, request: ProcessRequest)
+    /// A child started; `process` is nil when it had already ended by the time it was looked at (a quick `git`
+    /// call), so there is nothing left to record but the fact that it ran.
+    func started(_ process: ProcessIdentity?, request: ProcessRequest)
     func ended(_ process: ProcessIdentity)
 }
 

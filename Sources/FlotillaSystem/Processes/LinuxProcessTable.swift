@@ -67,7 +67,8 @@ package struct LinuxProcessTable: ProcessTable {
 struct DirectoryProcessTracker: ProcessTracker {
     let directory: String
 
-    func started(_ process: ProcessIdentity, request: ProcessRequest) {
+    func started(_ process: ProcessIdentity?, request: ProcessRequest) {
+        guard let process else { return }
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let command = ([request.executable] + request.arguments).joined(separator: " ").prefix(300)
         _ = FileManager.default.createFile(

@@ -140,7 +140,7 @@ package struct SubprocessRunner: ProcessRunner {
                 ) { execution in
                     // Recorded as soon as it runs, so that a crash of this process leaves a trace of its children.
                     let identity = LinuxProcessTable.identity(of: execution.processIdentifier.value)
-                    if let identity { tracker?.started(identity, request: request) }
+                    tracker?.started(identity, request: request)
                     return identity
                 }
                 if let identity = result.closureResult { tracker?.ended(identity) }
