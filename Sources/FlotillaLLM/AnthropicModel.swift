@@ -68,12 +68,13 @@ package struct AnthropicModel: LanguageModel {
         let text = String(decoding: data, as: UTF8.self)
         let usage = object["usage"] as? [String: Any] ?? [:]
         var tokens = Usage(
-            inputTokens: (usage["input_tokens"] as? NSNumber)?.intValue ?? 0,
-            outputTokens: (usage["output_tokens"] as? NSNumber)?.intValue ?? 0,
-            cacheReadTokens: (usage["cache_read_input_tokens"] as? NSNumber)?.intValue ?? 0,
-            cacheWriteTokens: (usage["cache_creation_input_tokens"] as? NSNumber)?.intValue ?? 0
+            inputTokens: Usage.tokens((usage["input_tokens"] as? NSNumber)?.doubleValue),
+            outputTokens: Usage.tokens((usage["output_tokens"] as? NSNumber)?.doubleValue),
+            cacheReadTokens: Usage.tokens((usage["cache_read_input_tokens"] as? NSNumber)?.doubleValue),
+            cacheWriteTokens: Usage.tokens((usage["cache_creation_input_tokens"] as? NSNumber)?.doubleValue)
         )
         tokens.costUSD = pricing.cost(of: tokens, model: object["model"] as? String ?? model) ?? 0
+        tokens = tokens.bounded
         let value = try StructuredAnswer.checkedValue(from: text, schema: request.schema, usage: tokens)
         return StructuredAnswer(value: value, text: text, usage: tokens, model: object["model"] as? String ?? model)
     }

@@ -57,15 +57,9 @@ struct HTTPTransport: Sendable {
             attempt += 1
             // The server's own wait when it gives one (seconds), else exponential.
             let stated = response.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init)
-            let wait = stated.map { Duration.milliseconds(Int64($0 * 1000)) } ?? backoff * (1 << (attempt - 1))
+            let wait = stated.map { Duration.seconds(bounded: $0) } ?? backoff * (1 << (attempt - 1))
             try? await Task.sleep(for: min(wait, .seconds(120)))
         }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
 

@@ -98,15 +98,18 @@ package final class OpenAICompatibleModel: LanguageModel {
         if let refusal = message["refusal"] as? String, !refusal.isEmpty { throw LanguageModelError.refused(refusal) }
         let text = message["content"] as? String ?? ""
         let usage = object["usage"] as? [String: Any] ?? [:]
-        let prompt = (usage["prompt_tokens"] as? NSNumber)?.intValue ?? 0
-        let cached = ((usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? NSNumber)?.intValue ?? 0
+        let prompt = Usage.tokens((usage["prompt_tokens"] as? NSNumber)?.doubleValue)
+        let cached = Usage.tokens(
+            ((usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? NSNumber)?.doubleValue
+        )
         var tokens = Usage(
             inputTokens: max(0, prompt - cached),
-            outputTokens: (usage["completion_tokens"] as? NSNumber)?.intValue ?? 0,
+            outputTokens: Usage.tokens((usage["completion_tokens"] as? NSNumber)?.doubleValue),
             cacheReadTokens: cached
         )
         let answeredModel = object["model"] as? String ?? model
         tokens.costUSD = pricing.cost(of: tokens, model: answeredModel) ?? 0
+        tokens = tokens.bounded
         let value = try StructuredAnswer.checkedValue(from: text, schema: schema, usage: tokens)
         return StructuredAnswer(value: value, text: text, usage: tokens, model: answeredModel)
     }

@@ -489,9 +489,9 @@ package final class SQLiteLedger: MissionLedger {
         let patterns = try JSONDecoder().decode([String].self, from: Data((row["protected_patterns"] as String).utf8))
         let limits = MissionLimits(
             maxCostUSD: row["max_cost_usd"],
-            maxWallClock: (row["max_wall_clock_s"] as Double?).map { .milliseconds(Int64($0 * 1000)) },
+            maxWallClock: (row["max_wall_clock_s"] as Double?).map { .seconds(bounded: $0) },
             maxAttempts: row["max_attempts"],
-            attemptTimeout: .milliseconds(Int64((row["attempt_timeout_s"] as Double) * 1000)),
+            attemptTimeout: .seconds(bounded: row["attempt_timeout_s"] as Double),
             stallThreshold: row["stall_threshold"]
         )
         let spec = MissionSpec(

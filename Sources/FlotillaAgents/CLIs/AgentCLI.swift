@@ -122,6 +122,9 @@ package struct CLIAgent: AgentBackend {
 
     package var name: String { dialect.name }
 
+    /// The largest result file read (mini's trajectory); a larger one counts as unreadable output.
+    static let resultFileLimit = 32 << 20
+
     package func run(_ request: AgentRequest) async throws -> AgentOutcome {
         // The tool's own keys go to its sessions only; the verify command and other tools never see them.
         let extra = dialect.headlessEnvironment.merging(
@@ -155,7 +158,10 @@ package struct CLIAgent: AgentBackend {
                 standardOutput: result.standardOutput,
                 standardError: result.standardError,
                 model: request.model,
-                resultFile: resultPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+                resultFile: resultPath.flatMap { path in
+                    FileManager.default.regularFileContents(atPath: path, limit: Self.resultFileLimit)
+                        .map { String(decoding: $0, as: UTF8.self) }
+                }
             )
         )
         if result.timedOut {
@@ -166,6 +172,8 @@ package struct CLIAgent: AgentBackend {
         var usage = session.usage
         let model = session.model ?? request.model
         usage.costUSD = session.reportedCostUSD ?? model.flatMap { pricing.cost(of: usage, model: $0) } ?? 0
+        // Whatever the tool printed, what goes on is finite, non-negative and bounded.
+        usage = usage.bounded
         return AgentOutcome(
             termination: result.termination,
             timedOut: result.timedOut,
@@ -183,15 +191,27 @@ enum CLIOutput {
     /// Every line that is a JSON object; other lines (banners, debug output) are skipped, as the vendors' SDKs do.
     static func objects(_ text: String) -> [[String: Any]] {
         text.split(separator: "\n").compactMap { line in
+            // Looked at before anything copies the line: most lines of a long transcript are not JSON.
+            guard line.utf8.first(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) == UInt8(ascii: "{")
+            else { return nil }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("{") else { return nil }
             return try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any]
         }
     }
 
-    static func int(_ value: Any?) -> Int { max(0, (value as? NSNumber)?.intValue ?? 0) }
+    /// A token count from a JSON value: bounded (``Usage/tokens(_:)``), whatever the tool printed.
+    static func int(_ value: Any?) -> Int { Usage.tokens((value as? NSNumber)?.doubleValue) }
 
-    static func double(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
+    /// Dollars from a JSON value: nil unless a finite, non-negative number; bounded (``Usage/dollars(_:)``).
+    static func double(_ value: Any?) -> Double? { Usage.dollars((value as? NSNumber)?.doubleValue) }
+
+    /// A status code from a JSON value (an HTTP status, an error code): nil unless a whole number of a sane size.
+    static func status(_ value: Any?) -> Int? {
+        guard let number = (value as? NSNumber)?.doubleValue, number.isFinite, abs(number) < 1e9,
+            number == number.rounded()
+        else { return nil }
+        return Int(number)
+    }
 
     /// The last non-empty line of a text, for error messages.
     static func lastLine(_ text: String) -> String {

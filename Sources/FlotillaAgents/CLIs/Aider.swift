@@ -44,10 +44,10 @@ package struct Aider: AgentCLIDialect {
                 guard let count = words.first.flatMap({ Self.tokens(String($0)) }) else { continue }
                 let kind = words.dropFirst().joined(separator: " ")
                 switch kind {
-                case "sent": session.usage.inputTokens += count
-                case "received": session.usage.outputTokens += count
-                case "cache write": session.usage.cacheWriteTokens += count
-                case "cache hit": session.usage.cacheReadTokens += count
+                case "sent": session.usage.add(Usage(inputTokens: count))
+                case "received": session.usage.add(Usage(outputTokens: count))
+                case "cache write": session.usage.add(Usage(cacheWriteTokens: count))
+                case "cache hit": session.usage.add(Usage(cacheReadTokens: count))
                 default: continue
                 }
             }
@@ -55,7 +55,9 @@ package struct Aider: AgentCLIDialect {
             if let range = text.range(of: "Cost: $") {
                 let rest = text[range.upperBound...]
                 if let marker = rest.range(of: "message, $") {
-                    lastSessionCost = Double(rest[marker.upperBound...].prefix { $0.isNumber || $0 == "." })
+                    lastSessionCost = Usage.dollars(
+                        Double(rest[marker.upperBound...].prefix { $0.isNumber || $0 == "." })
+                    )
                 }
             }
         }
@@ -70,7 +72,7 @@ package struct Aider: AgentCLIDialect {
 
     /// `2.4k` → 2400, `24k` → 24000, `39` → 39.
     static func tokens(_ text: String) -> Int? {
-        if text.hasSuffix("k"), let value = Double(text.dropLast()) { return Int((value * 1000).rounded()) }
-        return Int(text)
+        if text.hasSuffix("k"), let value = Double(text.dropLast()) { return Usage.tokens(value * 1000) }
+        return Double(text).map { Usage.tokens($0) }
     }
 }

@@ -70,7 +70,7 @@ package struct ClaudeCode: AgentCLIDialect {
         case "error_max_turns": session.failure = .maxTurns(detail.isEmpty ? "--max-turns reached" : detail)
         case "error_max_budget_usd": session.failure = .budgetExhausted(detail.isEmpty ? "budget reached" : detail)
         default:
-            let status = (result["api_error_status"] as? NSNumber)?.intValue
+            let status = CLIOutput.status(result["api_error_status"])
             session.failure = CLIOutput.classify(detail.isEmpty ? "claude reported \(subtype)" : detail, status: status)
         }
         return session

@@ -34,17 +34,19 @@ package struct Codex: AgentCLIDialect {
         var completed = false
         var turnFailure: String?
         var lastError: String?
-        var input = 0
-        var cached = 0
-        var output = 0
+        var totals = Usage()
         for event in CLIOutput.objects(run.standardOutput) {
             switch event["type"] as? String {
             case "turn.completed":
                 completed = true
                 let usage = event["usage"] as? [String: Any] ?? [:]
-                input += CLIOutput.int(usage["input_tokens"])
-                cached += CLIOutput.int(usage["cached_input_tokens"])
-                output += CLIOutput.int(usage["output_tokens"])
+                totals.add(
+                    Usage(
+                        inputTokens: CLIOutput.int(usage["input_tokens"]),
+                        outputTokens: CLIOutput.int(usage["output_tokens"]),
+                        cacheReadTokens: CLIOutput.int(usage["cached_input_tokens"])
+                    )
+                )
             case "turn.failed":
                 turnFailure = (event["error"] as? [String: Any])?["message"] as? String ?? "turn failed"
             case "error":
@@ -59,9 +61,9 @@ package struct Codex: AgentCLIDialect {
         }
         // Cached input is part of input_tokens: count it once, as cache reads.
         session.usage = Usage(
-            inputTokens: max(0, input - cached),
-            outputTokens: output,
-            cacheReadTokens: cached
+            inputTokens: max(0, totals.inputTokens - totals.cacheReadTokens),
+            outputTokens: totals.outputTokens,
+            cacheReadTokens: totals.cacheReadTokens
         )
         if let turnFailure {
             session.failure = CLIOutput.classify(turnFailure)

@@ -39,9 +39,13 @@ package struct GeminiCLI: AgentCLIDialect {
                 let prompt = CLIOutput.int(tokens["prompt"])
                 let cached = CLIOutput.int(tokens["cached"])
                 // prompt includes cached; thoughts are billed as output.
-                session.usage.inputTokens += max(0, prompt - cached)
-                session.usage.cacheReadTokens += cached
-                session.usage.outputTokens += CLIOutput.int(tokens["candidates"]) + CLIOutput.int(tokens["thoughts"])
+                session.usage.add(
+                    Usage(
+                        inputTokens: max(0, prompt - cached),
+                        outputTokens: CLIOutput.int(tokens["candidates"]) + CLIOutput.int(tokens["thoughts"]),
+                        cacheReadTokens: cached
+                    )
+                )
                 if prompt > heaviest {
                     heaviest = prompt
                     session.model = model
@@ -57,7 +61,7 @@ package struct GeminiCLI: AgentCLIDialect {
         case 53?: session.failure = .maxTurns(message)
         case 55?: session.failure = .agentError("gemini does not trust the worktree: \(message)")
         default:
-            let code = (error?["code"] as? NSNumber)?.intValue
+            let code = CLIOutput.status(error?["code"])
             session.failure = CLIOutput.classify(
                 message.isEmpty ? "gemini exited \(run.exitCode ?? -1)" : message,
                 status: code

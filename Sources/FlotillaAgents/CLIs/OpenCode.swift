@@ -32,10 +32,14 @@ package struct OpenCode: AgentCLIDialect {
                 cost += CLIOutput.double(part["cost"]) ?? 0
                 let tokens = part["tokens"] as? [String: Any] ?? [:]
                 let cache = tokens["cache"] as? [String: Any] ?? [:]
-                session.usage.inputTokens += CLIOutput.int(tokens["input"])
-                session.usage.outputTokens += CLIOutput.int(tokens["output"]) + CLIOutput.int(tokens["reasoning"])
-                session.usage.cacheReadTokens += CLIOutput.int(cache["read"])
-                session.usage.cacheWriteTokens += CLIOutput.int(cache["write"])
+                session.usage.add(
+                    Usage(
+                        inputTokens: CLIOutput.int(tokens["input"]),
+                        outputTokens: CLIOutput.int(tokens["output"]) + CLIOutput.int(tokens["reasoning"]),
+                        cacheReadTokens: CLIOutput.int(cache["read"]),
+                        cacheWriteTokens: CLIOutput.int(cache["write"])
+                    )
+                )
             case "text":
                 if let text = part["text"] as? String { session.finalMessage = text }
             case "error":

@@ -68,9 +68,9 @@ package struct CommandAgent: AgentBackend {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasPrefix("{"), trimmed.contains("cost_usd"),
                 let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any],
-                let cost = (object["cost_usd"] as? NSNumber)?.doubleValue, cost >= 0
+                let cost = Usage.dollars((object["cost_usd"] as? NSNumber)?.doubleValue)
             else { continue }
-            func count(_ key: String) -> Int { max(0, (object[key] as? NSNumber)?.intValue ?? 0) }
+            func count(_ key: String) -> Int { Usage.tokens((object[key] as? NSNumber)?.doubleValue) }
             let usage = Usage(
                 inputTokens: count("input_tokens"),
                 outputTokens: count("output_tokens"),

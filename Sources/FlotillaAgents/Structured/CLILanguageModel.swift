@@ -113,6 +113,7 @@ package struct CLILanguageModel: LanguageModel {
         var usage = session.usage
         let answeredModel = session.model ?? model ?? dialect.program
         usage.costUSD = session.reportedCostUSD ?? pricing.cost(of: usage, model: answeredModel) ?? 0
+        usage = usage.bounded
         if let failure = session.failure { throw LanguageModelError.tool("\(dialect.program) \(failure)") }
         // claude puts the answer in `structured_output`, but leaves it null when the model skipped its tool and
         // wrote the JSON as text; codex's final message is the JSON.

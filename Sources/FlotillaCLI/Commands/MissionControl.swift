@@ -115,7 +115,7 @@ extension Flotilla {
             }
             let (ledger, record) = try await lookup.mission(id)
             Console.out(
-                try await lookup.stop(ledger, record, wait: .milliseconds(Int64(wait * 1000))) { Console.err($0) }
+                try await lookup.stop(ledger, record, wait: .seconds(bounded: wait)) { Console.err($0) }
             )
         }
     }

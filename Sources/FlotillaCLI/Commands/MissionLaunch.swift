@@ -107,7 +107,7 @@ struct MissionLaunch {
             ),
             options: MissionRunner.Options(
                 environment: composition.childEnvironment(passing: spec.options.passEnvironment),
-                verifyTimeout: .milliseconds(Int64(spec.options.verifyTimeoutSeconds * 1000)),
+                verifyTimeout: .seconds(bounded: spec.options.verifyTimeoutSeconds),
                 keepAttemptBranches: spec.options.keepAttemptBranches,
                 mergeBatch: spec.options.mergeBatch,
                 rateLimitBackoff: spec.options.rateLimitBackoff
@@ -198,7 +198,7 @@ struct MissionLaunch {
             verifications.filter { $0.verification.kind == kind }.reduce(.zero) { $0 + $1.verification.duration }
         }
         let agents = attempts.compactMap(\.agentSeconds).reduce(0, +)
-        return "Time in phases: agents \(Duration.milliseconds(Int64(agents * 1000)).shortDescription), "
+        return "Time in phases: agents \(Duration.seconds(bounded: agents).shortDescription), "
             + "gates \(total(.gate).shortDescription), regression verifies \(total(.regression).shortDescription), "
             + "final verify \(total(.final).shortDescription)"
     }

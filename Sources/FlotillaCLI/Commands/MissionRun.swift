@@ -468,9 +468,9 @@ struct MissionRequestBuilder {
             model: wire.model,
             limits: MissionLimits(
                 maxCostUSD: wire.maxCostUSD < 0 ? nil : wire.maxCostUSD,
-                maxWallClock: wire.timeoutSeconds < 0 ? nil : .milliseconds(Int64(wire.timeoutSeconds * 1000)),
+                maxWallClock: wire.timeoutSeconds < 0 ? nil : .seconds(bounded: wire.timeoutSeconds),
                 maxAttempts: wire.maxAttempts < 0 ? nil : wire.maxAttempts,
-                attemptTimeout: .milliseconds(Int64(wire.attemptTimeoutSeconds * 1000)),
+                attemptTimeout: .seconds(bounded: wire.attemptTimeoutSeconds),
                 stallThreshold: wire.stallThreshold
             ),
             targetBranch: wire.targetBranch,

@@ -21,7 +21,7 @@ enum MissionReports {
             + formatUSD(mission.costUSD)
         if let started = mission.startedAt {
             let end = mission.finishedAt ?? Date()
-            effort += " · \(Duration.milliseconds(Int64(end.timeIntervalSince(started) * 1000)).shortDescription)"
+            effort += " · \(Duration.seconds(bounded: end.timeIntervalSince(started)).shortDescription)"
         }
         lines.append("Effort:   \(effort)")
         if let perCriterion = mission.costPerAcceptedCriterionUSD {
@@ -60,8 +60,8 @@ enum MissionReports {
             [
                 String(attempt.sequence), attempt.key.description, "agent \(attempt.slot)", attempt.backend,
                 attempt.outcome?.rawValue ?? attempt.phase.rawValue, formatUSD(attempt.usage.costUSD),
-                attempt.agentSeconds.map { Duration.milliseconds(Int64($0 * 1000)).shortDescription } ?? "",
-                attempt.gateSeconds.map { Duration.milliseconds(Int64($0 * 1000)).shortDescription } ?? "",
+                attempt.agentSeconds.map { Duration.seconds(bounded: $0).shortDescription } ?? "",
+                attempt.gateSeconds.map { Duration.seconds(bounded: $0).shortDescription } ?? "",
                 (attempt.landedCommit ?? attempt.commit)?.shortSHA ?? "",
                 attempt.reason.map { String($0.prefix(70)) } ?? "",
             ]

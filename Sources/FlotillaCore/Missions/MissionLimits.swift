@@ -25,6 +25,13 @@ package struct MissionLimits: Sendable, Codable, Equatable {
 }
 
 extension Duration {
+    /// A duration from seconds that may come from outside (a tool's output, a header, a file, a flag): a value
+    /// that is not finite, or below zero, is zero, and one beyond a century is a century, so converting never traps.
+    package static func seconds(bounded value: Double) -> Duration {
+        guard value.isFinite, value > 0 else { return .zero }
+        return .milliseconds(Int64(min(value, 3.2e9) * 1000))
+    }
+
     /// The duration in seconds as a floating-point number.
     package var seconds: Double {
         let (whole, fraction) = components

@@ -34,8 +34,8 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     /// The backoff these options ask for.
     package var rateLimitBackoff: RateLimitBackoff {
         RateLimitBackoff(
-            base: .milliseconds(Int64((rateLimitBackoffSeconds ?? 30) * 1000)),
-            cap: .milliseconds(Int64((rateLimitMaxWaitSeconds ?? 900) * 1000))
+            base: .seconds(bounded: rateLimitBackoffSeconds ?? 30),
+            cap: .seconds(bounded: rateLimitMaxWaitSeconds ?? 900)
         )
     }
 

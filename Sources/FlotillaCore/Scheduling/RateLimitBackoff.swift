@@ -32,7 +32,7 @@ package struct RateLimitBackoff: Sendable, Equatable {
             let unit = rest.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
             let seconds =
                 unit.hasPrefix("m") && !unit.hasPrefix("ms") ? value * 60 : unit.hasPrefix("ms") ? value / 1000 : value
-            return .milliseconds(Int64(seconds * 1000))
+            return .seconds(bounded: seconds)
         }
         // An ISO 8601 instant after "reset": "Resets at 2026-11-22T12:00:00Z".
         if let range = lowered.range(of: "reset") {
@@ -41,7 +41,7 @@ package struct RateLimitBackoff: Sendable, Equatable {
             for word in words.prefix(4) {
                 let candidate = word.trimmingCharacters(in: CharacterSet(charactersIn: ".;()"))
                 if let date = formatter.date(from: candidate) {
-                    return .milliseconds(Int64(date.timeIntervalSince(now) * 1000))
+                    return .seconds(bounded: date.timeIntervalSince(now))
                 }
             }
         }

@@ -91,11 +91,11 @@ package struct Gate: Sendable {
             let result = try await runner.run(request)
             total += result.duration
             lastTail = result.outputTail
-            if let data = FileManager.default.contents(atPath: reportPath),
-                let parsed = try? JSONDecoder().decode(JSONValue.self, from: data)
+            if let data = FileManager.default.regularFileContents(atPath: reportPath, limit: VerifyReport.maximumBytes),
+                let parsed = VerifyReport.read(data)
             {
-                if case .object(let groupsReport)? = parsed["groups"] { reportGroups.merge(groupsReport) { $1 } }
-                if let metrics = parsed["metrics"] { report["metrics"] = metrics }
+                reportGroups.merge(parsed.groups) { $1 }
+                if let metrics = parsed.metrics { report["metrics"] = metrics }
             }
             if result.timedOut || !result.termination.isSuccess {
                 failure = (result.termination.exitCode, result.timedOut)

@@ -140,7 +140,7 @@ package struct MissionRunner: Sendable {
         var loop = try await MissionLoop(spec: spec, context: context, ports: ports, options: options)
         let tracker = ports.processTable?.tracker(recordingIn: layout.processesDirectory(id))
         return try await ProcessTracking.$current.withValue(tracker) {
-            try await loop.run(stop: stop, priorRunning: .milliseconds(Int64(prior * 1000)))
+            try await loop.run(stop: stop, priorRunning: .seconds(bounded: prior))
         }
     }
 }

@@ -107,7 +107,7 @@ package struct APIServer: Sendable {
                     fields: [.init(field: "wait", message: "must be between 0 and 3600")]
                 )
             }
-            return JSONResponse.make(try await service.stop(mission.id, wait: .milliseconds(Int64(wait * 1000))))
+            return JSONResponse.make(try await service.stop(mission.id, wait: .seconds(bounded: wait)))
         }
         router.post("/missions/:id/resume") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
