@@ -147,8 +147,9 @@ package struct CostEstimator: Sendable, Equatable {
     }
 }
 
-/// Formats dollars for people: `$0.0042`, `$1.25`. Never traps: amounts too large for cents are written as Swift
-/// writes the number, and what is not a number as `$?`.
+/// Formats dollars for people: `$0.0042`, `$1.25`.
+///
+/// Never traps: amounts too large for cents are written as Swift writes the number, and what is not a number as `$?`.
 package func formatUSD(_ amount: Double) -> String {
     if amount == 0 { return "$0.00" }
     guard amount.isFinite else { return "$?" }
