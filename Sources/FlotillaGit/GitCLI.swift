@@ -1,45 +1,61 @@
 import FlotillaCore
 import Foundation
-import Synchronization
 
 /// The real ``GitRepository``: runs the `git` command line through a ``ProcessRunner``.
 ///
-/// Every invocation disables hooks and signing and pins the locale, so that an agent cannot get code run
-/// through a hook Flotilla triggers, a user's signing setup cannot prompt, and messages parse the same everywhere.
+/// Nothing an agent can write steers a git command Flotilla runs:
+/// - the git directory is named explicitly (`GIT_DIR`), never discovered from a directory an agent wrote to, so a
+///   `.git` file or directory an agent planted in its checkout is never read;
+/// - no system or global configuration is read (an agent without a sandbox can write `~/.gitconfig`), replace refs
+///   are ignored, and hooks, fsmonitor, external diff and textconv programs are switched off on every command;
+/// - agents' checkouts are plain directories with an index Flotilla keeps outside them: an attempt's result is the
+///   tree Flotilla snapshots from the files, whatever the agent did to any repository it could see.
 package struct GitCLI: GitRepository {
     package let root: String
+    /// The git directory of ``root``, given to every command.
+    package let gitDirectory: String
     private let runner: any ProcessRunner
     private let environment: [String: String]
-    /// Git is not safe for changes to `.git/worktrees` while another command reads it (adding a worktree while
-    /// another is being checked fails with "failed to read …/commondir"): changes take the write side of this
-    /// per-repository lock, commands that walk the worktrees (checking out a branch) the read side.
-    private let administration: AsyncReadWriteLock
 
     /// Creates an adapter for one repository.
     ///
     /// - Parameters:
     ///   - root: The top level of the repository's main working tree.
     ///   - runner: Runs the git processes.
-    ///   - environment: The allowlisted environment git runs with (it needs `PATH` and `HOME`).
+    ///   - environment: The allowlisted environment git runs with (it needs `PATH`).
     package init(root: String, runner: any ProcessRunner, environment: [String: String]) {
         self.root = root
+        self.gitDirectory = GitDirectory.of(root)
         self.runner = runner
-        var environment = environment
+        // Nothing from the caller's environment may point git elsewhere or hand it programs to run.
+        var environment = environment.filter { !$0.key.hasPrefix("GIT_") }
         environment["LC_ALL"] = "C"
         environment["GIT_TERMINAL_PROMPT"] = "0"
         environment["GIT_OPTIONAL_LOCKS"] = "0"
+        environment["GIT_CONFIG_NOSYSTEM"] = "1"
+        environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
+        environment["GIT_ATTR_NOSYSTEM"] = "1"
+        environment["GIT_NO_REPLACE_OBJECTS"] = "1"
         self.environment = environment
-        self.administration = RepositoryLocks.lock(for: root)
     }
 
+    /// Settings on every command, over whatever the repository's configuration says.
+    static let overrides = [
+        "core.hooksPath=/dev/null", "core.fsmonitor=false", "core.untrackedCache=false", "core.trustctime=true",
+        "core.checkStat=default", "core.quotePath=false", "core.pager=cat", "commit.gpgSign=false", "gc.auto=0",
+        "maintenance.auto=false", "protocol.allow=never",
+    ].flatMap { ["-c", $0] }
+
     /// The top level of the repository containing `path`, or nil when `path` is not inside one.
+    ///
+    /// The one command that discovers a repository: it runs on the user's own directory, before any agent.
     package static func discoverRoot(
         from path: String,
         runner: any ProcessRunner,
         environment: [String: String]
     ) async throws -> String? {
         let git = GitCLI(root: path, runner: runner, environment: environment)
-        let result = try await git.run(["rev-parse", "--show-toplevel"], in: path, check: false)
+        let result = try await git.run(["rev-parse", "--show-toplevel"], in: path, check: false, discovering: true)
         guard result.termination.isSuccess else { return nil }
         return result.standardOutput.trimmingWhitespace()
     }
@@ -55,9 +71,7 @@ package struct GitCLI: GitRepository {
     }
 
     package func createBranch(_ name: String, at commit: String, force: Bool) async throws {
-        try await administration.withWriteLock {
-            try await run(["branch"] + (force ? ["--force"] : []) + ["--", name, commit])
-        }
+        try await run(["branch"] + (force ? ["--force"] : []) + ["--", name, commit])
     }
 
     package func deleteBranches(_ names: [String]) async throws {
@@ -65,13 +79,11 @@ package struct GitCLI: GitRepository {
         // In batches, so that thousands of attempt branches take a few processes, not thousands.
         for start in stride(from: 0, to: names.count, by: 200) {
             let batch = Array(names[start..<min(names.count, start + 200)])
-            try await administration.withWriteLock {
-                // Refs that are already gone make `branch -D` fail: delete the ones that exist.
-                let existing = try await run(
-                    ["for-each-ref", "--format=%(refname:short)"] + batch.map { "refs/heads/\($0)" }
-                ).standardOutput.split(separator: "\n").map(String.init)
-                if !existing.isEmpty { try await run(["branch", "-D", "--"] + existing) }
-            }
+            // Refs that are already gone make `branch -D` fail: delete the ones that exist.
+            let existing = try await run(
+                ["for-each-ref", "--format=%(refname:short)"] + batch.map { "refs/heads/\($0)" }
+            ).standardOutput.split(separator: "\n").map(String.init)
+            if !existing.isEmpty { try await run(["branch", "-D", "--"] + existing) }
         }
     }
 
@@ -85,61 +97,16 @@ package struct GitCLI: GitRepository {
         return result.standardOutput.trimmingWhitespace()
     }
 
-    package func addDetachedWorktree(path: String, at commit: String) async throws {
-        try await administration.withWriteLock {
-            try await run(["worktree", "add", "--quiet", "--detach", path, commit])
-        }
-    }
-
-    package func removeWorktree(path: String) async throws {
-        try await administration.withWriteLock {
-            let result = try await run(["worktree", "remove", "--force", "--force", path], check: false)
-            if !result.termination.isSuccess {
-                // A worktree whose directory is already gone only needs pruning.
-                try? FileManager.default.removeItem(atPath: path)
-                try await run(["worktree", "prune"])
-            }
-        }
-    }
-
-    package func resetWorktree(path: String, at commit: String) async throws {
-        // Detached: unlike checking out a branch, this does not walk the other worktrees, and it is quicker.
-        try await administration.withReadLock {
-            try await run(["checkout", "--quiet", "--force", "--detach", commit], in: path)
-        }
-        try await run(["clean", "-ffdxq"], in: path)
-    }
-
     package func pointBranch(_ name: String, at commit: String) async throws {
         try await run(["update-ref", "refs/heads/\(name)", commit])
     }
 
-    package func checkoutDetached(worktree: String, at commit: String) async throws {
-        try await run(["checkout", "--quiet", "--force", "--detach", commit], in: worktree)
-        // Exactly the commit: no untracked or ignored leftovers from an earlier verify.
-        try await run(["clean", "-ffdxq"], in: worktree)
-    }
-
-    package func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String? {
-        try await run(["add", "--all"], in: worktree)
-        let commit = try await run(
-            ["commit", "--quiet", "--no-verify", "--allow-empty-message", "-m", message],
-            in: worktree,
-            identity: author,
-            check: false
-        )
-        if !commit.termination.isSuccess {
-            // Nothing staged is the usual reason, and not an error: ask rather than read the message.
-            let staged = try await run(["diff", "--cached", "--quiet"], in: worktree, check: false)
-            if staged.termination.isSuccess { return nil }
-            throw GitError(arguments: ["commit"], result: commit)
-        }
-        return try await run(["rev-parse", "HEAD"], in: worktree).standardOutput.trimmingWhitespace()
-    }
-
     package func changes(from: String, to: String) async throws -> (paths: [String], stat: DiffStat) {
         // Without rename detection a rename lists both paths, so moving a protected file away is seen.
-        let output = try await run(["diff", "--numstat", "--no-renames", "-z", from, to], complete: true)
+        let output = try await run(
+            ["diff", "--numstat", "--no-renames", "--no-ext-diff", "--no-textconv", "-z", from, to],
+            complete: true
+        )
         var paths: [String] = []
         var stat = DiffStat()
         for record in output.standardOutput.split(separator: "\0") {
@@ -154,7 +121,8 @@ package struct GitCLI: GitRepository {
     }
 
     package func diff(from: String, to: String) async throws -> String {
-        try await run(["diff", "--no-renames", "--no-color", from, to]).standardOutput
+        try await run(["diff", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", from, to])
+            .standardOutput
     }
 
     package func mergeTree(ours: String, theirs: String) async throws -> MergeTreeResult {
@@ -221,27 +189,35 @@ package struct GitCLI: GitRepository {
         return result.termination.isSuccess ? result.standardOutput : nil
     }
 
+    package func fileMode(at commit: String, path: String) async throws -> Int? {
+        let result = try await run(["ls-tree", "-z", commit, "--", path], check: false)
+        guard result.termination.isSuccess, let mode = result.standardOutput.split(separator: " ").first else {
+            return nil
+        }
+        return Int(mode, radix: 8)
+    }
+
     package func commits(from base: String, to head: String) async throws -> [String] {
         try await run(["rev-list", "--reverse", "\(base)..\(head)"], complete: true).standardOutput
             .split(separator: "\n").map(String.init)
     }
 
     package func pruneWorktrees() async throws {
-        try await administration.withWriteLock {
-            try await run(["worktree", "prune"])
-        }
+        try await run(["worktree", "prune"])
     }
 
     /// Paths with uncommitted changes in the main working tree (for warnings; agents never see them).
     package func uncommittedPaths() async throws -> [String] {
-        try await run(["status", "--porcelain", "-z", "--untracked-files=normal"], complete: true).standardOutput
-            .split(separator: "\0").map { String($0.dropFirst(3)) }
+        try await run(
+            ["status", "--porcelain", "-z", "--untracked-files=normal"],
+            workTree: root,
+            complete: true
+        ).standardOutput.split(separator: "\0").map { String($0.dropFirst(3)) }
     }
 
     /// Adds `pattern` to `.git/info/exclude` so Flotilla's own files never show up as untracked.
     package func excludeLocally(_ pattern: String) async throws {
-        let relative = try await run(["rev-parse", "--git-path", "info/exclude"]).standardOutput.trimmingWhitespace()
-        let path = relative.hasPrefix("/") ? relative : (root as NSString).appendingPathComponent(relative)
+        let path = (GitDirectory.common(of: gitDirectory) as NSString).appendingPathComponent("info/exclude")
         let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         guard !existing.split(separator: "\n").contains(where: { String($0).trimmingWhitespace() == pattern }) else {
             return
@@ -254,30 +230,44 @@ package struct GitCLI: GitRepository {
         try (existing + separator + pattern + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// Runs one git command on ``gitDirectory``.
+    ///
+    /// - Parameters:
+    ///   - directory: The working directory (default: ``root``).
+    ///   - workTree: The work tree the command reads or writes, for commands that need one.
+    ///   - index: The index file, for commands on one of Flotilla's checkouts.
+    ///   - discovering: Let git find the repository from `directory` (only ``discoverRoot(from:runner:environment:)``).
     @discardableResult
-    private func run(
+    func run(
         _ arguments: [String],
         in directory: String? = nil,
+        workTree: String? = nil,
+        index: String? = nil,
         identity: GitIdentity? = nil,
+        input: String? = nil,
         check: Bool = true,
-        complete: Bool = false
+        complete: Bool = false,
+        discovering: Bool = false
     ) async throws -> ProcessResult {
         var environment = self.environment
+        if !discovering { environment["GIT_DIR"] = gitDirectory }
+        if let workTree { environment["GIT_WORK_TREE"] = workTree }
+        if let index { environment["GIT_INDEX_FILE"] = index }
         if let identity {
             environment["GIT_AUTHOR_NAME"] = identity.name
             environment["GIT_AUTHOR_EMAIL"] = identity.email
             environment["GIT_COMMITTER_NAME"] = identity.name
             environment["GIT_COMMITTER_EMAIL"] = identity.email
         }
-        let request = ProcessRequest(
+        var request = ProcessRequest(
             executable: "git",
-            arguments: ["-c", "core.hooksPath=/dev/null", "-c", "commit.gpgSign=false", "-c", "core.quotePath=false"]
-                + arguments,
-            workingDirectory: directory ?? root,
+            arguments: Self.overrides + arguments,
+            workingDirectory: directory ?? workTree ?? root,
             environment: environment,
             captureLimit: 256 << 20,
             timeout: .seconds(600)
         )
+        if let input { request.standardInput = .text(input) }
         let result = try await runner.run(request)
         if check && !result.termination.isSuccess { throw GitError(arguments: arguments, result: result) }
         if complete && result.standardOutputTruncated {
@@ -288,20 +278,6 @@ package struct GitCLI: GitRepository {
             )
         }
         return result
-    }
-}
-
-/// One lock per repository for the whole process, shared by every adapter on that repository.
-private enum RepositoryLocks {
-    private static let locks = Mutex<[String: AsyncReadWriteLock]>([:])
-
-    static func lock(for root: String) -> AsyncReadWriteLock {
-        locks.withLock { locks in
-            if let lock = locks[root] { return lock }
-            let lock = AsyncReadWriteLock()
-            locks[root] = lock
-            return lock
-        }
     }
 }
 

@@ -22,6 +22,8 @@ package struct MissionAudit: Sendable {
 
     package var id: MissionID { mission.spec.id }
     package var missionDirectory: String { repository.directory.file(".flotilla/missions/\(id)") }
+    /// Where the mission's checkouts live while it runs.
+    package var checkoutsDirectory: String { repository.directory.file(".flotilla/worktrees/\(id)") }
 
     package func attempts() async throws -> [AttemptRecord] { try await ledger.attempts(of: id) }
     package func groups() async throws -> [GroupRecord] { try await ledger.groups(of: id) }
@@ -72,7 +74,8 @@ package struct MissionAudit: Sendable {
     /// Worktrees and attempt branches a finished mission must not leave behind.
     package func leftovers() async throws -> [String] {
         let worktrees = try await repository.worktrees().filter { $0 != repository.path }
+        let checkouts = (try? FileManager.default.contentsOfDirectory(atPath: checkoutsDirectory)) ?? []
         let branches = try await repository.branches().filter { $0.hasPrefix("flotilla/attempts/") }
-        return worktrees + branches
+        return worktrees + checkouts.map { "checkout \($0)" } + branches
     }
 }

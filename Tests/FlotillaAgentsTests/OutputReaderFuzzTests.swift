@@ -7,12 +7,13 @@ import Testing
 /// rate-limit wait and the verify report reader, fed hostile input from a seeded generator for a time budget.
 ///
 /// `FLOTILLA_FUZZ_SEED` picks the seed (fixed by default, so a failure repeats) and `FLOTILLA_FUZZ_SECONDS` the
-/// budget per reader (default 3). A crash here is a crash of the test process: the run fails.
-@Suite("Output readers under hostile input (fuzz)", .timeLimit(.minutes(5)))
+/// budget per reader (default 2). A crash here is a crash of the test process: the run fails. One reader at a time
+/// (`.serialized`): the fuzz keeps one core busy, and the rest of the suite runs beside it.
+@Suite("Output readers under hostile input (fuzz)", .serialized, .timeLimit(.minutes(5)))
 struct OutputReaderFuzzTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seed = environment["FLOTILLA_FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5EED_F107_111A
-    static let budget = Duration.seconds(bounded: environment["FLOTILLA_FUZZ_SECONDS"].flatMap(Double.init) ?? 3)
+    static let budget = Duration.seconds(bounded: environment["FLOTILLA_FUZZ_SECONDS"].flatMap(Double.init) ?? 2)
 
     static let dialects: [any AgentCLIDialect] = [
         ClaudeCode(), Codex(), GeminiCLI(), OpenCode(), CursorAgent(), Aider(), MiniSWEAgent(),

@@ -12,12 +12,17 @@ import Testing
 struct MergeBatchTests {
     /// The gate: group `g` passes when `g.txt` says `g ok`, and `x` also needs no file named `poison`.
     ///
-    /// The regression verify of `x` alone (in the staging worktree) waits for a line on the FIFO, so the test
-    /// decides when `x` lands — after the others are queued.
-    static func verify(fifo: String) -> String {
+    /// The order is forced: the gates of the other groups wait for the test's lock, which it releases once the
+    /// regression verify of `x` alone (in the staging checkout) has said it started; that verify then waits for a
+    /// line on the release FIFO, so the test decides when `x` lands — after the others are queued.
+    static func verify(lock: String, started: String, release: String) -> String {
         """
         #!/bin/sh
-        if [ "$(basename "$PWD")" = staging ] && [ "$FLOTILLA_GROUPS" = x ]; then read line < \(fifo); fi
+        if [ "$(basename "$PWD")" = staging ] && [ "$FLOTILLA_GROUPS" = x ]; then
+            echo started > \(started); read line < \(release)
+        elif [ "$(basename "$PWD")" != staging ] && [ "$FLOTILLA_GROUPS" != x ]; then
+            flock -s \(lock) true
+        fi
         status=0
         for g in $(echo "${FLOTILLA_GROUPS:-x b c d e}" | tr ',' ' '); do
             grep -qx "$g ok" "$g.txt" 2>/dev/null || { echo "FAIL $g"; status=1; }
@@ -67,19 +72,24 @@ struct MergeBatchTests {
     ) async throws -> (MissionRunnerTests.Harness, MissionResult) {
         let directory = try TemporaryDirectory(prefix: "flotilla-fifo")
         defer { directory.remove() }
-        let fifo = try FIFOWriter(in: directory)
+        let started = try FIFOSignal(in: directory, name: "started.fifo")
+        let release = try FIFOWriter(in: directory)
+        let lock = try HeldLock(directory.file("gates.lock"))
         let harness = try await MissionRunnerTests.Harness.make(
             checklist: Self.checklist,
-            verify: Self.verify(fifo: fifo.path),
+            verify: Self.verify(lock: lock.path, started: started.path, release: release.path),
             agents: 5
         )
         let gates = GatesPassed(groups)
         let runner = harness.runner(agent: SimulatedAgent(scenario: scenario), mergeBatch: 8, sink: gates)
         let result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
             group.addTask { try await runner.run(harness.spec.id) }
+            // `x` lands alone first; only then may the other gates pass and their candidates queue.
+            #expect(await started.firstLine() == "started")
+            lock.release()
             await gates.signal.wait()
             // Every other candidate waits in the queue now: let `x` land.
-            try await fifo.send("go")
+            try await release.send("go")
             return try await group.next() ?? nil
         }
         return (harness, try #require(result as MissionResult?))
@@ -151,5 +161,22 @@ struct MergeBatchTests {
         let failed = try await harness.ledger.verifications(of: harness.spec.id)
             .filter { $0.verification.kind == .regression && !$0.verification.passed }
         #expect(failed.count == 3, "the batch of 4, the pair with d, and d alone")
+    }
+}
+
+/// An exclusive `flock` held by the test until it releases it; `flock -s PATH` in a script waits for that.
+private final class HeldLock: Sendable {
+    let path: String
+    private let descriptor: Int32
+
+    init(_ path: String) throws {
+        self.path = path
+        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0, flock(descriptor, LOCK_EX) == 0 else { throw FixtureError("cannot lock \(path)") }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

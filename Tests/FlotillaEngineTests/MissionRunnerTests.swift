@@ -81,7 +81,9 @@ struct MissionRunnerTests {
 
         func leftovers() async throws -> [String] {
             let worktrees = try await repository.worktrees().filter { $0 != repository.path }
-            return worktrees + (try await repository.branches().filter { $0.hasPrefix("flotilla/attempts/") })
+            let checkouts = (try? FileManager.default.contentsOfDirectory(atPath: layout.worktrees(spec.id))) ?? []
+            return worktrees + checkouts
+                + (try await repository.branches().filter { $0.hasPrefix("flotilla/attempts/") })
         }
     }
 
@@ -169,7 +171,7 @@ struct MissionRunnerTests {
     }
 }
 
-/// Real git, except that preparing worktrees fails from the `failOn`th attempt on (past the fallback too).
+/// Real git, except that preparing agents' checkouts fails from the `failOn`th attempt on (past the fallback too).
 final class FailingWorktrees: GitRepository {
     let real: GitCLI
     let failOn: Int
@@ -193,9 +195,25 @@ final class FailingWorktrees: GitRepository {
     }
 
     var root: String { real.root }
-    func resetWorktree(path: String, at commit: String) async throws {
-        try prepare()
-        try await real.resetWorktree(path: path, at: commit)
+    func checkout(_ commit: String, into directory: String, index: String) async throws {
+        if directory.contains("/agent-") { try prepare() }
+        try await real.checkout(commit, into: directory, index: index)
+    }
+    func snapshot(
+        _ directory: String,
+        index: String,
+        parent: String,
+        message: String,
+        author: GitIdentity
+    ) async throws -> String? {
+        try await real.snapshot(directory, index: index, parent: parent, message: message, author: author)
+    }
+    func prepareAgentRepository(in directory: String, at commit: String, index: String) throws {
+        try real.prepareAgentRepository(in: directory, at: commit, index: index)
+    }
+    func removeCheckout(_ directory: String, index: String) throws { try real.removeCheckout(directory, index: index) }
+    func tree(_ tree: String, restoring paths: [String], from source: String) async throws -> String {
+        try await real.tree(tree, restoring: paths, from: source)
     }
     func pointBranch(_ name: String, at commit: String) async throws { try await real.pointBranch(name, at: commit) }
     func resolveCommit(_ revision: String) async throws -> String? { try await real.resolveCommit(revision) }
@@ -205,17 +223,6 @@ final class FailingWorktrees: GitRepository {
     }
     func deleteBranches(_ names: [String]) async throws { try await real.deleteBranches(names) }
     func branchExists(_ name: String) async throws -> Bool { try await real.branchExists(name) }
-    func addDetachedWorktree(path: String, at commit: String) async throws {
-        if path.contains("/agent-") { try prepare() }
-        try await real.addDetachedWorktree(path: path, at: commit)
-    }
-    func removeWorktree(path: String) async throws { try await real.removeWorktree(path: path) }
-    func checkoutDetached(worktree: String, at commit: String) async throws {
-        try await real.checkoutDetached(worktree: worktree, at: commit)
-    }
-    func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String? {
-        try await real.commitAll(worktree: worktree, message: message, author: author)
-    }
     func changes(from: String, to: String) async throws -> (paths: [String], stat: DiffStat) {
         try await real.changes(from: from, to: to)
     }
@@ -231,6 +238,9 @@ final class FailingWorktrees: GitRepository {
     }
     func fileContents(at commit: String, path: String) async throws -> String? {
         try await real.fileContents(at: commit, path: path)
+    }
+    func fileMode(at commit: String, path: String) async throws -> Int? {
+        try await real.fileMode(at: commit, path: path)
     }
     func commits(from base: String, to head: String) async throws -> [String] {
         try await real.commits(from: base, to: head)

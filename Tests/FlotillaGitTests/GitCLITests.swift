@@ -11,38 +11,176 @@ struct GitCLITests {
         GitCLI(root: repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment)
     }
 
-    @Test func worktreeCommitAndDiff() async throws {
+    @Test func checkoutSnapshotAndDiff() async throws {
         let repository = try await FixtureRepository(files: ["a.txt": "one\n", "keep.txt": "k\n"])
         defer { repository.directory.remove() }
         let git = adapter(repository)
         let base = try #require(try await git.resolveCommit("HEAD"))
-        let worktree = repository.directory.file("wt")
-        try await git.addDetachedWorktree(path: worktree, at: base)
-        #expect(try await git.commitAll(worktree: worktree, message: "nothing", author: .flotilla) == nil)
+        let checkout = repository.directory.file("slot")
+        let index = repository.directory.file("indexes/slot")
+        try await git.checkout(base, into: checkout, index: index)
+        #expect(try await git.snapshot(checkout, index: index, parent: base, message: "m", author: .flotilla) == nil)
 
-        try "two\n".write(toFile: worktree + "/a.txt", atomically: true, encoding: .utf8)
-        try "new\n".write(toFile: worktree + "/b.txt", atomically: true, encoding: .utf8)
-        try FileManager.default.removeItem(atPath: worktree + "/keep.txt")
-        let commit = try #require(try await git.commitAll(worktree: worktree, message: "work", author: .flotilla))
+        try "two\n".write(toFile: checkout + "/a.txt", atomically: true, encoding: .utf8)
+        try "new\n".write(toFile: checkout + "/b.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: checkout + "/keep.txt")
+        let commit = try #require(
+            try await git.snapshot(checkout, index: index, parent: base, message: "work", author: .flotilla)
+        )
         let changes = try await git.changes(from: base, to: commit)
         #expect(changes.paths.sorted() == ["a.txt", "b.txt", "keep.txt"])
         #expect(changes.stat == DiffStat(files: 3, insertions: 2, deletions: 2))
         #expect(try await git.diff(from: base, to: commit).contains("+two"))
-        #expect(try await repository.git("log", "-1", "--format=%an", commit) == "Flotilla")
+        #expect(try await repository.git("log", "-1", "--format=%an %P", commit) == "Flotilla \(base)")
         try await git.pointBranch("flotilla/attempts/m-00000001/a-1", at: commit)
         #expect(try await git.resolveCommit("refs/heads/flotilla/attempts/m-00000001/a-1") == commit)
 
-        // Reset for the next attempt: exactly the base again, untracked and ignored files gone.
-        try "junk".write(toFile: worktree + "/untracked.txt", atomically: true, encoding: .utf8)
-        try await git.resetWorktree(path: worktree, at: base)
-        #expect(try String(contentsOfFile: worktree + "/a.txt", encoding: .utf8) == "one\n")
-        #expect(FileManager.default.fileExists(atPath: worktree + "/keep.txt"))
-        #expect(!FileManager.default.fileExists(atPath: worktree + "/b.txt"))
-        #expect(!FileManager.default.fileExists(atPath: worktree + "/untracked.txt"))
+        // Back to the base for the next attempt: exactly the base, untracked and ignored files gone.
+        try "junk".write(toFile: checkout + "/untracked.txt", atomically: true, encoding: .utf8)
+        try await git.checkout(base, into: checkout, index: index)
+        #expect(try String(contentsOfFile: checkout + "/a.txt", encoding: .utf8) == "one\n")
+        #expect(FileManager.default.fileExists(atPath: checkout + "/keep.txt"))
+        #expect(!FileManager.default.fileExists(atPath: checkout + "/b.txt"))
+        #expect(!FileManager.default.fileExists(atPath: checkout + "/untracked.txt"))
 
-        try await git.removeWorktree(path: worktree)
-        #expect(!FileManager.default.fileExists(atPath: worktree))
+        try git.removeCheckout(checkout, index: index)
+        #expect(!FileManager.default.fileExists(atPath: checkout) && !FileManager.default.fileExists(atPath: index))
+        // Checkouts are not worktrees: the repository never knew about them.
         #expect(try await repository.worktrees() == [repository.path])
+    }
+
+    @Test func theAgentsOwnRepositoryIsFoldedIntoTheSnapshotNeverFollowed() async throws {
+        let repository = try await FixtureRepository(files: ["a.txt": "one\n"])
+        defer { repository.directory.remove() }
+        let git = adapter(repository)
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        let checkout = repository.directory.file("slot")
+        let index = repository.directory.file("indexes/slot")
+        try await git.checkout(base, into: checkout, index: index)
+        try git.prepareAgentRepository(in: checkout, at: base, index: index)
+        // The agent's git works on its own repository: status is clean, and it may commit and branch there.
+        let agentEnvironment = FixtureRepository.environment.merging(["GIT_CEILING_DIRECTORIES": repository.path]) {
+            $1
+        }
+        func agentGit(_ arguments: String...) async throws -> ProcessResult {
+            try await SubprocessRunner().run(
+                ProcessRequest(
+                    executable: "git",
+                    arguments: arguments,
+                    workingDirectory: checkout,
+                    environment: agentEnvironment
+                )
+            )
+        }
+        #expect(try await agentGit("status", "--porcelain").standardOutput == "")
+        try "agent\n".write(toFile: checkout + "/a.txt", atomically: true, encoding: .utf8)
+        #expect(try await agentGit("commit", "-qam", "mine").termination.isSuccess)
+        #expect(try await agentGit("checkout", "-qb", "elsewhere").termination.isSuccess)
+        // The repository Flotilla owns saw none of it.
+        #expect(try await repository.branches() == ["main"])
+        let commit = try #require(
+            try await git.snapshot(checkout, index: index, parent: base, message: "work", author: .flotilla)
+        )
+        #expect(await repository.show(commit, "a.txt") == "agent")
+        #expect(try await repository.git("log", "-1", "--format=%P", commit) == base)
+
+        // A `.git` file pointing at the user's repository changes nothing either.
+        try FileManager.default.removeItem(atPath: checkout + "/.git")
+        try "gitdir: \(repository.path)/.git\n".write(toFile: checkout + "/.git", atomically: true, encoding: .utf8)
+        try "again\n".write(toFile: checkout + "/a.txt", atomically: true, encoding: .utf8)
+        _ = try await git.snapshot(checkout, index: index, parent: base, message: "work", author: .flotilla)
+        #expect(try await repository.git("rev-parse", "main") == base)
+        #expect(try await repository.git("status", "--porcelain", "--untracked-files=no") == "")
+    }
+
+    @Test func configurationAnAgentCanWriteIsNeverObeyed() async throws {
+        let repository = try await FixtureRepository(files: ["a.txt": "one\n", ".gitattributes": "*.txt filter=evil\n"])
+        defer { repository.directory.remove() }
+        let home = try TemporaryDirectory(prefix: "flotilla-home")
+        defer { home.remove() }
+        let marker = home.file("ran")
+        // A global configuration, as an agent without a sandbox could write it, and replace refs.
+        try home.write(
+            ".gitconfig",
+            """
+            [core]
+            \tfsmonitor = "touch \(marker).fsmonitor; false"
+            \thooksPath = \(home.path)/hooks
+            [filter "evil"]
+            \tclean = "touch \(marker).clean; cat"
+            \tsmudge = "touch \(marker).smudge; cat"
+            [diff]
+            \texternal = "touch \(marker).diff"
+
+            """
+        )
+        try home.write("hooks/reference-transaction", "#!/bin/sh\ntouch \(marker).hook\n", executable: true)
+        var environment = FixtureRepository.environment
+        environment["HOME"] = home.path
+        let git = GitCLI(root: repository.path, runner: SubprocessRunner(), environment: environment)
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        try repository.write("a.txt", "replaced\n")
+        let impostor = try await repository.commitAll("impostor")
+        try await repository.git("replace", base, impostor)
+
+        let checkout = repository.directory.file("slot")
+        let index = repository.directory.file("indexes/slot")
+        try await git.checkout(base, into: checkout, index: index)
+        #expect(try String(contentsOfFile: checkout + "/a.txt", encoding: .utf8) == "one\n", "replace refs ignored")
+        try "two\n".write(toFile: checkout + "/a.txt", atomically: true, encoding: .utf8)
+        let commit = try #require(
+            try await git.snapshot(checkout, index: index, parent: base, message: "m", author: .flotilla)
+        )
+        _ = try await git.diff(from: base, to: commit)
+        try await git.pointBranch("x", at: commit)
+        let ran = try FileManager.default.contentsOfDirectory(atPath: home.path).filter { $0.hasPrefix("ran") }
+        #expect(ran == [])
+    }
+
+    @Test func aCheckoutReplacesSymbolicLinksInsteadOfWritingThroughThem() async throws {
+        let repository = try await FixtureRepository(files: ["src/main.c": "int main;\n", "top.txt": "t\n"])
+        defer { repository.directory.remove() }
+        let outside = try TemporaryDirectory(prefix: "flotilla-outside")
+        defer { outside.remove() }
+        let git = adapter(repository)
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        let checkout = repository.directory.file("slot")
+        let index = repository.directory.file("indexes/slot")
+        try await git.checkout(base, into: checkout, index: index)
+        // What an agent leaves: a directory and a file replaced by links to somewhere else, and a locked directory.
+        try FileManager.default.removeItem(atPath: checkout + "/src")
+        try FileManager.default.createSymbolicLink(atPath: checkout + "/src", withDestinationPath: outside.path)
+        try FileManager.default.removeItem(atPath: checkout + "/top.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: checkout + "/top.txt",
+            withDestinationPath: outside.file("top.txt")
+        )
+        try outside.write("top.txt", "precious\n")
+        try await git.checkout(base, into: checkout, index: index)
+        #expect(try String(contentsOfFile: checkout + "/src/main.c", encoding: .utf8) == "int main;\n")
+        #expect(try String(contentsOfFile: checkout + "/top.txt", encoding: .utf8) == "t\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path) == ["top.txt"])
+        #expect(try outside.read("top.txt") == "precious\n")
+    }
+
+    @Test func aTreeCanTakePathsBackFromAnotherCommit() async throws {
+        let repository = try await FixtureRepository(files: ["tests/a_test.sh": "strict\n", "code.sh": "v1\n"])
+        defer { repository.directory.remove() }
+        let git = adapter(repository)
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        try repository.write("tests/a_test.sh", "weakened\n")
+        try repository.write("tests/new_test.sh", "new\n")
+        try repository.write("code.sh", "v2\n")
+        let changed = try await repository.commitAll("weaken")
+        let restored = try await git.tree(
+            try await git.tree(of: changed),
+            restoring: ["tests/a_test.sh"],
+            from: base
+        )
+        let commit = try await git.commitTree(restored, parents: [base], message: "m", author: .flotilla)
+        #expect(await repository.show(commit, "tests/a_test.sh") == "strict")
+        #expect(await repository.show(commit, "tests/new_test.sh") == "new")
+        #expect(await repository.show(commit, "code.sh") == "v2")
     }
 
     @Test func renamingAProtectedFileListsBothPaths() async throws {
@@ -112,20 +250,26 @@ struct GitCLITests {
         #expect(try await git.fileContents(at: "HEAD", path: "missing") == nil)
     }
 
-    @Test func detachedCheckoutIsExactlyTheCommit() async throws {
+    @Test func aCheckoutIsExactlyTheCommit() async throws {
         let repository = try await FixtureRepository(files: ["a": "1\n", ".gitignore": "build/\n"])
         defer { repository.directory.remove() }
         let git = adapter(repository)
         let head = try #require(try await git.resolveCommit("HEAD"))
         let staging = repository.directory.file("staging")
-        try await git.addDetachedWorktree(path: staging, at: head)
+        let index = repository.directory.file("indexes/staging")
+        try await git.checkout(head, into: staging, index: index)
         try "junk".write(toFile: staging + "/untracked.txt", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: staging + "/build", withIntermediateDirectories: true)
         try "cache".write(toFile: staging + "/build/cache", atomically: true, encoding: .utf8)
         try "changed".write(toFile: staging + "/a", atomically: true, encoding: .utf8)
-        try await git.checkoutDetached(worktree: staging, at: head)
+        try FileManager.default.createDirectory(atPath: staging + "/.git", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: staging + "/locked/deep", withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: staging + "/locked")
+        try await git.checkout(head, into: staging, index: index)
         #expect(!FileManager.default.fileExists(atPath: staging + "/untracked.txt"))
         #expect(!FileManager.default.fileExists(atPath: staging + "/build/cache"))
+        #expect(!FileManager.default.fileExists(atPath: staging + "/.git"))
+        #expect(!FileManager.default.fileExists(atPath: staging + "/locked"))
         #expect(try String(contentsOfFile: staging + "/a", encoding: .utf8) == "1\n")
     }
 
@@ -133,11 +277,27 @@ struct GitCLITests {
         let repository = try await FixtureRepository(files: ["a": "1\n"])
         defer { repository.directory.remove() }
         let marker = repository.directory.file("hook-ran")
-        try repository.write(".git/hooks/pre-commit", "#!/bin/sh\ntouch \(marker)\n", executable: true)
+        for hook in ["pre-commit", "post-checkout", "reference-transaction", "post-index-change"] {
+            try repository.write(".git/hooks/\(hook)", "#!/bin/sh\ntouch \(marker)-\(hook)\n", executable: true)
+        }
         let git = adapter(repository)
-        try repository.write("a", "2\n")
-        #expect(try await git.commitAll(worktree: repository.path, message: "m", author: .flotilla) != nil)
-        #expect(!FileManager.default.fileExists(atPath: marker))
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        let checkout = repository.directory.file("slot")
+        try await git.checkout(base, into: checkout, index: checkout + ".index")
+        try "2\n".write(toFile: checkout + "/a", atomically: true, encoding: .utf8)
+        let commit = try await git.snapshot(
+            checkout,
+            index: checkout + ".index",
+            parent: base,
+            message: "m",
+            author: .flotilla
+        )
+        try await git.pointBranch("t", at: try #require(commit))
+        #expect(try await git.updateRef("t", to: base, expecting: try #require(commit)))
+        let ran = try FileManager.default.contentsOfDirectory(atPath: repository.path).filter {
+            $0.hasPrefix("hook-ran")
+        }
+        #expect(ran == [])
     }
 
     @Test func excludeIsIdempotentAndHidesState() async throws {

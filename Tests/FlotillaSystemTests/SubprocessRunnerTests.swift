@@ -94,7 +94,8 @@ struct SubprocessRunnerTests {
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
             #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
-            #expect(result.duration < .seconds(5))
+            // Not the 300 s of the child: the run ended with its leader (the bound is loose for busy machines).
+            #expect(result.duration < .seconds(60))
         }
     }
 

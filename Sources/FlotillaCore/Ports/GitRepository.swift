@@ -31,18 +31,29 @@ package protocol GitRepository: Sendable {
     /// Deletes branches; names that do not exist are skipped.
     func deleteBranches(_ names: [String]) async throws
     func branchExists(_ name: String) async throws -> Bool
-    /// Adds a detached worktree at `path` at `commit`.
-    func addDetachedWorktree(path: String, at commit: String) async throws
-    func removeWorktree(path: String) async throws
-    /// Makes an existing worktree exactly `commit`, detached: tracked files reset, untracked and ignored files
-    /// removed — the contents a fresh worktree would have.
-    func resetWorktree(path: String, at commit: String) async throws
     /// Creates or moves a branch to a commit without checking it out (`git update-ref`).
     func pointBranch(_ name: String, at commit: String) async throws
-    /// Checks out `commit` detached in an existing worktree and removes untracked files.
-    func checkoutDetached(worktree: String, at commit: String) async throws
-    /// Commits every change in the worktree (new, modified, deleted files); nil when nothing changed.
-    func commitAll(worktree: String, message: String, author: GitIdentity) async throws -> String?
+    /// Makes `directory` exactly `commit`: tracked files as the commit has them, nothing else (untracked and ignored
+    /// files, and whatever stands at `.git`, removed). `index` is Flotilla's own index of that directory, kept where
+    /// no agent can reach it; a directory seen before is updated by what changed.
+    func checkout(_ commit: String, into directory: String, index: String) async throws
+    /// The files of `directory` as a commit whose parent is `parent`, through its `index`; nil when they are
+    /// exactly `parent`'s. What the agent did to any repository (commits, branches) does not matter: its files do.
+    func snapshot(
+        _ directory: String,
+        index: String,
+        parent: String,
+        message: String,
+        author: GitIdentity
+    ) async throws -> String?
+    /// Gives an agent's checkout a repository of its own at `.git`, at `commit` (objects read from this
+    /// repository's, never written to it): the agent may commit or switch branches there without touching anything
+    /// Flotilla owns.
+    func prepareAgentRepository(in directory: String, at commit: String, index: String) throws
+    /// Removes a checkout and its index, whatever an agent did to their permissions.
+    func removeCheckout(_ directory: String, index: String) throws
+    /// `tree` with `paths` as `source` has them (paths `source` lacks are left as they are).
+    func tree(_ tree: String, restoring paths: [String], from source: String) async throws -> String
     /// Paths that differ between two commits (renames as both paths), with line counts.
     func changes(from: String, to: String) async throws -> (paths: [String], stat: DiffStat)
     /// The patch between two commits, for the record.
@@ -57,7 +68,9 @@ package protocol GitRepository: Sendable {
     func fileContents(at commit: String, path: String) async throws -> String?
     /// Commits reachable from `head` and not from `base`, oldest first.
     func commits(from base: String, to head: String) async throws -> [String]
-    /// Forgets worktrees whose directories are gone.
+    /// The mode of `path` at `commit` (`0o100755` for an executable file), or nil if it does not exist there.
+    func fileMode(at commit: String, path: String) async throws -> Int?
+    /// Forgets worktrees whose directories are gone (missions from before checkouts were plain directories).
     func pruneWorktrees() async throws
     /// The branch checked out in the main working tree, nil when detached.
     func currentBranch() async throws -> String?

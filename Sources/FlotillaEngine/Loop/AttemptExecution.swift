@@ -98,8 +98,12 @@ struct AttemptExecution: Sendable {
             + (outcome.finalMessage.map { String($0.prefix(2000)) } ?? "")
         let commit: String?
         do {
-            commit = try await context.git.commitAll(
-                worktree: worktree,
+            // The attempt is the agent's files, read through Flotilla's own index: commits, branches or a rewritten
+            // `.git` of the agent's change nothing, and none of it is ever skipped.
+            commit = try await context.git.snapshot(
+                worktree,
+                index: layout.index(id, of: worktree),
+                parent: startCommit,
                 message: message,
                 author: GitIdentity(
                     name: "Flotilla agent (\(outcome.backend ?? context.agent.name))",
@@ -107,13 +111,13 @@ struct AttemptExecution: Sendable {
                 )
             )
         } catch {
-            // The agent left its worktree in a state git cannot commit (a deleted .git, a broken index…):
-            // that is this attempt's failure, not the mission's.
+            // The agent left files git cannot take (a name git refuses, a file it cannot read): that is this
+            // attempt's failure, not the mission's.
             try Task.checkCancellation()
             return .failed(
                 outcome: .agentFailed,
-                reason: "could not commit the agent's work: \(error)",
-                feedback: Feedback.agentFailed("its worktree could not be committed (\(error)); leave .git alone"),
+                reason: "could not snapshot the agent's work: \(error)",
+                feedback: Feedback.agentFailed("its files could not be read into a commit (\(error))"),
                 criteriaPassed: nil
             )
         }
@@ -142,11 +146,14 @@ struct AttemptExecution: Sendable {
         }
 
         let checked = commit ?? startCommit
+        // Judged on a clean checkout of exactly that commit, in a directory the agent never had.
+        let gateWorktree = layout.gateWorktree(id, slot)
+        try await context.git.checkout(checked, into: gateWorktree, index: layout.index(id, of: gateWorktree))
         let verification = try await context.gate.verify(
             kind: .gate,
             attempt: key,
             commit: checked,
-            in: worktree,
+            in: gateWorktree,
             groups: [key.group],
             logPath: layout.gateLog(id, key, .gate)
         )
@@ -185,26 +192,14 @@ struct AttemptExecution: Sendable {
 }
 
 extension AttemptExecution {
-    /// Gives the attempt its slot's worktree, exactly at the start commit on the attempt's own branch.
+    /// Gives the attempt its slot's checkout, exactly at the start commit, with a repository of its own.
     ///
-    /// Resetting a worktree kept per slot gives the same files as adding a fresh one, but checks out only what
-    /// changed since the slot's last attempt and leaves git's worktree registry alone. The worktree stays detached;
-    /// the attempt's branch is pointed at its commit once there is one.
+    /// Updating a checkout kept per slot gives the same files as a fresh one, but writes only what changed since the
+    /// slot's last attempt.
     private func prepare(worktree: String) async throws {
-        if FileManager.default.fileExists(atPath: worktree) {
-            do {
-                try await context.git.resetWorktree(path: worktree, at: startCommit)
-                return
-            } catch {
-                // The last agent left it beyond repair (its .git file deleted, say): start it over.
-                try? await context.git.removeWorktree(path: worktree)
-            }
-        }
-        try FileManager.default.createDirectory(
-            atPath: (worktree as NSString).deletingLastPathComponent,
-            withIntermediateDirectories: true
-        )
-        try await context.git.addDetachedWorktree(path: worktree, at: startCommit)
+        let index = context.layout.index(mission.id, of: worktree)
+        try await context.git.checkout(startCommit, into: worktree, index: index)
+        try context.git.prepareAgentRepository(in: worktree, at: startCommit, index: index)
     }
 }
 

@@ -751,19 +751,12 @@ private struct MissionLoop {
 
     private func prepareStaging() async throws {
         let staging = context.layout.stagingWorktree(spec.id)
-        if FileManager.default.fileExists(atPath: staging) {
-            try await context.git.removeWorktree(path: staging)
-        }
-        try FileManager.default.createDirectory(
-            atPath: (staging as NSString).deletingLastPathComponent,
-            withIntermediateDirectories: true
-        )
-        try await context.git.addDetachedWorktree(path: staging, at: targetHead)
+        try await context.git.checkout(targetHead, into: staging, index: context.layout.index(spec.id, of: staging))
     }
 
     private mutating func finalVerify() async throws -> StopReason {
         let staging = context.layout.stagingWorktree(spec.id)
-        try await context.git.checkoutDetached(worktree: staging, at: targetHead)
+        try await context.git.checkout(targetHead, into: staging, index: context.layout.index(spec.id, of: staging))
         let verification = try await context.gate.verify(
             kind: .final,
             attempt: nil,
@@ -801,19 +794,14 @@ private struct MissionLoop {
         return parts.joined(separator: ", ")
     }
 
-    /// Removes the mission's worktrees and attempt branches; the target branch stays.
+    /// Removes the mission's checkouts and attempt branches; the target branch stays.
     func cleanUp() async {
-        let git = context.git
-        let directory = context.layout.worktrees(spec.id)
-        let worktrees = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in worktrees.sorted() {
-            try? await git.removeWorktree(path: (directory as NSString).appendingPathComponent(name))
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-        try? await git.pruneWorktrees()
+        // Processes first: nothing may still be writing into the checkouts being removed.
         if let processTable = ports.processTable {
             _ = await processTable.reap(recordedIn: context.layout.processesDirectory(spec.id), grace: .seconds(2))
         }
+        _ = await MissionCheckouts(git: context.git, layout: context.layout).removeAll(spec.id)
+        let git = context.git
         guard !options.keepAttemptBranches else { return }
         let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
         try? await git.deleteBranches(attempts.map(\.branch))

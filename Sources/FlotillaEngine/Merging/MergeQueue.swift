@@ -97,7 +97,7 @@ struct MergeExecution: Sendable {
                 )
             }
             let staging = context.layout.stagingWorktree(mission.id)
-            try await git.checkoutDetached(worktree: staging, at: landing)
+            try await git.checkout(landing, into: staging, index: context.layout.index(mission.id, of: staging))
             let first = round.included[0].key
             let verification = try await context.gate.verify(
                 kind: .regression,

@@ -36,10 +36,19 @@ package struct MissionLayout: Sendable, Equatable {
         join(missionDirectory(id), "reports", "\(name).json")
     }
 
+    /// The mission's checkouts: plain directories, none of them a git worktree of the repository.
     package func worktrees(_ id: MissionID) -> String { join(stateDirectory, "worktrees", id.rawValue) }
-    /// The worktree of one agent slot; each attempt on the slot gets it reset to its start commit.
+    /// The checkout of one agent slot; each attempt on the slot gets it reset to its start commit.
     package func slotWorktree(_ id: MissionID, _ slot: Int) -> String { join(worktrees(id), "agent-\(slot)") }
+    /// Where the gate judges an attempt of `slot`: a clean checkout of its commit, which no agent can reach.
+    package func gateWorktree(_ id: MissionID, _ slot: Int) -> String { join(worktrees(id), "gate-\(slot)") }
+    /// Where landings are regression-verified and the final verify runs.
     package func stagingWorktree(_ id: MissionID) -> String { join(worktrees(id), "staging") }
+    /// Flotilla's own index of one of the mission's checkouts, outside every checkout.
+    package func index(_ id: MissionID, of checkout: String) -> String {
+        join(missionDirectory(id), "indexes", (checkout as NSString).lastPathComponent)
+    }
+    package func indexes(_ id: MissionID) -> String { join(missionDirectory(id), "indexes") }
 
     /// The branch of one attempt: `flotilla/attempts/<mission>/<group>-<attempt>`.
     ///

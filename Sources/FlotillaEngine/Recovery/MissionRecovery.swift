@@ -39,8 +39,8 @@ struct MissionRecovery {
                 )
             }
         }
-        let removed = try await removeWorktrees(id)
-        if removed > 0 { actions.append("removed \(removed) worktree\(removed == 1 ? "" : "s")") }
+        let removed = await MissionCheckouts(git: context.git, layout: context.layout).removeAll(id)
+        if removed > 0 { actions.append("removed \(removed) checkout\(removed == 1 ? "" : "s")") }
 
         guard let head = try await context.git.resolveCommit("refs/heads/\(spec.targetBranch)") else {
             throw EngineError.setup("the target branch \(spec.targetBranch) no longer exists; the mission cannot go on")
@@ -114,16 +114,5 @@ struct MissionRecovery {
             actions.append("interrupted \(interrupted.map(\.key).list), caught running")
         }
         return actions
-    }
-
-    private func removeWorktrees(_ id: MissionID) async throws -> Int {
-        let directory = context.layout.worktrees(id)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names {
-            try? await context.git.removeWorktree(path: (directory as NSString).appendingPathComponent(name))
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-        try? await context.git.pruneWorktrees()
-        return names.count
     }
 }

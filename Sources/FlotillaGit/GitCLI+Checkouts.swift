@@ -1,0 +1,125 @@
+import FlotillaCore
+import Foundation
+
+/// Flotilla's checkouts: plain directories (an agent's slot, a gate's checkout, the staging of landings) whose index
+/// Flotilla keeps elsewhere, out of agents' reach.
+///
+/// No checkout is a git worktree of the repository: an agent never sees a `.git` that leads to it, and whatever an
+/// agent does to the files, the commands here only read them through Flotilla's own index and git directory.
+extension GitCLI {
+    package func checkout(_ commit: String, into directory: String, index: String) async throws {
+        do {
+            try await update(directory, to: commit, index: index)
+        } catch {
+            // An index or a directory in a state git refuses (a file made unreadable, an index an agent wrote in a
+            // run without a sandbox): start over from nothing.
+            try removeCheckout(directory, index: index)
+            try await update(directory, to: commit, index: index)
+        }
+    }
+
+    private func update(_ directory: String, to commit: String, index: String) async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (index as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        // Whatever stands at `.git` is the last agent's (git's walks skip the name): it goes first.
+        try Self.forceRemove((directory as NSString).appendingPathComponent(".git"))
+        // From the index's state to the commit's, overwriting whatever changed; files that became directories or
+        // symbolic links are replaced, never followed.
+        try await run(["read-tree", "--reset", "-u", commit], workTree: directory, index: index)
+        try await run(["clean", "-ffdxq"], workTree: directory, index: index)
+    }
+
+    package func snapshot(
+        _ directory: String,
+        index: String,
+        parent: String,
+        message: String,
+        author: GitIdentity
+    ) async throws -> String? {
+        try await run(["add", "--all"], workTree: directory, index: index)
+        let tree = try await run(["write-tree"], index: index).standardOutput.trimmingWhitespace()
+        if tree == (try await self.tree(of: parent)) { return nil }
+        return try await commitTree(tree, parents: [parent], message: message, author: author)
+    }
+
+    package func prepareAgentRepository(in directory: String, at commit: String, index: String) throws {
+        let repository = (directory as NSString).appendingPathComponent(".git")
+        try Self.forceRemove(repository)
+        let manager = FileManager.default
+        for folder in ["objects/info", "refs/heads", "refs/tags", "info"] {
+            try manager.createDirectory(
+                atPath: (repository as NSString).appendingPathComponent(folder),
+                withIntermediateDirectories: true
+            )
+        }
+        let objects = (GitDirectory.common(of: gitDirectory) as NSString).appendingPathComponent("objects")
+        let files = [
+            "HEAD": commit + "\n",
+            "objects/info/alternates": objects + "\n",
+            "config": """
+            [core]
+            \trepositoryformatversion = 0
+            \tfilemode = true
+            \tbare = false
+            \tlogallrefupdates = false
+            [user]
+            \tname = Flotilla agent
+            \temail = agent@flotilla.localhost
+
+            """,
+            "info/exclude": "",
+        ]
+        for (name, contents) in files {
+            try contents.write(
+                toFile: (repository as NSString).appendingPathComponent(name),
+                atomically: false,
+                encoding: .utf8
+            )
+        }
+        // Flotilla's index of the fresh checkout: the agent's `git status` starts clean, with nothing to rehash.
+        if manager.fileExists(atPath: index) {
+            try manager.copyItem(atPath: index, toPath: (repository as NSString).appendingPathComponent("index"))
+        }
+    }
+
+    package func tree(_ tree: String, restoring paths: [String], from source: String) async throws -> String {
+        guard !paths.isEmpty else { return tree }
+        let scratch = NSTemporaryDirectory() + "/flotilla-index-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try await run(["read-tree", tree], index: scratch)
+        try await run(["rm", "--cached", "-r", "-q", "--ignore-unmatch", "--"] + paths, workTree: root, index: scratch)
+        let entries = try await run(["ls-tree", "-r", "-z", "--full-tree", source, "--"] + paths, complete: true)
+            .standardOutput
+        if !entries.isEmpty { try await run(["update-index", "-z", "--index-info"], index: scratch, input: entries) }
+        return try await run(["write-tree"], index: scratch).standardOutput.trimmingWhitespace()
+    }
+
+    package func removeCheckout(_ directory: String, index: String) throws {
+        try Self.forceRemove(directory)
+        try Self.forceRemove(index)
+    }
+
+    /// Removes a file or a directory tree whatever its permissions say; symbolic links are removed, never followed.
+    static func forceRemove(_ path: String) throws {
+        let manager = FileManager.default
+        guard (try? manager.attributesOfItem(atPath: path)) != nil else { return }
+        if (try? manager.removeItem(atPath: path)) != nil { return }
+        // A directory an agent made unwritable or unreadable: give every directory back to its owner, then remove.
+        makeDirectoriesWritable(path)
+        try manager.removeItem(atPath: path)
+    }
+
+    private static func makeDirectoriesWritable(_ path: String) {
+        let manager = FileManager.default
+        guard let attributes = try? manager.attributesOfItem(atPath: path),
+            attributes[.type] as? FileAttributeType == .typeDirectory
+        else { return }
+        try? manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        for name in (try? manager.contentsOfDirectory(atPath: path)) ?? [] {
+            makeDirectoriesWritable((path as NSString).appendingPathComponent(name))
+        }
+    }
+}
