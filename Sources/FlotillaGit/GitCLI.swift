@@ -230,13 +230,12 @@ package struct GitCLI: GitRepository {
         try (existing + separator + pattern + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// Runs one git command on ``gitDirectory``.
+    /// Runs one git command on ``gitDirectory``, in `directory` (default: ``root``).
     ///
-    /// - Parameters:
-    ///   - directory: The working directory (default: ``root``).
-    ///   - workTree: The work tree the command reads or writes, for commands that need one.
-    ///   - index: The index file, for commands on one of Flotilla's checkouts.
-    ///   - discovering: Let git find the repository from `directory` (only ``discoverRoot(from:runner:environment:)``).
+    /// `workTree` is the work tree the command reads or writes, for commands that need one; `index` the index file
+    /// of one of Flotilla's checkouts. Only ``discoverRoot(from:runner:environment:)`` lets git find the repository
+    /// itself (`discovering`). A non-zero exit throws a ``GitError`` when `check`; output beyond the capture limit
+    /// does when `complete`.
     @discardableResult
     func run(
         _ arguments: [String],
