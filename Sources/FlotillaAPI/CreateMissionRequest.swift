@@ -43,6 +43,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var fallbackBackends: [String] = []
     /// `PROVIDER=PATH` files holding API keys (on the machine that runs the mission).
     package var keyFiles: [String] = []
+    /// Let attempts edit existing tests (taken back before the gate otherwise).
+    package var allowTestEdits = false
     /// Check everything, create nothing.
     package var dryRun = false
 
@@ -60,7 +62,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
         ("protect", .stringArray), ("pass_env", .stringArray), ("fallback_backends", .stringArray),
-        ("key_files", .stringArray),
+        ("key_files", .stringArray), ("allow_test_edits", .boolean),
         ("dry_run", .boolean),
     ]
 
@@ -145,6 +147,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
         if !request.fallbackBackends.isEmpty, let backend = request.backend, !agentCLIs.contains(backend) {
             reader.fail("fallback_backends", "needs an agent CLI backend to fall back from, not \(backend)")
         }
+        request.allowTestEdits = reader.boolean("allow_test_edits") ?? false
         request.dryRun = reader.boolean("dry_run") ?? false
 
         if request.acceptance != nil && request.acceptancePath != nil {
@@ -174,7 +177,7 @@ package struct CreateMissionRequest: Sendable, Equatable {
             "protect": .array(protect.map(JSONValue.string)), "pass_env": .array(passEnvironment.map(JSONValue.string)),
             "fallback_backends": .array(fallbackBackends.map(JSONValue.string)),
             "key_files": .array(keyFiles.map(JSONValue.string)),
-            "dry_run": .bool(dryRun),
+            "allow_test_edits": .bool(allowTestEdits), "dry_run": .bool(dryRun),
         ]
         let optionals: [String: String?] = [
             "repository": repository, "goal": goal, "acceptance": acceptance, "acceptance_path": acceptancePath,

@@ -315,7 +315,7 @@ package final class SQLiteLedger: MissionLedger {
                 )
             }
 
-        case .recovered:
+        case .recovered, .refsRestored, .testEditsReverted:
             break
 
         case .finalVerifyFinished(let verification):

@@ -156,6 +156,15 @@ extension Flotilla {
         @Flag(help: "Keep each attempt's branch after the mission, for inspection.")
         var keepBranches = false
 
+        @Flag(
+            help: """
+                Let attempts edit existing tests. By default an edit to a test file of the start commit (tests/, \
+                test_*.py, *.test.ts, *_test.go…) is taken back before the gate; a group's `Allow: PATTERN` line \
+                opens only its own.
+                """
+        )
+        var allowTestEdits = false
+
         @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
         var yes = false
 
@@ -302,6 +311,7 @@ extension Flotilla {
                     ),
                 "fallback_backends": fallbackBackend.isEmpty
                     ? nil : .array(fallbackBackend.map { .string($0.rawValue) }),
+                "allow_test_edits": allowTestEdits ? .bool(true) : nil,
             ]
             // Lists add up: the project's protected paths stay protected whatever the flags say.
             for (key, extra) in [("protect", protect), ("pass_env", passEnv)] where !extra.isEmpty {
@@ -446,7 +456,8 @@ struct MissionRequestBuilder {
             agentBaseURL: wire.agentBaseURL,
             fallbackBackends: wire.fallbackBackends,
             criticBinary: wire.criticBinary.map(resolve),
-            keyFiles: wire.keyFiles
+            keyFiles: wire.keyFiles,
+            allowTestEdits: wire.allowTestEdits
         )
         // The critic is built (and so checked) before anything is written too.
         _ = try LanguageModels.critic(options, configuration: configuration, composition: composition, root: root)

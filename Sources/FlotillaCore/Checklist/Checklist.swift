@@ -34,6 +34,8 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
     /// Free text under the heading that is neither a directive nor a criterion.
     package var notes: String
     package var criteria: [String]
+    /// Tests this group may edit (the `Allow:` line): patterns as ``ProtectedPaths`` reads them.
+    package var allow: [String]
 
     package init(
         id: String,
@@ -41,8 +43,10 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         dependsOn: [String] = [],
         check: String? = nil,
         notes: String = "",
-        criteria: [String]
+        criteria: [String],
+        allow: [String] = []
     ) {
+        self.allow = allow
         self.id = id
         self.title = title
         self.dependsOn = dependsOn
@@ -58,6 +62,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         case check
         case notes
         case criteria
+        case allow
     }
 
     package init(from decoder: any Decoder) throws {
@@ -68,6 +73,18 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         check = try container.decodeIfPresent(String.self, forKey: .check)
         notes = try container.decodeIfPresent(String.self, forKey: .notes) ?? ""
         criteria = try container.decode([String].self, forKey: .criteria)
+        allow = try container.decodeIfPresent([String].self, forKey: .allow) ?? []
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(title, forKey: .title)
+        try container.encode(dependsOn, forKey: .dependsOn)
+        try container.encodeIfPresent(check, forKey: .check)
+        try container.encode(notes, forKey: .notes)
+        try container.encode(criteria, forKey: .criteria)
+        if !allow.isEmpty { try container.encode(allow, forKey: .allow) }
     }
 }
 

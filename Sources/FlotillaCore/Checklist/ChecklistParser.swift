@@ -26,6 +26,7 @@ package struct ChecklistSource: Sendable, Equatable {
 /// ## Group title {#optional_explicit_id}
 /// Depends on: other_group, another
 /// Check: ./check.sh group
+/// Allow: tests/test_group.py
 /// Optional notes.
 /// - [ ] a criterion
 /// - [ ] another criterion, which may continue
@@ -106,6 +107,10 @@ private struct Builder {
         }
         if let value = directive("check", in: trimmed) {
             setCheck(value, line: number)
+            return
+        }
+        if let value = directive("allow", in: trimmed) {
+            setAllow(value, line: number)
             return
         }
         if let criterion = bulletText(trimmed) {
@@ -203,6 +208,17 @@ private struct Builder {
         } else {
             groups[index].check = command
         }
+    }
+
+    /// `Allow:` names tests this group may edit (comma-separated patterns); several lines add up.
+    mutating func setAllow(_ value: String, line: Int) {
+        let index = groups.count - 1
+        let patterns = value.split(separator: ",").map { String($0).trimmingWhitespace().trimmingCharacters(in: "`") }
+        if patterns.isEmpty || patterns.contains(where: \.isEmpty) {
+            problems.append(problem(line, "`Allow:` of group `\(groups[index].id)` has an empty pattern"))
+            return
+        }
+        groups[index].allow += patterns
     }
 
     func directive(_ name: String, in trimmed: String) -> String? {

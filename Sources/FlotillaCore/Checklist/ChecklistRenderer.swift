@@ -21,6 +21,9 @@ package enum ChecklistRenderer {
             if let check = group.check {
                 lines.append("Check: `\(check)`")
             }
+            if !group.allow.isEmpty {
+                lines.append("Allow: \(group.allow.joined(separator: ", "))")
+            }
             if !group.notes.isEmpty {
                 lines.append(group.notes)
             }

@@ -35,6 +35,29 @@ package enum LedgerChange: Sendable, Equatable {
     case missionFinished(StopReason, summary: String)
     /// A planner or critic call to a language model, answered or not.
     case modelCalled(ModelCall)
+    /// Refs Flotilla guards (the target branch; the user's branches, without a sandbox) were found moved by someone
+    /// else and put back; the foreign commits stay reachable under `refs/flotilla/quarantine/`.
+    case refsRestored([RefRestoration], reason: String)
+    /// Edits the attempt made to existing tests were taken back before its gate; it is judged, and lands, without
+    /// them.
+    case testEditsReverted(AttemptKey, paths: [String])
+}
+
+/// A ref put back where Flotilla knew it.
+package struct RefRestoration: Sendable, Equatable {
+    package var ref: String
+    /// Where someone else had moved it.
+    package var foreign: String
+    package var restoredTo: String
+    /// The ref that keeps the foreign commit, so nothing anyone made is lost.
+    package var quarantine: String
+
+    package init(ref: String, foreign: String, restoredTo: String, quarantine: String) {
+        self.ref = ref
+        self.foreign = foreign
+        self.restoredTo = restoredTo
+        self.quarantine = quarantine
+    }
 }
 
 /// One call to a language model on a mission's behalf: who asked, what it cost, how it went.
@@ -202,6 +225,8 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case finalVerify = "verify.final"
     case missionFinished = "mission.finished"
     case modelCalled = "model.called"
+    case refsRestored = "refs.restored"
+    case testEditsReverted = "attempt.tests_reverted"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).
@@ -452,6 +477,32 @@ extension LedgerChange {
             ]
             if let error = call.error { data["error"] = .string(error) }
             return make(.modelCalled, call.attempt, message, data)
+        case .refsRestored(let restorations, let reason):
+            let list = restorations.map { "\($0.ref) from \($0.foreign.shortSHA) back to \($0.restoredTo.shortSHA)" }
+            return make(
+                .refsRestored,
+                nil,
+                "restored \(list.joined(separator: ", ")) (\(reason)); the foreign commits are kept under "
+                    + restorations.map(\.quarantine).joined(separator: ", "),
+                [
+                    "reason": .string(reason),
+                    "refs": .array(
+                        restorations.map {
+                            .object([
+                                "ref": .string($0.ref), "foreign": .string($0.foreign),
+                                "restored_to": .string($0.restoredTo), "quarantine": .string($0.quarantine),
+                            ])
+                        }
+                    ),
+                ]
+            )
+        case .testEditsReverted(let key, let paths):
+            return make(
+                .testEditsReverted,
+                key,
+                "\(key) edited existing tests, taken back before its gate: \(paths.joined(separator: ", "))",
+                ["paths": .array(paths.map { .string($0) })]
+            )
         }
     }
 }

@@ -30,6 +30,8 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var keyFiles: [String]?
     /// Agent CLIs that take over, in order, while the backend is rate limited (nil in missions from before them).
     package var fallbackBackends: [String]?
+    /// Let attempts edit existing tests (they are taken back before the gate otherwise; nil: not allowed).
+    package var allowTestEdits: Bool?
 
     /// The backoff these options ask for.
     package var rateLimitBackoff: RateLimitBackoff {
@@ -56,8 +58,10 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         agentBaseURL: String? = nil,
         fallbackBackends: [String] = [],
         criticBinary: String? = nil,
-        keyFiles: [String] = []
+        keyFiles: [String] = [],
+        allowTestEdits: Bool = false
     ) {
+        self.allowTestEdits = allowTestEdits ? true : nil
         self.keyFiles = keyFiles.isEmpty ? nil : keyFiles
         self.criticBinary = criticBinary
         self.fallbackBackends = fallbackBackends.isEmpty ? nil : fallbackBackends
@@ -95,5 +99,6 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case fallbackBackends = "fallback_backends"
         case criticBinary = "critic_binary"
         case keyFiles = "key_files"
+        case allowTestEdits = "allow_test_edits"
     }
 }

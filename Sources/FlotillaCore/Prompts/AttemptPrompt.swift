@@ -28,6 +28,8 @@ package struct AttemptBrief: Sendable, Equatable {
     /// Earlier attempts on this group, oldest first.
     package var feedback: [AttemptFeedback]
     package var escalation: Escalation
+    /// Edits to existing tests are taken back before the gate (unless the group's `Allow:` line permits them).
+    package var testsProtected: Bool
 
     package init(
         mission: MissionID,
@@ -40,8 +42,10 @@ package struct AttemptBrief: Sendable, Equatable {
         checkCommand: String,
         checkGroups: String,
         feedback: [AttemptFeedback],
-        escalation: Escalation
+        escalation: Escalation,
+        testsProtected: Bool = false
     ) {
+        self.testsProtected = testsProtected
         self.mission = mission
         self.goal = goal
         self.group = group
@@ -60,6 +64,7 @@ package struct AttemptBrief: Sendable, Equatable {
             && lhs.doneGroups.map(\.id) == rhs.doneGroups.map(\.id) && lhs.moreDoneGroups == rhs.moreDoneGroups
             && lhs.protectedPatterns == rhs.protectedPatterns
             && lhs.checkCommand == rhs.checkCommand && lhs.feedback == rhs.feedback && lhs.escalation == rhs.escalation
+            && lhs.testsProtected == rhs.testsProtected
     }
 }
 
@@ -104,6 +109,14 @@ package enum AttemptPrompt {
             let list = brief.protectedPatterns.map { "`\($0.hasPrefix("/") ? String($0.dropFirst()) : $0)`" }
                 .joined(separator: ", ")
             out.append("- Do not modify these protected paths: \(list). An attempt that touches them is rejected.")
+        }
+        if brief.testsProtected {
+            var line = "- Existing tests are protected: edits to them are taken back before the check. Add new test"
+            line += " files instead."
+            if !brief.group.allow.isEmpty {
+                line += " This group may edit: " + brief.group.allow.map { "`\($0)`" }.joined(separator: ", ") + "."
+            }
+            out.append(line)
         }
         out.append("- Stay within your group; other agents are working on other groups at the same time.")
         out.append("")

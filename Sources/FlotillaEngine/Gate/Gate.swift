@@ -14,8 +14,8 @@ package struct Gate: Sendable {
         package var verifyCommand: String?
         /// Group id → that group's own check command.
         package var checks: [String: String]
-        /// Repository-relative path → contents at the base commit.
-        package var trustedFiles: [String: String]
+        /// Repository-relative path → the file at the base commit.
+        package var trustedFiles: [String: TrustedFile]
         package var timeout: Duration
         /// The allowlisted environment the commands run with.
         package var environment: [String: String]
@@ -24,7 +24,7 @@ package struct Gate: Sendable {
             mission: MissionID,
             verifyCommand: String?,
             checks: [String: String],
-            trustedFiles: [String: String],
+            trustedFiles: [String: TrustedFile],
             timeout: Duration,
             environment: [String: String]
         ) {
@@ -66,7 +66,7 @@ package struct Gate: Sendable {
         alsoLanded landed: [String] = [],
         logPath: String
     ) async throws -> Verification {
-        try restoreTrustedFiles(in: directory)
+        try TrustedFiles.restore(configuration.trustedFiles, in: directory)
         let runs = plan(kind: kind, groups: landed + groups)
         let reportName = "\(attempt?.slug ?? "final")-\(kind.rawValue)"
         var report: [String: JSONValue] = [:]
@@ -156,28 +156,5 @@ package struct Gate: Sendable {
         }
         for group in groups { if let check = configuration.checks[group] { runs.append((check, group)) } }
         return runs
-    }
-
-    private func restoreTrustedFiles(in directory: String) throws {
-        for (path, contents) in configuration.trustedFiles {
-            let target = (directory as NSString).appendingPathComponent(path)
-            if let current = FileManager.default.contents(atPath: target), current == Data(contents.utf8) { continue }
-            try FileManager.default.createDirectory(
-                atPath: (target as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true
-            )
-            if let handle = FileHandle(forWritingAtPath: target) {
-                // Writing in place keeps the file's mode (an executable script stays executable).
-                try handle.truncate(atOffset: 0)
-                try handle.write(contentsOf: Data(contents.utf8))
-                try handle.close()
-            } else {
-                _ = FileManager.default.createFile(
-                    atPath: target,
-                    contents: Data(contents.utf8),
-                    attributes: [.posixPermissions: contents.hasPrefix("#!") ? 0o755 : 0o644]
-                )
-            }
-        }
     }
 }

@@ -96,7 +96,7 @@ struct AttemptExecution: Sendable {
         let message =
             "flotilla: \(key.group) attempt \(key.number)\n\n"
             + (outcome.finalMessage.map { String($0.prefix(2000)) } ?? "")
-        let commit: String?
+        var commit: String?
         do {
             // The attempt is the agent's files, read through Flotilla's own index: commits, branches or a rewritten
             // `.git` of the agent's change nothing, and none of it is ever skipped.
@@ -122,27 +122,42 @@ struct AttemptExecution: Sendable {
             )
         }
         var changes: (paths: [String], stat: DiffStat)?
-        if let commit {
-            // The attempt's branch names its work, for the merge queue and for people inspecting it.
-            try await context.git.pointBranch(MissionLayout.attemptBranch(id, key), at: commit)
-            changes = try await context.git.changes(from: startCommit, to: commit)
-            let patch = try await context.git.diff(from: startCommit, to: commit)
+        var violations: [(path: String, pattern: String)] = []
+        var revertedTests: [String] = []
+        if let snapshot = commit {
+            changes = try await context.git.changes(from: startCommit, to: snapshot)
+            // The agent's whole change, for people and the critic, whatever is judged of it.
+            let patch = try await context.git.diff(from: startCommit, to: snapshot)
             try? patch.write(toFile: layout.patch(id, key), atomically: true, encoding: .utf8)
+            violations = ProtectedPaths(mission.protectedPatterns).violations(in: changes?.paths ?? [])
+            if violations.isEmpty {
+                revertedTests = try await existingTests(in: changes?.paths ?? [])
+                if !revertedTests.isEmpty {
+                    commit = try await withoutTestEdits(snapshot, revertedTests, message: message)
+                    if let commit {
+                        changes = try await context.git.changes(from: startCommit, to: commit)
+                    } else {
+                        changes = nil
+                    }
+                    try await context.record(.testEditsReverted(key, paths: revertedTests), mission: id)
+                }
+            }
+        }
+        if let commit {
+            // The attempt's branch names what is judged, for the merge queue and for people inspecting it.
+            try await context.git.pointBranch(MissionLayout.attemptBranch(id, key), at: commit)
         }
         try await context.record(.attemptCommitted(key, commit: commit, diff: changes?.stat), mission: id)
         context.probe?.mark(.checkpoint("attempt.committed"))
 
-        if let changes {
-            let violations = ProtectedPaths(mission.protectedPatterns).violations(in: changes.paths)
-            if !violations.isEmpty {
-                let list = violations.map { "\($0.path) (protected by `\($0.pattern)`)" }.joined(separator: ", ")
-                return .failed(
-                    outcome: .rejected,
-                    reason: "modified protected paths: \(list)",
-                    feedback: Feedback.rejected(list),
-                    criteriaPassed: nil
-                )
-            }
+        if !violations.isEmpty {
+            let list = violations.map { "\($0.path) (protected by `\($0.pattern)`)" }.joined(separator: ", ")
+            return .failed(
+                outcome: .rejected,
+                reason: "modified protected paths: \(list)",
+                feedback: Feedback.rejected(list),
+                criteriaPassed: nil
+            )
         }
 
         let checked = commit ?? startCommit
@@ -163,6 +178,7 @@ struct AttemptExecution: Sendable {
         let criteria = verification.criteriaPassed(in: key.group)
         if verification.passed { return .passed(commit: checked, criteriaPassed: criteria) }
         var feedback = Feedback.gateFailed(verification, agentExit: outcome.termination)
+        if !revertedTests.isEmpty { feedback = Feedback.testsReverted(revertedTests) + "\n\n" + feedback }
         // Only now, with the gate's verdict recorded, may a critic explain it: it cannot change it.
         if let critic = context.critic, let group = mission.checklist.group(key.group) {
             let patch = (try? String(contentsOfFile: layout.patch(id, key), encoding: .utf8)) ?? ""
@@ -196,6 +212,30 @@ extension AttemptExecution {
     ///
     /// Updating a checkout kept per slot gives the same files as a fresh one, but writes only what changed since the
     /// slot's last attempt.
+    /// The changed paths that are tests of the start commit this attempt may not edit.
+    private func existingTests(in paths: [String]) async throws -> [String] {
+        guard mission.options.allowTestEdits != true else { return [] }
+        let tests = TestFiles(allowed: mission.checklist.group(key.group)?.allow ?? [])
+        var existing: [String] = []
+        for path in paths where tests.isProtected(path) {
+            if try await context.git.fileMode(at: startCommit, path: path) != nil { existing.append(path) }
+        }
+        return existing
+    }
+
+    /// The agent's commit with `tests` as the start commit has them; nil when nothing else changed.
+    private func withoutTestEdits(_ snapshot: String, _ tests: [String], message: String) async throws -> String? {
+        let git = context.git
+        let tree = try await git.tree(try await git.tree(of: snapshot), restoring: tests, from: startCommit)
+        guard tree != (try await git.tree(of: startCommit)) else { return nil }
+        return try await git.commitTree(
+            tree,
+            parents: [startCommit],
+            message: message + "\n\nEdits to existing tests taken back: " + tests.joined(separator: ", "),
+            author: GitIdentity(name: "Flotilla agent (\(context.agent.name))", email: "agent@flotilla.localhost")
+        )
+    }
+
     private func prepare(worktree: String) async throws {
         let index = context.layout.index(mission.id, of: worktree)
         try await context.git.checkout(startCommit, into: worktree, index: index)
@@ -234,6 +274,12 @@ enum Feedback {
     static func rejected(_ list: String) -> String {
         "Your change was rejected before it was checked: it modified protected paths: \(list). "
             + "Protected files are the gate and the plan; leave them exactly as they are and change the code instead."
+    }
+
+    static func testsReverted(_ paths: [String]) -> String {
+        "Your edits to existing tests were taken back before the check (existing tests are protected): "
+            + paths.joined(separator: ", ") + ". Make the code pass the tests as they are; add new test files for "
+            + "new behaviour."
     }
 
     static func timedOut(limit: String) -> String {

@@ -86,7 +86,8 @@ package struct MissionRunner: Sendable {
     package func run(_ id: MissionID, stop: CompletionSignal = CompletionSignal()) async throws -> MissionResult {
         guard let record = try await ports.ledger.mission(id) else { throw EngineError.unknownMission(id) }
         let spec = record.spec
-        let trusted = try TrustedFiles.load(layout.trustedDirectory(id))
+        // Taken from the base commit again at every start: nothing kept on disk between runs is trusted.
+        let trusted = try await TrustedFiles.derive(spec, git: ports.git)
         let gate = Gate(
             configuration: Gate.Configuration(
                 mission: id,
@@ -226,7 +227,6 @@ package enum EngineError: Error, Sendable, CustomStringConvertible {
     case unknownMission(MissionID)
     case setup(String)
     case alreadyRunning(MissionID, ProcessIdentity)
-    case unverifiedTarget(String, String)
 
     package var description: String {
         switch self {
@@ -235,9 +235,6 @@ package enum EngineError: Error, Sendable, CustomStringConvertible {
         case .alreadyRunning(let id, let runner):
             "mission \(id) is running in process \(runner.pid); follow it with `flotilla attach \(id)` or stop it "
                 + "with `flotilla stop \(id)`"
-        case .unverifiedTarget(let branch, let commit):
-            "the target branch \(branch) is at \(commit.shortSHA), which Flotilla never verified; move it back to the "
-                + "last verified commit (see `flotilla history`) before resuming"
         }
     }
 }
@@ -326,16 +323,23 @@ private struct MissionLoop {
                 )
             )
         }
-        guard let head = try await context.git.resolveCommit("refs/heads/\(spec.targetBranch)") else {
-            throw EngineError.setup("the target branch \(spec.targetBranch) does not exist; was it deleted?")
-        }
-        targetHead = head
-        targetTree = try await context.git.tree(of: head)
+        // The head is what Flotilla's own landings made it, never what the branch says: anyone may write a ref.
+        let landed = attempts.filter { $0.outcome == .landed }
+        targetHead =
+            landed.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.landedCommit
+            ?? spec.baseCommit
+        targetTree = try await context.git.tree(of: targetHead)
+    }
+
+    /// Puts the target branch back at ``targetHead`` if anything else moved it.
+    private func guardTarget(_ reason: String) async throws {
+        try await TargetGuard(spec: spec, context: context).ensure(at: targetHead, reason: reason)
     }
 
     mutating func run(stop: CompletionSignal, priorRunning: Duration) async throws -> MissionResult {
         // Running time counts every run so far; time spent stopped or crashed does not.
         let started = RunningTime(prior: priorRunning, stopwatch: Stopwatch(clock: ports.clock))
+        try await guardTarget("when the run started")
         try await prepareStaging()
         for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
         context.probe?.mark(.ready(progress.frontier))
@@ -374,6 +378,8 @@ private struct MissionLoop {
             splits.removeAll()
             return reason
         }
+        // What is reported, and left behind, is Flotilla's last landing, whatever moved the branch meanwhile.
+        try await guardTarget("when the mission ended")
         let summary = try await summarize(reason, elapsed: started.elapsed)
         try await context.record(.missionFinished(reason, summary: summary), mission: spec.id)
         context.probe?.mark(.checkpoint("mission.finished"))
@@ -459,7 +465,8 @@ private struct MissionLoop {
             checkCommand: check.command,
             checkGroups: check.groups,
             feedback: feedback[groupID] ?? [],
-            escalation: state.escalation
+            escalation: state.escalation,
+            testsProtected: spec.options.allowTestEdits != true
         )
         let lease = spec.limits.attemptTimeout + options.verifyTimeout * 2 + .seconds(300)
         try await context.record(
@@ -574,6 +581,7 @@ private struct MissionLoop {
         }
         merging = batch
         let keys = batch.map(\.key)
+        try await guardTarget("before a landing")
         try await context.record(.mergeStarted(keys, targetHead: targetHead), mission: spec.id)
         context.probe?.mark(.checkpoint("merge.started"))
         let execution = MergeExecution(
@@ -755,6 +763,7 @@ private struct MissionLoop {
     }
 
     private mutating func finalVerify() async throws -> StopReason {
+        try await guardTarget("before the final verify")
         let staging = context.layout.stagingWorktree(spec.id)
         try await context.git.checkout(targetHead, into: staging, index: context.layout.index(spec.id, of: staging))
         let verification = try await context.gate.verify(
@@ -805,21 +814,6 @@ private struct MissionLoop {
         guard !options.keepAttemptBranches else { return }
         let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
         try? await git.deleteBranches(attempts.map(\.branch))
-    }
-}
-
-/// The trusted copies of the gate's scripts, taken from the base commit when the mission was created.
-package enum TrustedFiles {
-    package static func save(_ files: [String: String], to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let manifest = try JSONEncoder().encode(files)
-        try manifest.write(to: URL(fileURLWithPath: directory).appendingPathComponent("files.json"))
-    }
-
-    package static func load(_ directory: String) throws -> [String: String] {
-        let path = URL(fileURLWithPath: directory).appendingPathComponent("files.json")
-        guard let data = FileManager.default.contents(atPath: path.path) else { return [:] }
-        return try JSONDecoder().decode([String: String].self, from: data)
     }
 }
 

@@ -61,79 +61,73 @@ struct MergeExecution: Sendable {
 
     private func execute(_ round: inout MergeRound) async throws {
         let git = context.git
-        var head = self.head
-        var headTree = self.headTree
-        for _ in 0..<Self.compareAndSwapRetries {
-            round = MergeRound()
-            // Stack the candidates: each merges onto the previous result (intermediate commits stay unreferenced).
-            var stack = head
-            var tree = headTree
-            for candidate in candidates {
-                switch try await git.mergeTree(ours: stack, theirs: candidate.commit) {
-                case .conflicted(let files, let messages):
-                    if round.included.isEmpty {
-                        round.conflicts.append((candidate, files, messages))
-                    } else {
-                        round.deferred.append(candidate)
-                    }
-                case .clean(let merged):
-                    round.included.append(candidate)
-                    tree = merged
-                    if candidates.count > 1 {
-                        stack = try await git.commitTree(merged, parents: [stack], message: "stack", author: .flotilla)
-                    }
+        // Stack the candidates: each merges onto the previous result (intermediate commits stay unreferenced).
+        var stack = head
+        var tree = headTree
+        for candidate in candidates {
+            switch try await git.mergeTree(ours: stack, theirs: candidate.commit) {
+            case .conflicted(let files, let messages):
+                if round.included.isEmpty {
+                    round.conflicts.append((candidate, files, messages))
+                } else {
+                    round.deferred.append(candidate)
+                }
+            case .clean(let merged):
+                round.included.append(candidate)
+                tree = merged
+                if candidates.count > 1 {
+                    stack = try await git.commitTree(merged, parents: [stack], message: "stack", author: .flotilla)
                 }
             }
-            guard !round.included.isEmpty else { return }
-            context.probe?.mark(.checkpoint("merge.tree-written"))
-            // The work may already be on the target (agents that changed nothing): verify the head itself.
-            var landing = head
-            if tree != headTree {
-                landing = try await git.commitTree(
-                    tree,
-                    parents: [head],
-                    message: message(round.included),
-                    author: .flotilla
-                )
-            }
-            let staging = context.layout.stagingWorktree(mission.id)
-            try await git.checkout(landing, into: staging, index: context.layout.index(mission.id, of: staging))
-            let first = round.included[0].key
-            let verification = try await context.gate.verify(
-                kind: .regression,
-                attempt: first,
-                commit: landing,
-                in: staging,
-                groups: round.included.map(\.key.group),
-                alsoLanded: landedGroups,
-                logPath: context.layout.gateLog(mission.id, first, .regression)
+        }
+        guard !round.included.isEmpty else { return }
+        context.probe?.mark(.checkpoint("merge.tree-written"))
+        // The work may already be on the target (agents that changed nothing): verify the head itself.
+        var landing = head
+        if tree != headTree {
+            landing = try await git.commitTree(
+                tree,
+                parents: [head],
+                message: message(round.included),
+                author: .flotilla
             )
-            try Task.checkCancellation()
-            guard verification.passed else {
-                round.outcome = .regression(verification)
-                return
-            }
-            // The verify is recorded before the branch moves: whatever happens next, the branch only ever points at
-            // a commit whose passing verification is in the ledger.
-            try await context.record(
-                .landingVerified(round.included.map(\.key), commit: landing, regression: verification),
-                mission: mission.id
-            )
-            context.probe?.mark(.checkpoint("merge.verified"))
+        }
+        let staging = context.layout.stagingWorktree(mission.id)
+        try await git.checkout(landing, into: staging, index: context.layout.index(mission.id, of: staging))
+        let first = round.included[0].key
+        let verification = try await context.gate.verify(
+            kind: .regression,
+            attempt: first,
+            commit: landing,
+            in: staging,
+            groups: round.included.map(\.key.group),
+            alsoLanded: landedGroups,
+            logPath: context.layout.gateLog(mission.id, first, .regression)
+        )
+        try Task.checkCancellation()
+        guard verification.passed else {
+            round.outcome = .regression(verification)
+            return
+        }
+        // The verify is recorded before the branch moves: whatever happens next, the branch only ever points at
+        // a commit whose passing verification is in the ledger.
+        try await context.record(
+            .landingVerified(round.included.map(\.key), commit: landing, regression: verification),
+            mission: mission.id
+        )
+        context.probe?.mark(.checkpoint("merge.verified"))
+        for _ in 0..<Self.compareAndSwapRetries {
             let moved =
-                landing == head ? true : try await git.updateRef(mission.targetBranch, to: landing, expecting: head)
+                landing == head
+                ? true : try await git.updateRef(mission.targetBranch, to: landing, expecting: head)
             if moved {
                 context.probe?.mark(.checkpoint("merge.ref-updated"))
                 round.outcome = .landed(commit: landing, tree: tree, regression: verification)
                 return
             }
-            // Someone else moved the target branch: merge again onto its new head.
-            guard let moved = try await git.resolveCommit("refs/heads/\(mission.targetBranch)") else {
-                round.outcome = .error("the target branch \(mission.targetBranch) no longer exists")
-                return
-            }
-            head = moved
-            headTree = try await git.tree(of: moved)
+            // Someone else moved the target branch while this landing was verified: it is put back, never merged
+            // onto, and the verified landing moves it.
+            try await TargetGuard(spec: mission, context: context).ensure(at: head, reason: "while landing")
         }
         round.outcome = .error(
             "the target branch \(mission.targetBranch) kept moving while landing; is something else writing to it?"

@@ -16,7 +16,6 @@ package struct MissionLayout: Sendable, Equatable {
     package func missionLog(_ id: MissionID) -> String { join(missionDirectory(id), "mission.log") }
     package func eventsFile(_ id: MissionID) -> String { join(missionDirectory(id), "events.jsonl") }
     package func agentOutputs(_ id: MissionID) -> String { join(missionDirectory(id), "agent_outputs") }
-    package func trustedDirectory(_ id: MissionID) -> String { join(missionDirectory(id), "trusted") }
     /// Children of the running process, one file per pid, for ending them after a crash.
     package func processesDirectory(_ id: MissionID) -> String { join(missionDirectory(id), "processes") }
     /// What a mission running in the background writes to its stdout and stderr.

@@ -50,8 +50,6 @@ package struct MissionRequest: Sendable {
 /// A mission that passed every check and is ready to be written down.
 package struct PreparedMission: Sendable {
     package var spec: MissionSpec
-    /// Repository-relative path → contents at the base commit, for the gate's trusted copies.
-    package var trustedFiles: [String: String]
     /// Whether the target branch must be created at the base commit.
     package var createsTargetBranch: Bool
     /// Things the user should know but that do not stop the mission.
@@ -192,13 +190,12 @@ package struct MissionPreparation: Sendable {
         )
         return PreparedMission(
             spec: spec,
-            trustedFiles: trusted,
             createsTargetBranch: createsTargetBranch,
             warnings: warnings
         )
     }
 
-    /// Writes the mission: ledger rows and event, target branch, trusted copies, the checklist copy.
+    /// Writes the mission: ledger rows and event, target branch, the checklist copy.
     ///
     /// If any step fails, what was created is removed again.
     package func create(
@@ -213,7 +210,10 @@ package struct MissionPreparation: Sendable {
             try await git.createBranch(spec.targetBranch, at: spec.baseCommit, force: false)
         }
         do {
-            try TrustedFiles.save(prepared.trustedFiles, to: layout.trustedDirectory(spec.id))
+            try FileManager.default.createDirectory(
+                atPath: layout.missionDirectory(spec.id),
+                withIntermediateDirectories: true
+            )
             try ChecklistRenderer.render(spec.checklist).write(
                 toFile: layout.checklistCopy(spec.id),
                 atomically: true,

@@ -42,9 +42,7 @@ struct MissionRecovery {
         let removed = await MissionCheckouts(git: context.git, layout: context.layout).removeAll(id)
         if removed > 0 { actions.append("removed \(removed) checkout\(removed == 1 ? "" : "s")") }
 
-        guard let head = try await context.git.resolveCommit("refs/heads/\(spec.targetBranch)") else {
-            throw EngineError.setup("the target branch \(spec.targetBranch) no longer exists; the mission cannot go on")
-        }
+        let head = try await context.git.resolveCommit("refs/heads/\(spec.targetBranch)")
 
         // Landings caught in the middle.
         let unfinished = Set(try await context.ledger.attempts(of: id).filter { $0.outcome == nil }.map(\.key))
@@ -81,13 +79,14 @@ struct MissionRecovery {
             actions.append("put \(rolledBack.list) back in the merge queue: their landing had not moved the branch")
         }
 
-        // The branch may only ever be at a verified commit.
-        if head != spec.baseCommit {
-            let verified = Set(
-                try await context.ledger.verifications(of: id)
-                    .filter { $0.verification.passed && $0.verification.kind != .gate }.map(\.verification.commit)
-            )
-            guard verified.contains(head) else { throw EngineError.unverifiedTarget(spec.targetBranch, head) }
+        // The branch is where Flotilla's last landing put it, whoever moved it while no run watched.
+        let landed = try await context.ledger.attempts(of: id).filter { $0.outcome == .landed }
+        let expected =
+            landed.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.landedCommit
+            ?? spec.baseCommit
+        if head != expected {
+            try await TargetGuard(spec: spec, context: context).ensure(at: expected, reason: "on resume")
+            actions.append("put the target branch back at \(expected.shortSHA), where Flotilla's last landing left it")
         }
 
         // Attempts caught with their agent or gate running cannot be trusted: interrupt them.

@@ -1,0 +1,55 @@
+import FlotillaCore
+import Foundation
+
+/// The target branch is Flotilla's: only its landings move it. Before every landing and at the end, the branch is
+/// compared with the head Flotilla last put there; if anyone else moved (or deleted) it, it is put back, the event
+/// recorded, and the foreign commit kept under `refs/flotilla/quarantine/<mission>/`, so nothing is lost and nothing
+/// unverified is ever merged onto or reported as the result.
+struct TargetGuard {
+    static let attempts = 3
+
+    let spec: MissionSpec
+    let context: EngineContext
+
+    /// Makes sure the target branch is at `expected`; `reason` says when it was checked, for the record.
+    func ensure(at expected: String, reason: String) async throws {
+        let git = context.git
+        let ref = "refs/heads/\(spec.targetBranch)"
+        for _ in 0..<Self.attempts {
+            let current = try await git.resolveCommit(ref)
+            if current == expected { return }
+            let foreign = current ?? "0000000000000000000000000000000000000000"
+            let quarantine = "refs/flotilla/quarantine/\(spec.id)/\(foreign.shortSHA)"
+            if let current {
+                _ = try await git.updateRef(quarantine, to: current, expecting: String(repeating: "0", count: 40))
+            }
+            let restored: Bool
+            if let current {
+                restored = try await git.updateRef(ref, to: expected, expecting: current)
+            } else {
+                try await git.createBranch(spec.targetBranch, at: expected, force: false)
+                restored = true
+            }
+            guard restored else { continue }
+            try await context.record(
+                .refsRestored(
+                    [
+                        RefRestoration(
+                            ref: ref,
+                            foreign: foreign,
+                            restoredTo: expected,
+                            quarantine: current == nil ? "(it had been deleted)" : quarantine
+                        )
+                    ],
+                    reason: "the target branch had been moved by something other than Flotilla, found \(reason)"
+                ),
+                mission: spec.id
+            )
+            return
+        }
+        throw EngineError.setup(
+            "the target branch \(spec.targetBranch) keeps moving away from \(expected.shortSHA); something other than "
+                + "Flotilla is writing to it — stop it, then `flotilla resume \(spec.id)`"
+        )
+    }
+}
