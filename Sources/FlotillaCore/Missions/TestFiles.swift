@@ -17,7 +17,7 @@ package struct TestFiles: Sendable, Equatable {
     private let tests: ProtectedPaths
     private let allowed: ProtectedPaths
 
-    /// - Parameter allowed: Patterns whose tests may be edited (a group's `Allow:` line).
+    /// Tests as `patterns` say, except those `allowed` (a group's `Allow:` line) lets an attempt edit.
     package init(patterns: [String] = TestFiles.defaultPatterns, allowed: [String] = []) {
         tests = ProtectedPaths(patterns)
         self.allowed = ProtectedPaths(allowed)

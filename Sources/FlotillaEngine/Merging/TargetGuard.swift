@@ -1,7 +1,9 @@
 import FlotillaCore
 import Foundation
 
-/// The target branch is Flotilla's: only its landings move it. Before every landing and at the end, the branch is
+/// The target branch is Flotilla's: only its landings move it.
+///
+/// Before every landing and at the end, the branch is
 /// compared with the head Flotilla last put there; if anyone else moved (or deleted) it, it is put back, the event
 /// recorded, and the foreign commit kept under `refs/flotilla/quarantine/<mission>/`, so nothing is lost and nothing
 /// unverified is ever merged onto or reported as the result.
