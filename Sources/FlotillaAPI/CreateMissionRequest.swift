@@ -45,6 +45,15 @@ package struct CreateMissionRequest: Sendable, Equatable {
     package var keyFiles: [String] = []
     /// Let attempts edit existing tests (taken back before the gate otherwise).
     package var allowTestEdits = false
+    /// `auto` (default), `bwrap` or `none`.
+    package var sandbox: String?
+    /// What sessions may reach: `open`, `allowlist` or `none` (default: the backend's).
+    package var network: String?
+    package var allowHosts: [String] = []
+    /// What the verify command may reach: `open`, `allowlist` or `none` (default).
+    package var verifyNetwork: String?
+    package var sandboxRead: [String] = []
+    package var sandboxWrite: [String] = []
     /// Check everything, create nothing.
     package var dryRun = false
 
@@ -62,7 +71,9 @@ package struct CreateMissionRequest: Sendable, Equatable {
         ("max_attempts", .integer), ("attempt_timeout_seconds", .number), ("verify_timeout_seconds", .number),
         ("stall_threshold", .integer), ("merge_batch", .integer), ("target_branch", .string), ("base", .string),
         ("protect", .stringArray), ("pass_env", .stringArray), ("fallback_backends", .stringArray),
-        ("key_files", .stringArray), ("allow_test_edits", .boolean),
+        ("key_files", .stringArray), ("allow_test_edits", .boolean), ("sandbox", .string), ("network", .string),
+        ("allow_hosts", .stringArray), ("verify_network", .string), ("sandbox_read", .stringArray),
+        ("sandbox_write", .stringArray),
         ("dry_run", .boolean),
     ]
 
@@ -148,6 +159,20 @@ package struct CreateMissionRequest: Sendable, Equatable {
             reader.fail("fallback_backends", "needs an agent CLI backend to fall back from, not \(backend)")
         }
         request.allowTestEdits = reader.boolean("allow_test_edits") ?? false
+        request.sandbox = reader.string("sandbox", oneOf: SandboxMode.allCases.map(\.rawValue))
+        request.network = reader.string("network", oneOf: NetworkAccess.allCases.map(\.rawValue))
+        request.verifyNetwork = reader.string("verify_network", oneOf: NetworkAccess.allCases.map(\.rawValue))
+        request.allowHosts = reader.strings("allow_hosts") ?? []
+        for (index, host) in request.allowHosts.enumerated() where !Self.isHostPattern(host) {
+            reader.fail("allow_hosts[\(index)]", "must be a host, host:port or *.domain, not \(host)")
+        }
+        request.sandboxRead = reader.strings("sandbox_read") ?? []
+        request.sandboxWrite = reader.strings("sandbox_write") ?? []
+        for (name, paths) in [("sandbox_read", request.sandboxRead), ("sandbox_write", request.sandboxWrite)] {
+            for (index, path) in paths.enumerated() where !path.hasPrefix("/") {
+                reader.fail("\(name)[\(index)]", "must be an absolute path, not \(path)")
+            }
+        }
         request.dryRun = reader.boolean("dry_run") ?? false
 
         if request.acceptance != nil && request.acceptancePath != nil {
@@ -166,6 +191,17 @@ package struct CreateMissionRequest: Sendable, Equatable {
         return request
     }
 
+    /// `host`, `host:port`, `[v6]:port` or `*.domain`: letters, digits, `.-_*:[]` only, a port that is a number.
+    static func isHostPattern(_ text: String) -> Bool {
+        guard !text.isEmpty, text.count <= 253,
+            text.allSatisfy({ $0.isLetter || $0.isNumber || ".-_*:[]".contains($0) })
+        else { return false }
+        if let colon = text.lastIndex(of: ":"), !text.hasPrefix("["), text.filter({ $0 == ":" }).count == 1 {
+            return UInt16(text[text.index(after: colon)...]) != nil && colon != text.startIndex
+        }
+        return true
+    }
+
     /// The JSON form, as `decode` reads it (for clients).
     package func encoded() -> Data {
         var object: [String: JSONValue] = [
@@ -178,6 +214,9 @@ package struct CreateMissionRequest: Sendable, Equatable {
             "fallback_backends": .array(fallbackBackends.map(JSONValue.string)),
             "key_files": .array(keyFiles.map(JSONValue.string)),
             "allow_test_edits": .bool(allowTestEdits), "dry_run": .bool(dryRun),
+            "allow_hosts": .array(allowHosts.map(JSONValue.string)),
+            "sandbox_read": .array(sandboxRead.map(JSONValue.string)),
+            "sandbox_write": .array(sandboxWrite.map(JSONValue.string)),
         ]
         let optionals: [String: String?] = [
             "repository": repository, "goal": goal, "acceptance": acceptance, "acceptance_path": acceptancePath,
@@ -185,7 +224,8 @@ package struct CreateMissionRequest: Sendable, Equatable {
             "agent_base_url": agentBaseURL,
             "scenario": scenario, "critic": critic, "critic_url": criticURL, "critic_model": criticModel,
             "critic_binary": criticBinary,
-            "model": model, "target_branch": targetBranch, "base": base,
+            "model": model, "target_branch": targetBranch, "base": base, "sandbox": sandbox, "network": network,
+            "verify_network": verifyNetwork,
         ]
         for (key, value) in optionals { if let value { object[key] = .string(value) } }
         if let maxTurns { object["max_turns"] = .number(Double(maxTurns)) }

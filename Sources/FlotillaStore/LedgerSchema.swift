@@ -64,6 +64,9 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v6: the sandbox each attempt ran in") { db in
+            try db.execute(sql: "ALTER TABLE attempts ADD COLUMN sandbox TEXT")
+        }
         return migrator
     }
 

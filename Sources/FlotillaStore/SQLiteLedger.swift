@@ -61,7 +61,7 @@ package final class SQLiteLedger: MissionLedger {
         case .missionCreated(let spec):
             try insertMission(spec, at: now, db: db)
 
-        case .missionStarted(_, _, let runner, _):
+        case .missionStarted(_, _, let runner, _, _):
             // A run that ended in a crash never closed its segment: count it up to its last event.
             try db.execute(
                 sql: """
@@ -87,12 +87,13 @@ package final class SQLiteLedger: MissionLedger {
             try db.execute(
                 sql: """
                     INSERT INTO attempts (mission_id, group_id, number, sequence, slot, backend, phase, start_commit,
-                        branch, worktree, prompt_path, transcript_path, started_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'agent', ?, ?, ?, ?, ?, ?)
+                        branch, worktree, prompt_path, transcript_path, started_at, sandbox)
+                    VALUES (?, ?, ?, ?, ?, ?, 'agent', ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     m, start.key.group, start.key.number, start.sequence, start.slot, start.backend,
                     start.startCommit, start.branch, start.worktree, start.promptPath, start.transcriptPath, now,
+                    start.sandbox,
                 ]
             )
             try db.execute(
@@ -660,7 +661,8 @@ package final class SQLiteLedger: MissionLedger {
                     startedAt: Self.date(row["started_at"]) ?? Date(timeIntervalSince1970: 0),
                     agentSeconds: row["agent_seconds"],
                     gateSeconds: row["gate_seconds"],
-                    finishedAt: Self.date(row["finished_at"])
+                    finishedAt: Self.date(row["finished_at"]),
+                    sandbox: row["sandbox"]
                 )
             }
         }

@@ -86,7 +86,8 @@ struct AgentCLITests {
         // a is rate-limited on its first session, then succeeds.
         let plan = try fixture.scratch.write("plan.json", #"{"a": ["rate_limit", "success"]}"#)
         var arguments = [
-            "run", "--backend", tool.backend, "--verify", "./verify.sh", "--agents", "2", "--pass-env",
+            "run", "--sandbox-write", fixture.scratch.path, "--backend", tool.backend, "--verify", "./verify.sh",
+            "--agents", "2", "--pass-env",
             "FAKE_AGENT_PLAN",
             "--pass-env", "FAKE_AGENT_LOG", "--output", "json", "--stall-threshold", "1", "--rate-limit-backoff",
             "0.2", "--rate-limit-max-wait", "0.2",
@@ -175,7 +176,8 @@ struct AgentCLITests {
         let plan = try fixture.scratch.write("plan.json", #"{"a": ["auth", "malformed", "success"]}"#)
         let run = try await FlotillaBinary.run(
             [
-                "run", "--backend", backend, "--verify", "./verify.sh", "--pass-env", "FAKE_AGENT_PLAN",
+                "run", "--sandbox-write", fixture.scratch.path, "--backend", backend, "--verify", "./verify.sh",
+                "--pass-env", "FAKE_AGENT_PLAN",
                 "--stall-threshold", "5", "--model", "gpt-5",
             ],
             in: fixture.repository.path,
@@ -200,7 +202,8 @@ struct AgentCLITests {
             let plan = try fixture.scratch.write("plan.json", #"{"a": ["\#(failing)", "success"]}"#)
             let run = try await FlotillaBinary.run(
                 [
-                    "run", "--backend", backend, "--verify", "./verify.sh", "--model", "openai/stub",
+                    "run", "--sandbox-write", fixture.scratch.path, "--backend", backend, "--verify", "./verify.sh",
+                    "--model", "openai/stub",
                     "--agent-base-url",
                     "http://127.0.0.1:9/v1", "--pass-env", "FAKE_AGENT_PLAN",
                 ],
@@ -256,7 +259,7 @@ struct AgentCLITests {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
         let run = try await FlotillaBinary.run(
-            ["run", "--backend", "claude", "--verify", "./verify.sh"],
+            ["run", "--sandbox-write", fixture.scratch.path, "--backend", "claude", "--verify", "./verify.sh"],
             in: fixture.repository.path,
             environment: ["PATH": "/usr/bin:/bin"]
         )

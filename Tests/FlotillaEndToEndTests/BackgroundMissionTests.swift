@@ -16,7 +16,6 @@ struct BackgroundMissionTests {
         let ready = try FIFOSignal(in: fixture.scratch)
         let release = try FIFOWriter(in: fixture.scratch)
         let resumedRunning = try FIFOSignal(in: fixture.scratch, name: "resumed.fifo")
-        let pidFile = fixture.scratch.file("a1.pid")
         // a's first attempt hangs (with a child) until stopped; its second waits until the test releases it.
         let agent = try fixture.scratch.write(
             "agent.sh",
@@ -24,7 +23,6 @@ struct BackgroundMissionTests {
             #!/bin/sh
             if [ "$FLOTILLA_GROUP" = a ] && [ "$FLOTILLA_ATTEMPT" = 1 ]; then
                 sleep 600 &
-                echo $! > \(pidFile)
                 echo started > \(ready.path)
                 wait
             fi
@@ -39,7 +37,10 @@ struct BackgroundMissionTests {
         )
         let repository = fixture.repository.path
         let detached = try await FlotillaBinary.run(
-            ["run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)", "--detach", "--output", "json"],
+            [
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
+                "sh \(agent)", "--detach", "--output", "json",
+            ],
             in: repository
         )
         #expect(detached.exitCode == 0, "\(detached.standardError)")
@@ -62,8 +63,7 @@ struct BackgroundMissionTests {
         #expect(followed.standardOutput.contains("mission stopped"))
         #expect(try await audit.ledger.mission(audit.id)?.state == .stopped)
         #expect(await LinuxProcessTable().waitForExit(runner, timeout: .seconds(10)))
-        let child = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingWhitespace()))
-        #expect(await ProcessLiveness.waitForExit(child, timeout: .seconds(10)), "the agent's child outlived stop")
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [], "the agent's child outlived stop")
         #expect(try await audit.attempt("a", 1)?.outcome == .interrupted)
         #expect(try await audit.leftovers() == [])
 

@@ -41,7 +41,7 @@ struct ConfigurationFileTests {
             encoding: .utf8
         )
         let run = try await FlotillaBinary.run(
-            ["run", "--max-cost", "1.5", "--output", "json"],
+            ["run", "--sandbox-write", fixture.scratch.path, "--max-cost", "1.5", "--output", "json"],
             in: fixture.repository.path,
             environment: ["XDG_CONFIG_HOME": home]
         )
@@ -70,7 +70,7 @@ struct ConfigurationFileTests {
         defer { fixture.remove() }
         try fixture.repository.write("flotilla.toml", text)
         let run = try await FlotillaBinary.run(
-            ["run", "--verify", "./verify.sh", "--agent-command", "true"],
+            ["run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command", "true"],
             in: fixture.repository.path
         )
         #expect(run.exitCode == 2)
@@ -89,7 +89,7 @@ struct ConfigurationFileTests {
         )
         _ = try await fixture.repository.commitAll("settings")
         let run = try await FlotillaBinary.run(
-            ["run", "--backend", "codex", "--model", "house-model"],
+            ["run", "--sandbox-write", fixture.scratch.path, "--backend", "codex", "--model", "house-model"],
             in: fixture.repository.path,
             environment: ["PATH": bin + ":/usr/bin:/bin"]
         )

@@ -58,13 +58,10 @@ struct CrashRecoveryTests {
         let crashes = Self.points[index]
         let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b", "c", "d", "e", "f"])
         defer { fixture.remove() }
-        let pids = fixture.scratch.file("pids")
-        try FileManager.default.createDirectory(atPath: pids, withIntermediateDirectories: true)
         let agent = try fixture.scratch.write(
             "agent.sh",
             """
             #!/bin/sh
-            echo $$ > \(pids)/$$
             if [ "$FLOTILLA_GROUP" = e ] && [ "$FLOTILLA_ATTEMPT" = 1 ]; then
                 echo "e not yet" > e.txt
             else
@@ -77,7 +74,10 @@ struct CrashRecoveryTests {
         )
         let repository = fixture.repository.path
         let first = try await FlotillaBinary.run(
-            ["run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)", "--agents", "3"],
+            [
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
+                "sh \(agent)", "--agents", "3",
+            ],
             in: repository,
             environment: ["FLOTILLA_CRASH_AT": crashes[0]]
         )
@@ -113,10 +113,7 @@ struct CrashRecoveryTests {
             #expect(await fixture.repository.show(head, "\(group).txt") == "\(group) ok")
         }
         // Nothing left running: every agent process, including those a crash orphaned, has ended.
-        for name in try FileManager.default.contentsOfDirectory(atPath: pids) {
-            let pid = try #require(Int32(name))
-            #expect(await ProcessLiveness.waitForExit(pid, timeout: .seconds(10)), "agent \(pid) outlived the mission")
-        }
+        #expect(await MissionProcesses.waitUntilNoneRuns(after.id) == [], "agents outlived the mission")
     }
 
     @Test func aMissionRunningElsewhereIsNotResumedTwice() async throws {
@@ -129,7 +126,10 @@ struct CrashRecoveryTests {
             executable: true
         )
         let running = try RunningFlotilla(
-            ["run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)"],
+            [
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
+                "sh \(agent)",
+            ],
             in: fixture.repository.path
         )
         #expect(await ready.firstLine() == "started")

@@ -38,7 +38,10 @@ struct CriticTests {
             executable: true
         )
         return try await FlotillaBinary.run(
-            ["run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)"] + arguments,
+            [
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
+                "sh \(agent)",
+            ] + arguments,
             in: fixture.repository.path,
             environment: environment
         )

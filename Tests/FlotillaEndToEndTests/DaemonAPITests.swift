@@ -105,7 +105,8 @@ struct DaemonAPITests {
         )
         let daemon = try await RunningDaemon([], in: fixture.repository.path)
         let http = daemon.client()
-        let body = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "stall_threshold": 1}"#
+        let body =
+            #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "stall_threshold": 1, "sandbox_write": ["\#(fixture.scratch.path)"]}"#
         let mission = try await http.send("POST", "/missions", body: Data(body.utf8)).decode(MissionDTO.self)
         #expect(await ready.firstLine() == "started")
 
@@ -159,7 +160,10 @@ struct DaemonAPITests {
         )
         let repository = fixture.repository.path
         let detached = try await FlotillaBinary.run(
-            ["run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)", "--detach"],
+            [
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
+                "sh \(agent)", "--detach",
+            ],
             in: repository
         )
         #expect(detached.exitCode == 0, "\(detached.standardError)")

@@ -64,7 +64,7 @@ struct InitTests {
         // A run with no flags at all takes the agent, the verify command and the key from what init wrote.
         _ = try await fixture.repository.commitAll("flotilla.toml")
         let run = try await FlotillaBinary.run(
-            ["run", "--pass-env", "FAKE_AGENT_ENV_DUMP", "--output", "json"],
+            ["run", "--sandbox-write", fixture.scratch.path, "--pass-env", "FAKE_AGENT_ENV_DUMP", "--output", "json"],
             in: fixture.repository.path,
             environment: environment
         )
@@ -154,7 +154,7 @@ struct InitTests {
         #expect(doctor.exitCode == 1)
         #expect(doctor.standardOutput.contains(expected), "\(doctor.standardOutput)")
         let run = try await FlotillaBinary.run(
-            ["run", "--agent-command", "true", "--verify", "./verify.sh"],
+            ["run", "--sandbox-write", fixture.scratch.path, "--agent-command", "true", "--verify", "./verify.sh"],
             in: fixture.repository.path,
             environment: ["XDG_CONFIG_HOME": config]
         )

@@ -42,7 +42,8 @@ struct KeysAndFailoverTests {
         let plan = try fixture.scratch.write("plan.json", #"{"a": ["rate_limit"]}"#)
         let run = try await FlotillaBinary.run(
             [
-                "run", "--backend", "claude", "--fallback-backend", "codex", "--verify", "./dumping-verify.sh",
+                "run", "--sandbox-write", fixture.scratch.path, "--backend", "claude", "--fallback-backend", "codex",
+                "--verify", "./dumping-verify.sh",
                 "--agents", "1", "--pass-env", "FAKE_AGENT_PLAN", "--pass-env", "FAKE_AGENT_ENV_DUMP", "--pass-env",
                 "ENV_DUMP", "--stall-threshold", "1", "--rate-limit-backoff", "60", "--keep-branches", "--output",
                 "json",
@@ -122,7 +123,8 @@ struct KeysAndFailoverTests {
         let keyFile = try fixture.scratch.write("anthropic.key", fromFile + "\n")
         let run = try await FlotillaBinary.run(
             [
-                "run", "--backend", "claude", "--verify", "./verify.sh", "--key-file", "anthropic=\(keyFile)",
+                "run", "--sandbox-write", fixture.scratch.path, "--backend", "claude", "--verify", "./verify.sh",
+                "--key-file", "anthropic=\(keyFile)",
                 "--pass-env", "FAKE_AGENT_ENV_DUMP", "--output", "json",
             ],
             in: fixture.repository.path,
@@ -143,7 +145,10 @@ struct KeysAndFailoverTests {
         #expect(ledger.range(of: Data(fromFile.utf8)) == nil)
 
         let missing = try await FlotillaBinary.run(
-            ["run", "--backend", "claude", "--verify", "./verify.sh", "--key-file", "anthropic=/nonexistent/key"],
+            [
+                "run", "--sandbox-write", fixture.scratch.path, "--backend", "claude", "--verify", "./verify.sh",
+                "--key-file", "anthropic=/nonexistent/key",
+            ],
             in: fixture.repository.path,
             environment: ["PATH": bin + ":/usr/bin:/bin", "XDG_CONFIG_HOME": fixture.scratch.file("none")]
         )
@@ -159,7 +164,7 @@ struct KeysAndFailoverTests {
             "verify = \"./verify.sh\"\n\n[keys]\nanthropic = \"sk-x-123456789\"\n"
         )
         let run = try await FlotillaBinary.run(
-            ["run", "--agent-command", "true"],
+            ["run", "--sandbox-write", fixture.scratch.path, "--agent-command", "true"],
             in: fixture.repository.path,
             environment: ["XDG_CONFIG_HOME": fixture.scratch.file("none")]
         )

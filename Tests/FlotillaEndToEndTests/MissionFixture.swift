@@ -47,7 +47,8 @@ struct MissionFixture {
 
     func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> FlotillaBinary.Outcome {
         let outcome = try await FlotillaBinary.run(
-            ["run", "--verify", "./verify.sh"] + arguments,
+            // The scratch directory is the test's observation post: scripted agents and verify scripts write there.
+            ["run", "--verify", "./verify.sh", "--sandbox-write", scratch.path] + arguments,
             in: repository.path,
             timeout: timeout
         )

@@ -242,7 +242,6 @@ struct MissionLoopTests {
     @Test func aHungAgentIsKilledWithItsChildrenAndRetried() async throws {
         let fixture = try await MissionFixture(checklist: "# T\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
-        let pidFile = fixture.scratch.file("child.pid")
         let envFile = fixture.scratch.file("env.txt")
         let stdinFile = fixture.scratch.file("stdin.txt")
         let agent = try fixture.scratch.write(
@@ -251,7 +250,6 @@ struct MissionLoopTests {
             #!/bin/sh
             if [ "$FLOTILLA_ATTEMPT" = 1 ]; then
                 sleep 600 &
-                echo $! > \(pidFile)
                 wait
             fi
             cat > \(stdinFile)
@@ -270,11 +268,7 @@ struct MissionLoopTests {
         let first = try #require(try await audit.attempt("a", 1))
         #expect(first.outcome == .timedOut)
         #expect(try audit.prompt("a", 2).contains("time limit"))
-        let childPID = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingWhitespace()))
-        #expect(
-            await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)),
-            "the agent's child survived the timeout"
-        )
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [], "the agent's child survived the timeout")
         // The command backend's contract: variables, prompt on stdin, cost from a JSON line.
         let second = try #require(try await audit.attempt("a", 2))
         #expect(second.outcome == .landed)
@@ -291,14 +285,13 @@ struct MissionLoopTests {
         let fixture = try await MissionFixture(checklist: "# T\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
         let ready = try FIFOSignal(in: fixture.scratch)
-        let pidFile = fixture.scratch.file("child.pid")
         let agent = try fixture.scratch.write(
             "agent.sh",
-            "#!/bin/sh\nsleep 600 &\necho $! > \(pidFile)\necho started > \(ready.path)\nwait\n",
+            "#!/bin/sh\nsleep 600 &\necho started > \(ready.path)\nwait\n",
             executable: true
         )
         let running = try RunningFlotilla(
-            ["run", "--verify", "./verify.sh", "--agent-command", agent],
+            ["run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command", agent],
             in: fixture.repository.path
         )
         #expect(await ready.firstLine() == "started")
@@ -310,8 +303,7 @@ struct MissionLoopTests {
         let audit = try await fixture.audit()
         #expect(audit.mission.state == .stopped && audit.mission.stopReason == .stopped)
         #expect(try await audit.attempts().map(\.outcome) == [.interrupted])
-        let childPID = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingWhitespace()))
-        #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [])
     }
 
     @Test func aMissingAgentProgramIsRefusedBeforeAnythingStarts() async throws {

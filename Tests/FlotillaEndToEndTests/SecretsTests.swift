@@ -37,7 +37,8 @@ struct SecretsTests {
         )
         let run = try await FlotillaBinary.run(
             [
-                "run", "--verify", "./leaky-verify.sh", "--agent-command", "sh \(agent)", "--pass-env",
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./leaky-verify.sh", "--agent-command",
+                "sh \(agent)", "--pass-env",
                 "OPENAI_API_KEY",
                 "--output", "json",
             ],

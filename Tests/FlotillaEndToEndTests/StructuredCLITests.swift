@@ -113,7 +113,8 @@ struct StructuredCLITests {
         )
         let run = try await FlotillaBinary.run(
             [
-                "run", "--verify", "./verify.sh", "--agent-command", "sh \(agent)", "--critic", "claude",
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
+                "sh \(agent)", "--critic", "claude",
                 "--critic-binary", binary,
             ],
             in: fixture.repository.path

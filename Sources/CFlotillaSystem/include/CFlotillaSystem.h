@@ -18,4 +18,17 @@ int flotilla_pidfd_open(int pid);
 int flotilla_spawn_detached(
     const char *path, char *const argv[], char *const envp[], const char *directory, const char *log_path, pid_t *pid);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of this process's descendants become its children, not init's.
+/// 0 on success, -1 with errno set (ENOSYS where there is no such thing).
+int flotilla_become_subreaper(void);
+
+/// prctl(PR_SET_PDEATHSIG, signal): this process gets `signal` when its parent ends. 0 on success.
+int flotilla_die_with_parent(int signal);
+
+/// accept(2) with the new descriptor close-on-exec, atomically where the system can.
+int flotilla_accept_cloexec(int listener);
+
+/// waitid(P_PID, pid, WEXITED | WNOHANG): reaps `pid` if it has ended; 1 if reaped, 0 if not, -1 on error.
+int flotilla_reap(int pid);
+
 #endif

@@ -19,6 +19,10 @@ package protocol AgentCLIDialect: Sendable {
     func keyVariables(model: String?, options: AgentCLIOptions) -> [String]
     /// The keys one session is given: by default those of ``keyVariables(model:options:)`` that were found.
     func sessionKeys(_ keys: APIKeys, model: String?, options: AgentCLIOptions) -> [String: String]
+    /// In a sandbox: the tool's own login and settings, as paths of the home directory (read and write).
+    func settingsPaths(home: String, environment: [String: String]) -> [String]
+    /// For the `allowlist` network policy: the hosts a session needs (its model API, `--agent-base-url`).
+    func hosts(model: String?, options: AgentCLIOptions) -> [String]
 }
 
 extension AgentCLIDialect {
@@ -26,6 +30,10 @@ extension AgentCLIDialect {
     package func resultFile(_ request: AgentRequest) -> String? { nil }
     package func sessionKeys(_ keys: APIKeys, model: String?, options: AgentCLIOptions) -> [String: String] {
         keys.environment(for: keyVariables(model: model, options: options))
+    }
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] { [] }
+    package func hosts(model: String?, options: AgentCLIOptions) -> [String] {
+        AgentHosts.forModel(model) + AgentHosts.forURL(options.baseURL)
     }
 }
 
@@ -138,7 +146,19 @@ package struct CLIAgent: AgentBackend {
         )
         process.standardInput = .file(request.promptFile)
         let resultPath = dialect.resultFile(request)
-        if let resultPath { try? FileManager.default.removeItem(atPath: resultPath) }
+        if let resultPath {
+            // An empty file the tool fills: in a sandbox it is the one file outside the checkout it may write.
+            try? FileManager.default.removeItem(atPath: resultPath)
+            _ = FileManager.default.createFile(atPath: resultPath, contents: nil)
+        }
+        if var confinement = request.confinement {
+            if let home = process.environment["HOME"], !home.isEmpty {
+                confinement.homeShares += dialect.settingsPaths(home: home, environment: process.environment)
+            }
+            confinement.allowedHosts += dialect.hosts(model: request.model, options: options)
+            if let resultPath { confinement.writable.append(resultPath) }
+            process.confinement = confinement
+        }
         process.outputFile = request.transcriptPath
         process.timeout = request.timeout
         let result: ProcessResult

@@ -9,6 +9,11 @@ package struct Aider: AgentCLIDialect {
     package let name = "aider"
     package let program = "aider"
 
+    /// Its caches (the model price list it would otherwise fetch at every start) and its settings file.
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] {
+        [home + "/.aider", home + "/.aider.conf.yml"]
+    }
+
     package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
         ModelProvider.keyVariables(model: model, baseURL: options.baseURL)
     }

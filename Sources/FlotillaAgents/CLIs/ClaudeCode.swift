@@ -6,6 +6,15 @@ package struct ClaudeCode: AgentCLIDialect {
     package let name = "claude"
     package let program = "claude"
 
+    /// Its login (`.credentials.json`), settings and session files; `~/.claude.json` holds its state.
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] {
+        [home + "/.claude", home + "/.claude.json", home + "/.config/claude"]
+    }
+
+    package func hosts(model: String?, options: AgentCLIOptions) -> [String] {
+        ["api.anthropic.com", "statsig.anthropic.com", "console.anthropic.com"]
+    }
+
     package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
         ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"]
     }

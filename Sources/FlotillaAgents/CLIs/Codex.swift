@@ -6,6 +6,16 @@ package struct Codex: AgentCLIDialect {
     package let name = "codex"
     package let program = "codex"
 
+    /// `CODEX_HOME` (default `~/.codex`): its config and auth.
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] {
+        [environment["CODEX_HOME"] ?? home + "/.codex"]
+    }
+
+    /// The OpenAI API, and ChatGPT's for a ChatGPT sign-in.
+    package func hosts(model: String?, options: AgentCLIOptions) -> [String] {
+        ["api.openai.com", "chatgpt.com", "auth.openai.com"] + AgentHosts.forURL(options.baseURL)
+    }
+
     package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
         ["CODEX_API_KEY", "OPENAI_API_KEY"]
     }

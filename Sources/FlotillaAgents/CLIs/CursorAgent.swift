@@ -6,6 +6,14 @@ package struct CursorAgent: AgentCLIDialect {
     package let name = "cursor"
     package let program = "cursor-agent"
 
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] {
+        [home + "/.cursor", home + "/.config/cursor"]
+    }
+
+    package func hosts(model: String?, options: AgentCLIOptions) -> [String] {
+        ["api2.cursor.sh", "api3.cursor.sh", "repo42.cursor.sh", "*.cursor.sh", "*.cursor.com"]
+    }
+
     package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] { ["CURSOR_API_KEY"] }
 
     package init() {}

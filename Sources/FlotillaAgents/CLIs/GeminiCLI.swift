@@ -6,6 +6,13 @@ package struct GeminiCLI: AgentCLIDialect {
     package let name = "gemini"
     package let program = "gemini"
 
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] { [home + "/.gemini"] }
+
+    /// The Gemini API, and Google's sign-in and Code Assist for a Google account.
+    package func hosts(model: String?, options: AgentCLIOptions) -> [String] {
+        ["generativelanguage.googleapis.com", "cloudcode-pa.googleapis.com", "oauth2.googleapis.com"]
+    }
+
     package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
         ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
     }

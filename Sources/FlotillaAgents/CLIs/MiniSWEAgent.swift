@@ -9,6 +9,11 @@ package struct MiniSWEAgent: AgentCLIDialect {
     package let name = "mini"
     package let program = "mini"
 
+    /// Its global configuration (`.env`, written by `mini-extra config`).
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] {
+        [environment["MSWEA_GLOBAL_CONFIG_DIR"] ?? home + "/.config/mini-swe-agent"]
+    }
+
     package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
         ModelProvider.keyVariables(model: model, baseURL: options.baseURL)
     }

@@ -6,6 +6,16 @@ package struct OpenCode: AgentCLIDialect {
     package let name = "opencode"
     package let program = "opencode"
 
+    /// Its auth (`~/.local/share/opencode/auth.json`), config and model cache.
+    package func settingsPaths(home: String, environment: [String: String]) -> [String] {
+        [home + "/.local/share/opencode", home + "/.config/opencode", home + "/.cache/opencode"]
+    }
+
+    /// The model's provider, and models.dev, where it reads the model list.
+    package func hosts(model: String?, options: AgentCLIOptions) -> [String] {
+        AgentHosts.forModel(model) + ["models.dev"]
+    }
+
     /// opencode serves many providers; its model names say which (`anthropic/claude-…`).
     package func keyVariables(model: String?, options: AgentCLIOptions) -> [String] {
         ModelProvider.keyVariables(model: model, baseURL: nil)

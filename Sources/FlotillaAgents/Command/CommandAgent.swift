@@ -32,6 +32,11 @@ package struct CommandAgent: AgentBackend {
         )
         process.standardInput = .file(request.promptFile)
         process.outputFile = request.transcriptPath
+        if var confinement = request.confinement {
+            // Files the command line names (its script, its settings) are there to read, wherever they are.
+            confinement.readable += Self.paths(in: command)
+            process.confinement = confinement
+        }
         process.timeout = request.timeout
         let result: ProcessResult
         do {
@@ -60,6 +65,12 @@ package struct CommandAgent: AgentBackend {
             failure: failure,
             duration: result.duration
         )
+    }
+
+    /// Absolute paths of existing files or directories among the words of a command line.
+    static func paths(in command: String) -> [String] {
+        command.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "'" || $0 == "\"" || $0 == "=" })
+            .map(String.init).filter { $0.hasPrefix("/") && FileManager.default.fileExists(atPath: $0) }
     }
 
     /// The last JSON object line that carries `cost_usd`.

@@ -95,6 +95,8 @@ struct MissionLaunch {
                     + spec.targetBranch
             )
         }
+        let sandbox = try await composition.sandbox(for: spec)
+        if let note = sandbox.note { Console.err("warning: \(note)") }
         let runner = MissionRunner(
             ports: MissionRunner.Ports(
                 ledger: ledger,
@@ -110,7 +112,8 @@ struct MissionLaunch {
                 verifyTimeout: .seconds(bounded: spec.options.verifyTimeoutSeconds),
                 keepAttemptBranches: spec.options.keepAttemptBranches,
                 mergeBatch: spec.options.mergeBatch,
-                rateLimitBackoff: spec.options.rateLimitBackoff
+                rateLimitBackoff: spec.options.rateLimitBackoff,
+                sandbox: sandbox
             ),
             layout: layout,
             sink: sink

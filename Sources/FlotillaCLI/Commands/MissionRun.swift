@@ -165,6 +165,42 @@ extension Flotilla {
         )
         var allowTestEdits = false
 
+        @Option(
+            help: """
+                Where agent sessions and verify runs execute: bwrap (bubblewrap: a read-only system, the checkout \
+                the only writable project path, a private home and /tmp, no view of .flotilla/ or write access to \
+                .git, every process ended with the session), none (as you, with orphans ended), or auto (bwrap when \
+                it works here, else none, said once; the default).
+                """
+        )
+        var sandbox: SandboxMode?
+
+        @Option(
+            help: """
+                What agent sessions may reach: open, allowlist (only the backend's model API, --agent-base-url and \
+                --allow-host, through Flotilla's proxy), or none. Default: allowlist for the agent CLIs, open for \
+                --backend command (Flotilla cannot know what a custom command needs). Needs the bwrap sandbox.
+                """
+        )
+        var network: NetworkAccess?
+
+        @Option(help: "A host the allowlist lets through: host, host:port or *.domain (repeatable).")
+        var allowHost: [String] = []
+
+        @Option(
+            help: """
+                What the verify command may reach: none (default; it runs code agents wrote), open, or allowlist \
+                (the --allow-host hosts). Use open if it downloads dependencies.
+                """
+        )
+        var verifyNetwork: NetworkAccess?
+
+        @Option(help: "A path sandboxed processes may read, though it is under your home or /tmp (repeatable).")
+        var sandboxRead: [String] = []
+
+        @Option(help: "A path sandboxed processes may write, besides their checkout (repeatable).")
+        var sandboxWrite: [String] = []
+
         @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
         var yes = false
 
@@ -312,9 +348,15 @@ extension Flotilla {
                 "fallback_backends": fallbackBackend.isEmpty
                     ? nil : .array(fallbackBackend.map { .string($0.rawValue) }),
                 "allow_test_edits": allowTestEdits ? .bool(true) : nil,
+                "sandbox": sandbox.map { .string($0.rawValue) }, "network": network.map { .string($0.rawValue) },
+                "verify_network": verifyNetwork.map { .string($0.rawValue) },
             ]
             // Lists add up: the project's protected paths stay protected whatever the flags say.
-            for (key, extra) in [("protect", protect), ("pass_env", passEnv)] where !extra.isEmpty {
+            let lists = [
+                ("protect", protect), ("pass_env", passEnv), ("allow_hosts", allowHost),
+                ("sandbox_read", sandboxRead.map(absolute)), ("sandbox_write", sandboxWrite.map(absolute)),
+            ]
+            for (key, extra) in lists where !extra.isEmpty {
                 var items: [JSONValue] = []
                 if case .array(let configured)? = fields[key] { items = configured }
                 given[key] = .array(items + extra.map(JSONValue.string))
@@ -342,6 +384,7 @@ extension Flotilla {
                 "rate_limit_backoff_seconds": "--rate-limit-backoff",
                 "rate_limit_max_wait_seconds": "--rate-limit-max-wait",
                 "acceptance_path": "--acceptance", "fallback_backends": "--fallback-backend", "key_files": "--key-file",
+                "allow_hosts": "--allow-host",
             ]
             return names[field] ?? "--" + field.replacingOccurrences(of: "_", with: "-")
         }
@@ -457,7 +500,13 @@ struct MissionRequestBuilder {
             fallbackBackends: wire.fallbackBackends,
             criticBinary: wire.criticBinary.map(resolve),
             keyFiles: wire.keyFiles,
-            allowTestEdits: wire.allowTestEdits
+            allowTestEdits: wire.allowTestEdits,
+            sandbox: wire.sandbox.flatMap(SandboxMode.init(rawValue:)),
+            network: wire.network.flatMap(NetworkAccess.init(rawValue:)),
+            allowHosts: wire.allowHosts,
+            verifyNetwork: wire.verifyNetwork.flatMap(NetworkAccess.init(rawValue:)),
+            sandboxRead: wire.sandboxRead,
+            sandboxWrite: wire.sandboxWrite
         )
         // The critic is built (and so checked) before anything is written too.
         _ = try LanguageModels.critic(options, configuration: configuration, composition: composition, root: root)
@@ -645,3 +694,6 @@ enum AgentFactory {
         )
     }
 }
+
+extension SandboxMode: ExpressibleByArgument {}
+extension NetworkAccess: ExpressibleByArgument {}

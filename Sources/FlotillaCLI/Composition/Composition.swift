@@ -16,7 +16,16 @@ struct Composition: Sendable {
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
-        self.processes = SubprocessRunner()
+        // Requests that carry a sandbox (agent sessions, verify runs) run in it; the rest (git) as they are.
+        self.processes = ConfiningProcessRunner(
+            base: SubprocessRunner(),
+            bubblewrap: try? ExecutableLocator.locate(
+                "bwrap",
+                environment: EnvironmentPolicy().environment(from: environment),
+                workingDirectory: "/"
+            ),
+            relay: Bundle.main.executablePath
+        )
         let faults = FaultInjection(environment: environment)
         self.faultInjection = faults
         self.processTable =
@@ -31,6 +40,50 @@ struct Composition: Sendable {
     /// The API keys for work in `root`: the environment's, else the user's `config.toml`'s.
     func apiKeys(root: String?) throws -> APIKeys {
         try Configuration.load(root: root, environment: environment).apiKeys(environment: environment)
+    }
+
+    /// The sandbox a mission's run gets on this machine: what it asked for, if the machine can give it.
+    ///
+    /// `auto` falls back to none when bubblewrap does not work here, and says why in ``SandboxSettings/note``; `bwrap`
+    /// fails instead.
+    func sandbox(for spec: MissionSpec) async throws -> SandboxSettings {
+        let options = spec.options
+        let asked = options.sandbox ?? .auto
+        var settings = SandboxSettings(
+            mode: .none,
+            network: options.network ?? Self.defaultNetwork(backend: spec.backend),
+            allowedHosts: options.allowHosts ?? [],
+            verifyNetwork: options.verifyNetwork ?? .none,
+            readable: options.sandboxRead ?? [],
+            writable: options.sandboxWrite ?? []
+        )
+        if asked != .none {
+            let probe = await SandboxProbe.probe(runner: processes, environment: childEnvironment())
+            if probe.bubblewrap != nil {
+                settings.mode = .bwrap
+            } else if asked == .bwrap {
+                throw InputError("--sandbox bwrap: \(probe.problem ?? "bubblewrap does not work here")")
+            } else {
+                settings.note =
+                    "no sandbox: \(probe.problem ?? "bubblewrap does not work here"); agents run as you "
+                    + "(see docs/SECURITY.md)"
+            }
+        }
+        if settings.mode == .none, options.network != nil && options.network != .open {
+            settings.note =
+                (settings.note.map { $0 + "; " } ?? "")
+                + "--network \(options.network?.rawValue ?? "") needs the bwrap sandbox and is not applied"
+        }
+        return settings
+    }
+
+    /// The agent CLIs get only their APIs; a custom command gets the network, since Flotilla cannot know its needs.
+    static func defaultNetwork(backend: String) -> NetworkAccess {
+        switch backend {
+        case "command": .open
+        case "simulate": .none
+        default: .allowlist
+        }
     }
 
     var isInteractiveTerminal: Bool {

@@ -6,8 +6,9 @@ import Foundation
 /// ledger and the event stream never disagree.
 package enum LedgerChange: Sendable, Equatable {
     case missionCreated(MissionSpec)
-    /// A run of the mission starts (the first, or a resume) in the `runner` process.
-    case missionStarted(agents: Int, backend: String, runner: ProcessIdentity?, resumed: Bool)
+    /// A run of the mission starts (the first, or a resume) in the `runner` process, with its sandbox (and, when it is
+    /// not what was asked for, why).
+    case missionStarted(agents: Int, backend: String, runner: ProcessIdentity?, resumed: Bool, sandbox: String? = nil)
     case attemptStarted(AttemptStart)
     case agentFinished(AttemptKey, AgentReport)
     /// The agent's work was committed in its worktree (`commit` is nil when it changed nothing).
@@ -105,6 +106,8 @@ package struct AttemptStart: Sendable, Equatable {
     package var promptPath: String
     package var transcriptPath: String
     package var claimExpiresAt: Date
+    /// The sandbox the session and the gate run in.
+    package var sandbox: String?
 
     package init(
         key: AttemptKey,
@@ -116,8 +119,10 @@ package struct AttemptStart: Sendable, Equatable {
         worktree: String,
         promptPath: String,
         transcriptPath: String,
-        claimExpiresAt: Date
+        claimExpiresAt: Date,
+        sandbox: String? = nil
     ) {
+        self.sandbox = sandbox
         self.key = key
         self.sequence = sequence
         self.slot = slot
@@ -295,16 +300,17 @@ extension LedgerChange {
                     "target_branch": .string(spec.targetBranch), "groups": .number(Double(spec.checklist.groups.count)),
                 ]
             )
-        case .missionStarted(let agents, let backend, let runner, let resumed):
+        case .missionStarted(let agents, let backend, let runner, let resumed, let sandbox):
             var data: [String: JSONValue] = [
                 "agents": .number(Double(agents)), "backend": .string(backend), "resumed": .bool(resumed),
             ]
             if let runner { data["runner_pid"] = .number(Double(runner.pid)) }
+            if let sandbox { data["sandbox"] = .string(sandbox) }
             return make(
                 .missionStarted,
                 nil,
                 "mission \(resumed ? "resumed" : "started") with \(agents) agent\(agents == 1 ? "" : "s") (\(backend))"
-                    + (runner.map { " in process \($0.pid)" } ?? ""),
+                    + (runner.map { " in process \($0.pid)" } ?? "") + (sandbox.map { "; sandbox: \($0)" } ?? ""),
                 data
             )
         case .landingVerified(let keys, let commit, let regression):
@@ -339,6 +345,7 @@ extension LedgerChange {
                 [
                     "slot": .number(Double(start.slot)), "sequence": .number(Double(start.sequence)),
                     "start_commit": .string(start.startCommit), "branch": .string(start.branch),
+                    "sandbox": start.sandbox.map(JSONValue.string) ?? .null,
                 ]
             )
         case .agentFinished(let key, let report):

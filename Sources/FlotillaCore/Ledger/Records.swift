@@ -302,6 +302,9 @@ package struct AttemptRecord: Sendable, Equatable {
     package var agentSeconds: Double?
     package var gateSeconds: Double?
     package var finishedAt: Date?
+    /// The sandbox the attempt's session and gate ran in (`bwrap, network allowlist, verify network none`); nil for
+    /// attempts from before sandboxes were recorded.
+    package var sandbox: String?
 
     package init(
         key: AttemptKey,
@@ -326,8 +329,10 @@ package struct AttemptRecord: Sendable, Equatable {
         startedAt: Date,
         agentSeconds: Double?,
         gateSeconds: Double?,
-        finishedAt: Date?
+        finishedAt: Date?,
+        sandbox: String? = nil
     ) {
+        self.sandbox = sandbox
         self.key = key
         self.sequence = sequence
         self.slot = slot

@@ -32,6 +32,17 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
     package var fallbackBackends: [String]?
     /// Let attempts edit existing tests (they are taken back before the gate otherwise; nil: not allowed).
     package var allowTestEdits: Bool?
+    /// The sandbox of agent sessions and verify runs (nil: `auto`).
+    package var sandbox: SandboxMode?
+    /// What agent sessions may reach (nil: the backend's default, see ``NetworkAccess``).
+    package var network: NetworkAccess?
+    /// More hosts the `allowlist` policy lets through, for sessions and an `allowlist` verify.
+    package var allowHosts: [String]?
+    /// What the verify command may reach (nil: `none`).
+    package var verifyNetwork: NetworkAccess?
+    /// More paths sandboxed processes may read, or read and write.
+    package var sandboxRead: [String]?
+    package var sandboxWrite: [String]?
 
     /// The backoff these options ask for.
     package var rateLimitBackoff: RateLimitBackoff {
@@ -59,8 +70,20 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         fallbackBackends: [String] = [],
         criticBinary: String? = nil,
         keyFiles: [String] = [],
-        allowTestEdits: Bool = false
+        allowTestEdits: Bool = false,
+        sandbox: SandboxMode? = nil,
+        network: NetworkAccess? = nil,
+        allowHosts: [String] = [],
+        verifyNetwork: NetworkAccess? = nil,
+        sandboxRead: [String] = [],
+        sandboxWrite: [String] = []
     ) {
+        self.sandbox = sandbox
+        self.network = network
+        self.allowHosts = allowHosts.isEmpty ? nil : allowHosts
+        self.verifyNetwork = verifyNetwork
+        self.sandboxRead = sandboxRead.isEmpty ? nil : sandboxRead
+        self.sandboxWrite = sandboxWrite.isEmpty ? nil : sandboxWrite
         self.allowTestEdits = allowTestEdits ? true : nil
         self.keyFiles = keyFiles.isEmpty ? nil : keyFiles
         self.criticBinary = criticBinary
@@ -100,5 +123,11 @@ package struct MissionRunOptions: Sendable, Equatable, Codable {
         case criticBinary = "critic_binary"
         case keyFiles = "key_files"
         case allowTestEdits = "allow_test_edits"
+        case sandbox
+        case network
+        case allowHosts = "allow_hosts"
+        case verifyNetwork = "verify_network"
+        case sandboxRead = "sandbox_read"
+        case sandboxWrite = "sandbox_write"
     }
 }

@@ -18,6 +18,9 @@ package struct AgentRequest: Sendable, Equatable {
     /// What the budget leaves after what is spent and what the other running sessions are expected to spend.
     /// Agents that can cap themselves do.
     package var budgetUSD: Double?
+    /// The sandbox the session runs in, as the mission sets it; the backend adds what its tool needs (its own
+    /// settings directory, its executable, its API hosts).
+    package var confinement: Confinement?
 
     package init(
         mission: MissionID,
@@ -29,8 +32,10 @@ package struct AgentRequest: Sendable, Equatable {
         timeout: Duration,
         environment: [String: String],
         transcriptPath: String,
-        budgetUSD: Double? = nil
+        budgetUSD: Double? = nil,
+        confinement: Confinement? = nil
     ) {
+        self.confinement = confinement
         self.budgetUSD = budgetUSD
         self.mission = mission
         self.attempt = attempt

@@ -21,6 +21,8 @@ package struct ProcessRequest: Sendable, Equatable {
     package var timeout: Duration?
     /// Time between SIGTERM and SIGKILL to the process group.
     package var terminationGrace: Duration
+    /// The sandbox the process runs in: agent sessions and verify runs have one; Flotilla's own git does not.
+    package var confinement: Confinement?
 
     package init(
         executable: String,

@@ -19,6 +19,8 @@ package struct Gate: Sendable {
         package var timeout: Duration
         /// The allowlisted environment the commands run with.
         package var environment: [String: String]
+        /// The sandbox verify runs execute in.
+        package var sandbox: SandboxSettings
 
         package init(
             mission: MissionID,
@@ -26,8 +28,10 @@ package struct Gate: Sendable {
             checks: [String: String],
             trustedFiles: [String: TrustedFile],
             timeout: Duration,
-            environment: [String: String]
+            environment: [String: String],
+            sandbox: SandboxSettings = .none
         ) {
+            self.sandbox = sandbox
             self.mission = mission
             self.verifyCommand = verifyCommand
             self.checks = checks
@@ -76,11 +80,9 @@ package struct Gate: Sendable {
         var failure: (exitCode: Int?, timedOut: Bool)?
         for (index, run) in runs.enumerated() {
             let reportPath = layout.report(configuration.mission, "\(reportName)-\(index + 1)")
-            try? FileManager.default.removeItem(atPath: reportPath)
-            try FileManager.default.createDirectory(
-                atPath: (reportPath as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true
-            )
+            let reports = (reportPath as NSString).deletingLastPathComponent
+            try? FileManager.default.removeItem(atPath: reports)
+            try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
             var environment = configuration.environment
             environment["FLOTILLA_GROUPS"] = run.groups
             environment["FLOTILLA_REPORT"] = reportPath
@@ -88,6 +90,8 @@ package struct Gate: Sendable {
             var request = ProcessRequest.shell(run.command, workingDirectory: directory, environment: environment)
             request.outputFile = index == 0 ? logPath : "\(logPath).\(index + 1)"
             request.timeout = configuration.timeout
+            // It runs code the agents wrote: in the sandbox, writing only its checkout and its report.
+            request.confinement = configuration.sandbox.verify(checkout: directory, reports: reports, layout: layout)
             let result = try await runner.run(request)
             total += result.duration
             lastTail = result.outputTail

@@ -58,7 +58,8 @@ struct AttemptExecution: Sendable {
                 timeout: mission.limits.attemptTimeout,
                 environment: [:],
                 transcriptPath: layout.transcript(id, key),
-                budgetUSD: budgetUSD
+                budgetUSD: budgetUSD,
+                confinement: context.sandbox.session(checkout: worktree, promptFile: promptFile, layout: layout)
             )
         )
         spent.value = outcome.usage.costUSD

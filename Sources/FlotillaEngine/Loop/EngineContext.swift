@@ -12,6 +12,8 @@ struct EngineContext: Sendable {
     let now: @Sendable () -> Date
     let probe: (any MissionProbe)?
     let critic: Critic?
+    /// How agent sessions (and, through the gate, verify runs) are confined.
+    var sandbox: SandboxSettings = .none
     /// Keeps publication in ledger order when attempts record concurrently.
     let recording = AsyncLock()
 

@@ -54,14 +54,18 @@ package struct MissionRunner: Sendable {
         package var mergeBatch: Int
         /// How long every agent waits after one hits a rate limit or quota.
         package var rateLimitBackoff: RateLimitBackoff
+        /// The sandbox of agent sessions and verify runs.
+        package var sandbox: SandboxSettings
 
         package init(
             environment: [String: String],
             verifyTimeout: Duration = .seconds(1800),
             keepAttemptBranches: Bool = false,
             mergeBatch: Int = 1,
-            rateLimitBackoff: RateLimitBackoff = RateLimitBackoff()
+            rateLimitBackoff: RateLimitBackoff = RateLimitBackoff(),
+            sandbox: SandboxSettings = .none
         ) {
+            self.sandbox = sandbox
             self.rateLimitBackoff = rateLimitBackoff
             self.environment = environment
             self.verifyTimeout = verifyTimeout
@@ -97,7 +101,8 @@ package struct MissionRunner: Sendable {
                 ),
                 trustedFiles: trusted,
                 timeout: options.verifyTimeout,
-                environment: options.environment
+                environment: options.environment,
+                sandbox: options.sandbox
             ),
             runner: ports.processes,
             layout: layout
@@ -111,7 +116,8 @@ package struct MissionRunner: Sendable {
             sink: sink,
             now: ports.now,
             probe: ports.probe,
-            critic: ports.critic
+            critic: ports.critic,
+            sandbox: options.sandbox
         )
         if record.state == .completed {
             // A crash between recording the end and tidying up leaves worktrees and branches: tidy them now.
@@ -128,7 +134,8 @@ package struct MissionRunner: Sendable {
                 agents: spec.agents,
                 backend: spec.backend,
                 runner: ports.processTable?.current(),
-                resumed: resumed
+                resumed: resumed,
+                sandbox: options.sandbox.summary + (options.sandbox.note.map { " (\($0))" } ?? "")
             ),
             mission: id
         )
@@ -481,7 +488,8 @@ private struct MissionLoop {
                     worktree: context.layout.slotWorktree(spec.id, slot),
                     promptPath: context.layout.prompt(spec.id, key),
                     transcriptPath: context.layout.transcript(spec.id, key),
-                    claimExpiresAt: context.now().addingTimeInterval(lease.seconds)
+                    claimExpiresAt: context.now().addingTimeInterval(lease.seconds),
+                    sandbox: options.sandbox.summary
                 )
             ),
             mission: spec.id

@@ -31,8 +31,10 @@ package struct MissionLayout: Sendable, Equatable {
         join(agentOutputs(id), "\(key.slug).\(kind.rawValue).log")
     }
     package func finalVerifyLog(_ id: MissionID) -> String { join(agentOutputs(id), "final-verify.log") }
+    /// Where one verify run may write its report: a directory of its own (the one place outside its checkout that a
+    /// sandboxed verify may write), holding `report.json`.
     package func report(_ id: MissionID, _ name: String) -> String {
-        join(missionDirectory(id), "reports", "\(name).json")
+        join(missionDirectory(id), "reports", name, "report.json")
     }
 
     /// The mission's checkouts: plain directories, none of them a git worktree of the repository.

@@ -132,12 +132,16 @@ package struct SubprocessRunner: ProcessRunner {
         return try await withThrowingTaskGroup(of: Finish.self) { group in
             let tracker = ProcessTracking.current
             group.addTask {
+                // Registered as this process's own child as soon as it exists, so no sweep takes it for an orphan.
+                let spawn = ChildRegistry.shared.beginSpawn()
+                defer { spawn.end() }
                 let result = try await Subprocess.run(
                     configuration,
                     input: .fileDescriptor(FileDescriptor(rawValue: input), closeAfterSpawningProcess: true),
                     output: .fileDescriptor(FileDescriptor(rawValue: stdoutWrite), closeAfterSpawningProcess: true),
                     error: .fileDescriptor(FileDescriptor(rawValue: stderrWrite), closeAfterSpawningProcess: true)
                 ) { execution in
+                    spawn.register(execution.processIdentifier.value)
                     // Recorded as soon as it runs, so that a crash of this process leaves a trace of its children.
                     let identity = LinuxProcessTable.identity(of: execution.processIdentifier.value)
                     tracker?.started(identity, request: request)
@@ -197,6 +201,7 @@ package enum ProcessRunnerError: Error, Sendable, Equatable, CustomStringConvert
     case outputFileUnwritable(String, Int32)
     case launchFailed(executable: String, detail: String)
     case system(String, Int32)
+    case sandboxUnavailable(String)
 
     package var description: String {
         switch self {
@@ -214,6 +219,8 @@ package enum ProcessRunnerError: Error, Sendable, Equatable, CustomStringConvert
             "could not start `\(executable)`: \(detail)"
         case .system(let call, let code):
             "\(call) failed: \(String(cString: strerror(code)))"
+        case .sandboxUnavailable(let detail):
+            "cannot run in the sandbox: \(detail); install bubblewrap, or choose --sandbox none (see docs/SECURITY.md)"
         }
     }
 }

@@ -1,0 +1,68 @@
+import FlotillaCore
+import Foundation
+
+/// How a mission's agent sessions and verify runs are confined, as resolved when the run starts.
+package struct SandboxSettings: Sendable, Equatable {
+    /// `.bwrap` or `.none`: what this machine gives (``note`` says when that is less than was asked).
+    package var mode: SandboxMode
+    package var network: NetworkAccess
+    /// Hosts the user added to the allowlist; each backend adds those its tool needs.
+    package var allowedHosts: [String]
+    package var verifyNetwork: NetworkAccess
+    package var readable: [String]
+    package var writable: [String]
+    /// Why the sandbox is not what was asked for (`auto` without a working bubblewrap), said when the run starts.
+    package var note: String?
+
+    package init(
+        mode: SandboxMode,
+        network: NetworkAccess = .open,
+        allowedHosts: [String] = [],
+        verifyNetwork: NetworkAccess = .none,
+        readable: [String] = [],
+        writable: [String] = [],
+        note: String? = nil
+    ) {
+        self.mode = mode
+        self.network = network
+        self.allowedHosts = allowedHosts
+        self.verifyNetwork = verifyNetwork
+        self.readable = readable
+        self.writable = writable
+        self.note = note
+    }
+
+    /// No sandbox: processes run as the user (orphans are still ended).
+    package static let none = SandboxSettings(mode: .none)
+
+    /// For an agent session in `checkout`: that checkout writable, the repository and the prompt readable, the
+    /// repository's `.flotilla/` hidden.
+    func session(checkout: String, promptFile: String, layout: MissionLayout) -> Confinement {
+        Confinement(
+            mode: mode,
+            writable: [checkout] + writable,
+            readable: [layout.repository, promptFile] + readable,
+            hidden: [layout.stateDirectory],
+            network: network,
+            allowedHosts: allowedHosts
+        )
+    }
+
+    /// For a verify run in `checkout`, writing its report in `reports`.
+    func verify(checkout: String, reports: String, layout: MissionLayout) -> Confinement {
+        Confinement(
+            mode: mode,
+            writable: [checkout, reports] + writable,
+            readable: [layout.repository] + readable,
+            hidden: [layout.stateDirectory],
+            network: verifyNetwork,
+            allowedHosts: allowedHosts
+        )
+    }
+
+    /// What the ledger records for each attempt.
+    package var summary: String {
+        mode == .none
+            ? "none" : "\(mode.rawValue), network \(network.rawValue), verify network \(verifyNetwork.rawValue)"
+    }
+}

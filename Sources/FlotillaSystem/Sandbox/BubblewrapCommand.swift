@@ -1,0 +1,87 @@
+import FlotillaCore
+import Foundation
+
+/// A ``Confinement`` as bubblewrap's arguments.
+///
+/// In order: the whole system read-only; fresh `/dev`, `/proc` and `/tmp`; an empty home directory; what the
+/// confinement makes readable (the repository, the tool, the prompt); the hidden directories (`.flotilla/`) replaced
+/// by empty ones; the tool's own settings directories; and last the writable checkout. The process runs as the same
+/// user in a new user, PID and IPC namespace with no capabilities, dies with bubblewrap, and bubblewrap dies with
+/// Flotilla; without `open` network it has a network namespace of its own with only loopback.
+package enum BubblewrapCommand {
+    /// Where the proxy's Unix socket appears inside the sandbox (`/tmp` there is the sandbox's own).
+    package static let proxySocketInside = "/tmp/.flotilla-proxy.sock"
+
+    /// Sockets of the machine that would hand out more than a sandbox should have, hidden even when visible paths
+    /// lead to them.
+    static let hiddenSockets = [
+        "/run/docker.sock", "/var/run/docker.sock", "/run/containerd/containerd.sock", "/run/podman/podman.sock",
+        "/run/snapd.socket", "/run/dbus/system_bus_socket", "/var/run/dbus/system_bus_socket",
+    ]
+
+    /// The arguments before `--` and the command.
+    ///
+    /// - Parameters:
+    ///   - confinement: What the process may see and reach.
+    ///   - workingDirectory: Where it starts.
+    ///   - environment: Its environment (for `HOME` and `PATH`).
+    ///   - proxySocket: The proxy's socket outside, for the `allowlist` policy.
+    ///   - exists: Whether a path exists on this machine (a parameter, so the arguments can be tested anywhere).
+    /// - Returns: bubblewrap's arguments.
+    package static func arguments(
+        for confinement: Confinement,
+        workingDirectory: String,
+        environment: [String: String],
+        proxySocket: String?,
+        exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+    ) -> [String] {
+        var arguments = [
+            "--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--cap-drop", "ALL", "--hostname", "flotilla-sandbox",
+        ]
+        if confinement.network != .open { arguments.append("--unshare-net") }
+        arguments += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for socket in hiddenSockets where exists(socket) { arguments += ["--ro-bind", "/dev/null", socket] }
+        if exists("/run/user") { arguments += ["--tmpfs", "/run/user"] }
+
+        let home = environment["HOME"].flatMap { $0.isEmpty || $0 == "/" ? nil : normalized($0) }
+        if let home, exists(home) { arguments += ["--tmpfs", home] }
+        var readable = confinement.readable.map(normalized)
+        if let home {
+            readable += toolchainDirectories(path: environment["PATH"] ?? "", home: home)
+        }
+        let hidden = confinement.hidden.map(normalized).filter(exists)
+        func isHidden(_ path: String) -> Bool { hidden.contains { path == $0 || path.hasPrefix($0 + "/") } }
+        // What is readable outside the hidden directories first, so that hiding them takes effect over it.
+        for path in unique(readable.filter { !isHidden($0) }) { arguments += ["--ro-bind-try", path, path] }
+        for path in hidden { arguments += ["--tmpfs", path] }
+        for path in unique(readable.filter(isHidden)) { arguments += ["--ro-bind-try", path, path] }
+        for path in unique(confinement.homeShares.map(normalized)) { arguments += ["--bind-try", path, path] }
+        for path in unique(confinement.writable.map(normalized)) { arguments += ["--bind", path, path] }
+        if let proxySocket { arguments += ["--bind", proxySocket, proxySocketInside] }
+        arguments += ["--chdir", workingDirectory]
+        return arguments
+    }
+
+    /// Directories of `PATH` inside the home directory, which would vanish with it.
+    ///
+    /// Those are tools installed for the user (`~/.local/bin`, `~/.nvm/versions/node/v20/bin`, `~/.pyenv/shims`). A
+    /// `bin` or `shims` directory brings its parent, where the tool's libraries are.
+    static func toolchainDirectories(path: String, home: String) -> [String] {
+        path.split(separator: ":").map { normalized(String($0)) }.compactMap { directory in
+            guard directory.hasPrefix(home + "/") else { return nil }
+            let name = (directory as NSString).lastPathComponent
+            let parent = (directory as NSString).deletingLastPathComponent
+            return (name == "bin" || name == "shims") && parent != home ? parent : directory
+        }
+    }
+
+    private static func normalized(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    private static func unique(_ paths: [String]) -> [String] {
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
+    }
+}
