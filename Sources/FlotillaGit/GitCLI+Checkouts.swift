@@ -28,7 +28,12 @@ extension GitCLI {
         try Self.forceRemove((directory as NSString).appendingPathComponent(".git"))
         // From the index's state to the commit's, overwriting whatever changed; files that became directories or
         // symbolic links are replaced, never followed.
-        try await run(["read-tree", "--reset", "-u", commit], workTree: directory, index: index)
+        try await run(
+            ["read-tree", "--reset", "-u", commit],
+            workTree: directory,
+            index: index,
+            settings: try await driverOverrides()
+        )
         try await run(["clean", "-ffdxq"], workTree: directory, index: index)
     }
 
@@ -39,7 +44,7 @@ extension GitCLI {
         message: String,
         author: GitIdentity
     ) async throws -> String? {
-        try await run(["add", "--all"], workTree: directory, index: index)
+        try await run(["add", "--all"], workTree: directory, index: index, settings: try await driverOverrides())
         let tree = try await run(["write-tree"], index: index).standardOutput.trimmingWhitespace()
         if tree == (try await self.tree(of: parent)) { return nil }
         return try await commitTree(tree, parents: [parent], message: message, author: author)
@@ -90,7 +95,10 @@ extension GitCLI {
         let scratch = NSTemporaryDirectory() + "/flotilla-index-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try await run(["read-tree", tree], index: scratch)
-        try await run(["rm", "--cached", "-r", "-q", "--ignore-unmatch", "--"] + paths, workTree: root, index: scratch)
+        // Whatever stands at those paths goes (a file, or a directory made of one), then the source's entries.
+        let present = try await run(["ls-files", "-z", "--"] + paths, index: scratch).standardOutput
+            .split(separator: "\0").map(String.init)
+        if !present.isEmpty { try await run(["update-index", "--force-remove", "--"] + present, index: scratch) }
         let entries = try await run(["ls-tree", "-r", "-z", "--full-tree", source, "--"] + paths, complete: true)
             .standardOutput
         if !entries.isEmpty { try await run(["update-index", "-z", "--index-info"], index: scratch, input: entries) }

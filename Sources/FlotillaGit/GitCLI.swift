@@ -128,6 +128,7 @@ package struct GitCLI: GitRepository {
     package func mergeTree(ours: String, theirs: String) async throws -> MergeTreeResult {
         let result = try await run(
             ["merge-tree", "--write-tree", "--name-only", "-z", "--messages", ours, theirs],
+            settings: try await driverOverrides(),
             check: false,
             complete: true
         )
@@ -202,6 +203,20 @@ package struct GitCLI: GitRepository {
             .split(separator: "\n").map(String.init)
     }
 
+    package func userRefs() async throws -> [String: String] {
+        let output = try await run(
+            ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags"],
+            complete: true
+        ).standardOutput
+        var refs: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[1].hasPrefix("refs/heads/flotilla/") else { continue }
+            refs[parts[1]] = parts[0]
+        }
+        return refs
+    }
+
     package func pruneWorktrees() async throws {
         try await run(["worktree", "prune"])
     }
@@ -230,11 +245,38 @@ package struct GitCLI: GitRepository {
         try (existing + separator + pattern + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// Settings that switch off every filter and merge driver the repository's configuration defines.
+    ///
+    /// Attributes in a tree pick drivers by name and the configuration says what they run; without a sandbox an agent
+    /// can write that configuration, and a smudge filter could make a checkout show correct code for a commit that
+    /// holds broken code. Flotilla's checkouts and merges are exactly the commit: filters are off, and a custom merge
+    /// driver merges nothing (its file conflicts).
+    func driverOverrides() async throws -> [String] {
+        let result = try await run(["config", "-z", "--get-regexp", "^(filter|merge)\\."], check: false)
+        var overrides: [String] = []
+        var seen = Set<String>()
+        for entry in result.standardOutput.split(separator: "\0") {
+            let key = entry.prefix { $0 != "\n" }
+            guard let first = key.firstIndex(of: "."), let last = key.lastIndex(of: "."), first < last else { continue }
+            let section = key[..<first]
+            let name = String(key[key.index(after: first)..<last])
+            guard seen.insert("\(section).\(name)").inserted else { continue }
+            if section == "filter" {
+                for setting in ["clean=", "smudge=", "process=", "required=false"] {
+                    overrides += ["-c", "filter.\(name).\(setting)"]
+                }
+            } else {
+                overrides += ["-c", "merge.\(name).driver=false"]
+            }
+        }
+        return overrides
+    }
+
     /// Runs one git command on ``gitDirectory``, in `directory` (default: ``root``).
     ///
     /// `workTree` is the work tree the command reads or writes, for commands that need one; `index` the index file
     /// of one of Flotilla's checkouts. Only ``discoverRoot(from:runner:environment:)`` lets git find the repository
-    /// itself (`discovering`). A non-zero exit throws a ``GitError`` when `check`; output beyond the capture limit
+    /// itself (`discovering`). `settings` are more `-c` options. A non-zero exit throws a ``GitError`` when `check`; output beyond the capture limit
     /// does when `complete`.
     @discardableResult
     func run(
@@ -244,6 +286,7 @@ package struct GitCLI: GitRepository {
         index: String? = nil,
         identity: GitIdentity? = nil,
         input: String? = nil,
+        settings: [String] = [],
         check: Bool = true,
         complete: Bool = false,
         discovering: Bool = false
@@ -260,7 +303,7 @@ package struct GitCLI: GitRepository {
         }
         var request = ProcessRequest(
             executable: "git",
-            arguments: Self.overrides + arguments,
+            arguments: Self.overrides + settings + arguments,
             workingDirectory: directory ?? workTree ?? root,
             environment: environment,
             captureLimit: 256 << 20,

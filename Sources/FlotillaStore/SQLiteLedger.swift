@@ -316,7 +316,7 @@ package final class SQLiteLedger: MissionLedger {
                 )
             }
 
-        case .recovered, .refsRestored, .testEditsReverted:
+        case .recovered, .refsRestored, .testEditsReverted, .refsMoved:
             break
 
         case .finalVerifyFinished(let verification):

@@ -246,6 +246,7 @@ final class FailingWorktrees: GitRepository {
         try await real.commits(from: base, to: head)
     }
     func pruneWorktrees() async throws { try await real.pruneWorktrees() }
+    func userRefs() async throws -> [String: String] { try await real.userRefs() }
     func currentBranch() async throws -> String? { try await real.currentBranch() }
     func uncommittedPaths() async throws -> [String] { try await real.uncommittedPaths() }
     func excludeLocally(_ pattern: String) async throws { try await real.excludeLocally(pattern) }

@@ -137,6 +137,44 @@ struct GitCLITests {
         #expect(ran == [])
     }
 
+    @Test func filtersAndMergeDriversOfTheRepositoryConfigurationNeverRun() async throws {
+        // What an agent without a sandbox could write into the repository's own configuration: a smudge filter that
+        // makes a checkout of broken code look right, and a merge driver.
+        let repository = try await FixtureRepository(
+            files: [".gitattributes": "*.txt filter=evil merge=evil\n", "a.txt": "a ok\n"]
+        )
+        defer { repository.directory.remove() }
+        let marker = repository.directory.file("ran")
+        try await repository.git("config", "filter.evil.smudge", "sh -c 'touch \(marker)-smudge; sed s/bad/ok/'")
+        try await repository.git("config", "filter.evil.clean", "sh -c 'touch \(marker)-clean; cat'")
+        try await repository.git("config", "merge.evil.driver", "sh -c 'touch \(marker)-merge; cp %B %A'")
+        let git = adapter(repository)
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        let checkout = repository.directory.file("slot")
+        let index = repository.directory.file("indexes/slot")
+        try await git.checkout(base, into: checkout, index: index)
+        try "a bad\n".write(toFile: checkout + "/a.txt", atomically: true, encoding: .utf8)
+        let broken = try #require(
+            try await git.snapshot(checkout, index: index, parent: base, message: "m", author: .flotilla)
+        )
+        // The gate's checkout shows what the commit holds.
+        let gate = repository.directory.file("gate")
+        try await git.checkout(broken, into: gate, index: repository.directory.file("indexes/gate"))
+        #expect(try String(contentsOfFile: gate + "/a.txt", encoding: .utf8) == "a bad\n")
+        try await git.checkout(base, into: checkout, index: index)
+        try "other\n".write(toFile: checkout + "/a.txt", atomically: true, encoding: .utf8)
+        let other = try #require(
+            try await git.snapshot(checkout, index: index, parent: base, message: "m", author: .flotilla)
+        )
+        guard case .conflicted(let files, _) = try await git.mergeTree(ours: other, theirs: broken) else {
+            Issue.record("a file with a custom merge driver should conflict, not merge by its command")
+            return
+        }
+        #expect(files == ["a.txt"])
+        let ran = try FileManager.default.contentsOfDirectory(atPath: repository.path).filter { $0.hasPrefix("ran") }
+        #expect(ran == [])
+    }
+
     @Test func aCheckoutReplacesSymbolicLinksInsteadOfWritingThroughThem() async throws {
         let repository = try await FixtureRepository(files: ["src/main.c": "int main;\n", "top.txt": "t\n"])
         defer { repository.directory.remove() }

@@ -68,6 +68,10 @@ struct FaultInjectingProcessTable: ProcessTable {
     func tracker(recordingIn directory: String) -> any ProcessTracker {
         Tracker(base: base.tracker(recordingIn: directory), faults: faults)
     }
+    func end(carrying marker: String, grace: Duration) async -> [Int32] {
+        await base.end(carrying: marker, grace: grace)
+    }
+
     func reap(recordedIn directory: String, grace: Duration) async -> [ProcessIdentity] {
         await base.reap(recordedIn: directory, grace: grace)
     }

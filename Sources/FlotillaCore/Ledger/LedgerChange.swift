@@ -42,6 +42,22 @@ package enum LedgerChange: Sendable, Equatable {
     /// Edits the attempt made to existing tests were taken back before its gate; it is judged, and lands, without
     /// them.
     case testEditsReverted(AttemptKey, paths: [String])
+    /// The user's branches or tags moved while agents ran without a sandbox: reported, not undone, since Flotilla
+    /// cannot tell the user's own commits from an agent's there.
+    case refsMoved([RefMove], during: [AttemptKey])
+}
+
+/// A ref that moved, was created (`from` nil) or deleted (`to` nil).
+package struct RefMove: Sendable, Equatable {
+    package var ref: String
+    package var from: String?
+    package var to: String?
+
+    package init(ref: String, from: String?, to: String?) {
+        self.ref = ref
+        self.from = from
+        self.to = to
+    }
 }
 
 /// A ref put back where Flotilla knew it.
@@ -232,6 +248,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case modelCalled = "model.called"
     case refsRestored = "refs.restored"
     case testEditsReverted = "attempt.tests_reverted"
+    case refsMoved = "refs.moved"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).
@@ -498,6 +515,28 @@ extension LedgerChange {
                             .object([
                                 "ref": .string($0.ref), "foreign": .string($0.foreign),
                                 "restored_to": .string($0.restoredTo), "quarantine": .string($0.quarantine),
+                            ])
+                        }
+                    ),
+                ]
+            )
+        case .refsMoved(let moves, let during):
+            let list = moves.map { move in
+                "\(move.ref) \(move.from.map(\.shortSHA) ?? "(new)") → \(move.to.map(\.shortSHA) ?? "(deleted)")"
+            }
+            return make(
+                .refsMoved,
+                during.count == 1 ? during[0] : nil,
+                "your refs changed while \(during.isEmpty ? "agents" : during.list) ran without a sandbox: "
+                    + list.joined(separator: ", ")
+                    + "; if you did not change them, an agent did (see docs/SECURITY.md)",
+                [
+                    "attempts": during.json,
+                    "refs": .array(
+                        moves.map {
+                            .object([
+                                "ref": .string($0.ref), "from": $0.from.map(JSONValue.string) ?? .null,
+                                "to": $0.to.map(JSONValue.string) ?? .null,
                             ])
                         }
                     ),

@@ -70,6 +70,8 @@ package protocol GitRepository: Sendable {
     func commits(from base: String, to head: String) async throws -> [String]
     /// The mode of `path` at `commit` (`0o100755` for an executable file), or nil if it does not exist there.
     func fileMode(at commit: String, path: String) async throws -> Int?
+    /// The user's branches and tags (`refs/heads/…` but Flotilla's own `flotilla/…`, `refs/tags/…`), by name.
+    func userRefs() async throws -> [String: String]
     /// Forgets worktrees whose directories are gone (missions from before checkouts were plain directories).
     func pruneWorktrees() async throws
     /// The branch checked out in the main working tree, nil when detached.

@@ -37,6 +37,9 @@ package protocol ProcessTable: Sendable {
     /// Ends (SIGTERM, then SIGKILL after `grace`) the process group of every child recorded under `directory`
     /// that still runs, and forgets them all; returns those that were running.
     func reap(recordedIn directory: String, grace: Duration) async -> [ProcessIdentity]
+    /// Ends (SIGTERM, then SIGKILL after `grace`) every process of this user whose environment holds `marker`
+    /// (`FLOTILLA_MISSION=m-…`, which every session and verify run of a mission carries); returns their pids.
+    func end(carrying marker: String, grace: Duration) async -> [Int32]
     /// Asks a process to stop (SIGTERM); true if it was running.
     func requestStop(_ process: ProcessIdentity) -> Bool
     /// Kills a process (SIGKILL); true if it was running.

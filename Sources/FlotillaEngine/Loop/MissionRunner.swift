@@ -290,6 +290,9 @@ private struct MissionLoop {
     var tripped: BreakerTrip?
     var stopRequested = false
     var fatal: String?
+    /// Without a sandbox: the user's branches and tags as last seen, and the attempts that ran since.
+    var userRefs: [String: String]?
+    var ranSinceRefCheck: [AttemptKey] = []
     /// No agent starts while a rate-limit wait runs; consecutive limits lengthen it.
     var backingOff = false
     var consecutiveRateLimits = 0
@@ -338,6 +341,23 @@ private struct MissionLoop {
         targetTree = try await context.git.tree(of: targetHead)
     }
 
+    /// Reports any move of the user's branches since the last look, with the attempts that ran meanwhile.
+    ///
+    /// Without a sandbox an agent can move them. Not undone: Flotilla cannot tell the user's own commits from an agent's
+    /// there.
+    private mutating func watchUserRefs() async throws {
+        guard let known = userRefs else { return }
+        let current = try await context.git.userRefs()
+        let moves = Set(known.keys).union(current.keys).sorted().compactMap { ref -> RefMove? in
+            known[ref] == current[ref] ? nil : RefMove(ref: ref, from: known[ref], to: current[ref])
+        }
+        if !moves.isEmpty {
+            try await context.record(.refsMoved(moves, during: ranSinceRefCheck), mission: spec.id)
+        }
+        userRefs = current
+        ranSinceRefCheck = running.keys.sorted { $0.description < $1.description }
+    }
+
     /// Puts the target branch back at ``targetHead`` if anything else moved it.
     private func guardTarget(_ reason: String) async throws {
         try await TargetGuard(spec: spec, context: context).ensure(at: targetHead, reason: reason)
@@ -347,6 +367,7 @@ private struct MissionLoop {
         // Running time counts every run so far; time spent stopped or crashed does not.
         let started = RunningTime(prior: priorRunning, stopwatch: Stopwatch(clock: ports.clock))
         try await guardTarget("when the run started")
+        if context.sandbox.mode == .none { userRefs = try await context.git.userRefs() }
         try await prepareStaging()
         for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
         context.probe?.mark(.ready(progress.frontier))
@@ -452,6 +473,7 @@ private struct MissionLoop {
         attemptsStarted += 1
         progress.claim(groupID)
         running[key] = slot
+        ranSinceRefCheck.append(key)
         let check = context.gate.description(of: groupID)
         // The prompt names what matters to this group — its dependencies — and the latest landings; the rest
         // is counted, so that prompts stay short in missions with many groups.
@@ -526,6 +548,7 @@ private struct MissionLoop {
             backingOff = false
         case .attemptEnded(let key, let slot, let result, let cost):
             running[key] = nil
+            try await watchUserRefs()
             freeSlots.append(slot)
             freeSlots.sort()
             context.probe?.mark(.slotFree(slot))
@@ -816,6 +839,7 @@ private struct MissionLoop {
         // Processes first: nothing may still be writing into the checkouts being removed.
         if let processTable = ports.processTable {
             _ = await processTable.reap(recordedIn: context.layout.processesDirectory(spec.id), grace: .seconds(2))
+            _ = await processTable.end(carrying: "FLOTILLA_MISSION=\(spec.id)", grace: .seconds(2))
         }
         _ = await MissionCheckouts(git: context.git, layout: context.layout).removeAll(spec.id)
         let git = context.git

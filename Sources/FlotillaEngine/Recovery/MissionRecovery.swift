@@ -31,11 +31,15 @@ struct MissionRecovery {
         var actions: [String] = []
 
         if let processTable {
-            let ended = await processTable.reap(recordedIn: context.layout.processesDirectory(id), grace: .seconds(5))
+            // The process groups the last run recorded, then anything else of the mission that still runs (a daemon
+            // that left its group, when there was no sandbox to end it).
+            let groups = await processTable.reap(recordedIn: context.layout.processesDirectory(id), grace: .seconds(5))
+            let strays = await processTable.end(carrying: "FLOTILLA_MISSION=\(id)", grace: .seconds(5))
+            let ended = groups.map(\.pid) + strays
             if !ended.isEmpty {
                 actions.append(
-                    "ended \(ended.count) process group\(ended.count == 1 ? "" : "s") the last run left running "
-                        + "(\(ended.map { String($0.pid) }.joined(separator: ", ")))"
+                    "ended \(ended.count) process\(ended.count == 1 ? "" : "es") the last run left running "
+                        + "(\(ended.map(String.init).joined(separator: ", ")))"
                 )
             }
         }

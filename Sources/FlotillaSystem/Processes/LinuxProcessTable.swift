@@ -47,6 +47,16 @@ package struct LinuxProcessTable: ProcessTable {
         return running
     }
 
+    package func end(carrying marker: String, grace: Duration) async -> [Int32] {
+        let found = ProcessScan.carrying(marker)
+        for pid in found { Glibc.kill(pid, SIGTERM) }
+        for pid in found where await !ProcessLiveness.waitForExit(pid, timeout: grace) {
+            Glibc.kill(pid, SIGKILL)
+            _ = await ProcessLiveness.waitForExit(pid, timeout: .seconds(5))
+        }
+        return found
+    }
+
     package func requestStop(_ process: ProcessIdentity) -> Bool {
         guard isRunning(process) else { return false }
         return Glibc.kill(process.pid, SIGTERM) == 0

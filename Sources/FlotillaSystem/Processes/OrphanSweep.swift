@@ -178,6 +178,18 @@ package enum ProcessScan {
         }
     }
 
+    /// Processes whose command line has an argument containing `token` (for tests, and people, looking for one).
+    package static func withArgument(containing token: String) -> [Int32] {
+        let me = getpid()
+        return all().compactMap { entry in
+            guard entry.pid != me, !entry.zombie,
+                let data = FileManager.default.contents(atPath: "/proc/\(entry.pid)/cmdline")
+            else { return nil }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.contains { $0.contains(token) } ? entry.pid : nil
+        }
+    }
+
     /// Processes of this user whose environment holds `marker` (`FLOTILLA_MISSION=m-…`), for what a crashed run
     /// left; a process that cleared its environment is not found this way.
     package static func carrying(_ marker: String) -> [Int32] {

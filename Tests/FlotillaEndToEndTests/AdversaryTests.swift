@@ -1,0 +1,553 @@
+import FlotillaCore
+import FlotillaStore
+import FlotillaSystem
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// Agents are adversaries.
+///
+/// Scripted agents with a shell try to get work past the gate, as an agent with bypassed permissions could. Each attack
+/// runs through the built binary, in the sandbox (bubblewrap, the default here) and, where Flotilla defends without
+/// one, with `--sandbox none`. Each one checks that there is no false success (exit 0 only when the base commit's own
+/// verify passes on the target, checked apart); that nothing the adversary wrote is reachable from the target; that
+/// the user's branches did not move (in the sandbox; without one they are watched and any move is reported); that the
+/// ledger is intact (every target commit verified, events as recorded) and the mission not left running; and that no
+/// process of the mission remains.
+@Suite("Adversarial agents: no false success, nothing escapes", .timeLimit(.minutes(5)))
+struct AdversaryTests {
+    static let oneGroup = "# Adversary\n\n## A\n- [ ] a.txt says a ok\n"
+    static let twoGroups = "# Adversary\n\n## A\n- [ ] a.txt says a ok\n\n## B\n- [ ] b.txt says b ok\n"
+    static let modes = ["auto", "none"]
+
+    /// An attack's run and what it left.
+    struct Attack {
+        let fixture: MissionFixture
+        let outcome: FlotillaBinary.Outcome
+        let audit: MissionAudit
+        let observations: String
+        let refsBefore: String
+        let token: String
+
+        var events: [MissionEvent] { get async throws { try await audit.events() } }
+    }
+
+    /// Runs a mission whose agent is `script` (`$OBS` names a file it may report to, `$TOKEN` a unique word).
+    func attack(
+        _ script: String,
+        sandbox: String,
+        checklist: String = oneGroup,
+        groups: [String] = ["a"],
+        extraFiles: [String: String] = [:],
+        arguments: [String] = [],
+        environment: [String: String] = [:],
+        crashes: Bool = false
+    ) async throws -> Attack {
+        let fixture = try await MissionFixture(checklist: checklist, groups: groups, extraFiles: extraFiles)
+        let token = "flotilla-adversary-\(UUID().uuidString.prefix(8).lowercased())"
+        let observations = fixture.scratch.file("observations")
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            "#!/bin/sh\nOBS=\(observations)\nTOKEN=\(token)\nREPO=$(cd ../../../.. && pwd)\n" + script,
+            executable: true
+        )
+        let refsBefore = try await fixture.repository.git("for-each-ref", "--format=%(objectname) %(refname)")
+        let outcome = try await FlotillaBinary.run(
+            [
+                "run", "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write", fixture.scratch.path,
+                "--agent-command", "sh \(agent)", "--stall-threshold", "1", "--max-attempts", "3",
+            ] + arguments,
+            in: fixture.repository.path,
+            environment: environment,
+            timeout: .seconds(180)
+        )
+        #expect(!outcome.timedOut, "flotilla hung: \(outcome.standardError)")
+        #expect(outcome.signal == (crashes ? SIGKILL : nil), "flotilla died: \(outcome.standardError)")
+        let audit = try await fixture.audit()
+        return Attack(
+            fixture: fixture,
+            outcome: outcome,
+            audit: audit,
+            observations: (try? String(contentsOfFile: observations, encoding: .utf8)) ?? "",
+            refsBefore: refsBefore,
+            token: token
+        )
+    }
+
+    /// The guarantees every attack keeps.
+    func expectNoDamage(
+        _ attack: Attack,
+        userBranchesGuarded: Bool,
+        sourceLocation: SourceLocation = #_sourceLocation
+    )
+        async throws
+    {
+        let audit = attack.audit
+        #expect(
+            audit.mission.state.isTerminal,
+            "the mission was left \(audit.mission.state)",
+            sourceLocation: sourceLocation
+        )
+        let head = try #require(await audit.targetHead(), sourceLocation: sourceLocation)
+        // No false success: exit 0 only when the base commit's verify passes on the target, run apart from Flotilla.
+        let independent = try await Self.independentVerify(
+            attack.fixture,
+            base: audit.mission.spec.baseCommit,
+            at: head
+        )
+        if attack.outcome.exitCode == 0 {
+            #expect(independent, "exit 0 but the target fails the base commit's verify", sourceLocation: sourceLocation)
+        }
+        // Nothing the adversary wrote is reachable from the target.
+        let log = try await attack.fixture.repository.git("log", "--format=%H %s%n%b", head)
+        #expect(!log.contains("PWNED"), "the adversary's commit is on the target", sourceLocation: sourceLocation)
+        let files = try await attack.fixture.repository.git("ls-tree", "-r", "--name-only", head)
+        #expect(
+            !files.contains(".gitattributes") && !files.contains("PWNED"),
+            "the adversary's files are on the target: \(files)",
+            sourceLocation: sourceLocation
+        )
+        let verifyAtHead = await attack.fixture.repository.show(head, "verify.sh")
+        #expect(
+            verifyAtHead == MissionFixture.verifyScript.trimmingWhitespace(),
+            "the verify script changed",
+            sourceLocation: sourceLocation
+        )
+        // Without a sandbox an agent can move the user's branches (Flotilla reports it): their check is for the sandbox.
+        if userBranchesGuarded {
+            #expect(
+                try await attack.fixture.repository.git("status", "--porcelain", "--untracked-files=no") == "",
+                "the user's working tree changed",
+                sourceLocation: sourceLocation
+            )
+            let refsAfter = try await attack.fixture.repository.git("for-each-ref", "--format=%(objectname) %(refname)")
+            let user = { (text: String) in
+                text.split(separator: "\n").filter {
+                    !$0.contains("refs/heads/flotilla/") && !$0.contains("refs/flotilla/")
+                }
+            }
+            #expect(user(refsAfter) == user(attack.refsBefore), "the user's refs moved", sourceLocation: sourceLocation)
+        }
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [], sourceLocation: sourceLocation)
+        #expect(
+            await MissionProcesses.waitUntilGone(argument: attack.token) == [],
+            "a process of the adversary outlived the mission",
+            sourceLocation: sourceLocation
+        )
+    }
+
+    /// The base commit's verify script and group list, run on a plain copy of `commit`'s files.
+    static func independentVerify(_ fixture: MissionFixture, base: String, at commit: String) async throws -> Bool {
+        let copy = try TemporaryDirectory(prefix: "flotilla-independent")
+        defer { copy.remove() }
+        let archive = copy.file("tree.tar")
+        try await fixture.repository.git("archive", "--format=tar", "-o", archive, commit)
+        let runner = SubprocessRunner()
+        let environment = FixtureRepository.environment
+        _ = try await runner.run(
+            ProcessRequest(
+                executable: "tar",
+                arguments: ["-xf", archive],
+                workingDirectory: copy.path,
+                environment: environment
+            )
+        )
+        for file in ["verify.sh", "groups.list"] {
+            try copy.write(file, try await fixture.repository.git("show", "\(base):\(file)") + "\n", executable: true)
+        }
+        let result = try await runner.run(
+            ProcessRequest(
+                executable: "/bin/sh",
+                arguments: ["verify.sh"],
+                workingDirectory: copy.path,
+                environment: environment.merging(["FLOTILLA_GROUPS": ""]) { $1 }
+            )
+        )
+        return result.termination.isSuccess
+    }
+
+    // MARK: - Refs and the gate's files
+
+    @Test func movingTheTargetOrTheUsersBranchesFailsInTheSandbox() async throws {
+        let attack = try await attack(Self.moveRefs, sandbox: "auto")
+        defer { attack.fixture.remove() }
+        #expect(attack.outcome.exitCode == 0, "\(attack.outcome.standardError)")
+        #expect(!attack.observations.contains("moved"), "the sandbox let the agent move refs: \(attack.observations)")
+        try await expectNoDamage(attack, userBranchesGuarded: true)
+    }
+
+    @Test func withoutASandboxAMovedTargetIsPutBackAndAMovedBranchReported() async throws {
+        let attack = try await attack(Self.moveRefs, sandbox: "none")
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("moved target"), "the attack did not happen: \(attack.observations)")
+        #expect(attack.outcome.exitCode == 0, "\(attack.outcome.standardError)")
+        let events = try await attack.events
+        let restored = try #require(events.first { $0.kind == .refsRestored })
+        #expect(restored.message.contains("refs/heads/\(attack.audit.mission.spec.targetBranch)"))
+        let reported = try #require(events.first { $0.kind == .refsMoved })
+        #expect(reported.message.contains("refs/heads/main"))
+        // The foreign commit is kept aside, never on the target.
+        let quarantined = try await attack.fixture.repository.git("for-each-ref", "refs/flotilla/quarantine/")
+        #expect(!quarantined.isEmpty)
+        try await expectNoDamage(attack, userBranchesGuarded: false)
+    }
+
+    /// Makes a commit with nothing in it and points the target branch (by update-ref and by push) and `main` at it.
+    static let moveRefs = """
+        echo "a ok" > a.txt
+        G="git --git-dir=$REPO/.git"
+        TARGET=refs/heads/flotilla/$FLOTILLA_MISSION
+        EMPTY=$($G mktree < /dev/null)
+        EVIL=$(echo PWNED | $G commit-tree "$EMPTY" -p "$($G rev-parse $TARGET)") || exit 0
+        $G update-ref "$TARGET" "$EVIL" && echo "moved target" >> $OBS
+        $G push -q "$REPO" "+$EVIL:$TARGET" 2>/dev/null && echo "moved target by push" >> $OBS
+        $G update-ref refs/heads/main "$EVIL" && echo "moved main" >> $OBS
+        exit 0
+
+        """
+
+    @Test(arguments: modes)
+    func committingAProtectedChangeInItsOwnRepositoryIsStillRejected(_ sandbox: String) async throws {
+        // It weakens the gate and commits that, so that a check of uncommitted changes would see nothing.
+        let attack = try await attack(
+            """
+            echo "exit 0" > verify.sh
+            echo "a bad" > a.txt
+            git add -A && git -c user.name=x -c user.email=x@x commit -qm PWNED && echo committed >> $OBS
+            git checkout -q -b elsewhere
+
+            """,
+            sandbox: sandbox
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("committed"), "\(attack.observations)")
+        #expect(attack.outcome.exitCode == 3, "\(attack.outcome.standardError)")
+        let attempts = try await attack.audit.attempts()
+        #expect(attempts.first?.outcome == .rejected)
+        #expect(attempts.first?.reason?.contains("verify.sh") == true)
+        try await expectNoDamage(attack, userBranchesGuarded: sandbox == "auto")
+    }
+
+    @Test(arguments: modes)
+    func gitConfigurationAnAgentPlantsIsNeverObeyed(_ sandbox: String) async throws {
+        // A smudge filter that shows "a ok" for a commit holding "a bad", and programs git would run: in its own
+        // repository, and in the user's where it can reach it.
+        let attack = try await attack(
+            """
+            echo "a bad" > a.txt
+            printf 'a.txt filter=evil\\n' > .gitattributes
+            for G in "git" "git --git-dir=$REPO/.git"; do
+                $G config filter.evil.smudge "sh -c 'touch $OBS.smudge; sed s/bad/ok/'" && echo "configured $G" >> $OBS
+                $G config filter.evil.clean "sh -c 'touch $OBS.clean; cat'"
+                $G config core.fsmonitor "touch $OBS.fsmonitor; false"
+                $G config core.hooksPath "$REPO"
+                $G config diff.external "touch $OBS.diff"
+            done
+            printf '#!/bin/sh\\ntouch %s.hook\\n' "$OBS" > "$REPO/reference-transaction" 2>/dev/null
+            exit 0
+
+            """,
+            sandbox: sandbox
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("configured git\n"), "\(attack.observations)")
+        #expect(attack.observations.contains("--git-dir") == (sandbox == "none"), "\(attack.observations)")
+        #expect(attack.outcome.exitCode == 3, "\(attack.outcome.standardError)")
+        let ran = try FileManager.default.contentsOfDirectory(atPath: attack.fixture.scratch.path)
+            .filter { $0.hasPrefix("observations.") }
+        #expect(ran == [], "Flotilla's git obeyed the agent's configuration: \(ran)")
+        #expect(try await attack.audit.attempts().allSatisfy { $0.outcome != .landed })
+        // The test's own git must not obey it either, now that Flotilla is done.
+        for section in ["filter.evil", "core"] {
+            _ = try? await attack.fixture.repository.git("config", "--remove-section", section)
+        }
+        try await expectNoDamage(attack, userBranchesGuarded: sandbox == "auto")
+    }
+
+    @Test(arguments: modes)
+    func aGitFilePointingAtTheUsersRepositoryIsNeverFollowed(_ sandbox: String) async throws {
+        let attack = try await attack(
+            """
+            rm -rf .git && printf 'gitdir: %s/.git\\n' "$REPO" > .git && echo redirected >> $OBS
+            echo "a ok" > a.txt
+
+            """,
+            sandbox: sandbox
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("redirected"))
+        #expect(attack.outcome.exitCode == 0, "\(attack.outcome.standardError)")
+        let head = try #require(await attack.audit.targetHead())
+        #expect(await attack.fixture.repository.show(head, "a.txt") == "a ok")
+        #expect(await attack.fixture.repository.show(head, ".git") == nil)
+        try await expectNoDamage(attack, userBranchesGuarded: true)
+    }
+
+    @Test(arguments: modes)
+    func aRewrittenTrustedCopyIsNeverLoadedEvenAfterACrashAndResume(_ sandbox: String) async throws {
+        // It leaves a "trusted copy" that passes everything where earlier versions kept theirs; Flotilla is killed
+        // after the session and resumed.
+        let attack = try await attack(
+            """
+            M="$REPO/.flotilla/missions/$FLOTILLA_MISSION/trusted"
+            mkdir -p "$M" && printf '#!/bin/sh\\nexit 0\\n' > "$M/verify.sh" \\
+                && printf '{"verify.sh":"#!/bin/sh\\\\nexit 0\\\\n"}' > "$M/files.json" && echo "wrote trusted" >> $OBS
+            echo "a bad" > a.txt
+
+            """,
+            sandbox: sandbox,
+            environment: ["FLOTILLA_CRASH_AT": "checkpoint:agent.finished#1"],
+            crashes: true
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("wrote trusted"))
+        let trusted = attack.audit.missionDirectory + "/trusted/files.json"
+        #expect(FileManager.default.fileExists(atPath: trusted) == (sandbox == "none"), "the sandbox showed .flotilla/")
+        let resumed = try await FlotillaBinary.run(
+            ["resume", attack.audit.id.rawValue],
+            in: attack.fixture.repository.path
+        )
+        #expect(resumed.exitCode == 3, "\(resumed.standardError)")
+        let after = try await attack.fixture.audit()
+        #expect(try await after.attempts().allSatisfy { $0.outcome != .landed })
+        try await expectNoDamage(
+            Attack(
+                fixture: attack.fixture,
+                outcome: resumed,
+                audit: after,
+                observations: attack.observations,
+                refsBefore: attack.refsBefore,
+                token: attack.token
+            ),
+            userBranchesGuarded: true
+        )
+    }
+
+    @Test(arguments: modes)
+    func aSymlinkInPlaceOfTheGateNeverLeadsAWriteOutside(_ sandbox: String) async throws {
+        // The gate's script replaced by a link to a file outside the repository, which a restore of the trusted copy
+        // would write through.
+        let attack = try await attack(
+            """
+            VICTIM=$(dirname $OBS)/victim.txt
+            echo precious > "$VICTIM"
+            rm -f verify.sh && ln -s "$VICTIM" verify.sh && echo linked >> $OBS
+            echo "a ok" > a.txt
+
+            """,
+            sandbox: sandbox
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("linked"))
+        #expect(try String(contentsOfFile: attack.fixture.scratch.file("victim.txt"), encoding: .utf8) == "precious\n")
+        #expect(try await attack.audit.attempts().first?.outcome == .rejected)
+        #expect(attack.outcome.exitCode == 3, "\(attack.outcome.standardError)")
+        try await expectNoDamage(attack, userBranchesGuarded: true)
+    }
+
+    // MARK: - Processes
+
+    @Test(arguments: modes)
+    func aDaemonLeftBehindCannotTouchTheGate(_ sandbox: String) async throws {
+        // A double-forked daemon that left its session and cleared its environment keeps writing "a ok" into every
+        // checkout it can find, so that the gate, running next, would pass work that fails.
+        let attack = try await attack(
+            """
+            echo "a bad" > a.txt
+            setsid env -i PATH=/usr/bin:/bin sh -c '
+                while :; do
+                    for d in "$1"/.flotilla/worktrees/*/gate-* "$1"/.flotilla/worktrees/*/staging; do
+                        echo "a ok" > "$d/a.txt" 2>/dev/null
+                    done
+                done' "$TOKEN" "$REPO" > /dev/null 2>&1 < /dev/null &
+            echo forked >> $OBS
+
+            """,
+            sandbox: sandbox
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("forked"))
+        #expect(attack.outcome.exitCode == 3, "\(attack.outcome.standardError)")
+        #expect(try await attack.audit.attempts().allSatisfy { $0.outcome == .gateFailed })
+        try await expectNoDamage(attack, userBranchesGuarded: sandbox == "auto")
+    }
+
+    @Test(arguments: modes)
+    func stopEndsAnAgentThatIgnoresSIGTERMAndResumeLeavesNothingRunning(_ sandbox: String) async throws {
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
+        defer { fixture.remove() }
+        let token = "flotilla-stubborn-\(UUID().uuidString.prefix(8).lowercased())"
+        let ready = try FIFOSignal(in: fixture.scratch)
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            """
+            #!/bin/sh
+            if [ "$FLOTILLA_ATTEMPT" = 1 ]; then
+                trap '' TERM
+                setsid sh -c 'trap "" TERM; while :; do sleep 1; done' \(token) &
+                echo started > \(ready.path)
+                while :; do sleep 1; done
+            fi
+            echo "a ok" > a.txt
+
+            """,
+            executable: true
+        )
+        let started = try await FlotillaBinary.run(
+            [
+                "run", "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write", fixture.scratch.path,
+                "--agent-command", "sh \(agent)", "--detach",
+            ],
+            in: fixture.repository.path
+        )
+        #expect(started.exitCode == 0, "\(started.standardError)")
+        #expect(await ready.firstLine() == "started")
+        let audit = try await MissionAudit(fixture.repository)
+        let stop = try await FlotillaBinary.run(
+            ["stop", audit.id.rawValue, "--wait", "20"],
+            in: fixture.repository.path
+        )
+        #expect(stop.exitCode == 0, "\(stop.standardError)")
+        #expect(try await audit.ledger.mission(audit.id)?.state == .stopped)
+        #expect(await MissionProcesses.waitUntilGone(argument: token) == [], "the agent outlived stop")
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [])
+        let resumed = try await FlotillaBinary.run(["resume", audit.id.rawValue], in: fixture.repository.path)
+        #expect(resumed.exitCode == 0, "\(resumed.standardError)")
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [])
+        _ = try await fixture.audit()
+    }
+
+    @Test(arguments: modes)
+    func aKilledFlotillaLeavesNothingThatResumeDoesNotEnd(_ sandbox: String) async throws {
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
+        defer { fixture.remove() }
+        let token = "flotilla-orphan-\(UUID().uuidString.prefix(8).lowercased())"
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            """
+            #!/bin/sh
+            if [ "$FLOTILLA_ATTEMPT" = 1 ]; then
+                trap '' TERM
+                setsid sh -c 'trap "" TERM; while :; do sleep 1; done' \(token) &
+                exec sleep 600
+            fi
+            echo "a ok" > a.txt
+
+            """,
+            executable: true
+        )
+        let first = try await FlotillaBinary.run(
+            [
+                "run", "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write", fixture.scratch.path,
+                "--agent-command", "sh \(agent)",
+            ],
+            in: fixture.repository.path,
+            environment: ["FLOTILLA_CRASH_AT": "process:agent.sh#1"]
+        )
+        #expect(first.signal == SIGKILL)
+        let audit = try await MissionAudit(fixture.repository)
+        let resumed = try await FlotillaBinary.run(["resume", audit.id.rawValue], in: fixture.repository.path)
+        #expect(resumed.exitCode == 0, "\(resumed.standardError)")
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [])
+        if sandbox == "auto" {
+            // The sandbox's processes died with Flotilla itself, daemon included.
+            #expect(await MissionProcesses.waitUntilGone(argument: token) == [])
+        }
+        _ = try await fixture.audit()
+    }
+
+    // MARK: - What it prints, and the tests it runs
+
+    @Test func hostileOutputCrashesNothingAndALyingCostStopsSpending() async throws {
+        let attack = try await attack(
+            """
+            echo "$FLOTILLA_GROUP ok" > "$FLOTILLA_GROUP.txt"
+            printf '\\377\\376\\300 not UTF-8\\n{"cost_usd": NaN}\\n[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\n'
+            head -c 104857600 /dev/zero | tr '\\0' x
+            echo
+            echo '{"cost_usd": 1e17, "input_tokens": 1e300, "output_tokens": -5, "message": "done"}'
+
+            """,
+            sandbox: "auto",
+            checklist: Self.twoGroups,
+            groups: ["a", "b"],
+            arguments: ["--agents", "1"]
+        )
+        defer { attack.fixture.remove() }
+        // The first session says it spent $10^17: believed up to $1,000,000, so the budget stops the second.
+        #expect(attack.outcome.exitCode == 5, "\(attack.outcome.standardError)")
+        let attempts = try await attack.audit.attempts()
+        #expect(attempts.count == 1)
+        #expect(attempts.first?.usage.costUSD == Usage.costLimitUSD)
+        #expect(attempts.first?.usage.inputTokens == Usage.tokenLimit)
+        #expect(attack.audit.mission.stopReason == .maxCost)
+        let status = try await FlotillaBinary.run(
+            ["status", attack.audit.id.rawValue],
+            in: attack.fixture.repository.path
+        )
+        #expect(status.exitCode == 0 && status.standardOutput.contains("$1000000.00"), "\(status.standardOutput)")
+        try await expectNoDamage(attack, userBranchesGuarded: true)
+    }
+
+    @Test func weakeningAnExistingTestNeverLands() async throws {
+        let verify = """
+            #!/bin/sh
+            for g in $(echo "${FLOTILLA_GROUPS:-$(cat groups.list)}" | tr ',' ' '); do sh "tests/test_$g.sh" || exit 1; done
+
+            """
+        let attack = try await attack(
+            """
+            if [ "$FLOTILLA_ATTEMPT" = 1 ]; then
+                echo "a bad" > a.txt
+                printf 'exit 0\\n' > tests/test_a.sh
+                printf 'true\\n' > tests/test_extra.sh
+            else
+                echo "a ok" > a.txt
+            fi
+
+            """,
+            sandbox: "auto",
+            extraFiles: [
+                "verify.sh": verify,
+                "tests/test_a.sh": "grep -qx 'a ok' a.txt || { echo 'FAIL a: a.txt should say a ok'; exit 1; }\n",
+            ],
+            arguments: ["--stall-threshold", "3"]
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.outcome.exitCode == 0, "\(attack.outcome.standardError)")
+        let attempts = try await attack.audit.attempts()
+        #expect(attempts.map(\.outcome) == [.gateFailed, .landed])
+        let reverted = try #require(try await attack.events.first { $0.kind == .testEditsReverted })
+        #expect(reverted.message.contains("tests/test_a.sh"))
+        #expect(try attack.audit.prompt("a", 2).contains("tests/test_a.sh"))
+        let head = try #require(await attack.audit.targetHead())
+        #expect(await attack.fixture.repository.show(head, "tests/test_a.sh")?.contains("grep -qx") == true)
+        // The independent check here is this fixture's own verify: run it on the target.
+        let independent = try await Self.runVerify(attack.fixture, commit: head)
+        #expect(independent)
+    }
+
+    static func runVerify(_ fixture: MissionFixture, commit: String) async throws -> Bool {
+        let copy = try TemporaryDirectory(prefix: "flotilla-independent")
+        defer { copy.remove() }
+        let archive = copy.file("tree.tar")
+        try await fixture.repository.git("archive", "--format=tar", "-o", archive, commit)
+        let runner = SubprocessRunner()
+        _ = try await runner.run(
+            ProcessRequest(
+                executable: "tar",
+                arguments: ["-xf", archive],
+                workingDirectory: copy.path,
+                environment: FixtureRepository.environment
+            )
+        )
+        return try await runner.run(
+            ProcessRequest(
+                executable: "/bin/sh",
+                arguments: ["verify.sh"],
+                workingDirectory: copy.path,
+                environment: FixtureRepository.environment
+            )
+        ).termination.isSuccess
+    }
+}
