@@ -45,11 +45,16 @@ struct MissionFixture {
         try scratch.write("scenario-\(UUID().uuidString.prefix(6)).json", json)
     }
 
-    func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> FlotillaBinary.Outcome {
+    func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        timeout: Duration = .seconds(120)
+    ) async throws -> FlotillaBinary.Outcome {
         let outcome = try await FlotillaBinary.run(
             // The scratch directory is the test's observation post: scripted agents and verify scripts write there.
             ["run", "--verify", "./verify.sh", "--sandbox-write", scratch.path] + arguments,
             in: repository.path,
+            environment: environment,
             timeout: timeout
         )
         #expect(!outcome.timedOut, "flotilla run hung: \(outcome.standardOutput)\n\(outcome.standardError)")

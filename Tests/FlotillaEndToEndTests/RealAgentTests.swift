@@ -9,6 +9,7 @@ import Testing
 struct RealAgentTests {
     static let aider = ProcessInfo.processInfo.environment["FLOTILLA_TEST_AIDER"]
     static let mini = ProcessInfo.processInfo.environment["FLOTILLA_TEST_MINI"]
+    static let expectedSandbox = SandboxAvailability.bubblewrap ? "bwrap, network allowlist" : "none"
     static let checklist = "# Two files\n\n## A\n- [ ] a.txt says a ok\n\n## B\nDepends on: a\n- [ ] b.txt says b ok\n"
 
     /// An edit in aider's diff format that creates `file` with `line`.
@@ -63,6 +64,8 @@ struct RealAgentTests {
                     $0.outcome == .landed && $0.usage.inputTokens == 120 && $0.usage.outputTokens == 80
                 }
             )
+            // In the sandbox, reaching the model on loopback through the allowlist and nothing else.
+            #expect(attempts.allSatisfy { $0.sandbox?.hasPrefix(Self.expectedSandbox) == true })
         }
     }
 
@@ -86,6 +89,7 @@ struct RealAgentTests {
             // The trajectory, not the exit status, said each session submitted.
             let attempts = try await audit.attempts()
             #expect(attempts.map(\.outcome) == [.landed, .landed])
+            #expect(attempts.allSatisfy { $0.sandbox?.hasPrefix(Self.expectedSandbox) == true })
             #expect(FileManager.default.fileExists(atPath: audit.missionDirectory + "/agent_outputs/a-1.log.traj.json"))
         }
     }

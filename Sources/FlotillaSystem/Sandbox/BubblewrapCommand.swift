@@ -58,6 +58,8 @@ package enum BubblewrapCommand {
         for path in unique(readable.filter(isHidden)) { arguments += ["--ro-bind-try", path, path] }
         for path in unique(confinement.homeShares.map(normalized)) { arguments += ["--bind-try", path, path] }
         for path in unique(confinement.writable.map(normalized)) { arguments += ["--bind", path, path] }
+        // What hides a directory is an empty one, and it stays empty: read-only once the writable paths inside it exist.
+        for path in hidden { arguments += ["--remount-ro", path] }
         if let proxySocket { arguments += ["--bind", proxySocket, proxySocketInside] }
         arguments += ["--chdir", workingDirectory]
         return arguments

@@ -34,8 +34,18 @@ package enum SeatbeltProfile {
         ]
         if let home { lines.append("(deny file-read* (subpath \(quoted(home))))") }
         lines.append("(deny file-read* (subpath \"/private/tmp\") (subpath \"/tmp\"))")
+        func isHidden(_ path: String) -> Bool {
+            confinement.hidden.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }
+        // The repository readable, then its hidden state denied, then what is inside that state given back (the
+        // prompt), as bubblewrap's mounts do.
+        for path in confinement.readable where !isHidden(path) {
+            lines.append("(allow file-read* (subpath \(quoted(path))))")
+        }
         for hidden in confinement.hidden { lines.append("(deny file-read* file-write* (subpath \(quoted(hidden))))") }
-        for path in confinement.readable { lines.append("(allow file-read* (subpath \(quoted(path))))") }
+        for path in confinement.readable where isHidden(path) {
+            lines.append("(allow file-read* (subpath \(quoted(path))))")
+        }
         for path in confinement.homeShares { lines.append("(allow file-read* file-write* (subpath \(quoted(path))))") }
         for path in confinement.writable + [temporary] {
             lines.append("(allow file-read* file-write* (subpath \(quoted(path))))")
