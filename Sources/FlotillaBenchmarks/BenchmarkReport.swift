@@ -31,6 +31,27 @@ package enum BenchmarkReport {
                     + "\(fixed(startup.statusJSONMedianMS, 1)) ms"
             )
         }
+        if let sandbox = report.sandbox {
+            lines.append("")
+            if let skipped = sandbox.skipped {
+                lines.append("Sandbox: not measured (\(skipped))")
+            } else {
+                lines.append(
+                    "Sandbox cost per confined process (a shell writing one file; median of \(sandbox.runs) runs, "
+                        + "unconfined \(fixed(sandbox.unconfinedP50MS, 1)) ms):"
+                )
+                let rows = sandbox.policies.map { policy in
+                    [policy.name, fixed(policy.p50MS, 1), fixed(policy.p90MS, 1), fixed(policy.addedP50MS, 1)]
+                }
+                lines.append(Self.render(["policy", "p50 ms", "p90 ms", "added p50 ms"], rows))
+                if let perAttempt = sandbox.addedPerAttemptP50MS {
+                    lines.append(
+                        "Added per attempt (a session with the allowlist, a gate without network): "
+                            + "\(fixed(perAttempt, 1)) ms p50"
+                    )
+                }
+            }
+        }
         if let webhook = report.webhook {
             lines.append("")
             lines.append("Webhook on loopback (flotilla serve, one connection per request):")

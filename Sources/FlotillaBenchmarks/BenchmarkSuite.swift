@@ -12,6 +12,7 @@ package struct BenchmarkSuite {
         package var scenarios: [ScenarioResult]
         package var startup: StartupResult?
         package var webhook: WebhookLoad.Result?
+        package var sandbox: SandboxCost.Result?
 
         package init(machine: String, scenarios: [ScenarioResult] = [], startup: StartupResult? = nil) {
             self.machine = machine

@@ -50,7 +50,7 @@ extension GitCLI {
         return try await commitTree(tree, parents: [parent], message: message, author: author)
     }
 
-    package func prepareAgentRepository(in directory: String, at commit: String, index: String) throws {
+    package func prepareOwnRepository(in directory: String, at commit: String, index: String) throws {
         let repository = (directory as NSString).appendingPathComponent(".git")
         try Self.forceRemove(repository)
         let manager = FileManager.default
@@ -60,7 +60,7 @@ extension GitCLI {
                 withIntermediateDirectories: true
             )
         }
-        let objects = (GitDirectory.common(of: gitDirectory) as NSString).appendingPathComponent("objects")
+        let objects = objectsDirectory
         let files = [
             "HEAD": commit + "\n",
             "objects/info/alternates": objects + "\n",

@@ -14,6 +14,10 @@ package struct GitCLI: GitRepository {
     package let root: String
     /// The git directory of ``root``, given to every command.
     package let gitDirectory: String
+
+    package var objectsDirectory: String {
+        (GitDirectory.common(of: gitDirectory) as NSString).appendingPathComponent("objects")
+    }
     private let runner: any ProcessRunner
     private let environment: [String: String]
 

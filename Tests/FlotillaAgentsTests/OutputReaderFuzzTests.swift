@@ -33,12 +33,10 @@ struct OutputReaderFuzzTests {
             let agent = CLIAgent(
                 dialect: dialect,
                 options: AgentCLIOptions(),
-                runner: ScriptedRunner(stdout: stdout, stderr: stderr, exit: generator.exitCode()),
+                runner: ScriptedRunner(stdout: stdout, stderr: stderr, exit: generator.exitCode(), result: result),
                 environment: [:]
             )
-            let outcome = try await agent.run(
-                Self.request(result: dialect.resultFile(Self.sample) == nil ? nil : result)
-            )
+            let outcome = try await agent.run(Self.sample)
             try Self.checkBounded(outcome.usage, input: stdout)
             // What the loop does next with it: the event and its message.
             _ = LedgerChange.agentFinished(Self.sample.attempt, outcome.report).event(mission: Self.mission, at: Date())
@@ -104,10 +102,15 @@ struct OutputReaderFuzzTests {
                     dialect: dialect,
                     options: AgentCLIOptions(),
                     // stderr reaches readers as its last 64 KB (`ProcessRequest.tailLimit`).
-                    runner: ScriptedRunner(stdout: document, stderr: String(document.suffix(64 << 10)), exit: 1),
+                    runner: ScriptedRunner(
+                        stdout: document,
+                        stderr: String(document.suffix(64 << 10)),
+                        exit: 1,
+                        result: document
+                    ),
                     environment: [:]
                 )
-                let outcome = try await agent.run(Self.request(result: document))
+                let outcome = try await agent.run(Self.sample)
                 try Self.checkBounded(outcome.usage, input: String(document.prefix(80)))
             }
             let command = CommandAgent(
@@ -138,21 +141,17 @@ struct OutputReaderFuzzTests {
     }
 
     static let mission = MissionID("m-0000f022") ?? MissionID.random()
-    static let sample = request(result: nil)
-
-    static func request(result: String?) -> AgentRequest {
-        AgentRequest(
-            mission: mission,
-            attempt: AttemptKey(group: "a", number: 1),
-            worktree: NSTemporaryDirectory(),
-            prompt: "p",
-            promptFile: "/dev/null",
-            model: "claude-sonnet-4-5",
-            timeout: .seconds(60),
-            environment: [:],
-            transcriptPath: ResultFiles.path(for: result)
-        )
-    }
+    static let sample = AgentRequest(
+        mission: mission,
+        attempt: AttemptKey(group: "a", number: 1),
+        worktree: NSTemporaryDirectory(),
+        prompt: "p",
+        promptFile: "/dev/null",
+        model: "claude-sonnet-4-5",
+        timeout: .seconds(60),
+        environment: [:],
+        transcriptPath: NSTemporaryDirectory() + "/flotilla-fuzz-\(getpid())/session.log"
+    )
 
     static func checkBounded(_ usage: Usage, input: String) throws {
         let context = Comment(rawValue: "input: \(input.prefix(200))")
@@ -163,31 +162,19 @@ struct OutputReaderFuzzTests {
     }
 }
 
-/// A transcript path whose `.traj.json` sibling (mini's result file) holds the hostile document.
-private enum ResultFiles {
-    static let directory: String = {
-        let path = NSTemporaryDirectory() + "/flotilla-fuzz-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
-
-    static func path(for result: String?) -> String {
-        let transcript = directory + "/session.log"
-        if let result {
-            _ = FileManager.default.createFile(atPath: transcript + ".traj.json", contents: Data(result.utf8))
-        }
-        return transcript
-    }
-}
-
-/// A process runner that "runs" nothing and answers with scripted output.
+/// A process runner that "runs" nothing and answers with scripted output, and writes the file a tool would write where
+/// it is told to (`-o PATH`, mini's trajectory).
 private struct ScriptedRunner: ProcessRunner {
     let stdout: String
     let stderr: String
     let exit: Int32
+    var result: String?
 
     func run(_ request: ProcessRequest) async throws -> ProcessResult {
-        ProcessResult(
+        if let result, let flag = request.arguments.firstIndex(of: "-o"), flag + 1 < request.arguments.count {
+            _ = FileManager.default.createFile(atPath: request.arguments[flag + 1], contents: Data(result.utf8))
+        }
+        return ProcessResult(
             termination: .exited(exit),
             standardOutput: stdout,
             standardError: stderr,

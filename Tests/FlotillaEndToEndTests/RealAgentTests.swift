@@ -90,7 +90,11 @@ struct RealAgentTests {
             let attempts = try await audit.attempts()
             #expect(attempts.map(\.outcome) == [.landed, .landed])
             #expect(attempts.allSatisfy { $0.sandbox?.hasPrefix(Self.expectedSandbox) == true })
-            #expect(FileManager.default.fileExists(atPath: audit.missionDirectory + "/agent_outputs/a-1.log.traj.json"))
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: audit.missionDirectory + "/agent_outputs/a-1.log.mini/trajectory.json"
+                )
+            )
         }
     }
 }

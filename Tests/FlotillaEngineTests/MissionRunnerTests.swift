@@ -195,6 +195,7 @@ final class FailingWorktrees: GitRepository {
     }
 
     var root: String { real.root }
+    var objectsDirectory: String { real.objectsDirectory }
     func checkout(_ commit: String, into directory: String, index: String) async throws {
         if directory.contains("/agent-") { try prepare() }
         try await real.checkout(commit, into: directory, index: index)
@@ -208,8 +209,8 @@ final class FailingWorktrees: GitRepository {
     ) async throws -> String? {
         try await real.snapshot(directory, index: index, parent: parent, message: message, author: author)
     }
-    func prepareAgentRepository(in directory: String, at commit: String, index: String) throws {
-        try real.prepareAgentRepository(in: directory, at: commit, index: index)
+    func prepareOwnRepository(in directory: String, at commit: String, index: String) throws {
+        try real.prepareOwnRepository(in: directory, at: commit, index: index)
     }
     func removeCheckout(_ directory: String, index: String) throws { try real.removeCheckout(directory, index: index) }
     func tree(_ tree: String, restoring paths: [String], from source: String) async throws -> String {

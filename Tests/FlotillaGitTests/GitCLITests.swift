@@ -57,7 +57,7 @@ struct GitCLITests {
         let checkout = repository.directory.file("slot")
         let index = repository.directory.file("indexes/slot")
         try await git.checkout(base, into: checkout, index: index)
-        try git.prepareAgentRepository(in: checkout, at: base, index: index)
+        try git.prepareOwnRepository(in: checkout, at: base, index: index)
         // The agent's git works on its own repository: status is clean, and it may commit and branch there.
         let agentEnvironment = FixtureRepository.environment.merging(["GIT_CEILING_DIRECTORIES": repository.path]) {
             $1

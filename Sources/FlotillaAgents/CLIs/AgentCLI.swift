@@ -146,17 +146,18 @@ package struct CLIAgent: AgentBackend {
         )
         process.standardInput = .file(request.promptFile)
         let resultPath = dialect.resultFile(request)
-        if let resultPath {
-            // An empty file the tool fills: in a sandbox it is the one file outside the checkout it may write.
-            try? FileManager.default.removeItem(atPath: resultPath)
-            _ = FileManager.default.createFile(atPath: resultPath, contents: nil)
+        // The result file's directory is the session's own: in a sandbox, the one place beside its checkout it writes.
+        let resultDirectory = resultPath.map { ($0 as NSString).deletingLastPathComponent }
+        if let resultDirectory {
+            try? FileManager.default.removeItem(atPath: resultDirectory)
+            try? FileManager.default.createDirectory(atPath: resultDirectory, withIntermediateDirectories: true)
         }
         if var confinement = request.confinement {
             if let home = process.environment["HOME"], !home.isEmpty {
                 confinement.homeShares += dialect.settingsPaths(home: home, environment: process.environment)
             }
             confinement.allowedHosts += dialect.hosts(model: request.model, options: options)
-            if let resultPath { confinement.writable.append(resultPath) }
+            if let resultDirectory { confinement.writable.append(resultDirectory) }
             process.confinement = confinement
         }
         process.outputFile = request.transcriptPath

@@ -25,14 +25,14 @@ package struct MiniSWEAgent: AgentCLIDialect {
     }
 
     package func resultFile(_ request: AgentRequest) -> String? {
-        request.transcriptPath + ".traj.json"
+        request.transcriptPath + ".mini/trajectory.json"
     }
 
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
         var arguments = ["-t", request.prompt, "--yolo", "--exit-immediately", "-c", "mini.yaml"]
         if let model = request.model { arguments += ["-m", model] }
         if let base = options.baseURL { arguments += ["-c", "model.model_kwargs.api_base=\(base)"] }
-        return arguments + ["-o", request.transcriptPath + ".traj.json"]
+        return arguments + ["-o", resultFile(request) ?? request.transcriptPath + ".mini/trajectory.json"]
     }
 
     package func interpret(_ run: CLIRun) -> CLISession {

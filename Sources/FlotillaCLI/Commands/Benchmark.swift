@@ -37,6 +37,9 @@ extension Flotilla {
         @Option(help: "Concurrent clients in the webhook load phases.")
         var webhookClients: Int = 8
 
+        @Option(help: "Runs per sandbox policy for the sandbox's cost (0 skips it).")
+        var sandboxRuns: Int = 50
+
         @Option(help: .hidden)
         var runScenario: String?
 
@@ -83,6 +86,11 @@ extension Flotilla {
                     "start-up: \(startupRuns) runs each, \(quick ? 50 : ledgerMissions) missions in the ledger…"
                 )
                 report.startup = try await suite.startup(runs: startupRuns, missions: quick ? 50 : ledgerMissions)
+            }
+            if sandboxRuns > 0 {
+                let runs = quick ? min(sandboxRuns, 10) : sandboxRuns
+                Console.err("sandbox: \(runs) runs of each policy…")
+                report.sandbox = try await SandboxCost(binary: binary, environment: environment).measure(runs: runs)
             }
             if webhookRequests > 0 {
                 let requests = quick ? min(webhookRequests, 200) : webhookRequests

@@ -58,6 +58,8 @@ extension Flotilla {
             var configuration: Settings?
             var keys: [Key]
             var daemon: String?
+            /// The sandbox agents and verify runs get here with `--sandbox auto`.
+            var sandbox: String
             /// What stops Flotilla from working here (doctor exits 1).
             var problems: [String]
             /// What is worth knowing but stops nothing.
@@ -103,6 +105,16 @@ extension Flotilla {
             } catch {
                 problems.append("configuration: \(error)")
             }
+            let probe = await SandboxProbe.probe(runner: composition.processes, environment: environment)
+            let sandbox: String
+            if let bubblewrap = probe.bubblewrap {
+                sandbox = "bwrap (\(bubblewrap)): sessions and verify runs are confined"
+            } else {
+                sandbox = "none: \(probe.problem ?? "bubblewrap does not work here")"
+                notes.append(
+                    "without a sandbox agents run as you and can reach your files; install bubblewrap (docs/SECURITY.md)"
+                )
+            }
             var daemon: String?
             if let root,
                 let info = DaemonInfo.read(stateDirectory: MissionLayout(repository: root).stateDirectory),
@@ -123,6 +135,7 @@ extension Flotilla {
                     )
                 },
                 daemon: daemon,
+                sandbox: sandbox,
                 problems: problems,
                 notes: notes
             )
@@ -248,6 +261,7 @@ extension Flotilla {
             var lines: [String] = []
             let gitLine = report.git.path.map { "\($0) (\(report.git.version ?? "?"))" } ?? "MISSING"
             lines.append("git: \(gitLine)")
+            lines.append("sandbox: \(report.sandbox)")
             lines.append("")
             lines.append(
                 TextTable(

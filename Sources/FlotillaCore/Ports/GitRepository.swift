@@ -21,6 +21,8 @@ package struct GitIdentity: Sendable, Equatable {
 package protocol GitRepository: Sendable {
     /// The top level of the main working tree.
     var root: String { get }
+    /// Where the repository keeps its objects: all a sandboxed checkout's own repository needs to read of it.
+    var objectsDirectory: String { get }
 
     /// The commit a revision names, or nil if it names none.
     func resolveCommit(_ revision: String) async throws -> String?
@@ -49,7 +51,7 @@ package protocol GitRepository: Sendable {
     /// Gives an agent's checkout a repository of its own at `.git`, at `commit` (objects read from this
     /// repository's, never written to it): the agent may commit or switch branches there without touching anything
     /// Flotilla owns.
-    func prepareAgentRepository(in directory: String, at commit: String, index: String) throws
+    func prepareOwnRepository(in directory: String, at commit: String, index: String) throws
     /// Removes a checkout and its index, whatever an agent did to their permissions.
     func removeCheckout(_ directory: String, index: String) throws
     /// `tree` with `paths` as `source` has them (paths `source` lacks are left as they are).

@@ -21,6 +21,8 @@ package struct Gate: Sendable {
         package var environment: [String: String]
         /// The sandbox verify runs execute in.
         package var sandbox: SandboxSettings
+        /// The repository's objects, which the checkout's own repository reads.
+        package var objects: String
 
         package init(
             mission: MissionID,
@@ -29,9 +31,11 @@ package struct Gate: Sendable {
             trustedFiles: [String: TrustedFile],
             timeout: Duration,
             environment: [String: String],
-            sandbox: SandboxSettings = .none
+            sandbox: SandboxSettings = .none,
+            objects: String = ""
         ) {
             self.sandbox = sandbox
+            self.objects = objects
             self.mission = mission
             self.verifyCommand = verifyCommand
             self.checks = checks
@@ -91,7 +95,12 @@ package struct Gate: Sendable {
             request.outputFile = index == 0 ? logPath : "\(logPath).\(index + 1)"
             request.timeout = configuration.timeout
             // It runs code the agents wrote: in the sandbox, writing only its checkout and its report.
-            request.confinement = configuration.sandbox.verify(checkout: directory, reports: reports, layout: layout)
+            request.confinement = configuration.sandbox.verify(
+                checkout: directory,
+                reports: reports,
+                objects: configuration.objects,
+                layout: layout
+            )
             let result = try await runner.run(request)
             total += result.duration
             lastTail = result.outputTail

@@ -59,7 +59,12 @@ struct AttemptExecution: Sendable {
                 environment: [:],
                 transcriptPath: layout.transcript(id, key),
                 budgetUSD: budgetUSD,
-                confinement: context.sandbox.session(checkout: worktree, promptFile: promptFile, layout: layout)
+                confinement: context.sandbox.session(
+                    checkout: worktree,
+                    promptFile: promptFile,
+                    objects: context.git.objectsDirectory,
+                    layout: layout
+                )
             )
         )
         spent.value = outcome.usage.costUSD
@@ -164,7 +169,7 @@ struct AttemptExecution: Sendable {
         let checked = commit ?? startCommit
         // Judged on a clean checkout of exactly that commit, in a directory the agent never had.
         let gateWorktree = layout.gateWorktree(id, slot)
-        try await context.git.checkout(checked, into: gateWorktree, index: layout.index(id, of: gateWorktree))
+        try await context.checkout(checked, into: gateWorktree, mission: id)
         let verification = try await context.gate.verify(
             kind: .gate,
             attempt: key,
@@ -238,9 +243,7 @@ extension AttemptExecution {
     }
 
     private func prepare(worktree: String) async throws {
-        let index = context.layout.index(mission.id, of: worktree)
-        try await context.git.checkout(startCommit, into: worktree, index: index)
-        try context.git.prepareAgentRepository(in: worktree, at: startCommit, index: index)
+        try await context.checkout(startCommit, into: worktree, mission: mission.id)
     }
 }
 

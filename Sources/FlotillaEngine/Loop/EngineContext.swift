@@ -27,3 +27,13 @@ struct EngineContext: Sendable {
         }
     }
 }
+
+extension EngineContext {
+    /// Makes `directory` a clean checkout of `commit`, with a repository of its own at `.git` (objects read from this
+    /// repository's), as agents, gates and verifies get: git works there, and nothing done to it reaches Flotilla's.
+    func checkout(_ commit: String, into directory: String, mission: MissionID) async throws {
+        let index = layout.index(mission, of: directory)
+        try await git.checkout(commit, into: directory, index: index)
+        try git.prepareOwnRepository(in: directory, at: commit, index: index)
+    }
+}

@@ -102,7 +102,8 @@ package struct MissionRunner: Sendable {
                 trustedFiles: trusted,
                 timeout: options.verifyTimeout,
                 environment: options.environment,
-                sandbox: options.sandbox
+                sandbox: options.sandbox,
+                objects: ports.git.objectsDirectory
             ),
             runner: ports.processes,
             layout: layout
@@ -790,13 +791,13 @@ private struct MissionLoop {
 
     private func prepareStaging() async throws {
         let staging = context.layout.stagingWorktree(spec.id)
-        try await context.git.checkout(targetHead, into: staging, index: context.layout.index(spec.id, of: staging))
+        try await context.checkout(targetHead, into: staging, mission: spec.id)
     }
 
     private mutating func finalVerify() async throws -> StopReason {
         try await guardTarget("before the final verify")
         let staging = context.layout.stagingWorktree(spec.id)
-        try await context.git.checkout(targetHead, into: staging, index: context.layout.index(spec.id, of: staging))
+        try await context.checkout(targetHead, into: staging, mission: spec.id)
         let verification = try await context.gate.verify(
             kind: .final,
             attempt: nil,

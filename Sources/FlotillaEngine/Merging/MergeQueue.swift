@@ -93,7 +93,7 @@ struct MergeExecution: Sendable {
             )
         }
         let staging = context.layout.stagingWorktree(mission.id)
-        try await git.checkout(landing, into: staging, index: context.layout.index(mission.id, of: staging))
+        try await context.checkout(landing, into: staging, mission: mission.id)
         let first = round.included[0].key
         let verification = try await context.gate.verify(
             kind: .regression,

@@ -35,26 +35,27 @@ package struct SandboxSettings: Sendable, Equatable {
     /// No sandbox: processes run as the user (orphans are still ended).
     package static let none = SandboxSettings(mode: .none)
 
-    /// For an agent session in `checkout`: that checkout writable, the repository and the prompt readable, the
-    /// repository's `.flotilla/` hidden.
-    func session(checkout: String, promptFile: String, layout: MissionLayout) -> Confinement {
+    /// For an agent session in `checkout`: that checkout writable, the prompt and the repository's objects (which its
+    /// own repository reads) readable; the rest of the repository hidden — its `.git` (configuration, refs, hooks),
+    /// Flotilla's `.flotilla/`, and the files of your working tree, committed or not (a `.env`, say).
+    func session(checkout: String, promptFile: String, objects: String, layout: MissionLayout) -> Confinement {
         Confinement(
             mode: mode,
             writable: [checkout] + writable,
-            readable: [layout.repository, promptFile] + readable,
-            hidden: [layout.stateDirectory],
+            readable: [objects, promptFile] + readable,
+            hidden: [layout.repository],
             network: network,
             allowedHosts: allowedHosts
         )
     }
 
     /// For a verify run in `checkout`, writing its report in `reports`.
-    func verify(checkout: String, reports: String, layout: MissionLayout) -> Confinement {
+    func verify(checkout: String, reports: String, objects: String, layout: MissionLayout) -> Confinement {
         Confinement(
             mode: mode,
             writable: [checkout, reports] + writable,
-            readable: [layout.repository] + readable,
-            hidden: [layout.stateDirectory],
+            readable: [objects] + readable,
+            hidden: [layout.repository],
             network: verifyNetwork,
             allowedHosts: allowedHosts
         )

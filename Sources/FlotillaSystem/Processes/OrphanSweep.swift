@@ -161,21 +161,35 @@ package enum ProcessScan {
         var zombie: Bool
     }
 
+    /// This process's children: from each thread's `children` list, which the kernel keeps, rather than a walk of
+    /// every process (a sweep after each session would otherwise read all of `/proc`).
     static func children(of parent: Int32) -> [Entry] {
-        all().filter { $0.parent == parent }
+        guard parent == getpid(),
+            let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        else { return all().filter { $0.parent == parent } }
+        var pids = Set<Int32>()
+        for thread in threads {
+            guard let list = try? String(contentsOfFile: "/proc/self/task/\(thread)/children", encoding: .utf8) else {
+                return all().filter { $0.parent == parent }
+            }
+            pids.formUnion(list.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) })
+        }
+        return pids.compactMap(entry).filter { $0.parent == parent }
     }
 
     static func all() -> [Entry] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        return names.compactMap { name in
-            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return nil }
-            // After the command name: state, ppid, pgrp, session…
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 4, let parent = Int32(fields[1]), let session = Int32(fields[3]) else { return nil }
-            return Entry(pid: pid, parent: parent, session: session, zombie: fields[0] == "Z")
-        }
+        return names.compactMap { Int32($0).flatMap(entry) }
+    }
+
+    static func entry(_ pid: Int32) -> Entry? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name: state, ppid, pgrp, session…
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 4, let parent = Int32(fields[1]), let session = Int32(fields[3]) else { return nil }
+        return Entry(pid: pid, parent: parent, session: session, zombie: fields[0] == "Z")
     }
 
     /// Processes whose command line has an argument containing `token` (for tests, and people, looking for one).
