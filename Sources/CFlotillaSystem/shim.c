@@ -6,6 +6,11 @@
 #include <errno.h>
 #include <unistd.h>
 #include <signal.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sched.h>
 #include <sys/wait.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -100,5 +105,96 @@ int flotilla_accept_cloexec(int listener) {
     int fd = accept(listener, NULL, NULL);
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
     return fd;
+#endif
+}
+
+#if defined(__linux__)
+/* "/proc/<pid>/ns/<name>" without stdio, which a forked child of a threaded process should not use. */
+static void namespace_path(char *buffer, int pid, const char *name) {
+    char digits[16];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + pid % 10);
+        pid /= 10;
+    } while (pid > 0 && count < 15);
+    strcpy(buffer, "/proc/");
+    size_t length = strlen(buffer);
+    while (count > 0) buffer[length++] = digits[--count];
+    buffer[length] = 0;
+    strcat(buffer, "/ns/");
+    strcat(buffer, name);
+}
+#endif
+
+int flotilla_listen_in_namespace(int pid, int port) {
+#if defined(__linux__)
+    int channel[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) return -1;
+    pid_t child = fork();
+    if (child < 0) {
+        close(channel[0]);
+        close(channel[1]);
+        return -1;
+    }
+    if (child == 0) {
+        char path[64];
+        struct stat theirs, ours;
+        namespace_path(path, pid, "user");
+        int user = open(path, O_RDONLY | O_CLOEXEC);
+        if (user < 0) _exit(10);
+        if (fstat(user, &theirs) == 0 && stat("/proc/self/ns/user", &ours) == 0 && theirs.st_ino != ours.st_ino) {
+            if (setns(user, CLONE_NEWUSER) != 0) _exit(11);
+        }
+        namespace_path(path, pid, "net");
+        int net = open(path, O_RDONLY | O_CLOEXEC);
+        if (net < 0 || setns(net, CLONE_NEWNET) != 0) _exit(12);
+        int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (listener < 0) _exit(13);
+        int yes = 1;
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        struct sockaddr_in address;
+        memset(&address, 0, sizeof address);
+        address.sin_family = AF_INET;
+        address.sin_port = htons((unsigned short)port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 64) != 0) _exit(14);
+        char byte = 0;
+        struct iovec io = {.iov_base = &byte, .iov_len = 1};
+        char control[CMSG_SPACE(sizeof(int))];
+        memset(control, 0, sizeof control);
+        struct msghdr message = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = control,
+                                 .msg_controllen = sizeof control};
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(header), &listener, sizeof(int));
+        _exit(sendmsg(channel[1], &message, 0) == 1 ? 0 : 15);
+    }
+    close(channel[1]);
+    char byte;
+    struct iovec io = {.iov_base = &byte, .iov_len = 1};
+    char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr message = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control};
+    ssize_t received = recvmsg(channel[0], &message, MSG_CMSG_CLOEXEC);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    close(channel[0]);
+    struct cmsghdr *header = received == 1 ? CMSG_FIRSTHDR(&message) : NULL;
+    if (header == NULL || header->cmsg_type != SCM_RIGHTS) {
+        /* The child's exit status says which step failed: 10-12 entering the namespaces, 13-14 the socket. */
+        int step = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+        errno = step == 14 ? EADDRINUSE : step == 13 ? EMFILE : EPERM;
+        return -1;
+    }
+    int descriptor;
+    memcpy(&descriptor, CMSG_DATA(header), sizeof(int));
+    return descriptor;
+#else
+    (void)pid;
+    (void)port;
+    errno = ENOSYS;
+    return -1;
 #endif
 }

@@ -142,10 +142,12 @@ package struct AttemptDTO: Codable, Sendable {
     package var finishedAt: Date?
     package var transcript: String
     package var prompt: String
+    /// The sandbox the session and its gate ran in (absent for attempts from before it was recorded).
+    package var sandbox: String?
 
     enum CodingKeys: String, CodingKey {
         case sequence, group, number, slot, backend, phase, outcome, reason, commit, insertions, deletions
-        case transcript, prompt
+        case transcript, prompt, sandbox
         case startCommit = "start_commit"
         case landedCommit = "landed_commit"
         case exitCode = "exit_code"
@@ -188,6 +190,7 @@ package struct AttemptDTO: Codable, Sendable {
         finishedAt = attempt.finishedAt
         transcript = attempt.transcriptPath
         prompt = attempt.promptPath
+        sandbox = attempt.sandbox
     }
 }
 

@@ -27,11 +27,9 @@ package struct SandboxCost {
         package var skipped: String?
     }
 
-    let binary: String
     let environment: [String: String]
 
-    package init(binary: String, environment: [String: String]) {
-        self.binary = binary
+    package init(environment: [String: String]) {
         self.environment = environment
     }
 
@@ -46,7 +44,7 @@ package struct SandboxCost {
         let repository = workspace.path("repo")
         let checkout = repository + "/.flotilla/worktrees/m-00000000/agent-1"
         try FileManager.default.createDirectory(atPath: checkout, withIntermediateDirectories: true)
-        let runner = ConfiningProcessRunner(base: base, bubblewrap: bubblewrap, relay: binary)
+        let runner = ConfiningProcessRunner(base: base, bubblewrap: bubblewrap)
         func confinement(_ mode: SandboxMode, _ network: NetworkAccess) -> Confinement {
             Confinement(
                 mode: mode,

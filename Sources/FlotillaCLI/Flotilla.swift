@@ -24,7 +24,7 @@ package struct Flotilla: AsyncParsableCommand {
         subcommands: [
             Plan.self, MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
             MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionDemo.self,
-            Serve.self, Init.self, Doctor.self, Benchmark.self, SandboxRelayCommand.self,
+            Serve.self, Init.self, Doctor.self, Benchmark.self,
         ]
     )
 

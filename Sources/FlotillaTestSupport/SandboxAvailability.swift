@@ -16,7 +16,7 @@ package enum SandboxAvailability {
                 for: Confinement(mode: .bwrap, network: .none),
                 workingDirectory: "/",
                 environment: environment,
-                proxySocket: nil
+                startSignal: nil
             ) + ["--", "/bin/sh", "-c", "exit 0"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

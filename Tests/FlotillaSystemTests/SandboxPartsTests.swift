@@ -16,7 +16,7 @@ struct SandboxPartsTests {
             for: confinement,
             workingDirectory: "\(Self.repository)/.flotilla/worktrees/m/agent-1",
             environment: ["HOME": home, "PATH": path],
-            proxySocket: nil,
+            startSignal: nil,
             exists: { _ in true }
         )
     }
@@ -100,39 +100,39 @@ struct SandboxPartsTests {
     }
 
     @Test func theProxyLetsAllowedHostsThroughAndRefusesTheRest() async throws {
-        try await TemporaryDirectory.with(prefix: "flotilla-proxy") { directory in
-            let server = try Sockets.listenLoopback(port: 0)
-            defer { close(server.fd) }
-            Thread.detachNewThread {
-                while let client = Sockets.accept(server.fd) {
-                    _ = Sockets.readHead(client)
-                    _ = Sockets.writeAll(client, Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8))
-                    close(client)
-                }
+        let server = try Sockets.listenLoopback(port: 0)
+        defer { close(server.fd) }
+        Thread.detachNewThread {
+            while let client = Sockets.accept(server.fd) {
+                _ = Sockets.readHead(client)
+                _ = Sockets.writeAll(client, Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8))
+                close(client)
             }
-            let proxy = try EgressProxy(allowing: ["127.0.0.1:\(server.port)"], socketPath: directory.file("p.sock"))
-            proxy.start()
-            defer { proxy.stop() }
-
-            func exchange(_ request: String) throws -> String {
-                let fd = try Sockets.connectUnix(directory.file("p.sock"))
-                defer { close(fd) }
-                _ = Sockets.writeAll(fd, Array(request.utf8))
-                var answer: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                    if count <= 0 { break }
-                    answer += buffer[..<count]
-                }
-                return String(decoding: answer, as: UTF8.self)
-            }
-            let allowed = try exchange("GET http://127.0.0.1:\(server.port)/x HTTP/1.1\r\nHost: a\r\n\r\n")
-            #expect(allowed.hasPrefix("HTTP/1.1 200 OK") && allowed.hasSuffix("ok"), "\(allowed)")
-            let refused = try exchange("CONNECT 127.0.0.1:\(server.port &+ 1) HTTP/1.1\r\n\r\n")
-            #expect(refused.hasPrefix("HTTP/1.1 403"), "\(refused)")
-            #expect(proxy.refused == ["127.0.0.1:\(server.port &+ 1)"])
         }
+        // Here the proxy's listener is on this machine's loopback; in a sandbox it is on the sandbox's.
+        let proxy = EgressProxy(allowing: ["127.0.0.1:\(server.port)"])
+        let listener = try Sockets.listenLoopback(port: 0)
+        proxy.serveProxy(on: listener.fd)
+        defer { proxy.stop() }
+
+        func exchange(_ request: String) throws -> String {
+            let fd = try Sockets.connectTCP(host: "127.0.0.1", port: listener.port)
+            defer { close(fd) }
+            _ = Sockets.writeAll(fd, Array(request.utf8))
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                answer += buffer[..<count]
+            }
+            return String(decoding: answer, as: UTF8.self)
+        }
+        let allowed = try exchange("GET http://127.0.0.1:\(server.port)/x HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(allowed.hasPrefix("HTTP/1.1 200 OK") && allowed.hasSuffix("ok"), "\(allowed)")
+        let refused = try exchange("CONNECT 127.0.0.1:\(server.port &+ 1) HTTP/1.1\r\n\r\n")
+        #expect(refused.hasPrefix("HTTP/1.1 403"), "\(refused)")
+        #expect(proxy.refused == ["127.0.0.1:\(server.port &+ 1)"])
     }
 
     @Test func theMacOSProfileDeniesTheHomeAndHiddenStateAndAllowsTheCheckout() {

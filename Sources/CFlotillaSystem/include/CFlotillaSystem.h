@@ -25,6 +25,11 @@ int flotilla_become_subreaper(void);
 /// prctl(PR_SET_PDEATHSIG, signal): this process gets `signal` when its parent ends. 0 on success.
 int flotilla_die_with_parent(int signal);
 
+/// A TCP socket listening on 127.0.0.1:`port` inside the network namespace of process `pid` (a sandbox's), made by a
+/// forked child that enters the process's user namespace (when it has its own) and network namespace, then hands the
+/// socket back. Returns the descriptor (close-on-exec), or -1 with errno set.
+int flotilla_listen_in_namespace(int pid, int port);
+
 /// accept(2) with the new descriptor close-on-exec, atomically where the system can.
 int flotilla_accept_cloexec(int listener);
 

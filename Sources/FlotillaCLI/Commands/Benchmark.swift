@@ -90,7 +90,7 @@ extension Flotilla {
             if sandboxRuns > 0 {
                 let runs = quick ? min(sandboxRuns, 10) : sandboxRuns
                 Console.err("sandbox: \(runs) runs of each policy…")
-                report.sandbox = try await SandboxCost(binary: binary, environment: environment).measure(runs: runs)
+                report.sandbox = try await SandboxCost(environment: environment).measure(runs: runs)
             }
             if webhookRequests > 0 {
                 let requests = quick ? min(webhookRequests, 200) : webhookRequests

@@ -23,8 +23,7 @@ struct Composition: Sendable {
                 "bwrap",
                 environment: EnvironmentPolicy().environment(from: environment),
                 workingDirectory: "/"
-            ),
-            relay: Bundle.main.executablePath
+            )
         )
         let faults = FaultInjection(environment: environment)
         self.faultInjection = faults

@@ -9,8 +9,9 @@ import Foundation
 /// user in a new user, PID and IPC namespace with no capabilities, dies with bubblewrap, and bubblewrap dies with
 /// Flotilla; without `open` network it has a network namespace of its own with only loopback.
 package enum BubblewrapCommand {
-    /// Where the proxy's Unix socket appears inside the sandbox (`/tmp` there is the sandbox's own).
-    package static let proxySocketInside = "/tmp/.flotilla-proxy.sock"
+    /// Where the start signal appears inside the sandbox (`/tmp` there is the sandbox's own): a FIFO the first process
+    /// reads before it runs the command, once Flotilla has made the sandbox's network listeners.
+    package static let startSignalInside = "/tmp/.flotilla-start"
 
     /// Sockets of the machine that would hand out more than a sandbox should have, hidden even when visible paths
     /// lead to them.
@@ -25,14 +26,14 @@ package enum BubblewrapCommand {
     ///   - confinement: What the process may see and reach.
     ///   - workingDirectory: Where it starts.
     ///   - environment: Its environment (for `HOME` and `PATH`).
-    ///   - proxySocket: The proxy's socket outside, for the `allowlist` policy.
+    ///   - startSignal: The start signal's FIFO outside, for the `allowlist` policy.
     ///   - exists: Whether a path exists on this machine (a parameter, so the arguments can be tested anywhere).
     /// - Returns: bubblewrap's arguments.
     package static func arguments(
         for confinement: Confinement,
         workingDirectory: String,
         environment: [String: String],
-        proxySocket: String?,
+        startSignal: String?,
         exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
     ) -> [String] {
         var arguments = [
@@ -58,9 +59,13 @@ package enum BubblewrapCommand {
         for path in unique(readable.filter(isHidden)) { arguments += ["--ro-bind-try", path, path] }
         for path in unique(confinement.homeShares.map(normalized)) { arguments += ["--bind-try", path, path] }
         for path in unique(confinement.writable.map(normalized)) { arguments += ["--bind", path, path] }
-        // What hides a directory is an empty one, and it stays empty: read-only once the writable paths inside it exist.
-        for path in hidden { arguments += ["--remount-ro", path] }
-        if let proxySocket { arguments += ["--bind", proxySocket, proxySocketInside] }
+        // What hides a directory is an empty one, and it stays empty: read-only once the writable paths inside it exist
+        // (unless a writable path the user gave holds it, which shows it again).
+        let writable = confinement.writable.map(normalized)
+        for path in hidden where !writable.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+            arguments += ["--remount-ro", path]
+        }
+        if let startSignal { arguments += ["--ro-bind", startSignal, startSignalInside] }
         arguments += ["--chdir", workingDirectory]
         return arguments
     }

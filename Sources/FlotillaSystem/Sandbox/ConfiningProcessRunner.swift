@@ -1,25 +1,28 @@
 import FlotillaCore
 import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs each request in the sandbox its ``ProcessRequest/confinement`` asks for; requests without one (Flotilla's
 /// own git) run as they are.
 ///
-/// - `bwrap`: the process runs under bubblewrap (``BubblewrapCommand``); with the `allowlist` network policy an
-///   ``EgressProxy`` serves it for the length of the run, and `flotilla sandbox-relay` carries its connections out.
+/// - `bwrap`: the process runs under bubblewrap (``BubblewrapCommand``). With the `allowlist` network policy it waits
+///   at the start (a FIFO) until Flotilla has made listening sockets on the sandbox's loopback, which an
+///   ``EgressProxy`` serves from outside for the length of the run.
 /// - `none`: the process runs as the user; afterwards every orphan it left is ended (``OrphanSweep``).
 package struct ConfiningProcessRunner: ProcessRunner {
     private let base: any ProcessRunner
     private let bubblewrap: String?
-    private let relay: String?
 
     /// - Parameters:
     ///   - base: Runs the processes.
     ///   - bubblewrap: The `bwrap` executable, when the machine has a working one (see ``SandboxProbe``).
-    ///   - relay: An executable that implements `sandbox-relay` (the `flotilla` binary), for the `allowlist` policy.
-    package init(base: any ProcessRunner, bubblewrap: String?, relay: String?) {
+    package init(base: any ProcessRunner, bubblewrap: String?) {
         self.base = base
         self.bubblewrap = bubblewrap
-        self.relay = relay
     }
 
     package func run(_ request: ProcessRequest) async throws -> ProcessResult {
@@ -51,34 +54,20 @@ package struct ConfiningProcessRunner: ProcessRunner {
         var environment = request.environment
         environment["TMPDIR"] = "/tmp"
         var command = [executable] + request.arguments
-        var proxy: EgressProxy?
-        var scratch: String?
-        defer {
-            proxy?.stop()
-            if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
-        }
+        var network: SandboxNetwork?
+        defer { network?.close() }
         if confinement.network == .allowlist, !confinement.allowedHosts.isEmpty {
-            guard let relay else { throw ProcessRunnerError.sandboxUnavailable("no sandbox relay for the allowlist") }
-            let directory = NSTemporaryDirectory() + "/flotilla-net-\(UUID().uuidString.prefix(8))"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            scratch = directory
-            let egress = try EgressProxy(allowing: confinement.allowedHosts, socketPath: directory + "/proxy.sock")
-            egress.start()
-            proxy = egress
-            confinement.readable += Self.installation(of: relay)
-            let forwards = Self.loopbackPorts(confinement.allowedHosts)
-            let port = Self.proxyPort(avoiding: forwards)
-            let url = "http://127.0.0.1:\(port)"
+            let sandboxNetwork = try SandboxNetwork(allowing: confinement.allowedHosts)
+            network = sandboxNetwork
+            let url = "http://127.0.0.1:\(sandboxNetwork.proxyPort)"
             for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
                 environment[name] = url
             }
-            // Loopback servers on the list are reached directly, through the relay's own listeners.
-            environment["NO_PROXY"] = forwards.isEmpty ? "" : "localhost,127.0.0.1,::1"
+            // Loopback servers on the list are reached directly, on their own ports.
+            environment["NO_PROXY"] = sandboxNetwork.forwards.isEmpty ? "" : "localhost,127.0.0.1,::1"
             environment["no_proxy"] = environment["NO_PROXY"]
-            command =
-                [
-                    relay, "sandbox-relay", "--socket", BubblewrapCommand.proxySocketInside, "--port", String(port),
-                ] + forwards.flatMap { ["--forward", String($0)] } + ["--"] + command
+            let signal = BubblewrapCommand.startSignalInside
+            command = ["/bin/sh", "-c", "read -r _ < \(signal) && exec \"$@\"", "flotilla-sandbox"] + command
         }
         var wrapped = request
         wrapped.executable = bubblewrap
@@ -88,17 +77,36 @@ package struct ConfiningProcessRunner: ProcessRunner {
                 for: confinement,
                 workingDirectory: request.workingDirectory,
                 environment: request.environment,
-                proxySocket: proxy?.socketPath
+                startSignal: network?.startSignal
             ) + ["--"] + command
         wrapped.confinement = nil
-        let result = try await base.run(wrapped)
-        if let proxy, let transcript = request.outputFile, !proxy.refused.isEmpty {
-            let note =
-                "\n[flotilla: the network policy refused connections to "
-                + Array(Set(proxy.refused)).sorted().joined(separator: ", ") + "]\n"
+        guard let network else { return try await base.run(wrapped) }
+
+        let started = StartCapture(inner: ProcessTracking.current)
+        let base = self.base
+        let sandboxed = wrapped
+        let result = try await withThrowingTaskGroup(of: ProcessResult?.self) { group in
+            group.addTask {
+                try await ProcessTracking.$current.withValue(started) { try await base.run(sandboxed) }
+            }
+            group.addTask {
+                await network.open(once: started)
+                return nil
+            }
+            var result: ProcessResult?
+            while let next = try await group.next() {
+                if let next {
+                    result = next
+                    group.cancelAll()
+                }
+            }
+            return result
+        }
+        guard let result else { throw CancellationError() }
+        if let transcript = request.outputFile, let note = network.note {
             if let handle = FileHandle(forWritingAtPath: transcript) {
                 _ = try? handle.seekToEnd()
-                try? handle.write(contentsOf: Data(note.utf8))
+                try? handle.write(contentsOf: Data(("\n[flotilla: " + note + "]\n").utf8))
                 try? handle.close()
             }
         }
@@ -137,7 +145,126 @@ package struct ConfiningProcessRunner: ProcessRunner {
         return first
     }
 
-    /// Loopback `host:port` entries of the allowlist, whose ports the relay listens on inside the sandbox.
+}
+
+/// The tracker of a confined run: passes everything on, and says when bubblewrap has started (with its pid).
+private final class StartCapture: ProcessTracker {
+    let inner: (any ProcessTracker)?
+    let signal = CompletionSignal()
+    private let pid = Mutex<Int32?>(nil)
+
+    init(inner: (any ProcessTracker)?) {
+        self.inner = inner
+    }
+
+    var process: Int32? { pid.withLock { $0 } }
+
+    func started(_ process: ProcessIdentity?, request: ProcessRequest) {
+        inner?.started(process, request: request)
+        pid.withLock { $0 = process?.pid }
+        signal.signal()
+    }
+
+    func ended(_ process: ProcessIdentity) {
+        inner?.ended(process)
+    }
+}
+
+/// The `allowlist` policy for one sandbox: the proxy, and the start signal its first process waits for.
+private final class SandboxNetwork: Sendable {
+    let proxy: EgressProxy
+    let proxyPort: UInt16
+    let forwards: [UInt16]
+    let directory: String
+    var startSignal: String { directory + "/start" }
+    private let problem = Mutex<String?>(nil)
+    private let released = Mutex(false)
+
+    init(allowing hosts: [String]) throws {
+        proxy = EgressProxy(allowing: hosts)
+        forwards = SandboxNetwork.loopbackPorts(hosts)
+        proxyPort = SandboxNetwork.proxyPort(avoiding: forwards)
+        directory = NSTemporaryDirectory() + "/flotilla-net-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard mkfifo(directory + "/start", 0o600) == 0 else {
+            throw ProcessRunnerError.system("mkfifo", errno)
+        }
+    }
+
+    /// What the session's transcript should say about the network, if anything.
+    var note: String? {
+        var parts: [String] = []
+        if let problem = problem.withLock({ $0 }) { parts.append(problem) }
+        let refused = Array(Set(proxy.refused)).sorted()
+        if !refused.isEmpty {
+            parts.append("the network policy refused connections to " + refused.joined(separator: ", "))
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// Once bubblewrap runs: makes the listeners on the sandbox's loopback, serves them, and lets the command start.
+    func open(once started: StartCapture) async {
+        _ = await started.signal.wait(timeout: .seconds(30))
+        if let outer = started.process, let inner = await Self.namespaceProcess(under: outer) {
+            do {
+                proxy.serveProxy(on: try Sockets.listenInNamespace(of: inner, port: proxyPort))
+                for port in forwards {
+                    // A port below 1024 cannot be taken without privileges: that server stays reachable by proxy.
+                    guard let listener = try? Sockets.listenInNamespace(of: inner, port: port) else { continue }
+                    proxy.serveForward(on: listener, to: port)
+                }
+            } catch {
+                problem.withLock { $0 = "the session has no network: \(error)" }
+            }
+        } else {
+            problem.withLock { $0 = "the session has no network: its sandbox could not be found" }
+        }
+        release()
+    }
+
+    /// Lets the sandbox's first process go on, from a thread of its own: opening a FIFO waits for its reader.
+    private func release() {
+        let path = startSignal
+        Thread.detachNewThread { [self] in
+            let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+            if fd >= 0 {
+                _ = "go\n".withCString { Glibc.write(fd, $0, 3) }
+                Glibc.close(fd)
+            }
+            released.withLock { $0 = true }
+        }
+    }
+
+    func close() {
+        proxy.stop()
+        // A writer still waiting for a reader that never came is let go: be the reader.
+        if !released.withLock({ $0 }) {
+            let fd = Glibc.open(startSignal, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            if fd >= 0 { Glibc.close(fd) }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// bubblewrap's child inside the new namespaces (the sandbox's pid 1), once it is there.
+    static func namespaceProcess(under outer: Int32) async -> Int32? {
+        let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? ""
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let children =
+                (try? String(contentsOfFile: "/proc/\(outer)/task/\(outer)/children", encoding: .utf8))?
+                .split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                ?? []
+            for child in children {
+                let theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child)/ns/net")) ?? ""
+                if !theirs.isEmpty && theirs != ours { return child }
+            }
+            if !ProcessLiveness.isAlive(outer) { return nil }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return nil
+    }
+
+    /// Loopback `host:port` entries of the allowlist, whose ports are forwarded inside the sandbox.
     static func loopbackPorts(_ hosts: [String]) -> [UInt16] {
         Array(
             Set(
@@ -146,7 +273,7 @@ package struct ConfiningProcessRunner: ProcessRunner {
         ).sorted()
     }
 
-    /// The relay's proxy port: 3128 unless a forwarded server has it.
+    /// The proxy's port inside the sandbox: 3128 unless a forwarded server has it.
     static func proxyPort(avoiding forwards: [UInt16]) -> UInt16 {
         var port: UInt16 = 3128
         while forwards.contains(port) { port += 1 }
@@ -182,7 +309,7 @@ package enum SandboxProbe {
                 for: confinement,
                 workingDirectory: "/",
                 environment: environment,
-                proxySocket: nil
+                startSignal: nil
             ) + ["--", "/bin/sh", "-c", "exit 0"],
             workingDirectory: "/",
             environment: environment,

@@ -9,49 +9,49 @@ import Darwin
 
 /// The `allowlist` network policy's gatekeeper.
 ///
-/// An HTTP proxy that Flotilla runs outside the sandbox, on a Unix socket bound into it. A sandbox with its own
-/// network namespace has no other way out, so what this proxy refuses is unreachable, whatever the process inside does.
+/// A sandbox with a network namespace of its own has only its loopback. Flotilla makes listening sockets on that
+/// loopback (entering the namespace from a forked child, ``NamespaceListener``) and serves them from outside: an HTTP
+/// proxy on the port `HTTPS_PROXY` names, and each allowed loopback server's own port, forwarded. Nothing inside has
+/// any other way out, so what this refuses is unreachable, whatever the process inside does.
 ///
-/// It takes `CONNECT host:port` (HTTPS and any TCP) and absolute-form requests (`GET http://host/path`, plain HTTP),
-/// and answers 403 for a host not on the list; refusals are kept for the session's transcript.
+/// The proxy takes `CONNECT host:port` (HTTPS and any TCP) and absolute-form requests (`GET http://host/path`, plain
+/// HTTP), and answers 403 for a host not on the list; refusals are kept for the session's transcript.
 package final class EgressProxy: Sendable {
-    package let socketPath: String
     private let allowed: [HostPattern]
-    private let listener: Int32
     private let state = Mutex(State())
 
     private struct State {
+        var listeners: [Int32] = []
         var connections: Set<Int32> = []
         var refused: [String] = []
         var stopped = false
     }
 
-    /// Listens at `socketPath`; serves once ``start()`` is called.
-    package init(allowing hosts: [String], socketPath: String) throws {
-        self.socketPath = socketPath
+    package init(allowing hosts: [String]) {
         allowed = hosts.compactMap(HostPattern.init)
-        listener = try Sockets.listenUnix(socketPath)
     }
 
-    package func start() {
-        Thread.detachNewThread { [self] in
-            while let client = Sockets.accept(listener) {
-                guard track(client) else { break }
-                Thread.detachNewThread { [self] in serve(client) }
-            }
-        }
+    /// Serves the proxy on `listener` (which it now owns).
+    package func serveProxy(on listener: Int32) {
+        serve(listener) { [self] client in proxy(client) }
     }
 
-    /// Closes the listener and every connection; threads end as their calls fail.
+    /// Forwards every connection to `listener` to `port` on this machine's loopback, which the allowlist allows.
+    package func serveForward(on listener: Int32, to port: UInt16) {
+        serve(listener) { [self] client in connect(client, host: "127.0.0.1", port: port, greeting: [], forward: []) }
+    }
+
+    /// Closes the listeners and every connection; threads end as their calls fail.
     package func stop() {
-        let open = state.withLock { state -> Set<Int32> in
+        let (listeners, open) = state.withLock { state -> ([Int32], Set<Int32>) in
             state.stopped = true
-            return state.connections
+            return (state.listeners, state.connections)
         }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        for fd in listeners {
+            shutdown(fd, Int32(SHUT_RDWR))
+            close(fd)
+        }
         for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
-        unlink(socketPath)
     }
 
     /// `host:port` of every connection refused so far, in order.
@@ -60,6 +60,24 @@ package final class EgressProxy: Sendable {
     /// Whether the policy lets a connection to `host:port` through.
     package func allows(host: String, port: UInt16) -> Bool {
         allowed.contains { $0.matches(host: host, port: port) }
+    }
+
+    private func serve(_ listener: Int32, _ handle: @escaping @Sendable (Int32) -> Void) {
+        let open = state.withLock { state -> Bool in
+            guard !state.stopped else { return false }
+            state.listeners.append(listener)
+            return true
+        }
+        guard open else {
+            close(listener)
+            return
+        }
+        Thread.detachNewThread { [self] in
+            while let client = Sockets.accept(listener) {
+                guard track(client) else { break }
+                Thread.detachNewThread { handle(client) }
+            }
+        }
     }
 
     private func track(_ fd: Int32) -> Bool {
@@ -76,11 +94,15 @@ package final class EgressProxy: Sendable {
         state.withLock { state in for fd in fds { state.connections.remove(fd) } }
     }
 
-    private func serve(_ client: Int32) {
+    private func answer(_ client: Int32, _ response: String) {
+        _ = Sockets.writeAll(client, Array(response.utf8))
+        untrack(client)
+        close(client)
+    }
+
+    private func proxy(_ client: Int32) {
         guard let (head, rest) = Sockets.readHead(client), let request = ProxyRequest(head: head) else {
-            _ = Sockets.writeAll(client, Array("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n".utf8))
-            untrack(client)
-            close(client)
+            answer(client, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
             return
         }
         guard allows(host: request.host, port: request.port) else {
@@ -88,24 +110,29 @@ package final class EgressProxy: Sendable {
             let body =
                 "Flotilla's network policy (allowlist) does not allow \(request.host):\(request.port); allowed: "
                 + allowed.map(\.description).joined(separator: ", ") + ". Add it with --allow-host.\n"
-            _ = Sockets.writeAll(
+            answer(
                 client,
-                Array(
-                    ("HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
-                        + "Connection: close\r\n\r\n" + body).utf8
-                )
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
+                    + "Connection: close\r\n\r\n" + body
             )
-            untrack(client)
-            close(client)
             return
         }
+        connect(
+            client,
+            host: request.host,
+            port: request.port,
+            greeting: request.tunnel ? Array("HTTP/1.1 200 Connection Established\r\n\r\n".utf8) : [],
+            forward: request.tunnel ? rest : Array(request.originHead.utf8) + rest
+        )
+    }
+
+    /// Connects to `host:port`, answers the client `greeting`, sends `forward` upstream, then carries bytes both ways.
+    private func connect(_ client: Int32, host: String, port: UInt16, greeting: [UInt8], forward: [UInt8]) {
         let upstream: Int32
         do {
-            upstream = try Sockets.connectTCP(host: request.host, port: request.port)
+            upstream = try Sockets.connectTCP(host: host, port: port)
         } catch {
-            _ = Sockets.writeAll(client, Array("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n\(error)\n".utf8))
-            untrack(client)
-            close(client)
+            answer(client, "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n\(error)\n")
             return
         }
         guard track(upstream) else {
@@ -113,9 +140,6 @@ package final class EgressProxy: Sendable {
             close(client)
             return
         }
-        let greeting: [UInt8] =
-            request.tunnel ? Array("HTTP/1.1 200 Connection Established\r\n\r\n".utf8) : []
-        let forward: [UInt8] = request.tunnel ? rest : Array(request.originHead.utf8) + rest
         if (greeting.isEmpty || Sockets.writeAll(client, greeting)) && Sockets.writeAll(upstream, forward) {
             Sockets.pump(client, upstream)
         } else {

@@ -7,52 +7,16 @@ import Glibc
 import Darwin
 #endif
 
-/// The few socket calls the network policy needs: a Unix socket between the sandbox and Flotilla, loopback TCP
-/// inside the sandbox, TCP to the allowed hosts outside, and a byte pump between two of them.
+/// The few socket calls the network policy needs: listening inside a sandbox's network namespace, TCP to the allowed
+/// hosts outside, and a byte pump between the two.
 ///
 /// Blocking calls on threads of their own, one pair per connection: a session opens a handful of connections to its
-/// model API, and a relay has nothing else to do (see `docs/SECURITY.md` for why not SwiftNIO here).
+/// model API (see `docs/ARCHITECTURE.md` for why not SwiftNIO here).
 enum Sockets {
     struct Failure: Error, CustomStringConvertible {
         var call: String
         var code: Int32
         var description: String { "\(call): \(String(cString: strerror(code)))" }
-    }
-
-    /// Listens on a Unix socket at `path` (replacing a stale one).
-    static func listenUnix(_ path: String) throws -> Int32 {
-        unlink(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
-        var address = try unixAddress(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else {
-            let code = errno
-            close(fd)
-            throw Failure(call: "bind \(path)", code: code)
-        }
-        return fd
-    }
-
-    static func connectUnix(_ path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
-        var address = try unixAddress(path)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw Failure(call: "connect \(path)", code: code)
-        }
-        return fd
     }
 
     /// Listens on 127.0.0.1:`port` (0 picks one); returns the socket and the port.
@@ -134,6 +98,13 @@ enum Sockets {
         return true
     }
 
+    /// Listens on 127.0.0.1:`port` inside the network namespace of process `pid` (a sandbox's first process).
+    static func listenInNamespace(of pid: Int32, port: UInt16) throws -> Int32 {
+        let fd = flotilla_listen_in_namespace(pid, Int32(port))
+        guard fd >= 0 else { throw Failure(call: "listen on 127.0.0.1:\(port) in the sandbox", code: errno) }
+        return fd
+    }
+
     /// Reads an HTTP head (up to the blank line, at most `limit` bytes); returns the head and whatever came after.
     static func readHead(_ fd: Int32, limit: Int = 64 << 10) -> (head: String, rest: [UInt8])? {
         var buffer: [UInt8] = []
@@ -175,18 +146,5 @@ enum Sockets {
         }
         shutdown(to, Int32(SHUT_WR))
         shutdown(from, Int32(SHUT_RD))
-    }
-
-    private static func unixAddress(_ path: String) throws -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { throw Failure(call: "socket path \(path)", code: ENAMETOOLONG) }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        return address
     }
 }
