@@ -158,9 +158,10 @@ package struct ScenarioRunner {
     }
 
     /// The git floor: the git and verify processes a landing needs, as Flotilla runs them, one after another in
-    /// dependency order, by a plain shell script with no orchestration: reset a worktree to the target head, run
-    /// the agent, commit, point the attempt's branch at it, gate, merge-tree, commit-tree, check the result out in
-    /// the staging worktree, regression verify, update-ref.
+    /// dependency order, by a plain shell script with no orchestration: update the agent's checkout to the target
+    /// head, run the agent, snapshot its files (add, write-tree, commit-tree), point the attempt's branch at it,
+    /// check the commit out for the gate, gate, merge-tree, commit-tree, check the result out for staging,
+    /// regression verify, update-ref. Each checkout is a plain directory with its own index, as Flotilla's are.
     private func gitFloor(in path: String, agentScript: String) async throws -> Duration {
         let repository = try await makeRepository(in: path)
         let verify = scenario.verifyCommand
@@ -168,27 +169,27 @@ package struct ScenarioRunner {
             set -e
             cd \(repository)
             export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
+            export GIT_DIR=$PWD/.git
             head=$(git rev-parse HEAD)
             git branch floor-target $head
-            git worktree add --quiet --detach ../staging $head
-            git worktree add --quiet --detach ../agent $head
+            mkdir -p ../agent ../gate ../staging
+            checkout() { GIT_WORK_TREE=../$1 GIT_INDEX_FILE=../$1.index git read-tree --reset -u $2 && GIT_WORK_TREE=../$1 GIT_INDEX_FILE=../$1.index git clean -ffdxq; }
 
             """
         for index in 0..<scenario.groups {
             let group = BenchmarkScenario.groupID(index)
             script += """
-                git -C ../agent checkout --quiet --force --detach $head
-                git -C ../agent clean -ffdxq
+                checkout agent $head
                 (cd ../agent && FLOTILLA_GROUP=\(group) sh -c 'sh \(agentScript)')
-                git -C ../agent add --all
-                git -C ../agent commit --quiet -m \(group)
-                commit=$(git -C ../agent rev-parse HEAD)
+                GIT_WORK_TREE=../agent GIT_INDEX_FILE=../agent.index git add --all
+                tree=$(GIT_INDEX_FILE=../agent.index git write-tree)
+                commit=$(git commit-tree $tree -p $head -m \(group))
                 git update-ref refs/heads/floor/\(group) $commit
-                (cd ../agent && FLOTILLA_GROUPS=\(group) sh -c '\(verify)')
+                checkout gate $commit
+                (cd ../gate && FLOTILLA_GROUPS=\(group) sh -c '\(verify)')
                 tree=$(git merge-tree --write-tree $head $commit)
                 new=$(git commit-tree $tree -p $head -m \(group))
-                git -C ../staging checkout --quiet --force --detach $new
-                git -C ../staging clean -ffdxq
+                checkout staging $new
                 (cd ../staging && sh -c '\(verify)')
                 git update-ref refs/heads/floor-target $new $head
                 head=$new

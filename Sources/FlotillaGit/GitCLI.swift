@@ -1,5 +1,6 @@
 import FlotillaCore
 import Foundation
+import Synchronization
 
 /// The real ``GitRepository``: runs the `git` command line through a ``ProcessRunner``.
 ///
@@ -20,6 +21,10 @@ package struct GitCLI: GitRepository {
     }
     private let runner: any ProcessRunner
     private let environment: [String: String]
+    /// What ``driverOverrides()`` found, for as long as the configuration files it came from do not change.
+    let drivers = DriverCache()
+    /// The trees of commits this adapter made or looked up: a commit's tree never changes.
+    private let trees = TreeCache()
 
     /// Creates an adapter for one repository.
     ///
@@ -71,7 +76,10 @@ package struct GitCLI: GitRepository {
     }
 
     package func tree(of commit: String) async throws -> String {
-        try await run(["rev-parse", "--verify", "\(commit)^{tree}"]).standardOutput.trimmingWhitespace()
+        if let tree = trees[commit] { return tree }
+        let tree = try await run(["rev-parse", "--verify", "\(commit)^{tree}"]).standardOutput.trimmingWhitespace()
+        if commit.count >= 40 { trees[commit] = tree }
+        return tree
     }
 
     package func createBranch(_ name: String, at commit: String, force: Bool) async throws {
@@ -176,7 +184,9 @@ package struct GitCLI: GitRepository {
         var arguments = ["commit-tree", tree]
         for parent in parents { arguments += ["-p", parent] }
         arguments += ["-m", message]
-        return try await run(arguments, identity: author).standardOutput.trimmingWhitespace()
+        let commit = try await run(arguments, identity: author).standardOutput.trimmingWhitespace()
+        trees[commit] = tree
+        return commit
     }
 
     package func updateRef(_ ref: String, to newCommit: String, expecting expected: String) async throws -> Bool {
@@ -247,33 +257,6 @@ package struct GitCLI: GitRepository {
         )
         let separator = existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n"
         try (existing + separator + pattern + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
-    /// Settings that switch off every filter and merge driver the repository's configuration defines.
-    ///
-    /// Attributes in a tree pick drivers by name and the configuration says what they run; without a sandbox an agent
-    /// can write that configuration, and a smudge filter could make a checkout show correct code for a commit that
-    /// holds broken code. Flotilla's checkouts and merges are exactly the commit: filters are off, and a custom merge
-    /// driver merges nothing (its file conflicts).
-    func driverOverrides() async throws -> [String] {
-        let result = try await run(["config", "-z", "--get-regexp", "^(filter|merge)\\."], check: false)
-        var overrides: [String] = []
-        var seen = Set<String>()
-        for entry in result.standardOutput.split(separator: "\0") {
-            let key = entry.prefix { $0 != "\n" }
-            guard let first = key.firstIndex(of: "."), let last = key.lastIndex(of: "."), first < last else { continue }
-            let section = key[..<first]
-            let name = String(key[key.index(after: first)..<last])
-            guard seen.insert("\(section).\(name)").inserted else { continue }
-            if section == "filter" {
-                for setting in ["clean=", "smudge=", "process=", "required=false"] {
-                    overrides += ["-c", "filter.\(name).\(setting)"]
-                }
-            } else {
-                overrides += ["-c", "merge.\(name).driver=false"]
-            }
-        }
-        return overrides
     }
 
     /// Runs one git command on ``gitDirectory``, in `directory` (default: ``root``).
@@ -348,5 +331,22 @@ package struct GitError: Error, Sendable, CustomStringConvertible {
         if let detail { text += ": \(detail)" }
         if !said.isEmpty { text += ": \(said)" }
         return text
+    }
+}
+
+/// Commit id → tree id, for the commits of one mission: at most a few hundred, the oldest forgotten first.
+final class TreeCache: Sendable {
+    private static let limit = 512
+    private let state = Mutex<(trees: [String: String], order: [String])>(([:], []))
+
+    subscript(commit: String) -> String? {
+        get { state.withLock { $0.trees[commit] } }
+        set {
+            guard let newValue else { return }
+            state.withLock { state in
+                if state.trees.updateValue(newValue, forKey: commit) == nil { state.order.append(commit) }
+                if state.order.count > Self.limit { state.trees[state.order.removeFirst()] = nil }
+            }
+        }
     }
 }

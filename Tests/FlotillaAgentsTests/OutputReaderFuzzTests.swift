@@ -1,5 +1,6 @@
 import FlotillaAgents
 import FlotillaCore
+import FlotillaTestSupport
 import Foundation
 import Testing
 
@@ -183,25 +184,12 @@ private struct ScriptedRunner: ProcessRunner {
     }
 }
 
-/// SplitMix64: small, fast and the same on every machine for a seed.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Hostile documents shaped like what each tool prints, with the figures and structure an attacker would pick.
 private struct HostileOutput {
     var random: SeededGenerator
 
     init(seed: UInt64) {
-        random = SeededGenerator(state: seed)
+        random = SeededGenerator(seed: seed)
     }
 
     static let numbers = [

@@ -1,4 +1,5 @@
 import FlotillaCore
+import FlotillaTestSupport
 import Testing
 
 @Suite("Frontier, stall rule and dispatch decisions")
@@ -175,21 +176,9 @@ struct SchedulingTests {
         #expect(abs(estimator.estimateUSD - 0.3) < 1e-9)
     }
 
-    /// A deterministic generator, so a failing sequence can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [1, 7, 42, 1234])
     func theFrontiersFirstGroupsAreAlwaysItsPrefix(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(seed: seed)
         var groups: [GroupProgress] = []
         for index in 0..<60 {
             let dependencies =

@@ -136,8 +136,13 @@ struct AdversaryTests {
         )
     }
 
-    /// The base commit's verify script and group list, run on a plain copy of `commit`'s files.
-    static func independentVerify(_ fixture: MissionFixture, base: String, at commit: String) async throws -> Bool {
+    /// The verify script run on a plain copy of `commit`'s files, apart from Flotilla; with `base`, the base commit's
+    /// verify script and group list replace the copy's own.
+    static func independentVerify(
+        _ fixture: MissionFixture,
+        base: String? = nil,
+        at commit: String
+    ) async throws -> Bool {
         let copy = try TemporaryDirectory(prefix: "flotilla-independent")
         defer { copy.remove() }
         let archive = copy.file("tree.tar")
@@ -152,8 +157,14 @@ struct AdversaryTests {
                 environment: environment
             )
         )
-        for file in ["verify.sh", "groups.list"] {
-            try copy.write(file, try await fixture.repository.git("show", "\(base):\(file)") + "\n", executable: true)
+        if let base {
+            for file in ["verify.sh", "groups.list"] {
+                try copy.write(
+                    file,
+                    try await fixture.repository.git("show", "\(base):\(file)") + "\n",
+                    executable: true
+                )
+            }
         }
         let result = try await runner.run(
             ProcessRequest(
@@ -524,31 +535,7 @@ struct AdversaryTests {
         let head = try #require(await attack.audit.targetHead())
         #expect(await attack.fixture.repository.show(head, "tests/test_a.sh")?.contains("grep -qx") == true)
         // The independent check here is this fixture's own verify: run it on the target.
-        let independent = try await Self.runVerify(attack.fixture, commit: head)
+        let independent = try await Self.independentVerify(attack.fixture, at: head)
         #expect(independent)
-    }
-
-    static func runVerify(_ fixture: MissionFixture, commit: String) async throws -> Bool {
-        let copy = try TemporaryDirectory(prefix: "flotilla-independent")
-        defer { copy.remove() }
-        let archive = copy.file("tree.tar")
-        try await fixture.repository.git("archive", "--format=tar", "-o", archive, commit)
-        let runner = SubprocessRunner()
-        _ = try await runner.run(
-            ProcessRequest(
-                executable: "tar",
-                arguments: ["-xf", archive],
-                workingDirectory: copy.path,
-                environment: FixtureRepository.environment
-            )
-        )
-        return try await runner.run(
-            ProcessRequest(
-                executable: "/bin/sh",
-                arguments: ["verify.sh"],
-                workingDirectory: copy.path,
-                environment: FixtureRepository.environment
-            )
-        ).termination.isSuccess
     }
 }

@@ -145,10 +145,17 @@ struct GitCLITests {
         )
         defer { repository.directory.remove() }
         let marker = repository.directory.file("ran")
+        // A first checkout before the configuration is planted: what Flotilla keeps of it must not outlive the change.
+        let early = adapter(repository)
+        try await early.checkout(
+            try #require(try await early.resolveCommit("HEAD")),
+            into: repository.directory.file("early"),
+            index: repository.directory.file("indexes/early")
+        )
         try await repository.git("config", "filter.evil.smudge", "sh -c 'touch \(marker)-smudge; sed s/bad/ok/'")
         try await repository.git("config", "filter.evil.clean", "sh -c 'touch \(marker)-clean; cat'")
         try await repository.git("config", "merge.evil.driver", "sh -c 'touch \(marker)-merge; cp %B %A'")
-        let git = adapter(repository)
+        let git = early
         let base = try #require(try await git.resolveCommit("HEAD"))
         let checkout = repository.directory.file("slot")
         let index = repository.directory.file("indexes/slot")

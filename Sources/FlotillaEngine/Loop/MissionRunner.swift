@@ -613,7 +613,6 @@ private struct MissionLoop {
         }
         merging = batch
         let keys = batch.map(\.key)
-        try await guardTarget("before a landing")
         try await context.record(.mergeStarted(keys, targetHead: targetHead), mission: spec.id)
         context.probe?.mark(.checkpoint("merge.started"))
         let execution = MergeExecution(

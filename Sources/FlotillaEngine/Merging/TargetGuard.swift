@@ -3,10 +3,10 @@ import Foundation
 
 /// The target branch is Flotilla's: only its landings move it.
 ///
-/// Before every landing and at the end, the branch is
-/// compared with the head Flotilla last put there; if anyone else moved (or deleted) it, it is put back, the event
-/// recorded, and the foreign commit kept under `refs/flotilla/quarantine/<mission>/`, so nothing is lost and nothing
-/// unverified is ever merged onto or reported as the result.
+/// Every landing's compare-and-swap compares the branch with the head Flotilla last put there (landings merge onto that
+/// head, never onto the branch as found), and so does every run at its start, before the final verify and at its end.
+/// If anyone else moved (or deleted) it, it is put back, the event recorded, and the foreign commit kept under
+/// `refs/flotilla/quarantine/<mission>/`, so nothing is lost and nothing unverified is merged onto or reported.
 struct TargetGuard {
     static let attempts = 3
 
