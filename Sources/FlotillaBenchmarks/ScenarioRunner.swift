@@ -157,8 +157,9 @@ package struct ScenarioRunner {
         return result.standardOutput.trimmingWhitespace()
     }
 
-    /// The git floor: the git and verify processes a landing needs, as Flotilla runs them, one after another in
-    /// dependency order, by a plain shell script with no orchestration: update the agent's checkout to the target
+    /// The git floor: the git and verify processes a landing needs, as Flotilla runs them.
+    ///
+    /// One after another in dependency order, by a plain shell script with no orchestration: update the agent's checkout to the target
     /// head, run the agent, snapshot its files (add, write-tree, commit-tree), point the attempt's branch at it,
     /// check the commit out for the gate, gate, merge-tree, commit-tree, check the result out for staging,
     /// regression verify, update-ref. Each checkout is a plain directory with its own index, as Flotilla's are.
