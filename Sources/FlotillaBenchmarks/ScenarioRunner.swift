@@ -63,7 +63,13 @@ package struct ScenarioRunner {
                 processes: recorder,
                 probe: probe
             ),
-            options: MissionRunner.Options(environment: environment, mergeBatch: scenario.mergeBatch),
+            // The engine as it runs by default, in the sandbox (so it does not watch your refs as it would without
+            // one); the processes themselves run unconfined here: the sandbox's own cost is measured apart.
+            options: MissionRunner.Options(
+                environment: environment,
+                mergeBatch: scenario.mergeBatch,
+                sandbox: SandboxSettings(mode: .bwrap)
+            ),
             layout: layout,
             sink: EventBus([events, log])
         )

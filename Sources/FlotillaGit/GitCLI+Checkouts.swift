@@ -24,8 +24,10 @@ extension GitCLI {
             atPath: (index as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true
         )
-        // Whatever stands at `.git` is the last agent's (git's walks skip the name): it goes first.
-        try Self.forceRemove((directory as NSString).appendingPathComponent(".git"))
+        // Whatever stands at `.git` is the last agent's (git's walks skip the name): it goes first, unless it is the
+        // repository Flotilla made, untouched, which ``prepareOwnRepository(in:at:index:)`` refreshes.
+        let repository = (directory as NSString).appendingPathComponent(".git")
+        if !Self.isPristine(repository) { try Self.forceRemove(repository) }
         // From the index's state to the commit's, overwriting whatever changed; files that became directories or
         // symbolic links are replaced, never followed.
         try await run(
@@ -52,41 +54,71 @@ extension GitCLI {
 
     package func prepareOwnRepository(in directory: String, at commit: String, index: String) throws {
         let repository = (directory as NSString).appendingPathComponent(".git")
-        try Self.forceRemove(repository)
         let manager = FileManager.default
-        for folder in ["objects/info", "refs/heads", "refs/tags", "info"] {
-            try manager.createDirectory(
-                atPath: (repository as NSString).appendingPathComponent(folder),
-                withIntermediateDirectories: true
-            )
+        // A repository left as Flotilla made it (the agent ran no git that wrote, or none at all) is refreshed in
+        // place; anything else is made again. Creating files after deleting them is what costs on ext4.
+        if !Self.isPristine(repository) {
+            try Self.forceRemove(repository)
+            for folder in ["objects/info", "refs"] {
+                try manager.createDirectory(
+                    atPath: (repository as NSString).appendingPathComponent(folder),
+                    withIntermediateDirectories: true
+                )
+            }
         }
-        let objects = objectsDirectory
-        let files = [
-            "HEAD": commit + "\n",
-            "objects/info/alternates": objects + "\n",
-            "config": """
-            [core]
-            \trepositoryformatversion = 0
-            \tfilemode = true
-            \tbare = false
-            \tlogallrefupdates = false
-            [user]
-            \tname = Flotilla agent
-            \temail = agent@flotilla.localhost
-
-            """,
-            "info/exclude": "",
+        var files: [(String, Data)] = [
+            ("HEAD", Data((commit + "\n").utf8)),
+            ("objects/info/alternates", Data((objectsDirectory + "\n").utf8)),
+            ("config", Data(Self.ownConfiguration.utf8)),
         ]
-        for (name, contents) in files {
-            try contents.write(
-                toFile: (repository as NSString).appendingPathComponent(name),
-                atomically: false,
-                encoding: .utf8
-            )
-        }
         // Flotilla's index of the fresh checkout: the agent's `git status` starts clean, with nothing to rehash.
-        if manager.fileExists(atPath: index) {
-            try manager.copyItem(atPath: index, toPath: (repository as NSString).appendingPathComponent("index"))
+        if let data = manager.regularFileContents(atPath: index, limit: 1 << 30) { files.append(("index", data)) }
+        for (name, contents) in files {
+            try Self.overwrite((repository as NSString).appendingPathComponent(name), with: contents)
+        }
+    }
+
+    static let ownConfiguration = """
+        [core]
+        \trepositoryformatversion = 0
+        \tfilemode = true
+        \tbare = false
+        \tlogallrefupdates = false
+        [user]
+        \tname = Flotilla agent
+        \temail = agent@flotilla.localhost
+
+        """
+
+    /// Whether `repository` holds exactly what ``prepareOwnRepository(in:at:index:)`` writes: nothing an agent added
+    /// (hooks, objects, refs, settings) and nothing that is not a plain file or directory.
+    static func isPristine(_ repository: String) -> Bool {
+        let manager = FileManager.default
+        func entries(_ path: String, type: FileAttributeType = .typeDirectory) -> Set<String>? {
+            guard (try? manager.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == type else {
+                return nil
+            }
+            return (try? manager.contentsOfDirectory(atPath: path)).map(Set.init)
+        }
+        func isFile(_ path: String) -> Bool {
+            (try? manager.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular
+        }
+        func join(_ name: String) -> String { (repository as NSString).appendingPathComponent(name) }
+        guard let top = entries(repository), top.isSubset(of: ["HEAD", "config", "objects", "refs", "index"]),
+            entries(join("objects")) == ["info"], entries(join("objects/info")) == ["alternates"],
+            entries(join("refs")) == [], isFile(join("objects/info/alternates"))
+        else { return false }
+        return top.subtracting(["objects", "refs"]).allSatisfy { isFile(join($0)) }
+    }
+
+    /// Writes `contents` over a regular file in place (no new inode), or creates it.
+    private static func overwrite(_ path: String, with contents: Data) throws {
+        if let handle = FileHandle(forWritingAtPath: path) {
+            defer { try? handle.close() }
+            try handle.truncate(atOffset: 0)
+            try handle.write(contentsOf: contents)
+        } else if !FileManager.default.createFile(atPath: path, contents: contents) {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
     }
 

@@ -93,6 +93,44 @@ struct GitCLITests {
         #expect(try await repository.git("status", "--porcelain", "--untracked-files=no") == "")
     }
 
+    @Test func aCheckoutsOwnRepositoryIsRefreshedWhenUntouchedAndMadeAgainOtherwise() async throws {
+        let repository = try await FixtureRepository(files: ["a.txt": "one\n"])
+        defer { repository.directory.remove() }
+        let git = adapter(repository)
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        try repository.write("a.txt", "two\n")
+        let next = try await repository.commitAll("next")
+        let checkout = repository.directory.file("slot")
+        let index = repository.directory.file("indexes/slot")
+        let own = checkout + "/.git"
+        try await git.checkout(base, into: checkout, index: index)
+        try git.prepareOwnRepository(in: checkout, at: base, index: index)
+        let inode = try FileManager.default.attributesOfItem(atPath: own + "/HEAD")[.systemFileNumber] as? Int
+        // Untouched: refreshed in place, at the new commit.
+        try await git.checkout(next, into: checkout, index: index)
+        try git.prepareOwnRepository(in: checkout, at: next, index: index)
+        #expect(try String(contentsOfFile: own + "/HEAD", encoding: .utf8) == next + "\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: own + "/HEAD")[.systemFileNumber] as? Int == inode)
+        // A hook or a branch of the agent's: made again, with nothing of them left.
+        try FileManager.default.createDirectory(atPath: own + "/hooks", withIntermediateDirectories: true)
+        try "#!/bin/sh\nexit 1\n".write(toFile: own + "/hooks/pre-commit", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: own + "/refs/heads", withIntermediateDirectories: true)
+        try await git.checkout(base, into: checkout, index: index)
+        try git.prepareOwnRepository(in: checkout, at: base, index: index)
+        #expect(!FileManager.default.fileExists(atPath: own + "/hooks"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: own + "/refs") == [])
+        #expect(try String(contentsOfFile: own + "/HEAD", encoding: .utf8) == base + "\n")
+        let status = try await SubprocessRunner().run(
+            ProcessRequest(
+                executable: "git",
+                arguments: ["status", "--porcelain"],
+                workingDirectory: checkout,
+                environment: FixtureRepository.environment
+            )
+        )
+        #expect(status.termination.isSuccess && status.standardOutput.isEmpty, "\(status.standardError)")
+    }
+
     @Test func configurationAnAgentCanWriteIsNeverObeyed() async throws {
         let repository = try await FixtureRepository(files: ["a.txt": "one\n", ".gitattributes": "*.txt filter=evil\n"])
         defer { repository.directory.remove() }
