@@ -392,17 +392,7 @@ struct AdversaryTests {
         let ready = try FIFOSignal(in: fixture.scratch)
         let agent = try fixture.scratch.write(
             "agent.sh",
-            """
-            #!/bin/sh
-            if [ "$FLOTILLA_ATTEMPT" = 1 ]; then
-                trap '' TERM
-                setsid sh -c 'trap "" TERM; while :; do sleep 1; done' \(token) &
-                echo started > \(ready.path)
-                while :; do sleep 1; done
-            fi
-            echo "a ok" > a.txt
-
-            """,
+            Self.stubborn(token: token, then: "echo started > \(ready.path)\n    while :; do sleep 1; done"),
             executable: true
         )
         let started = try await FlotillaBinary.run(
@@ -436,16 +426,7 @@ struct AdversaryTests {
         let token = "flotilla-orphan-\(UUID().uuidString.prefix(8).lowercased())"
         let agent = try fixture.scratch.write(
             "agent.sh",
-            """
-            #!/bin/sh
-            if [ "$FLOTILLA_ATTEMPT" = 1 ]; then
-                trap '' TERM
-                setsid sh -c 'trap "" TERM; while :; do sleep 1; done' \(token) &
-                exec sleep 600
-            fi
-            echo "a ok" > a.txt
-
-            """,
+            Self.stubborn(token: token, then: "exec sleep 600"),
             executable: true
         )
         let first = try await FlotillaBinary.run(
@@ -466,6 +447,21 @@ struct AdversaryTests {
             #expect(await MissionProcesses.waitUntilGone(argument: token) == [])
         }
         _ = try await fixture.audit()
+    }
+
+    /// An agent whose first attempt ignores SIGTERM and leaves a daemon (named by `token`) that ignores it too,
+    /// then runs `then`; later attempts do the work.
+    static func stubborn(token: String, then: String) -> String {
+        """
+        #!/bin/sh
+        if [ "$FLOTILLA_ATTEMPT" = 1 ]; then
+            trap '' TERM
+            setsid sh -c 'trap "" TERM; while :; do sleep 1; done' \(token) &
+            \(then)
+        fi
+        echo "a ok" > a.txt
+
+        """
     }
 
     // MARK: - What it prints, and the tests it runs

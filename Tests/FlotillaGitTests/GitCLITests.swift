@@ -11,14 +11,22 @@ struct GitCLITests {
         GitCLI(root: repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment)
     }
 
-    @Test func checkoutSnapshotAndDiff() async throws {
-        let repository = try await FixtureRepository(files: ["a.txt": "one\n", "keep.txt": "k\n"])
-        defer { repository.directory.remove() }
+    /// An adapter, the repository's head, and a checkout of it (`slot`, with its index) beside the working tree.
+    func checkedOut(
+        _ repository: FixtureRepository
+    ) async throws -> (git: GitCLI, base: String, checkout: String, index: String) {
         let git = adapter(repository)
         let base = try #require(try await git.resolveCommit("HEAD"))
         let checkout = repository.directory.file("slot")
         let index = repository.directory.file("indexes/slot")
         try await git.checkout(base, into: checkout, index: index)
+        return (git, base, checkout, index)
+    }
+
+    @Test func checkoutSnapshotAndDiff() async throws {
+        let repository = try await FixtureRepository(files: ["a.txt": "one\n", "keep.txt": "k\n"])
+        defer { repository.directory.remove() }
+        let (git, base, checkout, index) = try await checkedOut(repository)
         #expect(try await git.snapshot(checkout, index: index, parent: base, message: "m", author: .flotilla) == nil)
 
         try "two\n".write(toFile: checkout + "/a.txt", atomically: true, encoding: .utf8)
@@ -52,11 +60,7 @@ struct GitCLITests {
     @Test func theAgentsOwnRepositoryIsFoldedIntoTheSnapshotNeverFollowed() async throws {
         let repository = try await FixtureRepository(files: ["a.txt": "one\n"])
         defer { repository.directory.remove() }
-        let git = adapter(repository)
-        let base = try #require(try await git.resolveCommit("HEAD"))
-        let checkout = repository.directory.file("slot")
-        let index = repository.directory.file("indexes/slot")
-        try await git.checkout(base, into: checkout, index: index)
+        let (git, base, checkout, index) = try await checkedOut(repository)
         try git.prepareOwnRepository(in: checkout, at: base, index: index)
         // The agent's git works on its own repository: status is clean, and it may commit and branch there.
         let agentEnvironment = FixtureRepository.environment.merging(["GIT_CEILING_DIRECTORIES": repository.path]) {
@@ -225,11 +229,7 @@ struct GitCLITests {
         defer { repository.directory.remove() }
         let outside = try TemporaryDirectory(prefix: "flotilla-outside")
         defer { outside.remove() }
-        let git = adapter(repository)
-        let base = try #require(try await git.resolveCommit("HEAD"))
-        let checkout = repository.directory.file("slot")
-        let index = repository.directory.file("indexes/slot")
-        try await git.checkout(base, into: checkout, index: index)
+        let (git, base, checkout, index) = try await checkedOut(repository)
         // What an agent leaves: a directory and a file replaced by links to somewhere else, and a locked directory.
         try FileManager.default.removeItem(atPath: checkout + "/src")
         try FileManager.default.createSymbolicLink(atPath: checkout + "/src", withDestinationPath: outside.path)
