@@ -270,15 +270,7 @@ package struct ErrorDTO: Codable, Sendable, Equatable {
         }
     }
 
-    package struct FieldError: Codable, Sendable, Equatable {
-        package var field: String
-        package var message: String
-
-        package init(field: String, message: String) {
-            self.field = field
-            self.message = message
-        }
-    }
+    package typealias FieldError = FieldProblem
 
     package var error: Body
 

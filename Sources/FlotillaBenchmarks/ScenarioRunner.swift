@@ -31,20 +31,17 @@ package struct ScenarioRunner {
         let git = GitCLI(root: repository, runner: recorder, environment: environment)
         let ledger = try SQLiteLedger(path: layout.ledgerPath)
         let preparation = MissionPreparation(git: git, layout: layout)
+        var fields = MissionFields()
+        fields.goal = "benchmark \(scenario.name)"
+        fields.verify = scenario.verifyCommand
+        fields.agents = scenario.agents
+        fields.setLimits(MissionLimits(attemptTimeout: .seconds(120), stallThreshold: 50))
         let prepared = try await preparation.prepare(
             MissionRequest(
-                goal: "benchmark \(scenario.name)",
                 checklist: scenario.checklist,
                 checklistPath: (repository as NSString).appendingPathComponent("ACCEPTANCE.md"),
-                verifyCommand: scenario.verifyCommand,
-                agents: scenario.agents,
-                backend: "command",
-                limits: MissionLimits(
-                    maxCostUSD: nil,
-                    maxWallClock: nil,
-                    attemptTimeout: .seconds(120),
-                    stallThreshold: 50
-                )
+                backend: .command,
+                fields: fields
             )
         )
         let origin = Date()

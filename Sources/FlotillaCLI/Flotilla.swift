@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlotillaAPI
+import FlotillaCore
 import Foundation
 
 /// The `flotilla` command.
@@ -43,7 +44,7 @@ package struct Flotilla: AsyncParsableCommand {
             Foundation.exit(0)
         } catch let missionExit as MissionExit {
             Foundation.exit(missionExit.code)
-        } catch let error as InputError {
+        } catch let error as FlotillaError {
             report(code: "invalid_input", message: error.description, json: wantsJSON)
             Foundation.exit(2)
         } catch let error as CleanExit {

@@ -509,7 +509,7 @@ package final class SQLiteLedger: MissionLedger {
             limits: limits,
             checklist: checklist,
             checklistSource: row["checklist_source"],
-            options: try JSONDecoder().decode(MissionRunOptions.self, from: Data((row["options_json"] as String).utf8))
+            options: try Self.storedFields(row["options_json"])
         )
         var runner: ProcessIdentity?
         if let pid = row["runner_pid"] as Int32?, let ticks = row["runner_start_ticks"] as Int64? {
@@ -864,5 +864,23 @@ package enum LedgerError: Error, Sendable, CustomStringConvertible {
         case .invalid(let detail):
             "the ledger is inconsistent: \(detail)"
         }
+    }
+}
+
+extension SQLiteLedger {
+    /// Field names missions stored before the fields had one contract.
+    private static let renamedFields = [
+        "scenario_path": "scenario", "pass_environment": "pass_env", "critic_api": "critic",
+        "keep_attempt_branches": "keep_branches",
+    ]
+
+    /// A mission's stored fields (`options_json`), as any version of Flotilla wrote them.
+    package static func storedFields(_ text: String) throws -> MissionFields {
+        var value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        if case .object(var object) = value {
+            for (old, new) in renamedFields { if let moved = object.removeValue(forKey: old) { object[new] = moved } }
+            value = .object(object)
+        }
+        return try JSONDecoder().decode(MissionFields.self, from: JSONEncoder().encode(value))
     }
 }

@@ -56,8 +56,8 @@ struct CommandLineTests {
                 ["--backend", "simulate", "--scenario", try fixture.scenario(#"{"groups": {"zz": [{}]}}"#)],
                 "groups.zz: no such group in the checklist"
             ),
-            (["--agents", "0", "--agent-command", "true"], "--agents must be at least 1"),
-            (["--agent-command", "true", "--max-cost", "-3"], "--max-cost must be -1 or at least 0"),
+            (["--agents", "0", "--agent-command", "true"], "--agents must be between 1 and 64"),
+            (["--agent-command", "true", "--max-cost", "-3"], "--max-cost must be -1 (uncapped) or at least 0"),
             (["--agent-command", "true", "--acceptance", "missing.md"], "cannot read the checklist"),
             (["--agent-command", "true", "--target-branch", "main"], "is checked out in"),
             (["--backend", "simulate"], "--backend simulate needs --scenario FILE"),

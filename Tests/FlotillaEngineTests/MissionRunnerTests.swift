@@ -37,15 +37,16 @@ struct MissionRunnerTests {
             )
             let checklist = try ChecklistParser.parse(text, file: "ACCEPTANCE.md")
             let preparation = MissionPreparation(git: git, layout: layout)
+            var fields = MissionFields()
+            fields.verify = "./verify.sh"
+            fields.agents = agents
+            fields.setLimits(limits)
             let prepared = try await preparation.prepare(
                 MissionRequest(
-                    goal: nil,
                     checklist: checklist,
                     checklistPath: repository.directory.file("ACCEPTANCE.md"),
-                    verifyCommand: "./verify.sh",
-                    agents: agents,
-                    backend: "simulate",
-                    limits: limits
+                    backend: .simulate,
+                    fields: fields
                 )
             )
             let ledger = try SQLiteLedger(inMemory: ())

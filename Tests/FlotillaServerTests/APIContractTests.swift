@@ -26,22 +26,22 @@ struct APIContractTests {
         for reference in references { #expect(schemas[reference] != nil, "\(reference)") }
     }
 
-    @Test func aValidRequestDecodesWithDefaultsAndBadOnesNameEveryField() throws {
-        let request = try CreateMissionRequest.decode(
-            Data(#"{"agent_command": "make agent", "max_cost_usd": -1}"#.utf8)
-        )
+    @Test func aValidRequestDecodesAndBadOnesNameEveryField() throws {
+        let request = try MissionFields.decode(json: Data(#"{"agent_command": "make agent", "max_cost_usd": -1}"#.utf8))
         #expect(request.agentCommand == "make agent")
-        #expect(request.maxCostUSD == -1)
-        #expect(request.agents == 2 && request.mergeBatch == 8 && !request.dryRun)
-        #expect(try CreateMissionRequest.decode(request.encoded()) == request)
+        #expect(request.maxCostUSD == -1 && request.limits.maxCostUSD == nil)
+        #expect(request.agentCount == 2 && request.mergeBatchSize == 8 && request.dryRun == nil)
+        #expect(try MissionFields.decode(request.jsonObject) == request)
 
         let bad =
-            #"{"agents": 1.5, "timeout_seconds": 0, "backend": "magic", "goal": "", "extra": 1, "pass_env": "HOME"}"#
+            #"{"agents": 1.5, "timeout_seconds": 0, "backend": "magic", "goal": " ", "extra": 1, "pass_env": "HOME", "#
+            + #""allow_hosts": ["ok.example", "a b"], "max_attempts": 0}"#
         do {
-            _ = try CreateMissionRequest.decode(Data(bad.utf8))
+            _ = try MissionFields.decode(json: Data(bad.utf8))
             Issue.record("accepted an invalid request")
         } catch {
-            let fields = Dictionary(error.problems.map { ($0.field, $0.message) }) { first, _ in first }
+            #expect(error.code == .invalidInput)
+            let fields = Dictionary(error.fields.map { ($0.field, $0.message) }) { first, _ in first }
             #expect(fields["agents"] == "must be an integer")
             #expect(fields["timeout_seconds"] == "must be -1 (uncapped) or at least 1")
             #expect(
@@ -49,14 +49,20 @@ struct APIContractTests {
                     == "must be one of simulate, command, claude, codex, gemini, opencode, cursor, aider, mini"
             )
             #expect(fields["goal"] == "must not be empty")
-            #expect(fields["extra"] == "is not a field of this request")
+            #expect(fields["extra"] == "is not a field of a mission")
             #expect(fields["pass_env"] == "must be an array of strings")
+            #expect(fields["allow_hosts[1]"] == "must be a host, host:port or *.domain, not a b")
+            #expect(fields["max_attempts"] == "must be -1 (uncapped) or between 1 and 1000000")
+            #expect(fields.count == 8)
         }
-        #expect(throws: RequestValidationError.self) { try CreateMissionRequest.decode(Data("[1]".utf8)) }
-        #expect(throws: RequestValidationError.self) {
-            try CreateMissionRequest.decode(
-                Data(#"{"acceptance": "x", "acceptance_path": "y", "backend": "command"}"#.utf8)
+        #expect(throws: FlotillaError.self) { try MissionFields.decode(json: Data("[1]".utf8)) }
+        #expect(throws: FlotillaError.self) {
+            try MissionFields.decode(
+                json: Data(#"{"acceptance": "x", "acceptance_path": "y", "backend": "command"}"#.utf8)
             )
+        }
+        #expect(throws: FlotillaError.self) {
+            try MissionFields.decode(json: Data(#"{"backend": "command", "fallback_backends": ["codex"]}"#.utf8))
         }
     }
 
@@ -142,8 +148,8 @@ private struct UnusedService: MissionService {
     var repositories: [String] { ["/srv/app"] }
     func missions(in repositories: Set<String>?) async throws -> [MissionDTO] { [] }
     func mission(_ id: MissionID) async throws -> MissionDTO? { nil }
-    func validate(_ request: CreateMissionRequest, repository: String) async throws {}
-    func create(_ request: CreateMissionRequest, repository: String) async throws -> MissionDTO { throw unused }
+    func validate(_ request: MissionFields, repository: String) async throws {}
+    func create(_ request: MissionFields, repository: String) async throws -> MissionDTO { throw unused }
     func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO { throw unused }
     func resume(_ id: MissionID) async throws -> MissionDTO { throw unused }
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO { throw unused }
@@ -157,5 +163,5 @@ private struct UnusedService: MissionService {
     }
     func delivery(token: String, key: String, repository: String) async throws -> MissionID? { nil }
     func reconcile() async throws -> [String] { [] }
-    private var unused: MissionServiceError { .notFound("not used in this test") }
+    private var unused: FlotillaError { .notFound("not used in this test") }
 }

@@ -352,4 +352,14 @@ struct SQLiteLedgerTests {
             }
         }
     }
+
+    @Test func fieldsStoredByEarlierVersionsReadUnderTheirNewNames() throws {
+        let stored =
+            #"{"scenario_path": "/s.json", "pass_environment": ["TOKEN"], "critic_api": "openai", "#
+            + #""keep_attempt_branches": true, "merge_batch": 8, "verify_timeout_seconds": 60}"#
+        let fields = try SQLiteLedger.storedFields(stored)
+        #expect(fields.scenario == "/s.json" && fields.passEnv == ["TOKEN"] && fields.critic == .openai)
+        #expect(fields.keepBranches == true && fields.mergeBatch == 8 && fields.verifyTimeoutSeconds == 60)
+        #expect(try SQLiteLedger.storedFields("{}") == MissionFields())
+    }
 }

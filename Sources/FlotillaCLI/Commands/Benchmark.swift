@@ -57,13 +57,15 @@ extension Flotilla {
             if !scenario.isEmpty {
                 let known = Set((BenchmarkScenario.defaults + Self.quickSet).map(\.name))
                 for name in scenario where !known.contains(name) {
-                    throw InputError(
+                    throw FlotillaError.invalid(
                         "--scenario \(name): no such scenario (known: \(known.sorted().joined(separator: ", ")))"
                     )
                 }
                 scenarios = (BenchmarkScenario.defaults + Self.quickSet).filter { scenario.contains($0.name) }
             }
-            guard let binary = Bundle.main.executablePath else { throw InputError("cannot locate the flotilla binary") }
+            guard let binary = Bundle.main.executablePath else {
+                throw FlotillaError.invalid("cannot locate the flotilla binary")
+            }
             let suite = BenchmarkSuite(binary: binary, environment: environment)
             var report = BenchmarkSuite.Report(
                 machine: BenchmarkSuite.machineDescription(),

@@ -93,7 +93,6 @@ extension Flotilla {
             var keys = APIKeys(environment: composition.environment)
             do {
                 let configuration = try Configuration.load(root: root, environment: composition.environment)
-                try configuration.checkValues()
                 keys = try configuration.apiKeys(environment: composition.environment)
                 settings = self.settings(configuration)
                 problems += await configurationProblems(
@@ -147,17 +146,13 @@ extension Flotilla {
         }
 
         private func settings(_ configuration: Configuration) -> Report.Settings {
-            func string(_ key: String) -> String? { configuration.run[key]?.value.stringValue }
-            var fallbacks: [String] = []
-            if case .array(let items)? = configuration.run["fallback_backends"]?.value {
-                fallbacks = items.compactMap(\.stringValue)
-            }
-            let critic = string("critic") ?? (string("critic_url") != nil ? "openai" : nil)
+            let fields = configuration.fields
+            let critic = fields.critic?.rawValue ?? (fields.criticURL != nil ? "openai" : nil)
             return Report.Settings(
                 files: configuration.files,
-                backend: string("backend"),
-                model: string("model"),
-                fallbacks: fallbacks,
+                backend: fields.backend?.rawValue,
+                model: fields.model,
+                fallbacks: (fields.fallbackBackends ?? []).map(\.rawValue),
                 planner: (configuration.planner["api"] ?? (configuration.planner["url"] != nil ? "openai" : nil))
                     .map { api in
                         [api, configuration.planner["url"], configuration.planner["model"]].compactMap(\.self).joined(
@@ -165,7 +160,7 @@ extension Flotilla {
                         )
                     },
                 critic: critic.map { api in
-                    [api, string("critic_url"), string("critic_model")].compactMap(\.self).joined(separator: " ")
+                    [api, fields.criticURL, fields.criticModel].compactMap(\.self).joined(separator: " ")
                 }
             )
         }
@@ -178,11 +173,11 @@ extension Flotilla {
             composition: Composition
         ) async -> [String] {
             var problems: [String] = []
-            func source(_ key: String) -> String { configuration.run[key]?.source ?? "configuration" }
-            if let backend = configuration.run["backend"]?.value.stringValue, let name = BackendName(rawValue: backend),
-                let dialect = name.dialect
-            {
-                let binary = configuration.run["agent_binary"]?.value.stringValue
+            let fields = configuration.fields
+            func source(_ key: String) -> String { configuration.sources[key] ?? "configuration" }
+            if let name = fields.backend, let dialect = name.dialect {
+                let backend = name.rawValue
+                let binary = fields.agentBinary
                 let found =
                     binary.map { FileManager.default.isExecutableFile(atPath: $0) }
                     ?? (agents.first { $0.backend == backend }?.path != nil)
@@ -192,19 +187,14 @@ extension Flotilla {
                     )
                 }
             }
-            if case .array(let items)? = configuration.run["fallback_backends"]?.value {
-                for backend in items.compactMap(\.stringValue)
-                where agents.first(where: { $0.backend == backend })?.path == nil {
-                    problems.append("\(source("fallback_backends")): the fallback agent \(backend) is not installed")
-                }
+            for backend in (fields.fallbackBackends ?? []).map(\.rawValue)
+            where agents.first(where: { $0.backend == backend })?.path == nil {
+                problems.append("\(source("fallback_backends")): the fallback agent \(backend) is not installed")
             }
             // A planner or critic that is a CLI needs that CLI.
             let roles: [(role: String, api: String?, binary: String?)] = [
                 ("planner", configuration.planner["api"], configuration.planner["binary"]),
-                (
-                    "critic", configuration.run["critic"]?.value.stringValue,
-                    configuration.run["critic_binary"]?.value.stringValue
-                ),
+                ("critic", fields.critic?.rawValue, fields.criticBinary),
             ]
             for (role, api, binary) in roles {
                 guard let api, let tool = CLILanguageModel.Tool(rawValue: api) else { continue }

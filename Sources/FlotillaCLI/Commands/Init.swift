@@ -110,7 +110,7 @@ extension Flotilla {
                 ? try await composition.repositoryRoot(global.repo)
                 : try? await composition.repositoryRoot(nil)
             guard let userPath = userConfig ?? Configuration.userFile(composition.environment) else {
-                throw InputError("no HOME or XDG_CONFIG_HOME to put config.toml in; pass --user-config PATH")
+                throw FlotillaError.invalid("no HOME or XDG_CONFIG_HOME to put config.toml in; pass --user-config PATH")
             }
             var answers = try Answers(flags: self)
             if !nonInteractive {
@@ -119,9 +119,9 @@ extension Flotilla {
             }
             let files = try answers.render(root: root, userPath: userPath)
             for file in files where FileManager.default.fileExists(atPath: file.path) && !force {
-                throw InputError("\(file.path) exists; pass --force to replace it (nothing was written)")
+                throw FlotillaError.invalid("\(file.path) exists; pass --force to replace it (nothing was written)")
             }
-            if !nonInteractive && !Wizard.confirm(files) { throw InputError("nothing was written") }
+            if !nonInteractive && !Wizard.confirm(files) { throw FlotillaError.invalid("nothing was written") }
             try write(files)
             switch global.output {
             case .json:
@@ -142,7 +142,9 @@ extension Flotilla {
                 do {
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 } catch {
-                    throw InputError("cannot write \(file.path): \(error.localizedDescription) (nothing was written)")
+                    throw FlotillaError.invalid(
+                        "cannot write \(file.path): \(error.localizedDescription) (nothing was written)"
+                    )
                 }
                 guard
                     FileManager.default.createFile(
@@ -151,14 +153,16 @@ extension Flotilla {
                         attributes: [.posixPermissions: file.private ? 0o600 : 0o644]
                     )
                 else {
-                    throw InputError("cannot write \(file.path): its directory is not writable (nothing was written)")
+                    throw FlotillaError.invalid(
+                        "cannot write \(file.path): its directory is not writable (nothing was written)"
+                    )
                 }
                 drafts.append((draft, file.path))
             }
             for (index, draft) in drafts.enumerated() where rename(draft.draft, draft.path) != 0 {
                 let reason = String(cString: strerror(errno))
                 let written = drafts[..<index].map(\.path)
-                throw InputError(
+                throw FlotillaError.invalid(
                     "cannot write \(draft.path): \(reason)"
                         + (written.isEmpty
                             ? " (nothing was written)" : " (\(written.joined(separator: ", ")) was written)")
@@ -221,28 +225,30 @@ struct Answers {
             let parts = given.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, APIKeys.variable(forConfigKey: parts[0]) != nil else {
                 let known = APIKeys.kinds.map(\.configKey).joined(separator: ", ")
-                throw InputError(
+                throw FlotillaError.invalid(
                     "--key \(parts.first ?? given)=…: expected PROVIDER=VALUE with PROVIDER one of \(known)"
                 )
             }
             var value = parts[1]
             if value == "-" {
                 guard flags.nonInteractive else {
-                    throw InputError("--key \(parts[0])=- reads stdin, which the questions need; add --non-interactive")
+                    throw FlotillaError.invalid(
+                        "--key \(parts[0])=- reads stdin, which the questions need; add --non-interactive"
+                    )
                 }
-                guard !stdinTaken else { throw InputError("--key: only one key can be read from stdin") }
+                guard !stdinTaken else { throw FlotillaError.invalid("--key: only one key can be read from stdin") }
                 stdinTaken = true
                 value = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                     .trimmingWhitespace()
             }
-            guard !value.isEmpty else { throw InputError("--key \(parts[0]): the key is empty") }
+            guard !value.isEmpty else { throw FlotillaError.invalid("--key \(parts[0]): the key is empty") }
             keys[parts[0]] = value
         }
         if let backend, fallbacks.contains(backend) {
-            throw InputError("--fallback-backend \(backend.rawValue) is the backend itself")
+            throw FlotillaError.invalid("--fallback-backend \(backend.rawValue) is the backend itself")
         }
         if !fallbacks.isEmpty, backend == .command {
-            throw InputError("--fallback-backend needs an agent CLI backend to fall back from, not command")
+            throw FlotillaError.invalid("--fallback-backend needs an agent CLI backend to fall back from, not command")
         }
     }
 
@@ -275,7 +281,7 @@ struct Answers {
         if !protect.isEmpty { run.append(("protect", .array(protect.map(JSONValue.string)))) }
         if !run.isEmpty {
             guard let root else {
-                throw InputError(
+                throw FlotillaError.invalid(
                     "--verify, --agents, --max-cost and --protect are a project's: run init inside a git repository, or pass --repo"
                 )
             }
@@ -295,11 +301,10 @@ struct Answers {
                 _ = try ConfigurationFile.parse(
                     file.text,
                     file: file.path,
-                    runKeys: Configuration.runKeys,
                     scope: file.role == "user_config" ? .user : .project
                 )
             } catch {
-                throw InputError("init would write an invalid file (\(error)); nothing was written")
+                throw FlotillaError.invalid("init would write an invalid file (\(error)); nothing was written")
             }
         }
         return files
@@ -358,7 +363,7 @@ struct Wizard {
                 default: offered[0]
             ) { answer in
                 guard let backend = BackendName(rawValue: answer), backend != .simulate else {
-                    throw InputError(
+                    throw FlotillaError.invalid(
                         "\(answer) is not one of \(BackendName.allCases.filter { $0 != .simulate }.map(\.rawValue).joined(separator: ", "))"
                     )
                 }
@@ -367,7 +372,9 @@ struct Wizard {
         }
         if answers.backend == .command, answers.agentCommand == nil {
             answers.agentCommand = try ask("Command each attempt runs (the prompt is on its stdin)") { answer in
-                guard !answer.isEmpty else { throw InputError("the command is needed for the command backend") }
+                guard !answer.isEmpty else {
+                    throw FlotillaError.invalid("the command is needed for the command backend")
+                }
                 return answer
             }
         }
@@ -385,7 +392,7 @@ struct Wizard {
                 try answer.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }.map {
                     name in
                     guard let backend = BackendName(rawValue: name), backend.dialect != nil, backend != primary else {
-                        throw InputError("\(name) is not another agent CLI")
+                        throw FlotillaError.invalid("\(name) is not another agent CLI")
                     }
                     return backend
                 }
@@ -400,7 +407,7 @@ struct Wizard {
             ) { answer in
                 if answer == "none" { return nil }
                 guard let api = LanguageModelAPI(rawValue: answer) else {
-                    throw InputError("\(answer) is not one of \(LanguageModelAPI.names), none")
+                    throw FlotillaError.invalid("\(answer) is not one of \(LanguageModelAPI.names), none")
                 }
                 return api
             }
@@ -411,7 +418,7 @@ struct Wizard {
                     answer in
                     if answer.isEmpty { return nil }
                     guard let parsed = URL(string: answer), ["http", "https"].contains(parsed.scheme ?? "") else {
-                        throw InputError("\(answer) is not an http(s) URL")
+                        throw FlotillaError.invalid("\(answer) is not an http(s) URL")
                     }
                     return answer
                 }
@@ -441,7 +448,7 @@ struct Wizard {
         if answers.agents == nil {
             answers.agents = try ask("Agents working in parallel", default: "2") { answer in
                 guard let count = Int(answer), (1...64).contains(count) else {
-                    throw InputError("\(answer) is not a number from 1 to 64")
+                    throw FlotillaError.invalid("\(answer) is not a number from 1 to 64")
                 }
                 return count
             }
@@ -449,7 +456,7 @@ struct Wizard {
         if answers.maxCost == nil {
             answers.maxCost = try ask("Budget per mission in US dollars (-1: uncapped)", default: "10") { answer in
                 guard let dollars = Double(answer), dollars == -1 || dollars >= 0 else {
-                    throw InputError("\(answer) is not an amount of dollars (or -1)")
+                    throw FlotillaError.invalid("\(answer) is not an amount of dollars (or -1)")
                 }
                 return dollars
             }
@@ -496,14 +503,14 @@ struct Wizard {
             let shown = value.map { $0.isEmpty ? "" : " [\($0)]" } ?? ""
             FileHandle.standardError.write(Data("\(question)\(shown): ".utf8))
             guard let line = readLine() else {
-                throw InputError(
+                throw FlotillaError.invalid(
                     "stdin ended before init had its answers; nothing was written (pass --non-interactive with flags)"
                 )
             }
             let answer = line.trimmingWhitespace()
             do {
                 return try read(answer.isEmpty ? (value ?? "") : answer)
-            } catch let error as InputError {
+            } catch let error as FlotillaError {
                 // At a terminal the question is asked again; from a pipe there is nobody to ask.
                 guard terminal else { throw error }
                 Console.err(error.description)

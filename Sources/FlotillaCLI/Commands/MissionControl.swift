@@ -71,7 +71,7 @@ extension Flotilla {
             do {
                 released = try await lookup.controlRunner(ledger, for: record).approve(record.spec.id, groups: groups)
             } catch let error as EngineError {
-                throw InputError(error.description)
+                throw FlotillaError.invalid(error.description)
             }
             if released.isEmpty {
                 Console.err("mission \(record.spec.id) has no blocked group to approve")
@@ -162,7 +162,7 @@ extension Flotilla {
                 if current.state == .running, let runner = current.runner,
                     !lookup.composition.processTable.isRunning(runner)
                 {
-                    throw InputError(
+                    throw FlotillaError.invalid(
                         "mission \(mission)'s process \(runner.pid) ended without finishing it; "
                             + "`flotilla resume \(mission)` continues it"
                     )
@@ -191,7 +191,7 @@ private struct Continuation {
         let mission = record.spec.id
         // A completed mission still goes to the engine: it tidies what a crash after the end left behind.
         if record.state == .running, let runner = record.runner, lookup.composition.processTable.isRunning(runner) {
-            throw InputError(
+            throw FlotillaError.invalid(
                 "mission \(mission) is running in process \(runner.pid); follow it with `flotilla attach \(mission)`"
             )
         }

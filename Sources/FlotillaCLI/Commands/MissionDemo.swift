@@ -40,7 +40,7 @@ extension Flotilla {
             let repository = (base as NSString).appendingPathComponent("greeting-toolkit")
             let scenarioPath = (base as NSString).appendingPathComponent("scenario.json")
             if FileManager.default.fileExists(atPath: repository) {
-                throw InputError("\(repository) already exists; pass --dir with a new directory")
+                throw FlotillaError.invalid("\(repository) already exists; pass --dir with a new directory")
             }
             try await createRepository(at: repository, composition: composition)
             try DemoFixture.scenario.write(toFile: scenarioPath, atomically: true, encoding: .utf8)
@@ -51,20 +51,24 @@ extension Flotilla {
             }
 
             let checklist = try ChecklistParser.parse(DemoFixture.checklist, file: "ACCEPTANCE.md")
-            let request = MissionRequest(
-                goal: nil,
-                checklist: checklist,
-                checklistPath: (repository as NSString).appendingPathComponent("ACCEPTANCE.md"),
-                verifyCommand: "./verify.sh",
-                agents: agents,
-                backend: BackendName.simulate.rawValue,
-                limits: MissionLimits(
+            var fields = MissionFields()
+            fields.verify = "./verify.sh"
+            fields.agents = agents
+            fields.scenario = scenarioPath
+            fields.verifyTimeoutSeconds = 60
+            fields.setLimits(
+                MissionLimits(
                     maxCostUSD: 1,
                     maxWallClock: .seconds(300),
                     attemptTimeout: .seconds(60),
                     stallThreshold: 3
-                ),
-                options: MissionRunOptions(scenarioPath: scenarioPath, verifyTimeoutSeconds: 60)
+                )
+            )
+            let request = MissionRequest(
+                checklist: checklist,
+                checklistPath: (repository as NSString).appendingPathComponent("ACCEPTANCE.md"),
+                backend: .simulate,
+                fields: fields
             )
             let launch = MissionLaunch(composition: composition, root: repository, output: output)
             let mission = try await launch.create(request).id
@@ -107,7 +111,7 @@ extension Flotilla {
                     )
                 )
                 guard result.termination.isSuccess else {
-                    throw InputError(
+                    throw FlotillaError.invalid(
                         "could not create the demo repository: git \(arguments.joined(separator: " ")): \(result.standardError)"
                     )
                 }

@@ -20,12 +20,7 @@ struct MissionLaunch {
     func create(_ request: MissionRequest, planning: [ModelCall] = []) async throws -> MissionSpec {
         let git = composition.git(root)
         let preparation = MissionPreparation(git: git, layout: layout)
-        let prepared: PreparedMission
-        do {
-            prepared = try await preparation.prepare(request)
-        } catch let error as MissionInputError {
-            throw InputError(error.description)
-        }
+        let prepared = try await preparation.prepare(request)
         for warning in prepared.warnings { Console.err("warning: \(warning)") }
 
         // Only now, with every input checked, is anything written.
@@ -48,9 +43,10 @@ struct MissionLaunch {
         missionLog.write("Agents: \(spec.agents) × \(spec.backend) · limits: \(limitsDescription(spec.limits))")
         missionLog.write("Prompts, transcripts, patches and gate output: \(layout.agentOutputs(spec.id))")
         missionLog.write(
-            spec.options.criticAPI == nil && spec.options.criticURL == nil
+            spec.options.critic == nil && spec.options.criticURL == nil
                 ? "Critic: none configured; a failed gate is explained by its own output only"
-                : "Critic: \(spec.options.criticURL ?? spec.options.criticAPI ?? "") \(spec.options.criticModel ?? "")"
+                : "Critic: \(spec.options.criticURL ?? spec.options.critic?.rawValue ?? "") "
+                    + (spec.options.criticModel ?? "")
         )
         missionLog.write("")
         // Nothing on stdout here: `run --detach` prints only the mission id there.
@@ -63,15 +59,12 @@ struct MissionLaunch {
     /// Runs (or resumes) a mission in this process until it ends; returns the exit status its end calls for.
     func runForeground(_ id: MissionID) async throws -> Int32 {
         let ledger = try composition.openLedger(layout)
-        guard let record = try await ledger.mission(id) else { throw InputError("no mission \(id) in \(root)") }
+        guard let record = try await ledger.mission(id) else {
+            throw FlotillaError.invalid("no mission \(id) in \(root)")
+        }
         let spec = record.spec
         let configuration = try Configuration.load(root: root, environment: composition.environment)
-        let agent = try AgentFactory.make(
-            spec: spec,
-            root: root,
-            configuration: configuration,
-            composition: composition
-        )
+        let agent = try AgentFactory(configuration: configuration, composition: composition, root: root).make(spec)
         let critic = try LanguageModels.critic(
             spec.options,
             configuration: configuration,
@@ -108,10 +101,10 @@ struct MissionLaunch {
                 critic: critic
             ),
             options: MissionRunner.Options(
-                environment: composition.childEnvironment(passing: spec.options.passEnvironment),
-                verifyTimeout: .seconds(bounded: spec.options.verifyTimeoutSeconds),
-                keepAttemptBranches: spec.options.keepAttemptBranches,
-                mergeBatch: spec.options.mergeBatch,
+                environment: composition.childEnvironment(passing: spec.options.passEnv ?? []),
+                verifyTimeout: spec.options.verifyTimeout,
+                keepAttemptBranches: spec.options.keepBranches ?? false,
+                mergeBatch: spec.options.mergeBatchSize,
                 rateLimitBackoff: spec.options.rateLimitBackoff,
                 sandbox: sandbox
             ),
@@ -144,7 +137,7 @@ struct MissionLaunch {
                 return outcome
             }
         } catch let error as EngineError {
-            throw InputError(error.description)
+            throw FlotillaError.invalid(error.description)
         }
         guard let result else { return 1 }
 
@@ -172,7 +165,9 @@ struct MissionLaunch {
 
     /// Runs the mission in a background process of its own (`flotilla resume ID`); returns that process's pid.
     func runInBackground(_ id: MissionID) throws -> Int32 {
-        guard let binary = Bundle.main.executablePath else { throw InputError("cannot locate the flotilla binary") }
+        guard let binary = Bundle.main.executablePath else {
+            throw FlotillaError.invalid("cannot locate the flotilla binary")
+        }
         return try BackgroundProcess.launch(
             executable: binary,
             arguments: ["resume", id.rawValue, "--repo", root],

@@ -31,19 +31,23 @@ struct MissionLookup: Sendable {
     /// The named mission, or the latest one.
     func mission(_ id: String?) async throws -> (SQLiteLedger, MissionRecord) {
         guard let ledger else {
-            throw InputError("no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)")
+            throw FlotillaError.invalid(
+                "no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)"
+            )
         }
         if let id {
             guard let missionID = MissionID(id) else {
-                throw InputError("\(id) is not a mission id (m- and 8 hex digits)")
+                throw FlotillaError.invalid("\(id) is not a mission id (m- and 8 hex digits)")
             }
             guard let record = try await ledger.mission(missionID) else {
-                throw InputError("no mission \(id) in \(root) (see `flotilla list`)")
+                throw FlotillaError.invalid("no mission \(id) in \(root) (see `flotilla list`)")
             }
             return (ledger, record)
         }
         guard let latest = try await ledger.missions(limit: 1).first else {
-            throw InputError("no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)")
+            throw FlotillaError.invalid(
+                "no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)"
+            )
         }
         return (ledger, latest)
     }

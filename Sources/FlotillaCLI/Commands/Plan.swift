@@ -30,25 +30,10 @@ extension Flotilla {
         @Option(name: [.customShort("o"), .customLong("file")], help: "Where to write the checklist.")
         var file = "ACCEPTANCE.md"
 
-        @Option(
-            help: """
-                Planner: openai (any OpenAI-compatible server) or anthropic (HTTP APIs), or claude or codex (their \
-                CLIs' structured modes).
-                """
-        )
-        var planner: LanguageModelAPI?
-
-        @Option(help: "For --planner claude or codex: the executable (default: its name on PATH).")
-        var plannerBinary: String?
+        @OptionGroup var planner: PlannerOptions
 
         @Option(help: "A file holding an API key, as PROVIDER=PATH (repeatable); it wins over the environment.")
         var keyFile: [String] = []
-
-        @Option(help: "The planner's API root, e.g. http://127.0.0.1:8000/v1.")
-        var plannerURL: String?
-
-        @Option(help: "The planner's model.")
-        var plannerModel: String?
 
         @Option(help: "How many times an invalid checklist is sent back for repair.")
         var repairs = 2
@@ -69,13 +54,7 @@ extension Flotilla {
             let session = try await PlanningSession(
                 composition: composition,
                 repo: global.repo,
-                planner: LanguageModelSettings(
-                    api: planner,
-                    url: plannerURL,
-                    model: plannerModel,
-                    binary: plannerBinary,
-                    keyFiles: keyFile
-                ),
+                planner: planner.settings(keyFiles: keyFile),
                 repairs: repairs
             )
             let path = URL(
@@ -115,10 +94,10 @@ extension Flotilla {
         private func readGoal() throws -> String {
             if let goal { return goal }
             guard let goalFile, let data = FileManager.default.contents(atPath: goalFile) else {
-                throw InputError("cannot read the goal file \(goalFile ?? "")")
+                throw FlotillaError.invalid("cannot read the goal file \(goalFile ?? "")")
             }
             let text = String(decoding: data, as: UTF8.self).trimmingWhitespace()
-            guard !text.isEmpty else { throw InputError("the goal file \(goalFile) is empty") }
+            guard !text.isEmpty else { throw FlotillaError.invalid("the goal file \(goalFile) is empty") }
             return text
         }
     }

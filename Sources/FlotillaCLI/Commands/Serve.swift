@@ -73,7 +73,7 @@ extension Flotilla {
             do {
                 configuration = try configuration.checked()
             } catch {
-                throw InputError(error.description)
+                throw FlotillaError.invalid(error.description)
             }
             let served = roots
             let requiresToken = configuration.requireToken
@@ -90,7 +90,7 @@ extension Flotilla {
                     requiresToken: requiresToken
                 )
             } catch  where written.get() == nil {
-                throw InputError("cannot listen on \(host):\(port): \(error) (--port 0 picks a free port)")
+                throw FlotillaError.invalid("cannot listen on \(host):\(port): \(error) (--port 0 picks a free port)")
             }
             if let info = written.get() {
                 for root in roots { info.remove(stateDirectory: MissionLayout(repository: root).stateDirectory) }
@@ -147,7 +147,7 @@ extension Flotilla {
                 if let info = DaemonInfo.read(stateDirectory: MissionLayout(repository: root).stateDirectory),
                     table.isRunning(info.process)
                 {
-                    throw InputError(
+                    throw FlotillaError.invalid(
                         "\(root) is already served by process \(info.process.pid) on port \(info.port); stop it first"
                     )
                 }
@@ -169,7 +169,7 @@ extension Flotilla {
                 }
                 return tokens
             } catch {
-                throw InputError(error.description)
+                throw FlotillaError.invalid(error.description)
             }
         }
     }

@@ -61,7 +61,7 @@ struct Composition: Sendable {
             if probe.bubblewrap != nil {
                 settings.mode = .bwrap
             } else if asked == .bwrap {
-                throw InputError("--sandbox bwrap: \(probe.problem ?? "bubblewrap does not work here")")
+                throw FlotillaError.invalid("--sandbox bwrap: \(probe.problem ?? "bubblewrap does not work here")")
             } else {
                 settings.note =
                     "no sandbox: \(probe.problem ?? "bubblewrap does not work here"); agents run as you "
@@ -95,12 +95,14 @@ struct Composition: Sendable {
             path.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? FileManager.default.currentDirectoryPath
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: start, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw InputError("--repo \(start) is not a directory")
+            throw FlotillaError.invalid("--repo \(start) is not a directory")
         }
         guard
             let root = try await GitCLI.discoverRoot(from: start, runner: processes, environment: childEnvironment())
         else {
-            throw InputError("\(start) is not inside a git repository; run `git init` there, or pass --repo PATH")
+            throw FlotillaError.invalid(
+                "\(start) is not inside a git repository; run `git init` there, or pass --repo PATH"
+            )
         }
         return root
     }
@@ -118,15 +120,6 @@ struct Composition: Sendable {
     func ledger(_ layout: MissionLayout, create: Bool) throws -> SQLiteLedger? {
         if !create && !FileManager.default.fileExists(atPath: layout.ledgerPath) { return nil }
         return try SQLiteLedger(path: layout.ledgerPath)
-    }
-}
-
-/// Bad input from the user: exit status 2.
-struct InputError: Error, Sendable, CustomStringConvertible {
-    var description: String
-
-    init(_ description: String) {
-        self.description = description
     }
 }
 

@@ -1,12 +1,13 @@
-import FlotillaAPI
 import FlotillaCore
 import Foundation
 
 /// The configuration files that apply in a repository, merged: the project's `flotilla.toml` over the user's
-/// `config.toml` (flags and the environment are applied over both by the commands).
+/// `config.toml` (the environment and flags, or a request, are layered over both).
 struct Configuration: Sendable {
-    /// `[run]` values, each with where it was set (`flotilla.toml:3`).
-    var run: [String: (value: JSONValue, source: String)] = [:]
+    /// The mission fields of `[run]`, `[agent]` and `[critic]`, checked, the project's over the user's.
+    var fields = MissionFields()
+    /// Where each field was set (`flotilla.toml:3`).
+    var sources: [String: String] = [:]
     var planner: [String: String] = [:]
     /// `[keys]` of the user's file, by variable, each with where it was set.
     var keys: [String: (value: String, source: String)] = [:]
@@ -14,18 +15,14 @@ struct Configuration: Sendable {
     /// The files that were read.
     var files: [String] = []
 
-    /// The keys `[run]` accepts: the mission fields of the API, but those a file cannot sensibly fix.
-    static let runKeys = Set(CreateMissionRequest.fields.map(\.name)).subtracting([
-        "repository", "goal", "acceptance", "dry_run",
-    ])
-
     /// `$XDG_CONFIG_HOME/flotilla/config.toml`, else `~/.config/flotilla/config.toml`.
     static func userFile(_ environment: [String: String]) -> String? {
         if let config = environment["XDG_CONFIG_HOME"], !config.isEmpty { return config + "/flotilla/config.toml" }
         return environment["HOME"].map { $0 + "/.config/flotilla/config.toml" }
     }
 
-    /// Reads the user's file and, inside a repository, the project's; a missing file is no error.
+    /// Reads the user's file and, inside a repository, the project's; a missing file is no error, a bad value is
+    /// one that names its file and line.
     static func load(root: String?, environment: [String: String]) throws -> Configuration {
         var merged = Configuration()
         let paths: [(String?, ConfigurationFile.Scope)] = [
@@ -37,17 +34,17 @@ struct Configuration: Sendable {
             let name = scope == .project ? "flotilla.toml" : path
             let file: ConfigurationFile
             do {
-                file = try ConfigurationFile.parse(
-                    String(decoding: data, as: UTF8.self),
-                    file: name,
-                    runKeys: runKeys,
-                    scope: scope
-                )
+                file = try ConfigurationFile.parse(String(decoding: data, as: UTF8.self), file: name, scope: scope)
             } catch {
-                throw InputError(error.description)
+                throw FlotillaError.invalid(error.description)
             }
             merged.files.append(path)
-            for (key, entry) in file.run { merged.run[key] = (entry.value, "\(name):\(entry.line)") }
+            let sources = file.run.mapValues { "\(name):\($0.line)" }
+            let fields = try MissionFields.decode(file.run.mapValues(\.value), from: .settings) { field in
+                "\(sources[String(field.prefix { $0 != "[" })] ?? name): \(field)"
+            }
+            merged.fields = fields.layered(over: merged.fields)
+            merged.sources.merge(sources) { $1 }
             for (key, entry) in file.planner { merged.planner[key] = entry.value.stringValue }
             for (variable, entry) in file.keys {
                 merged.keys[variable] = (entry.value.stringValue ?? "", "\(name):\(entry.line)")
@@ -63,10 +60,10 @@ struct Configuration: Sendable {
         for entry in keyFiles {
             let (variable, path) = try Self.keyFile(entry)
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw InputError("--key-file \(entry): cannot read \(path)")
+                throw FlotillaError.invalid("--key-file \(entry): cannot read \(path)")
             }
             let key = String(decoding: data, as: UTF8.self).trimmingWhitespace()
-            guard !key.isEmpty else { throw InputError("--key-file \(entry): \(path) is empty") }
+            guard !key.isEmpty else { throw FlotillaError.invalid("--key-file \(entry): \(path) is empty") }
             flags[variable] = (key, "--key-file \(entry)")
         }
         return APIKeys(flags: flags, environment: environment, configured: keys)
@@ -77,31 +74,8 @@ struct Configuration: Sendable {
         let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, let variable = APIKeys.variable(forConfigKey: parts[0]), !parts[1].isEmpty else {
             let known = APIKeys.kinds.map(\.configKey).joined(separator: ", ")
-            throw InputError("--key-file \(entry): expected PROVIDER=PATH with PROVIDER one of \(known)")
+            throw FlotillaError.invalid("--key-file \(entry): expected PROVIDER=PATH with PROVIDER one of \(known)")
         }
         return (variable, parts[1])
-    }
-
-    /// Checks the `[run]` values as a mission request would (types, ranges, names); the first problem names the
-    /// file and line of its value.
-    func checkValues() throws {
-        var fields = run.mapValues(\.value)
-        // Whether a backend is chosen is a run's question, not the files'.
-        if fields["backend"] == nil && fields["agent_command"] == nil {
-            var fallbacks: [JSONValue] = []
-            if case .array(let items)? = fields["fallback_backends"] { fallbacks = items }
-            fields["backend"] = CreateMissionRequest.agentCLIs.map(JSONValue.string).first { !fallbacks.contains($0) }
-        }
-        guard let data = try? JSONEncoder().encode(JSONValue.object(fields)) else { return }
-        do {
-            _ = try CreateMissionRequest.decode(data)
-        } catch {
-            for problem in error.problems {
-                let field = String(problem.field.prefix { $0 != "[" })
-                if let source = run[field]?.source {
-                    throw InputError("\(source): \(problem.field) \(problem.message)")
-                }
-            }
-        }
     }
 }

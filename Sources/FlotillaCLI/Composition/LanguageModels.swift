@@ -1,23 +1,8 @@
-import ArgumentParser
 import FlotillaAgents
 import FlotillaCore
 import FlotillaLLM
 import FlotillaSystem
 import Foundation
-
-/// What a planner or critic can be: an HTTP API, or an agent CLI in its structured mode.
-enum LanguageModelAPI: String, ExpressibleByArgument, CaseIterable, Sendable {
-    /// Any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp, LM Studio).
-    case openai
-    /// Anthropic's Messages API.
-    case anthropic
-    /// `claude -p --json-schema`.
-    case claude
-    /// `codex exec --output-schema`.
-    case codex
-
-    static let names = allCases.map(\.rawValue).joined(separator: ", ")
-}
 
 /// A role's settings as flags, the environment and the files give them.
 struct LanguageModelSettings: Sendable {
@@ -46,12 +31,12 @@ enum LanguageModels {
         let pricing = configuration.pricing
         let model = settings.model
         if settings.binary != nil && settings.api != .claude && settings.api != .codex {
-            throw InputError("--\(role)-binary is for --\(role) claude or codex, which run a CLI")
+            throw FlotillaError.invalid("--\(role)-binary is for --\(role) claude or codex, which run a CLI")
         }
         switch settings.api {
         case .anthropic?:
             guard let key = keys.value("ANTHROPIC_API_KEY") else {
-                throw InputError(
+                throw FlotillaError.invalid(
                     "--\(role) anthropic needs ANTHROPIC_API_KEY in the environment or keys.anthropic in config.toml"
                 )
             }
@@ -64,7 +49,7 @@ enum LanguageModels {
         case .claude?, .codex?:
             let tool: CLILanguageModel.Tool = settings.api == .claude ? .claude : .codex
             if settings.url != nil {
-                throw InputError(
+                throw FlotillaError.invalid(
                     "--\(role)-url is for HTTP APIs; --\(role) \(tool.rawValue) runs the \(tool.rawValue) CLI"
                 )
             }
@@ -73,7 +58,7 @@ enum LanguageModels {
             do {
                 _ = try ExecutableLocator.locate(program, environment: environment, workingDirectory: directory)
             } catch {
-                throw InputError(
+                throw FlotillaError.invalid(
                     "--\(role) \(tool.rawValue): \(program) is not installed or not on PATH; install it, or pass "
                         + "--\(role)-binary PATH"
                 )
@@ -100,7 +85,9 @@ enum LanguageModels {
             }
             guard settings.api == .openai else { return nil }
             guard let key else {
-                throw InputError("--\(role) openai needs --\(role)-url, or OPENAI_API_KEY (environment or keys.openai)")
+                throw FlotillaError.invalid(
+                    "--\(role) openai needs --\(role)-url, or OPENAI_API_KEY (environment or keys.openai)"
+                )
             }
             return OpenAICompatibleModel(
                 baseURL: try parse("https://api.openai.com/v1", role: role),
@@ -111,9 +98,9 @@ enum LanguageModels {
         }
     }
 
-    /// The critic a mission's options name, if any.
+    /// The critic a mission's fields name, if any.
     static func critic(
-        _ options: MissionRunOptions,
+        _ fields: MissionFields,
         configuration: Configuration,
         composition: Composition,
         root: String
@@ -121,11 +108,11 @@ enum LanguageModels {
         try make(
             role: "critic",
             LanguageModelSettings(
-                api: options.criticAPI.flatMap(LanguageModelAPI.init(rawValue:)),
-                url: options.criticURL,
-                model: options.criticModel,
-                binary: options.criticBinary,
-                keyFiles: options.keyFiles ?? []
+                api: fields.critic,
+                url: fields.criticURL,
+                model: fields.criticModel,
+                binary: fields.criticBinary,
+                keyFiles: fields.keyFiles ?? []
             ),
             configuration: configuration,
             composition: composition,
@@ -135,7 +122,7 @@ enum LanguageModels {
 
     private static func parse(_ text: String, role: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
-            throw InputError("--\(role)-url \(text) is not an http(s) URL")
+            throw FlotillaError.invalid("--\(role)-url \(text) is not an http(s) URL")
         }
         return url
     }

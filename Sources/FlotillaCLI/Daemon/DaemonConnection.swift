@@ -14,7 +14,7 @@ enum DaemonConnection {
         else { return nil }
         let token = environment["FLOTILLA_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if info.tokenRequired && token == nil {
-            throw InputError(
+            throw FlotillaError.invalid(
                 "the daemon serving \(lookup.root) (process \(info.process.pid)) requires a token: set "
                     + "FLOTILLA_API_TOKEN, or FLOTILLA_NO_DAEMON=1 to read the ledger directly"
             )
@@ -27,21 +27,27 @@ enum DaemonConnection {
         do {
             return try await body()
         } catch let error as DaemonError where (400..<500).contains(error.status) {
-            throw InputError(error.message)
+            throw FlotillaError.invalid(error.message)
         } catch let error as HTTPClientError {
-            throw InputError("the daemon did not answer: \(error); FLOTILLA_NO_DAEMON=1 reads the ledger directly")
+            throw FlotillaError.invalid(
+                "the daemon did not answer: \(error); FLOTILLA_NO_DAEMON=1 reads the ledger directly"
+            )
         }
     }
 
     /// The mission named, or the latest of this repository, as the daemon sees it.
     static func mission(_ id: String?, client: DaemonClient, root: String) async throws -> MissionDTO {
         if let id {
-            guard MissionID(id) != nil else { throw InputError("\(id) is not a mission id (m- and 8 hex digits)") }
+            guard MissionID(id) != nil else {
+                throw FlotillaError.invalid("\(id) is not a mission id (m- and 8 hex digits)")
+            }
             return try await call { try await client.mission(id) }
         }
         guard let latest = try await call({ try await client.missions() }).first(where: { $0.repository == root })
         else {
-            throw InputError("no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)")
+            throw FlotillaError.invalid(
+                "no missions in \(root) yet (start one with `flotilla run`, or try `flotilla demo`)"
+            )
         }
         return try await call { try await client.mission(latest.id) }
     }

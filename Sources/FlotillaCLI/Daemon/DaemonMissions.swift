@@ -22,7 +22,7 @@ struct DaemonMissions: MissionService {
     }
 
     private func ledger(_ lookup: MissionLookup) throws -> SQLiteLedger {
-        guard let ledger = lookup.ledger else { throw MissionServiceError.notFound("no ledger in \(lookup.root)") }
+        guard let ledger = lookup.ledger else { throw FlotillaError.notFound("no ledger in \(lookup.root)") }
         return ledger
     }
 
@@ -32,12 +32,12 @@ struct DaemonMissions: MissionService {
             guard let lookup = lookups[root], let ledger = lookup.ledger else { continue }
             if let record = try await ledger.mission(id) { return (lookup, ledger, record) }
         }
-        throw MissionServiceError.notFound("no mission \(id)")
+        throw FlotillaError.notFound("no mission \(id)")
     }
 
     private func lookup(_ repository: String) throws -> MissionLookup {
         guard let lookup = lookups[repository] else {
-            throw MissionServiceError.invalid("repository \(repository) is not served here")
+            throw FlotillaError.invalid("repository \(repository) is not served here")
         }
         return lookup
     }
@@ -72,29 +72,18 @@ struct DaemonMissions: MissionService {
         )
     }
 
-    func validate(_ request: CreateMissionRequest, repository: String) async throws {
+    func validate(_ request: MissionFields, repository: String) async throws {
         let lookup = try lookup(repository)
-        do {
-            let mission = try MissionRequestBuilder(composition: lookup.composition, root: lookup.root).build(request)
-            _ = try await MissionPreparation(git: lookup.composition.git(lookup.root), layout: lookup.layout)
-                .prepare(mission)
-        } catch let error as InputError {
-            throw MissionServiceError.invalid(error.description)
-        } catch let error as MissionInputError {
-            throw MissionServiceError.invalid(error.description)
-        }
+        let mission = try MissionRequestBuilder(composition: lookup.composition, root: lookup.root).build(request)
+        _ = try await MissionPreparation(git: lookup.composition.git(lookup.root), layout: lookup.layout)
+            .prepare(mission)
     }
 
-    func create(_ request: CreateMissionRequest, repository: String) async throws -> MissionDTO {
+    func create(_ request: MissionFields, repository: String) async throws -> MissionDTO {
         let lookup = try lookup(repository)
         let launch = MissionLaunch(composition: lookup.composition, root: lookup.root, output: .json)
-        let spec: MissionSpec
-        do {
-            let mission = try MissionRequestBuilder(composition: lookup.composition, root: lookup.root).build(request)
-            spec = try await launch.create(mission)
-        } catch let error as InputError {
-            throw MissionServiceError.invalid(error.description)
-        }
+        let mission = try MissionRequestBuilder(composition: lookup.composition, root: lookup.root).build(request)
+        let spec = try await launch.create(mission)
         await waitUntilStarted(lookup, spec.id, pid: try launch.runInBackground(spec.id))
         let (_, ledger, record) = try await find(spec.id)
         return try await dto(lookup, ledger, record)
@@ -103,7 +92,7 @@ struct DaemonMissions: MissionService {
     func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO {
         let (lookup, ledger, record) = try await find(id)
         guard record.state == .running else {
-            throw MissionServiceError.conflict("mission \(id) is not running (\(record.state.rawValue))")
+            throw FlotillaError.conflict("mission \(id) is not running (\(record.state.rawValue))")
         }
         _ = try await lookup.stop(ledger, record, wait: wait) { _ in }
         return try await dto(lookup, ledger, try await find(id).2)
@@ -118,13 +107,13 @@ struct DaemonMissions: MissionService {
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO {
         let (lookup, ledger, record) = try await find(id)
         if record.state == .running, let runner = record.runner, lookup.composition.processTable.isRunning(runner) {
-            throw MissionServiceError.conflict("mission \(id) is running; approve it once it waits for a human")
+            throw FlotillaError.conflict("mission \(id) is running; approve it once it waits for a human")
         }
         let released: [String]
         do {
             released = try await lookup.controlRunner(ledger, for: record).approve(id, groups: groups)
         } catch let error as EngineError {
-            throw MissionServiceError.invalid(error.description)
+            throw FlotillaError.invalid(error.description)
         }
         try await continueInBackground(lookup, record)
         return ApprovalDTO(released: released, mission: try await dto(lookup, ledger, try await find(id).2))
@@ -132,7 +121,7 @@ struct DaemonMissions: MissionService {
 
     private func continueInBackground(_ lookup: MissionLookup, _ record: MissionRecord) async throws {
         if record.state == .running, let runner = record.runner, lookup.composition.processTable.isRunning(runner) {
-            throw MissionServiceError.conflict("mission \(record.spec.id) is already running (process \(runner.pid))")
+            throw FlotillaError.conflict("mission \(record.spec.id) is already running (process \(runner.pid))")
         }
         let pid = try MissionLaunch(composition: lookup.composition, root: lookup.root, output: .json)
             .runInBackground(record.spec.id)

@@ -19,7 +19,7 @@ struct PlanningSession {
         let configured = configuration.planner
         let api = environment["FLOTILLA_PLANNER"] ?? configured["api"]
         if let api, LanguageModelAPI(rawValue: api) == nil {
-            throw InputError("planner api \(api) is not one of \(LanguageModelAPI.names)")
+            throw FlotillaError.invalid("planner api \(api) is not one of \(LanguageModelAPI.names)")
         }
         model = try LanguageModels.make(
             role: "planner",
@@ -51,7 +51,7 @@ struct PlanningSession {
         do {
             result = try await Planner(model: model, repairs: repairs).plan(goal: goal, context: await context())
         } catch let error as PlannerError {
-            throw InputError(error.description)
+            throw FlotillaError.invalid(error.description)
         }
         if result.rounds > 1 { Console.err("the first answer was invalid; repaired in \(result.rounds - 1) round(s)") }
         return result
@@ -76,7 +76,9 @@ struct PlanningSession {
     /// Shows the checklist and asks `question` ([Y/n/e]); returns the checklist to use, or nil for none.
     func review(_ checklist: Checklist, question: String) throws -> Checklist? {
         guard isatty(STDIN_FILENO) == 1 else {
-            throw InputError("reviewing the planned checklist needs a terminal; pass -y to accept it without review")
+            throw FlotillaError.invalid(
+                "reviewing the planned checklist needs a terminal; pass -y to accept it without review"
+            )
         }
         var current = checklist
         while true {

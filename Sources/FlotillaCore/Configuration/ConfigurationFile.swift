@@ -34,11 +34,14 @@ package struct ConfigurationFile: Sendable, Equatable {
         case user
     }
 
+    /// The keys `[run]` accepts: the mission fields a file may set.
+    package static let runKeys = Set(MissionFields.settingKeys.map(\.rawValue))
+
     /// Parses and checks the file's structure; `runKeys` are the keys `[run]` accepts.
     package static func parse(
         _ text: String,
         file: String,
-        runKeys: Set<String>,
+        runKeys: Set<String> = runKeys,
         scope: Scope = .user
     ) throws(ConfigurationError)
         -> ConfigurationFile

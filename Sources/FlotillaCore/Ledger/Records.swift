@@ -35,7 +35,7 @@ package struct MissionSpec: Sendable, Equatable, Codable {
     /// Where the checklist came from (a file path), for messages.
     package var checklistSource: String
     /// How it runs: backend settings and options that `resume` needs again.
-    package var options: MissionRunOptions
+    package var options: MissionFields
 
     package init(
         id: MissionID,
@@ -51,7 +51,7 @@ package struct MissionSpec: Sendable, Equatable, Codable {
         limits: MissionLimits,
         checklist: Checklist,
         checklistSource: String,
-        options: MissionRunOptions = MissionRunOptions()
+        options: MissionFields = MissionFields()
     ) {
         self.id = id
         self.goal = goal

@@ -1,49 +1,20 @@
 import FlotillaCore
 import Foundation
 
-/// What the user asked for when starting a mission.
+/// What the user asked for when starting a mission: the checklist read, the backend chosen, and every field as
+/// layered from the configuration files, the environment and the flags or request.
 package struct MissionRequest: Sendable {
-    package var goal: String?
     package var checklist: Checklist
     /// Where the checklist was read from, as given (for messages and protection).
     package var checklistPath: String
-    package var verifyCommand: String?
-    package var agents: Int
-    package var backend: String
-    package var model: String?
-    package var limits: MissionLimits
-    package var targetBranch: String?
-    /// The revision work starts from (default `HEAD`).
-    package var base: String?
-    package var protect: [String]
-    package var options: MissionRunOptions
+    package var backend: BackendName
+    package var fields: MissionFields
 
-    package init(
-        goal: String?,
-        checklist: Checklist,
-        checklistPath: String,
-        verifyCommand: String?,
-        agents: Int,
-        backend: String,
-        model: String? = nil,
-        limits: MissionLimits,
-        targetBranch: String? = nil,
-        base: String? = nil,
-        protect: [String] = [],
-        options: MissionRunOptions = MissionRunOptions()
-    ) {
-        self.goal = goal
+    package init(checklist: Checklist, checklistPath: String, backend: BackendName, fields: MissionFields) {
         self.checklist = checklist
         self.checklistPath = checklistPath
-        self.verifyCommand = verifyCommand
-        self.agents = agents
         self.backend = backend
-        self.model = model
-        self.limits = limits
-        self.targetBranch = targetBranch
-        self.base = base
-        self.protect = protect
-        self.options = options
+        self.fields = fields
     }
 }
 
@@ -54,15 +25,6 @@ package struct PreparedMission: Sendable {
     package var createsTargetBranch: Bool
     /// Things the user should know but that do not stop the mission.
     package var warnings: [String]
-}
-
-/// Bad input for a mission: reported in one line, exit status 2, nothing created.
-package struct MissionInputError: Error, Sendable, CustomStringConvertible {
-    package var description: String
-
-    package init(_ description: String) {
-        self.description = description
-    }
 }
 
 /// Preflight and baseline (PRODUCT.md §3 steps 1 and 3): checks everything first, then writes the mission.
@@ -77,40 +39,40 @@ package struct MissionPreparation: Sendable {
 
     /// Checks the request against the repository without changing anything.
     package func prepare(_ request: MissionRequest, id: MissionID = .random()) async throws -> PreparedMission {
-        guard request.agents >= 1 else { throw MissionInputError("--agents must be at least 1") }
-        let goal = (request.goal?.trimmingWhitespace()).flatMap { $0.isEmpty ? nil : $0 } ?? request.checklist.title
+        let goal =
+            (request.fields.goal?.trimmingWhitespace()).flatMap { $0.isEmpty ? nil : $0 } ?? request.checklist.title
         guard !goal.isEmpty else {
-            throw MissionInputError(
+            throw FlotillaError.invalid(
                 "give a goal with --goal, or a `# Title` line at the top of \(request.checklistPath)"
             )
         }
         let unchecked = request.checklist.groups.filter { $0.check == nil }.map(\.id)
-        let verify = request.verifyCommand?.trimmingWhitespace()
+        let verify = request.fields.verify?.trimmingWhitespace()
         if (verify ?? "").isEmpty && !unchecked.isEmpty {
-            throw MissionInputError(
+            throw FlotillaError.invalid(
                 "no verify command: pass --verify COMMAND (groups without a `Check:` line: \(unchecked.joined(separator: ", ")))"
             )
         }
 
         var warnings: [String] = []
-        let target = request.targetBranch ?? MissionLayout.defaultTargetBranch(id)
+        let target = request.fields.targetBranch ?? MissionLayout.defaultTargetBranch(id)
         guard Self.isValidBranchName(target) else {
-            throw MissionInputError("--target-branch \(target) is not a valid branch name")
+            throw FlotillaError.invalid("--target-branch \(target) is not a valid branch name")
         }
         var baseCommit: String
         var createsTargetBranch = true
         if try await git.branchExists(target) {
             guard let head = try await git.resolveCommit("refs/heads/\(target)") else {
-                throw MissionInputError("cannot read the target branch \(target)")
+                throw FlotillaError.invalid("cannot read the target branch \(target)")
             }
-            if let base = request.base, let wanted = try await git.resolveCommit(base), wanted != head {
-                throw MissionInputError(
+            if let base = request.fields.base, let wanted = try await git.resolveCommit(base), wanted != head {
+                throw FlotillaError.invalid(
                     "the target branch \(target) already exists at \(head.shortSHA), not at --base \(base); "
                         + "drop --base to continue from the branch, or name a new target branch"
                 )
             }
             if try await git.currentBranch() == target {
-                throw MissionInputError(
+                throw FlotillaError.invalid(
                     "the target branch \(target) is checked out in \(git.root); Flotilla would move it under your "
                         + "working tree. Check out another branch, or let Flotilla use its own (omit --target-branch)"
                 )
@@ -118,9 +80,9 @@ package struct MissionPreparation: Sendable {
             baseCommit = head
             createsTargetBranch = false
         } else {
-            let revision = request.base ?? "HEAD"
+            let revision = request.fields.base ?? "HEAD"
             guard let commit = try await git.resolveCommit(revision) else {
-                throw MissionInputError(
+                throw FlotillaError.invalid(
                     revision == "HEAD"
                         ? "the repository at \(git.root) has no commits yet; commit your project first"
                         : "--base \(revision) does not name a commit"
@@ -137,7 +99,7 @@ package struct MissionPreparation: Sendable {
                 if let contents = try await git.fileContents(at: baseCommit, path: path) {
                     trusted[path] = contents
                 } else if Self.isFile((git.root as NSString).appendingPathComponent(path)) {
-                    throw MissionInputError(
+                    throw FlotillaError.invalid(
                         "the verify script \(path) is not committed at \(baseCommit.shortSHA); commit it so every "
                             + "worktree has the trusted copy"
                     )
@@ -147,7 +109,7 @@ package struct MissionPreparation: Sendable {
         if let verify, !verify.isEmpty, trusted.isEmpty, let first = Self.words(verify).first,
             first.hasPrefix("./") || first.hasSuffix(".sh")
         {
-            throw MissionInputError(
+            throw FlotillaError.invalid(
                 "the verify command names \(first), which is not a file of the repository at \(baseCommit.shortSHA)"
             )
         }
@@ -157,9 +119,9 @@ package struct MissionPreparation: Sendable {
             patterns.append("/" + relative)
         }
         patterns += trusted.keys.sorted().map { "/" + $0 }
-        patterns += request.protect
-        for pattern in request.protect where pattern.trimmingWhitespace().isEmpty {
-            throw MissionInputError("--protect needs a path or glob, got an empty one")
+        patterns += request.fields.protect ?? []
+        for pattern in request.fields.protect ?? [] where pattern.trimmingWhitespace().isEmpty {
+            throw FlotillaError.invalid("--protect needs a path or glob, got an empty one")
         }
 
         let dirty = try await git.uncommittedPaths().filter {
@@ -180,13 +142,13 @@ package struct MissionPreparation: Sendable {
             targetBranch: target,
             verifyCommand: (verify ?? "").isEmpty ? nil : verify,
             protectedPatterns: ProtectedPaths(patterns).patterns,
-            agents: request.agents,
-            backend: request.backend,
-            model: request.model,
-            limits: request.limits,
+            agents: request.fields.agentCount,
+            backend: request.backend.rawValue,
+            model: request.fields.model,
+            limits: request.fields.limits,
             checklist: request.checklist,
             checklistSource: request.checklistPath,
-            options: request.options
+            options: request.fields
         )
         return PreparedMission(
             spec: spec,

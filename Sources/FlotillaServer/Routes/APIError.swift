@@ -1,4 +1,5 @@
 import FlotillaAPI
+import FlotillaCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -33,14 +34,13 @@ package struct APIError: Error, HTTPResponseError, Sendable {
     static func from(_ error: any Error) -> APIError {
         switch error {
         case let error as APIError: return error
-        case let error as MissionServiceError:
-            switch error {
-            case .invalid(let message): return APIError(.badRequest, code: "invalid_request", message)
-            case .conflict(let message): return APIError(.conflict, code: "conflict", message)
-            case .notFound(let message): return APIError(.notFound, code: "not_found", message)
-            }
-        case let error as RequestValidationError:
-            return APIError(.badRequest, code: "invalid_request", error.description, fields: error.problems)
+        case let error as FlotillaError:
+            return APIError(
+                HTTPResponse.Status(code: error.code.httpStatus),
+                code: error.code.name,
+                error.message,
+                fields: error.fields.isEmpty ? nil : error.fields
+            )
         case let error as any HTTPResponseError:
             switch error.status {
             case .notFound: return APIError(.notFound, code: "not_found", "no such route; see GET /openapi.json")

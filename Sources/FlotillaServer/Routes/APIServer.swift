@@ -102,7 +102,7 @@ package struct APIServer: Sendable {
             guard (0...3600).contains(wait) else {
                 throw APIError(
                     .badRequest,
-                    code: "invalid_request",
+                    code: FlotillaError.Code.invalidInput.name,
                     "wait must be between 0 and 3600 seconds",
                     fields: [.init(field: "wait", message: "must be between 0 and 3600")]
                 )
@@ -121,7 +121,7 @@ package struct APIServer: Sendable {
                 guard let approval = try? APIJSON.decoder.decode(ApprovalRequestDTO.self, from: body) else {
                     throw APIError(
                         .badRequest,
-                        code: "invalid_request",
+                        code: FlotillaError.Code.invalidInput.name,
                         "the body must be {\"groups\": [\"group_id\", …]}",
                         fields: [.init(field: "groups", message: "must be an array of group ids")]
                     )
@@ -280,7 +280,7 @@ package struct APIServer: Sendable {
         fromWebhook: Bool
     ) async throws -> Response {
         let body = try await readBody(request)
-        let mission = try CreateMissionRequest.decode(body)
+        let mission = try MissionFields.decode(json: body)
         let repository = try resolveRepository(mission.repository)
         guard principal.may(access: repository) else {
             throw APIError(
@@ -290,7 +290,7 @@ package struct APIServer: Sendable {
                 fields: [.init(field: "repository", message: "is outside this token's scope")]
             )
         }
-        if mission.dryRun {
+        if mission.dryRun == true {
             try await service.validate(mission, repository: repository)
             return JSONResponse.make(["valid": true])
         }
@@ -300,7 +300,7 @@ package struct APIServer: Sendable {
         guard key.utf8.count <= 200 else {
             throw APIError(
                 .badRequest,
-                code: "invalid_request",
+                code: FlotillaError.Code.invalidInput.name,
                 "Idempotency-Key must be at most 200 bytes",
                 fields: [.init(field: "Idempotency-Key", message: "must be at most 200 bytes")]
             )
@@ -326,7 +326,7 @@ package struct APIServer: Sendable {
 
     /// Creates the mission unless a delivery with the same key already did, and records the delivery.
     private func createOnce(
-        _ mission: CreateMissionRequest,
+        _ mission: MissionFields,
         repository: String,
         principal: Principal,
         key: String,
@@ -370,7 +370,7 @@ package struct APIServer: Sendable {
             guard served.count == 1 else {
                 throw APIError(
                     .badRequest,
-                    code: "invalid_request",
+                    code: FlotillaError.Code.invalidInput.name,
                     "repository is required: this daemon serves \(served.count) repositories",
                     fields: [
                         .init(field: "repository", message: "is required (one of \(served.joined(separator: ", ")))")
@@ -383,7 +383,7 @@ package struct APIServer: Sendable {
         guard let match = served.first(where: { $0 == standardized }) else {
             throw APIError(
                 .badRequest,
-                code: "invalid_request",
+                code: FlotillaError.Code.invalidInput.name,
                 "repository \(given) is not served by this daemon",
                 fields: [.init(field: "repository", message: "is not served here (\(served.joined(separator: ", ")))")]
             )

@@ -4,8 +4,8 @@ import Foundation
 
 /// The OpenAPI 3.1 description of the API, served at `/openapi.json`.
 ///
-/// Written by hand, apart from the request schema which comes from the decoder's own field list; a test checks
-/// that its paths and methods are exactly the router's.
+/// Written by hand, apart from the request schema which comes from the mission fields' rules; a test checks that
+/// its paths and methods are exactly the router's.
 package enum OpenAPIDocument {
     package static let json: String = {
         let encoder = JSONEncoder()
@@ -218,14 +218,6 @@ package enum OpenAPIDocument {
     }
 
     private static var components: JSONValue {
-        let createFields = CreateMissionRequest.fields.map { field -> (String, JSONValue) in
-            let schema: JSONValue =
-                switch field.type {
-                case .stringArray: .object(["type": "array", "items": .object(["type": "string"])])
-                default: .object(["type": .string(field.type.rawValue)])
-                }
-            return (field.name, schema)
-        }
         func object(_ properties: [String: String], required: [String] = []) -> JSONValue {
             .object([
                 "type": "object",
@@ -245,11 +237,7 @@ package enum OpenAPIDocument {
         }
         return .object([
             "schemas": .object([
-                "CreateMission": .object([
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": .object(Dictionary(uniqueKeysWithValues: createFields)),
-                ]),
+                "CreateMission": createMission,
                 "Mission": object(
                     [
                         "id": "string", "goal": "string", "state": "string", "stop_reason": "string",
@@ -309,6 +297,52 @@ package enum OpenAPIDocument {
                     ]),
                 ]),
             ])
+        ])
+    }
+
+    /// The body of `POST /missions` and `POST /webhook`, from the mission fields' rules.
+    static var createMission: JSONValue {
+        var properties: [String: JSONValue] = [:]
+        for key in MissionFields.CodingKeys.allCases {
+            let rule = key.rule
+            var schema: [String: JSONValue] = ["type": .string(rule.jsonType), "description": .string(rule.summary)]
+            switch rule.kind {
+            case .string(let maxLength, _):
+                schema["minLength"] = 1
+                schema["maxLength"] = .number(Double(maxLength))
+                schema["pattern"] = "\\S"
+            case .choice(let names): schema["enum"] = .array(names.map(JSONValue.string))
+            case .integer(let range):
+                schema["minimum"] = .number(Double(rule.uncappable ? -1 : range.lowerBound))
+                schema["maximum"] = .number(Double(range.upperBound))
+            case .number(let minimum): schema["minimum"] = .number(rule.uncappable ? -1 : minimum)
+            case .boolean: break
+            case .list(let item):
+                var items: [String: JSONValue] = ["type": "string", "minLength": 1]
+                if case .choice(let names) = item { items["enum"] = .array(names.map(JSONValue.string)) }
+                schema["items"] = .object(items)
+            }
+            if rule.uncappable {
+                // -1 (uncapped) or the range: a gap the keywords above cannot say alone.
+                let lower: Double =
+                    switch rule.kind {
+                    case .integer(let range): Double(range.lowerBound)
+                    case .number(let minimum): minimum
+                    default: 0
+                    }
+                schema["not"] = .object(["exclusiveMinimum": -1, "exclusiveMaximum": .number(lower)])
+            }
+            if let value = rule.defaultValue { schema["default"] = value }
+            properties[key.rawValue] = .object(schema)
+        }
+        return .object([
+            "type": "object",
+            "additionalProperties": false,
+            "description": .string(
+                "A mission's fields, over the repository's flotilla.toml and config.toml. A backend is required, "
+                    + "here or there: backend, agent_command (command) or scenario (simulate)."
+            ),
+            "properties": .object(properties),
         ])
     }
 }

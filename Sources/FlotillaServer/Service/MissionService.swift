@@ -14,9 +14,9 @@ package protocol MissionService: Sendable {
     /// The mission and its groups; nil if no served repository has it.
     func mission(_ id: MissionID) async throws -> MissionDTO?
     /// Checks a request against the repository as `create` would, and writes nothing.
-    func validate(_ request: CreateMissionRequest, repository: String) async throws
+    func validate(_ request: MissionFields, repository: String) async throws
     /// Creates the mission and starts it in the background.
-    func create(_ request: CreateMissionRequest, repository: String) async throws -> MissionDTO
+    func create(_ request: MissionFields, repository: String) async throws -> MissionDTO
     /// Stops a running mission gracefully, killing its process after `wait`.
     func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO
     /// Continues a stopped or crashed mission in the background.
@@ -35,19 +35,4 @@ package protocol MissionService: Sendable {
     func delivery(token: String, key: String, repository: String) async throws -> MissionID?
     /// Repairs what a crash left and continues missions whose process died (daemon start); returns what it did.
     func reconcile() async throws -> [String]
-}
-
-/// Failures of a ``MissionService`` call that the API reports with their own status codes.
-package enum MissionServiceError: Error, Sendable, CustomStringConvertible {
-    /// Bad input (400).
-    case invalid(String)
-    /// The mission's state does not allow it (409).
-    case conflict(String)
-    case notFound(String)
-
-    package var description: String {
-        switch self {
-        case .invalid(let message), .conflict(let message), .notFound(let message): message
-        }
-    }
 }

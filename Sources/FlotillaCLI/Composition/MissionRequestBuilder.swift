@@ -1,0 +1,85 @@
+import FlotillaCore
+import FlotillaEngine
+import Foundation
+
+/// Turns the fields a mission is asked with (flags or a request body) into a checked ``MissionRequest``: layered
+/// over the environment's and the configuration files', paths taken from the repository root, the checklist read,
+/// and the agent and critic built (and so checked) before anything is written.
+struct MissionRequestBuilder {
+    let composition: Composition
+    let root: String
+    /// The repository's configuration files, read once for everything the request builds.
+    let configuration: Configuration
+
+    init(composition: Composition, root: String) throws {
+        self.composition = composition
+        self.root = root
+        configuration = try Configuration.load(root: root, environment: composition.environment)
+    }
+
+    /// `given` over the environment's fields over the files', relative paths taken from the repository root.
+    func layered(_ given: MissionFields) throws -> MissionFields {
+        let environment = try MissionFields.environment(composition.environment)
+        let fields = given.layered(over: environment.layered(over: configuration.fields)).resolvingPaths(against: root)
+        let problems = fields.crossFieldProblems()
+        if !problems.isEmpty {
+            throw FlotillaError.invalid(problems.map(\.description).joined(separator: "; "), fields: problems)
+        }
+        return fields
+    }
+
+    /// Whether the fields name a checklist, or the repository has ACCEPTANCE.md.
+    func hasChecklist(_ given: MissionFields) throws -> Bool {
+        let fields = try layered(given)
+        return fields.acceptance != nil || fields.acceptancePath != nil
+            || FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("ACCEPTANCE.md"))
+    }
+
+    func build(_ given: MissionFields) throws -> MissionRequest {
+        let fields = try layered(given)
+        let checklist: Checklist
+        let checklistPath: String
+        if let text = fields.acceptance {
+            checklistPath = "acceptance"
+            checklist = try ChecklistFile.parse(Data(text.utf8), name: checklistPath, json: text.first == "{")
+        } else {
+            checklistPath = fields.acceptancePath ?? (root as NSString).appendingPathComponent("ACCEPTANCE.md")
+            checklist = try ChecklistFile.read(checklistPath, given: fields.acceptancePath != nil)
+        }
+        guard let backend = fields.impliedBackend else {
+            throw FlotillaError.invalid(
+                "choose an agent: --backend simulate --scenario FILE, --agent-command 'CMD', or an agent CLI "
+                    + "(--backend claude, codex, …; or backend in flotilla.toml)",
+                fields: [FieldProblem(field: "backend", message: "is required")]
+            )
+        }
+        // The critic and the agent are built (and so checked) before anything is written.
+        _ = try LanguageModels.critic(fields, configuration: configuration, composition: composition, root: root)
+        _ = try AgentFactory(configuration: configuration, composition: composition, root: root)
+            .make(backend, fields: fields, checklist: checklist)
+        return MissionRequest(checklist: checklist, checklistPath: checklistPath, backend: backend, fields: fields)
+    }
+}
+
+/// Reads a checklist file in either form.
+enum ChecklistFile {
+    static func read(_ path: String, given: Bool) throws -> Checklist {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if given { throw FlotillaError.invalid("cannot read the checklist \(path): no such file") }
+            throw FlotillaError.invalid(
+                "no checklist: pass --acceptance FILE, or write ACCEPTANCE.md at the repository root "
+                    + "(`## Group` headings with `- [ ] criterion` bullets)"
+            )
+        }
+        return try parse(data, name: (path as NSString).lastPathComponent, json: path.hasSuffix(".json"))
+    }
+
+    static func parse(_ data: Data, name: String, json: Bool) throws -> Checklist {
+        do {
+            if json { return try ChecklistJSON.decode(data, file: name) }
+            return try ChecklistParser.parse(String(decoding: data, as: UTF8.self), file: name)
+        } catch {
+            throw FlotillaError.invalid(error.description)
+        }
+    }
+}

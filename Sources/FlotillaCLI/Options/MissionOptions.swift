@@ -1,0 +1,248 @@
+import ArgumentParser
+import FlotillaCore
+import Foundation
+
+/// The flags of a mission: each one a ``MissionFields`` field, checked by its rule, not here.
+struct MissionOptions: ParsableArguments {
+    @Option(help: "The goal, in words (default: the checklist's `# Title`).")
+    var goal: String?
+
+    @Option(help: "The acceptance checklist, Markdown or JSON (default: ACCEPTANCE.md at the repository root).")
+    var acceptance: String?
+
+    @Option(help: "The verify command: exit 0 passes. It runs with FLOTILLA_GROUPS set to the groups to check.")
+    var verify: String?
+
+    @Option(help: "Agents working in parallel (1–64, default 2).")
+    var agents: Int?
+
+    @Option(
+        help: """
+            Agent backend: simulate (scripted, offline), command (any executable), or an agent CLI: claude, codex, \
+            gemini, opencode, cursor, aider, mini.
+            """
+    )
+    var backend: BackendName?
+
+    @Option(
+        help: """
+            An agent CLI that takes over while the backend is rate limited (repeatable, tried in order); its \
+            program is looked up on PATH.
+            """
+    )
+    var fallbackBackend: [BackendName] = []
+
+    @Option(help: "For agent CLI backends: the executable (default: the tool's name on PATH).")
+    var agentBinary: String?
+
+    @Option(help: "For aider and mini: the OpenAI-compatible API root their model is served from.")
+    var agentBaseURL: String?
+
+    @Option(help: "For claude: the most turns one session may take.")
+    var maxTurns: Int?
+
+    @Option(
+        help: """
+            Seconds every agent waits after one hits a rate limit, when the agent does not say how long (default \
+            30); doubles while limits repeat. Such attempts do not count against the group.
+            """
+    )
+    var rateLimitBackoff: Double?
+
+    @Option(help: "The longest wait after a rate limit, in seconds (default 900).")
+    var rateLimitMaxWait: Double?
+
+    @Option(
+        help: """
+            Critic (explains failed gates in the next prompt): openai or anthropic (HTTP APIs), or claude or \
+            codex (their CLIs' structured modes).
+            """
+    )
+    var critic: LanguageModelAPI?
+
+    @Option(help: "For --critic claude or codex: the executable (default: its name on PATH).")
+    var criticBinary: String?
+
+    @Option(help: "The critic's API root, e.g. http://127.0.0.1:8000/v1 (implies --critic openai).")
+    var criticURL: String?
+
+    @Option(help: "The critic's model.")
+    var criticModel: String?
+
+    @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
+    var agentCommand: String?
+
+    @Option(help: "For --backend simulate: the scenario file (JSON).")
+    var scenario: String?
+
+    @Option(help: "Model name handed to the agent backend.")
+    var model: String?
+
+    // Unconditional parsing lets "-1" (uncapped) follow the flag; otherwise it reads as an unknown flag.
+    @Option(
+        parsing: .unconditional,
+        help: "Stop before spending more than this many US dollars (-1: uncapped; default 10)."
+    )
+    var maxCost: Double?
+
+    @Option(parsing: .unconditional, help: "Stop after this many seconds of running time (-1: uncapped; default 4 h).")
+    var timeout: Double?
+
+    @Option(parsing: .unconditional, help: "Stop before starting more than this many attempts in all (-1: uncapped).")
+    var maxAttempts: Int?
+
+    @Option(help: "Seconds one agent session may run before it is stopped (default 1800).")
+    var attemptTimeout: Double?
+
+    @Option(help: "Seconds one run of the verify command may take (default 1800).")
+    var verifyTimeout: Double?
+
+    @Option(
+        help: """
+            Verified attempts waiting to land that share one regression verify (a failing batch is split until the \
+            culprit is alone; default 8); 1 lands every group as its own commit.
+            """
+    )
+    var mergeBatch: Int?
+
+    @Option(help: "Failed attempts without progress before a group escalates (strategy hint, then blocked; default 3).")
+    var stallThreshold: Int?
+
+    @Option(help: "Branch where verified work lands (default: flotilla/<mission-id>).")
+    var targetBranch: String?
+
+    @Option(help: "The revision agents start from (default: HEAD).")
+    var base: String?
+
+    @Option(help: "A path or glob agents may not change (repeatable); the gate's scripts are always protected.")
+    var protect: [String] = []
+
+    @Option(help: "An environment variable to pass to agents and the verify command (repeatable).")
+    var passEnv: [String] = []
+
+    @Option(
+        help: """
+            A file holding an API key, as PROVIDER=PATH (repeatable; anthropic, openai, codex, gemini, google, \
+            cursor, claude_oauth_token). It wins over the environment and config.toml, is read at each start, and \
+            only the tool that reads that key is given it.
+            """
+    )
+    var keyFile: [String] = []
+
+    @Flag(help: "Keep each attempt's branch after the mission, for inspection.")
+    var keepBranches = false
+
+    @Flag(
+        help: """
+            Let attempts edit existing tests. By default an edit to a test file of the start commit (tests/, \
+            test_*.py, *.test.ts, *_test.go…) is taken back before the gate; a group's `Allow: PATTERN` line opens \
+            only its own.
+            """
+    )
+    var allowTestEdits = false
+
+    @Option(
+        help: """
+            Where agent sessions and verify runs execute: bwrap (bubblewrap: a read-only system, the checkout the \
+            only writable project path, a private home and /tmp, no view of .flotilla/ or write access to .git, \
+            every process ended with the session), none (as you, with orphans ended), or auto (bwrap when it works \
+            here, else none, said once; the default).
+            """
+    )
+    var sandbox: SandboxMode?
+
+    @Option(
+        help: """
+            What agent sessions may reach: open, allowlist (only the backend's model API, --agent-base-url and \
+            --allow-host, through Flotilla's proxy), or none. Default: allowlist for the agent CLIs, open for \
+            --backend command (Flotilla cannot know what a custom command needs). Needs the bwrap sandbox.
+            """
+    )
+    var network: NetworkAccess?
+
+    @Option(help: "A host the allowlist lets through: host, host:port or *.domain (repeatable).")
+    var allowHost: [String] = []
+
+    @Option(
+        help: """
+            What the verify command may reach: none (default; it runs code agents wrote), open, or allowlist (the \
+            --allow-host hosts). Use open if it downloads dependencies.
+            """
+    )
+    var verifyNetwork: NetworkAccess?
+
+    @Option(help: "A path sandboxed processes may read, though it is under your home or /tmp (repeatable).")
+    var sandboxRead: [String] = []
+
+    @Option(help: "A path sandboxed processes may write, besides their checkout (repeatable).")
+    var sandboxWrite: [String] = []
+
+    /// The fields the flags give (paths made absolute against the working directory), checked; an error names
+    /// the flag.
+    func fields() throws(FlotillaError) -> MissionFields {
+        var given = MissionFields()
+        given.goal = goal
+        given.acceptancePath = acceptance
+        given.verify = verify
+        given.agents = agents
+        given.backend = backend
+        given.fallbackBackends = fallbackBackend.nonEmpty
+        given.agentBinary = agentBinary
+        given.agentBaseURL = agentBaseURL
+        given.maxTurns = maxTurns
+        given.rateLimitBackoffSeconds = rateLimitBackoff
+        given.rateLimitMaxWaitSeconds = rateLimitMaxWait
+        given.critic = critic
+        given.criticBinary = criticBinary
+        given.criticURL = criticURL
+        given.criticModel = criticModel
+        given.agentCommand = agentCommand
+        given.scenario = scenario
+        given.model = model
+        given.maxCostUSD = maxCost
+        given.timeoutSeconds = timeout
+        given.maxAttempts = maxAttempts
+        given.attemptTimeoutSeconds = attemptTimeout
+        given.verifyTimeoutSeconds = verifyTimeout
+        given.mergeBatch = mergeBatch
+        given.stallThreshold = stallThreshold
+        given.targetBranch = targetBranch
+        given.base = base
+        given.protect = protect.nonEmpty
+        given.passEnv = passEnv.nonEmpty
+        given.keyFiles = keyFile.nonEmpty
+        given.keepBranches = keepBranches ? true : nil
+        given.allowTestEdits = allowTestEdits ? true : nil
+        given.sandbox = sandbox
+        given.network = network
+        given.allowHosts = allowHost.nonEmpty
+        given.verifyNetwork = verifyNetwork
+        given.sandboxRead = sandboxRead.nonEmpty
+        given.sandboxWrite = sandboxWrite.nonEmpty
+        let resolved = given.resolvingPaths(against: FileManager.default.currentDirectoryPath)
+        return try MissionFields.decode(resolved.jsonObject, name: Self.flag)
+    }
+
+    /// The flag that sets a field (`--max-cost` for `max_cost_usd`).
+    static func flag(_ field: String) -> String {
+        let key = String(field.prefix { $0 != "[" })
+        let names = [
+            "max_cost_usd": "--max-cost", "timeout_seconds": "--timeout",
+            "attempt_timeout_seconds": "--attempt-timeout",
+            "verify_timeout_seconds": "--verify-timeout", "rate_limit_backoff_seconds": "--rate-limit-backoff",
+            "rate_limit_max_wait_seconds": "--rate-limit-max-wait", "acceptance_path": "--acceptance",
+            "fallback_backends": "--fallback-backend", "key_files": "--key-file", "allow_hosts": "--allow-host",
+        ]
+        return names[key] ?? "--" + key.replacingOccurrences(of: "_", with: "-")
+    }
+}
+
+extension BackendName: ExpressibleByArgument {}
+extension LanguageModelAPI: ExpressibleByArgument {}
+extension SandboxMode: ExpressibleByArgument {}
+extension NetworkAccess: ExpressibleByArgument {}
+
+extension Array {
+    /// The array, or nil when empty: a repeatable flag given no times sets nothing.
+    var nonEmpty: [Element]? { isEmpty ? nil : self }
+}

@@ -1,0 +1,53 @@
+extension MissionFields {
+    /// A defaulted field's value: its own, else its rule's default (every field read here has one; a test holds
+    /// them together).
+    private func value(_ given: Double?, _ key: CodingKeys) -> Double {
+        given ?? key.rule.defaultValue?.numberValue ?? 0
+    }
+
+    private func value(_ given: Int?, _ key: CodingKeys) -> Int {
+        given ?? Int(key.rule.defaultValue?.numberValue ?? 0)
+    }
+
+    package var agentCount: Int { value(agents, .agents) }
+
+    /// The breakers and per-attempt limits; -1 is uncapped.
+    package var limits: MissionLimits {
+        let cost = value(maxCostUSD, .maxCostUSD)
+        let time = value(timeoutSeconds, .timeoutSeconds)
+        let attempts = value(maxAttempts, .maxAttempts)
+        return MissionLimits(
+            maxCostUSD: cost < 0 ? nil : cost,
+            maxWallClock: time < 0 ? nil : .seconds(bounded: time),
+            maxAttempts: attempts < 0 ? nil : attempts,
+            attemptTimeout: .seconds(bounded: value(attemptTimeoutSeconds, .attemptTimeoutSeconds)),
+            stallThreshold: value(stallThreshold, .stallThreshold)
+        )
+    }
+
+    /// The fields that give `limits` (nil caps are -1).
+    package mutating func setLimits(_ limits: MissionLimits) {
+        maxCostUSD = limits.maxCostUSD ?? -1
+        timeoutSeconds = limits.maxWallClock?.seconds ?? -1
+        maxAttempts = limits.maxAttempts ?? -1
+        attemptTimeoutSeconds = limits.attemptTimeout.seconds
+        stallThreshold = limits.stallThreshold
+    }
+
+    package var verifyTimeout: Duration { .seconds(bounded: value(verifyTimeoutSeconds, .verifyTimeoutSeconds)) }
+
+    package var mergeBatchSize: Int { value(mergeBatch, .mergeBatch) }
+
+    /// The first wait after a rate limit (when the agent does not say how long) and the longest.
+    package var rateLimitBackoff: RateLimitBackoff {
+        RateLimitBackoff(
+            base: .seconds(bounded: value(rateLimitBackoffSeconds, .rateLimitBackoffSeconds)),
+            cap: .seconds(bounded: value(rateLimitMaxWaitSeconds, .rateLimitMaxWaitSeconds))
+        )
+    }
+
+    /// The backend asked for, else the one `agent_command` or `scenario` implies.
+    package var impliedBackend: BackendName? {
+        backend ?? (agentCommand != nil ? .command : scenario != nil ? .simulate : nil)
+    }
+}

@@ -1,0 +1,155 @@
+/// Everything a mission can be asked, as flags, `flotilla.toml`, `config.toml`, the environment, the REST API and
+/// the webhook give it: one typed contract they all decode into.
+///
+/// Every field is optional so that layers merge (``layered(over:)``); each is checked once, against its
+/// ``CodingKeys/rule`` (type, bounds, default, scope), which also yields the OpenAPI schema and the keys a
+/// configuration file accepts. Adding an option is a property, a key with its rule here, and its flag.
+package struct MissionFields: Sendable, Equatable, Codable {
+    /// The repository to work in; may be left out when the daemon serves exactly one.
+    package var repository: String?
+    package var goal: String?
+    /// The checklist itself, Markdown or JSON text.
+    package var acceptance: String?
+    package var acceptancePath: String?
+    package var verify: String?
+    package var agents: Int?
+    package var backend: BackendName?
+    package var model: String?
+    package var agentCommand: String?
+    package var agentBinary: String?
+    package var agentBaseURL: String?
+    package var maxTurns: Int?
+    package var fallbackBackends: [BackendName]?
+    package var scenario: String?
+    package var rateLimitBackoffSeconds: Double?
+    package var rateLimitMaxWaitSeconds: Double?
+    package var critic: LanguageModelAPI?
+    package var criticURL: String?
+    package var criticModel: String?
+    package var criticBinary: String?
+    package var maxCostUSD: Double?
+    package var timeoutSeconds: Double?
+    package var maxAttempts: Int?
+    package var attemptTimeoutSeconds: Double?
+    package var verifyTimeoutSeconds: Double?
+    package var stallThreshold: Int?
+    package var mergeBatch: Int?
+    package var targetBranch: String?
+    package var base: String?
+    package var protect: [String]?
+    package var passEnv: [String]?
+    package var keyFiles: [String]?
+    package var keepBranches: Bool?
+    package var allowTestEdits: Bool?
+    package var sandbox: SandboxMode?
+    package var network: NetworkAccess?
+    package var allowHosts: [String]?
+    package var verifyNetwork: NetworkAccess?
+    package var sandboxRead: [String]?
+    package var sandboxWrite: [String]?
+    /// Check everything, create nothing.
+    package var dryRun: Bool?
+
+    package init() {}
+
+    package enum CodingKeys: String, CodingKey, CaseIterable, Sendable {
+        case repository, goal, acceptance
+        case acceptancePath = "acceptance_path"
+        case verify, agents, backend, model
+        case agentCommand = "agent_command"
+        case agentBinary = "agent_binary"
+        case agentBaseURL = "agent_base_url"
+        case maxTurns = "max_turns"
+        case fallbackBackends = "fallback_backends"
+        case scenario
+        case rateLimitBackoffSeconds = "rate_limit_backoff_seconds"
+        case rateLimitMaxWaitSeconds = "rate_limit_max_wait_seconds"
+        case critic
+        case criticURL = "critic_url"
+        case criticModel = "critic_model"
+        case criticBinary = "critic_binary"
+        case maxCostUSD = "max_cost_usd"
+        case timeoutSeconds = "timeout_seconds"
+        case maxAttempts = "max_attempts"
+        case attemptTimeoutSeconds = "attempt_timeout_seconds"
+        case verifyTimeoutSeconds = "verify_timeout_seconds"
+        case stallThreshold = "stall_threshold"
+        case mergeBatch = "merge_batch"
+        case targetBranch = "target_branch"
+        case base, protect
+        case passEnv = "pass_env"
+        case keyFiles = "key_files"
+        case keepBranches = "keep_branches"
+        case allowTestEdits = "allow_test_edits"
+        case sandbox, network
+        case allowHosts = "allow_hosts"
+        case verifyNetwork = "verify_network"
+        case sandboxRead = "sandbox_read"
+        case sandboxWrite = "sandbox_write"
+        case dryRun = "dry_run"
+
+        /// The field's type, bounds, default and scope.
+        package var rule: MissionFieldRule {
+            switch self {
+            case .repository: .text("The repository's root; optional when the daemon serves one.", scope: .requestOnly)
+            case .goal:
+                .text(maxLength: 10_000, "The goal, in words (default: the checklist's title).", scope: .requestOnly)
+            case .acceptance:
+                .text(maxLength: 1_000_000, "The checklist itself, Markdown or JSON.", scope: .requestOnly)
+            case .acceptancePath: .path("The checklist file (default ACCEPTANCE.md at the repository root).")
+            case .verify: .text(maxLength: 10_000, "The verify command: exit 0 passes.")
+            case .agents: MissionFieldRule(.integer(1...64), default: 2, "Agents working in parallel.")
+            case .backend: .choice(BackendName.self, "The agent backend.")
+            case .model: .text("The model handed to the agent backend.")
+            case .agentCommand:
+                .text(maxLength: 10_000, "For the command backend: the command line each attempt runs.")
+            case .agentBinary: .path("For agent CLI backends: the executable.")
+            case .agentBaseURL: .text("For aider and mini: the OpenAI-compatible API root of their model.")
+            case .maxTurns: MissionFieldRule(.integer(1...10_000), "For claude: the most turns one session takes.")
+            case .fallbackBackends:
+                MissionFieldRule(
+                    .list(.choice(BackendName.agentCLIs.map(\.rawValue))),
+                    "Agent CLIs that take over, in order, while the backend is rate limited."
+                )
+            case .scenario: .path("For the simulate backend: the scenario file (JSON).")
+            case .rateLimitBackoffSeconds:
+                MissionFieldRule(.number(atLeast: 0), default: 30, "The first wait after an unexplained rate limit.")
+            case .rateLimitMaxWaitSeconds:
+                MissionFieldRule(.number(atLeast: 0), default: 900, "The longest wait after a rate limit.")
+            case .critic: .choice(LanguageModelAPI.self, "The critic that explains failed gates.")
+            case .criticURL: .text("The critic's API root (implies the openai critic).")
+            case .criticModel: .text("The critic's model.")
+            case .criticBinary: .path("For the claude or codex critic: the executable.")
+            case .maxCostUSD:
+                MissionFieldRule(.number(atLeast: 0), uncappable: true, default: 10, "Spending cap in US dollars.")
+            case .timeoutSeconds:
+                MissionFieldRule(.number(atLeast: 1), uncappable: true, default: 14_400, "Running-time cap.")
+            case .maxAttempts:
+                MissionFieldRule(.integer(1...1_000_000), uncappable: true, default: -1, "Cap on attempts in all.")
+            case .attemptTimeoutSeconds:
+                MissionFieldRule(.number(atLeast: 1), default: 1800, "Seconds one agent session may run.")
+            case .verifyTimeoutSeconds:
+                MissionFieldRule(.number(atLeast: 1), default: 1800, "Seconds one verify run may take.")
+            case .stallThreshold:
+                MissionFieldRule(.integer(1...1000), default: 3, "Failed attempts without progress before escalating.")
+            case .mergeBatch:
+                MissionFieldRule(.integer(1...1000), default: 8, "Verified attempts that share one regression verify.")
+            case .targetBranch: .text("Where verified work lands (default flotilla/<mission-id>).")
+            case .base: .text("The revision agents start from (default HEAD).")
+            case .protect: MissionFieldRule(.list(.text), "Paths or globs agents may not change.")
+            case .passEnv: MissionFieldRule(.list(.text), "Environment variables passed to agents and verify.")
+            case .keyFiles: MissionFieldRule(.list(.keyFile), "PROVIDER=PATH files holding API keys.")
+            case .keepBranches: MissionFieldRule(.boolean, default: false, "Keep each attempt's branch.")
+            case .allowTestEdits: MissionFieldRule(.boolean, default: false, "Let attempts edit existing tests.")
+            case .sandbox: .choice(SandboxMode.self, "Where sessions and verify runs execute (default auto).")
+            case .network: .choice(NetworkAccess.self, "What sessions may reach (default: the backend's).")
+            case .allowHosts: MissionFieldRule(.list(.host), "Hosts the allowlist lets through.")
+            case .verifyNetwork: .choice(NetworkAccess.self, "What the verify command may reach (default none).")
+            case .sandboxRead: MissionFieldRule(.list(.path), "Paths sandboxed processes may read.")
+            case .sandboxWrite: MissionFieldRule(.list(.path), "Paths sandboxed processes may write.")
+            case .dryRun:
+                MissionFieldRule(.boolean, scope: .requestOnly, default: false, "Check everything, create nothing.")
+            }
+        }
+    }
+}
