@@ -106,9 +106,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The mission application layer: create, run, stop, approve, resume, liveness and supervision, over the
+        // ledgers and processes (the daemon's client offers the same protocol from FlotillaAPI).
+        .target(
+            name: "FlotillaService",
+            dependencies: [
+                "FlotillaAPI", "FlotillaLLM", "FlotillaCore", "FlotillaSystem", "FlotillaGit", "FlotillaStore",
+                "FlotillaAgents", "FlotillaEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "FlotillaCLI",
             dependencies: [
+                "FlotillaService",
                 "FlotillaAPI",
                 "FlotillaLLM",
                 "FlotillaBenchmarks",

@@ -5,6 +5,9 @@ import Foundation
 ///
 /// Separate from the domain types so the domain can change without breaking scripts.
 package struct MissionDTO: Codable, Sendable {
+    /// The state of a mission the ledger says is running but whose process is gone.
+    package static let crashed = "crashed"
+
     package var id: String
     package var goal: String
     package var state: String
@@ -46,11 +49,12 @@ package struct MissionDTO: Codable, Sendable {
         case costPerAcceptedCriterionUSD = "cost_per_accepted_criterion_usd"
     }
 
-    package init(_ record: MissionRecord, targetHead: String?, groups: [GroupRecord]?) {
+    /// The mission as the ledger holds it; `crashed` when it says running but its process is gone.
+    package init(_ record: MissionRecord, targetHead: String?, groups: [GroupRecord]?, crashed: Bool = false) {
         let spec = record.spec
         id = spec.id.rawValue
         goal = spec.goal
-        state = record.state.rawValue
+        state = crashed ? Self.crashed : record.state.rawValue
         stopReason = record.stopReason?.rawValue
         breaker = record.breakerDetail
         repository = spec.repository

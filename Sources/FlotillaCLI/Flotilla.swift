@@ -5,7 +5,7 @@ import Foundation
 
 /// The `flotilla` command.
 package struct Flotilla: AsyncParsableCommand {
-    package static let version = "0.1.0"
+    package static let version = FlotillaVersion.current
 
     package static let configuration = CommandConfiguration(
         commandName: "flotilla",
@@ -89,4 +89,9 @@ package struct Flotilla: AsyncParsableCommand {
         }
         return false
     }
+}
+
+/// The mission ended with a status that is a result, not an error (blocked, stopped, breaker…).
+struct MissionExit: Error, Sendable {
+    var code: Int32
 }

@@ -316,7 +316,7 @@ package final class SQLiteLedger: MissionLedger {
                 )
             }
 
-        case .recovered, .refsRestored, .testEditsReverted, .refsMoved:
+        case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed:
             break
 
         case .finalVerifyFinished(let verification):
@@ -468,6 +468,17 @@ package final class SQLiteLedger: MissionLedger {
                     ORDER BY m.created_at DESC, m.id DESC
                     """,
                 arguments: [limit ?? -1]
+            ).map(Self.missionRecord)
+        }
+    }
+
+    /// The missions in `state`, newest first.
+    package func missions(state: MissionState) async throws -> [MissionRecord] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: Self.missionQuery + " WHERE m.state = ? ORDER BY m.created_at DESC, m.id DESC",
+                arguments: [state.rawValue]
             ).map(Self.missionRecord)
         }
     }
@@ -724,12 +735,31 @@ package final class SQLiteLedger: MissionLedger {
     }
 
     package func events(of mission: MissionID, after afterID: Int64, limit: Int) async throws -> [MissionEvent] {
+        try await events(
+            of: mission,
+            sql: "SELECT * FROM events WHERE mission_id = ? AND id > ? ORDER BY id LIMIT ?",
+            arguments: [mission.rawValue, afterID, limit]
+        )
+    }
+
+    /// The mission's events of one kind since `date`, oldest first.
+    package func events(of mission: MissionID, kind: EventKind, since date: Date) async throws -> [MissionEvent] {
+        try await events(
+            of: mission,
+            sql: "SELECT * FROM events WHERE mission_id = ? AND kind = ? AND at >= ? ORDER BY id",
+            arguments: [mission.rawValue, kind.rawValue, date.timeIntervalSince1970]
+        )
+    }
+
+    private func events(
+        of mission: MissionID,
+        sql: String,
+        arguments: StatementArguments
+    ) async throws
+        -> [MissionEvent]
+    {
         try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM events WHERE mission_id = ? AND id > ? ORDER BY id LIMIT ?",
-                arguments: [mission.rawValue, afterID, limit]
-            ).map { row in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 MissionEvent(
                     id: row["id"],
                     mission: mission,

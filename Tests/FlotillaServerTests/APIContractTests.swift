@@ -144,7 +144,7 @@ struct APIContractTests {
 }
 
 /// A service the router is built over but that no request reaches.
-private struct UnusedService: MissionService {
+private struct UnusedService: MissionHost {
     var repositories: [String] { ["/srv/app"] }
     func missions(in repositories: Set<String>?) async throws -> [MissionDTO] { [] }
     func mission(_ id: MissionID) async throws -> MissionDTO? { nil }
@@ -156,12 +156,10 @@ private struct UnusedService: MissionService {
     func attempts(_ id: MissionID) async throws -> HistoryDTO { throw unused }
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] { [] }
     func checklist(_ id: MissionID) async throws -> ChecklistDTO { throw unused }
-    func hasEnded(_ id: MissionID) async throws -> Bool { true }
     func statistics() async throws -> LedgerStatistics { LedgerStatistics() }
     func recordDelivery(token: String, key: String, mission: MissionID, repository: String) async throws -> MissionID? {
         nil
     }
     func delivery(token: String, key: String, repository: String) async throws -> MissionID? { nil }
-    func reconcile() async throws -> [String] { [] }
     private var unused: FlotillaError { .notFound("not used in this test") }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlotillaBenchmarks
 import FlotillaCore
+import FlotillaService
 import Foundation
 
 extension Flotilla {

@@ -3,6 +3,7 @@ import FlotillaAPI
 import FlotillaAgents
 import FlotillaCore
 import FlotillaEngine
+import FlotillaService
 import FlotillaSystem
 import Foundation
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FlotillaAPI
 import FlotillaAgents
 import FlotillaCore
+import FlotillaService
 import FlotillaSystem
 import Foundation
 

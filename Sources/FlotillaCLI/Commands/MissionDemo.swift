@@ -1,7 +1,9 @@
 import ArgumentParser
+import FlotillaAPI
 import FlotillaAgents
 import FlotillaCore
 import FlotillaEngine
+import FlotillaService
 import Foundation
 
 extension Flotilla {
@@ -70,9 +72,9 @@ extension Flotilla {
                 backend: .simulate,
                 fields: fields
             )
-            let launch = MissionLaunch(composition: composition, root: repository, output: output)
-            let mission = try await launch.create(request).id
-            let code = try await launch.runForeground(mission)
+            let missions = try MissionRepository(composition: composition, root: repository, create: false)
+            let mission = try await missions.create(request).spec.id
+            let code = try await MissionFollowing(output: output, composition: composition).runHere(missions, mission)
             if output == .table {
                 // After `swift run` the binary is not on PATH: name it in full.
                 let binary = Bundle.main.executablePath ?? "flotilla"

@@ -2,6 +2,7 @@ import ArgumentParser
 import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
+import FlotillaService
 import Foundation
 
 extension Flotilla {
@@ -55,10 +56,13 @@ extension Flotilla {
                 }
                 given.acceptance = ChecklistRenderer.render(checklist)
             }
-            let launch = MissionLaunch(composition: composition, root: root, output: global.output)
-            let spec = try await launch.create(try builder.build(given), planning: planning)
+            let request = try builder.build(given)
+            let repository = try MissionRepository(composition: composition, root: root, create: false)
+            let created = try await repository.create(request, planning: planning)
+            for warning in created.warnings { Console.err("warning: \(warning)") }
+            let spec = created.spec
             if detach {
-                let pid = try launch.runInBackground(spec.id)
+                let pid = try repository.launchInBackground(spec.id)
                 switch global.output {
                 case .json: Console.json(["id": spec.id.rawValue, "pid": String(pid)])
                 case .table:
@@ -69,7 +73,8 @@ extension Flotilla {
                 }
                 return
             }
-            let code = try await launch.runForeground(spec.id)
+            let code = try await MissionFollowing(output: global.output, composition: composition)
+                .runHere(repository, spec.id)
             if code != 0 { throw MissionExit(code: code) }
         }
     }

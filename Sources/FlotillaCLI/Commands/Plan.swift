@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlotillaCore
 import FlotillaEngine
+import FlotillaService
 import Foundation
 
 extension Flotilla {

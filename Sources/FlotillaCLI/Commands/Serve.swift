@@ -3,6 +3,7 @@ import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
 import FlotillaServer
+import FlotillaService
 import Foundation
 import Logging
 
@@ -14,8 +15,10 @@ extension Flotilla {
                 "Run the daemon: an HTTP API, live event streams and a webhook over the missions of repositories.",
             discussion: """
                 Serves the repositories given with --repo (default: the current one) until SIGTERM or Ctrl-C. \
-                Missions it starts run in background processes of their own, like `run --detach`; on start it \
-                resumes missions whose process died. While it runs, `status`, `list`, `stop`, `resume`, `approve` \
+                Missions it starts run in background processes of their own, like `run --detach`. It watches every \
+                running mission of its repositories: one whose process died shows as crashed and is resumed, at \
+                once the first time and after a growing wait the next ones, up to --restart-limit restarts in 10 \
+                minutes; each is recorded as a mission.crashed event. While it runs, `status`, `list`, `stop`, `resume`, `approve` \
                 and `logs -f` go through it. The API is described at GET /openapi.json.
 
                 Access: the API listens on loopback unless --host says otherwise, and then needs tokens. \
@@ -49,7 +52,19 @@ extension Flotilla {
         @Option(help: "Largest request body accepted, in bytes (larger: 413).")
         var maxBodyBytes = 1 << 20
 
+        @Option(help: "Restarts of a crashed mission within 10 minutes before the daemon leaves it crashed (0: none).")
+        var restartLimit = 3
+
+        @Option(help: "Seconds before the second restart of a crashed mission; doubles with each one after, up to 60.")
+        var restartBackoff: Double = 1
+
+        @Option(help: "Seconds between looks at the running missions' processes.")
+        var checkInterval: Double = 2
+
         func validate() throws {
+            guard restartLimit >= 0 else { throw ValidationError("--restart-limit must be at least 0") }
+            guard restartBackoff >= 0 else { throw ValidationError("--restart-backoff must be at least 0") }
+            guard checkInterval >= 0.05 else { throw ValidationError("--check-interval must be at least 0.05") }
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard ratePerMinute > 0 else { throw ValidationError("--rate-per-minute must be more than 0") }
             guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
@@ -77,14 +92,15 @@ extension Flotilla {
             }
             let served = roots
             let requiresToken = configuration.requireToken
-            let missions = try DaemonMissions(composition: composition, repositories: served)
+            let missions = try LocalMissions(composition: composition, repositories: served, createLedgers: true)
+            let supervisor = Supervisor(missions: missions, policy: try restartPolicy()) { Console.err($0) }
             let server = APIServer(service: missions, configuration: configuration)
             let written = DaemonFiles()
             do {
                 try await serve(
                     server,
                     composition: composition,
-                    missions: missions,
+                    supervisor: supervisor,
                     served: served,
                     written: written,
                     requiresToken: requiresToken
@@ -103,14 +119,14 @@ extension Flotilla {
         private func serve(
             _ server: APIServer,
             composition: Composition,
-            missions: DaemonMissions,
+            supervisor: Supervisor,
             served: [String],
             written: DaemonFiles,
             requiresToken: Bool
         ) async throws {
             var logger = Logger(label: "flotilla.serve")
             logger.logLevel = .notice
-            try await server.run(logger: logger) { boundPort in
+            try await server.run(logger: logger, services: [supervisor]) { boundPort in
                 guard let process = composition.processTable.current() else { return }
                 let info = DaemonInfo(
                     process: process,
@@ -129,17 +145,22 @@ extension Flotilla {
                     }
                 }
                 written.set(info)
-                do {
-                    for action in try await missions.reconcile() { Console.err(action) }
-                } catch {
-                    Console.err("warning: reconciling missions failed: \(error)")
-                }
+                // Missions whose process died while no daemon watched are resumed before it says it is ready.
+                for action in await supervisor.check() { Console.err(action) }
                 await server.readiness.markReady()
                 // Printed once ready: scripts (and tests) may start sending requests when they see it.
                 Console.out(
                     "flotilla serve: listening on http://\(info.urlHost):\(boundPort) for \(served.joined(separator: ", "))"
                 )
             }
+        }
+
+        private func restartPolicy() throws -> Supervisor.Policy {
+            var policy = Supervisor.Policy()
+            policy.limit = restartLimit
+            policy.backoff = .seconds(restartBackoff)
+            policy.interval = .seconds(checkInterval)
+            return policy
         }
 
         private func refuseSecondDaemon(_ roots: [String], table: any ProcessTable) throws {

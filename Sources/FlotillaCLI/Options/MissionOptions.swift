@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlotillaCore
+import FlotillaService
 import Foundation
 
 /// The flags of a mission: each one a ``MissionFields`` field, checked by its rule, not here.

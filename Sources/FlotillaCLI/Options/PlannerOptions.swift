@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlotillaCore
+import FlotillaService
 
 /// The planner's flags, shared by `plan` and by `run` with a goal and no checklist.
 struct PlannerOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
+import FlotillaService
 import Foundation
 
 /// Human renderings of missions, groups and attempts.
@@ -28,6 +29,11 @@ enum MissionReports {
             lines.append("Accepted: \(formatUSD(perCriterion)) per accepted criterion")
         }
         if let breaker = mission.breaker { lines.append("Breaker:  \(breaker)") }
+        if mission.state == MissionDTO.crashed {
+            lines.append(
+                "Crashed:  its process died without finishing it; `flotilla resume \(mission.id)` continues it"
+            )
+        }
         lines.append("")
         let rows = (mission.groups ?? []).map { group -> [String] in
             var status = group.status
@@ -55,11 +61,12 @@ enum MissionReports {
             .render()
     }
 
-    static func history(_ attempts: [AttemptRecord]) -> String {
+    static func history(_ attempts: [AttemptDTO]) -> String {
         let rows = attempts.map { attempt -> [String] in
             [
-                String(attempt.sequence), attempt.key.description, "agent \(attempt.slot)", attempt.backend,
-                attempt.outcome?.rawValue ?? attempt.phase.rawValue, formatUSD(attempt.usage.costUSD),
+                String(attempt.sequence), "\(attempt.group)#\(attempt.number)", "agent \(attempt.slot)",
+                attempt.backend,
+                attempt.outcome ?? attempt.phase, formatUSD(attempt.costUSD),
                 attempt.agentSeconds.map { Duration.seconds(bounded: $0).shortDescription } ?? "",
                 attempt.gateSeconds.map { Duration.seconds(bounded: $0).shortDescription } ?? "",
                 (attempt.landedCommit ?? attempt.commit)?.shortSHA ?? "",
@@ -72,13 +79,13 @@ enum MissionReports {
         ).render()
     }
 
-    static func modelCalls(_ calls: [ModelCallRecord]) -> String {
-        let rows = calls.map { record -> [String] in
-            let call = record.call
-            return [
-                call.role.rawValue, call.attempt?.description ?? "", call.model,
-                String(call.usage.inputTokens + call.usage.cacheReadTokens + call.usage.cacheWriteTokens),
-                String(call.usage.outputTokens), formatUSD(call.usage.costUSD), call.duration.shortDescription,
+    static func modelCalls(_ calls: [ModelCallDTO]) -> String {
+        let rows = calls.map { call -> [String] in
+            [
+                call.role, call.attempt.map { "\(call.group ?? "")#\($0)" } ?? "", call.model,
+                String(call.inputTokens + call.cacheReadTokens + call.cacheWriteTokens),
+                String(call.outputTokens), formatUSD(call.costUSD),
+                Duration.milliseconds(call.durationMs).shortDescription,
                 call.error.map { String($0.prefix(60)) } ?? "ok",
             ]
         }

@@ -1,5 +1,7 @@
+import FlotillaAPI
 import FlotillaCore
 import FlotillaEngine
+import FlotillaService
 import Foundation
 import Synchronization
 
@@ -32,12 +34,34 @@ final class LiveView: MissionEventSink {
         var finished = false
     }
 
-    private let spec: MissionSpec
+    /// What the view draws from: the mission's id, goal, agents and groups.
+    struct Outline: Sendable {
+        var id: String
+        var goal: String
+        var agents: Int
+        var groups: [(id: String, dependsOn: [String])]
+
+        init(_ spec: MissionSpec) {
+            id = spec.id.rawValue
+            goal = spec.goal
+            agents = spec.agents
+            groups = spec.checklist.groups.map { ($0.id, $0.dependsOn) }
+        }
+
+        init(_ mission: MissionDTO) {
+            id = mission.id
+            goal = mission.goal
+            agents = mission.agents
+            groups = (mission.groups ?? []).map { ($0.id, $0.dependsOn) }
+        }
+    }
+
+    private let spec: Outline
     private let started = ContinuousClock.now
     private let state = Mutex(State())
 
-    init(spec: MissionSpec) {
-        self.spec = spec
+    init(_ outline: Outline) {
+        spec = outline
     }
 
     func publish(_ event: MissionEvent) {
@@ -116,14 +140,14 @@ final class LiveView: MissionEventSink {
         for slot in 1...max(1, spec.agents) {
             lines.append("  agent \(slot)  " + (state.slots[slot] ?? "idle"))
         }
-        guard spec.checklist.groups.count <= Self.tableLimit else {
+        guard spec.groups.count <= Self.tableLimit else {
             lines += summary(state)
             lines.append("  " + String(state.last.prefix(110)))
             redraw(lines, &state)
             return
         }
         let done = Set(state.groupStates.filter { $0.value.hasPrefix("done") }.keys)
-        let rows = spec.checklist.groups.map { group -> [String] in
+        let rows = spec.groups.map { group -> [String] in
             let current =
                 state.groupStates[group.id]
                 ?? (group.dependsOn.allSatisfy(done.contains)
@@ -142,7 +166,7 @@ final class LiveView: MissionEventSink {
     private func summary(_ state: State) -> [String] {
         var counts: [String: Int] = [:]
         for value in state.groupStates.values { counts[value, default: 0] += 1 }
-        let untouched = spec.checklist.groups.count - state.groupStates.count
+        let untouched = spec.groups.count - state.groupStates.count
         let order = [
             "done ✓", "landing (regression verify)", "queued to land", "checking (gate)", "agent working", "retrying",
             "blocked ✗",

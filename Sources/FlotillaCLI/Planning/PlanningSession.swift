@@ -1,5 +1,6 @@
 import FlotillaCore
 import FlotillaEngine
+import FlotillaService
 import Foundation
 
 /// Planning a checklist from a goal, for `plan` and for `run` without a checklist: the configured planner (or

@@ -1,19 +1,14 @@
 import FlotillaCore
 import Foundation
 
-/// The ports and settings every part of a running mission shares.
-struct EngineContext: Sendable {
+/// What recording and repairing a mission needs without running it: its ledger, git, files and event sink.
+struct ControlContext: Sendable {
     let ledger: any MissionLedger
     let git: any GitRepository
-    let agent: any AgentBackend
-    let gate: Gate
     let layout: MissionLayout
     let sink: any MissionEventSink
     let now: @Sendable () -> Date
     let probe: (any MissionProbe)?
-    let critic: Critic?
-    /// How agent sessions (and, through the gate, verify runs) are confined.
-    var sandbox: SandboxSettings = .none
     /// Keeps publication in ledger order when attempts record concurrently.
     let recording = AsyncLock()
 
@@ -25,6 +20,29 @@ struct EngineContext: Sendable {
             sink.publish(event)
             return event
         }
+    }
+}
+
+/// The ports and settings every part of a running mission shares: the control context, with the agent, the gate
+/// and the critic.
+struct EngineContext: Sendable {
+    let control: ControlContext
+    let agent: any AgentBackend
+    let gate: Gate
+    let critic: Critic?
+    /// How agent sessions (and, through the gate, verify runs) are confined.
+    var sandbox: SandboxSettings = .none
+
+    var ledger: any MissionLedger { control.ledger }
+    var git: any GitRepository { control.git }
+    var layout: MissionLayout { control.layout }
+    var sink: any MissionEventSink { control.sink }
+    var now: @Sendable () -> Date { control.now }
+    var probe: (any MissionProbe)? { control.probe }
+
+    @discardableResult
+    func record(_ change: LedgerChange, mission: MissionID) async throws -> MissionEvent {
+        try await control.record(change, mission: mission)
     }
 }
 

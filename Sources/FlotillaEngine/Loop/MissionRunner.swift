@@ -88,7 +88,9 @@ package struct MissionRunner: Sendable {
 
     /// Runs the mission until it completes, blocks, trips a breaker, fails, or `stop` is signalled.
     package func run(_ id: MissionID, stop: CompletionSignal = CompletionSignal()) async throws -> MissionResult {
-        guard let record = try await ports.ledger.mission(id) else { throw EngineError.unknownMission(id) }
+        guard let record = try await ports.ledger.mission(id) else {
+            throw FlotillaError.notFound("no mission \(id) in this repository's ledger (see `flotilla list`)")
+        }
         let spec = record.spec
         // Taken from the base commit again at every start: nothing kept on disk between runs is trusted.
         let trusted = try await TrustedFiles.derive(spec, git: ports.git)
@@ -109,14 +111,16 @@ package struct MissionRunner: Sendable {
             layout: layout
         )
         let context = EngineContext(
-            ledger: ports.ledger,
-            git: ports.git,
+            control: ControlContext(
+                ledger: ports.ledger,
+                git: ports.git,
+                layout: layout,
+                sink: sink,
+                now: ports.now,
+                probe: ports.probe
+            ),
             agent: ports.agent,
             gate: gate,
-            layout: layout,
-            sink: sink,
-            now: ports.now,
-            probe: ports.probe,
             critic: ports.critic,
             sandbox: options.sandbox
         )
@@ -126,7 +130,7 @@ package struct MissionRunner: Sendable {
             let head = try await ports.git.resolveCommit("refs/heads/\(spec.targetBranch)") ?? spec.baseCommit
             return MissionResult(reason: .completed, summary: "already completed", targetHead: head)
         }
-        let recovery = MissionRecovery(context: context, processTable: ports.processTable)
+        let recovery = MissionRecovery(context: context.control, processTable: ports.processTable)
         let resumed = record.state != .created || record.attempts > 0
         if resumed { try recovery.ensureNotRunningElsewhere(record) }
         // Recorded before recovery: it closes a crashed run's time at that run's last event, not at this one.
@@ -154,97 +158,11 @@ package struct MissionRunner: Sendable {
     }
 }
 
-extension MissionRunner {
-    private func controlContext(_ spec: MissionSpec) -> EngineContext {
-        EngineContext(
-            ledger: ports.ledger,
-            git: ports.git,
-            agent: ports.agent,
-            gate: Gate(
-                configuration: Gate.Configuration(
-                    mission: spec.id,
-                    verifyCommand: spec.verifyCommand,
-                    checks: [:],
-                    trustedFiles: [:],
-                    timeout: options.verifyTimeout,
-                    environment: options.environment
-                ),
-                runner: ports.processes,
-                layout: layout
-            ),
-            layout: layout,
-            sink: sink,
-            now: ports.now,
-            probe: ports.probe,
-            critic: ports.critic
-        )
-    }
-
-    /// Ends a mission whose process is gone (it crashed, or `stop` had to kill it).
-    ///
-    /// Recovers what the process left and records the mission as `reason`; a later `resume` continues it.
-    package func settle(_ id: MissionID, as reason: StopReason, summary: String) async throws {
-        guard let record = try await ports.ledger.mission(id) else { throw EngineError.unknownMission(id) }
-        let context = controlContext(record.spec)
-        let recovery = MissionRecovery(context: context, processTable: ports.processTable)
-        try recovery.ensureNotRunningElsewhere(record)
-        let actions = try await recovery.reconcile(record)
-        try await context.record(.recovered(actions: actions), mission: id)
-        try await context.record(.missionFinished(reason, summary: summary), mission: id)
-    }
-
-    /// A human releases blocked groups (all of them when `groups` is empty), with the dependents blocked because
-    /// of them; returns the groups released.
-    package func approve(_ id: MissionID, groups requested: [String]) async throws -> [String] {
-        guard let record = try await ports.ledger.mission(id) else { throw EngineError.unknownMission(id) }
-        let groups = try await ports.ledger.groups(of: id)
-        let blocked = Set(groups.filter { $0.status == .blocked }.map(\.id))
-        for group in requested where !blocked.contains(group) {
-            guard groups.contains(where: { $0.id == group }) else {
-                throw EngineError.setup("mission \(id) has no group `\(group)`")
-            }
-            throw EngineError.setup("group `\(group)` of mission \(id) is not blocked")
-        }
-        var released = requested.isEmpty ? blocked : Set(requested)
-        // Dependents blocked only because of a released group come with it.
-        var changed = true
-        while changed {
-            changed = false
-            for group in groups where blocked.contains(group.id) && !released.contains(group.id) {
-                if group.dependsOn.contains(where: released.contains) {
-                    released.insert(group.id)
-                    changed = true
-                }
-            }
-        }
-        let ordered = groups.map(\.id).filter(released.contains)
-        guard !ordered.isEmpty else { return [] }
-        try await controlContext(record.spec).record(.groupsApproved(ordered), mission: id)
-        return ordered
-    }
-}
-
 /// How a mission ended.
 package struct MissionResult: Sendable, Equatable {
     package var reason: StopReason
     package var summary: String
     package var targetHead: String
-}
-
-package enum EngineError: Error, Sendable, CustomStringConvertible {
-    case unknownMission(MissionID)
-    case setup(String)
-    case alreadyRunning(MissionID, ProcessIdentity)
-
-    package var description: String {
-        switch self {
-        case .unknownMission(let id): "no mission \(id) in this repository's ledger (see `flotilla list`)"
-        case .setup(let detail): detail
-        case .alreadyRunning(let id, let runner):
-            "mission \(id) is running in process \(runner.pid); follow it with `flotilla attach \(id)` or stop it "
-                + "with `flotilla stop \(id)`"
-        }
-    }
 }
 
 /// Running time over all runs of a mission: the earlier runs' total plus this run's so far.
@@ -361,7 +279,7 @@ private struct MissionLoop {
 
     /// Puts the target branch back at ``targetHead`` if anything else moved it.
     private func guardTarget(_ reason: String) async throws {
-        try await TargetGuard(spec: spec, context: context).ensure(at: targetHead, reason: reason)
+        try await TargetGuard(spec: spec, context: context.control).ensure(at: targetHead, reason: reason)
     }
 
     mutating func run(stop: CompletionSignal, priorRunning: Duration) async throws -> MissionResult {
@@ -846,16 +764,5 @@ private struct MissionLoop {
         guard !options.keepAttemptBranches else { return }
         let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
         try? await git.deleteBranches(attempts.map(\.branch))
-    }
-}
-
-/// The agent of a runner that only controls missions (stop, approve) and never runs an attempt.
-package struct NoAgent: AgentBackend {
-    package let name = "none"
-
-    package init() {}
-
-    package func run(_ request: AgentRequest) async throws -> AgentOutcome {
-        throw EngineError.setup("no agent is configured for this operation")
     }
 }

@@ -127,7 +127,7 @@ struct MergeExecution: Sendable {
             }
             // Someone else moved the target branch while this landing was verified: it is put back, never merged
             // onto, and the verified landing moves it.
-            try await TargetGuard(spec: mission, context: context).ensure(at: head, reason: "while landing")
+            try await TargetGuard(spec: mission, context: context.control).ensure(at: head, reason: "while landing")
         }
         round.outcome = .error(
             "the target branch \(mission.targetBranch) kept moving while landing; is something else writing to it?"

@@ -11,7 +11,7 @@ struct TargetGuard {
     static let attempts = 3
 
     let spec: MissionSpec
-    let context: EngineContext
+    let context: ControlContext
 
     /// Makes sure the target branch is at `expected`; `reason` says when it was checked, for the record.
     func ensure(at expected: String, reason: String) async throws {
@@ -49,7 +49,7 @@ struct TargetGuard {
             )
             return
         }
-        throw EngineError.setup(
+        throw FlotillaError.conflict(
             "the target branch \(spec.targetBranch) keeps moving away from \(expected.shortSHA); something other than "
                 + "Flotilla is writing to it — stop it, then `flotilla resume \(spec.id)`"
         )

@@ -11,7 +11,7 @@ import Foundation
 ///
 /// Each step is safe to repeat, so a crash during recovery is recovered by the next resume.
 struct MissionRecovery {
-    let context: EngineContext
+    let context: ControlContext
     let processTable: (any ProcessTable)?
 
     /// Refuses to touch a mission that another live process runs.
@@ -19,7 +19,10 @@ struct MissionRecovery {
         if record.state == .running, let runner = record.runner, runner != processTable?.current(),
             processTable?.isRunning(runner) == true
         {
-            throw EngineError.alreadyRunning(record.spec.id, runner)
+            throw FlotillaError.conflict(
+                "mission \(record.spec.id) is running in process \(runner.pid); follow it with `flotilla attach \(record.spec.id)` "
+                    + "or stop it with `flotilla stop \(record.spec.id)`"
+            )
         }
     }
 

@@ -49,14 +49,14 @@ package struct APIConfiguration: Sendable {
 
 /// The daemon's HTTP API: REST over missions, a live event stream, the webhook and monitoring.
 package struct APIServer: Sendable {
-    package let service: any MissionService
+    package let service: any MissionHost
     package let configuration: APIConfiguration
     package let counters = ServerCounters()
     package let readiness = Readiness()
     private let limiter = RateLimiter()
     private let deliveriesInFlight = InFlightKeys()
 
-    package init(service: any MissionService, configuration: APIConfiguration) {
+    package init(service: any MissionHost, configuration: APIConfiguration) {
         self.service = service
         self.configuration = configuration
     }
@@ -185,8 +185,13 @@ package struct APIServer: Sendable {
         Set(makeRouter().routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
     }
 
-    /// The service with the HTTP server, until SIGTERM or SIGINT; `onListening` gets the port once bound.
-    package func run(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+    /// The HTTP server with `services` beside it (the supervisor), until SIGTERM or SIGINT; `onListening` gets the
+    /// port once bound.
+    package func run(
+        logger: Logger,
+        services: [any Service] = [],
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) async throws {
         let application = Application(
             router: makeRouter(),
             configuration: ApplicationConfiguration(
@@ -200,7 +205,7 @@ package struct APIServer: Sendable {
         )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [application],
+                services: [application as any Service] + services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -5,20 +5,20 @@ import Foundation
 /// Turns the fields a mission is asked with (flags or a request body) into a checked ``MissionRequest``: layered
 /// over the environment's and the configuration files', paths taken from the repository root, the checklist read,
 /// and the agent and critic built (and so checked) before anything is written.
-struct MissionRequestBuilder {
-    let composition: Composition
-    let root: String
+package struct MissionRequestBuilder {
+    package let composition: Composition
+    package let root: String
     /// The repository's configuration files, read once for everything the request builds.
-    let configuration: Configuration
+    package let configuration: Configuration
 
-    init(composition: Composition, root: String) throws {
+    package init(composition: Composition, root: String) throws {
         self.composition = composition
         self.root = root
         configuration = try Configuration.load(root: root, environment: composition.environment)
     }
 
     /// `given` over the environment's fields over the files', relative paths taken from the repository root.
-    func layered(_ given: MissionFields) throws -> MissionFields {
+    package func layered(_ given: MissionFields) throws -> MissionFields {
         let environment = try MissionFields.environment(composition.environment)
         let fields = given.layered(over: environment.layered(over: configuration.fields)).resolvingPaths(against: root)
         let problems = fields.crossFieldProblems()
@@ -29,13 +29,13 @@ struct MissionRequestBuilder {
     }
 
     /// Whether the fields name a checklist, or the repository has ACCEPTANCE.md.
-    func hasChecklist(_ given: MissionFields) throws -> Bool {
+    package func hasChecklist(_ given: MissionFields) throws -> Bool {
         let fields = try layered(given)
         return fields.acceptance != nil || fields.acceptancePath != nil
             || FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("ACCEPTANCE.md"))
     }
 
-    func build(_ given: MissionFields) throws -> MissionRequest {
+    package func build(_ given: MissionFields) throws -> MissionRequest {
         let fields = try layered(given)
         let checklist: Checklist
         let checklistPath: String
@@ -62,8 +62,8 @@ struct MissionRequestBuilder {
 }
 
 /// Reads a checklist file in either form.
-enum ChecklistFile {
-    static func read(_ path: String, given: Bool) throws -> Checklist {
+package enum ChecklistFile {
+    package static func read(_ path: String, given: Bool) throws -> Checklist {
         guard let data = FileManager.default.contents(atPath: path) else {
             if given { throw FlotillaError.invalid("cannot read the checklist \(path): no such file") }
             throw FlotillaError.invalid(
@@ -74,7 +74,7 @@ enum ChecklistFile {
         return try parse(data, name: (path as NSString).lastPathComponent, json: path.hasSuffix(".json"))
     }
 
-    static func parse(_ data: Data, name: String, json: Bool) throws -> Checklist {
+    package static func parse(_ data: Data, name: String, json: Bool) throws -> Checklist {
         do {
             if json { return try ChecklistJSON.decode(data, file: name) }
             return try ChecklistParser.parse(String(decoding: data, as: UTF8.self), file: name)

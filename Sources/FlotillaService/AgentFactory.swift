@@ -5,12 +5,12 @@ import FlotillaSystem
 import Foundation
 
 /// Builds the agent backend of a mission, checking that what it needs is there (a scenario, a program, a CLI).
-struct AgentFactory {
-    let configuration: Configuration
-    let composition: Composition
-    let root: String
+package struct AgentFactory {
+    package let configuration: Configuration
+    package let composition: Composition
+    package let root: String
 
-    func make(_ spec: MissionSpec) throws -> any AgentBackend {
+    package func make(_ spec: MissionSpec) throws -> any AgentBackend {
         guard let backend = BackendName(rawValue: spec.backend) else {
             throw FlotillaError.invalid(
                 "unknown backend \(spec.backend) (known: \(BackendName.allCases.map(\.rawValue).joined(separator: ", ")))"
@@ -19,7 +19,7 @@ struct AgentFactory {
         return try make(backend, fields: spec.options, checklist: spec.checklist)
     }
 
-    func make(
+    package func make(
         _ backend: BackendName,
         fields: MissionFields,
         checklist: Checklist
@@ -127,7 +127,7 @@ struct AgentFactory {
 
 extension BackendName {
     /// The dialect of an agent CLI backend.
-    var dialect: (any AgentCLIDialect)? {
+    package var dialect: (any AgentCLIDialect)? {
         switch self {
         case .simulate, .command: nil
         case .claude: ClaudeCode()

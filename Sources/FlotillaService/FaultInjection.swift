@@ -12,8 +12,8 @@ import Glibc
 /// `FLOTILLA_CRASH_AT=checkpoint:merge.verified#2` kills it the second time the loop records that step, and
 /// `FLOTILLA_CRASH_AT=process:agent.sh#3` when the third process whose command line contains `agent.sh` has started.
 /// The kill-9 tests use it to stop Flotilla at exact points and resume it.
-final class FaultInjection: MissionProbe {
-    enum Point: Equatable {
+package final class FaultInjection: MissionProbe {
+    package enum Point: Equatable {
         case checkpoint(String)
         case process(String)
     }
@@ -23,7 +23,7 @@ final class FaultInjection: MissionProbe {
     private let seen = Mutex(0)
 
     /// Reads the hook from the environment; nil when it is not set.
-    init?(environment: [String: String]) {
+    package init?(environment: [String: String]) {
         guard let value = environment["FLOTILLA_CRASH_AT"], !value.isEmpty else { return nil }
         let parts = value.split(separator: "#", maxSplits: 1)
         occurrence = parts.count == 2 ? Int(parts[1]) ?? 1 : 1
@@ -37,11 +37,11 @@ final class FaultInjection: MissionProbe {
         }
     }
 
-    func mark(_ mark: ProbeMark) {
+    package func mark(_ mark: ProbeMark) {
         if case .checkpoint(let name) = mark, point == .checkpoint(name) { count() }
     }
 
-    func processStarted(_ request: ProcessRequest) {
+    package func processStarted(_ request: ProcessRequest) {
         guard case .process(let fragment) = point else { return }
         // The command line, then `[FLOTILLA_GROUPS=…]` for verify runs, so a test can pick out one of them.
         var text = ([request.executable] + request.arguments).joined(separator: " ")
@@ -59,25 +59,25 @@ final class FaultInjection: MissionProbe {
 }
 
 /// The real process table, telling the fault injection about every child.
-struct FaultInjectingProcessTable: ProcessTable {
-    let base: any ProcessTable
-    let faults: FaultInjection
+package struct FaultInjectingProcessTable: ProcessTable {
+    package let base: any ProcessTable
+    package let faults: FaultInjection
 
-    func current() -> ProcessIdentity? { base.current() }
-    func isRunning(_ process: ProcessIdentity) -> Bool { base.isRunning(process) }
-    func tracker(recordingIn directory: String) -> any ProcessTracker {
+    package func current() -> ProcessIdentity? { base.current() }
+    package func isRunning(_ process: ProcessIdentity) -> Bool { base.isRunning(process) }
+    package func tracker(recordingIn directory: String) -> any ProcessTracker {
         Tracker(base: base.tracker(recordingIn: directory), faults: faults)
     }
-    func end(carrying marker: String, grace: Duration) async -> [Int32] {
+    package func end(carrying marker: String, grace: Duration) async -> [Int32] {
         await base.end(carrying: marker, grace: grace)
     }
 
-    func reap(recordedIn directory: String, grace: Duration) async -> [ProcessIdentity] {
+    package func reap(recordedIn directory: String, grace: Duration) async -> [ProcessIdentity] {
         await base.reap(recordedIn: directory, grace: grace)
     }
-    func requestStop(_ process: ProcessIdentity) -> Bool { base.requestStop(process) }
-    func kill(_ process: ProcessIdentity) -> Bool { base.kill(process) }
-    func waitForExit(_ process: ProcessIdentity, timeout: Duration) async -> Bool {
+    package func requestStop(_ process: ProcessIdentity) -> Bool { base.requestStop(process) }
+    package func kill(_ process: ProcessIdentity) -> Bool { base.kill(process) }
+    package func waitForExit(_ process: ProcessIdentity, timeout: Duration) async -> Bool {
         await base.waitForExit(process, timeout: timeout)
     }
 
@@ -85,12 +85,12 @@ struct FaultInjectingProcessTable: ProcessTable {
         let base: any ProcessTracker
         let faults: FaultInjection
 
-        func started(_ process: ProcessIdentity?, request: ProcessRequest) {
+        package func started(_ process: ProcessIdentity?, request: ProcessRequest) {
             // Recorded first, as a real crash would find it.
             base.started(process, request: request)
             faults.processStarted(request)
         }
 
-        func ended(_ process: ProcessIdentity) { base.ended(process) }
+        package func ended(_ process: ProcessIdentity) { base.ended(process) }
     }
 }

@@ -5,22 +5,36 @@ import FlotillaSystem
 import Foundation
 
 /// A role's settings as flags, the environment and the files give them.
-struct LanguageModelSettings: Sendable {
-    var api: LanguageModelAPI?
-    var url: String?
-    var model: String?
+package struct LanguageModelSettings: Sendable {
+    package var api: LanguageModelAPI?
+    package var url: String?
+    package var model: String?
     /// For the CLI tools: the executable, when not the tool's name on `PATH`.
-    var binary: String?
+    package var binary: String?
     /// `--key-file PROVIDER=PATH` entries.
-    var keyFiles: [String] = []
+    package var keyFiles: [String] = []
+
+    package init(
+        api: LanguageModelAPI? = nil,
+        url: String? = nil,
+        model: String? = nil,
+        binary: String? = nil,
+        keyFiles: [String] = []
+    ) {
+        self.api = api
+        self.url = url
+        self.model = model
+        self.binary = binary
+        self.keyFiles = keyFiles
+    }
 }
 
 /// Builds the language model of a role (planner, critic) from its settings and the keys found.
-enum LanguageModels {
+package enum LanguageModels {
     /// The model the settings name; nil when none is configured.
     ///
     /// `role` names the flags in messages; a CLI tool runs in `directory` (the repository).
-    static func make(
+    package static func make(
         role: String,
         _ settings: LanguageModelSettings,
         configuration: Configuration,
@@ -99,7 +113,7 @@ enum LanguageModels {
     }
 
     /// The critic a mission's fields name, if any.
-    static func critic(
+    package static func critic(
         _ fields: MissionFields,
         configuration: Configuration,
         composition: Composition,

@@ -7,14 +7,14 @@ import FlotillaSystem
 import Foundation
 
 /// The composition root: the only place that reads the process environment and wires real adapters to ports.
-struct Composition: Sendable {
-    let environment: [String: String]
-    let processes: any ProcessRunner
-    let processTable: any ProcessTable
+package struct Composition: Sendable {
+    package let environment: [String: String]
+    package let processes: any ProcessRunner
+    package let processTable: any ProcessTable
     /// The kill-at-a-point testing hook, when `FLOTILLA_CRASH_AT` asks for it.
-    let faultInjection: FaultInjection?
+    package let faultInjection: FaultInjection?
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
         // Requests that carry a sandbox (agent sessions, verify runs) run in it; the rest (git) as they are.
         self.processes = ConfiningProcessRunner(
@@ -32,12 +32,12 @@ struct Composition: Sendable {
     }
 
     /// What child processes inherit: the base allowlist plus names passed with `--pass-env`.
-    func childEnvironment(passing names: [String] = []) -> [String: String] {
+    package func childEnvironment(passing names: [String] = []) -> [String: String] {
         EnvironmentPolicy().allowing(names).environment(from: environment)
     }
 
     /// The API keys for work in `root`: the environment's, else the user's `config.toml`'s.
-    func apiKeys(root: String?) throws -> APIKeys {
+    package func apiKeys(root: String?) throws -> APIKeys {
         try Configuration.load(root: root, environment: environment).apiKeys(environment: environment)
     }
 
@@ -45,7 +45,7 @@ struct Composition: Sendable {
     ///
     /// `auto` falls back to none when bubblewrap does not work here, and says why in ``SandboxSettings/note``; `bwrap`
     /// fails instead.
-    func sandbox(for spec: MissionSpec) async throws -> SandboxSettings {
+    package func sandbox(for spec: MissionSpec) async throws -> SandboxSettings {
         let options = spec.options
         let asked = options.sandbox ?? .auto
         var settings = SandboxSettings(
@@ -77,7 +77,7 @@ struct Composition: Sendable {
     }
 
     /// The agent CLIs get only their APIs; a custom command gets the network, since Flotilla cannot know its needs.
-    static func defaultNetwork(backend: String) -> NetworkAccess {
+    package static func defaultNetwork(backend: String) -> NetworkAccess {
         switch backend {
         case "command": .open
         case "simulate": .none
@@ -85,12 +85,12 @@ struct Composition: Sendable {
         }
     }
 
-    var isInteractiveTerminal: Bool {
+    package var isInteractiveTerminal: Bool {
         isatty(STDOUT_FILENO) == 1 && environment["CI"] == nil && environment["TERM"] != "dumb"
     }
 
     /// The repository to work in: `--repo`, else the one containing the current directory.
-    func repositoryRoot(_ path: String?) async throws -> String {
+    package func repositoryRoot(_ path: String?) async throws -> String {
         let start =
             path.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? FileManager.default.currentDirectoryPath
         var isDirectory: ObjCBool = false
@@ -107,23 +107,7 @@ struct Composition: Sendable {
         return root
     }
 
-    func git(_ root: String) -> GitCLI {
+    package func git(_ root: String) -> GitCLI {
         GitCLI(root: root, runner: processes, environment: childEnvironment())
     }
-
-    /// Opens (creating it if need be) the repository's ledger.
-    func openLedger(_ layout: MissionLayout) throws -> SQLiteLedger {
-        try SQLiteLedger(path: layout.ledgerPath)
-    }
-
-    /// Opens the repository's ledger; for reading commands, a missing ledger means no missions yet.
-    func ledger(_ layout: MissionLayout, create: Bool) throws -> SQLiteLedger? {
-        if !create && !FileManager.default.fileExists(atPath: layout.ledgerPath) { return nil }
-        return try SQLiteLedger(path: layout.ledgerPath)
-    }
-}
-
-/// The mission ended with a status that is a result, not an error (blocked, stopped, breaker…).
-struct MissionExit: Error, Sendable {
-    var code: Int32
 }

@@ -3,27 +3,27 @@ import Foundation
 
 /// The configuration files that apply in a repository, merged: the project's `flotilla.toml` over the user's
 /// `config.toml` (the environment and flags, or a request, are layered over both).
-struct Configuration: Sendable {
+package struct Configuration: Sendable {
     /// The mission fields of `[run]`, `[agent]` and `[critic]`, checked, the project's over the user's.
-    var fields = MissionFields()
+    package var fields = MissionFields()
     /// Where each field was set (`flotilla.toml:3`).
-    var sources: [String: String] = [:]
-    var planner: [String: String] = [:]
+    package var sources: [String: String] = [:]
+    package var planner: [String: String] = [:]
     /// `[keys]` of the user's file, by variable, each with where it was set.
-    var keys: [String: (value: String, source: String)] = [:]
-    var pricing = PricingTable.builtIn
+    package var keys: [String: (value: String, source: String)] = [:]
+    package var pricing = PricingTable.builtIn
     /// The files that were read.
-    var files: [String] = []
+    package var files: [String] = []
 
     /// `$XDG_CONFIG_HOME/flotilla/config.toml`, else `~/.config/flotilla/config.toml`.
-    static func userFile(_ environment: [String: String]) -> String? {
+    package static func userFile(_ environment: [String: String]) -> String? {
         if let config = environment["XDG_CONFIG_HOME"], !config.isEmpty { return config + "/flotilla/config.toml" }
         return environment["HOME"].map { $0 + "/.config/flotilla/config.toml" }
     }
 
     /// Reads the user's file and, inside a repository, the project's; a missing file is no error, a bad value is
     /// one that names its file and line.
-    static func load(root: String?, environment: [String: String]) throws -> Configuration {
+    package static func load(root: String?, environment: [String: String]) throws -> Configuration {
         var merged = Configuration()
         let paths: [(String?, ConfigurationFile.Scope)] = [
             (userFile(environment), .user),
@@ -55,7 +55,7 @@ struct Configuration: Sendable {
     }
 
     /// The API keys: the files `--key-file PROVIDER=PATH` names, else the environment's, else the user's file's.
-    func apiKeys(environment: [String: String], keyFiles: [String] = []) throws -> APIKeys {
+    package func apiKeys(environment: [String: String], keyFiles: [String] = []) throws -> APIKeys {
         var flags: [String: (value: String, source: String)] = [:]
         for entry in keyFiles {
             let (variable, path) = try Self.keyFile(entry)
@@ -70,7 +70,7 @@ struct Configuration: Sendable {
     }
 
     /// The variable and path of a `--key-file PROVIDER=PATH` entry.
-    static func keyFile(_ entry: String) throws -> (variable: String, path: String) {
+    package static func keyFile(_ entry: String) throws -> (variable: String, path: String) {
         let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, let variable = APIKeys.variable(forConfigKey: parts[0]), !parts[1].isEmpty else {
             let known = APIKeys.kinds.map(\.configKey).joined(separator: ", ")

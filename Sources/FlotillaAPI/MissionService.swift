@@ -1,0 +1,61 @@
+import FlotillaCore
+
+/// What can be done to missions: the same whether they are reached here, over their repositories' ledgers and
+/// processes, or through a daemon's API. Commands, the API server and the supervisor are built on it.
+package protocol MissionService: Sendable {
+    /// The repositories served, as absolute paths of their roots.
+    var repositories: [String] { get }
+
+    /// Missions of the given repositories (all when nil), newest first.
+    func missions(in repositories: Set<String>?) async throws -> [MissionDTO]
+    /// The mission with its groups; nil if no served repository has it.
+    func mission(_ id: MissionID) async throws -> MissionDTO?
+    /// Checks a request against the repository as `create` would, and writes nothing.
+    func validate(_ fields: MissionFields, repository: String) async throws
+    /// Creates the mission and starts it in the background.
+    func create(_ fields: MissionFields, repository: String) async throws -> MissionDTO
+    /// Stops a running mission gracefully, killing its process after `wait`.
+    func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO
+    /// Continues a stopped or crashed mission in the background.
+    func resume(_ id: MissionID) async throws -> MissionDTO
+    /// Releases blocked groups (all when `groups` is empty) and resumes the mission.
+    func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO
+    func attempts(_ id: MissionID) async throws -> HistoryDTO
+    func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO]
+    func checklist(_ id: MissionID) async throws -> ChecklistDTO
+}
+
+extension MissionService {
+    /// The mission, or a not-found error that says where to look.
+    package func require(_ id: MissionID) async throws -> MissionDTO {
+        guard let mission = try await mission(id) else {
+            throw FlotillaError.notFound("no mission \(id) (see `flotilla list`)")
+        }
+        return mission
+    }
+
+    /// The newest mission of `repository`.
+    package func latest(in repository: String) async throws -> MissionDTO {
+        guard let latest = try await missions(in: [repository]).first, let id = MissionID(latest.id) else {
+            throw FlotillaError.notFound(
+                "no missions in \(repository) yet (start one with `flotilla run`, or try `flotilla demo`)"
+            )
+        }
+        return try await require(id)
+    }
+
+    /// Whether the mission has ended: finished, or crashed (nothing more happens until it is resumed).
+    package func hasEnded(_ id: MissionID) async throws -> Bool {
+        let state = try await require(id).state
+        return state == MissionDTO.crashed || MissionState(rawValue: state)?.isTerminal == true
+    }
+}
+
+/// What a daemon's host adds for the API server: monitoring and webhook deliveries.
+package protocol MissionHost: MissionService {
+    /// Counts over every served repository, for `/metrics`.
+    func statistics() async throws -> LedgerStatistics
+    /// Records a webhook delivery; returns the mission an earlier delivery with the same key started instead.
+    func recordDelivery(token: String, key: String, mission: MissionID, repository: String) async throws -> MissionID?
+    func delivery(token: String, key: String, repository: String) async throws -> MissionID?
+}

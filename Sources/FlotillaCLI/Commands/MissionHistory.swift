@@ -1,0 +1,32 @@
+import ArgumentParser
+import FlotillaAPI
+import FlotillaEngine
+import FlotillaService
+
+extension Flotilla {
+    struct MissionHistory: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "history",
+            abstract:
+                "Show every attempt of a mission (backend, outcome, cost, time, commit) and its planner and critic calls."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The mission id (m-xxxxxxxx).")
+        var id: String
+
+        func run() async throws {
+            let access = try await MissionAccess.open(repo: global.repo)
+            let history = try await access.service.attempts(try MissionAccess.id(id))
+            switch global.output {
+            case .json: Console.json(history)
+            case .table:
+                Console.out(history.attempts.isEmpty ? "No attempts yet." : MissionReports.history(history.attempts))
+                if let calls = history.modelCalls, !calls.isEmpty {
+                    Console.out("\n" + MissionReports.modelCalls(calls))
+                }
+            }
+        }
+    }
+}

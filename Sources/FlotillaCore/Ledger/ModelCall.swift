@@ -1,0 +1,44 @@
+import Foundation
+
+/// One call to a language model on a mission's behalf: who asked, what it cost, how it went.
+package struct ModelCall: Sendable, Equatable {
+    package enum Role: String, Sendable, Codable {
+        case planner, critic
+    }
+
+    package var role: Role
+    /// The attempt a critic reviewed; nil for the planner.
+    package var attempt: AttemptKey?
+    /// The model that answered, else the one asked.
+    package var model: String
+    package var usage: Usage
+    package var duration: Duration
+    /// Why no usable answer came, when none did.
+    package var error: String?
+
+    package init(
+        role: Role,
+        attempt: AttemptKey? = nil,
+        model: String,
+        usage: Usage,
+        duration: Duration,
+        error: String? = nil
+    ) {
+        self.role = role
+        self.attempt = attempt
+        self.model = model
+        self.usage = usage
+        self.duration = duration
+        self.error = error
+    }
+}
+/// A model call as the ledger holds it.
+package struct ModelCallRecord: Sendable, Equatable {
+    package var call: ModelCall
+    package var at: Date
+
+    package init(call: ModelCall, at: Date) {
+        self.call = call
+        self.at = at
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// One run of the gate, a regression verify or the final verify.
+package struct Verification: Sendable, Equatable, Codable {
+    package var kind: VerificationKind
+    package var attempt: AttemptKey?
+    /// The exact commit that was checked.
+    package var commit: String
+    package var command: String
+    /// The groups this verification was for; empty means all (the final verify).
+    package var groups: [String]
+    /// How many groups that had landed before were checked again with them (a regression verify).
+    package var landedGroupsChecked: Int
+    package var exitCode: Int?
+    package var passed: Bool
+    package var timedOut: Bool
+    package var duration: Duration
+    package var outputTail: String
+    /// The JSON the command wrote to `FLOTILLA_REPORT`, if any.
+    package var report: JSONValue?
+
+    package init(
+        kind: VerificationKind,
+        attempt: AttemptKey?,
+        commit: String,
+        command: String,
+        groups: [String],
+        landedGroupsChecked: Int = 0,
+        exitCode: Int?,
+        passed: Bool,
+        timedOut: Bool,
+        duration: Duration,
+        outputTail: String,
+        report: JSONValue?
+    ) {
+        self.kind = kind
+        self.attempt = attempt
+        self.commit = commit
+        self.command = command
+        self.groups = groups
+        self.landedGroupsChecked = landedGroupsChecked
+        self.exitCode = exitCode
+        self.passed = passed
+        self.timedOut = timedOut
+        self.duration = duration
+        self.outputTail = outputTail
+        self.report = report
+    }
+
+    /// Criteria the report shows passing for `group`, if the command wrote a report.
+    package func criteriaPassed(in group: String) -> Int? {
+        guard case .object(let criteria)? = report?["groups"]?[group]?["criteria"] else { return nil }
+        return criteria.values.count { value in
+            value.boolValue == true || value["passed"]?.boolValue == true
+        }
+    }
+}
+
+/// A verification as the ledger holds it.
+package struct VerificationRecord: Sendable, Equatable {
+    package var id: Int64
+    package var verification: Verification
+    package var at: Date
+
+    package init(id: Int64, verification: Verification, at: Date) {
+        self.id = id
+        self.verification = verification
+        self.at = at
+    }
+}

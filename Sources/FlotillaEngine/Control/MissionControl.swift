@@ -1,0 +1,76 @@
+import FlotillaCore
+import Foundation
+
+/// What a person does to a mission that is not running it: end one whose process is gone, release blocked groups.
+///
+/// It needs the mission's ledger, git and files, never an agent or a gate.
+package struct MissionControl: Sendable {
+    private let context: ControlContext
+    private let processTable: (any ProcessTable)?
+
+    package init(
+        ledger: any MissionLedger,
+        git: any GitRepository,
+        processTable: (any ProcessTable)?,
+        layout: MissionLayout,
+        sink: any MissionEventSink,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        context = ControlContext(ledger: ledger, git: git, layout: layout, sink: sink, now: now, probe: nil)
+        self.processTable = processTable
+    }
+
+    private func record(_ id: MissionID) async throws -> MissionRecord {
+        guard let record = try await context.ledger.mission(id) else {
+            throw FlotillaError.notFound("no mission \(id) in this repository's ledger (see `flotilla list`)")
+        }
+        return record
+    }
+
+    /// Ends a mission whose process is gone (it crashed, or `stop` had to kill it).
+    ///
+    /// Recovers what the process left and records the mission as `reason`; a later `resume` continues it.
+    package func settle(_ id: MissionID, as reason: StopReason, summary: String) async throws {
+        let record = try await record(id)
+        let recovery = MissionRecovery(context: context, processTable: processTable)
+        try recovery.ensureNotRunningElsewhere(record)
+        let actions = try await recovery.reconcile(record)
+        try await context.record(.recovered(actions: actions), mission: id)
+        try await context.record(.missionFinished(reason, summary: summary), mission: id)
+    }
+
+    /// A human releases blocked groups (all of them when `groups` is empty), with the dependents blocked because
+    /// of them; returns the groups released.
+    package func approve(_ id: MissionID, groups requested: [String]) async throws -> [String] {
+        _ = try await record(id)
+        let groups = try await context.ledger.groups(of: id)
+        let blocked = Set(groups.filter { $0.status == .blocked }.map(\.id))
+        for group in requested where !blocked.contains(group) {
+            guard groups.contains(where: { $0.id == group }) else {
+                throw FlotillaError.invalid("mission \(id) has no group `\(group)`")
+            }
+            throw FlotillaError.conflict("group `\(group)` of mission \(id) is not blocked")
+        }
+        var released = requested.isEmpty ? blocked : Set(requested)
+        // Dependents blocked only because of a released group come with it.
+        var changed = true
+        while changed {
+            changed = false
+            for group in groups where blocked.contains(group.id) && !released.contains(group.id) {
+                if group.dependsOn.contains(where: released.contains) {
+                    released.insert(group.id)
+                    changed = true
+                }
+            }
+        }
+        let ordered = groups.map(\.id).filter(released.contains)
+        guard !ordered.isEmpty else { return [] }
+        try await context.record(.groupsApproved(ordered), mission: id)
+        return ordered
+    }
+
+    /// Records what the supervisor noticed and did about a mission whose process died.
+    package func noteCrash(_ id: MissionID, _ crash: CrashNotice) async throws {
+        try await context.record(.crashNoticed(crash), mission: id)
+    }
+}

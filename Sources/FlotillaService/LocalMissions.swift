@@ -1,0 +1,146 @@
+import FlotillaAPI
+import FlotillaCore
+import FlotillaEngine
+import FlotillaStore
+import Foundation
+
+/// The missions of some repositories, over their ledgers and this machine's processes: what the CLI uses when no
+/// daemon serves the repository, and what a daemon serves.
+///
+/// Missions run in background processes of their own (`flotilla resume ID`): a crash of one cannot take the host
+/// down, and the host ending does not stop them.
+package struct LocalMissions: MissionHost {
+    package let repositories: [String]
+    private let handles: [String: MissionRepository]
+
+    /// `createLedgers` opens (or creates) every repository's ledger, as a daemon does; otherwise repositories
+    /// without missions stay untouched.
+    package init(composition: Composition, repositories roots: [String], createLedgers: Bool) throws {
+        var handles: [String: MissionRepository] = [:]
+        for root in roots {
+            handles[root] = try MissionRepository(composition: composition, root: root, create: createLedgers)
+        }
+        self.handles = handles
+        repositories = roots
+    }
+
+    /// A served repository.
+    package func repository(_ root: String) throws -> MissionRepository {
+        guard let handle = handles[root] else {
+            throw FlotillaError.invalid(
+                "repository \(root) is not served here",
+                fields: [FieldProblem(field: "repository", message: "is not served here")]
+            )
+        }
+        return handle
+    }
+
+    /// The repository holding `id`, with the mission's record.
+    package func find(_ id: MissionID) async throws -> (MissionRepository, MissionRecord) {
+        for root in repositories {
+            guard let handle = handles[root] else { continue }
+            if let record = try await handle.record(id) { return (handle, record) }
+        }
+        throw FlotillaError.notFound("no mission \(id) (see `flotilla list`)")
+    }
+
+    package func missions(in scope: Set<String>?) async throws -> [MissionDTO] {
+        var missions: [(MissionRecord, MissionDTO)] = []
+        for root in repositories where scope?.contains(root) ?? true {
+            guard let handle = handles[root], let ledger = try handle.existingLedger() else { continue }
+            for record in try await ledger.missions(limit: 1000) {
+                missions.append((record, try await handle.dto(record, detailed: false)))
+            }
+        }
+        return missions.sorted { ($0.0.createdAt, $0.0.spec.id) > ($1.0.createdAt, $1.0.spec.id) }.map(\.1)
+    }
+
+    package func mission(_ id: MissionID) async throws -> MissionDTO? {
+        guard let (handle, record) = try? await find(id) else { return nil }
+        return try await handle.dto(record)
+    }
+
+    package func validate(_ fields: MissionFields, repository: String) async throws {
+        let handle = try self.repository(repository)
+        let request = try MissionRequestBuilder(composition: handle.composition, root: handle.root).build(fields)
+        _ = try await MissionPreparation(git: handle.composition.git(handle.root), layout: handle.layout)
+            .prepare(request)
+    }
+
+    package func create(_ fields: MissionFields, repository: String) async throws -> MissionDTO {
+        let handle = try self.repository(repository)
+        let request = try MissionRequestBuilder(composition: handle.composition, root: handle.root).build(fields)
+        let spec = try await handle.create(request).spec
+        await handle.waitUntilStarted(spec.id, pid: try handle.launchInBackground(spec.id))
+        return try await handle.dto(try await handle.requireRecord(spec.id))
+    }
+
+    package func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO {
+        let (handle, record) = try await find(id)
+        return try await handle.dto(try await handle.stop(record, wait: wait))
+    }
+
+    package func resume(_ id: MissionID) async throws -> MissionDTO {
+        let (handle, record) = try await find(id)
+        try await handle.continueInBackground(record)
+        return try await handle.dto(try await handle.requireRecord(id))
+    }
+
+    package func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO {
+        let (handle, record) = try await find(id)
+        if case .running = handle.liveness(record) {
+            throw FlotillaError.conflict("mission \(id) is running; approve it once it waits for a human")
+        }
+        let released = try await handle.control(record).approve(id, groups: groups)
+        try await handle.continueInBackground(record)
+        return ApprovalDTO(released: released, mission: try await handle.dto(try await handle.requireRecord(id)))
+    }
+
+    package func attempts(_ id: MissionID) async throws -> HistoryDTO {
+        let ledger = try await find(id).0.requireLedger()
+        return HistoryDTO(
+            mission: id.rawValue,
+            attempts: try await ledger.attempts(of: id).map(AttemptDTO.init),
+            modelCalls: try await ledger.modelCalls(of: id).map(ModelCallDTO.init)
+        )
+    }
+
+    package func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] {
+        let ledger = try await find(id).0.requireLedger()
+        return try await ledger.events(of: id, after: after, limit: limit).map(EventDTO.init)
+    }
+
+    package func checklist(_ id: MissionID) async throws -> ChecklistDTO {
+        let checklist = try await find(id).1.spec.checklist
+        let json = (try? JSONDecoder().decode(JSONValue.self, from: ChecklistJSON.encode(checklist))) ?? .null
+        return ChecklistDTO(markdown: ChecklistRenderer.render(checklist), checklist: json)
+    }
+
+    /// Counts over every served repository; a mission whose process is gone counts as crashed, not running.
+    package func statistics() async throws -> LedgerStatistics {
+        var total = LedgerStatistics()
+        for handle in handles.values {
+            guard let ledger = try handle.existingLedger() else { continue }
+            var statistics = try await ledger.statistics()
+            let crashed = try await ledger.missions(state: .running).filter { handle.liveness($0).isCrashed }.count
+            statistics.missionsByState[MissionState.running.rawValue, default: 0] -= crashed
+            statistics.missionsByState[MissionDTO.crashed, default: 0] += crashed
+            total.add(statistics)
+        }
+        return total
+    }
+
+    package func recordDelivery(
+        token: String,
+        key: String,
+        mission: MissionID,
+        repository: String
+    ) async throws -> MissionID? {
+        try await self.repository(repository).requireLedger()
+            .recordDelivery(token: token, key: key, mission: mission, at: Date())
+    }
+
+    package func delivery(token: String, key: String, repository: String) async throws -> MissionID? {
+        try await self.repository(repository).requireLedger().delivery(token: token, key: key)
+    }
+}
