@@ -1,7 +1,9 @@
 import FlotillaCore
 
-/// What can be done to missions: the same whether they are reached here, over their repositories' ledgers and
-/// processes, or through a daemon's API. Commands, the API server and the supervisor are built on it.
+/// What can be done to missions.
+///
+/// The same whether they are reached here, over their repositories' ledgers and processes, or through a daemon's
+/// API; commands, the API server and the supervisor are built on it.
 package protocol MissionService: Sendable {
     /// The repositories served, as absolute paths of their roots.
     var repositories: [String] { get }

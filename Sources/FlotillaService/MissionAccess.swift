@@ -3,8 +3,10 @@ import FlotillaCore
 import FlotillaEngine
 import Foundation
 
-/// The missions of the repository a command works in: through the daemon that serves it, when one runs, else here
-/// over its ledger. Commands make their call on ``service`` and never ask which it is.
+/// The missions of the repository a command works in.
+///
+/// Reached through the daemon that serves it when one runs, else here over its ledger; commands make their call
+/// on ``service`` and never ask which it is.
 package struct MissionAccess: Sendable {
     package let composition: Composition
     package let root: String

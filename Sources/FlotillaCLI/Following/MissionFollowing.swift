@@ -11,7 +11,7 @@ struct MissionFollowing {
     let output: OutputFormat
     let composition: Composition
 
-    /// Runs the mission in this process until it ends; Ctrl-C stops it gracefully. Returns its exit status.
+    /// Runs the mission in this process until it ends, and returns its exit status; Ctrl-C stops it gracefully.
     func runHere(_ repository: MissionRepository, _ id: MissionID) async throws -> Int32 {
         let record = try await repository.requireRecord(id)
         let spec = record.spec
@@ -46,7 +46,7 @@ struct MissionFollowing {
         return result.reason.exitCode
     }
 
-    /// Follows a mission that another process runs until it ends; returns its exit status. Ctrl-C leaves it running.
+    /// Follows a mission that another process runs until it ends, and returns its exit status; Ctrl-C leaves it running.
     func follow(_ service: any MissionService, _ mission: MissionDTO) async throws -> Int32 {
         guard let id = MissionID(mission.id) else { throw FlotillaError(.internal, "bad mission id \(mission.id)") }
         let live = output == .table && composition.isInteractiveTerminal ? LiveView(.init(mission)) : nil
