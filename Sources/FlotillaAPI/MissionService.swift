@@ -25,6 +25,8 @@ package protocol MissionService: Sendable {
     func attempts(_ id: MissionID) async throws -> HistoryDTO
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO]
     func checklist(_ id: MissionID) async throws -> ChecklistDTO
+    /// Whether the mission has ended: nothing more happens until someone resumes it.
+    func hasEnded(_ id: MissionID) async throws -> Bool
 }
 
 extension MissionService {
@@ -46,7 +48,7 @@ extension MissionService {
         return try await require(id)
     }
 
-    /// Whether the mission has ended: finished, or crashed (nothing more happens until it is resumed).
+    /// Finished, or crashed (as a client sees it).
     package func hasEnded(_ id: MissionID) async throws -> Bool {
         let state = try await require(id).state
         return state == MissionDTO.crashed || MissionState(rawValue: state)?.isTerminal == true

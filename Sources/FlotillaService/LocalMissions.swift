@@ -12,16 +12,25 @@ import Foundation
 package struct LocalMissions: MissionHost {
     package let repositories: [String]
     private let handles: [String: MissionRepository]
+    /// Whether a supervisor restarts crashed missions (in a daemon): a crashed mission has then not ended until
+    /// the supervisor gives up on it.
+    package let supervised: Bool
 
     /// `createLedgers` opens (or creates) every repository's ledger, as a daemon does; otherwise repositories
     /// without missions stay untouched.
-    package init(composition: Composition, repositories roots: [String], createLedgers: Bool) throws {
+    package init(
+        composition: Composition,
+        repositories roots: [String],
+        createLedgers: Bool,
+        supervised: Bool = false
+    ) throws {
         var handles: [String: MissionRepository] = [:]
         for root in roots {
             handles[root] = try MissionRepository(composition: composition, root: root, create: createLedgers)
         }
         self.handles = handles
         repositories = roots
+        self.supervised = supervised
     }
 
     /// A served repository.
@@ -114,6 +123,26 @@ package struct LocalMissions: MissionHost {
         let checklist = try await find(id).1.spec.checklist
         let json = (try? JSONDecoder().decode(JSONValue.self, from: ChecklistJSON.encode(checklist))) ?? .null
         return ChecklistDTO(markdown: ChecklistRenderer.render(checklist), checklist: json)
+    }
+
+    package func hasEnded(_ id: MissionID) async throws -> Bool {
+        let (handle, record) = try await find(id)
+        switch handle.liveness(record) {
+        case .ended: return true
+        case .waiting, .running: return false
+        case .crashed(let runner):
+            guard supervised else { return true }
+            // The supervisor decides: it has given up once its notice of this death announces no restart, or when
+            // the restart it announced did not happen.
+            let notices = try await handle.requireLedger().events(of: id, kind: .missionCrashed, since: .distantPast)
+            guard
+                let notice = notices.last(where: {
+                    $0.crashedRunner == (runner ?? ProcessIdentity(pid: 0, startTicks: 0))
+                })
+            else { return false }
+            let delay = (notice.data["delay_ms"]?.numberValue ?? 0) / 1000
+            return notice.announcedRestart == nil || Date().timeIntervalSince(notice.at) > delay + 30
+        }
     }
 
     /// Counts over every served repository; a mission whose process is gone counts as crashed, not running.

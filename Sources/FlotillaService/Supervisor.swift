@@ -86,12 +86,8 @@ package actor Supervisor: Service {
         let since = Date().addingTimeInterval(-policy.window.seconds)
         let notices = try await handle.requireLedger().events(of: id, kind: .missionCrashed, since: since)
         // This death was seen already (its restart failed to start, or the policy gave up): nothing more to do.
-        let seen = notices.contains {
-            $0.data["runner_pid"] == .number(Double(dead.pid))
-                && $0.data["runner_start_ticks"] == .number(Double(dead.startTicks))
-        }
-        if seen { return nil }
-        let restarts = notices.filter { $0.data["restart"] != nil }.count
+        if notices.contains(where: { $0.crashedRunner == dead }) { return nil }
+        let restarts = notices.filter { $0.announcedRestart != nil }.count
         let control = try handle.control(record)
         let place = "\(id) in \(handle.root)"
         guard restarts < policy.limit else {

@@ -92,7 +92,12 @@ extension Flotilla {
             }
             let served = roots
             let requiresToken = configuration.requireToken
-            let missions = try LocalMissions(composition: composition, repositories: served, createLedgers: true)
+            let missions = try LocalMissions(
+                composition: composition,
+                repositories: served,
+                createLedgers: true,
+                supervised: restartLimit > 0
+            )
             let supervisor = Supervisor(missions: missions, policy: try restartPolicy()) { Console.err($0) }
             let server = APIServer(service: missions, configuration: configuration)
             let written = DaemonFiles()

@@ -16,3 +16,16 @@ package struct CrashNotice: Sendable, Equatable {
         self.limit = limit
     }
 }
+
+extension MissionEvent {
+    /// For a `mission.crashed` event: the process whose death it is about.
+    package var crashedRunner: ProcessIdentity? {
+        guard kind == .missionCrashed, let pid = data["runner_pid"]?.numberValue,
+            let ticks = data["runner_start_ticks"]?.numberValue
+        else { return nil }
+        return ProcessIdentity(pid: Int32(clamping: Int64(pid)), startTicks: UInt64(max(0, ticks)))
+    }
+
+    /// For a `mission.crashed` event: the restart it announced, nil when the supervisor gave up.
+    package var announcedRestart: Int? { data["restart"]?.numberValue.map { Int($0) } }
+}

@@ -90,10 +90,10 @@ package actor ServerCounters {
 extension LedgerStatistics {
     /// The ledger-derived metrics.
     package func render(into text: inout PrometheusText) {
-        let states = ["created", "running", "completed", "blocked", "failed", "stopped"]
+        let states = ["created", "running", "crashed", "completed", "blocked", "failed", "stopped"]
         text.gauge(
             "flotilla_missions",
-            help: "Missions, by state.",
+            help: "Missions, by state (crashed: running, but its process is gone).",
             states.map { ([("state", $0)], Double(missionsByState[$0] ?? 0)) }
         )
         let outcomes = Set(attemptsByOutcome.keys).union([
