@@ -55,6 +55,21 @@ struct DaemonAPITests {
         #expect(listed.map(\.id) == [mission.id])
         let attempts = try await http.send("GET", "/missions/\(mission.id)/attempts").decode(HistoryDTO.self)
         #expect(attempts.attempts.map(\.outcome) == ["landed", "landed"])
+        // What the document does not allow is refused, naming the parameter; a method a path does not take is 405.
+        let badLimit = try await http.send("GET", "/missions/\(mission.id)/events?limit=0")
+        #expect(badLimit.status == 400)
+        #expect(try badLimit.decode(ErrorDTO.self).error.fields?.first?.field == "limit")
+        let badStream = try await http.send("GET", "/missions/\(mission.id)/stream", headers: [("Last-Event-ID", "x")])
+        #expect(badStream.status == 400)
+        let extra = try await http.send(
+            "POST",
+            "/missions/\(mission.id)/approve",
+            body: Data(#"{"groups": [], "x": 1}"#.utf8)
+        )
+        #expect(extra.status == 400)
+        let delete = try await http.send("DELETE", "/missions/\(mission.id)")
+        #expect(delete.status == 405 && delete.header("Allow") == "GET", "\(delete.status)")
+        #expect(try await http.send("PUT", "/missions").header("Allow") == "GET, POST")
         let page = try await http.send("GET", "/missions/\(mission.id)/events?after=\(ids[1])&limit=2")
             .decode(EventListDTO.self)
         #expect(page.events.map(\.id) == Array(ids[2..<4]))
@@ -288,8 +303,16 @@ struct DaemonAPITests {
         #expect(repeated.status == 409)
         #expect(try repeated.decode(ErrorDTO.self).error.missionID == started.id)
         _ = try await EventCollector.collect(ci, mission: started.id)
+        // Without a key a delivery is accepted the same way, as the document says.
+        let unkeyed = try await ci.send("POST", "/webhook", body: Data(valid.utf8))
+        #expect(unkeyed.status == 202, "\(unkeyed.text)")
+        let second = try unkeyed.decode(MissionDTO.self)
+        _ = try await EventCollector.collect(ci, mission: second.id)
+        let document = try await ci.send("GET", "/openapi.json").decode(JSONValue.self)
+        let answers = document["paths"]?["/webhook"]?["post"]?["responses"]
+        #expect(answers?["202"] != nil && answers?["201"] == nil)
         let missions = try await ci.send("GET", "/missions").decode(MissionListDTO.self).missions
-        #expect(missions.map(\.id) == [started.id])
+        #expect(Set(missions.map(\.id)) == [started.id, second.id])
 
         // Rate limit: a burst of 2, then 429 with Retry-After.
         let slow = daemon.client(token: "slow-token-0123456789")

@@ -93,7 +93,7 @@ package struct MissionFieldRule: Sendable {
         switch kind {
         case .string(let maxLength, _):
             guard case .string(let text) = value else { return "must be a string" }
-            if text.trimmingWhitespace().isEmpty { return "must not be empty" }
+            if Self.isBlank(text) { return "must not be empty" }
             if text.unicodeScalars.count > maxLength { return "must be at most \(maxLength) characters" }
         case .choice(let names):
             guard case .string(let text) = value else { return "must be a string" }
@@ -136,6 +136,14 @@ package struct MissionFieldRule: Sendable {
             if parts.count == 2, APIKeys.variable(forConfigKey: parts[0]) != nil, !parts[1].isEmpty { return nil }
             return
                 "must be PROVIDER=PATH with PROVIDER one of \(APIKeys.kinds.map(\.configKey).joined(separator: ", "))"
+        }
+    }
+
+    /// Whether `text` has nothing but white space, as the schema's `\S` pattern (ECMAScript's `\s`) counts it.
+    package static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { scalar in
+            scalar.properties.generalCategory == .spaceSeparator
+                || ["\t", "\n", "\u{0B}", "\u{0C}", "\r", "\u{FEFF}", "\u{2028}", "\u{2029}"].contains(scalar)
         }
     }
 

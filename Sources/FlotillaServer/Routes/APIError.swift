@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// An error answer of the API, always with an ``ErrorDTO`` body.
 package struct APIError: Error, HTTPResponseError, Sendable {
@@ -65,10 +66,12 @@ enum JSONResponse {
     }
 }
 
-/// Counts every answer by route and status, and turns every error into an ``ErrorDTO`` body.
+/// Counts every answer by route and status, and turns every error into an ``ErrorDTO`` body; a path served for
+/// other methods answers 405 with `Allow`.
 struct AnswerMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let counters: ServerCounters
+    let allowed: AllowedMethods
 
     func handle(
         _ request: Request,
@@ -78,10 +81,46 @@ struct AnswerMiddleware: RouterMiddleware {
         let response: Response
         do {
             response = try await next(request, context)
+        } catch let error as any HTTPResponseError where !(error is APIError) && error.status == .notFound {
+            let methods = allowed.methods(for: request.uri.path)
+            let answer =
+                methods.isEmpty
+                ? APIError.from(error)
+                : APIError(
+                    .methodNotAllowed,
+                    code: "method_not_allowed",
+                    "\(request.method) is not served at \(request.uri.path); it takes \(methods.joined(separator: ", "))",
+                    headers: [.allow: methods.joined(separator: ", ")]
+                )
+            response = try answer.response(from: request, context: context)
         } catch {
             response = try APIError.from(error).response(from: request, context: context)
         }
         await counters.request(route: context.endpointPath ?? "unmatched", status: Int(response.status.code))
         return response
+    }
+}
+
+/// The methods each route path takes (`/missions/{id}`), filled in once the router is built.
+final class AllowedMethods: Sendable {
+    private let routes = Mutex<[(method: String, segments: [Substring])]>([])
+
+    func load(_ served: [(HTTPRequest.Method, String)]) {
+        routes.withLock { routes in
+            routes = served.map { ($0.0.rawValue, $0.1.split(separator: "/")) }
+        }
+    }
+
+    /// The methods served at `path`, sorted; a `{parameter}` segment matches any one segment.
+    func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        return routes.withLock { routes in
+            Set(
+                routes.filter { route in
+                    route.segments.count == segments.count
+                        && zip(route.segments, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+                }.map(\.method)
+            ).sorted()
+        }
     }
 }

@@ -66,7 +66,8 @@ package struct APIServer: Sendable {
     /// `OpenAPIDocument` describes the same set; a test holds them together.
     package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: AnswerMiddleware(counters: counters))
+        let allowed = AllowedMethods()
+        router.add(middleware: AnswerMiddleware(counters: counters, allowed: allowed))
         router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         router.get("/ready") { _, _ in
             guard await readiness.isReady else {
@@ -98,15 +99,13 @@ package struct APIServer: Sendable {
         }
         router.post("/missions/:id/stop") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
-            let wait = request.uri.queryParameters.get("wait", as: Double.self) ?? 60
-            guard (0...3600).contains(wait) else {
-                throw APIError(
-                    .badRequest,
-                    code: FlotillaError.Code.invalidInput.name,
-                    "wait must be between 0 and 3600 seconds",
-                    fields: [.init(field: "wait", message: "must be between 0 and 3600")]
-                )
-            }
+            let wait = try Self.parameter(
+                request.uri.queryParameters.get("wait"),
+                "wait",
+                default: 60.0,
+                minimum: 0,
+                maximum: 3600
+            )
             return JSONResponse.make(try await service.stop(mission.id, wait: .seconds(bounded: wait)))
         }
         router.post("/missions/:id/resume") { request, context in
@@ -115,19 +114,7 @@ package struct APIServer: Sendable {
         }
         router.post("/missions/:id/approve") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
-            var groups: [String] = []
-            let body = try await readBody(request)
-            if !body.isEmpty {
-                guard let approval = try? APIJSON.decoder.decode(ApprovalRequestDTO.self, from: body) else {
-                    throw APIError(
-                        .badRequest,
-                        code: FlotillaError.Code.invalidInput.name,
-                        "the body must be {\"groups\": [\"group_id\", …]}",
-                        fields: [.init(field: "groups", message: "must be an array of group ids")]
-                    )
-                }
-                groups = approval.groups
-            }
+            let groups = try Self.approvedGroups(try await readBody(request))
             return JSONResponse.make(try await service.approve(mission.id, groups: groups))
         }
         router.get("/missions/:id/attempts") { request, context in
@@ -136,17 +123,36 @@ package struct APIServer: Sendable {
         }
         router.get("/missions/:id/events") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
-            let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let limit = min(max(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 1), 10_000)
+            let query = request.uri.queryParameters
+            let after = try Self.parameter(
+                query.get("after"),
+                "after",
+                default: Int64(0),
+                minimum: 0,
+                maximum: Self.largestEventID
+            )
+            let limit = try Self.parameter(query.get("limit"), "limit", default: 1000, minimum: 1, maximum: 10_000)
             return JSONResponse.make(
                 EventListDTO(events: try await service.events(mission.id, after: after, limit: limit))
             )
         }
         router.get("/missions/:id/stream") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
-            let lastEventID =
-                request.headers[.lastEventID].flatMap { Int64($0) }
-                ?? request.uri.queryParameters.get("after", as: Int64.self) ?? 0
+            // The header, sent by a reconnecting EventSource, wins over the query; both must be valid.
+            let after = try Self.parameter(
+                request.uri.queryParameters.get("after"),
+                "after",
+                default: Int64(0),
+                minimum: 0,
+                maximum: Self.largestEventID
+            )
+            let lastEventID = try Self.parameter(
+                request.headers[.lastEventID],
+                "Last-Event-ID",
+                default: after,
+                minimum: 0,
+                maximum: Self.largestEventID
+            )
             return EventStream(service: service, configuration: configuration)
                 .response(mission: mission.id, after: lastEventID)
         }
@@ -177,7 +183,44 @@ package struct APIServer: Sendable {
                 throw answer
             }
         }
+        allowed.load(router.routes.map { ($0.method, $0.path.description) })
         return router
+    }
+
+    /// The largest event id a client may name: JSON's largest exact integer.
+    static let largestEventID: Int64 = 9_007_199_254_740_991
+
+    /// A query parameter or header: its default when absent, else a value from `minimum` (to `maximum`) or a 400
+    /// naming it.
+    static func parameter<Value: LosslessStringConvertible & Comparable>(
+        _ text: String?,
+        _ name: String,
+        default value: Value,
+        minimum: Value,
+        maximum: Value? = nil
+    ) throws -> Value {
+        guard let text else { return value }
+        guard let parsed = Value(text), parsed >= minimum, maximum.map({ parsed <= $0 }) ?? true else {
+            let message =
+                "must be a \(Value.self == Double.self ? "number" : "whole number") from \(minimum)"
+                + (maximum.map { " to \($0)" } ?? "")
+            throw FlotillaError.invalid("\(name) \(message)", fields: [FieldProblem(field: name, message: message)])
+        }
+        return parsed
+    }
+
+    /// The body of `POST /missions/{id}/approve`: none, or exactly `{"groups": ["id", …]}`.
+    static func approvedGroups(_ body: Data) throws -> [String] {
+        guard !body.isEmpty else { return [] }
+        let problem = FieldProblem(field: "groups", message: "must be an array of group ids, the body's only field")
+        guard case .object(let object)? = try? APIJSON.decoder.decode(JSONValue.self, from: body),
+            Set(object.keys).isSubset(of: ["groups"])
+        else { throw FlotillaError.invalid("the body must be {\"groups\": [\"group_id\", …]}", fields: [problem]) }
+        guard let value = object["groups"] else { return [] }
+        guard case .array(let items) = value,
+            case let groups = items.compactMap(\.stringValue), groups.count == items.count, !groups.contains("")
+        else { throw FlotillaError.invalid("the body must be {\"groups\": [\"group_id\", …]}", fields: [problem]) }
+        return groups
     }
 
     /// The routes the router serves, as `method /path/{parameter}`: what the OpenAPI document must describe.
@@ -299,8 +342,9 @@ package struct APIServer: Sendable {
             try await service.validate(mission, repository: repository)
             return JSONResponse.make(["valid": true])
         }
+        let status: HTTPResponse.Status = fromWebhook ? .accepted : .created
         guard let key = request.headers[.idempotencyKey], !key.isEmpty else {
-            return created(try await service.create(mission, repository: repository), status: .created)
+            return created(try await service.create(mission, repository: repository), status: status)
         }
         guard key.utf8.count <= 200 else {
             throw APIError(
@@ -319,7 +363,7 @@ package struct APIServer: Sendable {
                 repository: repository,
                 principal: principal,
                 key: key,
-                status: fromWebhook ? .accepted : .created
+                status: status
             )
             await deliveriesInFlight.release(slot)
             return response

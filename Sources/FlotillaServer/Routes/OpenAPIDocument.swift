@@ -54,7 +54,7 @@ package enum OpenAPIDocument {
                         body: "CreateMission",
                         idempotent: true,
                         responses: [
-                            "201": ref("Mission"), "200": ref("DryRun"), "400": errorResponse("Invalid body."),
+                            "201": ref("Mission", links: true), "200": ref("DryRun"), "400": invalidMission,
                             "409": errorResponse("Repeated Idempotency-Key."), "413": errorResponse("Body too large."),
                         ]
                     ),
@@ -64,7 +64,12 @@ package enum OpenAPIDocument {
                     "post",
                     "Stop gracefully: running attempts are ended and recorded; the process is killed after `wait`.",
                     ok: "Mission",
-                    query: [("wait", "number", "Seconds to wait before killing (default 60).")]
+                    query: [
+                        (
+                            "wait", .object(["type": "number", "minimum": 0, "maximum": 3600]),
+                            "Seconds to wait before killing (default 60)."
+                        )
+                    ]
                 ),
                 "/missions/{id}/resume": missionRoute(
                     "post",
@@ -75,7 +80,8 @@ package enum OpenAPIDocument {
                     "post",
                     "Release blocked groups (all, or those listed) and resume.",
                     ok: "Approval",
-                    body: "ApprovalRequest"
+                    body: "ApprovalRequest",
+                    bodyRequired: false
                 ),
                 "/missions/{id}/attempts": missionRoute("get", "Every attempt of the mission.", ok: "History"),
                 "/missions/{id}/events": missionRoute(
@@ -83,8 +89,16 @@ package enum OpenAPIDocument {
                     "Events after an id, oldest first.",
                     ok: "EventList",
                     query: [
-                        ("after", "integer", "Only events with a larger id (default 0)."),
-                        ("limit", "integer", "At most this many (default 1000, at most 10000)."),
+                        (
+                            "after",
+                            .object([
+                                "type": "integer", "minimum": 0, "maximum": .number(Double(APIServer.largestEventID)),
+                            ]), "Only events with a larger id (default 0)."
+                        ),
+                        (
+                            "limit", .object(["type": "integer", "minimum": 1, "maximum": 10_000]),
+                            "At most this many (default 1000)."
+                        ),
                     ]
                 ),
                 "/missions/{id}/stream": .object([
@@ -95,16 +109,28 @@ package enum OpenAPIDocument {
                             idParameter,
                             .object([
                                 "name": "Last-Event-ID", "in": "header", "required": false,
-                                "schema": .object(["type": "integer"]),
+                                "schema": .object([
+                                    "type": "integer", "minimum": 0,
+                                    "maximum": .number(Double(APIServer.largestEventID)),
+                                ]),
+                            ]),
+                            .object([
+                                "name": "after", "in": "query", "required": false,
+                                "description": "As Last-Event-ID, for clients that cannot set headers.",
+                                "schema": .object([
+                                    "type": "integer", "minimum": 0,
+                                    "maximum": .number(Double(APIServer.largestEventID)),
+                                ]),
                             ]),
                         ],
                         responses: [
                             "200": .object([
-                                "description": "An event stream",
+                                "description": "An event stream: each event's `data` is an Event as JSON.",
                                 "content": .object([
-                                    "text/event-stream": .object(["schema": .object(["type": "string"])])
+                                    "text/event-stream": .object(["schema": ref(schema: "StreamEvent")])
                                 ]),
                             ]),
+                            "400": errorResponse("Invalid Last-Event-ID or after."),
                             "404": errorResponse("No such mission."),
                         ]
                     )
@@ -121,7 +147,7 @@ package enum OpenAPIDocument {
                         body: "CreateMission",
                         idempotent: true,
                         responses: [
-                            "202": ref("Mission"), "200": ref("DryRun"), "400": errorResponse("Invalid body."),
+                            "202": ref("Mission", links: true), "200": ref("DryRun"), "400": invalidMission,
                             "401": errorResponse("Missing or invalid token."),
                             "403": errorResponse("Repository outside the token's scope."),
                             "409": errorResponse("Repeated Idempotency-Key; `mission_id` names the first mission."),
@@ -139,14 +165,48 @@ package enum OpenAPIDocument {
         "schema": .object(["type": "string", "pattern": "^m-[0-9a-f]{8}$"]),
     ])
 
-    private static func ref(_ schema: String) -> JSONValue {
-        .object([
+    /// A JSON response of `schema`; `links` lead from a created mission to the operations on it.
+    private static func ref(_ schema: String, links: Bool = false) -> JSONValue {
+        var response: [String: JSONValue] = [
             "description": .string(schema),
-            "content": .object([
-                "application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/\(schema)")])])
-            ]),
-        ])
+            "content": .object(["application/json": .object(["schema": ref(schema: schema)])]),
+        ]
+        if links {
+            let operations = [
+                ("GetMission", "get", "/missions/{id}"), ("GetAttempts", "get", "/missions/{id}/attempts"),
+                ("GetEvents", "get", "/missions/{id}/events"), ("GetChecklist", "get", "/missions/{id}/checklist"),
+                ("StreamEvents", "get", "/missions/{id}/stream"), ("StopMission", "post", "/missions/{id}/stop"),
+                ("ResumeMission", "post", "/missions/{id}/resume"),
+                ("ApproveMission", "post", "/missions/{id}/approve"),
+            ]
+            response["links"] = .object(
+                Dictionary(
+                    uniqueKeysWithValues: operations.map { name, method, path in
+                        let pointer = path.replacingOccurrences(of: "/", with: "~1")
+                        return (
+                            name,
+                            .object([
+                                "operationRef": .string("#/paths/\(pointer)/\(method)"),
+                                "parameters": .object(["id": "$response.body#/id"]),
+                            ])
+                        )
+                    }
+                )
+            )
+        }
+        return .object(response)
     }
+
+    private static func ref(schema: String) -> JSONValue {
+        .object(["$ref": .string("#/components/schemas/\(schema)")])
+    }
+
+    /// A request that fits the schema may still be refused: a file it names is missing, a program is not installed,
+    /// two fields disagree, no backend is set here or in the repository's flotilla.toml.
+    private static let invalidMission = errorResponse(
+        "Invalid body: a field does not fit its schema, or the mission cannot run as asked (a file or program it "
+            + "names is missing, fields disagree, no backend here or in flotilla.toml); `fields` names each problem."
+    )
 
     private static func errorResponse(_ description: String) -> JSONValue {
         .object([
@@ -161,6 +221,7 @@ package enum OpenAPIDocument {
         _ summary: String,
         parameters: [JSONValue] = [],
         body: String? = nil,
+        bodyRequired: Bool = true,
         idempotent: Bool = false,
         responses: [String: JSONValue]
     ) -> JSONValue {
@@ -178,7 +239,7 @@ package enum OpenAPIDocument {
         if !parameters.isEmpty { fields["parameters"] = .array(parameters) }
         if let body {
             fields["requestBody"] = .object([
-                "required": true,
+                "required": .bool(bodyRequired),
                 "content": .object([
                     "application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/\(body)")])])
                 ]),
@@ -201,20 +262,32 @@ package enum OpenAPIDocument {
         _ summary: String,
         ok schema: String,
         body: String? = nil,
-        query: [(String, String, String)] = []
+        bodyRequired: Bool = true,
+        query: [(String, JSONValue, String)] = []
     ) -> JSONValue {
         let parameters =
             [idParameter]
-            + query.map { name, type, description in
+            + query.map { name, schema, description in
                 .object([
                     "name": .string(name), "in": "query", "required": false, "description": .string(description),
-                    "schema": .object(["type": .string(type)]),
+                    "schema": schema,
                 ])
             }
         var responses: [String: JSONValue] = ["200": ref(schema), "404": errorResponse("No such mission.")]
         if method == "post" { responses["409"] = errorResponse("The mission's state does not allow it.") }
-        if body != nil { responses["400"] = errorResponse("Invalid body.") }
-        return .object([method: operation(summary, parameters: parameters, body: body, responses: responses)])
+        if body != nil {
+            responses["400"] = errorResponse("Invalid body, or one naming what the mission does not have.")
+        }
+        if !query.isEmpty { responses["400"] = errorResponse("Invalid query parameter.") }
+        return .object([
+            method: operation(
+                summary,
+                parameters: parameters,
+                body: body,
+                bodyRequired: bodyRequired,
+                responses: responses
+            )
+        ])
     }
 
     private static var components: JSONValue {
@@ -282,7 +355,24 @@ package enum OpenAPIDocument {
                 ),
                 "EventList": object(["events": "[#/components/schemas/Event"], required: ["events"]),
                 "Checklist": object(["markdown": "string", "checklist": "object"], required: ["markdown"]),
-                "ApprovalRequest": object(["groups": "array"]),
+                "ApprovalRequest": .object([
+                    "type": "object",
+                    "additionalProperties": false,
+                    "description": "No body, or no groups, releases every blocked group.",
+                    "properties": .object([
+                        "groups": .object(["type": "array", "items": .object(["type": "string", "minLength": 1])])
+                    ]),
+                ]),
+                "StreamEvent": .object([
+                    "type": "object",
+                    "required": .array(["data"]),
+                    "properties": .object([
+                        "id": .object(["type": "string", "pattern": "^[0-9]+$"]),
+                        "event": .object(["type": "string"]),
+                        "data": .object(["type": "string", "contentMediaType": "application/json"]),
+                        "retry": .object(["type": "integer"]),
+                    ]),
+                ]),
                 "Approval": object(["released": "array", "mission": "#/components/schemas/Mission"]),
                 "DryRun": object(["valid": "boolean"]),
                 "Status": object(["status": "string"]),
@@ -305,13 +395,16 @@ package enum OpenAPIDocument {
         var properties: [String: JSONValue] = [:]
         for key in MissionFields.CodingKeys.allCases {
             let rule = key.rule
-            var schema: [String: JSONValue] = ["type": .string(rule.jsonType), "description": .string(rule.summary)]
+            // null stands for "not given": the layers below (flotilla.toml, defaults) decide.
+            var schema: [String: JSONValue] = [
+                "type": .array([.string(rule.jsonType), "null"]), "description": .string(rule.summary),
+            ]
             switch rule.kind {
             case .string(let maxLength, _):
                 schema["minLength"] = 1
                 schema["maxLength"] = .number(Double(maxLength))
                 schema["pattern"] = "\\S"
-            case .choice(let names): schema["enum"] = .array(names.map(JSONValue.string))
+            case .choice(let names): schema["enum"] = .array(names.map(JSONValue.string) + [.null])
             case .integer(let range):
                 schema["minimum"] = .number(Double(rule.uncappable ? -1 : range.lowerBound))
                 schema["maximum"] = .number(Double(range.upperBound))
@@ -319,7 +412,10 @@ package enum OpenAPIDocument {
             case .boolean: break
             case .list(let item):
                 var items: [String: JSONValue] = ["type": "string", "minLength": 1]
-                if case .choice(let names) = item { items["enum"] = .array(names.map(JSONValue.string)) }
+                if case .choice(let names) = item {
+                    items["enum"] = .array(names.map(JSONValue.string))
+                    schema["uniqueItems"] = true
+                }
                 schema["items"] = .object(items)
             }
             if rule.uncappable {
@@ -330,7 +426,7 @@ package enum OpenAPIDocument {
                     case .number(let minimum): minimum
                     default: 0
                     }
-                schema["not"] = .object(["exclusiveMinimum": -1, "exclusiveMaximum": .number(lower)])
+                schema["not"] = .object(["type": "number", "exclusiveMinimum": -1, "exclusiveMaximum": .number(lower)])
             }
             if let value = rule.defaultValue { schema["default"] = value }
             properties[key.rawValue] = .object(schema)
