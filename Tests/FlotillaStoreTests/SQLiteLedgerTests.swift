@@ -353,13 +353,40 @@ struct SQLiteLedgerTests {
         }
     }
 
+    @Test func aStoredValueThisVersionDoesNotKnowIsAnErrorNamingTheRow() async throws {
+        try await TemporaryDirectory.with { dir in
+            let path = dir.file("ledger.sqlite")
+            let ledger = try SQLiteLedger(path: path)
+            let created = try await ledger.record(.missionCreated(try spec()), mission: mission, at: Date())
+            // What a newer Flotilla might write: an event kind and a field this version has never heard of.
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(
+                    sql: "UPDATE events SET kind = 'mission_teleported' WHERE id = ?",
+                    arguments: [created.id]
+                )
+                try db.execute(sql: #"UPDATE missions SET options_json = '{"agents": "many"}'"#)
+            }
+            await #expect {
+                _ = try await ledger.events(of: mission, after: 0, limit: 10)
+            } throws: { error in
+                "\(error)".contains("events of \(mission) #\(created.id): kind is 'mission_teleported'")
+            }
+            await #expect {
+                _ = try await ledger.mission(mission)
+            } throws: { error in
+                "\(error)".contains("missions \(mission): options_json")
+            }
+        }
+    }
+
     @Test func fieldsStoredByEarlierVersionsReadUnderTheirNewNames() throws {
         let stored =
             #"{"scenario_path": "/s.json", "pass_environment": ["TOKEN"], "critic_api": "openai", "#
             + #""keep_attempt_branches": true, "merge_batch": 8, "verify_timeout_seconds": 60}"#
-        let fields = try SQLiteLedger.storedFields(stored)
+        let fields = try MissionFields.stored(stored)
         #expect(fields.scenario == "/s.json" && fields.passEnv == ["TOKEN"] && fields.critic == .openai)
         #expect(fields.keepBranches == true && fields.mergeBatch == 8 && fields.verifyTimeoutSeconds == 60)
-        #expect(try SQLiteLedger.storedFields("{}") == MissionFields())
+        #expect(try MissionFields.stored("{}") == MissionFields())
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A landing of one attempt as the ledger holds it.
 package struct MergeRecord: Sendable, Equatable {
-    package enum State: String, Sendable, Codable {
+    package enum State: String, Sendable, Codable, CaseIterable {
         case pending
         case landed
         case conflict

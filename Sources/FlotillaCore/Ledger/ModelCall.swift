@@ -2,7 +2,7 @@ import Foundation
 
 /// One call to a language model on a mission's behalf: who asked, what it cost, how it went.
 package struct ModelCall: Sendable, Equatable {
-    package enum Role: String, Sendable, Codable {
+    package enum Role: String, Sendable, Codable, CaseIterable {
         case planner, critic
     }
 

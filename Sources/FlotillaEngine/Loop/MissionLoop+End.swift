@@ -1,0 +1,65 @@
+import FlotillaCore
+import Foundation
+
+/// The end: the staging checkout, the final verify, the summary and the clean-up.
+extension MissionLoop {
+    func prepareStaging() async throws {
+        let staging = context.layout.stagingWorktree(spec.id)
+        try await context.checkout(targetHead, into: staging, mission: spec.id)
+    }
+
+    mutating func finalVerify() async throws -> StopReason {
+        try await guardTarget("before the final verify")
+        let staging = context.layout.stagingWorktree(spec.id)
+        try await context.checkout(targetHead, into: staging, mission: spec.id)
+        let verification = try await context.gate.verify(
+            kind: .final,
+            attempt: nil,
+            commit: targetHead,
+            in: staging,
+            groups: spec.checklist.groupIDs,
+            logPath: context.layout.finalVerifyLog(spec.id)
+        )
+        try await context.record(.finalVerifyFinished(verification), mission: spec.id)
+        context.probe?.mark(.checkpoint("final.verified"))
+        return verification.passed ? .completed : .failed
+    }
+
+    func summarize(_ reason: StopReason, elapsed: Duration) async throws -> String {
+        let attempts = try await context.ledger.attempts(of: spec.id)
+        let done = progress.count(.done)
+        let failed = attempts.filter { $0.outcome != nil && $0.outcome != .landed }
+        var parts = [
+            "\(done)/\(progress.groups.count) groups landed",
+            "\(attempts.count) attempt\(attempts.count == 1 ? "" : "s")",
+        ]
+        if !failed.isEmpty {
+            let counts = Dictionary(grouping: failed, by: { $0.outcome?.rawValue ?? "?" }).mapValues(\.count)
+            parts.append(
+                "\(failed.count) not landed ("
+                    + counts.keys.sorted().map { "\(counts[$0] ?? 0) \($0)" }.joined(separator: ", ") + ")"
+            )
+        }
+        parts.append(formatUSD(spentUSD))
+        parts.append(elapsed.shortDescription)
+        let blocked = progress.groups.filter { $0.status == .blocked }.map(\.id)
+        if !blocked.isEmpty { parts.append("blocked: \(blocked.joined(separator: ", "))") }
+        if let fatal { parts.append("error: \(fatal)") }
+        if let tripped { parts.append(tripped.detail) }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Removes the mission's checkouts and attempt branches; the target branch stays.
+    func cleanUp() async {
+        // Processes first: nothing may still be writing into the checkouts being removed.
+        if let processTable = ports.processTable {
+            _ = await processTable.reap(recordedIn: context.layout.processesDirectory(spec.id), grace: .seconds(2))
+            _ = await processTable.end(carrying: "FLOTILLA_MISSION=\(spec.id)", grace: .seconds(2))
+        }
+        _ = await MissionCheckouts(git: context.git, layout: context.layout).removeAll(spec.id)
+        let git = context.git
+        guard !options.keepAttemptBranches else { return }
+        let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
+        try? await git.deleteBranches(attempts.map(\.branch))
+    }
+}

@@ -1,0 +1,275 @@
+import FlotillaCore
+import Foundation
+
+/// Running time over all runs of a mission: the earlier runs' total plus this run's so far.
+struct RunningTime {
+    let prior: Duration
+    let stopwatch: Stopwatch
+
+    var elapsed: Duration { prior + stopwatch.elapsed }
+}
+
+/// Signals the loop's child tasks send back.
+enum LoopSignal: Sendable {
+    case attemptEnded(AttemptKey, slot: Int, AttemptResult, costUSD: Double)
+    case mergeEnded(MergeRound)
+    case stopRequested
+    case wallClockExpired
+    /// The wait after a rate limit is over.
+    case backoffEnded
+}
+
+/// The state of one run of the loop; only the loop's own task touches it.
+struct MissionLoop {
+    static let recentLandingsInPrompt = 20
+
+    let spec: MissionSpec
+    let context: EngineContext
+    let ports: MissionRunner.Ports
+    let options: MissionRunner.Options
+    let stallRule: StallRule
+
+    var progress: MissionProgress
+    var estimator = CostEstimator()
+    var spentUSD: Double
+    var attemptsStarted: Int
+    var freeSlots: [Int]
+    var running: [AttemptKey: Int] = [:]
+    var queue: MergeQueue<MergeCandidate>
+    var feedback: [String: [AttemptFeedback]] = [:]
+    var targetHead: String
+    var targetTree: String
+    var tripped: BreakerTrip?
+    var stopRequested = false
+    var fatal: String?
+    /// Without a sandbox: the user's branches and tags as last seen, and the attempts that ran since.
+    var userRefs: [String: String]?
+    var ranSinceRefCheck: [AttemptKey] = []
+    /// No agent starts while a rate-limit wait runs; consecutive limits lengthen it.
+    var backingOff = false
+    var consecutiveRateLimits = 0
+
+    init(
+        spec: MissionSpec,
+        context: EngineContext,
+        ports: MissionRunner.Ports,
+        options: MissionRunner.Options
+    ) async throws {
+        self.spec = spec
+        self.context = context
+        self.ports = ports
+        self.options = options
+        self.stallRule = StallRule(threshold: spec.limits.stallThreshold)
+        let groups = try await context.ledger.groups(of: spec.id)
+        progress = MissionProgress(groups.map(\.progress))
+        let attempts = try await context.ledger.attempts(of: spec.id)
+        // Planning was paid for before any attempt; a critic's calls are already in their attempt's cost.
+        let planning = try await context.ledger.modelCalls(of: spec.id).filter { $0.call.role == .planner }
+        spentUSD = attempts.reduce(0) { $0 + $1.usage.costUSD } + planning.reduce(0) { $0 + $1.call.usage.costUSD }
+        attemptsStarted = attempts.count
+        for attempt in attempts where attempt.usage.costUSD > 0 { estimator.record(costUSD: attempt.usage.costUSD) }
+        for attempt in attempts {
+            guard let outcome = attempt.outcome, outcome != .landed, let text = attempt.feedback else { continue }
+            feedback[attempt.key.group, default: []].append(
+                AttemptFeedback(attempt: attempt.key.number, outcome: outcome, text: text)
+            )
+        }
+        freeSlots = Array(1...max(1, spec.agents))
+        queue = MergeQueue(batchSize: options.mergeBatch)
+        // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued).
+        for attempt in attempts where attempt.outcome == nil && attempt.phase == .queued {
+            queue.enqueue(
+                MergeCandidate(
+                    key: attempt.key,
+                    commit: attempt.commit ?? attempt.startCommit,
+                    criteriaPassed: attempt.criteriaPassed
+                )
+            )
+        }
+        // The head is what Flotilla's own landings made it, never what the branch says: anyone may write a ref.
+        let landed = attempts.filter { $0.outcome == .landed }
+        targetHead =
+            landed.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.landedCommit
+            ?? spec.baseCommit
+        targetTree = try await context.git.tree(of: targetHead)
+    }
+
+    /// Reports any move of the user's branches since the last look, with the attempts that ran meanwhile.
+    ///
+    /// Without a sandbox an agent can move them. Not undone: Flotilla cannot tell the user's own commits from an agent's
+    /// there.
+    mutating func watchUserRefs() async throws {
+        guard let known = userRefs else { return }
+        let current = try await context.git.userRefs()
+        let moves = Set(known.keys).union(current.keys).sorted().compactMap { ref -> RefMove? in
+            known[ref] == current[ref] ? nil : RefMove(ref: ref, from: known[ref], to: current[ref])
+        }
+        if !moves.isEmpty {
+            try await context.record(.refsMoved(moves, during: ranSinceRefCheck), mission: spec.id)
+        }
+        userRefs = current
+        ranSinceRefCheck = running.keys.sorted { $0.description < $1.description }
+    }
+
+    /// Puts the target branch back at ``targetHead`` if anything else moved it.
+    func guardTarget(_ reason: String) async throws {
+        try await TargetGuard(spec: spec, context: context.control).ensure(at: targetHead, reason: reason)
+    }
+
+    mutating func run(stop: CompletionSignal, priorRunning: Duration) async throws -> MissionResult {
+        // Running time counts every run so far; time spent stopped or crashed does not.
+        let started = RunningTime(prior: priorRunning, stopwatch: Stopwatch(clock: ports.clock))
+        try await guardTarget("when the run started")
+        if context.sandbox.mode == .none { userRefs = try await context.git.userRefs() }
+        try await prepareStaging()
+        for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
+        context.probe?.mark(.ready(progress.frontier))
+
+        let reason = try await withThrowingTaskGroup(of: LoopSignal.self) { group in
+            group.addTask {
+                await stop.wait()
+                return .stopRequested
+            }
+            if let wallClock = spec.limits.maxWallClock {
+                let clock = ports.clock
+                let left = wallClock - priorRunning
+                group.addTask {
+                    // Cancelled when the mission ends first; the loop ignores the signal then.
+                    if left > .zero { try? await clock.sleep(for: left) }
+                    return .wallClockExpired
+                }
+            }
+            let reason: StopReason
+            do {
+                reason = try await loop(group: &group, started: started)
+            } catch {
+                // Flotilla itself cannot go on (git, disk, ledger): end the mission as failed, never leave it running.
+                fatal = fatal ?? "\(error)"
+                reason = .failed
+            }
+            group.cancelAll()
+            // Whatever is still running was interrupted: record it, so the ledger says what happened to every attempt.
+            while let signal = try await group.next() {
+                try await finishInterrupted(signal, reason: reason)
+            }
+            for candidate in queue.drain() {
+                try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
+            }
+            return reason
+        }
+        // What is reported, and left behind, is Flotilla's last landing, whatever moved the branch meanwhile.
+        try await guardTarget("when the mission ended")
+        let summary = try await summarize(reason, elapsed: started.elapsed)
+        try await context.record(.missionFinished(reason, summary: summary), mission: spec.id)
+        context.probe?.mark(.checkpoint("mission.finished"))
+        await cleanUp()
+        return MissionResult(reason: reason, summary: summary, targetHead: targetHead)
+    }
+
+    mutating func loop(
+        group: inout ThrowingTaskGroup<LoopSignal, any Error>,
+        started: RunningTime
+    ) async throws -> StopReason {
+        while true {
+            if fatal != nil { return .failed }
+            // While a rate-limit wait runs no slot is free, and the wait is work in flight, unless nothing is left
+            // to dispatch anyway.
+            let holding = backingOff && tripped == nil && !progress.allDone
+            let context = DispatchContext(
+                idleSlots: holding ? 0 : freeSlots.count,
+                inFlight: running.count + queue.count + (holding ? 1 : 0),
+                runningAttempts: running.count,
+                spentUSD: spentUSD,
+                estimatedAttemptUSD: estimator.estimateUSD,
+                attemptsStarted: attemptsStarted,
+                elapsed: started.elapsed,
+                limits: spec.limits,
+                stopRequested: stopRequested,
+                tripped: tripped
+            )
+            let (step, trip) = Dispatcher.next(progress, context)
+            if let trip, tripped == nil {
+                tripped = trip
+                try await self.context.record(.breakerTripped(trip), mission: spec.id)
+            }
+            switch step {
+            case .finish(let reason):
+                return reason
+            case .finalVerify:
+                return try await finalVerify()
+            case .dispatch(let groups):
+                for id in groups { try await dispatch(id, into: &group) }
+            case .wait:
+                break
+            }
+            // Candidates may be waiting with nothing running (restored after a crash): start a landing first.
+            try await startNextMerge(&group)
+            guard let signal = try await group.next() else { return .failed }
+            try await handle(signal, group: &group)
+        }
+    }
+
+    // MARK: - Attempts
+
+    mutating func handle(
+        _ signal: LoopSignal,
+        group: inout ThrowingTaskGroup<LoopSignal, any Error>
+    ) async throws {
+        switch signal {
+        case .stopRequested:
+            stopRequested = true
+        case .wallClockExpired:
+            break
+        case .backoffEnded:
+            backingOff = false
+        case .attemptEnded(let key, let slot, let result, let cost):
+            running[key] = nil
+            try await watchUserRefs()
+            freeSlots.append(slot)
+            freeSlots.sort()
+            context.probe?.mark(.slotFree(slot))
+            spentUSD += cost
+            if cost > 0 { estimator.record(costUSD: cost) }
+            switch result {
+            case .passed(let commit, let criteria):
+                consecutiveRateLimits = 0
+                queue.enqueue(MergeCandidate(key: key, commit: commit, criteriaPassed: criteria))
+                context.probe?.mark(.queued(key))
+            case .failed(let outcome, let reason, let text, let criteria):
+                consecutiveRateLimits = 0
+                try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)
+            case .rateLimited(let reason, let text, let message, let holdDispatch):
+                consecutiveRateLimits += 1
+                try await conclude(
+                    key,
+                    .agentFailed,
+                    reason: reason,
+                    feedback: text,
+                    criteriaPassed: nil,
+                    countsTowardsStall: false
+                )
+                if holdDispatch && !backingOff {
+                    backingOff = true
+                    let wait = options.rateLimitBackoff.delay(
+                        after: message,
+                        consecutive: consecutiveRateLimits,
+                        now: ports.now()
+                    )
+                    let clock = ports.clock
+                    group.addTask {
+                        try? await clock.sleep(for: wait)
+                        return .backoffEnded
+                    }
+                }
+            case .cancelled:
+                try await interrupt(key, because: "the mission stopped")
+            case .error(let message):
+                try await interrupt(key, because: message)
+                fatal = message
+            }
+        case .mergeEnded(let round):
+            try await finish(round)
+        }
+        try await startNextMerge(&group)
+    }
+}
