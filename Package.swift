@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         // The daemon's services and graceful shutdown on SIGTERM/SIGINT.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The HTTP client of the planner, the critic and the daemon's client (no libcurl at start-up).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -77,12 +79,20 @@ let package = Package(
         ),
         .target(
             name: "FlotillaLLM",
-            dependencies: ["FlotillaCore"],
+            dependencies: [
+                "FlotillaCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "FlotillaAPI",
-            dependencies: ["FlotillaCore"],
+            dependencies: [
+                "FlotillaCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(

@@ -3,13 +3,13 @@ import Foundation
 
 /// A daemon's REST API as a ``MissionService``: what the CLI uses when a daemon serves the repository.
 package struct DaemonClient: MissionService {
-    package let http: HTTPClient
+    package let http: APIClient
     package let repositories: [String]
 
     package init(info: DaemonInfo, token: String?) {
         // The daemon listens on all interfaces when bound to 0.0.0.0; this machine reaches it on loopback.
         let host = info.host == "0.0.0.0" ? "127.0.0.1" : info.host == "::" ? "::1" : info.host
-        http = HTTPClient(host: host, port: info.port, token: token)
+        http = APIClient(host: host, port: info.port, token: token)
         repositories = info.repositories
     }
 
@@ -99,7 +99,7 @@ package struct DaemonClient: MissionService {
     private func reaching<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as HTTPClientError {
+        } catch let error as APIClientError {
             throw FlotillaError(
                 .unavailable,
                 "the daemon did not answer: \(error); FLOTILLA_NO_DAEMON=1 reads the ledger directly"

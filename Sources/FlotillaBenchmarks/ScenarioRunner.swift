@@ -35,6 +35,7 @@ package struct ScenarioRunner {
         fields.goal = "benchmark \(scenario.name)"
         fields.verify = scenario.verifyCommand
         fields.agents = scenario.agents
+        fields.mergeBatch = scenario.mergeBatch
         fields.setLimits(MissionLimits(attemptTimeout: .seconds(120), stallThreshold: 50))
         let prepared = try await preparation.prepare(
             MissionRequest(
@@ -64,7 +65,6 @@ package struct ScenarioRunner {
             // one); the processes themselves run unconfined here: the sandbox's own cost is measured apart.
             options: MissionRunner.Options(
                 environment: environment,
-                mergeBatch: scenario.mergeBatch,
                 sandbox: SandboxSettings(mode: .bwrap)
             ),
             layout: layout,

@@ -56,12 +56,12 @@ package struct WebhookLoad {
         var phases: [Phase] = []
         phases.append(
             try await phase("dry run (auth, limits, validation, git preflight)", requests, concurrency) {
-                try await HTTPClient(host: "127.0.0.1", port: port, token: token).send("POST", "/webhook", body: dryRun)
+                try await APIClient(host: "127.0.0.1", port: port, token: token).send("POST", "/webhook", body: dryRun)
             }
         )
         phases.append(
             try await phase("invalid body (400)", requests, concurrency) {
-                try await HTTPClient(host: "127.0.0.1", port: port, token: token).send(
+                try await APIClient(host: "127.0.0.1", port: port, token: token).send(
                     "POST",
                     "/webhook",
                     body: invalid
@@ -70,7 +70,7 @@ package struct WebhookLoad {
         )
         phases.append(
             try await phase("bad token (401)", requests, concurrency) {
-                try await HTTPClient(host: "127.0.0.1", port: port, token: "wrong-token-0123456789")
+                try await APIClient(host: "127.0.0.1", port: port, token: "wrong-token-0123456789")
                     .send("POST", "/webhook", body: dryRun)
             }
         )

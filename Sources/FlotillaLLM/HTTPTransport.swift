@@ -1,15 +1,18 @@
+import AsyncHTTPClient
 import FlotillaCore
 import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-/// POSTs JSON to a model's server: timeouts, and retries with backoff on 429 and 5xx that honour `Retry-After`.
+/// POSTs JSON to a model's server over AsyncHTTPClient: a deadline per request, and retries with backoff on 429 and
+/// 5xx that honour `Retry-After`.
 struct HTTPTransport: Sendable {
     var timeout: Duration = .seconds(120)
     var retries = 3
     var backoff: Duration = .milliseconds(500)
+    /// The most an answer may hold.
+    var bodyLimit = 32 << 20
 
     struct Reply {
         var status: Int
@@ -23,40 +26,39 @@ struct HTTPTransport: Sendable {
         body: Data,
         retryingServerErrors: Bool = true
     ) async throws(LanguageModelError) -> Reply {
-        var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
-        request.httpMethod = "POST"
-        request.httpBody = body
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(data: body))
         var attempt = 0
         while true {
+            let status: Int
             let data: Data
-            let response: HTTPURLResponse
+            let retryAfter: String?
             do {
-                let (received, answer) = try await URLSession.shared.data(for: request)
-                guard let http = answer as? HTTPURLResponse else {
-                    throw LanguageModelError.transport("not an HTTP answer from \(url.absoluteString)")
-                }
-                data = received
-                response = http
-            } catch let error as LanguageModelError {
-                throw error
+                let response = try await HTTPClient.shared.execute(
+                    request,
+                    timeout: .nanoseconds(Int64(timeout.seconds * 1e9))
+                )
+                status = Int(response.status.code)
+                retryAfter = response.headers.first(name: "Retry-After")
+                data = Data(buffer: try await response.body.collect(upTo: bodyLimit))
             } catch {
-                guard attempt < retries else {
-                    throw .transport("\(url.absoluteString): \(error.localizedDescription)")
+                guard attempt < retries, !(error is CancellationError) else {
+                    throw .transport("\(url.absoluteString): \(error)")
                 }
                 attempt += 1
                 try? await Task.sleep(for: backoff * (1 << (attempt - 1)))
                 continue
             }
-            let status = response.statusCode
             let retryable =
                 status == 429 || status == 529
                 || ((500...599).contains(status) && status != 501 && (retryingServerErrors || status != 500))
             guard retryable && attempt < retries else { return Reply(status: status, body: data) }
             attempt += 1
             // The server's own wait when it gives one (seconds), else exponential.
-            let stated = response.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init)
+            let stated = retryAfter.flatMap(Double.init)
             let wait = stated.map { Duration.seconds(bounded: $0) } ?? backoff * (1 << (attempt - 1))
             try? await Task.sleep(for: min(wait, .seconds(120)))
         }

@@ -100,10 +100,6 @@ extension MissionRepository {
             ),
             options: MissionRunner.Options(
                 environment: composition.childEnvironment(passing: spec.options.passEnv ?? []),
-                verifyTimeout: spec.options.verifyTimeout,
-                keepAttemptBranches: spec.options.keepBranches ?? false,
-                mergeBatch: spec.options.mergeBatchSize,
-                rateLimitBackoff: spec.options.rateLimitBackoff,
                 sandbox: sandbox
             ),
             layout: layout,

@@ -5,32 +5,32 @@ import GRDB
 extension SQLiteLedger {
     package func mission(_ id: MissionID) async throws -> MissionRecord? {
         try await database.read { db in
-            try MissionRow.fetchOne(db, sql: MissionRow.query + " WHERE m.id = ?", arguments: [id.rawValue])?.record()
+            try MissionRecord.fetchOne(db, sql: MissionRecord.query + " WHERE m.id = ?", arguments: [id.rawValue])
         }
     }
 
     package func missions(limit: Int? = nil) async throws -> [MissionRecord] {
         try await database.read { db in
             // The ids first, through the index, so the per-mission sums run only for the missions returned.
-            try MissionRow.fetchAll(
+            try MissionRecord.fetchAll(
                 db,
-                sql: MissionRow.query + """
+                sql: MissionRecord.query + """
                      WHERE m.id IN (SELECT id FROM missions ORDER BY created_at DESC, id DESC LIMIT ?)
                     ORDER BY m.created_at DESC, m.id DESC
                     """,
                 arguments: [limit ?? -1]
-            ).map { try $0.record() }
+            )
         }
     }
 
     /// The missions in `state`, newest first.
     package func missions(state: MissionState) async throws -> [MissionRecord] {
         try await database.read { db in
-            try MissionRow.fetchAll(
+            try MissionRecord.fetchAll(
                 db,
-                sql: MissionRow.query + " WHERE m.state = ? ORDER BY m.created_at DESC, m.id DESC",
+                sql: MissionRecord.query + " WHERE m.state = ? ORDER BY m.created_at DESC, m.id DESC",
                 arguments: [state.rawValue]
-            ).map { try $0.record() }
+            )
         }
     }
 
@@ -57,40 +57,25 @@ extension SQLiteLedger {
             ) {
                 criteria[row["group_id"], default: []].append(row["text"])
             }
-            return try GroupRow.fetchAll(db, sql: GroupRow.query, arguments: [m]).map {
-                try $0.record(dependsOn: dependencies[$0.id] ?? [], criteria: criteria[$0.id] ?? [])
+            return try GroupRecord.fetchAll(db, sql: GroupRecord.query, arguments: [m]).map { group in
+                var group = group
+                group.dependsOn = dependencies[group.id] ?? []
+                group.criteria = criteria[group.id] ?? []
+                return group
             }
         }
     }
 
     package func modelCalls(of mission: MissionID) async throws -> [ModelCallRecord] {
-        try await database.read { db in
-            try ModelCallRow.fetchAll(
-                db,
-                sql: "SELECT * FROM model_calls WHERE mission_id = ? ORDER BY id",
-                arguments: [mission.rawValue]
-            ).map { try $0.record() }
-        }
+        try await rows(of: mission, from: "model_calls", orderedBy: "id")
     }
 
     package func attempts(of mission: MissionID) async throws -> [AttemptRecord] {
-        try await database.read { db in
-            try AttemptRow.fetchAll(
-                db,
-                sql: "SELECT * FROM attempts WHERE mission_id = ? ORDER BY sequence",
-                arguments: [mission.rawValue]
-            ).map { try $0.record() }
-        }
+        try await rows(of: mission, from: "attempts", orderedBy: "sequence")
     }
 
     package func verifications(of mission: MissionID) async throws -> [VerificationRecord] {
-        try await database.read { db in
-            try VerificationRow.fetchAll(
-                db,
-                sql: "SELECT * FROM verifications WHERE mission_id = ? ORDER BY id",
-                arguments: [mission.rawValue]
-            ).map { try $0.record() }
-        }
+        try await rows(of: mission, from: "verifications", orderedBy: "id")
     }
 
     package func merges(of mission: MissionID) async throws -> [MergeRecord] {
@@ -98,11 +83,15 @@ extension SQLiteLedger {
             uniqueKeysWithValues: try await self.verifications(of: mission).map { ($0.id, $0.verification) }
         )
         return try await database.read { db in
-            try MergeRow.fetchAll(
+            try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM merges WHERE mission_id = ? ORDER BY started_at, group_id",
                 arguments: [mission.rawValue]
-            ).map { try $0.record(verifications: verifications) }
+            ).map { row in
+                var merge = try MergeRecord(row: row)
+                merge.verification = (row["verification_id"] as Int64?).flatMap { verifications[$0] }
+                return merge
+            }
         }
     }
 
@@ -123,7 +112,22 @@ extension SQLiteLedger {
 
     private func events(sql: String, arguments: StatementArguments) async throws -> [MissionEvent] {
         try await database.read { db in
-            try EventRow.fetchAll(db, sql: sql, arguments: arguments).map { try $0.record() }
+            try MissionEvent.fetchAll(db, sql: sql, arguments: arguments)
+        }
+    }
+
+    /// The rows of `table` that belong to `mission`, in `order`.
+    private func rows<Record: FetchableRecord & Sendable>(
+        of mission: MissionID,
+        from table: String,
+        orderedBy order: String
+    ) async throws -> [Record] {
+        try await database.read { db in
+            try Record.fetchAll(
+                db,
+                sql: "SELECT * FROM \(table) WHERE mission_id = ? ORDER BY \(order)",
+                arguments: [mission.rawValue]
+            )
         }
     }
 }

@@ -70,8 +70,8 @@ package final class RunningDaemon: @unchecked Sendable {
         self.port = port
     }
 
-    package func client(token: String? = nil) -> HTTPClient {
-        HTTPClient(host: "127.0.0.1", port: port, token: token)
+    package func client(token: String? = nil) -> APIClient {
+        APIClient(host: "127.0.0.1", port: port, token: token)
     }
 
     /// Stops the daemon as a service manager would (SIGTERM) and waits for it; returns its exit status.

@@ -389,7 +389,7 @@ enum EventCollector {
         var ended = false
     }
 
-    static func collect(_ http: HTTPClient, mission: String, lastEventID: Int64? = nil) async throws -> Collected {
+    static func collect(_ http: APIClient, mission: String, lastEventID: Int64? = nil) async throws -> Collected {
         let box = CollectedBox()
         var headers = [("Accept", "text/event-stream")]
         if let lastEventID { headers.append(("Last-Event-ID", String(lastEventID))) }

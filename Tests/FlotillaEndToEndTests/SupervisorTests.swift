@@ -32,7 +32,7 @@ struct SupervisorTests {
     }
 
     /// Creates a mission over the daemon's API whose agent runs `agent`.
-    static func create(_ http: HTTPClient, agent: String, fixture: MissionFixture) async throws -> MissionDTO {
+    static func create(_ http: APIClient, agent: String, fixture: MissionFixture) async throws -> MissionDTO {
         let body =
             #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "sandbox_write": ["\#(fixture.scratch.path)"]}"#
         let created = try await http.send("POST", "/missions", body: Data(body.utf8))

@@ -78,10 +78,11 @@ struct MergeBatchTests {
         let harness = try await MissionRunnerTests.Harness.make(
             checklist: Self.checklist,
             verify: Self.verify(lock: lock.path, started: started.path, release: release.path),
-            agents: 5
+            agents: 5,
+            mergeBatch: 8
         )
         let gates = GatesPassed(groups)
-        let runner = harness.runner(agent: SimulatedAgent(scenario: scenario), mergeBatch: 8, sink: gates)
+        let runner = harness.runner(agent: SimulatedAgent(scenario: scenario), sink: gates)
         let result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
             group.addTask { try await runner.run(harness.spec.id) }
             // `x` lands alone first; only then may the other gates pass and their candidates queue.

@@ -23,7 +23,8 @@ struct MissionRunnerTests {
             limits: MissionLimits = MissionLimits(),
             checklist text: String = "# Goal\n\n## A\n- [ ] a.txt says a ok\n",
             verify: String = "#!/bin/sh\ngrep -qx 'a ok' a.txt\n",
-            agents: Int = 1
+            agents: Int = 1,
+            mergeBatch: Int = 1
         ) async throws -> Harness {
             let repository = try await FixtureRepository(
                 files: ["verify.sh": verify, "README": "x\n"],
@@ -40,6 +41,7 @@ struct MissionRunnerTests {
             var fields = MissionFields()
             fields.verify = "./verify.sh"
             fields.agents = agents
+            fields.mergeBatch = mergeBatch
             fields.setLimits(limits)
             let prepared = try await preparation.prepare(
                 MissionRequest(
@@ -58,7 +60,6 @@ struct MissionRunnerTests {
             agent: any AgentBackend,
             git: (any GitRepository)? = nil,
             clock: any Clock<Duration> = ContinuousClock(),
-            mergeBatch: Int = 1,
             sink: any MissionEventSink = EventBus([])
         ) -> MissionRunner {
             MissionRunner(
@@ -74,7 +75,7 @@ struct MissionRunnerTests {
                     processes: SubprocessRunner(),
                     clock: clock
                 ),
-                options: MissionRunner.Options(environment: FixtureRepository.environment, mergeBatch: mergeBatch),
+                options: MissionRunner.Options(environment: FixtureRepository.environment),
                 layout: layout,
                 sink: sink
             )

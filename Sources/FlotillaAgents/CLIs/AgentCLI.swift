@@ -166,12 +166,7 @@ package struct CLIAgent: AgentBackend {
         do {
             result = try await runner.run(process)
         } catch {
-            return AgentOutcome(
-                termination: nil,
-                transcriptPath: request.transcriptPath,
-                failure: .crashed("\(dialect.program) could not start: \(error)"),
-                duration: .zero
-            )
+            return .notStarted(request, "\(dialect.program) could not start: \(error)")
         }
         var session = dialect.interpret(
             CLIRun(

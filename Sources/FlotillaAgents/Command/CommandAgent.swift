@@ -42,12 +42,7 @@ package struct CommandAgent: AgentBackend {
         do {
             result = try await runner.run(process)
         } catch {
-            return AgentOutcome(
-                termination: nil,
-                transcriptPath: request.transcriptPath,
-                failure: .crashed("\(error)"),
-                duration: .zero
-            )
+            return .notStarted(request, "\(error)")
         }
         let report = Self.usageReport(in: result.standardOutput + "\n" + result.outputTail)
         var failure: AgentFailure? = result.timedOut ? .timedOut : nil

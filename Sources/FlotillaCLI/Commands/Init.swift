@@ -90,9 +90,16 @@ extension Flotilla {
         var force = false
 
         func validate() throws {
-            if let agents, !(1...64).contains(agents) { throw ValidationError("--agents must be between 1 and 64") }
-            if let maxCost, maxCost != -1 && maxCost < 0 {
-                throw ValidationError("--max-cost must be -1 or at least 0")
+            // The project's fields are mission fields: their rules (bounds included) are the missions' own.
+            var project = MissionFields()
+            project.verify = verify
+            project.agents = agents
+            project.maxCostUSD = maxCost
+            project.protect = protect.nonEmpty
+            do {
+                _ = try MissionFields.decode(project.jsonObject, name: MissionOptions.flag)
+            } catch {
+                throw ValidationError(error.description)
             }
             if backend == .simulate {
                 throw ValidationError("--backend simulate is for demos and tests; choose an agent")

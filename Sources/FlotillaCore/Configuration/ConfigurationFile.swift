@@ -51,39 +51,25 @@ package struct ConfigurationFile: Sendable, Equatable {
         for (table, entries) in document.tables.sorted(by: { $0.key < $1.key }) {
             let line = document.tableLines[table]
             switch table {
-            case "", "run":
+            case "", "run", "agent", "critic":
+                // [agent] and [critic] name run keys by shorter names (`model` for `critic_model`).
+                let aliases = roleFields[table]
+                let known = aliases.map { Array($0.keys) } ?? Array(runKeys)
                 for (key, entry) in entries {
-                    guard runKeys.contains(key) else {
+                    let name = aliases == nil ? key : "\(table).\(key)"
+                    guard let field = aliases == nil ? key : aliases?[key], runKeys.contains(field) else {
                         throw ConfigurationError(
                             file: file,
                             line: entry.line,
-                            "unknown key \(key) (known: \(runKeys.sorted().joined(separator: ", ")))"
-                        )
-                    }
-                    if let earlier = configuration.run[key] {
-                        throw ConfigurationError(
-                            file: file,
-                            line: entry.line,
-                            "\(key) is already set on line \(earlier.line)"
-                        )
-                    }
-                    configuration.run[key] = entry
-                }
-            case "agent", "critic":
-                let fields = roleFields[table] ?? [:]
-                for (key, entry) in entries {
-                    guard let field = fields[key], runKeys.contains(field) else {
-                        throw ConfigurationError(
-                            file: file,
-                            line: entry.line,
-                            "unknown key \(table).\(key) (known: \(fields.keys.sorted().joined(separator: ", ")))"
+                            "unknown key \(name) (known: \(known.sorted().joined(separator: ", ")))"
                         )
                     }
                     if let earlier = configuration.run[field] {
                         throw ConfigurationError(
                             file: file,
                             line: entry.line,
-                            "\(table).\(key) sets \(field), already set on line \(earlier.line)"
+                            (field == name ? "\(name) is" : "\(name) sets \(field),")
+                                + " already set on line \(earlier.line)"
                         )
                     }
                     configuration.run[field] = entry

@@ -39,7 +39,7 @@ extension MissionLoop {
             escalation: state.escalation,
             testsProtected: spec.options.allowTestEdits != true
         )
-        let lease = spec.limits.attemptTimeout + options.verifyTimeout * 2 + .seconds(300)
+        let lease = spec.limits.attemptTimeout + spec.options.verifyTimeout * 2 + .seconds(300)
         try await context.record(
             .attemptStarted(
                 AttemptStart(

@@ -58,7 +58,7 @@ extension MissionLoop {
         }
         _ = await MissionCheckouts(git: context.git, layout: context.layout).removeAll(spec.id)
         let git = context.git
-        guard !options.keepAttemptBranches else { return }
+        guard spec.options.keepBranches != true else { return }
         let attempts = (try? await context.ledger.attempts(of: spec.id)) ?? []
         try? await git.deleteBranches(attempts.map(\.branch))
     }

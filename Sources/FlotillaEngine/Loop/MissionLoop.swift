@@ -75,7 +75,7 @@ struct MissionLoop {
             )
         }
         freeSlots = Array(1...max(1, spec.agents))
-        queue = MergeQueue(batchSize: options.mergeBatch)
+        queue = MergeQueue(batchSize: spec.options.mergeBatchSize)
         // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued).
         for attempt in attempts where attempt.outcome == nil && attempt.phase == .queued {
             queue.enqueue(
@@ -250,7 +250,7 @@ struct MissionLoop {
                 )
                 if holdDispatch && !backingOff {
                     backingOff = true
-                    let wait = options.rateLimitBackoff.delay(
+                    let wait = spec.options.rateLimitBackoff.delay(
                         after: message,
                         consecutive: consecutiveRateLimits,
                         now: ports.now()

@@ -44,33 +44,17 @@ package struct MissionRunner: Sendable {
         }
     }
 
+    /// What a run needs beyond the mission's own fields (which it reads from the ledger: verify timeout, merge
+    /// batch, rate-limit backoff, keeping branches).
     package struct Options: Sendable {
         /// The allowlisted environment agents and verify commands start from.
         package var environment: [String: String]
-        package var verifyTimeout: Duration
-        /// Keep each attempt's branch after the mission (for inspection); they are deleted otherwise.
-        package var keepAttemptBranches: Bool
-        /// At most this many waiting candidates land together under one regression verify.
-        package var mergeBatch: Int
-        /// How long every agent waits after one hits a rate limit or quota.
-        package var rateLimitBackoff: RateLimitBackoff
         /// The sandbox of agent sessions and verify runs.
         package var sandbox: SandboxSettings
 
-        package init(
-            environment: [String: String],
-            verifyTimeout: Duration = .seconds(1800),
-            keepAttemptBranches: Bool = false,
-            mergeBatch: Int = 1,
-            rateLimitBackoff: RateLimitBackoff = RateLimitBackoff(),
-            sandbox: SandboxSettings = .none
-        ) {
-            self.sandbox = sandbox
-            self.rateLimitBackoff = rateLimitBackoff
+        package init(environment: [String: String], sandbox: SandboxSettings = .none) {
             self.environment = environment
-            self.verifyTimeout = verifyTimeout
-            self.keepAttemptBranches = keepAttemptBranches
-            self.mergeBatch = max(1, mergeBatch)
+            self.sandbox = sandbox
         }
     }
 
@@ -102,7 +86,7 @@ package struct MissionRunner: Sendable {
                     uniqueKeysWithValues: spec.checklist.groups.compactMap { g in g.check.map { (g.id, $0) } }
                 ),
                 trustedFiles: trusted,
-                timeout: options.verifyTimeout,
+                timeout: spec.options.verifyTimeout,
                 environment: options.environment,
                 sandbox: options.sandbox,
                 objects: ports.git.objectsDirectory
