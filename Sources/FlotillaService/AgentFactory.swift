@@ -97,7 +97,7 @@ package struct AgentFactory {
         }
         return CLIAgent(
             dialect: dialect,
-            options: AgentCLIOptions(binary: binary, maxTurns: fields.maxTurns, baseURL: fields.agentBaseURL),
+            options: AgentCLIOptions(binary: binary, fields: fields),
             runner: composition.processes,
             environment: environment,
             keys: keys,

@@ -37,19 +37,22 @@ extension AgentCLIDialect {
     }
 }
 
-/// Options every CLI adapter understands.
+/// How the CLI adapters are run: the executable, and the mission's fields they read.
 package struct AgentCLIOptions: Sendable, Equatable {
     /// The executable (default: `program` on `PATH`).
     package var binary: String?
-    package var maxTurns: Int?
-    /// For tools that take one (aider, mini): the OpenAI-compatible API root their model is served from.
-    package var baseURL: String?
+    /// The mission's fields; the adapters read theirs (`max_turns`, `agent_base_url`…) from here, so a new one
+    /// needs no plumbing.
+    package var fields: MissionFields
 
-    package init(binary: String? = nil, maxTurns: Int? = nil, baseURL: String? = nil) {
+    package init(binary: String? = nil, fields: MissionFields = MissionFields()) {
         self.binary = binary
-        self.maxTurns = maxTurns
-        self.baseURL = baseURL
+        self.fields = fields
     }
+
+    package var maxTurns: Int? { fields.maxTurns }
+    /// For tools that take one (aider, mini): the OpenAI-compatible API root their model is served from.
+    package var baseURL: String? { fields.agentBaseURL }
 }
 
 /// What a finished CLI process left for the adapter to read.
