@@ -22,6 +22,9 @@ package struct MissionFieldRule: Sendable {
         case host
         /// `PROVIDER=PATH`, the path made absolute.
         case keyFile
+        /// One argument of a command line: order and repeats matter, so a list given in a higher layer replaces
+        /// a lower one's instead of adding to it.
+        case argument
     }
 
     /// Where a field may be given.
@@ -73,6 +76,7 @@ package struct MissionFieldRule: Sendable {
     /// Whether layers add up (a project's protected paths stay protected whatever a request says).
     package var accumulates: Bool {
         if case .list(let item) = kind, case .choice = item { return false }
+        if case .list(.argument) = kind { return false }
         if case .list = kind { return true }
         return false
     }
@@ -126,7 +130,7 @@ package struct MissionFieldRule: Sendable {
         guard case .list(let item) = kind else { return nil }
         guard case .string(let text) = value, !text.isEmpty else { return "must be a non-empty string" }
         switch item {
-        case .text, .path: return nil
+        case .text, .path, .argument: return nil
         case .choice(let names):
             return names.contains(text) ? nil : "must be one of \(names.joined(separator: ", ")), not \(text)"
         case .host:
