@@ -168,6 +168,45 @@ struct AgentCLITests {
         #expect(budgets == (tool.backend == "claude" ? ["10.00", "10.00", "9.96"] : []))
     }
 
+    @Test func agentArgumentsReachEverySessionInOrderAndTheFlagsReplaceTheProjects() async throws {
+        let fixture = try await MissionFixture(
+            checklist: "# One\n\n## A\n- [ ] a\n",
+            groups: ["a"],
+            extraFiles: ["flotilla.toml": "[run]\nagent_args = [\"-c\", \"from_project=1\"]\n"]
+        )
+        defer { fixture.remove() }
+        let bin = try FakeAgents.install(in: fixture.scratch)
+        let base = [
+            "exec", "--json", "--sandbox", "workspace-write", "--skip-git-repo-check", "-C", "WORKTREE", "-m", "gpt-5",
+            "-",
+        ]
+        for (flags, expected) in [
+            ([String](), ["-c", "from_project=1"]),
+            // Values that look like flags, and repeats, are kept as given.
+            (
+                ["--agent-arg", "-c", "--agent-arg", "x=1", "--agent-arg", "-c", "--agent-arg", "x=1"],
+                ["-c", "x=1", "-c", "x=1"]
+            ),
+        ] {
+            let log = fixture.scratch.file("argv-\(flags.count).jsonl")
+            let run = try await fixture.run(
+                ["--backend", "codex", "--model", "gpt-5", "--pass-env", "FAKE_AGENT_LOG"] + flags,
+                environment: [
+                    "PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+                    "FAKE_AGENT_LOG": log,
+                ]
+            )
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            let session = try #require(
+                try JSONSerialization.jsonObject(with: Data(try String(contentsOfFile: log, encoding: .utf8).utf8))
+                    as? [String: Any]
+            )
+            var argv = session["argv"] as? [String] ?? []
+            if let index = argv.firstIndex(of: "-C"), index + 1 < argv.count { argv[index + 1] = "WORKTREE" }
+            #expect(argv == base + expected)
+        }
+    }
+
     @Test(arguments: ["claude", "codex", "gemini", "opencode", "cursor"])
     func failuresAreClassifiedAndMalformedOutputNeverPasses(_ backend: String) async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])

@@ -143,7 +143,7 @@ package struct CLIAgent: AgentBackend {
         ) { _, key in key }
         var process = ProcessRequest(
             executable: options.binary ?? dialect.program,
-            arguments: dialect.arguments(request, options: options),
+            arguments: dialect.arguments(request, options: options) + (options.fields.agentArgs ?? []),
             workingDirectory: request.worktree,
             environment: request.sessionEnvironment(base: environment, adding: extra)
         )

@@ -43,6 +43,12 @@ struct MissionOptions: ParsableArguments {
     var maxTurns: Int?
 
     @Option(
+        parsing: .unconditionalSingleValue,
+        help: "For agent CLI backends: an argument added to every session's command line (repeatable, in order)."
+    )
+    var agentArg: [String] = []
+
+    @Option(
         help: """
             Seconds every agent waits after one hits a rate limit, when the agent does not say how long (default \
             30); doubles while limits repeat. Such attempts do not count against the group.
@@ -191,6 +197,7 @@ struct MissionOptions: ParsableArguments {
         given.agentBinary = agentBinary
         given.agentBaseURL = agentBaseURL
         given.maxTurns = maxTurns
+        given.agentArgs = agentArg.nonEmpty
         given.rateLimitBackoffSeconds = rateLimitBackoff
         given.rateLimitMaxWaitSeconds = rateLimitMaxWait
         given.critic = critic
@@ -233,6 +240,7 @@ struct MissionOptions: ParsableArguments {
             "verify_timeout_seconds": "--verify-timeout", "rate_limit_backoff_seconds": "--rate-limit-backoff",
             "rate_limit_max_wait_seconds": "--rate-limit-max-wait", "acceptance_path": "--acceptance",
             "fallback_backends": "--fallback-backend", "key_files": "--key-file", "allow_hosts": "--allow-host",
+            "agent_args": "--agent-arg",
         ]
         return names[key] ?? "--" + key.replacingOccurrences(of: "_", with: "-")
     }

@@ -19,6 +19,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var agentBinary: String?
     package var agentBaseURL: String?
     package var maxTurns: Int?
+    package var agentArgs: [String]?
     package var fallbackBackends: [BackendName]?
     package var scenario: String?
     package var rateLimitBackoffSeconds: Double?
@@ -60,6 +61,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case agentBinary = "agent_binary"
         case agentBaseURL = "agent_base_url"
         case maxTurns = "max_turns"
+        case agentArgs = "agent_args"
         case fallbackBackends = "fallback_backends"
         case scenario
         case rateLimitBackoffSeconds = "rate_limit_backoff_seconds"
@@ -106,6 +108,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .agentBinary: .path("For agent CLI backends: the executable.")
             case .agentBaseURL: .text("For aider and mini: the OpenAI-compatible API root of their model.")
             case .maxTurns: MissionFieldRule(.integer(1...10_000), "For claude: the most turns one session takes.")
+            case .agentArgs:
+                MissionFieldRule(.list(.argument), "For agent CLIs: arguments added to every session's argv, in order.")
             case .fallbackBackends:
                 MissionFieldRule(
                     .list(.choice(BackendName.agentCLIs.map(\.rawValue))),
