@@ -329,9 +329,9 @@ package struct ChecklistDTO: Codable, Sendable {
     package var markdown: String
     package var checklist: JSONValue
 
-    package init(markdown: String, checklist: JSONValue) {
-        self.markdown = markdown
-        self.checklist = checklist
+    package init(_ checklist: Checklist) {
+        markdown = ChecklistRenderer.render(checklist)
+        self.checklist = (try? JSONDecoder().decode(JSONValue.self, from: ChecklistJSON.encode(checklist))) ?? .null
     }
 }
 

@@ -120,9 +120,7 @@ package struct LocalMissions: MissionHost {
     }
 
     package func checklist(_ id: MissionID) async throws -> ChecklistDTO {
-        let checklist = try await find(id).1.spec.checklist
-        let json = (try? JSONDecoder().decode(JSONValue.self, from: ChecklistJSON.encode(checklist))) ?? .null
-        return ChecklistDTO(markdown: ChecklistRenderer.render(checklist), checklist: json)
+        ChecklistDTO(try await find(id).1.spec.checklist)
     }
 
     package func hasEnded(_ id: MissionID) async throws -> Bool {

@@ -207,6 +207,18 @@ package struct CLIAgent: AgentBackend {
 
 /// Reading helpers shared by the dialects.
 enum CLIOutput {
+    /// Why a session that exited non-zero failed: the last line it printed to `text` (stderr by default), else
+    /// `TOOL exited N`.
+    static func exitFailure(_ run: CLIRun, _ tool: String, said text: String? = nil) -> AgentFailure {
+        let said = lastLine(text ?? run.standardError)
+        return classify(said.isEmpty ? "\(tool) exited \(run.exitCode ?? -1)" : said)
+    }
+
+    /// A session that left no result: its output is malformed when it exited 0, else it failed as it said.
+    static func noResult(_ run: CLIRun, _ tool: String, _ missing: String) -> AgentFailure {
+        run.exitCode == 0 ? .malformedOutput("\(tool) \(missing)") : exitFailure(run, tool)
+    }
+
     /// Every line that is a JSON object; other lines (banners, debug output) are skipped, as the vendors' SDKs do.
     static func objects(_ text: String) -> [[String: Any]] {
         text.split(separator: "\n").compactMap { line in

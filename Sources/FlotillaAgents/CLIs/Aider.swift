@@ -69,8 +69,11 @@ package struct Aider: AgentCLIDialect {
         // Without a price for the model aider prints tokens only; the pricing table may know it.
         session.reportedCostUSD = lastSessionCost
         if run.exitCode != 0 {
-            let said = CLIOutput.lastLine(run.standardError.isEmpty ? run.standardOutput : run.standardError)
-            session.failure = CLIOutput.classify(said.isEmpty ? "aider exited \(run.exitCode ?? -1)" : said)
+            session.failure = CLIOutput.exitFailure(
+                run,
+                "aider",
+                said: run.standardError.isEmpty ? run.standardOutput : run.standardError
+            )
         }
         return session
     }

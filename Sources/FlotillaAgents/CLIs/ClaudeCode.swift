@@ -44,11 +44,7 @@ package struct ClaudeCode: AgentCLIDialect {
             session.model = message["model"] as? String
         }
         guard let result = messages.last(where: { $0["type"] as? String == "result" }) else {
-            let said = CLIOutput.lastLine(run.standardError)
-            session.failure =
-                run.exitCode == 0
-                ? .malformedOutput("claude printed no result")
-                : CLIOutput.classify(said.isEmpty ? "claude exited \(run.exitCode ?? -1) with no result" : said)
+            session.failure = CLIOutput.noResult(run, "claude", "printed no result")
             return session
         }
         if let usage = result["usage"] as? [String: Any] {

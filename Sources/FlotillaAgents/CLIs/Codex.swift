@@ -83,8 +83,7 @@ package struct Codex: AgentCLIDialect {
             } else if run.exitCode == 0 {
                 session.failure = .malformedOutput("codex ended without turn.completed")
             } else {
-                let said = CLIOutput.lastLine(run.standardError)
-                session.failure = CLIOutput.classify(said.isEmpty ? "codex exited \(run.exitCode ?? -1)" : said)
+                session.failure = CLIOutput.exitFailure(run, "codex")
             }
         } else if run.exitCode != 0 {
             session.failure = .agentError(

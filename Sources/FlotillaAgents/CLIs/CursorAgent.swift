@@ -29,11 +29,7 @@ package struct CursorAgent: AgentCLIDialect {
         let result = CLIOutput.objects(run.standardOutput).last { $0["type"] as? String == "result" }
         guard let result, run.exitCode == 0 else {
             // On failure it exits non-zero with a message on stderr and no JSON.
-            let said = CLIOutput.lastLine(run.standardError)
-            session.failure =
-                run.exitCode == 0
-                ? .malformedOutput("cursor-agent printed no result")
-                : CLIOutput.classify(said.isEmpty ? "cursor-agent exited \(run.exitCode ?? -1)" : said)
+            session.failure = CLIOutput.noResult(run, "cursor-agent", "printed no result")
             return session
         }
         if let usage = result["usage"] as? [String: Any] {

@@ -41,11 +41,7 @@ package struct MiniSWEAgent: AgentCLIDialect {
             let trajectory = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
             let info = trajectory["info"] as? [String: Any]
         else {
-            let said = CLIOutput.lastLine(run.standardError)
-            session.failure =
-                run.exitCode == 0
-                ? .malformedOutput("mini wrote no trajectory")
-                : CLIOutput.classify(said.isEmpty ? "mini exited \(run.exitCode ?? -1)" : said)
+            session.failure = CLIOutput.noResult(run, "mini", "wrote no trajectory")
             return session
         }
         session.reportedCostUSD = CLIOutput.double((info["model_stats"] as? [String: Any])?["instance_cost"])

@@ -65,8 +65,7 @@ package struct OpenCode: AgentCLIDialect {
         session.reportedCostUSD = steps > 0 ? cost : nil
         if session.failure == nil {
             if run.exitCode != 0 {
-                let said = CLIOutput.lastLine(run.standardError)
-                session.failure = CLIOutput.classify(said.isEmpty ? "opencode exited \(run.exitCode ?? -1)" : said)
+                session.failure = CLIOutput.exitFailure(run, "opencode")
             } else if steps == 0 {
                 session.failure = .malformedOutput("opencode finished no step")
             }

@@ -194,52 +194,30 @@ extension Scenario {
                 fail("\(field).delete", "expected an array of paths")
             }
         }
-        if let delay = fields["delay_ms"] {
-            if let milliseconds = delay as? Int, milliseconds >= 0 {
-                step.delay = .milliseconds(milliseconds)
-            } else {
-                fail("\(field).delay_ms", "expected a non-negative integer")
-            }
+        /// The value of `key` as `read` takes it, or nil (and a problem, when it was given but is not such).
+        func typed<Value>(_ key: String, _ expected: String, _ read: (Any) -> Value?) -> Value? {
+            guard let given = fields[key] else { return nil }
+            if let value = read(given) { return value }
+            fail("\(field).\(key)", "expected \(expected)")
+            return nil
         }
-        if let barrier = fields["barrier"] {
-            if let name = barrier as? String {
-                step.barrier = name
-            } else {
-                fail("\(field).barrier", "expected a name")
-            }
+        let count = { (given: Any) -> Int? in (given as? Int).flatMap { $0 >= 0 ? $0 : nil } }
+        if let milliseconds = typed("delay_ms", "a non-negative integer", count) {
+            step.delay = .milliseconds(milliseconds)
         }
-        if let hang = fields["hang"] {
-            if let flag = hang as? Bool { step.hang = flag } else { fail("\(field).hang", "expected true or false") }
+        step.barrier = typed("barrier", "a name") { (given: Any) -> String? in given as? String }
+        step.hang = typed("hang", "true or false") { (given: Any) -> Bool? in given as? Bool } ?? step.hang
+        if let code = typed("exit_code", "an integer from 0 to 255", { ($0 as? Int).flatMap(UInt8.init(exactly:)) }) {
+            step.exitCode = Int32(code)
         }
-        if let exit = fields["exit_code"] {
-            if let code = exit as? Int, (0...255).contains(code) {
-                step.exitCode = Int32(code)
-            } else {
-                fail("\(field).exit_code", "expected an integer from 0 to 255")
-            }
+        let dollars = { (given: Any) -> Double? in
+            guard !(given is Bool), let number = (given as? NSNumber)?.doubleValue, number >= 0 else { return nil }
+            return number
         }
-        if let cost = fields["cost_usd"] {
-            if let dollars = (cost as? NSNumber)?.doubleValue, !(cost is Bool), dollars >= 0 {
-                step.usage.costUSD = dollars
-            } else {
-                fail("\(field).cost_usd", "expected a non-negative number")
-            }
-        }
-        for (key, path) in [("input_tokens", \Usage.inputTokens), ("output_tokens", \Usage.outputTokens)] {
-            guard let value = fields[key] else { continue }
-            if let count = value as? Int, count >= 0 {
-                step.usage[keyPath: path] = count
-            } else {
-                fail("\(field).\(key)", "expected a non-negative integer")
-            }
-        }
-        if let message = fields["message"] {
-            if let text = message as? String {
-                step.message = text
-            } else {
-                fail("\(field).message", "expected a string")
-            }
-        }
+        if let cost = typed("cost_usd", "a non-negative number", dollars) { step.usage.costUSD = cost }
+        if let tokens = typed("input_tokens", "a non-negative integer", count) { step.usage.inputTokens = tokens }
+        if let tokens = typed("output_tokens", "a non-negative integer", count) { step.usage.outputTokens = tokens }
+        step.message = typed("message", "a string") { (given: Any) -> String? in given as? String } ?? step.message
         return step
     }
 

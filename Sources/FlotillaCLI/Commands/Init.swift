@@ -25,40 +25,11 @@ extension Flotilla {
         @Flag(help: "Ask nothing: write what the flags say (for scripts).")
         var nonInteractive = false
 
-        @Option(
-            help: "The agent backend: an agent CLI (claude, codex, gemini, opencode, cursor, aider, mini) or command."
-        )
-        var backend: BackendName?
+        @OptionGroup(title: "Agent") var agent: AgentOptions
 
-        @Option(help: "The agent's model (default: the tool's own).")
-        var model: String?
+        @OptionGroup(title: "Planner") var planner: PlannerOptions
 
-        @Option(help: "The agent CLI's executable, when not its name on PATH.")
-        var agentBinary: String?
-
-        @Option(help: "For --backend command: the command line each attempt runs.")
-        var agentCommand: String?
-
-        @Option(help: "An agent CLI that takes over while the backend is rate limited (repeatable).")
-        var fallbackBackend: [BackendName] = []
-
-        @Option(help: "The planner: openai or anthropic (HTTP APIs), or claude or codex (their CLIs).")
-        var planner: LanguageModelAPI?
-
-        @Option(help: "The planner's API root, e.g. http://127.0.0.1:8000/v1 (implies --planner openai).")
-        var plannerURL: String?
-
-        @Option(help: "The planner's model.")
-        var plannerModel: String?
-
-        @Option(help: "The critic: openai or anthropic (HTTP APIs), or claude or codex (their CLIs).")
-        var critic: LanguageModelAPI?
-
-        @Option(help: "The critic's API root (implies --critic openai).")
-        var criticURL: String?
-
-        @Option(help: "The critic's model.")
-        var criticModel: String?
+        @OptionGroup(title: "Critic") var critic: CriticOptions
 
         @Option(
             name: .customLong("key"),
@@ -101,10 +72,10 @@ extension Flotilla {
             } catch {
                 throw ValidationError(error.description)
             }
-            if backend == .simulate {
+            if agent.backend == .simulate {
                 throw ValidationError("--backend simulate is for demos and tests; choose an agent")
             }
-            for url in [plannerURL, criticURL].compactMap(\.self) {
+            for url in [planner.plannerURL, critic.criticURL].compactMap(\.self) {
                 guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") else {
                     throw ValidationError("\(url) is not an http(s) URL")
                 }

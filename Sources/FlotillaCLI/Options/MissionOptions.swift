@@ -4,6 +4,9 @@ import FlotillaService
 import Foundation
 
 /// The flags of a mission: each one a ``MissionFields`` field, checked by its rule, not here.
+///
+/// The groups of one role (agent, critic, planner) follow it in this file: `init` and `plan` take them too, so
+/// every flag of the mission is spelled and explained once, here.
 struct MissionOptions: ParsableArguments {
     @Option(help: "The goal, in words (default: the checklist's `# Title`).")
     var goal: String?
@@ -17,30 +20,7 @@ struct MissionOptions: ParsableArguments {
     @Option(help: "Agents working in parallel (1–64, default 2).")
     var agents: Int?
 
-    @Option(
-        help: """
-            Agent backend: simulate (scripted, offline), command (any executable), or an agent CLI: claude, codex, \
-            gemini, opencode, cursor, aider, mini.
-            """
-    )
-    var backend: BackendName?
-
-    @Option(
-        help: """
-            An agent CLI that takes over while the backend is rate limited (repeatable, tried in order); its \
-            program is looked up on PATH.
-            """
-    )
-    var fallbackBackend: [BackendName] = []
-
-    @Option(help: "For agent CLI backends: the executable (default: the tool's name on PATH).")
-    var agentBinary: String?
-
-    @Option(help: "For aider and mini: the OpenAI-compatible API root their model is served from.")
-    var agentBaseURL: String?
-
-    @Option(help: "For claude: the most turns one session may take.")
-    var maxTurns: Int?
+    @OptionGroup(title: "Agent") var agent: AgentOptions
 
     @Option(
         parsing: .unconditionalSingleValue,
@@ -59,31 +39,10 @@ struct MissionOptions: ParsableArguments {
     @Option(help: "The longest wait after a rate limit, in seconds (default 900).")
     var rateLimitMaxWait: Double?
 
-    @Option(
-        help: """
-            Critic (explains failed gates in the next prompt): openai or anthropic (HTTP APIs), or claude or \
-            codex (their CLIs' structured modes).
-            """
-    )
-    var critic: LanguageModelAPI?
-
-    @Option(help: "For --critic claude or codex: the executable (default: its name on PATH).")
-    var criticBinary: String?
-
-    @Option(help: "The critic's API root, e.g. http://127.0.0.1:8000/v1 (implies --critic openai).")
-    var criticURL: String?
-
-    @Option(help: "The critic's model.")
-    var criticModel: String?
-
-    @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
-    var agentCommand: String?
+    @OptionGroup(title: "Critic") var critic: CriticOptions
 
     @Option(help: "For --backend simulate: the scenario file (JSON).")
     var scenario: String?
-
-    @Option(help: "Model name handed to the agent backend.")
-    var model: String?
 
     // Unconditional parsing lets "-1" (uncapped) follow the flag; otherwise it reads as an unknown flag.
     @Option(
@@ -192,21 +151,12 @@ struct MissionOptions: ParsableArguments {
         given.acceptancePath = acceptance
         given.verify = verify
         given.agents = agents
-        given.backend = backend
-        given.fallbackBackends = fallbackBackend.nonEmpty
-        given.agentBinary = agentBinary
-        given.agentBaseURL = agentBaseURL
-        given.maxTurns = maxTurns
+        agent.apply(to: &given)
+        critic.apply(to: &given)
         given.agentArgs = agentArg.nonEmpty
         given.rateLimitBackoffSeconds = rateLimitBackoff
         given.rateLimitMaxWaitSeconds = rateLimitMaxWait
-        given.critic = critic
-        given.criticBinary = criticBinary
-        given.criticURL = criticURL
-        given.criticModel = criticModel
-        given.agentCommand = agentCommand
         given.scenario = scenario
-        given.model = model
         given.maxCostUSD = maxCost
         given.timeoutSeconds = timeout
         given.maxAttempts = maxAttempts
@@ -254,4 +204,108 @@ extension NetworkAccess: ExpressibleByArgument {}
 extension Array {
     /// The array, or nil when empty: a repeatable flag given no times sets nothing.
     var nonEmpty: [Element]? { isEmpty ? nil : self }
+}
+
+/// The agent's flags, shared by `run` (one mission's fields) and `init` (config.toml's `[agent]`).
+struct AgentOptions: ParsableArguments {
+    @Option(
+        help: """
+            Agent backend: an agent CLI (claude, codex, gemini, opencode, cursor, aider, mini), command (any \
+            executable), or simulate (scripted and offline, for demos and tests; not for init).
+            """
+    )
+    var backend: BackendName?
+
+    @Option(
+        help: """
+            An agent CLI that takes over while the backend is rate limited (repeatable, tried in order); its \
+            program is looked up on PATH.
+            """
+    )
+    var fallbackBackend: [BackendName] = []
+
+    @Option(help: "For agent CLI backends: the executable (default: the tool's name on PATH).")
+    var agentBinary: String?
+
+    @Option(help: "For aider and mini: the OpenAI-compatible API root their model is served from.")
+    var agentBaseURL: String?
+
+    @Option(help: "For claude: the most turns one session may take.")
+    var maxTurns: Int?
+
+    @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
+    var agentCommand: String?
+
+    @Option(help: "Model name handed to the agent backend.")
+    var model: String?
+
+    /// Sets the fields these flags give.
+    func apply(to fields: inout MissionFields) {
+        fields.backend = backend
+        fields.fallbackBackends = fallbackBackend.nonEmpty
+        fields.agentBinary = agentBinary
+        fields.agentBaseURL = agentBaseURL
+        fields.maxTurns = maxTurns
+        fields.agentCommand = agentCommand
+        fields.model = model
+    }
+}
+
+/// The critic's flags, shared by `run` (one mission's fields) and `init` (config.toml's `[critic]`).
+struct CriticOptions: ParsableArguments {
+    @Option(
+        help: """
+            Critic (explains failed gates in the next prompt): openai or anthropic (HTTP APIs), or claude or \
+            codex (their CLIs' structured modes).
+            """
+    )
+    var critic: LanguageModelAPI?
+
+    @Option(help: "For --critic claude or codex: the executable (default: its name on PATH).")
+    var criticBinary: String?
+
+    @Option(help: "The critic's API root, e.g. http://127.0.0.1:8000/v1 (implies --critic openai).")
+    var criticURL: String?
+
+    @Option(help: "The critic's model.")
+    var criticModel: String?
+
+    /// Sets the fields these flags give.
+    func apply(to fields: inout MissionFields) {
+        fields.critic = critic
+        fields.criticBinary = criticBinary
+        fields.criticURL = criticURL
+        fields.criticModel = criticModel
+    }
+}
+
+/// The planner's flags, shared by `plan` and by `run` with a goal and no checklist.
+struct PlannerOptions: ParsableArguments {
+    @Option(
+        help: """
+            Planner: openai (any OpenAI-compatible server) or anthropic (HTTP APIs), or claude or codex (their CLIs' \
+            structured modes).
+            """
+    )
+    var planner: LanguageModelAPI?
+
+    @Option(help: "The planner's API root, e.g. http://127.0.0.1:8000/v1.")
+    var plannerURL: String?
+
+    @Option(help: "The planner's model.")
+    var plannerModel: String?
+
+    @Option(help: "For --planner claude or codex: the executable (default: its name on PATH).")
+    var plannerBinary: String?
+
+    /// The settings the flags give; `keyFiles` come from the command's `--key-file`.
+    func settings(keyFiles: [String]) -> LanguageModelSettings {
+        LanguageModelSettings(
+            api: planner,
+            url: plannerURL,
+            model: plannerModel,
+            binary: plannerBinary,
+            keyFiles: keyFiles
+        )
+    }
 }

@@ -12,13 +12,17 @@ struct Answers {
     var model: String?
     var agentBinary: String?
     var agentCommand: String?
+    var agentBaseURL: String?
+    var maxTurns: Int?
     var fallbacks: [BackendName]
     var planner: LanguageModelAPI?
     var plannerURL: String?
     var plannerModel: String?
+    var plannerBinary: String?
     var critic: LanguageModelAPI?
     var criticURL: String?
     var criticModel: String?
+    var criticBinary: String?
     /// Keys to keep, by `[keys]` name.
     var keys: [String: String] = [:]
     var verify: String?
@@ -36,20 +40,24 @@ struct Answers {
     }
 
     init(flags: Flotilla.Init) throws {
-        backend = flags.backend
-        model = flags.model
-        agentBinary = flags.agentBinary.map {
-            URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-                .standardizedFileURL.path
-        }
-        agentCommand = flags.agentCommand
-        fallbacks = flags.fallbackBackend
-        planner = flags.planner ?? (flags.plannerURL != nil ? .openai : nil)
-        plannerURL = flags.plannerURL
-        plannerModel = flags.plannerModel
-        critic = flags.critic ?? (flags.criticURL != nil ? .openai : nil)
-        criticURL = flags.criticURL
-        criticModel = flags.criticModel
+        let agent = flags.agent
+        backend = agent.backend
+        model = agent.model
+        agentBinary = agent.agentBinary.map(Self.absolute)
+        agentCommand = agent.agentCommand
+        agentBaseURL = agent.agentBaseURL
+        maxTurns = agent.maxTurns
+        fallbacks = agent.fallbackBackend
+        let planning = flags.planner
+        planner = planning.planner ?? (planning.plannerURL != nil ? .openai : nil)
+        plannerURL = planning.plannerURL
+        plannerModel = planning.plannerModel
+        plannerBinary = planning.plannerBinary.map(Self.absolute)
+        let criticism = flags.critic
+        critic = criticism.critic ?? (criticism.criticURL != nil ? .openai : nil)
+        criticURL = criticism.criticURL
+        criticModel = criticism.criticModel
+        criticBinary = criticism.criticBinary.map(Self.absolute)
         verify = flags.verify
         agents = flags.agents
         maxCost = flags.maxCost
@@ -86,6 +94,12 @@ struct Answers {
         }
     }
 
+    /// A path as given, made absolute against the working directory (config.toml is read from anywhere).
+    private static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
+    }
+
     /// The files these answers make, each checked by reading it back as Flotilla will.
     func render(root: String?, userPath: String) throws -> [File] {
         var user = TOMLWriter(header: ["Flotilla: your agent, models and keys. Written by `flotilla init`."])
@@ -94,15 +108,19 @@ struct Answers {
         if let model { agent.append(("model", .string(model))) }
         if let agentBinary { agent.append(("binary", .string(agentBinary))) }
         if let agentCommand { agent.append(("command", .string(agentCommand))) }
+        if let agentBaseURL { agent.append(("base_url", .string(agentBaseURL))) }
+        if let maxTurns { agent.append(("max_turns", .number(Double(maxTurns)))) }
         if !fallbacks.isEmpty { agent.append(("fallback", .array(fallbacks.map { .string($0.rawValue) }))) }
         user.table("agent", agent)
-        for (name, api, url, model) in [
-            ("planner", planner, plannerURL, plannerModel), ("critic", critic, criticURL, criticModel),
+        for (name, api, url, model, binary) in [
+            ("planner", planner, plannerURL, plannerModel, plannerBinary),
+            ("critic", critic, criticURL, criticModel, criticBinary),
         ] {
             var entries: [(key: String, value: JSONValue)] = []
             if let api { entries.append(("api", .string(api.rawValue))) }
             if let url { entries.append(("url", .string(url))) }
             if let model { entries.append(("model", .string(model))) }
+            if let binary { entries.append(("binary", .string(binary))) }
             user.table(name, entries)
         }
         user.table("keys", keys.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })

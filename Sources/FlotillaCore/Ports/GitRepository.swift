@@ -9,12 +9,12 @@ package struct GitIdentity: Sendable, Equatable {
     package var name: String
     package var email: String
 
-    package init(name: String, email: String) {
-        self.name = name
-        self.email = email
-    }
-
     package static let flotilla = GitIdentity(name: "Flotilla", email: "flotilla@localhost")
+
+    /// The author of an attempt's commit: the agent backend that made it.
+    package static func agent(_ backend: String) -> GitIdentity {
+        GitIdentity(name: "Flotilla agent (\(backend))", email: "agent@flotilla.localhost")
+    }
 }
 
 /// The git operations the mission loop needs, on one repository.

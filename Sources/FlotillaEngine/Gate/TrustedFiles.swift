@@ -5,11 +5,6 @@ import Foundation
 package struct TrustedFile: Sendable, Equatable {
     package var contents: String
     package var executable: Bool
-
-    package init(contents: String, executable: Bool) {
-        self.contents = contents
-        self.executable = executable
-    }
 }
 
 /// The gate's files, taken from the mission's base commit.

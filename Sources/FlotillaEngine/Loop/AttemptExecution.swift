@@ -111,10 +111,7 @@ struct AttemptExecution: Sendable {
                 index: layout.index(id, of: worktree),
                 parent: startCommit,
                 message: message,
-                author: GitIdentity(
-                    name: "Flotilla agent (\(outcome.backend ?? context.agent.name))",
-                    email: "agent@flotilla.localhost"
-                )
+                author: .agent(outcome.backend ?? context.agent.name)
             )
         } catch {
             // The agent left files git cannot take (a name git refuses, a file it cannot read): that is this
@@ -238,7 +235,7 @@ extension AttemptExecution {
             tree,
             parents: [startCommit],
             message: message + "\n\nEdits to existing tests taken back: " + tests.joined(separator: ", "),
-            author: GitIdentity(name: "Flotilla agent (\(context.agent.name))", email: "agent@flotilla.localhost")
+            author: .agent(context.agent.name)
         )
     }
 
