@@ -218,7 +218,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlotillaServerTests",
-            dependencies: ["FlotillaServer", "FlotillaAPI", "FlotillaCore"],
+            dependencies: ["FlotillaServer", "FlotillaAPI", "FlotillaCore", "FlotillaTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,9 +1,10 @@
 import FlotillaAgents
 import FlotillaCore
+import FlotillaTestSupport
 import Testing
 
 /// The output readers of the agent CLIs, on the real samples and pitfalls of docs/AGENT-CLIS.md.
-@Suite("Agent CLI output: real samples and pitfalls")
+@Suite("Agent CLI output: real samples and pitfalls", .tags(.small))
 struct AgentCLIDialectTests {
     func run(_ stdout: String, stderr: String = "", exit: Int = 0, model: String? = nil) -> CLIRun {
         CLIRun(exitCode: exit, standardOutput: stdout, standardError: stderr, model: model)

@@ -5,7 +5,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Built-in backends")
+@Suite("Built-in backends", .tags(.medium))
 struct BackendTests {
     func request(
         in directory: TemporaryDirectory,

@@ -1,9 +1,10 @@
 import FlotillaBenchmarks
 import FlotillaCore
+import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Benchmark runner", .timeLimit(.minutes(2)))
+@Suite("Benchmark runner", .tags(.medium), .timeLimit(.minutes(2)))
 struct BenchmarkRunnerTests {
     @Test func layeredChecklistHasTheRequestedShape() throws {
         let scenario = BenchmarkScenario(name: "shape", groups: 25, width: 10, agents: 2)

@@ -1,8 +1,9 @@
 import FlotillaCore
+import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Checklist: parse, render, validate")
+@Suite("Checklist: parse, render, validate", .tags(.small))
 struct ChecklistTests {
     static let sample = """
         # Build the greeting CLI

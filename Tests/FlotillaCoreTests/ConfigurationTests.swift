@@ -1,7 +1,8 @@
 import FlotillaCore
+import FlotillaTestSupport
 import Testing
 
-@Suite("Configuration files: the TOML subset and its checks")
+@Suite("Configuration files: the TOML subset and its checks", .tags(.small))
 struct ConfigurationTests {
     @Test func tablesValuesArraysAndComments() throws {
         let text = """

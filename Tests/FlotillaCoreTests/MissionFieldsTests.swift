@@ -1,8 +1,9 @@
 import FlotillaCore
+import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Mission fields: one contract, layered, checked once")
+@Suite("Mission fields: one contract, layered, checked once", .tags(.small))
 struct MissionFieldsTests {
     @Test func layersWinByFieldAndListsAddUp() throws {
         var project = MissionFields()

@@ -1,7 +1,8 @@
 import FlotillaCore
+import FlotillaTestSupport
 import Testing
 
-@Suite("Protected paths, prompts and formatting")
+@Suite("Protected paths, prompts and formatting", .tags(.small))
 struct ProtectedPathsAndPromptTests {
     @Test(arguments: [
         ("verify.sh", "verify.sh", true), ("verify.sh", "sub/verify.sh", true), ("/verify.sh", "sub/verify.sh", false),

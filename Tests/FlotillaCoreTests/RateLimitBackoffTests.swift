@@ -1,8 +1,9 @@
 import FlotillaCore
+import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Rate-limit backoff")
+@Suite("Rate-limit backoff", .tags(.small))
 struct RateLimitBackoffTests {
     let backoff = RateLimitBackoff(base: .seconds(30), cap: .seconds(900))
     let now = Date(timeIntervalSince1970: 1_795_000_000)

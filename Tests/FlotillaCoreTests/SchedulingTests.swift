@@ -2,7 +2,7 @@ import FlotillaCore
 import FlotillaTestSupport
 import Testing
 
-@Suite("Frontier, stall rule and dispatch decisions")
+@Suite("Frontier, stall rule and dispatch decisions", .tags(.small))
 struct SchedulingTests {
     /// a, b independent; c after a; d after b and c; e after d.
     func diamond() -> MissionProgress {

@@ -1,7 +1,8 @@
 import FlotillaCore
+import FlotillaTestSupport
 import Testing
 
-@Suite("Secret redaction")
+@Suite("Secret redaction", .tags(.small))
 struct SecretRedactionTests {
     @Test func onlySecretLookingVariablesOfUsefulLengthCount() {
         let secrets = SecretRedaction.secrets(in: [

@@ -7,7 +7,7 @@ import Testing
 
 /// Schemathesis (from PyPI; `.ci/run` installs it and sets `FLOTILLA_TEST_SCHEMATHESIS`) against the document the
 /// daemon serves: every operation, generated from the schema, with a mission id it can reach.
-@Suite("The served OpenAPI document holds: Schemathesis finds no failure", .timeLimit(.minutes(10)))
+@Suite("The served OpenAPI document holds: Schemathesis finds no failure", .tags(.large), .timeLimit(.minutes(10)))
 struct APIConformanceTests {
     static let schemathesis = ProcessInfo.processInfo.environment["FLOTILLA_TEST_SCHEMATHESIS"]
 

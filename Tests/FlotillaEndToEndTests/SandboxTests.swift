@@ -7,6 +7,7 @@ import Testing
 /// could do (`$OBS`, in the test's scratch directory, the one path it may write besides its checkout).
 @Suite(
     "Sandbox: what a session can see and reach",
+    .tags(.large),
     .enabled(if: SandboxAvailability.bubblewrap, "bubblewrap works here (.ci/run installs it)"),
     .timeLimit(.minutes(3))
 )

@@ -12,6 +12,7 @@ import Glibc
 
 @Suite(
     "A mission whose process dies: crashed everywhere, resumed by the daemon within a limit",
+    .tags(.large),
     .timeLimit(.minutes(5))
 )
 struct SupervisorTests {

@@ -8,7 +8,7 @@ import Synchronization
 import Testing
 
 /// Landing several verified attempts under one regression verify, and bisecting a batch that fails.
-@Suite("Merge batches", .timeLimit(.minutes(2)))
+@Suite("Merge batches", .tags(.medium), .timeLimit(.minutes(2)))
 struct MergeBatchTests {
     /// The gate: group `g` passes when `g.txt` says `g ok`, and `x` also needs no file named `poison`.
     ///

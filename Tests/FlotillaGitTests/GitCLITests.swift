@@ -5,7 +5,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Git adapter (real git)")
+@Suite("Git adapter (real git)", .tags(.medium))
 struct GitCLITests {
     func adapter(_ repository: FixtureRepository) -> GitCLI {
         GitCLI(root: repository.path, runner: SubprocessRunner(), environment: FixtureRepository.environment)

@@ -1,10 +1,11 @@
 import FlotillaAPI
 import FlotillaCore
 import FlotillaServer
+import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("The API's contract: OpenAPI, request validation, tokens, rate limits, metrics text")
+@Suite("The API's contract: OpenAPI, request validation, tokens, rate limits, metrics text", .tags(.medium))
 struct APIContractTests {
     @Test func theOpenAPIDocumentDescribesExactlyTheRoutesServed() throws {
         let served = APIServer(service: UnusedService(), configuration: APIConfiguration()).servedRoutes

@@ -5,7 +5,7 @@ import Foundation
 import GRDB
 import Testing
 
-@Suite("SQLite ledger (real file)")
+@Suite("SQLite ledger (real file)", .tags(.medium))
 struct SQLiteLedgerTests {
     static let sha1 = String(repeating: "1", count: 40)
     static let sha2 = String(repeating: "2", count: 40)

@@ -5,7 +5,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite("Subprocess runner (real processes)")
+@Suite("Subprocess runner (real processes)", .tags(.medium))
 struct SubprocessRunnerTests {
     let runner = SubprocessRunner()
     let environment = EnvironmentPolicy().environment(from: ProcessInfo.processInfo.environment)
