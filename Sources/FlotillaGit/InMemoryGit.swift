@@ -157,6 +157,11 @@ package final class InMemoryGit: GitRepository {
         return text
     }
 
+    /// The message of a commit, for tests that check what a landing said.
+    package func commitMessage(_ commit: String) -> String? {
+        state.withLock { $0.commits[commit]?.message }
+    }
+
     package func userRefs() async throws -> [String: String] {
         state.withLock { state in
             state.refs.filter {

@@ -22,22 +22,21 @@ package final class ScriptedProcessRunner: ProcessRunner {
     /// Every request so far, in the order they came.
     package var requests: [ProcessRequest] { log.withLock { $0 } }
 
-    /// A verify command: `failing` gives the groups of `FLOTILLA_GROUPS` (every one of `all` when it is empty, as in
-    /// the final verify) that fail in a checkout; it exits 1, naming them, when there are any, else 0.
-    package static func verify(
+    /// A verify command's answer: it checks the groups of `FLOTILLA_GROUPS` (every one of `all` when it is empty,
+    /// as in the final verify) with `passes`, and exits 1 naming those that fail, else 0.
+    package static func verdict(
+        _ request: ProcessRequest,
         all: [String],
-        failing: @escaping @Sendable (_ checkout: String, _ groups: [String]) -> [String]
-    ) -> ScriptedProcessRunner {
-        ScriptedProcessRunner { request in
-            let listed = (request.environment["FLOTILLA_GROUPS"] ?? "").split(separator: ",").map(String.init)
-            let failed = failing(request.workingDirectory, listed.isEmpty ? all : listed)
-            let said = failed.isEmpty ? "ok" : "FAIL: " + failed.joined(separator: ", ")
-            return ProcessResult(
-                termination: .exited(failed.isEmpty ? 0 : 1),
-                standardOutput: said,
-                outputTail: said,
-                duration: .milliseconds(1)
-            )
-        }
+        passes: (_ checkout: String, _ group: String) -> Bool
+    ) -> ProcessResult {
+        let listed = (request.environment["FLOTILLA_GROUPS"] ?? "").split(separator: ",").map(String.init)
+        let failed = (listed.isEmpty ? all : listed).filter { !passes(request.workingDirectory, $0) }
+        let said = failed.isEmpty ? "ok" : "FAIL: " + failed.joined(separator: ", ")
+        return ProcessResult(
+            termination: .exited(failed.isEmpty ? 0 : 1),
+            standardOutput: said,
+            outputTail: said,
+            duration: .milliseconds(1)
+        )
     }
 }

@@ -21,7 +21,12 @@ struct LoopDecisionTests {
         let layout: MissionLayout
         let verify: ScriptedProcessRunner
 
-        init(_ checklist: String, agents: Int = 2, limits: MissionLimits = MissionLimits()) async throws {
+        init(
+            _ checklist: String,
+            agents: Int = 2,
+            mergeBatch: Int = 1,
+            limits: MissionLimits = MissionLimits()
+        ) async throws {
             directory = try TemporaryDirectory(prefix: "flotilla-memory")
             git = try InMemoryGit(
                 root: directory.path,
@@ -33,7 +38,7 @@ struct LoopDecisionTests {
             var fields = MissionFields()
             fields.verify = "./verify.sh"
             fields.agents = agents
-            fields.mergeBatch = 1
+            fields.mergeBatch = mergeBatch
             fields.setLimits(limits)
             let preparation = MissionPreparation(git: git, layout: layout)
             let prepared = try await preparation.prepare(
@@ -47,26 +52,35 @@ struct LoopDecisionTests {
             ledger = try SQLiteLedger(inMemory: ())
             try await preparation.create(prepared, ledger: ledger, now: Date(), sink: EventBus([]))
             spec = prepared.spec
-            verify = ScriptedProcessRunner.verify(all: parsed.groups.map(\.id)) { checkout, groups in
-                groups.filter { group in
-                    let said = try? String(contentsOfFile: checkout + "/\(group).txt", encoding: .utf8)
-                    let poisoned = group == "x" && FileManager.default.fileExists(atPath: checkout + "/poison")
-                    return said != "\(group) ok\n" || poisoned
-                }
+            let all = parsed.groups.map(\.id)
+            verify = ScriptedProcessRunner { request in Self.verdict(request, all: all) }
+        }
+
+        /// What the verify says of a request: `<group>.txt` must say `<group> ok` for each group it checks (all of
+        /// `all` in the final verify), and no file `poison` may exist where `x` is checked.
+        static func verdict(_ request: ProcessRequest, all: [String]) -> ProcessResult {
+            ScriptedProcessRunner.verdict(request, all: all) { checkout, group in
+                let said = try? String(contentsOfFile: checkout + "/\(group).txt", encoding: .utf8)
+                let poisoned = group == "x" && FileManager.default.fileExists(atPath: checkout + "/poison")
+                return said == "\(group) ok\n" && !poisoned
             }
         }
 
-        func run(_ scenario: Scenario) async throws -> MissionResult {
+        func run(
+            _ scenario: Scenario,
+            verify: ScriptedProcessRunner? = nil,
+            sink: any MissionEventSink = EventBus([])
+        ) async throws -> MissionResult {
             let runner = MissionRunner(
                 ports: MissionRunner.Ports(
                     ledger: ledger,
                     git: git,
                     agent: SimulatedAgent(scenario: scenario),
-                    processes: verify
+                    processes: verify ?? self.verify
                 ),
                 options: MissionRunner.Options(environment: [:]),
                 layout: layout,
-                sink: EventBus([])
+                sink: sink
             )
             return try await runner.run(spec.id)
         }

@@ -1,38 +1,21 @@
 import FlotillaAgents
 import FlotillaCore
 import FlotillaEngine
+import FlotillaGit
 import FlotillaStore
 import FlotillaTestSupport
 import Foundation
 import Synchronization
 import Testing
 
-/// Landing several verified attempts under one regression verify, and bisecting a batch that fails.
-@Suite("Merge batches", .tags(.medium), .timeLimit(.minutes(2)))
+/// Landing several verified attempts under one regression verify, and bisecting a batch that fails, on the
+/// in-memory git and a scripted verify.
+///
+/// The order is forced with signals, not timing: the gates of every group but `x` wait until the regression
+/// verify of `x` alone (in the staging checkout) has started; that verify waits until the others' gates have
+/// passed, so their candidates are queued together while `x` lands.
+@Suite("Merge batches", .tags(.small), .timeLimit(.minutes(1)))
 struct MergeBatchTests {
-    /// The gate: group `g` passes when `g.txt` says `g ok`, and `x` also needs no file named `poison`.
-    ///
-    /// The order is forced: the gates of the other groups wait for the test's lock, which it releases once the
-    /// regression verify of `x` alone (in the staging checkout) has said it started; that verify then waits for a
-    /// line on the release FIFO, so the test decides when `x` lands — after the others are queued.
-    static func verify(lock: String, started: String, release: String) -> String {
-        """
-        #!/bin/sh
-        if [ "$(basename "$PWD")" = staging ] && [ "$FLOTILLA_GROUPS" = x ]; then
-            echo started > \(started); read line < \(release)
-        elif [ "$(basename "$PWD")" != staging ] && [ "$FLOTILLA_GROUPS" != x ]; then
-            flock -s \(lock) true
-        fi
-        status=0
-        for g in $(echo "${FLOTILLA_GROUPS:-x b c d e}" | tr ',' ' '); do
-            grep -qx "$g ok" "$g.txt" 2>/dev/null || { echo "FAIL $g"; status=1; }
-        done
-        case ",${FLOTILLA_GROUPS:-x}," in *,x,*) [ ! -e poison ] || { echo "FAIL x: poisoned"; status=1; } ;; esac
-        exit $status
-
-        """
-    }
-
     static let checklist = """
         # Batches
         ## X
@@ -67,83 +50,65 @@ struct MergeBatchTests {
     }
 
     func run(
-        scenario: Scenario,
+        _ scenario: Scenario,
         waitingFor groups: Set<String>
-    ) async throws -> (MissionRunnerTests.Harness, MissionResult) {
-        let directory = try TemporaryDirectory(prefix: "flotilla-fifo")
-        defer { directory.remove() }
-        let started = try FIFOSignal(in: directory, name: "started.fifo")
-        let release = try FIFOWriter(in: directory)
-        let lock = try HeldLock(directory.file("gates.lock"))
-        let harness = try await MissionRunnerTests.Harness.make(
-            checklist: Self.checklist,
-            verify: Self.verify(lock: lock.path, started: started.path, release: release.path),
-            agents: 5,
-            mergeBatch: 8
-        )
-        let gates = GatesPassed(groups)
-        let runner = harness.runner(agent: SimulatedAgent(scenario: scenario), sink: gates)
-        let result = try await withThrowingTaskGroup(of: MissionResult?.self) { group in
-            group.addTask { try await runner.run(harness.spec.id) }
-            // `x` lands alone first; only then may the other gates pass and their candidates queue.
-            #expect(await started.firstLine() == "started")
-            lock.release()
-            await gates.signal.wait()
-            // Every other candidate waits in the queue now: let `x` land.
-            try await release.send("go")
-            return try await group.next() ?? nil
+    ) async throws -> (LoopDecisionTests.Mission, MissionResult) {
+        let mission = try await LoopDecisionTests.Mission(Self.checklist, agents: 5, mergeBatch: 8)
+        let xLanding = CompletionSignal()
+        let othersPassed = GatesPassed(groups)
+        let staging = mission.layout.stagingWorktree(mission.spec.id)
+        let all = ["x"] + groups.sorted()
+        let verify = ScriptedProcessRunner { request in
+            let groups = request.environment["FLOTILLA_GROUPS"] ?? ""
+            if request.workingDirectory == staging && groups == "x" {
+                xLanding.signal()
+                await othersPassed.signal.wait()
+            } else if request.workingDirectory != staging && groups != "x" {
+                await xLanding.wait()
+            }
+            return LoopDecisionTests.Mission.verdict(request, all: all)
         }
-        return (harness, try #require(result as MissionResult?))
-    }
-
-    func targetCommitsAreVerified(_ harness: MissionRunnerTests.Harness) async throws -> Bool {
-        let head = try #require(await harness.repository.resolve("refs/heads/\(harness.spec.targetBranch)"))
-        let commits = try await harness.repository.commits(harness.spec.baseCommit, head)
-        let verified = Set(
-            try await harness.ledger.verifications(of: harness.spec.id)
-                .filter { $0.verification.passed && $0.verification.kind != .gate }.map(\.verification.commit)
-        )
-        return commits.allSatisfy(verified.contains)
-    }
-
-    static func write(_ group: String, _ extra: [(String, String)] = []) -> ScenarioStep {
-        ScenarioStep(write: [("\(group).txt", "\(group) ok\n")] + extra)
+        let result = try await mission.run(scenario, verify: verify, sink: othersPassed)
+        return (mission, result)
     }
 
     @Test func waitingCandidatesLandTogetherAsOneVerifiedCommit() async throws {
         let scenario = Scenario(groups: [
-            "x": [Self.write("x")], "b": [Self.write("b")], "c": [Self.write("c")], "d": [Self.write("d")],
-            "e": [Self.write("e")],
+            "x": [LoopDecisionTests.write("x")], "b": [LoopDecisionTests.write("b")],
+            "c": [LoopDecisionTests.write("c")], "d": [LoopDecisionTests.write("d")],
+            "e": [LoopDecisionTests.write("e")],
         ])
-        let (harness, result) = try await run(scenario: scenario, waitingFor: ["b", "c", "d", "e"])
-        defer { harness.repository.directory.remove() }
+        let (mission, result) = try await run(scenario, waitingFor: ["b", "c", "d", "e"])
+        defer { mission.directory.remove() }
         #expect(result.reason == .completed)
-        let attempts = try await harness.ledger.attempts(of: harness.spec.id)
+        let attempts = try await mission.ledger.attempts(of: mission.spec.id)
         #expect(attempts.allSatisfy { $0.outcome == .landed })
         let together = Set(attempts.filter { $0.key.group != "x" }.compactMap(\.landedCommit))
         #expect(together.count == 1, "b, c, d and e should land as one commit")
         let batch = try #require(together.first)
-        #expect(try await harness.repository.git("log", "-1", "--format=%s", batch) == "Land 4 groups: b, c, d, e")
-        let regression = try await harness.ledger.verifications(of: harness.spec.id)
+        #expect(mission.git.commitMessage(batch)?.split(separator: "\n").first == "Land 4 groups: b, c, d, e")
+        let regression = try await mission.ledger.verifications(of: mission.spec.id)
             .first { $0.verification.kind == .regression && $0.verification.commit == batch }
         #expect(regression?.verification.groups.sorted() == ["b", "c", "d", "e"])
         #expect(regression?.verification.landedGroupsChecked == 1)
-        #expect(try await targetCommitsAreVerified(harness))
+        #expect(try await mission.targetIsVerified())
     }
 
     @Test func aFailingBatchIsBisectedAndOnlyVerifiedCommitsLand() async throws {
         // d passes its own gate but breaks x; its second attempt does not.
         let scenario = Scenario(groups: [
-            "x": [Self.write("x")], "b": [Self.write("b")], "c": [Self.write("c")],
-            "d": [Self.write("d", [("poison", "yes\n")]), Self.write("d")], "e": [Self.write("e")],
+            "x": [LoopDecisionTests.write("x")], "b": [LoopDecisionTests.write("b")],
+            "c": [LoopDecisionTests.write("c")],
+            "d": [LoopDecisionTests.write("d", also: [("poison", "yes\n")]), LoopDecisionTests.write("d")],
+            "e": [LoopDecisionTests.write("e")],
         ])
-        let (harness, result) = try await run(scenario: scenario, waitingFor: ["b", "c", "d", "e"])
-        defer { harness.repository.directory.remove() }
+        let (mission, result) = try await run(scenario, waitingFor: ["b", "c", "d", "e"])
+        defer { mission.directory.remove() }
         #expect(result.reason == .completed)
-        let attempts = try await harness.ledger.attempts(of: harness.spec.id)
+        let attempts = try await mission.ledger.attempts(of: mission.spec.id)
         #expect(attempts.first { $0.key == AttemptKey(group: "d", number: 1) }?.outcome == .regression)
         #expect(attempts.filter { $0.outcome == .landed }.map(\.key.group).sorted() == ["b", "c", "d", "e", "x"])
-        let events = try await harness.ledger.events(of: harness.spec.id, after: 0, limit: 1000)
+        let events = try await mission.ledger.events(of: mission.spec.id, after: 0, limit: 1000)
         let splits = events.filter { $0.kind == .mergeRequeued && $0.message.contains("trying them apart") }
         // The first split is the whole batch (in the order the gates passed).
         let firstSplit = try #require(splits.first?.data["attempts"])
@@ -154,30 +119,13 @@ struct MergeBatchTests {
         )
         #expect(splits.count == 2, "4 → 2 + 2, then the failing pair → 1 + 1")
         // No commit on the target branch ever held the poison, and every one was verified as it stands.
-        let head = try #require(await harness.repository.resolve("refs/heads/\(harness.spec.targetBranch)"))
-        for commit in try await harness.repository.commits(harness.spec.baseCommit, head) {
-            #expect(await harness.repository.show(commit, "poison") == nil)
+        let head = try #require(try await mission.git.resolveCommit("refs/heads/\(mission.spec.targetBranch)"))
+        for commit in try await mission.git.commits(from: mission.spec.baseCommit, to: head) {
+            #expect(try await mission.git.fileContents(at: commit, path: "poison") == nil)
         }
-        #expect(try await targetCommitsAreVerified(harness))
-        let failed = try await harness.ledger.verifications(of: harness.spec.id)
+        #expect(try await mission.targetIsVerified())
+        let failed = try await mission.ledger.verifications(of: mission.spec.id)
             .filter { $0.verification.kind == .regression && !$0.verification.passed }
         #expect(failed.count == 3, "the batch of 4, the pair with d, and d alone")
-    }
-}
-
-/// An exclusive `flock` held by the test until it releases it; `flock -s PATH` in a script waits for that.
-private final class HeldLock: Sendable {
-    let path: String
-    private let descriptor: Int32
-
-    init(_ path: String) throws {
-        self.path = path
-        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard descriptor >= 0, flock(descriptor, LOCK_EX) == 0 else { throw FixtureError("cannot lock \(path)") }
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }
