@@ -125,6 +125,11 @@ struct DaemonAPITests {
         let mission = try await http.send("POST", "/missions", body: Data(body.utf8)).decode(MissionDTO.self)
         #expect(await ready.firstLine() == "started")
 
+        // A running mission waits for no human: approving it is a conflict, not a bad request.
+        let early = try await http.send("POST", "/missions/\(mission.id)/approve", body: Data("{}".utf8))
+        #expect(early.status == 409, "\(early.text)")
+        #expect(try early.decode(ErrorDTO.self).error.code == "conflict")
+
         // The CLI's stop and resume go through the daemon while it runs.
         let repository = fixture.repository.path
         let stopped = try await FlotillaBinary.run(["stop", mission.id, "--wait", "30"], in: repository)
