@@ -266,6 +266,58 @@ struct AgentCLITests {
         }
     }
 
+    @Test func aToolsOwnFilesNeverLandAndLitellmUsesItsLocalPriceMap() async throws {
+        // By default aider's histories go to the session's folder; sent into the checkout (as a repository's
+        // .aider.conf.yml may send them), they are set aside before the attempt is read.
+        for extra in [[], ["--agent-arg", "--chat-history-file", "--agent-arg", ".aider.chat.history.md"]] {
+            let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+            defer { fixture.remove() }
+            let bin = try FakeAgents.install(in: fixture.scratch)
+            let dump = fixture.scratch.file("env")
+            try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
+            let run = try await fixture.run(
+                ["--backend", "aider", "--model", "openai/stub", "--agent-base-url", "http://127.0.0.1:9/v1"]
+                    + ["--pass-env", "FAKE_AGENT_ENV_DUMP"] + extra,
+                environment: ["PATH": bin + ":/usr/bin:/bin", "FAKE_AGENT_ENV_DUMP": dump]
+            )
+            #expect(run.exitCode == 0, "\(run.standardError)")
+            let audit = try await fixture.audit()
+            let head = try #require(await audit.targetHead())
+            let landed = try await fixture.repository.git("ls-tree", "-r", "--name-only", head)
+            #expect(!landed.contains(".aider"), "\(landed)")
+            let kept =
+                extra.isEmpty
+                ? audit.missionDirectory + "/agent_outputs/a-1.log.aider/chat.history.md"
+                : audit.missionDirectory + "/agent_outputs/a-1.tool-files/.aider.chat.history.md"
+            #expect(FileManager.default.fileExists(atPath: kept), "\(kept)")
+            // litellm reads its bundled price list instead of fetching one at every start.
+            let environment = try String(contentsOfFile: dump + "/aider-a-1.env", encoding: .utf8)
+            #expect(environment.contains("LITELLM_LOCAL_MODEL_COST_MAP=True\n"))
+        }
+        // mini's trajectory is written to the session's folder and read from there; none lands.
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let bin = try FakeAgents.install(in: fixture.scratch)
+        let dump = fixture.scratch.file("env")
+        try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
+        let run = try await fixture.run(
+            ["--backend", "mini", "--model", "openai/stub", "--agent-base-url", "http://127.0.0.1:9/v1"]
+                + ["--pass-env", "FAKE_AGENT_ENV_DUMP"],
+            environment: ["PATH": bin + ":/usr/bin:/bin", "FAKE_AGENT_ENV_DUMP": dump]
+        )
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let audit = try await fixture.audit()
+        let head = try #require(await audit.targetHead())
+        #expect(try await fixture.repository.git("ls-tree", "-r", "--name-only", head).contains("traj") == false)
+        #expect(
+            FileManager.default.fileExists(
+                atPath: audit.missionDirectory + "/agent_outputs/a-1.log.mini/trajectory.json"
+            )
+        )
+        let environment = try String(contentsOfFile: dump + "/mini-a-1.env", encoding: .utf8)
+        #expect(environment.contains("LITELLM_LOCAL_MODEL_COST_MAP=True\n"))
+    }
+
     @Test func doctorReportsToolsVersionsAndKeysWithoutTheirValues() async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }

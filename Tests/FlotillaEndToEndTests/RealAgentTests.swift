@@ -26,7 +26,9 @@ struct RealAgentTests {
                 "run", "--backend", backend, "--agent-binary", binary, "--model", "openai/stub", "--agent-base-url",
                 "http://127.0.0.1:\(port)/v1", "--verify", "./verify.sh", "--agents", "1", "--pass-env",
                 "OPENAI_API_KEY", "--attempt-timeout", "180",
-            ],
+            ]
+                // The scripted replies are in aider's diff format, which aider picks for no unknown model itself.
+                + (backend == "aider" ? ["--agent-arg", "--edit-format", "--agent-arg", "diff"] : []),
             in: fixture.repository.path,
             // A HOME of its own: the tools write caches and settings there, never in the user's.
             environment: ["OPENAI_API_KEY": "sk-dummy", "HOME": home],

@@ -23,10 +23,17 @@ package protocol AgentCLIDialect: Sendable {
     func settingsPaths(home: String, environment: [String: String]) -> [String]
     /// For the `allowlist` network policy: the hosts a session needs (its model API, `--agent-base-url`).
     func hosts(model: String?, options: AgentCLIOptions) -> [String]
+    /// Top-level names (globs) of the files the tool writes for itself in its working directory.
+    var ownFiles: [String] { get }
+    /// Files the session reads, written into the folder of ``resultFile(_:)`` before it starts (settings the
+    /// tool takes only from a file), by path.
+    func sessionFiles(_ request: AgentRequest, options: AgentCLIOptions) -> [String: String]
 }
 
 extension AgentCLIDialect {
     package var headlessEnvironment: [String: String] { [:] }
+    package var ownFiles: [String] { [] }
+    package func sessionFiles(_ request: AgentRequest, options: AgentCLIOptions) -> [String: String] { [:] }
     package func resultFile(_ request: AgentRequest) -> String? { nil }
     package func sessionKeys(_ keys: APIKeys, model: String?, options: AgentCLIOptions) -> [String: String] {
         keys.environment(for: keyVariables(model: model, options: options))
@@ -51,6 +58,7 @@ package struct AgentCLIOptions: Sendable, Equatable {
     }
 
     package var maxTurns: Int? { fields.maxTurns }
+    package var maxOutputTokens: Int? { fields.maxOutputTokens }
     /// For tools that take one (aider, mini): the OpenAI-compatible API root their model is served from.
     package var baseURL: String? { fields.agentBaseURL }
 }
@@ -132,6 +140,7 @@ package struct CLIAgent: AgentBackend {
     }
 
     package var name: String { dialect.name }
+    package var ownFiles: [String] { dialect.ownFiles }
 
     /// The largest result file read (mini's trajectory); a larger one counts as unreadable output.
     static let resultFileLimit = 32 << 20
@@ -154,6 +163,9 @@ package struct CLIAgent: AgentBackend {
         if let resultDirectory {
             try? FileManager.default.removeItem(atPath: resultDirectory)
             try? FileManager.default.createDirectory(atPath: resultDirectory, withIntermediateDirectories: true)
+        }
+        for (path, contents) in dialect.sessionFiles(request, options: options) {
+            try? contents.write(toFile: path, atomically: true, encoding: .utf8)
         }
         if var confinement = request.confinement {
             if let home = process.environment["HOME"], !home.isEmpty {

@@ -23,15 +23,41 @@ package struct Aider: AgentCLIDialect {
     /// litellm would download a price list at every start; aider's own update check is off by flag.
     package var headlessEnvironment: [String: String] { ["LITELLM_LOCAL_MODEL_COST_MAP": "True"] }
 
+    /// Its histories and repository-map cache, should a setting put them in the checkout after all.
+    package var ownFiles: [String] {
+        [".aider.chat.history.md", ".aider.input.history", ".aider.llm.history", ".aider.tags.cache.v*"]
+    }
+
+    /// The chat history, in the session's own folder beside the transcript (not in the checkout).
+    package func resultFile(_ request: AgentRequest) -> String? {
+        request.transcriptPath + ".aider/chat.history.md"
+    }
+
+    /// The flags a headless session needs, and no more: no prompt, no commits or `.gitignore` edits of its own
+    /// (Flotilla commits), no update check or analytics, plain output, no repository map, its histories out of
+    /// the checkout. The edit format, the model's settings and anything else are aider's own choice (per model,
+    /// and the repository's `.aider.conf.yml`), or `--agent-arg`.
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
+        let history = (resultFile(request) ?? request.transcriptPath + ".aider/chat.history.md")
+        let folder = (history as NSString).deletingLastPathComponent
         var arguments = [
             "--message-file", request.promptFile, "--yes-always", "--no-auto-commits", "--no-dirty-commits",
             "--no-gitignore", "--no-check-update", "--no-show-model-warnings", "--no-show-release-notes",
-            "--analytics-disable", "--no-pretty", "--no-stream", "--map-tokens", "0", "--edit-format", "diff",
+            "--analytics-disable", "--no-pretty", "--no-stream", "--map-tokens", "0",
+            "--chat-history-file", history, "--input-history-file", folder + "/input.history",
         ]
+        if options.maxOutputTokens != nil { arguments += ["--model-settings-file", folder + "/model-settings.yml"] }
         if let model = request.model { arguments += ["--model", model] }
         if let base = options.baseURL { arguments += ["--openai-api-base", base] }
         return arguments
+    }
+
+    /// With `max_output_tokens`: aider takes a reply's cap only from a model settings file; `aider/extra_params`
+    /// applies to whichever model the session uses.
+    package func sessionFiles(_ request: AgentRequest, options: AgentCLIOptions) -> [String: String] {
+        guard let cap = options.maxOutputTokens, let history = resultFile(request) else { return [:] }
+        let folder = (history as NSString).deletingLastPathComponent
+        return [folder + "/model-settings.yml": "- name: aider/extra_params\n  extra_params:\n    max_tokens: \(cap)\n"]
     }
 
     package func interpret(_ run: CLIRun) -> CLISession {

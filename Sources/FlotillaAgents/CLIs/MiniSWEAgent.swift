@@ -24,6 +24,9 @@ package struct MiniSWEAgent: AgentCLIDialect {
         ["MSWEA_CONFIGURED": "true", "MSWEA_COST_TRACKING": "ignore_errors", "LITELLM_LOCAL_MODEL_COST_MAP": "True"]
     }
 
+    /// Trajectories, should an `-o` of the user's send one into the checkout.
+    package var ownFiles: [String] { ["*.traj.json"] }
+
     package func resultFile(_ request: AgentRequest) -> String? {
         request.transcriptPath + ".mini/trajectory.json"
     }
@@ -32,6 +35,7 @@ package struct MiniSWEAgent: AgentCLIDialect {
         var arguments = ["-t", request.prompt, "--yolo", "--exit-immediately", "-c", "mini.yaml"]
         if let model = request.model { arguments += ["-m", model] }
         if let base = options.baseURL { arguments += ["-c", "model.model_kwargs.api_base=\(base)"] }
+        if let cap = options.maxOutputTokens { arguments += ["-c", "model.model_kwargs.max_tokens=\(cap)"] }
         return arguments + ["-o", resultFile(request) ?? request.transcriptPath + ".mini/trajectory.json"]
     }
 

@@ -26,6 +26,7 @@ package struct FailoverAgent: AgentBackend {
     }
 
     package var name: String { backends[0].name }
+    package var ownFiles: [String] { backends.flatMap(\.ownFiles) }
 
     package func run(_ request: AgentRequest) async throws -> AgentOutcome {
         let index = await rests.choose(at: now())

@@ -233,6 +233,14 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "For claude: the most turns one session may take.")
     var maxTurns: Int?
 
+    @Option(
+        help: """
+            For aider and mini: the most tokens one reply of the model may hold (a small model can otherwise \
+            ramble for minutes).
+            """
+    )
+    var maxOutputTokens: Int?
+
     @Option(help: "For --backend command: the command line each attempt runs (prompt on stdin).")
     var agentCommand: String?
 
@@ -246,6 +254,7 @@ struct AgentOptions: ParsableArguments {
         fields.agentBinary = agentBinary
         fields.agentBaseURL = agentBaseURL
         fields.maxTurns = maxTurns
+        fields.maxOutputTokens = maxOutputTokens
         fields.agentCommand = agentCommand
         fields.model = model
     }

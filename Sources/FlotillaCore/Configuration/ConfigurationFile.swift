@@ -22,6 +22,7 @@ package struct ConfigurationFile: Sendable, Equatable {
         "agent": [
             "backend": "backend", "model": "model", "binary": "agent_binary", "command": "agent_command",
             "base_url": "agent_base_url", "max_turns": "max_turns", "fallback": "fallback_backends",
+            "args": "agent_args", "max_output_tokens": "max_output_tokens",
         ],
         "critic": ["api": "critic", "url": "critic_url", "model": "critic_model", "binary": "critic_binary"],
     ]

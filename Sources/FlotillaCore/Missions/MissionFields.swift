@@ -19,6 +19,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var agentBinary: String?
     package var agentBaseURL: String?
     package var maxTurns: Int?
+    package var maxOutputTokens: Int?
     package var agentArgs: [String]?
     package var fallbackBackends: [BackendName]?
     package var scenario: String?
@@ -61,6 +62,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case agentBinary = "agent_binary"
         case agentBaseURL = "agent_base_url"
         case maxTurns = "max_turns"
+        case maxOutputTokens = "max_output_tokens"
         case agentArgs = "agent_args"
         case fallbackBackends = "fallback_backends"
         case scenario
@@ -108,6 +110,11 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .agentBinary: .path("For agent CLI backends: the executable.")
             case .agentBaseURL: .text("For aider and mini: the OpenAI-compatible API root of their model.")
             case .maxTurns: MissionFieldRule(.integer(1...10_000), "For claude: the most turns one session takes.")
+            case .maxOutputTokens:
+                MissionFieldRule(
+                    .integer(1...1_000_000),
+                    "For aider and mini: the most tokens one model reply may hold."
+                )
             case .agentArgs:
                 MissionFieldRule(.list(.argument), "For agent CLIs: arguments added to every session's argv, in order.")
             case .fallbackBackends:

@@ -137,6 +137,13 @@ package protocol AgentBackend: Sendable {
     var name: String { get }
     /// Runs one session to its end. The backend enforces `request.timeout`; cancelling the task ends the session.
     func run(_ request: AgentRequest) async throws -> AgentOutcome
+    /// Names (globs of top-level entries) of files the tool itself writes into its working directory (histories,
+    /// caches): set aside in the mission's folder before the attempt is read, so none reaches a commit.
+    var ownFiles: [String] { get }
+}
+
+extension AgentBackend {
+    package var ownFiles: [String] { [] }
 }
 
 extension AgentRequest {

@@ -104,6 +104,7 @@ struct AttemptExecution: Sendable {
             + (outcome.finalMessage.map { String($0.prefix(2000)) } ?? "")
         var commit: String?
         do {
+            try await setAsideToolFiles(in: worktree)
             // The attempt is the agent's files, read through Flotilla's own index: commits, branches or a rewritten
             // `.git` of the agent's change nothing, and none of it is ever skipped.
             commit = try await context.git.snapshot(
@@ -315,5 +316,26 @@ enum Feedback {
     private static func fenced(_ output: String) -> String {
         let tail = output.utf8Tail(tailForPrompt).trimmingBlankLines()
         return "```\n" + (tail.isEmpty ? "(no output)" : tail) + "\n```"
+    }
+}
+
+extension AttemptExecution {
+    /// Moves the files the tool wrote for itself (``AgentBackend/ownFiles``) that the start commit does not have
+    /// out of the checkout, into the mission's folder: a tool's history is not the agent's work.
+    fileprivate func setAsideToolFiles(in worktree: String) async throws {
+        let patterns = context.agent.ownFiles
+        guard !patterns.isEmpty else { return }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: worktree)) ?? []
+        let kept = context.layout.toolFiles(mission.id, key)
+        for name in names.sorted() where patterns.contains(where: { fnmatch($0, name, 0) == 0 }) {
+            guard try await context.git.fileMode(at: startCommit, path: name) == nil else { continue }
+            try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
+            let target = (kept as NSString).appendingPathComponent(name)
+            try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.moveItem(
+                atPath: (worktree as NSString).appendingPathComponent(name),
+                toPath: target
+            )
+        }
     }
 }

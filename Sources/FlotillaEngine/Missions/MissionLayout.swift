@@ -27,6 +27,10 @@ package struct MissionLayout: Sendable, Equatable {
         join(agentOutputs(id), "\(key.slug).prompt.md")
     }
     package func patch(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).patch") }
+    /// Where an attempt's tool files (aider's histories…) are kept instead of its checkout.
+    package func toolFiles(_ id: MissionID, _ key: AttemptKey) -> String {
+        join(agentOutputs(id), "\(key.slug).tool-files")
+    }
     package func gateLog(_ id: MissionID, _ key: AttemptKey, _ kind: VerificationKind) -> String {
         join(agentOutputs(id), "\(key.slug).\(kind.rawValue).log")
     }

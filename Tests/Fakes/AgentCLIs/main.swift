@@ -34,8 +34,9 @@ func json(_ object: Any, pretty: Bool = false) -> String {
     return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\\/", with: "/")
 }
 
+/// The value of a flag; given twice, the last one counts, as with the real tools' parsers.
 func value(after flag: String) -> String? {
-    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else { return nil }
+    guard let index = arguments.lastIndex(of: flag), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]
 }
 
@@ -619,7 +620,14 @@ case "aider":
         exit(2)
     }
     emit("Aider v0.86.2")
-    emit("Model: \(value(after: "--model") ?? "gpt-4o") with diff edit format")
+    // As the real one: its histories go into the working directory unless the flags send them elsewhere.
+    for (flag, name, text) in [
+        ("--chat-history-file", ".aider.chat.history.md", "# aider chat started\n\n#### the task\n"),
+        ("--input-history-file", ".aider.input.history", "+the task\n"),
+    ] {
+        try? text.write(toFile: value(after: flag) ?? name, atomically: true, encoding: .utf8)
+    }
+    emit("Model: \(value(after: "--model") ?? "gpt-4o") with \(value(after: "--edit-format") ?? "whole") edit format")
     emit("Git repo: .git with 3 files")
     switch step {
     case "success", "huge":
