@@ -33,10 +33,12 @@ package struct Aider: AgentCLIDialect {
         request.transcriptPath + ".aider/chat.history.md"
     }
 
-    /// The flags a headless session needs, and no more: no prompt, no commits or `.gitignore` edits of its own
-    /// (Flotilla commits), no update check or analytics, plain output, no repository map, its histories out of
-    /// the checkout. The edit format, the model's settings and anything else are aider's own choice (per model,
-    /// and the repository's `.aider.conf.yml`), or `--agent-arg`.
+    /// The flags a headless session needs, and no more.
+    ///
+    /// No prompt, no commits or `.gitignore` edits of its own (Flotilla commits), no update check or analytics,
+    /// plain output, no repository map, its histories out of the checkout. The edit format, the model's settings
+    /// and anything else are aider's own choice (per model, and the repository's `.aider.conf.yml`), or
+    /// `--agent-arg`.
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
         let history = (resultFile(request) ?? request.transcriptPath + ".aider/chat.history.md")
         let folder = (history as NSString).deletingLastPathComponent
