@@ -67,7 +67,7 @@ package final class LocalModelServer: Sendable {
                     let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                     pending = Data(pending[(newline + 1)...])
                     // Printed once the model is loaded and requests are answered.
-                    if line.contains("server is listening on") || line.contains("all slots are idle") {
+                    if line.contains("listening on http") || line.contains("all slots are idle") {
                         serving.signal()
                     }
                 }
@@ -90,11 +90,20 @@ package final class LocalModelServer: Sendable {
         self.log = log
     }
 
-    /// Stops the server and waits for it.
+    /// Stops the server: SIGTERM, and SIGKILL if it has not ended 5 s later (llama-server can spin on SIGTERM).
     package func stop() {
         guard process.isRunning else { return }
+        let ended = DispatchSemaphore(value: 0)
+        let waiter = Thread {
+            self.process.waitUntilExit()
+            ended.signal()
+        }
+        waiter.start()
         process.terminate()
-        process.waitUntilExit()
+        if ended.wait(timeout: .now() + 5) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            ended.wait()
+        }
         try? FileManager.default.removeItem(atPath: log)
     }
 

@@ -262,6 +262,12 @@ struct AgentCLITests {
                     attempts.last?.usage
                         == Usage(inputTokens: 2400, outputTokens: 39, cacheReadTokens: 1200, costUSD: 0.0063)
                 )
+            } else {
+                // mini's tokens are the usage of the replies its trajectory keeps.
+                #expect(
+                    attempts.last?.usage
+                        == Usage(inputTokens: 1000, outputTokens: 60, cacheReadTokens: 500, costUSD: 0.05)
+                )
             }
         }
     }

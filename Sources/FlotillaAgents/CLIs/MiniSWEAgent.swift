@@ -4,7 +4,8 @@ import Foundation
 /// mini-swe-agent: `mini -t TASK --yolo --exit-immediately -o TRAJECTORY`.
 ///
 /// It exits 0 when it gave up too (`LimitsExceeded`, `RepeatedFormatError`): the trajectory's `info.exit_status`
-/// and `info.model_stats` are the truth, not the exit status or stdout.
+/// and `info.model_stats` are the truth, not the exit status or stdout; tokens are the sum of the usage of each
+/// reply the trajectory keeps (`messages[].extra.response.usage`).
 package struct MiniSWEAgent: AgentCLIDialect {
     package let name = "mini"
     package let program = "mini"
@@ -49,6 +50,21 @@ package struct MiniSWEAgent: AgentCLIDialect {
             return session
         }
         session.reportedCostUSD = CLIOutput.double((info["model_stats"] as? [String: Any])?["instance_cost"])
+        // Each model reply keeps the server's response, with its usage, in the message's `extra`.
+        for message in trajectory["messages"] as? [[String: Any]] ?? [] {
+            guard let extra = message["extra"] as? [String: Any], let response = extra["response"] as? [String: Any],
+                let usage = response["usage"] as? [String: Any]
+            else { continue }
+            let cached = CLIOutput.int((usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"])
+            let prompt = CLIOutput.int(usage["prompt_tokens"])
+            session.usage.add(
+                Usage(
+                    inputTokens: max(0, prompt - cached),
+                    outputTokens: CLIOutput.int(usage["completion_tokens"]),
+                    cacheReadTokens: min(cached, prompt)
+                )
+            )
+        }
         session.finalMessage = info["submission"] as? String
         let status = info["exit_status"] as? String ?? "unknown"
         switch status {

@@ -663,7 +663,22 @@ case "mini":
             "model_stats": ["instance_cost": 0.05, "api_calls": 3], "mini_version": "2.4.6", "exit_status": status,
             "submission": status == "Submitted" ? "wrote \(group).txt" : "",
         ] as [String: Any],
-        "messages": [["role": "system", "content": "You are a helpful assistant."]],
+        "messages": [
+            ["role": "system", "content": "You are a helpful assistant."],
+            [
+                "role": "assistant", "content": "THOUGHT: write the file.",
+                "extra": [
+                    "actions": [["command": "echo"]], "cost": 0.05, "timestamp": 1_795_000_000.0,
+                    "response": [
+                        "id": "chatcmpl-1", "model": "stub",
+                        "usage": [
+                            "prompt_tokens": 1500, "completion_tokens": 60, "total_tokens": 1560,
+                            "prompt_tokens_details": ["cached_tokens": 500],
+                        ] as [String: Any],
+                    ] as [String: Any],
+                ] as [String: Any],
+            ],
+        ] as [[String: Any]],
     ]
     try? json(trajectory).write(toFile: output, atomically: true, encoding: .utf8)
     emit("mini-swe-agent finished: \(status)")

@@ -1,0 +1,270 @@
+import FlotillaAPI
+import FlotillaCore
+import FlotillaStore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// Missions with a real model on this machine: Qwen2.5-Coder-1.5B served by llama.cpp (`scripts/local-model`;
+/// `.ci/run` sets FLOTILLA_TEST_LLAMA_SERVER and FLOTILLA_TEST_MODEL), the real aider and mini-swe-agent, the real
+/// planner and critic. What a correct system guarantees whatever the model does is asserted on every run: nothing
+/// unverified lands, usage is recorded, the run ends within its limits, no tool file lands. The tasks are ones this
+/// model solves reliably (docs/EVALUATION.md gives how reliably), so success is asserted too.
+@Suite(
+    "A real model on this machine: aider, mini, the planner and the critic",
+    .tags(.large),
+    .serialized,
+    .enabled(if: LocalModelServer.isAvailable, "scripts/local-model builds the model server (.ci/run does)"),
+    .timeLimit(.minutes(20))
+)
+struct RealModelTests {
+    static let aider = ProcessInfo.processInfo.environment["FLOTILLA_TEST_AIDER"]
+    static let mini = ProcessInfo.processInfo.environment["FLOTILLA_TEST_MINI"]
+    static let model = "openai/\(LocalModelServer.alias)"
+
+    static let checklist = """
+        # Calculator
+
+        ## Add
+        - [ ] `add(a, b)` in calc.py returns the sum of a and b
+
+        ## Multiply
+        Depends on: add
+        - [ ] `multiply(a, b)` in calc.py returns the product of a and b
+        """
+
+    /// A small Python project: two stubs in calc.py, their unittest tests (protected, as tests are), and a verify
+    /// script that runs the tests of the groups it is asked about.
+    static let files = [
+        "calc.py": """
+        def add(a, b):
+            \"\"\"Return the sum of a and b.\"\"\"
+            raise NotImplementedError("add")
+
+
+        def multiply(a, b):
+            \"\"\"Return the product of a and b.\"\"\"
+            raise NotImplementedError("multiply")
+
+        """,
+        "tests/__init__.py": "",
+        "tests/test_add.py": """
+        import unittest
+
+        from calc import add
+
+
+        class AddTests(unittest.TestCase):
+            def test_add(self):
+                self.assertEqual(add(2, 3), 5)
+                self.assertEqual(add(-4, 4), 0)
+
+        """,
+        "tests/test_multiply.py": """
+        import unittest
+
+        from calc import multiply
+
+
+        class MultiplyTests(unittest.TestCase):
+            def test_multiply(self):
+                self.assertEqual(multiply(3, 4), 12)
+                self.assertEqual(multiply(-2, 5), -10)
+
+        """,
+        "verify.sh": """
+        #!/bin/sh
+        set -e
+        for group in $(echo "${FLOTILLA_GROUPS:-add,multiply}" | tr ',' ' '); do
+            python3 -m unittest "tests.test_$group"
+        done
+
+        """,
+    ]
+
+    /// mini-swe-agent's settings for a small model: text actions in a ```bash block, a fixed plan, a short leash.
+    static let miniSettings = """
+        agent:
+          step_limit: 10
+          system_template: |
+            You are a programmer working in a shell. Reply with one THOUGHT line, then exactly one ```bash block
+            holding one command. Nothing else.
+          instance_template: |
+            {{task}}
+
+            Work in this order, one command per reply:
+            1. Show the file you have to change with cat.
+            2. Replace only the line that raises NotImplementedError, keeping everything else, like this:
+            ```bash
+            sed -i 's/raise NotImplementedError("name")/return value/' file.py
+            ```
+            3. Run the tests: python3 -m unittest discover -s tests -t .
+            4. When they pass, reply with: echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT
+        model:
+          action_regex: "```(?:bash|mswea_bash_command)\\\\s*\\\\n(.*?)(?:\\\\n```|$)"
+          model_kwargs:
+            temperature: 0
+            stop: ["\\n```\\n"]
+            drop_params: true
+
+        """
+
+    /// Runs a mission with `backend` against the served model and checks what holds whatever the model did.
+    func mission(
+        backend: String,
+        binary: String,
+        arguments: [String],
+        server: LocalModelServer,
+        fixture: MissionFixture
+    ) async throws -> MissionAudit {
+        let home = fixture.scratch.file("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let outcome = try await fixture.run(
+            [
+                "--backend", backend, "--agent-binary", binary, "--model", Self.model, "--agent-base-url",
+                server.baseURL, "--agents", "1", "--pass-env", "OPENAI_API_KEY", "--attempt-timeout", "300",
+                "--max-attempts", "12", "--max-output-tokens", "600",
+            ] + arguments,
+            environment: ["OPENAI_API_KEY": "sk-local", "HOME": home],
+            timeout: .seconds(1500)
+        )
+        #expect(!outcome.timedOut)
+        let audit = try await fixture.audit()
+        let attempts = try await audit.attempts()
+        // Within its limits, whatever the model did.
+        #expect(attempts.count <= 12)
+        #expect([0, 3, 5].contains(outcome.exitCode), "\(outcome.standardError)")
+        // Every session that reached the model is measured.
+        #expect(attempts.filter { $0.outcome != .agentFailed }.allSatisfy { $0.usage.inputTokens > 0 })
+        // Nothing unverified landed, and no tool file did.
+        #expect(try await audit.unverifiedTargetCommits().isEmpty)
+        if let head = await audit.targetHead() {
+            let tree = try await fixture.repository.git("ls-tree", "-r", "--name-only", head)
+            #expect(!tree.contains(".aider") && !tree.contains(".traj"), "\(tree)")
+        }
+        return audit
+    }
+
+    @Test(.enabled(if: aider != nil, "aider is installed by .ci/run"))
+    func aiderWithTheRealModelLandsATwoGroupMission() async throws {
+        let fixture = try await MissionFixture(
+            checklist: Self.checklist,
+            groups: ["add", "multiply"],
+            extraFiles: Self.files
+        )
+        defer { fixture.remove() }
+        let server = try await LocalModelServer.start()
+        defer { server.stop() }
+        let audit = try await mission(
+            backend: "aider",
+            binary: try #require(Self.aider),
+            // A small model needs aider's whole-file format, and the file in the chat.
+            arguments: ["--agent-arg", "--edit-format", "--agent-arg", "whole", "--agent-arg", "calc.py"],
+            server: server,
+            fixture: fixture
+        )
+        let reasons = try await audit.attempts().map { "\($0.key): \($0.outcome?.rawValue ?? "-") \($0.reason ?? "")" }
+        #expect(audit.mission.state == .completed, "\(reasons)")
+    }
+
+    @Test(.enabled(if: mini != nil, "mini-swe-agent is installed by .ci/run"))
+    func miniWithTheRealModelLandsATwoGroupMission() async throws {
+        let fixture = try await MissionFixture(
+            checklist: Self.checklist,
+            groups: ["add", "multiply"],
+            extraFiles: Self.files
+        )
+        defer { fixture.remove() }
+        let settings = try fixture.scratch.write("mini-local.yaml", Self.miniSettings)
+        let server = try await LocalModelServer.start()
+        defer { server.stop() }
+        let audit = try await mission(
+            backend: "mini",
+            binary: try #require(Self.mini),
+            arguments: [
+                "--agent-arg", "--model-class", "--agent-arg", "litellm_textbased", "--agent-arg", "-c", "--agent-arg",
+                "mini_textbased.yaml", "--agent-arg", "-c", "--agent-arg", settings,
+            ],
+            server: server,
+            fixture: fixture
+        )
+        let reasons = try await audit.attempts().map { "\($0.key): \($0.outcome?.rawValue ?? "-") \($0.reason ?? "")" }
+        #expect(audit.mission.state == .completed, "\(reasons)")
+    }
+
+    @Test func thePlannerWritesAValidChecklistFromAGoal() async throws {
+        let fixture = try await MissionFixture(
+            checklist: Self.checklist,
+            groups: ["add", "multiply"],
+            extraFiles: Self.files
+        )
+        defer { fixture.remove() }
+        let server = try await LocalModelServer.start()
+        defer { server.stop() }
+        let path = fixture.scratch.file("PLAN.md")
+        let plan = try await FlotillaBinary.run(
+            [
+                "plan", "--goal", "Implement add(a, b) and multiply(a, b) in calc.py so that the tests in tests/ pass.",
+                "--planner-url", server.baseURL, "--planner-model", LocalModelServer.alias, "-y", "--file", path,
+                "--output", "json",
+            ],
+            in: fixture.repository.path,
+            timeout: .seconds(600)
+        )
+        #expect(plan.exitCode == 0, "\(plan.standardError)")
+        let answer = try #require(
+            try JSONSerialization.jsonObject(with: Data(plan.standardOutput.utf8)) as? [String: Any]
+        )
+        // The model's checklist, not the fallback: valid, with groups and criteria.
+        #expect(answer["fallback"] as? Bool == false, "\(plan.standardOutput)\(plan.standardError)")
+        let checklist = try ChecklistParser.parse(try String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(!checklist.groups.isEmpty && checklist.groups.allSatisfy { !$0.criteria.isEmpty })
+    }
+
+    @Test func theCriticExplainsARealFailedGate() async throws {
+        let fixture = try await MissionFixture(
+            checklist: Self.checklist,
+            groups: ["add", "multiply"],
+            extraFiles: Self.files
+        )
+        defer { fixture.remove() }
+        // An agent that gets add wrong once (a subtraction), then right; multiply right at once.
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            """
+            #!/bin/sh
+            if [ "$FLOTILLA_GROUP" = add ] && [ "$FLOTILLA_ATTEMPT" = 1 ]; then
+                sed -i 's/raise NotImplementedError("add")/return a - b/' calc.py
+            elif [ "$FLOTILLA_GROUP" = add ]; then
+                sed -i 's/return a - b/return a + b/; s/raise NotImplementedError("add")/return a + b/' calc.py
+            else
+                sed -i 's/raise NotImplementedError("multiply")/return a * b/' calc.py
+            fi
+
+            """,
+            executable: true
+        )
+        let server = try await LocalModelServer.start()
+        defer { server.stop() }
+        let outcome = try await fixture.run(
+            [
+                "--agent-command", "sh \(agent)", "--agents", "1", "--critic-url", server.baseURL, "--critic-model",
+                LocalModelServer.alias,
+            ],
+            timeout: .seconds(900)
+        )
+        #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+        let audit = try await fixture.audit()
+        let calls = try await audit.ledger.modelCalls(of: audit.id)
+        let critic = try #require(calls.first { $0.call.role == .critic })
+        #expect(critic.call.attempt == AttemptKey(group: "add", number: 1))
+        #expect(critic.call.usage.inputTokens > 0 && critic.call.usage.outputTokens > 0)
+        #expect(critic.call.error == nil, "\(critic.call.error ?? "")")
+        // The review reached the next attempt's prompt, as advice; the gate alone decided.
+        let attempts = try await audit.attempts()
+        let second = try #require(attempts.first { $0.key == AttemptKey(group: "add", number: 2) })
+        let prompt = try audit.prompt("add", second.key.number)
+        #expect(prompt.contains("A critic read the gate's output"))
+        #expect(attempts.first { $0.key == AttemptKey(group: "add", number: 1) }?.outcome == .gateFailed)
+    }
+}
