@@ -350,6 +350,22 @@ struct AgentCLITests {
         let keys = try #require(report["keys"] as? [[String: Any]])
         #expect(keys.first { $0["name"] as? String == "ANTHROPIC_API_KEY" }?["found"] as? Bool == true)
         #expect(keys.first { $0["name"] as? String == "GEMINI_API_KEY" }?["found"] as? Bool == false)
+
+        // A model server the agent is pointed at must answer: one that does not is a problem that stops a run.
+        let closed = try FreePort.pick()
+        try fixture.repository.write("flotilla.toml", "[agent]\nbase_url = 'http://127.0.0.1:\(closed)/v1'\n")
+        let unreachable = try await FlotillaBinary.run(
+            ["doctor"],
+            in: fixture.repository.path,
+            environment: ["PATH": bin + ":/usr/bin:/bin"]
+        )
+        #expect(unreachable.exitCode == 1)
+        #expect(
+            (unreachable.standardOutput + unreachable.standardError).contains(
+                "the model server http://127.0.0.1:\(closed)/v1/models did not answer"
+            ),
+            "\(unreachable.standardOutput)\(unreachable.standardError)"
+        )
     }
 
     @Test func aMissingToolIsAOneLineErrorAndNothingIsCreated() async throws {

@@ -48,6 +48,7 @@ struct RealModelTests {
 
         """,
         "tests/__init__.py": "",
+        ".gitignore": "__pycache__/\n",
         "tests/test_add.py": """
         import unittest
 
@@ -85,7 +86,7 @@ struct RealModelTests {
     /// mini-swe-agent's settings for a small model: text actions in a ```bash block, a fixed plan, a short leash.
     static let miniSettings = """
         agent:
-          step_limit: 10
+          step_limit: 8
           system_template: |
             You are a programmer working in a shell. Reply with one THOUGHT line, then exactly one ```bash block
             holding one command. Nothing else.
@@ -94,9 +95,10 @@ struct RealModelTests {
 
             Work in this order, one command per reply:
             1. Show the file you have to change with cat.
-            2. Replace only the line that raises NotImplementedError, keeping everything else, like this:
+            2. Replace only the line that raises NotImplementedError with the code the docstring asks for,
+               keeping everything else. For example, for a function area(width, height) in shapes.py:
             ```bash
-            sed -i 's/raise NotImplementedError("name")/return value/' file.py
+            sed -i 's/raise NotImplementedError("area")/return width * height/' shapes.py
             ```
             3. Run the tests: python3 -m unittest discover -s tests -t .
             4. When they pass, reply with: echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT
@@ -266,5 +268,38 @@ struct RealModelTests {
         let prompt = try audit.prompt("add", second.key.number)
         #expect(prompt.contains("A critic read the gate's output"))
         #expect(attempts.first { $0.key == AttemptKey(group: "add", number: 1) }?.outcome == .gateFailed)
+    }
+
+    @Test func initOffersTheLocalServerAndDoctorAcceptsIt() async throws {
+        let fixture = try await MissionFixture(
+            checklist: Self.checklist,
+            groups: ["add", "multiply"],
+            extraFiles: Self.files
+        )
+        defer { fixture.remove() }
+        let server = try await LocalModelServer.start()
+        defer { server.stop() }
+        let config = fixture.scratch.file("config")
+        // aider, the local server, the model it serves (offered), no fallback, planner and critic none, no key,
+        // verify, agents, budget, yes.
+        let answers = "aider\n\(server.baseURL)\n\n\nnone\nnone\n\n./verify.sh\n1\n-1\ny\n"
+        let wizard = try await FlotillaBinary.run(
+            ["init"],
+            in: fixture.repository.path,
+            environment: ["XDG_CONFIG_HOME": config, "PATH": "/usr/bin:/bin"],
+            standardInput: answers
+        )
+        #expect(wizard.exitCode == 0, "\(wizard.standardError)")
+        #expect(wizard.standardError.contains("(it serves: \(LocalModelServer.alias))"))
+        let user = try String(contentsOfFile: config + "/flotilla/config.toml", encoding: .utf8)
+        #expect(user.contains("model = '\(Self.model)'\nbase_url = '\(server.baseURL)'\n"), "\(user)")
+        #expect(user.contains("max_output_tokens = 1500\nargs = ['--edit-format', 'whole']\n"), "\(user)")
+        // doctor finds the server and the model it serves.
+        let doctor = try await FlotillaBinary.run(
+            ["doctor", "--output", "json"],
+            in: fixture.repository.path,
+            environment: ["XDG_CONFIG_HOME": config, "PATH": "/usr/bin:/bin"]
+        )
+        #expect(!doctor.standardOutput.contains("model server"), "\(doctor.standardOutput)")
     }
 }

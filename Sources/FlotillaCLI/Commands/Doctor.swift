@@ -3,6 +3,7 @@ import FlotillaAPI
 import FlotillaAgents
 import FlotillaCore
 import FlotillaEngine
+import FlotillaLLM
 import FlotillaService
 import FlotillaSystem
 import Foundation
@@ -102,6 +103,9 @@ extension Flotilla {
                     root: root,
                     composition: composition
                 )
+                let servers = await modelServers(configuration)
+                problems += servers.problems
+                notes += servers.notes
             } catch {
                 problems.append("configuration: \(error)")
             }
@@ -164,6 +168,39 @@ extension Flotilla {
                     [api, fields.criticURL, fields.criticModel].compactMap(\.self).joined(separator: " ")
                 }
             )
+        }
+
+        /// Model servers the configuration points at, asked which models they serve: the agent's, which a run
+        /// cannot do without (a problem), and the planner's and critic's (a run goes on without them: a note).
+        private func modelServers(_ configuration: Configuration) async -> (problems: [String], notes: [String]) {
+            let fields = configuration.fields
+            func source(_ key: String) -> String { configuration.sources[key] ?? "configuration" }
+            let servers: [(key: String, url: String?, model: String?, needed: Bool)] = [
+                (
+                    "agent_base_url", fields.agentBaseURL,
+                    fields.model.map { $0.hasPrefix("openai/") ? String($0.dropFirst(7)) : $0 }, true
+                ),
+                ("planner.url", configuration.planner["url"], configuration.planner["model"], false),
+                ("critic_url", fields.criticURL, fields.criticModel, false),
+            ]
+            var problems: [String] = []
+            var notes: [String] = []
+            for (key, url, model, needed) in servers {
+                guard let url else { continue }
+                var said: String?
+                switch await ModelServerProbe.models(at: url) {
+                case .failure(let failure):
+                    said = "\(source(key)): the model server \(failure); start it, or fix the URL"
+                case .success(let served):
+                    if let model, !served.isEmpty, !served.contains(model) {
+                        said = "\(source(key)): \(url) serves \(served.joined(separator: ", ")), not \(model)"
+                    }
+                }
+                if let said {
+                    if needed { problems.append(said) } else { notes.append(said) }
+                }
+            }
+            return (problems, notes)
         }
 
         /// What in the configuration would stop a run: agents that are not installed, keys others can read.

@@ -94,7 +94,7 @@ extension Flotilla {
             var answers = try Answers(flags: self)
             if !nonInteractive {
                 var wizard = Wizard(composition: composition, root: root)
-                try wizard.complete(&answers)
+                try await wizard.complete(&answers)
             }
             let files = try answers.render(root: root, userPath: userPath)
             for file in files where FileManager.default.fileExists(atPath: file.path) && !force {

@@ -14,6 +14,8 @@ struct Answers {
     var agentCommand: String?
     var agentBaseURL: String?
     var maxTurns: Int?
+    var maxOutputTokens: Int?
+    var agentArgs: [String] = []
     var fallbacks: [BackendName]
     var planner: LanguageModelAPI?
     var plannerURL: String?
@@ -47,6 +49,7 @@ struct Answers {
         agentCommand = agent.agentCommand
         agentBaseURL = agent.agentBaseURL
         maxTurns = agent.maxTurns
+        maxOutputTokens = agent.maxOutputTokens
         fallbacks = agent.fallbackBackend
         let planning = flags.planner
         planner = planning.planner ?? (planning.plannerURL != nil ? .openai : nil)
@@ -110,6 +113,8 @@ struct Answers {
         if let agentCommand { agent.append(("command", .string(agentCommand))) }
         if let agentBaseURL { agent.append(("base_url", .string(agentBaseURL))) }
         if let maxTurns { agent.append(("max_turns", .number(Double(maxTurns)))) }
+        if let maxOutputTokens { agent.append(("max_output_tokens", .number(Double(maxOutputTokens)))) }
+        if !agentArgs.isEmpty { agent.append(("args", .array(agentArgs.map(JSONValue.string)))) }
         if !fallbacks.isEmpty { agent.append(("fallback", .array(fallbacks.map { .string($0.rawValue) }))) }
         user.table("agent", agent)
         for (name, api, url, model, binary) in [

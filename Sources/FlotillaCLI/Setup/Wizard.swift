@@ -2,6 +2,7 @@ import ArgumentParser
 import FlotillaAPI
 import FlotillaAgents
 import FlotillaCore
+import FlotillaLLM
 import FlotillaService
 import FlotillaSystem
 import Foundation
@@ -17,7 +18,7 @@ struct Wizard {
         self.root = root
     }
 
-    mutating func complete(_ answers: inout Answers) throws {
+    mutating func complete(_ answers: inout Answers) async throws {
         let installed = BackendName.allCases.filter { backend in
             guard let program = backend.dialect?.program else { return false }
             return
@@ -48,6 +49,9 @@ struct Wizard {
                 }
                 return answer
             }
+        }
+        if answers.agentBaseURL == nil, answers.backend == .aider || answers.backend == .mini {
+            try await askLocalServer(&answers)
         }
         if answers.model == nil, answers.backend != .command {
             answers.model = try optional(
@@ -135,6 +139,33 @@ struct Wizard {
     }
 
     /// Shows what will be written (keys masked) and asks to go ahead.
+    /// For aider and mini: a model served on this machine (llama.cpp, Ollama, vLLM, LM Studio), with the settings
+    /// a small local model needs: aider's whole-file edits or mini's text actions, and a cap on each reply.
+    private func askLocalServer(_ answers: inout Answers) async throws {
+        let url = try optional(
+            "A local OpenAI-compatible server for \(answers.backend?.rawValue ?? "it") (its /v1 URL, e.g. "
+                + "http://127.0.0.1:8080/v1; empty: the model provider's API)"
+        )
+        guard let url else { return }
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? "") else {
+            throw FlotillaError.invalid("\(url) is not an http(s) URL")
+        }
+        answers.agentBaseURL = url
+        if answers.model == nil {
+            var served: [String] = []
+            if case .success(let models) = await ModelServerProbe.models(at: url) { served = models }
+            answers.model = try optional(
+                "Model it serves, as openai/NAME"
+                    + (served.isEmpty ? "" : " (it serves: \(served.joined(separator: ", ")))"),
+                default: served.first.map { "openai/\($0)" }
+            )
+        }
+        answers.maxOutputTokens = answers.maxOutputTokens ?? 1500
+        answers.agentArgs =
+            answers.backend == .aider
+            ? ["--edit-format", "whole"] : ["--model-class", "litellm_textbased", "-c", "mini_textbased.yaml"]
+    }
+
     static func confirm(_ files: [Answers.File]) -> Bool {
         for file in files {
             Console.err("\n\(file.path):")
