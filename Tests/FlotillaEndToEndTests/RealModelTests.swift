@@ -5,11 +5,13 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-/// Missions with a real model on this machine: Qwen2.5-Coder-1.5B served by llama.cpp (`scripts/local-model`;
-/// `.ci/run` sets FLOTILLA_TEST_LLAMA_SERVER and FLOTILLA_TEST_MODEL), the real aider and mini-swe-agent, the real
-/// planner and critic. What a correct system guarantees whatever the model does is asserted on every run: nothing
-/// unverified lands, usage is recorded, the run ends within its limits, no tool file lands. The tasks are ones this
-/// model solves reliably (docs/EVALUATION.md gives how reliably), so success is asserted too.
+/// Missions with a real model on this machine: Qwen2.5-Coder-1.5B served by llama.cpp.
+///
+/// `scripts/local-model` builds it; `.ci/run` sets FLOTILLA_TEST_LLAMA_SERVER and FLOTILLA_TEST_MODEL. The real aider
+/// and mini-swe-agent, the real planner and critic. What a correct system guarantees whatever the model does is
+/// asserted on every run: nothing unverified lands, usage is recorded, the run ends within its limits, no tool file
+/// lands. The tasks are ones this model solves reliably (docs/EVALUATION.md gives how reliably), so success is
+/// asserted too.
 @Suite(
     "A real model on this machine: aider, mini, the planner and the critic",
     .tags(.large),

@@ -138,9 +138,10 @@ struct Wizard {
         }
     }
 
-    /// Shows what will be written (keys masked) and asks to go ahead.
-    /// For aider and mini: a model served on this machine (llama.cpp, Ollama, vLLM, LM Studio), with the settings
-    /// a small local model needs: aider's whole-file edits or mini's text actions, and a cap on each reply.
+    /// For aider and mini: a model served on this machine (llama.cpp, Ollama, vLLM, LM Studio).
+    ///
+    /// With the settings a small local model needs: aider's whole-file edits or mini's text actions, and a cap on
+    /// each reply.
     private func askLocalServer(_ answers: inout Answers) async throws {
         let url = try optional(
             "A local OpenAI-compatible server for \(answers.backend?.rawValue ?? "it") (its /v1 URL, e.g. "
@@ -166,6 +167,7 @@ struct Wizard {
             ? ["--edit-format", "whole"] : ["--model-class", "litellm_textbased", "-c", "mini_textbased.yaml"]
     }
 
+    /// Shows what will be written (keys masked) and asks to go ahead.
     static func confirm(_ files: [Answers.File]) -> Bool {
         for file in files {
             Console.err("\n\(file.path):")
