@@ -37,7 +37,7 @@ PYTIMEPARSE = ("pytimeparse", "1.1.8", "pytimeparse/timeparse.py", "pytimeparse/
                "pytimeparse/tests/testtimeparse.py", "pytimeparse/tests/testtimeparse.py")
 TASKS = [INFLECTION + (name,) for name in (
     "camelize", "dasherize", "humanize", "ordinal", "ordinalize", "parameterize", "titleize", "underscore",
-    "tableize", "singularize")] + [PYTIMEPARSE + ("timeparse",)]
+    "tableize")] + [PYTIMEPARSE + ("timeparse",)]
 EXTRA_FILES = {"pytimeparse": ["pytimeparse/__init__.py", "pytimeparse/tests/__init__.py"]}
 
 
@@ -84,6 +84,23 @@ def tests_calling(path, function):
     return ids
 
 
+def module_level_attributes(path, module):
+    """Names the test module reads as `module.NAME` outside its test functions (tables in decorators)."""
+    import ast
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    names = set()
+    for node in tree.body:
+        scopes = [node]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            scopes = list(node.decorator_list)
+        for scope in scopes:
+            for child in ast.walk(scope):
+                if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == module:
+                    names.add(child.attr)
+    return sorted(names)
+
+
 def make_repository(task, cache, python, directory):
     project, version, module, target, tests, test_target, function = task
     source = sdist(project, version, cache)
@@ -93,14 +110,22 @@ def make_repository(task, cache, python, directory):
         shutil.copy(os.path.join(source, relative if relative != test_target else tests),
                     os.path.join(directory, relative))
     with open(os.path.join(source, module), encoding="utf-8") as handle:
-        stub = extract(handle.read(), function)
+        original = handle.read()
+    # What the test module itself reads of the module at import time (tables in decorators) stays too.
+    also = module_level_attributes(os.path.join(source, tests), os.path.splitext(os.path.basename(target))[0])
     os.makedirs(os.path.dirname(os.path.join(directory, target)) or directory, exist_ok=True)
-    with open(os.path.join(directory, target), "w", encoding="utf-8") as handle:
-        handle.write(stub)
     nodes = " ".join(f"'{test_target}::{node}'" for node in tests_calling(os.path.join(source, tests), function))
     with open(os.path.join(directory, "verify.sh"), "w") as handle:
         handle.write(f"#!/bin/sh\nexec {python} -m pytest -q -p no:cacheprovider {nodes}\n")
     os.chmod(os.path.join(directory, "verify.sh"), 0o755)
+    # The task is sound: the project's own function passes its tests, the stub fails them.
+    for body, passes in ((extract(original, function, also, stub=False), True), (extract(original, function, also), False)):
+        with open(os.path.join(directory, target), "w", encoding="utf-8") as handle:
+            handle.write(body)
+        checked, _ = run(["./verify.sh"], cwd=directory)
+        if (checked.returncode == 0) != passes:
+            raise SystemExit(f"{function}: the {'original' if passes else 'stub'} should "
+                             f"{'pass' if passes else 'fail'} its tests:\n{checked.stdout[-3000:]}")
     with open(os.path.join(directory, "ACCEPTANCE.md"), "w") as handle:
         handle.write(f"# Implement {function}\n\n## {function.capitalize()}\n"
                      f"- [ ] `{function}` in {target} does what its docstring says, and the tests of it in "
@@ -149,13 +174,15 @@ def bare(task, directory, target, test_target, aider, url, cap):
 def mission(task, directory, target, flotilla, aider, url, attempts, cap):
     home = tempfile.mkdtemp(prefix="eval-home-")
     env = dict(os.environ, HOME=home, OPENAI_API_KEY="sk-local")
-    result, seconds = run([flotilla, "run", "--backend", "aider", "--agent-binary", aider, "--model",
+    result, seconds = run([flotilla, "run", "--verify", "./verify.sh", "--backend", "aider", "--agent-binary", aider, "--model",
                            f"openai/{ALIAS}", "--agent-base-url", url, "--agents", "1", "--pass-env",
                            "OPENAI_API_KEY", "--max-attempts", str(attempts), "--attempt-timeout", "600",
                            "--max-output-tokens", str(cap), "--critic-url", url, "--critic-model", ALIAS,
                            "--agent-arg", "--edit-format", "--agent-arg", "whole", "--agent-arg", target,
                            "--output", "json"], cwd=directory, env=env, timeout=3600)
     status = json.loads(run([flotilla, "status", "--output", "json"], cwd=directory)[0].stdout)
+    if "id" not in status:
+        raise SystemExit(f"the mission did not start: {result.stdout[-2000:]}")
     history = json.loads(run([flotilla, "history", status["id"], "--output", "json"], cwd=directory)[0].stdout)
     used = sum(a.get("input_tokens", 0) + a.get("output_tokens", 0) for a in history.get("attempts", []))
     critic = sum(c.get("input_tokens", 0) + c.get("output_tokens", 0) for c in history.get("model_calls", []))
@@ -189,11 +216,13 @@ def main():
     parser.add_argument("--max-output-tokens", type=int, default=1500, help="cap of one model reply (default 1500)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--only", help="comma-separated function names")
+    parser.add_argument("--flotilla", default=os.path.join(ROOT, ".build/debug/flotilla"),
+                        help="the flotilla binary (default: .build/debug/flotilla)")
     options = parser.parse_args()
     environment = dict(line.split("=", 1) for line in subprocess.run(
         [os.path.join(ROOT, "scripts/local-model")], text=True, stdout=subprocess.PIPE, check=True).stdout.split())
     aider = os.environ.get("FLOTILLA_TEST_AIDER") or os.path.join(ROOT, ".build/ci-venvs/aider/bin/aider")
-    flotilla = os.path.join(ROOT, ".build/debug/flotilla")
+    flotilla = options.flotilla
     venv = os.path.join(ROOT, ".build/ci-venvs/eval")
     if not os.path.exists(os.path.join(venv, "bin/pytest")):
         run([sys.executable, "-m", "venv", venv])

@@ -27,7 +27,9 @@ def defined_names(statement):
     return set()
 
 
-def extract(source, function):
+def extract(source, function, also=(), stub=True):
+    """The module cut down to `function` (its body removed unless `stub` is false) and what it and the names in
+    `also` need."""
     tree = ast.parse(source)
     body = tree.body
     definitions = {}
@@ -38,7 +40,9 @@ def extract(source, function):
         i for i, s in enumerate(body) if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == function
     )
     keep = {target}
-    pending = [target]
+    for name in also:
+        keep.update(definitions.get(name, []))
+    pending = list(keep)
     while pending:
         index = pending.pop()
         for name in names_used(body[index]):
@@ -46,10 +50,17 @@ def extract(source, function):
                 if definition not in keep:
                     keep.add(definition)
                     pending.append(definition)
-        # Top-level calls that use what is kept (rules appended to a list, say) are kept with it.
+        # Top-level calls that touch what is kept (rules appended to a list, directly or through the function
+        # they call) are kept with it.
+        kept_names = set().union(*(defined_names(body[k]) for k in keep))
         for other, statement in enumerate(body):
             if other not in keep and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-                if names_used(statement) & set().union(*(defined_names(body[k]) for k in keep)):
+                reached = names_used(statement)
+                for name in list(reached):
+                    for definition in definitions.get(name, []):
+                        if isinstance(body[definition], (ast.FunctionDef, ast.AsyncFunctionDef)):
+                            reached |= names_used(body[definition])
+                if reached & kept_names:
                     keep.add(other)
                     pending.append(other)
     for index, statement in enumerate(body):
@@ -62,7 +73,7 @@ def extract(source, function):
         if statement.decorator_list if hasattr(statement, "decorator_list") else False:
             first = statement.decorator_list[0]
             text = "\n".join(source.splitlines()[first.lineno - 1 : statement.end_lineno])
-        if index == target:
+        if index == target and stub:
             lines = source.splitlines()
             header_end = statement.body[0].lineno - 1
             docstring = ast.get_docstring(statement, clean=False)
