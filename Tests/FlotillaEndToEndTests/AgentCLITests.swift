@@ -324,6 +324,33 @@ struct AgentCLITests {
         #expect(environment.contains("LITELLM_LOCAL_MODEL_COST_MAP=True\n"))
     }
 
+    @Test func aReplyCapReachesAiderThroughItsSettingsFileAndMiniThroughItsConfig() async throws {
+        for backend in ["aider", "mini"] {
+            let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+            defer { fixture.remove() }
+            let bin = try FakeAgents.install(in: fixture.scratch)
+            let log = fixture.scratch.file("argv.jsonl")
+            let run = try await fixture.run(
+                ["--backend", backend, "--model", "openai/stub", "--agent-base-url", "http://127.0.0.1:9/v1"]
+                    + ["--max-output-tokens", "321", "--pass-env", "FAKE_AGENT_LOG"],
+                environment: ["PATH": bin + ":/usr/bin:/bin", "FAKE_AGENT_LOG": log]
+            )
+            #expect(run.exitCode == 0, "\(backend): \(run.standardError)")
+            let session = try #require(
+                try JSONSerialization.jsonObject(with: Data(try String(contentsOfFile: log, encoding: .utf8).utf8))
+                    as? [String: Any]
+            )
+            let argv = session["argv"] as? [String] ?? []
+            if backend == "aider" {
+                let index = try #require(argv.firstIndex(of: "--model-settings-file"))
+                let settings = try String(contentsOfFile: argv[index + 1], encoding: .utf8)
+                #expect(settings == "- name: aider/extra_params\n  extra_params:\n    max_tokens: 321\n")
+            } else {
+                #expect(argv.contains("model.model_kwargs.max_tokens=321"), "\(argv)")
+            }
+        }
+    }
+
     @Test func doctorReportsToolsVersionsAndKeysWithoutTheirValues() async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
