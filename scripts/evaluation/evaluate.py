@@ -166,6 +166,10 @@ def bare(task, directory, target, test_target, aider, url, cap):
                            "--input-history-file", os.path.join(home, "input"), target],
                           cwd=directory, env=env, timeout=600)
     verified, _ = run(["./verify.sh"], cwd=directory, timeout=300)
+    logs = os.path.join(ROOT, ".build/evaluation/logs")
+    os.makedirs(logs, exist_ok=True)
+    with open(os.path.join(logs, f"{function}-bare.log"), "w") as handle:
+        handle.write(result.stdout + "\n--- verify\n" + verified.stdout)
     shutil.rmtree(home, ignore_errors=True)
     return {"solved": verified.returncode == 0, "attempts": 1, "tokens": tokens(result.stdout),
             "seconds": round(seconds, 1)}
