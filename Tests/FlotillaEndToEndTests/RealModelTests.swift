@@ -197,10 +197,11 @@ struct RealModelTests {
         #expect(audit.mission.state == .completed, "\(reasons)")
     }
 
-    /// This model writes a valid checklist for this goal about half the time (3 of 6 runs with 3 to 6 repairs:
-    /// the others name groups in `depends_on` that do not exist, repairs or not). So the test holds what a correct
-    /// system guarantees either way: the model's own valid checklist is written, or a one-line error names the
-    /// problems and nothing is written — never the fallback's, never an invalid one.
+    /// The model's own valid checklist is written, or a one-line error names the problems and nothing is.
+    ///
+    /// This model writes a valid checklist for this goal about half the time (3 of 6 runs with 3 to 6 repairs: the
+    /// others name groups in `depends_on` that do not exist, repairs or not), so the test holds what a correct
+    /// system guarantees either way: never the fallback's checklist, never an invalid one.
     @Test func thePlannerWritesTheModelsValidChecklistOrNothing() async throws {
         let fixture = try await MissionFixture(
             checklist: Self.checklist,
