@@ -114,6 +114,11 @@ struct RealModelTests {
 
         """
 
+    /// A repository holding the calculator project and its checklist.
+    static func calculator() async throws -> MissionFixture {
+        try await MissionFixture(checklist: checklist, groups: ["add", "multiply"], extraFiles: files)
+    }
+
     /// Runs a mission with `backend` against the served model and checks what holds whatever the model did.
     func mission(
         backend: String,
@@ -153,11 +158,7 @@ struct RealModelTests {
 
     @Test(.enabled(if: aider != nil, "aider is installed by .ci/run"))
     func aiderWithTheRealModelRunsATwoGroupMissionTheGateDecides() async throws {
-        let fixture = try await MissionFixture(
-            checklist: Self.checklist,
-            groups: ["add", "multiply"],
-            extraFiles: Self.files
-        )
+        let fixture = try await Self.calculator()
         defer { fixture.remove() }
         let server = try await LocalModelServer.start()
         defer { server.stop() }
@@ -181,11 +182,7 @@ struct RealModelTests {
 
     @Test(.enabled(if: mini != nil, "mini-swe-agent is installed by .ci/run"))
     func miniWithTheRealModelRunsATwoGroupMissionTheGateDecides() async throws {
-        let fixture = try await MissionFixture(
-            checklist: Self.checklist,
-            groups: ["add", "multiply"],
-            extraFiles: Self.files
-        )
+        let fixture = try await Self.calculator()
         defer { fixture.remove() }
         let settings = try fixture.scratch.write("mini-local.yaml", Self.miniSettings)
         let server = try await LocalModelServer.start()
@@ -216,11 +213,7 @@ struct RealModelTests {
     /// others name groups in `depends_on` that do not exist, repairs or not), so the test holds what a correct
     /// system guarantees either way: never the fallback's checklist, never an invalid one.
     @Test func thePlannerWritesTheModelsValidChecklistOrNothing() async throws {
-        let fixture = try await MissionFixture(
-            checklist: Self.checklist,
-            groups: ["add", "multiply"],
-            extraFiles: Self.files
-        )
+        let fixture = try await Self.calculator()
         defer { fixture.remove() }
         let server = try await LocalModelServer.start()
         defer { server.stop() }
@@ -255,11 +248,7 @@ struct RealModelTests {
     }
 
     @Test func theCriticReviewsARealFailedGateOrTheNextPromptSaysItCouldNot() async throws {
-        let fixture = try await MissionFixture(
-            checklist: Self.checklist,
-            groups: ["add", "multiply"],
-            extraFiles: Self.files
-        )
+        let fixture = try await Self.calculator()
         defer { fixture.remove() }
         // An agent that gets add wrong once (a subtraction), then right; multiply right at once.
         let agent = try fixture.scratch.write(
@@ -306,11 +295,7 @@ struct RealModelTests {
     }
 
     @Test func initOffersTheLocalServerAndDoctorAcceptsIt() async throws {
-        let fixture = try await MissionFixture(
-            checklist: Self.checklist,
-            groups: ["add", "multiply"],
-            extraFiles: Self.files
-        )
+        let fixture = try await Self.calculator()
         defer { fixture.remove() }
         let server = try await LocalModelServer.start()
         defer { server.stop() }

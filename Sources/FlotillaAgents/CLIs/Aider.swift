@@ -28,10 +28,11 @@ package struct Aider: AgentCLIDialect {
         [".aider.chat.history.md", ".aider.input.history", ".aider.llm.history", ".aider.tags.cache.v*"]
     }
 
-    /// The chat history, in the session's own folder beside the transcript (not in the checkout).
-    package func resultFile(_ request: AgentRequest) -> String? {
-        request.transcriptPath + ".aider/chat.history.md"
-    }
+    /// The session's own folder beside the transcript (not in the checkout): its histories and settings.
+    private func folder(_ request: AgentRequest) -> String { request.transcriptPath + ".aider" }
+
+    /// The chat history.
+    package func resultFile(_ request: AgentRequest) -> String? { folder(request) + "/chat.history.md" }
 
     /// The flags a headless session needs, and no more.
     ///
@@ -40,15 +41,14 @@ package struct Aider: AgentCLIDialect {
     /// and anything else are aider's own choice (per model, and the repository's `.aider.conf.yml`), or
     /// `--agent-arg`.
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
-        let history = (resultFile(request) ?? request.transcriptPath + ".aider/chat.history.md")
-        let folder = (history as NSString).deletingLastPathComponent
+        let own = folder(request)
         var arguments = [
             "--message-file", request.promptFile, "--yes-always", "--no-auto-commits", "--no-dirty-commits",
             "--no-gitignore", "--no-check-update", "--no-show-model-warnings", "--no-show-release-notes",
             "--analytics-disable", "--no-pretty", "--no-stream", "--map-tokens", "0",
-            "--chat-history-file", history, "--input-history-file", folder + "/input.history",
+            "--chat-history-file", own + "/chat.history.md", "--input-history-file", own + "/input.history",
         ]
-        if options.maxOutputTokens != nil { arguments += ["--model-settings-file", folder + "/model-settings.yml"] }
+        if options.maxOutputTokens != nil { arguments += ["--model-settings-file", own + "/model-settings.yml"] }
         if let model = request.model { arguments += ["--model", model] }
         if let base = options.baseURL { arguments += ["--openai-api-base", base] }
         return arguments
@@ -57,9 +57,11 @@ package struct Aider: AgentCLIDialect {
     /// With `max_output_tokens`: aider takes a reply's cap only from a model settings file; `aider/extra_params`
     /// applies to whichever model the session uses.
     package func sessionFiles(_ request: AgentRequest, options: AgentCLIOptions) -> [String: String] {
-        guard let cap = options.maxOutputTokens, let history = resultFile(request) else { return [:] }
-        let folder = (history as NSString).deletingLastPathComponent
-        return [folder + "/model-settings.yml": "- name: aider/extra_params\n  extra_params:\n    max_tokens: \(cap)\n"]
+        guard let cap = options.maxOutputTokens else { return [:] }
+        return [
+            folder(request) + "/model-settings.yml":
+                "- name: aider/extra_params\n  extra_params:\n    max_tokens: \(cap)\n"
+        ]
     }
 
     package func interpret(_ run: CLIRun) -> CLISession {

@@ -28,16 +28,17 @@ package struct MiniSWEAgent: AgentCLIDialect {
     /// Trajectories, should an `-o` of the user's send one into the checkout.
     package var ownFiles: [String] { ["*.traj.json"] }
 
-    package func resultFile(_ request: AgentRequest) -> String? {
-        request.transcriptPath + ".mini/trajectory.json"
-    }
+    package func resultFile(_ request: AgentRequest) -> String? { trajectory(request) }
+
+    /// Where the session writes its trajectory: its own folder beside the transcript.
+    private func trajectory(_ request: AgentRequest) -> String { request.transcriptPath + ".mini/trajectory.json" }
 
     package func arguments(_ request: AgentRequest, options: AgentCLIOptions) -> [String] {
         var arguments = ["-t", request.prompt, "--yolo", "--exit-immediately", "-c", "mini.yaml"]
         if let model = request.model { arguments += ["-m", model] }
         if let base = options.baseURL { arguments += ["-c", "model.model_kwargs.api_base=\(base)"] }
         if let cap = options.maxOutputTokens { arguments += ["-c", "model.model_kwargs.max_tokens=\(cap)"] }
-        return arguments + ["-o", resultFile(request) ?? request.transcriptPath + ".mini/trajectory.json"]
+        return arguments + ["-o", trajectory(request)]
     }
 
     package func interpret(_ run: CLIRun) -> CLISession {
