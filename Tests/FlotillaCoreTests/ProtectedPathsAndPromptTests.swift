@@ -25,6 +25,17 @@ struct ProtectedPathsAndPromptTests {
         #expect(found.map(\.pattern) == ["tests/", "/verify.sh"])
     }
 
+    @Test func thePromptNamesFilesByPathOrByAnUnmistakableName() {
+        let prompt = AttemptPrompt.render(brief()) + "The tests of it in `tests/test_calc.py`, pass. See README."
+        let files = PromptMentions.files(
+            in: prompt,
+            among: ["README", "calc.py", "sub/verify.sh", "tests/test_calc.py", "tests/test_other.py", "verify.sh"]
+        )
+        // "./verify.sh" and `verify.sh` name both copies; "README" could be a plain word, so only its path counts.
+        #expect(files == ["README", "sub/verify.sh", "tests/test_calc.py", "verify.sh"])
+        #expect(PromptMentions.files(in: "Fix README quickly", among: ["docs/README"]).isEmpty)
+    }
+
     func brief(feedback: [AttemptFeedback] = [], escalation: Escalation = .none) -> AttemptBrief {
         AttemptBrief(
             mission: MissionID.random(),

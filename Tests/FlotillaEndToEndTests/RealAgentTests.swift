@@ -71,6 +71,34 @@ struct RealAgentTests {
         }
     }
 
+    @Test(.enabled(if: aider != nil, "aider is installed by .ci/run"))
+    func aiderGetsTheProtectedFilesThePromptNamesReadOnly() async throws {
+        let fixture = try await MissionFixture(
+            checklist: "# One\n\n## A\n- [ ] a.txt says a ok, and tests/test_a.py passes\n",
+            groups: ["a"],
+            extraFiles: ["tests/test_a.py": "def test_a(): pass\n", "notes_a.md": "not named\n"]
+        )
+        defer { fixture.remove() }
+        try await ScriptedModelServer.serving([.chat(Self.aiderEdit("a.txt", "a ok"))]) { server, port in
+            let outcome = try await run(
+                backend: "aider",
+                binary: try #require(Self.aider),
+                port: port,
+                fixture: fixture
+            )
+            #expect(outcome.exitCode == 0, "\(outcome.standardOutput)\(outcome.standardError)")
+            // The prompt names the check (`./verify.sh`), the protected paths and the existing test: aider would
+            // have added each as a file to edit. It shows them to the model as files not to edit instead.
+            let request = try #require(await server.requests.first)
+            let readOnly = try #require(request.range(of: "READ ONLY files"))
+            for file in ["verify.sh", "ACCEPTANCE.md", "tests/test_a.py"] {
+                #expect(request[readOnly.upperBound...].contains(file), "\(file) is not read-only")
+            }
+            #expect(!request.contains("added these files to the chat"))
+            #expect(!request.contains("not named"))
+        }
+    }
+
     @Test(.enabled(if: mini != nil, "mini-swe-agent is installed by .ci/run"))
     func miniSWEAgentCompletesATwoGroupMissionWithItsOwnCommands() async throws {
         let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])

@@ -51,6 +51,8 @@ package struct Aider: AgentCLIDialect {
         if options.maxOutputTokens != nil { arguments += ["--model-settings-file", own + "/model-settings.yml"] }
         if let model = request.model { arguments += ["--model", model] }
         if let base = options.baseURL { arguments += ["--openai-api-base", base] }
+        // aider would take the protected files the prompt names as editable (see `PromptMentions`).
+        for file in request.readOnlyFiles { arguments += ["--read", file] }
         return arguments
     }
 

@@ -21,6 +21,9 @@ package struct AgentRequest: Sendable, Equatable {
     /// The sandbox the session runs in, as the mission sets it; the backend adds what its tool needs (its own
     /// settings directory, its executable, its API hosts).
     package var confinement: Confinement?
+    /// Files the prompt names that the agent may read but not change (protected paths, existing tests), relative
+    /// to the worktree: tools that take files into the session as editable open these read-only.
+    package var readOnlyFiles: [String]
 
     package init(
         mission: MissionID,
@@ -33,9 +36,11 @@ package struct AgentRequest: Sendable, Equatable {
         environment: [String: String],
         transcriptPath: String,
         budgetUSD: Double? = nil,
-        confinement: Confinement? = nil
+        confinement: Confinement? = nil,
+        readOnlyFiles: [String] = []
     ) {
         self.confinement = confinement
+        self.readOnlyFiles = readOnlyFiles
         self.budgetUSD = budgetUSD
         self.mission = mission
         self.attempt = attempt

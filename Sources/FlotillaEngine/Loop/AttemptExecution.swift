@@ -64,7 +64,8 @@ struct AttemptExecution: Sendable {
                     promptFile: promptFile,
                     objects: context.git.objectsDirectory,
                     layout: layout
-                )
+                ),
+                readOnlyFiles: readOnlyFiles(in: worktree)
             )
         )
         spent.value = outcome.usage.costUSD
@@ -212,10 +213,6 @@ struct AttemptExecution: Sendable {
 }
 
 extension AttemptExecution {
-    /// Gives the attempt its slot's checkout, exactly at the start commit, with a repository of its own.
-    ///
-    /// Updating a checkout kept per slot gives the same files as a fresh one, but writes only what changed since the
-    /// slot's last attempt.
     /// The changed paths that are tests of the start commit this attempt may not edit.
     private func existingTests(in paths: [String]) async throws -> [String] {
         guard mission.options.allowTestEdits != true else { return [] }
@@ -240,8 +237,36 @@ extension AttemptExecution {
         )
     }
 
+    /// Gives the attempt its slot's checkout, exactly at the start commit, with a repository of its own.
+    ///
+    /// Updating a checkout kept per slot gives the same files as a fresh one, but writes only what changed since the
+    /// slot's last attempt.
     private func prepare(worktree: String) async throws {
         try await context.checkout(startCommit, into: worktree, mission: mission.id)
+    }
+
+    /// The files of the checkout that the prompt names and the attempt may not change: protected paths, and
+    /// existing tests unless this attempt may edit them.
+    ///
+    /// Looks at no more than `scanLimit` files, and gives at most `limit`: tools read these into the session.
+    func readOnlyFiles(in worktree: String, limit: Int = 20, scanLimit: Int = 20000) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: worktree) else { return [] }
+        let protected = ProtectedPaths(mission.protectedPatterns)
+        let tests =
+            mission.options.allowTestEdits == true
+            ? nil : TestFiles(allowed: mission.checklist.group(key.group)?.allow ?? [])
+        var paths: [String] = []
+        var scanned = 0
+        while let path = walker.nextObject() as? String, scanned < scanLimit {
+            scanned += 1
+            if path == ".git" || path.hasSuffix("/.git") {
+                walker.skipDescendants()
+                continue
+            }
+            guard walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            if protected.pattern(protecting: path) != nil || tests?.isProtected(path) == true { paths.append(path) }
+        }
+        return Array(PromptMentions.files(in: prompt, among: paths.sorted()).prefix(limit))
     }
 }
 
