@@ -66,6 +66,11 @@ int flotilla_spawn_detached(
     if (result == 0) result = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (result == 0) result = posix_spawn_file_actions_addopen(&actions, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, 1, 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // Nothing else of this process reaches the mission's: a daemon's listening socket, inherited, would keep the
+    // daemon's port taken after it stops, for as long as the mission runs.
+    if (result == 0) result = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+#endif
     if (result == 0) result = posix_spawn(pid, path, &actions, &attributes, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);

@@ -55,6 +55,10 @@ package struct DaemonClient: MissionService {
         try await get("/missions/\(id)/attempts", as: HistoryDTO.self)
     }
 
+    package func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO {
+        try await get("/missions/\(id)/attempts/\(sequence)", as: AttemptDetailDTO.self)
+    }
+
     package func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] {
         try await get("/missions/\(id)/events?after=\(after)&limit=\(limit)", as: EventListDTO.self).events
     }

@@ -23,6 +23,8 @@ package protocol MissionService: Sendable {
     /// Releases blocked groups (all when `groups` is empty) and resumes the mission.
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO
     func attempts(_ id: MissionID) async throws -> HistoryDTO
+    /// One attempt (by its sequence number in the mission) with its prompt, transcript, diff and gate output.
+    func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO]
     func checklist(_ id: MissionID) async throws -> ChecklistDTO
     /// Whether the mission has ended: nothing more happens until someone resumes it.

@@ -30,10 +30,12 @@ package struct MissionDTO: Codable, Sendable {
     package var groupsTotal: Int
     /// Dollars per criterion of the groups that landed.
     package var costPerAcceptedCriterionUSD: Double?
+    /// What the breakers allow: the dashboard draws cost and time against them.
+    package var limits: LimitsDTO?
     package var groups: [GroupDTO]?
 
     enum CodingKeys: String, CodingKey {
-        case id, goal, state, breaker, repository, agents, backend, attempts, groups
+        case id, goal, state, breaker, repository, agents, backend, attempts, groups, limits
         case stopReason = "stop_reason"
         case baseCommit = "base_commit"
         case targetBranch = "target_branch"
@@ -72,9 +74,37 @@ package struct MissionDTO: Codable, Sendable {
         attempts = record.attempts
         groupsDone = record.groupsDone
         groupsTotal = record.groupsTotal
-        self.groups = groups.map { $0.map(GroupDTO.init) }
+        if let groups {
+            let layers = ChecklistLayers.layers(groups.map { ($0.id, $0.dependsOn) })
+            self.groups = groups.map { GroupDTO($0, layer: layers[$0.id] ?? 0) }
+        } else {
+            self.groups = nil
+        }
         let accepted = groups?.filter { $0.status == .done }.reduce(0) { $0 + $1.criteria.count } ?? 0
         costPerAcceptedCriterionUSD = accepted > 0 ? record.spentUSD / Double(accepted) : nil
+        limits = LimitsDTO(spec.limits)
+    }
+}
+
+/// A mission's breakers; nil where the mission has none.
+package struct LimitsDTO: Codable, Sendable {
+    package var maxCostUSD: Double?
+    package var maxSeconds: Double?
+    package var maxAttempts: Int?
+    package var attemptTimeoutSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case maxCostUSD = "max_cost_usd"
+        case maxSeconds = "max_seconds"
+        case maxAttempts = "max_attempts"
+        case attemptTimeoutSeconds = "attempt_timeout_seconds"
+    }
+
+    package init(_ limits: MissionLimits) {
+        maxCostUSD = limits.maxCostUSD
+        maxSeconds = limits.maxWallClock?.seconds
+        maxAttempts = limits.maxAttempts
+        attemptTimeoutSeconds = limits.attemptTimeout.seconds
     }
 }
 
@@ -92,9 +122,11 @@ package struct GroupDTO: Codable, Sendable {
     package var blockedReason: String?
     /// Dollars per criterion, once the group landed.
     package var costPerCriterionUSD: Double?
+    /// Its layer in the checklist's DAG (`ChecklistLayers`), for drawing it.
+    package var layer: Int?
 
     enum CodingKeys: String, CodingKey {
-        case id, title, status, check, criteria, attempts, escalation
+        case id, title, status, check, criteria, attempts, escalation, layer
         case costPerCriterionUSD = "cost_per_criterion_usd"
         case dependsOn = "depends_on"
         case costUSD = "cost_usd"
@@ -102,7 +134,8 @@ package struct GroupDTO: Codable, Sendable {
         case blockedReason = "blocked_reason"
     }
 
-    package init(_ group: GroupRecord) {
+    package init(_ group: GroupRecord, layer: Int? = nil) {
+        self.layer = layer
         id = group.id
         title = group.title
         status = group.status.rawValue
@@ -362,5 +395,44 @@ package struct ApprovalDTO: Codable, Sendable {
     package init(released: [String], mission: MissionDTO) {
         self.released = released
         self.mission = mission
+    }
+}
+
+/// One attempt with what it left: its prompt, transcript, diff, gate output and the feedback the next attempt got.
+///
+/// Long texts keep their end, cut at `AttemptDetailDTO.textLimit` bytes.
+package struct AttemptDetailDTO: Codable, Sendable {
+    package static let textLimit = 256 * 1024
+
+    package var mission: String
+    package var attempt: AttemptDTO
+    package var prompt: String?
+    package var transcript: String?
+    package var diff: String?
+    package var gateOutput: String?
+    /// What the next attempt was told: the failure, and the critic's review when there was one.
+    package var feedback: String?
+
+    enum CodingKeys: String, CodingKey {
+        case mission, attempt, prompt, transcript, diff, feedback
+        case gateOutput = "gate_output"
+    }
+
+    package init(
+        mission: String,
+        attempt: AttemptDTO,
+        prompt: String?,
+        transcript: String?,
+        diff: String?,
+        gateOutput: String?,
+        feedback: String?
+    ) {
+        self.mission = mission
+        self.attempt = attempt
+        self.prompt = prompt
+        self.transcript = transcript
+        self.diff = diff
+        self.gateOutput = gateOutput
+        self.feedback = feedback
     }
 }

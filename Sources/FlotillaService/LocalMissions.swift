@@ -114,6 +114,32 @@ package struct LocalMissions: MissionHost {
         )
     }
 
+    package func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO {
+        let handle = try await find(id).0
+        guard let record = try await handle.requireLedger().attempts(of: id).first(where: { $0.sequence == sequence })
+        else { throw FlotillaError.notFound("mission \(id) has no attempt \(sequence) (see `flotilla history \(id)`)") }
+        let layout = handle.layout
+        /// The end of a file the attempt wrote, if it has one yet.
+        func tail(_ path: String) -> String? {
+            guard let file = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? file.close() }
+            let size = (try? file.seekToEnd()) ?? 0
+            let limit = UInt64(AttemptDetailDTO.textLimit)
+            try? file.seek(toOffset: size > limit ? size - limit : 0)
+            let text = String(decoding: (try? file.readToEnd()) ?? Data(), as: UTF8.self)
+            return size > limit ? "… (\(size - limit) earlier bytes not shown)\n" + text : text
+        }
+        return AttemptDetailDTO(
+            mission: id.rawValue,
+            attempt: AttemptDTO(record),
+            prompt: tail(record.promptPath),
+            transcript: tail(record.transcriptPath),
+            diff: tail(layout.patch(id, record.key)),
+            gateOutput: tail(layout.gateLog(id, record.key, .gate)),
+            feedback: record.feedback
+        )
+    }
+
     package func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] {
         let ledger = try await find(id).0.requireLedger()
         return try await ledger.events(of: id, after: after, limit: limit).map(EventDTO.init)

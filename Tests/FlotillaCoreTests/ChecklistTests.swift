@@ -184,4 +184,14 @@ struct ChecklistTests {
     @Test func notJSONIsOneClearLine() {
         #expect(throws: ChecklistError.self) { try ChecklistJSON.decode(Data("{nope".utf8), file: "plan.json") }
     }
+
+    @Test func layersPutEveryGroupAfterItsDeepestDependencyAndSurviveLongChains() {
+        let layers = ChecklistLayers.layers([
+            ("a", []), ("b", ["a"]), ("c", ["a", "b"]), ("d", []), ("e", ["missing"]),
+        ])
+        #expect(layers == ["a": 0, "b": 1, "c": 2, "d": 0, "e": 0])
+        // A chain of 20,000 groups: no recursion to overflow.
+        let chain = (0..<20_000).map { ("g\($0)", $0 == 0 ? [] : ["g\($0 - 1)"]) }
+        #expect(ChecklistLayers.layers(chain.reversed())["g19999"] == 19_999)
+    }
 }

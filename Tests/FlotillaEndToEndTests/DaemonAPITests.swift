@@ -55,6 +55,25 @@ struct DaemonAPITests {
         #expect(listed.map(\.id) == [mission.id])
         let attempts = try await http.send("GET", "/missions/\(mission.id)/attempts").decode(HistoryDTO.self)
         #expect(attempts.attempts.map(\.outcome) == ["landed", "landed"])
+        // One attempt with what it left: its prompt, diff and gate output, as the dashboard shows them.
+        let detail = try await http.send("GET", "/missions/\(mission.id)/attempts/1").decode(AttemptDetailDTO.self)
+        #expect(detail.attempt.sequence == 1 && detail.prompt?.contains("## Your group") == true)
+        #expect(detail.diff?.contains("+\(detail.attempt.group) ok") == true, "\(detail.diff ?? "no diff")")
+        #expect(detail.gateOutput?.contains("ok \(detail.attempt.group)") == true)
+        #expect(try await http.send("GET", "/missions/\(mission.id)/attempts/9").status == 404)
+        #expect(try await http.send("GET", "/missions/\(mission.id)/attempts/0").status == 400)
+        // The dashboard, and what keeps other sites out: a foreign Host (DNS rebinding), a cross-site action.
+        let dashboard = try await http.send("GET", "/")
+        #expect(dashboard.status == 200 && dashboard.text.contains("/assets/dashboard.js"))
+        #expect(dashboard.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
+        let rebound = try await http.send("GET", "/missions", headers: [("Host", "evil.example:8470")])
+        #expect(rebound.status == 403, "\(rebound.text)")
+        let crossSite = try await http.send(
+            "POST",
+            "/missions/\(mission.id)/resume",
+            headers: [("Origin", "http://evil.example"), ("Sec-Fetch-Site", "cross-site")]
+        )
+        #expect(try crossSite.decode(ErrorDTO.self).error.code == "cross_site")
         // What the document does not allow is refused, naming the parameter; a method a path does not take is 405.
         let badLimit = try await http.send("GET", "/missions/\(mission.id)/events?limit=0")
         #expect(badLimit.status == 400)

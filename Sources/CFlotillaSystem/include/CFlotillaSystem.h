@@ -13,7 +13,8 @@ int flotilla_pidfd_open(int pid);
 #include <sys/types.h>
 
 /// Starts `path` with `argv` and `envp` in a new session (so it outlives this process and its terminal), in
-/// `directory`, with stdin from /dev/null and stdout and stderr appended to `log_path`. Returns 0 and sets `pid`,
+/// `directory`, with stdin from /dev/null, stdout and stderr appended to `log_path` and no other descriptor of this
+/// process (closed from 3 up, where glibc can: 2.34 and later). Returns 0 and sets `pid`,
 /// or an errno value.
 int flotilla_spawn_detached(
     const char *path, char *const argv[], char *const envp[], const char *directory, const char *log_path, pid_t *pid);

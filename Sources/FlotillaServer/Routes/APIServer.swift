@@ -68,6 +68,8 @@ package struct APIServer: Sendable {
         let router = Router()
         let allowed = AllowedMethods()
         router.add(middleware: AnswerMiddleware(counters: counters, allowed: allowed))
+        router.add(middleware: BrowserGuard(loopbackOnly: configuration.isLoopback))
+        DashboardController().addRoutes(to: router)
         router.get("/health") { _, _ in JSONResponse.make(["status": "ok"]) }
         router.get("/ready") { _, _ in
             guard await readiness.isReady else {
@@ -120,6 +122,17 @@ package struct APIServer: Sendable {
         router.get("/missions/:id/attempts") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
             return JSONResponse.make(try await service.attempts(mission.id))
+        }
+        router.get("/missions/:id/attempts/:sequence") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            let sequence = try Self.parameter(
+                context.parameters.get("sequence"),
+                "sequence",
+                default: 0,
+                minimum: 1,
+                maximum: Int(Int32.max)
+            )
+            return JSONResponse.make(try await service.attempt(mission.id, sequence: sequence))
         }
         router.get("/missions/:id/events") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
@@ -485,7 +498,8 @@ actor InFlightKeys {
 }
 
 extension HTTPField.Name {
-    // Both names are valid tokens, so the initializer cannot fail.
+    // The names are valid tokens, so the initializer cannot fail.
     static let lastEventID = HTTPField.Name("Last-Event-ID") ?? .accept
     static let idempotencyKey = HTTPField.Name("Idempotency-Key") ?? .accept
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site") ?? .accept
 }

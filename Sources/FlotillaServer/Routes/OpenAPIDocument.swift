@@ -27,6 +27,33 @@ package enum OpenAPIDocument {
             ]),
             "components": components,
             "paths": .object([
+                "/": .object([
+                    "get": operation(
+                        "The web dashboard (HTML; it reads this API).",
+                        responses: [
+                            "200": text("text/html", "The dashboard page."),
+                            "304": .object(["description": "Unchanged."]),
+                        ]
+                    )
+                ]),
+                "/assets/{name}": .object([
+                    "get": operation(
+                        "A file of the dashboard.",
+                        parameters: [
+                            .object([
+                                "name": "name", "in": "path", "required": true,
+                                "schema": .object([
+                                    "type": "string", "enum": .array(["dashboard.css", "dashboard.js"]),
+                                ]),
+                            ])
+                        ],
+                        responses: [
+                            "200": text("text/css", "The file (CSS or JavaScript)."),
+                            "304": .object(["description": "Unchanged."]),
+                            "404": errorResponse("No such file."),
+                        ]
+                    )
+                ]),
                 "/health": route("get", "Liveness: the process answers.", ok: "Status"),
                 "/ready": .object([
                     "get": operation(
@@ -38,12 +65,7 @@ package enum OpenAPIDocument {
                     "get": operation(
                         "Prometheus text: missions by state, attempts by outcome, gate and merge durations, cost, "
                             + "merge queue depth, active agents, requests.",
-                        responses: [
-                            "200": .object([
-                                "description": "Prometheus text format 0.0.4",
-                                "content": .object(["text/plain": .object(["schema": .object(["type": "string"])])]),
-                            ])
-                        ]
+                        responses: ["200": text("text/plain", "Prometheus text format 0.0.4")]
                     )
                 ]),
                 "/openapi.json": route("get", "This document.", ok: nil),
@@ -84,6 +106,23 @@ package enum OpenAPIDocument {
                     bodyRequired: false
                 ),
                 "/missions/{id}/attempts": missionRoute("get", "Every attempt of the mission.", ok: "History"),
+                "/missions/{id}/attempts/{sequence}": .object([
+                    "get": operation(
+                        "One attempt with its prompt, transcript, diff, gate output and feedback (each the last "
+                            + "256 KiB).",
+                        parameters: [
+                            idParameter,
+                            .object([
+                                "name": "sequence", "in": "path", "required": true,
+                                "schema": .object(["type": "integer", "minimum": 1, "maximum": .number(2_147_483_647)]),
+                            ]),
+                        ],
+                        responses: [
+                            "200": ref("AttemptDetail"), "400": errorResponse("Invalid id or sequence."),
+                            "404": errorResponse("No such mission or attempt."),
+                        ]
+                    )
+                ]),
                 "/missions/{id}/events": missionRoute(
                     "get",
                     "Events after an id, oldest first.",
@@ -157,6 +196,14 @@ package enum OpenAPIDocument {
                     )
                 ]),
             ]),
+        ])
+    }
+
+    /// A response whose body is text of `type`.
+    private static func text(_ type: String, _ description: String) -> JSONValue {
+        .object([
+            "description": .string(description),
+            "content": .object([.init(type): .object(["schema": .object(["type": "string"])])]),
         ])
     }
 
@@ -317,13 +364,13 @@ package enum OpenAPIDocument {
                         "repository": "string", "base_commit": "string", "target_branch": "string",
                         "target_head": "string", "agents": "integer", "backend": "string", "cost_usd": "number",
                         "attempts": "integer", "groups_done": "integer", "groups_total": "integer",
-                        "created_at": "string", "groups": "[#/components/schemas/Group",
+                        "created_at": "string", "groups": "[#/components/schemas/Group", "limits": "object",
                     ],
                     required: ["id", "goal", "state", "repository", "target_branch"]
                 ),
                 "Group": object([
                     "id": "string", "title": "string", "status": "string", "depends_on": "array",
-                    "attempts": "integer", "cost_usd": "number", "landed_commit": "string",
+                    "attempts": "integer", "cost_usd": "number", "landed_commit": "string", "layer": "integer",
                 ]),
                 "MissionList": object(["missions": "[#/components/schemas/Mission"], required: ["missions"]),
                 "Attempt": object([
@@ -331,6 +378,13 @@ package enum OpenAPIDocument {
                     "outcome": "string", "reason": "string", "cost_usd": "number", "commit": "string",
                     "backend": "string", "sandbox": "string",
                 ]),
+                "AttemptDetail": object(
+                    [
+                        "mission": "string", "attempt": "#/components/schemas/Attempt", "prompt": "string",
+                        "transcript": "string", "diff": "string", "gate_output": "string", "feedback": "string",
+                    ],
+                    required: ["mission", "attempt"]
+                ),
                 "History": object(
                     [
                         "mission": "string", "attempts": "[#/components/schemas/Attempt",
