@@ -161,4 +161,22 @@ struct AgentCLIDialectTests {
         )
         #expect(abs(cost - 11.375) < 1e-9)
     }
+
+    @Test func aiderCountsItsTokenLinesOrItsEstimateWhenAReplyHitsTheLimit() {
+        let normal = "Tokens: 2.4k sent, 1.2k cache hit, 39 received. Cost: $0.0063 message, $0.0125 session.\n"
+        #expect(
+            Aider().interpret(run(normal)).usage == Usage(inputTokens: 2400, outputTokens: 39, cacheReadTokens: 1200)
+        )
+        #expect(Aider().interpret(run(normal)).reportedCostUSD == 0.0125)
+        // What aider 0.86.2 printed when Qwen2.5-Coder-1.5B's reply hit its output cap: no Tokens line at all.
+        let limit = """
+            Model openai/qwen2.5-coder-1.5b-instruct has hit a token limit!
+            Token counts below are approximate.
+
+            Input tokens: ~6,819 of 0 -- possibly exhausted context window!
+            Output tokens: ~2,865 of 0 -- possibly exceeded output limit!
+            Total tokens: ~9,684 of 0 -- possibly exhausted context window!
+            """
+        #expect(Aider().interpret(run(limit)).usage == Usage(inputTokens: 6819, outputTokens: 2865))
+    }
 }

@@ -139,13 +139,17 @@ def make_repository(task, cache, python, directory):
 
 
 def tokens(output):
-    sent = received = 0
+    """aider's `Tokens:` lines; when a reply hit the model's limit it prints only its estimate, which counts then."""
+    sent = received = estimated = 0
     for line in output.splitlines():
         match = re.search(r"Tokens: ([\d.]+)(k?) sent.*?([\d.]+)(k?) received", line)
         if match:
             sent += int(float(match.group(1)) * (1000 if match.group(2) else 1))
             received += int(float(match.group(3)) * (1000 if match.group(4) else 1))
-    return sent + received
+        match = re.match(r"(Input|Output) tokens: ~([\d,]+) of", line.strip())
+        if match:
+            estimated += int(match.group(2).replace(",", ""))
+    return sent + received or estimated
 
 
 def bare(task, directory, target, test_target, aider, url, cap):

@@ -69,8 +69,17 @@ package struct Aider: AgentCLIDialect {
     package func interpret(_ run: CLIRun) -> CLISession {
         var session = CLISession()
         var lastSessionCost: Double?
+        // When a reply hits the model's limit aider prints no `Tokens:` line, only its estimate:
+        // "Input tokens: ~6,819 of 0 -- possibly exhausted context window!".
+        var estimate = Usage()
         for line in run.standardOutput.split(separator: "\n") {
             let text = line.trimmingCharacters(in: CharacterSet(charactersIn: "> ").union(.whitespaces))
+            for (prefix, output) in [("Input tokens: ~", false), ("Output tokens: ~", true)]
+            where text.hasPrefix(prefix) {
+                let digits = text.dropFirst(prefix.count).prefix { $0.isNumber || $0 == "," }.filter(\.isNumber)
+                guard let count = Int(digits) else { continue }
+                estimate.add(output ? Usage(outputTokens: count) : Usage(inputTokens: count))
+            }
             guard text.hasPrefix("Tokens: ") else { continue }
             // "2.4k sent, 1.2k cache hit, 39 received." — counts have decimal points, so cut at "received".
             let counts = text.dropFirst("Tokens: ".count)
@@ -98,6 +107,7 @@ package struct Aider: AgentCLIDialect {
                 }
             }
         }
+        if session.usage == Usage() { session.usage = estimate }
         // Without a price for the model aider prints tokens only; the pricing table may know it.
         session.reportedCostUSD = lastSessionCost
         if run.exitCode != 0 {
