@@ -118,6 +118,37 @@ struct CommandLineTests {
         let fixture = try await MissionAudit(try await FixtureRepository(adopting: repository))
         #expect(try await fixture.unverifiedTargetCommits() == [])
         #expect(try await fixture.leftovers() == [])
+
+        // The report, in both formats: every group with its evidence (the check, the landed commit, the gate's and
+        // the merged commit's exit status), and the failures with their reasons.
+        let markdown = try await FlotillaBinary.run(["report", id], in: repository)
+        #expect(markdown.exitCode == 0, "\(markdown.standardError)")
+        let htmlFile = directory.file("report.html")
+        let written = try await FlotillaBinary.run(["report", "-o", htmlFile], in: repository)
+        #expect(written.exitCode == 0 && written.standardError.contains("HTML"), "\(written.standardError)")
+        let html = try String(contentsOfFile: htmlFile, encoding: .utf8)
+        let groupsJSON = try #require(json["groups"] as? [[String: Any]])
+        for group in groupsJSON {
+            let name = try #require(group["id"] as? String)
+            let commit = String(try #require(group["landed_commit"] as? String).prefix(12))
+            let row = try #require(markdown.standardOutput.split(separator: "\n").first { $0.hasPrefix("| `\(name)`") })
+            #expect(row.contains(commit) && row.contains("`./verify.sh`") && row.contains("exit 0 in"), "\(row)")
+            #expect(html.contains("id=\"group-\(name)\"") && html.contains(commit), "\(name) is not in the HTML")
+        }
+        for text in [markdown.standardOutput, html] {
+            #expect(text.contains("modified protected paths: verify.sh"))
+            #expect(text.contains("Final verify"))
+        }
+        #expect(markdown.standardOutput.contains("```mermaid\ngraph LR"))
+        #expect(html.contains("aria-label=\"Checklist DAG\"") && html.contains("aria-label=\"Cost over time\""))
+        // It opens from disk: nothing outside the file is referenced.
+        for reference in ["http:", "https:", "src=", "href=", "url(", "<script", "<link", "@import"] {
+            #expect(!html.contains(reference), "the HTML references \(reference)")
+        }
+        let bad = try await FlotillaBinary.run(["report", id, "--format", "pdf"], in: repository)
+        #expect(bad.exitCode == 2 && bad.standardError.contains("pdf"))
+        let unwritable = try await FlotillaBinary.run(["report", "-o", "/nonexistent/dir/r.md"], in: repository)
+        #expect(unwritable.exitCode != 0 && unwritable.standardError.contains("--output-file /nonexistent/dir/r.md"))
     }
 
     @Test func helpExplainsAndVersionPrints() async throws {

@@ -11,6 +11,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Output format: table for people, json for scripts.")
     var output: OutputFormat = .table
 
+    @OptionGroup var repository: RepositoryOption
+
+    var repo: String? { repository.repo }
+}
+
+/// `--repo`, for commands whose output has one format.
+struct RepositoryOption: ParsableArguments {
     @Option(name: .long, help: "The git repository to work in (default: the one containing the current directory).")
     var repo: String?
 }

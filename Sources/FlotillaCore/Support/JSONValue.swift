@@ -56,6 +56,12 @@ package enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         return nil
     }
 
+    /// The value as an integer, when it is a whole number.
+    package var intValue: Int? {
+        if case .number(let value) = self, value == value.rounded(), abs(value) < 1e15 { return Int(value) }
+        return nil
+    }
+
     package var boolValue: Bool? {
         if case .bool(let value) = self { return value }
         return nil
