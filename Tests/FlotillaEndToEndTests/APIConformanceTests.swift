@@ -42,6 +42,7 @@ struct APIConformanceTests {
             """
             [parameters]
             "path.id" = "\(mission.id)"
+            "path.sequence" = 1
 
             # A mission request that fits the schema may still name a file that is missing, a program that is not
             # installed, or a group the mission does not have: 400, as the document says.

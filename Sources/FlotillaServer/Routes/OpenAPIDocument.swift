@@ -48,7 +48,13 @@ package enum OpenAPIDocument {
                             ])
                         ],
                         responses: [
-                            "200": text("text/css", "The file (CSS or JavaScript)."),
+                            "200": .object([
+                                "description": "The file.",
+                                "content": .object([
+                                    "text/css": .object(["schema": .object(["type": "string"])]),
+                                    "text/javascript": .object(["schema": .object(["type": "string"])]),
+                                ]),
+                            ]),
                             "304": .object(["description": "Unchanged."]),
                             "404": errorResponse("No such file."),
                         ]

@@ -179,6 +179,7 @@ async function refreshMission(view) {
     view.mission = mission;
     view.attempts = history.attempts;
     view.root.error.textContent = '';
+    const drawing = performance.now();
     drawHeader(view);
     drawMeters(view);
     drawDAG(view);
@@ -186,8 +187,11 @@ async function refreshMission(view) {
     drawBurn(view);
     drawAttempts(view);
     if (view.openGroup && !view.selected) showGroup(view, view.openGroup);
-    // When the page first showed the mission: what the browser tests measure.
-    if (!document.body.dataset.rendered) document.body.dataset.rendered = String(Math.round(performance.now()));
+    // When the page first showed the mission, and how long drawing it took: what the browser tests measure.
+    if (!document.body.dataset.rendered) {
+      document.body.dataset.drawMs = String(Math.round(performance.now() - drawing));
+      document.body.dataset.rendered = String(Math.round(performance.now()));
+    }
   } catch (error) {
     view.root.error.textContent = error.message;
   }
