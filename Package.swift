@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The HTTP client of the planner, the critic and the daemon's client (no libcurl at start-up).
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The MCP server (`flotilla mcp` over stdio, `/mcp` on the daemon): the official Swift SDK.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         .target(
@@ -96,9 +98,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "FlotillaMCP",
+            dependencies: ["FlotillaCore", "FlotillaAPI", .product(name: "MCP", package: "swift-sdk")],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "FlotillaServer",
             dependencies: [
-                "FlotillaCore", "FlotillaAPI",
+                "FlotillaCore", "FlotillaAPI", "FlotillaMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,6 +145,7 @@ let package = Package(
             dependencies: [
                 "FlotillaService",
                 "FlotillaAPI",
+                "FlotillaMCP",
                 "FlotillaLLM",
                 "FlotillaBenchmarks",
                 "FlotillaServer",

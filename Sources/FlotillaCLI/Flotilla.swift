@@ -25,7 +25,7 @@ package struct Flotilla: AsyncParsableCommand {
         subcommands: [
             Plan.self, MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
             MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionDemo.self,
-            Report.self, Serve.self, Init.self, Doctor.self, Benchmark.self,
+            Report.self, MCPServe.self, Serve.self, Init.self, Doctor.self, Benchmark.self,
         ]
     )
 

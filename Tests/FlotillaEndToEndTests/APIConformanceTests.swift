@@ -45,11 +45,12 @@ struct APIConformanceTests {
             "path.sequence" = 1
 
             # A mission request that fits the schema may still name a file that is missing, a program that is not
-            # installed, or a group the mission does not have: 400, as the document says.
+            # installed, or a group the mission does not have; a JSON-RPC message that fits may name no method or come
+            # before initialize (400), or not say it accepts JSON (406), as the document says.
             [[operations]]
-            include-path-regex = "^/(missions|webhook|missions/\\\\{id\\\\}/approve)$"
+            include-path-regex = "^/(missions|webhook|mcp|missions/\\\\{id\\\\}/approve)$"
             include-method = "POST"
-            checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]
+            checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "406", "409", "429"]
 
             """
         )

@@ -42,9 +42,17 @@ EXTRA_FILES = {"pytimeparse": ["pytimeparse/__init__.py", "pytimeparse/tests/__i
 
 
 def run(command, cwd=None, env=None, timeout=None, capture=True):
+    """Runs command; past `timeout` it is killed and counts as failed (exit status None), with what it printed."""
     started = time.monotonic()
-    result = subprocess.run(command, cwd=cwd, env=env, timeout=timeout, text=True,
-                            stdout=subprocess.PIPE if capture else None, stderr=subprocess.STDOUT if capture else None)
+    try:
+        result = subprocess.run(command, cwd=cwd, env=env, timeout=timeout, text=True,
+                                stdout=subprocess.PIPE if capture else None,
+                                stderr=subprocess.STDOUT if capture else None)
+    except subprocess.TimeoutExpired as expired:
+        output = expired.stdout or ""
+        if isinstance(output, bytes):
+            output = output.decode("utf-8", "replace")
+        result = subprocess.CompletedProcess(command, None, output + f"\n(killed after {timeout} s)\n")
     return result, time.monotonic() - started
 
 

@@ -55,10 +55,12 @@ package struct APIServer: Sendable {
     package let readiness = Readiness()
     private let limiter = RateLimiter()
     private let deliveriesInFlight = InFlightKeys()
+    private let mcp: MCPEndpoint
 
     package init(service: any MissionHost, configuration: APIConfiguration) {
         self.service = service
         self.configuration = configuration
+        mcp = MCPEndpoint(service: service)
     }
 
     /// Every route, with its handler.
@@ -172,6 +174,13 @@ package struct APIServer: Sendable {
         router.get("/missions/:id/checklist") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
             return JSONResponse.make(try await service.checklist(mission.id))
+        }
+        router.post("/mcp") { request, _ in
+            // The MCP tools reach every served repository: a token scoped to some of them cannot use them.
+            guard try access(request).repositories == nil else {
+                throw APIError(.forbidden, code: "forbidden", "/mcp needs a token for every served repository")
+            }
+            return try await mcp.handle(request, body: try await readBody(request))
         }
         router.post("/webhook") { request, context in
             do {

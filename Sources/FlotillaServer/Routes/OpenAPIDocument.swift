@@ -185,6 +185,42 @@ package enum OpenAPIDocument {
                     "The mission's acceptance checklist, as Markdown and JSON.",
                     ok: "Checklist"
                 ),
+                "/mcp": .object([
+                    "post": .object([
+                        "summary":
+                            "MCP over streamable HTTP (stateless): one JSON-RPC message per request, the same tools and resources as `flotilla mcp`. Needs a token for every served repository when tokens are required.",
+                        "requestBody": .object([
+                            "required": true,
+                            "content": .object([
+                                "application/json": .object([
+                                    "schema": .object([
+                                        "type": "object", "required": .array(["jsonrpc"]),
+                                        "properties": .object([
+                                            "jsonrpc": .object(["type": "string", "enum": .array(["2.0"])]),
+                                            "method": .object(["type": "string"]),
+                                            "params": .object(["type": "object"]),
+                                        ]),
+                                    ])
+                                ])
+                            ]),
+                        ]),
+                        "responses": .object([
+                            "200": .object([
+                                "description": "The JSON-RPC answer.",
+                                "content": .object([
+                                    "application/json": .object(["schema": .object(["type": "object"])])
+                                ]),
+                            ]),
+                            "202": .object(["description": "A notification or response was taken."]),
+                            "400": rpcError("Not a JSON-RPC message, or a request before initialize."),
+                            "401": errorResponse("Missing or invalid token."),
+                            "403": errorResponse("A scoped token, or a foreign origin."),
+                            "406": rpcError("The Accept header does not take JSON."),
+                            "413": errorResponse("Body too large."),
+                            "415": rpcError("Not application/json."),
+                        ]),
+                    ])
+                ]),
                 "/webhook": .object([
                     "post": operation(
                         "Submit a mission from another system. Needs a bearer token (scoped tokens only reach their "
@@ -260,6 +296,23 @@ package enum OpenAPIDocument {
         "Invalid body: a field does not fit its schema, or the mission cannot run as asked (a file or program it "
             + "names is missing, fields disagree, no backend here or in flotilla.toml); `fields` names each problem."
     )
+
+    /// A JSON-RPC error object, as MCP's transport answers.
+    private static func rpcError(_ description: String) -> JSONValue {
+        .object([
+            "description": .string(description),
+            "content": .object([
+                "application/json": .object([
+                    "schema": .object([
+                        "type": "object",
+                        "properties": .object([
+                            "jsonrpc": .object(["type": "string"]), "error": .object(["type": "object"]),
+                        ]),
+                    ])
+                ])
+            ]),
+        ])
+    }
 
     private static func errorResponse(_ description: String) -> JSONValue {
         .object([
@@ -363,7 +416,7 @@ package enum OpenAPIDocument {
         }
         return .object([
             "schemas": .object([
-                "CreateMission": createMission,
+                "CreateMission": MissionFields.requestSchema,
                 "Mission": object(
                     [
                         "id": "string", "goal": "string", "state": "string", "stop_reason": "string",
@@ -450,55 +503,4 @@ package enum OpenAPIDocument {
         ])
     }
 
-    /// The body of `POST /missions` and `POST /webhook`, from the mission fields' rules.
-    static var createMission: JSONValue {
-        var properties: [String: JSONValue] = [:]
-        for key in MissionFields.CodingKeys.allCases {
-            let rule = key.rule
-            // null stands for "not given": the layers below (flotilla.toml, defaults) decide.
-            var schema: [String: JSONValue] = [
-                "type": .array([.string(rule.jsonType), "null"]), "description": .string(rule.summary),
-            ]
-            switch rule.kind {
-            case .string(let maxLength, _):
-                schema["minLength"] = 1
-                schema["maxLength"] = .number(Double(maxLength))
-                schema["pattern"] = "\\S"
-            case .choice(let names): schema["enum"] = .array(names.map(JSONValue.string) + [.null])
-            case .integer(let range):
-                schema["minimum"] = .number(Double(rule.uncappable ? -1 : range.lowerBound))
-                schema["maximum"] = .number(Double(range.upperBound))
-            case .number(let minimum): schema["minimum"] = .number(rule.uncappable ? -1 : minimum)
-            case .boolean: break
-            case .list(let item):
-                var items: [String: JSONValue] = ["type": "string", "minLength": 1]
-                if case .choice(let names) = item {
-                    items["enum"] = .array(names.map(JSONValue.string))
-                    schema["uniqueItems"] = true
-                }
-                schema["items"] = .object(items)
-            }
-            if rule.uncappable {
-                // -1 (uncapped) or the range: a gap the keywords above cannot say alone.
-                let lower: Double =
-                    switch rule.kind {
-                    case .integer(let range): Double(range.lowerBound)
-                    case .number(let minimum): minimum
-                    default: 0
-                    }
-                schema["not"] = .object(["type": "number", "exclusiveMinimum": -1, "exclusiveMaximum": .number(lower)])
-            }
-            if let value = rule.defaultValue { schema["default"] = value }
-            properties[key.rawValue] = .object(schema)
-        }
-        return .object([
-            "type": "object",
-            "additionalProperties": false,
-            "description": .string(
-                "A mission's fields, over the repository's flotilla.toml and config.toml. A backend is required, "
-                    + "here or there: backend, agent_command (command) or scenario (simulate)."
-            ),
-            "properties": .object(properties),
-        ])
-    }
 }

@@ -1,0 +1,292 @@
+import FlotillaAPI
+import FlotillaCore
+import Foundation
+import MCP
+
+/// The tools: their schemas, and each call as one service call.
+extension MissionTools {
+    static let idSchema: Value = .object([
+        "type": "string", "pattern": "^m-[0-9a-f]{8}$", "description": "A mission id (m- and 8 hex digits).",
+    ])
+
+    static func schema(_ properties: [String: Value], required: [String] = []) -> Value {
+        .object([
+            "type": "object", "properties": .object(properties), "additionalProperties": false,
+            "required": .array(required.map(Value.string)),
+        ])
+    }
+
+    static var tools: [Tool] {
+        [
+            Tool(
+                name: "plan",
+                description: "Write an acceptance checklist (Markdown) for a goal with the configured planner. "
+                    + "Nothing is written to the repository; pass the result to start_mission as `acceptance`.",
+                inputSchema: schema(
+                    [
+                        "goal": .object(["type": "string", "minLength": 1, "description": "The goal, in words."]),
+                        "repository": .object([
+                            "type": "string", "description": "The repository (default: the only one served).",
+                        ]),
+                    ],
+                    required: ["goal"]
+                ),
+                annotations: .init(readOnlyHint: true)
+            ),
+            Tool(
+                name: "start_mission",
+                description: "Create a mission and start it in the background; returns its id at once. Fields "
+                    + "not given come from the repository's flotilla.toml.",
+                inputSchema: MCPValue.from(MissionFields.requestSchema)
+            ),
+            Tool(
+                name: "mission_status",
+                description: "A mission's state, groups, cost and limits (default: the latest mission).",
+                inputSchema: schema(["id": idSchema]),
+                annotations: .init(readOnlyHint: true)
+            ),
+            Tool(
+                name: "list_missions",
+                description: "Missions, newest first, optionally of one state.",
+                inputSchema: schema([
+                    "state": .object([
+                        "type": "string",
+                        "enum": .array(
+                            (MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]).map(Value.string)
+                        ),
+                    ])
+                ]),
+                annotations: .init(readOnlyHint: true)
+            ),
+            Tool(
+                name: "mission_history",
+                description: "Every attempt of a mission (outcome, reason, cost, commit) and its planner and "
+                    + "critic calls.",
+                inputSchema: schema(["id": idSchema], required: ["id"]),
+                annotations: .init(readOnlyHint: true)
+            ),
+            Tool(
+                name: "mission_log",
+                description: "The last events of a mission, one per line.",
+                inputSchema: schema(
+                    [
+                        "id": idSchema,
+                        "lines": .object(["type": "integer", "minimum": 1, "maximum": 1000, "default": 50]),
+                    ],
+                    required: ["id"]
+                ),
+                annotations: .init(readOnlyHint: true)
+            ),
+            Tool(
+                name: "stop_mission",
+                description: "Stop a running mission gracefully: running attempts are ended and recorded; its "
+                    + "process is killed after wait_seconds.",
+                inputSchema: schema(
+                    [
+                        "id": idSchema,
+                        "wait_seconds": .object(["type": "number", "minimum": 0, "maximum": 3600, "default": 60]),
+                    ],
+                    required: ["id"]
+                ),
+                annotations: .init(destructiveHint: true)
+            ),
+            Tool(
+                name: "resume_mission",
+                description: "Continue a stopped or crashed mission in the background.",
+                inputSchema: schema(["id": idSchema], required: ["id"])
+            ),
+            Tool(
+                name: "approve_mission",
+                description: "Release a mission's blocked groups (all when `groups` is empty) and resume it.",
+                inputSchema: schema(
+                    [
+                        "id": idSchema,
+                        "groups": .object(["type": "array", "items": .object(["type": "string", "minLength": 1])]),
+                    ],
+                    required: ["id"]
+                )
+            ),
+        ]
+    }
+
+    /// One tool call: the answer as JSON text (Markdown for `plan`, lines for `mission_log`).
+    func call(_ name: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
+        let input = Arguments(tool: name, values: arguments)
+        switch name {
+        case "plan":
+            try input.allow(["goal", "repository"])
+            guard let planner else {
+                throw FlotillaError.invalid(
+                    "plan: no planner is configured here; set FLOTILLA_PLANNER_URL (and FLOTILLA_PLANNER_MODEL) or "
+                        + "FLOTILLA_PLANNER=anthropic for the process that serves MCP"
+                )
+            }
+            let repository = try input.string("repository") ?? onlyRepository()
+            return .init(content: [
+                .text(text: try await planner(try input.required("goal"), repository), annotations: nil, _meta: nil)
+            ])
+        case "start_mission":
+            var object = arguments
+            let repository = try object.removeValue(forKey: "repository").map { value in
+                guard let text = value.stringValue else {
+                    throw FlotillaError.invalid("start_mission: repository must be a string")
+                }
+                return text
+            }
+            let body = try JSONEncoder().encode(Value.object(object))
+            let fields = try MissionFields.decode(json: body)
+            let mission = try await service.create(fields, repository: try repository ?? onlyRepository())
+            return try Self.json(mission)
+        case "mission_status":
+            try input.allow(["id"])
+            if let id = try input.id() { return try Self.json(try await service.require(id)) }
+            guard let latest = try await service.missions(in: nil).first, let id = MissionID(latest.id) else {
+                throw FlotillaError.notFound("no missions yet: start one with start_mission")
+            }
+            return try Self.json(try await service.require(id))
+        case "list_missions":
+            try input.allow(["state"])
+            let state = try input.string("state")
+            let missions = try await service.missions(in: nil).filter { state == nil || $0.state == state }
+            return try Self.json(MissionListDTO(missions: missions))
+        case "mission_history":
+            try input.allow(["id"])
+            return try Self.json(try await service.attempts(try input.requiredID()))
+        case "mission_log":
+            try input.allow(["id", "lines"])
+            let id = try input.requiredID()
+            _ = try await service.require(id)
+            let lines = try input.integer("lines", in: 1...1000) ?? 50
+            return .init(content: [.text(text: try await log(id, lines: lines), annotations: nil, _meta: nil)])
+        case "stop_mission":
+            try input.allow(["id", "wait_seconds"])
+            let wait = try input.number("wait_seconds", in: 0...3600) ?? 60
+            return try Self.json(try await service.stop(try input.requiredID(), wait: .seconds(wait)))
+        case "resume_mission":
+            try input.allow(["id"])
+            return try Self.json(try await service.resume(try input.requiredID()))
+        case "approve_mission":
+            try input.allow(["id", "groups"])
+            return try Self.json(try await service.approve(try input.requiredID(), groups: try input.strings("groups")))
+        default:
+            throw MCPError.methodNotFound("no tool \(name); tools/list names them")
+        }
+    }
+
+    /// The mission's last `lines` events, as `flotilla logs` prints them.
+    func log(_ id: MissionID, lines: Int) async throws -> String {
+        var events: [EventDTO] = []
+        while true {
+            let page = try await service.events(id, after: events.last?.id ?? 0, limit: 10_000)
+            events += page
+            if page.count < 10_000 { break }
+        }
+        return events.suffix(lines).map { event in
+            "\(event.at.formatted(.iso8601)) \(event.kind) \(event.message)"
+        }
+        .joined(separator: "\n")
+    }
+
+    /// The repository a call that names none works in: the only one served.
+    func onlyRepository() throws -> String {
+        guard service.repositories.count == 1, let only = service.repositories.first else {
+            throw FlotillaError.invalid(
+                "several repositories are served (\(service.repositories.joined(separator: ", "))): name one "
+                    + "with `repository`"
+            )
+        }
+        return only
+    }
+
+    static func json(_ value: some Encodable) throws -> CallTool.Result {
+        .init(content: [
+            .text(
+                text: String(decoding: try APIJSON.encoder.encode(value), as: UTF8.self),
+                annotations: nil,
+                _meta: nil
+            )
+        ])
+    }
+}
+
+/// A tool call's arguments, read strictly: an unknown or mistyped argument is an error naming it.
+struct Arguments {
+    let tool: String
+    let values: [String: Value]
+
+    func allow(_ names: Set<String>) throws {
+        if let unknown = values.keys.sorted().first(where: { !names.contains($0) }) {
+            throw FlotillaError.invalid("\(tool): unknown argument \(unknown)")
+        }
+    }
+
+    func string(_ name: String) throws -> String? {
+        guard let value = values[name], !value.isNull else { return nil }
+        guard let text = value.stringValue, !text.trimmingWhitespace().isEmpty else {
+            throw FlotillaError.invalid("\(tool): \(name) must be a non-empty string")
+        }
+        return text
+    }
+
+    func required(_ name: String) throws -> String {
+        guard let text = try string(name) else { throw FlotillaError.invalid("\(tool): \(name) is required") }
+        return text
+    }
+
+    func id() throws -> MissionID? {
+        try string("id").map { text in
+            guard let id = MissionID(text) else {
+                throw FlotillaError.invalid("\(tool): \(text) is not a mission id (m- and 8 hex digits)")
+            }
+            return id
+        }
+    }
+
+    func requiredID() throws -> MissionID {
+        guard let id = try id() else { throw FlotillaError.invalid("\(tool): id is required") }
+        return id
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = values[name], !value.isNull else { return nil }
+        let number = value.intValue ?? value.doubleValue.flatMap { $0 == $0.rounded() ? Int(exactly: $0) : nil }
+        guard let number, range.contains(number) else {
+            throw FlotillaError.invalid(
+                "\(tool): \(name) must be an integer from \(range.lowerBound) to \(range.upperBound)"
+            )
+        }
+        return number
+    }
+
+    func number(_ name: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let value = values[name], !value.isNull else { return nil }
+        guard let number = value.doubleValue ?? value.intValue.map(Double.init), range.contains(number) else {
+            throw FlotillaError.invalid(
+                "\(tool): \(name) must be a number from \(range.lowerBound) to \(range.upperBound)"
+            )
+        }
+        return number
+    }
+
+    func strings(_ name: String) throws -> [String] {
+        guard let value = values[name], !value.isNull else { return [] }
+        guard let items = value.arrayValue?.compactMap(\.stringValue), items.count == value.arrayValue?.count,
+            !items.contains(where: { $0.isEmpty })
+        else { throw FlotillaError.invalid("\(tool): \(name) must be a list of group ids") }
+        return items
+    }
+}
+
+/// Flotilla's JSON values as MCP's.
+enum MCPValue {
+    static func from(_ value: JSONValue) -> Value {
+        switch value {
+        case .null: .null
+        case .bool(let flag): .bool(flag)
+        case .number(let number): number == number.rounded() && abs(number) < 1e15 ? .int(Int(number)) : .double(number)
+        case .string(let text): .string(text)
+        case .array(let items): .array(items.map(from))
+        case .object(let fields): .object(fields.mapValues(from))
+        }
+    }
+}
