@@ -149,7 +149,7 @@ function missionView(id, selectedAttempt) {
     view.closed = true;
     view.controller.abort();
     clearInterval(view.timer);
-    clearInterval(view.detailTimer);
+    clearTimeout(view.detailTimer);
   };
   return view;
 }
@@ -446,7 +446,7 @@ async function showAttempt(view, sequence) {
       const detail = await api('/missions/' + view.id + '/attempts/' + sequence);
       if (view.closed || String(view.selected) !== String(sequence)) return;
       draw(detail);
-      clearInterval(view.detailTimer);
+      clearTimeout(view.detailTimer);
       if (!detail.attempt.finished_at) view.detailTimer = setTimeout(load, 1500); // the transcript grows while it runs
     } catch (error) { r.detail.replaceChildren(h('p', { class: 'error', text: error.message })); }
   };
@@ -575,7 +575,7 @@ function receive(view, event) {
   const box = view.root.events.parentElement;
   if (box.scrollHeight - box.scrollTop - box.clientHeight < 40) box.scrollTop = box.scrollHeight;
   view.refresh();
-  if (view.selected && String(event.attempt) !== 'undefined') {
+  if (view.selected && event.attempt != null) {
     const selected = view.attempts.find((a) => String(a.sequence) === String(view.selected));
     if (selected && selected.group === event.group && selected.number === event.attempt) showAttempt(view, view.selected);
   }
