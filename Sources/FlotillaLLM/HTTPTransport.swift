@@ -8,7 +8,11 @@ import NIOHTTP1
 /// POSTs JSON to a model's server over AsyncHTTPClient: a deadline per request, and retries with backoff on 429 and
 /// 5xx that honour `Retry-After`.
 struct HTTPTransport: Sendable {
+    /// How long one answer may take from a server elsewhere.
     var timeout: Duration = .seconds(120)
+    /// How long one answer may take from a server on this machine: a small model on a few busy cores can take
+    /// minutes to write a long answer, and it sends nothing until it is done.
+    var localTimeout: Duration = .seconds(900)
     var retries = 3
     var backoff: Duration = .milliseconds(500)
     /// The most an answer may hold.
@@ -31,22 +35,26 @@ struct HTTPTransport: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(data: body))
+        let host = url.host ?? ""
+        let local = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        let deadline = local ? max(timeout, localTimeout) : timeout
         var attempt = 0
         while true {
             let status: Int
             let data: Data
             let retryAfter: String?
             do {
-                let response = try await HTTPClient.shared.execute(
-                    request,
-                    timeout: .nanoseconds(Int64(timeout.seconds * 1e9))
-                )
+                let response = try await Self.client.execute(request, timeout: .nanoseconds(Int64(deadline.seconds * 1e9)))
                 status = Int(response.status.code)
                 retryAfter = response.headers.first(name: "Retry-After")
                 data = Data(buffer: try await response.body.collect(upTo: bodyLimit))
             } catch {
-                guard attempt < retries, !(error is CancellationError) else {
-                    throw .transport("\(url.absoluteString): \(error)")
+                // A deadline that passed is not retried: the same question would take as long again.
+                let timedOut = (error as? HTTPClientError) == .deadlineExceeded
+                guard attempt < retries, !timedOut, !(error is CancellationError) else {
+                    throw .transport(
+                        "\(url.absoluteString): \(timedOut ? "no answer within \(deadline.shortDescription)" : "\(error)")"
+                    )
                 }
                 attempt += 1
                 try? await Task.sleep(for: backoff * (1 << (attempt - 1)))
@@ -63,6 +71,16 @@ struct HTTPTransport: Sendable {
             try? await Task.sleep(for: min(wait, .seconds(120)))
         }
     }
+}
+
+extension HTTPTransport {
+    /// The client of every model call: the deadline of each request bounds it, not a read timeout (the shared
+    /// client's 90 s would end a local model's long answer, which arrives in one piece at the end). It lives as long
+    /// as the process.
+    static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: nil))
+    )
 }
 
 /// Reads servers' error bodies.
