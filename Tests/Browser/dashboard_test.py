@@ -266,6 +266,9 @@ def main():
         daemon.start()
         wait(page, lambda d: "done" in node_class(d, "b"), "after the restart the page catches up: b is done")
         wait(page, lambda d: d.find_element(By.ID, "mission-state").text == "blocked", "the page shows the mission blocked")
+        # While the daemon was down the browser logged its refused connections, and nothing else.
+        during = [e for e in console_errors(page) if "net::ERR_CONNECTION_REFUSED" not in e["message"]]
+        check(not during, f"no console errors across the restart but refused connections ({during})")
 
         # An attempt's diff and gate output.
         status, history = api(port, "GET", f"/missions/{mission_id}/attempts")

@@ -173,6 +173,8 @@ function throttle(action, ms) {
 }
 
 async function refreshMission(view) {
+  // While the stream is down the daemon is likely gone: the stream's reconnection refreshes instead.
+  if (view.mission && view.connected === false) return;
   try {
     const [mission, history] = await Promise.all([api('/missions/' + view.id), api('/missions/' + view.id + '/attempts')]);
     if (view.closed) return;
@@ -525,11 +527,15 @@ async function follow(view) {
       if (response.status === 401) { askForToken(); break; }
       if (!response.ok || !response.body) throw new Error('stream answered ' + response.status);
       setConnection('live');
+      view.connected = true;
+      view.refresh();
       delay = 500;
       if (await readStream(view, response.body)) { setConnection('mission ended'); break; }
+      view.connected = false;
       setConnection('reconnecting…');
     } catch (error) {
       if (view.closed) break;
+      view.connected = false;
       setConnection('reconnecting…');
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
