@@ -44,7 +44,10 @@ struct HTTPTransport: Sendable {
             let data: Data
             let retryAfter: String?
             do {
-                let response = try await Self.client.execute(request, timeout: .nanoseconds(Int64(deadline.seconds * 1e9)))
+                let response = try await Self.client.execute(
+                    request,
+                    timeout: .nanoseconds(Int64(deadline.seconds * 1e9))
+                )
                 status = Int(response.status.code)
                 retryAfter = response.headers.first(name: "Retry-After")
                 data = Data(buffer: try await response.body.collect(upTo: bodyLimit))
@@ -74,9 +77,10 @@ struct HTTPTransport: Sendable {
 }
 
 extension HTTPTransport {
-    /// The client of every model call: the deadline of each request bounds it, not a read timeout (the shared
-    /// client's 90 s would end a local model's long answer, which arrives in one piece at the end). It lives as long
-    /// as the process.
+    /// The client of every model call, for as long as the process lives.
+    ///
+    /// The deadline of each request bounds a call, not a read timeout: the shared client's 90 s would end a local
+    /// model's long answer, which arrives in one piece at the end.
     static let client = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
         configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: nil))
