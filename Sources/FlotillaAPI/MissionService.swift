@@ -40,6 +40,16 @@ extension MissionService {
         return mission
     }
 
+    /// Every event of the mission, oldest first, read page by page.
+    package func allEvents(_ id: MissionID) async throws -> [EventDTO] {
+        var events: [EventDTO] = []
+        while true {
+            let page = try await self.events(id, after: events.last?.id ?? 0, limit: 10_000)
+            events += page
+            if page.count < 10_000 { return events }
+        }
+    }
+
     /// The newest mission of `repository`.
     package func latest(in repository: String) async throws -> MissionDTO {
         guard let latest = try await missions(in: [repository]).first, let id = MissionID(latest.id) else {

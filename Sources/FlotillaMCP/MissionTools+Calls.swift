@@ -175,12 +175,7 @@ extension MissionTools {
 
     /// The mission's last `lines` events, as `flotilla logs` prints them.
     func log(_ id: MissionID, lines: Int) async throws -> String {
-        var events: [EventDTO] = []
-        while true {
-            let page = try await service.events(id, after: events.last?.id ?? 0, limit: 10_000)
-            events += page
-            if page.count < 10_000 { break }
-        }
+        let events = try await service.allEvents(id)
         return events.suffix(lines).map { event in
             "\(event.at.formatted(.iso8601)) \(event.kind) \(event.message)"
         }

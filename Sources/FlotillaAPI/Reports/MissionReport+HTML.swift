@@ -41,16 +41,12 @@ extension MissionReport {
         )
         for item in evidence {
             let g = item.group
-            let gate = item.gateExit.map {
-                "exit \($0)" + (item.gateMilliseconds.map { " in \($0) ms" } ?? "")
-                    + (item.landedAttempt.map { " (attempt \($0))" } ?? "")
-            }
             body.append(
                 "<tr id=\"group-\(Self.escape(g.id))\"><td><code>\(Self.escape(g.id))</code> \(Self.escape(g.title))</td>"
                     + "<td><span class=\"badge \(Self.escape(g.status))\">\(Self.escape(g.status))</span> "
                     + "\(Self.escape(g.blockedReason ?? ""))</td><td class=\"n\">\(g.attempts)</td>"
                     + "<td class=\"n\">\(Self.dollars(g.costUSD))</td><td><code>\(Self.escape(item.check))</code></td>"
-                    + "<td><code>\(Self.short(item.landedCommit))</code></td><td>\(gate ?? "—")</td>"
+                    + "<td><code>\(Self.short(item.landedCommit))</code></td><td>\(item.gate ?? "—")</td>"
                     + "<td>\(item.mergedVerifyExit.map { "exit \($0)" } ?? "—")</td></tr>"
             )
         }

@@ -30,12 +30,8 @@ extension MissionReport {
         out.append("|---|---|---:|---:|---|---|---|---|")
         for item in evidence {
             let g = item.group
-            let gate = item.gateExit.map {
-                "exit \($0)" + (item.gateMilliseconds.map { " in \($0) ms" } ?? "")
-                    + (item.landedAttempt.map { " (attempt \($0))" } ?? "")
-            }
             out.append(
-                "| `\(g.id)` \(Self.cell(g.title)) | \(g.status)\(g.blockedReason.map { ": " + Self.cell($0) } ?? "") | \(g.attempts) | \(Self.dollars(g.costUSD)) | `\(Self.cell(item.check))` | `\(Self.short(item.landedCommit))` | \(gate ?? "—") | \(item.mergedVerifyExit.map { "exit \($0)" } ?? "—") |"
+                "| `\(g.id)` \(Self.cell(g.title)) | \(g.status)\(g.blockedReason.map { ": " + Self.cell($0) } ?? "") | \(g.attempts) | \(Self.dollars(g.costUSD)) | `\(Self.cell(item.check))` | `\(Self.short(item.landedCommit))` | \(item.gate ?? "—") | \(item.mergedVerifyExit.map { "exit \($0)" } ?? "—") |"
             )
         }
         out.append("")

@@ -34,6 +34,14 @@ package struct MissionReport: Sendable {
         package var gateMilliseconds: Int?
         package var mergedVerifyExit: Int?
         package var landedCommit: String?
+
+        /// "exit 0 in 21 ms (attempt 2)", once the group landed.
+        var gate: String? {
+            gateExit.map {
+                "exit \($0)" + (gateMilliseconds.map { " in \($0) ms" } ?? "")
+                    + (landedAttempt.map { " (attempt \($0))" } ?? "")
+            }
+        }
     }
 
     package var evidence: [Evidence] {

@@ -36,12 +36,7 @@ extension Flotilla {
             let mission = try await access.mission(id)
             guard let missionID = MissionID(mission.id) else { throw FlotillaError(.internal, "bad id \(mission.id)") }
             let history = try await access.service.attempts(missionID)
-            var events: [EventDTO] = []
-            while true {
-                let page = try await access.service.events(missionID, after: events.last?.id ?? 0, limit: 10_000)
-                events += page
-                if page.count < 10_000 { break }
-            }
+            let events = try await access.service.allEvents(missionID)
             let report = MissionReport(mission: mission, attempts: history.attempts, events: events)
             let html = (format ?? (outputFile?.lowercased().hasSuffix(".html") == true ? .html : .md)) == .html
             let text = html ? report.html : report.markdown

@@ -55,7 +55,7 @@ package struct APIServer: Sendable {
     package let readiness = Readiness()
     private let limiter = RateLimiter()
     private let deliveriesInFlight = InFlightKeys()
-    private let mcp: MCPEndpoint
+    let mcp: MCPEndpoint
 
     package init(service: any MissionHost, configuration: APIConfiguration) {
         self.service = service
@@ -175,13 +175,7 @@ package struct APIServer: Sendable {
             let mission = try await visibleMission(context, principal: try access(request))
             return JSONResponse.make(try await service.checklist(mission.id))
         }
-        router.post("/mcp") { request, _ in
-            // The MCP tools reach every served repository: a token scoped to some of them cannot use them.
-            guard try access(request).repositories == nil else {
-                throw APIError(.forbidden, code: "forbidden", "/mcp needs a token for every served repository")
-            }
-            return try await mcp.handle(request, body: try await readBody(request))
-        }
+        addMCPRoute(to: router)
         router.post("/webhook") { request, context in
             do {
                 let principal = try authenticate(request)
@@ -281,7 +275,7 @@ package struct APIServer: Sendable {
     // MARK: - Access
 
     /// The caller of a REST route: a token holder when tokens are required (or one is presented), else local.
-    private func access(_ request: Request) throws -> Principal {
+    func access(_ request: Request) throws -> Principal {
         let header = request.headers[.authorization]
         if header == nil && !configuration.requireToken { return .local }
         return try authenticate(request)
@@ -321,7 +315,7 @@ package struct APIServer: Sendable {
 
     // MARK: - Creating missions
 
-    private func readBody(_ request: Request) async throws -> Data {
+    func readBody(_ request: Request) async throws -> Data {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
             throw APIError(
                 .contentTooLarge,
@@ -486,29 +480,4 @@ package struct APIServer: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(string: text.text))
         )
     }
-}
-
-/// Whether the daemon has finished its start-up reconciliation.
-package actor Readiness {
-    package private(set) var isReady = false
-
-    package init() {}
-
-    package func markReady() { isReady = true }
-}
-
-/// Idempotency keys being handled right now.
-actor InFlightKeys {
-    private var keys: Set<String> = []
-
-    func claim(_ key: String) -> Bool { keys.insert(key).inserted }
-
-    func release(_ key: String) { keys.remove(key) }
-}
-
-extension HTTPField.Name {
-    // The names are valid tokens, so the initializer cannot fail.
-    static let lastEventID = HTTPField.Name("Last-Event-ID") ?? .accept
-    static let idempotencyKey = HTTPField.Name("Idempotency-Key") ?? .accept
-    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site") ?? .accept
 }

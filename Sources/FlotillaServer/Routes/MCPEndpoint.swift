@@ -44,3 +44,16 @@ actor MCPEndpoint {
         )
     }
 }
+
+extension APIServer {
+    /// `POST /mcp`, behind the API's access rules.
+    func addMCPRoute(to router: Router<BasicRequestContext>) {
+        router.post("/mcp") { request, _ in
+            // The MCP tools reach every served repository: a token scoped to some of them cannot use them.
+            guard try access(request).repositories == nil else {
+                throw APIError(.forbidden, code: "forbidden", "/mcp needs a token for every served repository")
+            }
+            return try await mcp.handle(request, body: try await readBody(request))
+        }
+    }
+}

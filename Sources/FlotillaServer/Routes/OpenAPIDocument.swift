@@ -27,39 +27,8 @@ package enum OpenAPIDocument {
             ]),
             "components": components,
             "paths": .object([
-                "/": .object([
-                    "get": operation(
-                        "The web dashboard (HTML; it reads this API).",
-                        responses: [
-                            "200": text("text/html", "The dashboard page."),
-                            "304": .object(["description": "Unchanged."]),
-                        ]
-                    )
-                ]),
-                "/assets/{name}": .object([
-                    "get": operation(
-                        "A file of the dashboard.",
-                        parameters: [
-                            .object([
-                                "name": "name", "in": "path", "required": true,
-                                "schema": .object([
-                                    "type": "string", "enum": .array(["dashboard.css", "dashboard.js"]),
-                                ]),
-                            ])
-                        ],
-                        responses: [
-                            "200": .object([
-                                "description": "The file.",
-                                "content": .object([
-                                    "text/css": .object(["schema": .object(["type": "string"])]),
-                                    "text/javascript": .object(["schema": .object(["type": "string"])]),
-                                ]),
-                            ]),
-                            "304": .object(["description": "Unchanged."]),
-                            "404": errorResponse("No such file."),
-                        ]
-                    )
-                ]),
+                "/": dashboardPage,
+                "/assets/{name}": dashboardAsset,
                 "/health": route("get", "Liveness: the process answers.", ok: "Status"),
                 "/ready": .object([
                     "get": operation(
@@ -185,42 +154,7 @@ package enum OpenAPIDocument {
                     "The mission's acceptance checklist, as Markdown and JSON.",
                     ok: "Checklist"
                 ),
-                "/mcp": .object([
-                    "post": .object([
-                        "summary":
-                            "MCP over streamable HTTP (stateless): one JSON-RPC message per request, the same tools and resources as `flotilla mcp`. Needs a token for every served repository when tokens are required.",
-                        "requestBody": .object([
-                            "required": true,
-                            "content": .object([
-                                "application/json": .object([
-                                    "schema": .object([
-                                        "type": "object", "required": .array(["jsonrpc"]),
-                                        "properties": .object([
-                                            "jsonrpc": .object(["type": "string", "enum": .array(["2.0"])]),
-                                            "method": .object(["type": "string"]),
-                                            "params": .object(["type": "object"]),
-                                        ]),
-                                    ])
-                                ])
-                            ]),
-                        ]),
-                        "responses": .object([
-                            "200": .object([
-                                "description": "The JSON-RPC answer.",
-                                "content": .object([
-                                    "application/json": .object(["schema": .object(["type": "object"])])
-                                ]),
-                            ]),
-                            "202": .object(["description": "A notification or response was taken."]),
-                            "400": rpcError("Not a JSON-RPC message, or a request before initialize."),
-                            "401": errorResponse("Missing or invalid token."),
-                            "403": errorResponse("A scoped token, or a foreign origin."),
-                            "406": rpcError("The Accept header does not take JSON."),
-                            "413": errorResponse("Body too large."),
-                            "415": rpcError("Not application/json."),
-                        ]),
-                    ])
-                ]),
+                "/mcp": mcpPath,
                 "/webhook": .object([
                     "post": operation(
                         "Submit a mission from another system. Needs a bearer token (scoped tokens only reach their "
@@ -242,7 +176,7 @@ package enum OpenAPIDocument {
     }
 
     /// A response whose body is text of `type`.
-    private static func text(_ type: String, _ description: String) -> JSONValue {
+    static func text(_ type: String, _ description: String) -> JSONValue {
         .object([
             "description": .string(description),
             "content": .object([.init(type): .object(["schema": .object(["type": "string"])])]),
@@ -297,24 +231,7 @@ package enum OpenAPIDocument {
             + "names is missing, fields disagree, no backend here or in flotilla.toml); `fields` names each problem."
     )
 
-    /// A JSON-RPC error object, as MCP's transport answers.
-    private static func rpcError(_ description: String) -> JSONValue {
-        .object([
-            "description": .string(description),
-            "content": .object([
-                "application/json": .object([
-                    "schema": .object([
-                        "type": "object",
-                        "properties": .object([
-                            "jsonrpc": .object(["type": "string"]), "error": .object(["type": "object"]),
-                        ]),
-                    ])
-                ])
-            ]),
-        ])
-    }
-
-    private static func errorResponse(_ description: String) -> JSONValue {
+    static func errorResponse(_ description: String) -> JSONValue {
         .object([
             "description": .string(description),
             "content": .object([
@@ -323,7 +240,7 @@ package enum OpenAPIDocument {
         ])
     }
 
-    private static func operation(
+    static func operation(
         _ summary: String,
         parameters: [JSONValue] = [],
         body: String? = nil,
