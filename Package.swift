@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // The MCP server (`flotilla mcp` over stdio, `/mcp` on the daemon): the official Swift SDK.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        // HMAC-SHA256 of signed notifications (already built for AsyncHTTPClient's TLS).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(
@@ -137,6 +139,9 @@ let package = Package(
                 "FlotillaAgents", "FlotillaEngine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -208,6 +213,8 @@ let package = Package(
             name: "FlotillaEndToEndTests",
             dependencies: [
                 "flotilla", "FlotillaAPI", "FlotillaCore", "FlotillaStore", "FlotillaSystem", "FlotillaTestSupport",
+                // To check notification signatures independently of Flotilla's own code.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

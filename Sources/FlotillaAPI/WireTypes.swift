@@ -236,16 +236,24 @@ package struct HistoryDTO: Codable, Sendable {
     package var attempts: [AttemptDTO]
     /// Planner and critic calls (absent from servers older than them).
     package var modelCalls: [ModelCallDTO]?
+    /// Notifications and their tries (absent from servers older than them).
+    package var notifications: [NotificationDTO]?
 
     enum CodingKeys: String, CodingKey {
-        case mission, attempts
+        case mission, attempts, notifications
         case modelCalls = "model_calls"
     }
 
-    package init(mission: String, attempts: [AttemptDTO], modelCalls: [ModelCallDTO]) {
+    package init(
+        mission: String,
+        attempts: [AttemptDTO],
+        modelCalls: [ModelCallDTO],
+        notifications: [NotificationDTO] = []
+    ) {
         self.mission = mission
         self.attempts = attempts
         self.modelCalls = modelCalls
+        self.notifications = notifications
     }
 }
 

@@ -12,6 +12,8 @@ package struct Configuration: Sendable {
     /// `[keys]` of the user's file, by variable, each with where it was set.
     package var keys: [String: (value: String, source: String)] = [:]
     package var pricing = PricingTable.builtIn
+    /// Notification targets by name (`[notify.NAME]`), the project's over the user's.
+    package var notify: [String: NotificationTarget] = [:]
     /// The files that were read.
     package var files: [String] = []
 
@@ -50,6 +52,7 @@ package struct Configuration: Sendable {
                 merged.keys[variable] = (entry.value.stringValue ?? "", "\(name):\(entry.line)")
             }
             merged.pricing.prices.merge(file.prices) { $1 }
+            merged.notify.merge(file.notify) { $1 }
         }
         return merged
     }

@@ -110,7 +110,8 @@ package struct LocalMissions: MissionHost {
         return HistoryDTO(
             mission: id.rawValue,
             attempts: try await ledger.attempts(of: id).map(AttemptDTO.init),
-            modelCalls: try await ledger.modelCalls(of: id).map(ModelCallDTO.init)
+            modelCalls: try await ledger.modelCalls(of: id).map(ModelCallDTO.init),
+            notifications: try await ledger.notifications(of: id).map(NotificationDTO.init)
         )
     }
 

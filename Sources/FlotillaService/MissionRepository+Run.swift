@@ -105,7 +105,27 @@ extension MissionRepository {
             layout: layout,
             sink: EventBus([eventsFile, missionLog, console])
         )
-        let result = try await runner.run(id, stop: stop)
+        // Notifications go out beside the loop, never in it; what is still due at the end gets a short grace.
+        try await ledger.setNotificationTargets(configuration.notify.values.sorted { $0.name < $1.name }, for: id)
+        let courier = NotificationCourier(
+            environment: composition.environment,
+            processes: composition.processes,
+            sink: missionLog
+        )
+        let loopEnded = CompletionSignal()
+        let deliveries = Task { await courier.run(ledger, mission: id, until: loopEnded) }
+        let result: MissionResult
+        do {
+            result = try await runner.run(id, stop: stop)
+        } catch {
+            loopEnded.signal()
+            await courier.drain(ledger, mission: id, after: deliveries, within: .zero)
+            throw error
+        }
+        loopEnded.signal()
+        await courier.drain(ledger, mission: id, after: deliveries, within: Self.notificationGrace)
+        // Tries were recorded beside the loop's events, so the file is rewritten in the ledger's order.
+        try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         missionLog.write("")
         missionLog.write("Result: \(result.reason.outcomeDescription) — \(result.summary)")
         missionLog.write(try await Self.phaseTimes(ledger: ledger, id: id))
@@ -116,6 +136,9 @@ extension MissionRepository {
             groups: try await ledger.groups(of: id)
         )
     }
+
+    /// How long a finished run keeps delivering notifications before its process exits.
+    static let notificationGrace: Duration = .seconds(10)
 
     private static func describe(_ limits: MissionLimits) -> String {
         [

@@ -67,6 +67,38 @@ enum LedgerSchema {
         migrator.registerMigration("v6: the sandbox each attempt ran in") { db in
             try db.execute(sql: "ALTER TABLE attempts ADD COLUMN sandbox TEXT")
         }
+        migrator.registerMigration("v7: notification targets per mission, and the outbox of notifications") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE notify_targets (
+                        mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        target_json TEXT NOT NULL,
+                        PRIMARY KEY (mission_id, name)
+                    );
+                    -- The outbox: filled in the transaction of the event it tells about, emptied by whichever
+                    -- process (the mission's, or a daemon) claims a due row first; a claim expires, so a process
+                    -- that dies mid-delivery loses nothing.
+                    CREATE TABLE notifications (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+                        event_id INTEGER NOT NULL,
+                        target TEXT NOT NULL,
+                        target_json TEXT NOT NULL,
+                        payload_json TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+                        failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+                        next_at REAL NOT NULL,
+                        claimed_until REAL,
+                        last_error TEXT,
+                        created_at REAL NOT NULL,
+                        finished_at REAL,
+                        UNIQUE (event_id, target)
+                    );
+                    CREATE INDEX notifications_due ON notifications (state, next_at);
+                    """
+            )
+        }
         return migrator
     }
 

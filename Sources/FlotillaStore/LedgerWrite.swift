@@ -28,6 +28,7 @@ struct LedgerWrite {
         case .finalVerifyFinished(let verification): try insertVerification(verification)
         case .missionFinished(let reason, _): try missionFinished(reason)
         case .modelCalled(let call): try modelCalled(call)
+        case .notificationTried(let attempt): try notificationTried(attempt)
         case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed: break
         }
     }

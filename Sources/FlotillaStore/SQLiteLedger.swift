@@ -45,7 +45,9 @@ package final class SQLiteLedger: MissionLedger {
             event.id = try await database.write { db in
                 let write = LedgerWrite(db: db, mission: mission.rawValue, now: at.timeIntervalSince1970)
                 try write.apply(change)
-                return try write.insert(unsaved)
+                let id = try write.insert(unsaved)
+                try write.enqueueNotifications(of: unsaved, id: id)
+                return id
             }
         } catch let error as DatabaseError {
             throw LedgerError.rejected(change: event.kind.rawValue, detail: error.message ?? "\(error)")

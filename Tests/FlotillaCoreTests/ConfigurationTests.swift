@@ -1,5 +1,6 @@
 import FlotillaCore
 import FlotillaTestSupport
+import Foundation
 import Testing
 
 @Suite("Configuration files: the TOML subset and its checks", .tags(.small))
@@ -65,7 +66,7 @@ struct ConfigurationTests {
         )
         #expect(
             message("[agents]\nx = 1")
-                == "flotilla.toml:1: unknown table [agents] (known: run, agent, planner, critic, keys, pricing.\"MODEL\")"
+                == "flotilla.toml:1: unknown table [agents] (known: run, agent, planner, critic, keys, pricing.\"MODEL\", notify.NAME)"
         )
         #expect(message("verify = 'a'\n[run]\nverify = 'b'") == "flotilla.toml:3: verify is already set on line 1")
         #expect(message("[pricing.\"m\"]\ninput = 1") == "flotilla.toml:1: [pricing.m] needs input and output")
@@ -132,6 +133,121 @@ struct RoleTableTests {
         )
         #expect(message("[keys]\nopenai = 3") == "f.toml:2: keys.openai must be a non-empty string")
         #expect(message("[keys]\nopenai = 'sk-1'", scope: .project)?.contains("committed") == true)
+    }
+
+    @Test func notificationTargetsAreReadWithTheirDefaultsAndEveryMistakeNamesItsLine() throws {
+        let file = try ConfigurationFile.parse(
+            """
+            [notify.ops]
+            kind = "webhook"
+            url = "https://hooks.example.com/flotilla"
+            secret_env = "OPS_HOOK_SECRET"
+            events = ["needs_human", "failed"]
+            backoff = 0.5
+
+            [notify.desk]
+            kind = "desktop"
+            """,
+            file: "f.toml",
+            runKeys: keys
+        )
+        let ops = try #require(file.notify["ops"])
+        #expect(ops.kind == .webhook && ops.secretVariable == "OPS_HOOK_SECRET")
+        #expect(ops.events == [.needsHuman, .failed])
+        #expect(ops.delay(after: 1) == .milliseconds(500) && ops.delay(after: 3) == .seconds(2))
+        #expect(ops.delay(after: 40) == NotificationTarget.maxDelay)
+        #expect(file.notify["desk"] == NotificationTarget(name: "desk", kind: .desktop))
+
+        func message(_ text: String) -> String? {
+            do {
+                _ = try ConfigurationFile.parse(text, file: "f.toml", runKeys: keys)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        #expect(message("[notify]\nkind = 'slack'") == "f.toml:1: notification targets go in [notify.NAME] tables")
+        #expect(message("[notify.x]\nurl = 'https://a.example'")?.hasPrefix("f.toml:1: [notify.x] needs kind") == true)
+        #expect(
+            message("[notify.x]\nkind = 'pager'")?.hasPrefix("f.toml:2: notify.x.kind must be one of webhook") == true
+        )
+        #expect(message("[notify.x]\nkind = 'slack'") == "f.toml:1: [notify.x] needs url (kind slack)")
+        #expect(
+            message("[notify.x]\nkind = 'slack'\nurl = 'ftp://a.example'")
+                == "f.toml:3: notify.x.url must be an http:// or https:// URL"
+        )
+        #expect(
+            message("[notify.x]\nkind = 'webhook'\nurl = 'https://a.example'")?.contains("needs secret_env") == true
+        )
+        #expect(
+            message("[notify.x]\nkind = 'ntfy'\nurl = 'https://ntfy.sh/t'\nsecret_env = 'not a name'")
+                == "f.toml:4: notify.x.secret_env must name an environment variable (SOME_NAME)"
+        )
+        #expect(
+            message("[notify.x]\nkind = 'ntfy'\nurl = 'https://ntfy.sh/t'\nevents = ['done']")?
+                .hasPrefix("f.toml:4: notify.x.events: \"done\" is not one of needs_human") == true
+        )
+        #expect(
+            message("[notify.x]\nkind = 'desktop'\nurl = 'https://a.example'")?.contains("not used by kind desktop")
+                == true
+        )
+        #expect(
+            message("[notify.x]\nkind = 'desktop'\ntimeout = 0")
+                == "f.toml:3: notify.x.timeout must be a number of seconds from 0.1 to 300.0"
+        )
+        #expect(
+            message("[notify.x]\nkind = 'desktop'\nattempts = 0")
+                == "f.toml:3: notify.x.attempts must be a whole number from 1 to 50"
+        )
+        #expect(
+            message("[notify.x]\nkind = 'desktop'\ncolour = 1")?.hasPrefix("f.toml:3: unknown key notify.x.colour")
+                == true
+        )
+    }
+
+    @Test func aNotificationSaysTheSameBytesOnEveryTryAndIsSignedOverTimestampAndBody() throws {
+        let event = MissionEvent(
+            id: 7,
+            mission: try #require(MissionID("m-abcdef12")),
+            at: Date(timeIntervalSince1970: 1_800_000_000),
+            kind: .missionFinished,
+            message: "mission completed: 1/1 groups",
+            data: ["reason": "completed"]
+        )
+        #expect(NotificationCategory(event) == .completed)
+        var blocked = event
+        blocked.kind = EventKind.attemptFailed
+        blocked.data = ["group_status": "blocked"]
+        #expect(NotificationCategory(blocked) == .needsHuman)
+        blocked.data = ["group_status": "pending"]
+        #expect(NotificationCategory(blocked) == nil)
+        let payload = NotificationPayload(event: event, category: .completed, goal: "g", repository: "/r")
+        let target = NotificationTarget(name: "ops", kind: .webhook, url: "http://h/x", secretVariable: "S")
+        let pending = PendingNotification(id: 3, target: target, payload: payload, failures: 0)
+        var signed: [Data] = []
+        let message = NotificationMessage.render(pending, timestamp: 1_800_000_100, secret: "k") { key, data in
+            signed.append(data)
+            return "sig-\(key)"
+        }
+        guard case .post(let url, let headers, let body) = message else {
+            Issue.record("a webhook is a POST")
+            return
+        }
+        #expect(url == "http://h/x")
+        #expect(signed == [Data("1800000100.".utf8) + body])
+        #expect(headers.first { $0.name == "X-Flotilla-Signature" }?.value == "sha256=sig-k")
+        #expect(headers.first { $0.name == "X-Flotilla-Delivery" }?.value == "3")
+        let again = NotificationMessage.render(pending, timestamp: 1_800_000_100, secret: "k") { _, _ in "" }
+        if case .post(_, _, let same) = again { #expect(same == body) }
+        // Without a secret there is nothing to sign with, and no signature header.
+        if case .post(_, let unsigned, _) = NotificationMessage.render(
+            pending,
+            timestamp: 1,
+            secret: nil,
+            sign: { _, _ in "x" }
+        ) {
+            #expect(!unsigned.contains { $0.name == "X-Flotilla-Signature" })
+        }
     }
 
     @Test func multiProviderToolsGetTheKeyTheirModelNames() {

@@ -158,7 +158,60 @@ struct SQLiteLedgerTests {
             let versions = try await queue.read {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(versions.count == 6)
+            #expect(versions.count == 7)
+        }
+    }
+
+    @Test func theOutboxIsFilledWithTheEventAndAClaimKeepsOthersOffUntilItEnds() async throws {
+        let ledger = try SQLiteLedger(inMemory: ())
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        try await ledger.record(.missionCreated(try spec()), mission: mission, at: now)
+        try await ledger.setNotificationTargets(
+            [
+                NotificationTarget(
+                    name: "ops",
+                    kind: .webhook,
+                    url: "http://h/x",
+                    secretVariable: "S",
+                    events: [.completed]
+                ),
+                NotificationTarget(name: "pager", kind: .ntfy, url: "http://h/t", events: [.breaker]),
+            ],
+            for: mission
+        )
+        // Events nobody is told about fill nothing; a finished mission fills one row, for the target that wants it.
+        try await ledger.record(.groupsApproved(["a"]), mission: mission, at: now)
+        #expect(try await ledger.pendingNotifications(of: mission).count == 0)
+        let finished = try await ledger.record(.missionFinished(.completed, summary: "done"), mission: mission, at: now)
+        #expect(try await ledger.pendingNotifications(of: mission).count == 1)
+
+        let claimed = try await ledger.claimDueNotifications(now: now)
+        #expect(claimed.map(\.notification.target.name) == ["ops"])
+        #expect(claimed.first?.notification.payload.eventID == finished.id)
+        // Claimed: another process finds nothing until the claim (timeout 10 s + 5 s) ends, then takes it over.
+        #expect(try await ledger.claimDueNotifications(now: now.addingTimeInterval(14)).isEmpty)
+        let again = try await ledger.claimDueNotifications(now: now.addingTimeInterval(16))
+        #expect(again.count == 1)
+
+        // A failed try releases the claim and sets the next; the last allowed try gives up.
+        let pending = try #require(again.first?.notification)
+        let failure = NotificationTry(of: pending, error: "HTTP 500", now: now.addingTimeInterval(16))
+        #expect(failure.retryAt == now.addingTimeInterval(18))
+        try await ledger.record(.notificationTried(failure), mission: mission, at: now.addingTimeInterval(16))
+        #expect(try await ledger.claimDueNotifications(now: now.addingTimeInterval(17)).isEmpty)
+        let retried = try #require(try await ledger.claimDueNotifications(now: now.addingTimeInterval(18)).first)
+        #expect(retried.notification.failures == 1)
+        try await ledger.record(
+            .notificationTried(NotificationTry(of: retried.notification, error: nil, now: now)),
+            mission: mission,
+            at: now.addingTimeInterval(18)
+        )
+        let records = try await ledger.notifications(of: mission)
+        #expect(records.map(\.state) == [.delivered] && records.first?.tries == 2)
+        #expect(records.first?.lastError == "HTTP 500")
+        // A try for a notification already settled is refused: it was recorded by someone else.
+        await #expect(throws: LedgerError.self) {
+            try await ledger.record(.notificationTried(failure), mission: mission, at: now)
         }
     }
 

@@ -8,7 +8,8 @@ extension Flotilla {
         static let configuration = CommandConfiguration(
             commandName: "history",
             abstract:
-                "Show every attempt of a mission (backend, outcome, cost, time, commit) and its planner and critic calls."
+                "Show every attempt of a mission (backend, outcome, cost, time, commit), its planner and critic calls, and "
+                + "its notifications."
         )
 
         @OptionGroup var global: GlobalOptions
@@ -25,6 +26,9 @@ extension Flotilla {
                 Console.out(history.attempts.isEmpty ? "No attempts yet." : MissionReports.history(history.attempts))
                 if let calls = history.modelCalls, !calls.isEmpty {
                     Console.out("\n" + MissionReports.modelCalls(calls))
+                }
+                if let notifications = history.notifications, !notifications.isEmpty {
+                    Console.out("\n" + MissionReports.notifications(notifications))
                 }
             }
         }

@@ -99,6 +99,10 @@ extension Flotilla {
                 supervised: restartLimit > 0
             )
             let supervisor = Supervisor(missions: missions, policy: try restartPolicy()) { Console.err($0) }
+            let notifications = NotificationDaemon(
+                missions: missions,
+                courier: NotificationCourier(environment: composition.environment, processes: composition.processes)
+            )
             let server = APIServer(service: missions, configuration: configuration)
             let written = DaemonFiles()
             do {
@@ -106,6 +110,7 @@ extension Flotilla {
                     server,
                     composition: composition,
                     supervisor: supervisor,
+                    notifications: notifications,
                     served: served,
                     written: written,
                     requiresToken: requiresToken
@@ -125,13 +130,14 @@ extension Flotilla {
             _ server: APIServer,
             composition: Composition,
             supervisor: Supervisor,
+            notifications: NotificationDaemon,
             served: [String],
             written: DaemonFiles,
             requiresToken: Bool
         ) async throws {
             var logger = Logger(label: "flotilla.serve")
             logger.logLevel = .notice
-            try await server.run(logger: logger, services: [supervisor]) { boundPort in
+            try await server.run(logger: logger, services: [supervisor, notifications]) { boundPort in
                 guard let process = composition.processTable.current() else { return }
                 let info = DaemonInfo(
                     process: process,

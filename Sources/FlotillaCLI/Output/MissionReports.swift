@@ -95,6 +95,23 @@ enum MissionReports {
         ).render()
     }
 
+    static func notifications(_ notifications: [NotificationDTO]) -> String {
+        let rows = notifications.map { item -> [String] in
+            let result =
+                switch item.state {
+                case "delivered": "delivered"
+                case "failed": "gave up: " + (item.lastError.map { String($0.prefix(50)) } ?? "")
+                default:
+                    "pending" + (item.lastError.map { " (last: \(String($0.prefix(40))))" } ?? "")
+                }
+            return [item.target, item.kind, item.category, item.event, String(item.tries), result]
+        }
+        return TextTable(
+            headers: ["NOTIFICATION", "KIND", "ABOUT", "EVENT", "TRIES", "RESULT"],
+            rows: rows
+        ).render()
+    }
+
     static func shortDate(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm"

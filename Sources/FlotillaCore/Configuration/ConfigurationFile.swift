@@ -5,7 +5,8 @@
 /// `model`, `binary`, `command`, `base_url`, `max_turns`, `fallback`) and `[critic]` (`api`, `url`, `model`) are
 /// mission fields too, `[planner]` holds `api`, `url`, `model`. `[keys]` (the user's file only) holds API keys
 /// by provider. `[pricing."MODEL"]` holds `input`, `output`, `cache_read`, `cache_write` in dollars per million
-/// tokens.
+/// tokens. `[notify.NAME]` holds a notification target (`kind`, `url`, `secret_env`, `events`, `timeout`, `attempts`,
+/// `backoff`).
 package struct ConfigurationFile: Sendable, Equatable {
     package var file: String
     /// Mission fields (`[run]`, top-level, `[agent]`, `[critic]`) with their values and lines.
@@ -14,6 +15,8 @@ package struct ConfigurationFile: Sendable, Equatable {
     /// API keys by the variable they stand for (`ANTHROPIC_API_KEY`).
     package var keys: [String: TOMLDocument.Entry] = [:]
     package var prices: [String: ModelPrice] = [:]
+    /// `[notify.NAME]` tables: where notifications go, by name.
+    package var notify: [String: NotificationTarget] = [:]
 
     package static let plannerKeys: Set<String> = ["api", "url", "model", "binary"]
 
@@ -145,11 +148,23 @@ package struct ConfigurationFile: Sendable, Equatable {
                     cacheRead: values["cache_read"] ?? 0,
                     cacheWrite: values["cache_write"] ?? 0
                 )
+            case "notify":
+                if !entries.isEmpty {
+                    throw ConfigurationError(file: file, line: line, "notification targets go in [notify.NAME] tables")
+                }
+            case let notify where notify.hasPrefix("notify."):
+                let name = String(notify.dropFirst("notify.".count))
+                configuration.notify[name] = try NotificationTarget.parse(
+                    name: name,
+                    entries: entries,
+                    file: file,
+                    line: line
+                )
             default:
                 throw ConfigurationError(
                     file: file,
                     line: line,
-                    "unknown table [\(table)] (known: run, agent, planner, critic, keys, pricing.\"MODEL\")"
+                    "unknown table [\(table)] (known: run, agent, planner, critic, keys, pricing.\"MODEL\", notify.NAME)"
                 )
             }
         }

@@ -275,6 +275,29 @@ extension LedgerChange {
                     + "`flotilla resume \(mission)`",
                 data
             )
+        case .notificationTried(let attempt):
+            let what = "notification \(attempt.target) (\(attempt.kind.rawValue)) of \(attempt.event)"
+            var data: [String: JSONValue] = [
+                "notification": .number(Double(attempt.notification)), "target": .string(attempt.target),
+                "target_kind": .string(attempt.kind.rawValue), "event": .string(attempt.event),
+                "try": .number(Double(attempt.number)), "attempts": .number(Double(attempt.attempts)),
+            ]
+            guard let error = attempt.error else {
+                return make(.notificationDelivered, nil, "\(what) delivered on try \(attempt.number)", data)
+            }
+            data["error"] = .string(error)
+            if let retry = attempt.retryAt { data["retry_at"] = .number(retry.timeIntervalSince1970) }
+            let next =
+                attempt.retryAt.map {
+                    "trying again in \(Duration.seconds(bounded: $0.timeIntervalSince(at)).shortDescription)"
+                }
+                ?? "giving up after \(attempt.number) tries"
+            return make(
+                .notificationFailed,
+                nil,
+                "\(what) failed on try \(attempt.number) of \(attempt.attempts): \(error); \(next)",
+                data
+            )
         case .testEditsReverted(let key, let paths):
             return make(
                 .testEditsReverted,

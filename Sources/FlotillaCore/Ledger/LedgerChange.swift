@@ -48,4 +48,6 @@ package enum LedgerChange: Sendable, Equatable {
     /// The mission's process died without finishing it, and the daemon's supervisor noticed (and restarts it, or
     /// gave up).
     case crashNoticed(CrashNotice)
+    /// A try at delivering a notification from the outbox: delivered, or failed (and retried later, or given up).
+    case notificationTried(NotificationTry)
 }

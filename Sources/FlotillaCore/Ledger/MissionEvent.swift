@@ -24,6 +24,8 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case testEditsReverted = "attempt.tests_reverted"
     case refsMoved = "refs.moved"
     case missionCrashed = "mission.crashed"
+    case notificationDelivered = "notification.delivered"
+    case notificationFailed = "notification.failed"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).

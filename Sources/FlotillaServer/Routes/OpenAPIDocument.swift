@@ -365,8 +365,17 @@ package enum OpenAPIDocument {
                     [
                         "mission": "string", "attempts": "[#/components/schemas/Attempt",
                         "model_calls": "[#/components/schemas/ModelCall",
+                        "notifications": "[#/components/schemas/Notification",
                     ],
                     required: ["mission", "attempts"]
+                ),
+                "Notification": object(
+                    [
+                        "target": "string", "kind": "string", "category": "string", "event": "string",
+                        "state": "string", "tries": "integer", "last_error": "string", "created_at": "string",
+                        "finished_at": "string", "next_at": "string",
+                    ],
+                    required: ["target", "kind", "category", "event", "state", "tries"]
                 ),
                 "ModelCall": object(
                     [

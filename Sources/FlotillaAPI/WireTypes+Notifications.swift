@@ -1,0 +1,38 @@
+import FlotillaCore
+import Foundation
+
+/// One notification of a mission: where it went, about what, and how its tries went.
+package struct NotificationDTO: Codable, Sendable, Equatable {
+    package var target: String
+    package var kind: String
+    package var category: String
+    package var event: String
+    /// `pending`, `delivered` or `failed` (given up).
+    package var state: String
+    package var tries: Int
+    package var lastError: String?
+    package var createdAt: Date
+    package var finishedAt: Date?
+    package var nextAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case target, kind, category, event, state, tries
+        case lastError = "last_error"
+        case createdAt = "created_at"
+        case finishedAt = "finished_at"
+        case nextAt = "next_at"
+    }
+
+    package init(_ record: NotificationRecord) {
+        target = record.target
+        kind = record.kind.rawValue
+        category = record.category.rawValue
+        event = record.event
+        state = record.state.rawValue
+        tries = record.tries
+        lastError = record.lastError
+        createdAt = record.createdAt
+        finishedAt = record.finishedAt
+        nextAt = record.nextAt
+    }
+}
