@@ -71,13 +71,6 @@ extension SQLiteLedger {
         }
     }
 
-    /// Gives a claimed notification back untried (its process is stopping), so that it is due again at once.
-    package func releaseNotificationClaim(_ id: Int64) async throws {
-        try await database.write { db in
-            try db.execute(sql: "UPDATE notifications SET claimed_until = NULL WHERE id = ?", arguments: [id])
-        }
-    }
-
     /// How many of `mission`'s notifications wait, and when the soonest is due.
     package func pendingNotifications(of mission: MissionID) async throws -> (count: Int, nextAt: Date?) {
         try await database.read { db in

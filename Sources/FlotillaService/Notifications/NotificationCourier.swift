@@ -42,16 +42,17 @@ package struct NotificationCourier: Sendable {
             for (owner, notification) in claimed {
                 group.addTask {
                     let error = await send(notification)
-                    // Stopping mid-try is no failure of the receiver: the notification is due again for whoever
-                    // delivers next.
+                    var attempt = NotificationTry(of: notification, error: error, now: clock())
                     if Task.isCancelled {
-                        try? await ledger.releaseNotificationClaim(notification.id)
-                        return
+                        // This process stops mid-try (its grace ran out): recorded as cut short and due again at once
+                        // for whoever delivers next. Written outside the cancelled task, so the write itself runs.
+                        attempt.error = "cut short: this process stopped before the receiver answered"
+                        attempt.retryAt = clock()
                     }
-                    let attempt = NotificationTry(of: notification, error: error, now: clock())
-                    if let event = try? await ledger.record(.notificationTried(attempt), mission: owner, at: clock()) {
-                        sink?.publish(event)
+                    let record = Task.detached { [attempt, clock] in
+                        try? await ledger.record(.notificationTried(attempt), mission: owner, at: clock())
                     }
+                    if let event = await record.value { sink?.publish(event) }
                 }
             }
         }
