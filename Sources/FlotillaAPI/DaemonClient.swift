@@ -51,6 +51,11 @@ package struct DaemonClient: MissionService {
         return try await post("/missions/\(id)/approve", body: body, as: ApprovalDTO.self)
     }
 
+    package func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO {
+        let body = try APIJSON.encoder.encode(RejectionRequestDTO(groups: groups, reason: reason))
+        return try await post("/missions/\(id)/reject", body: body, as: ApprovalDTO.self)
+    }
+
     package func attempts(_ id: MissionID) async throws -> HistoryDTO {
         try await get("/missions/\(id)/attempts", as: HistoryDTO.self)
     }

@@ -22,6 +22,9 @@ package protocol MissionService: Sendable {
     func resume(_ id: MissionID) async throws -> MissionDTO
     /// Releases blocked groups (all when `groups` is empty) and resumes the mission.
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO
+    /// Rejects work waiting for a human (`--approve`): the landings of `groups` (all when empty), or the finished
+    /// mission; `reason` goes to the group's next attempt.
+    func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO
     func attempts(_ id: MissionID) async throws -> HistoryDTO
     /// One attempt (by its sequence number in the mission) with its prompt, transcript, diff and gate output.
     func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO

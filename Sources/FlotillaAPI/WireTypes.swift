@@ -33,6 +33,8 @@ package struct MissionDTO: Codable, Sendable {
     /// What the breakers allow: the dashboard draws cost and time against them.
     package var limits: LimitsDTO?
     package var groups: [GroupDTO]?
+    /// What waits for a human (`--approve`): attempts (`a#2`) whose landing, or `mission` when the finished mission.
+    package var awaitingApproval: [String]?
 
     enum CodingKeys: String, CodingKey {
         case id, goal, state, breaker, repository, agents, backend, attempts, groups, limits
@@ -49,6 +51,7 @@ package struct MissionDTO: Codable, Sendable {
         case groupsDone = "groups_done"
         case groupsTotal = "groups_total"
         case costPerAcceptedCriterionUSD = "cost_per_accepted_criterion_usd"
+        case awaitingApproval = "awaiting_approval"
     }
 
     /// The mission as the ledger holds it; `crashed` when it says running but its process is gone.

@@ -24,7 +24,8 @@ package struct Flotilla: AsyncParsableCommand {
         version: version,
         subcommands: [
             Plan.self, MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
-            MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionDemo.self,
+            MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionReject.self,
+            MissionDemo.self,
             Report.self, MCPServe.self, Serve.self, Init.self, Doctor.self, Benchmark.self,
         ]
     )

@@ -97,7 +97,9 @@ extension MissionTools {
             ),
             Tool(
                 name: "approve_mission",
-                description: "Release a mission's blocked groups (all when `groups` is empty) and resume it.",
+                description:
+                    "Approve what waits for a human (verified landings or the finished mission, with --approve), else "
+                    + "release the mission's blocked groups (all when `groups` is empty) and resume it.",
                 inputSchema: schema(
                     [
                         "id": idSchema,
@@ -105,6 +107,20 @@ extension MissionTools {
                     ],
                     required: ["id"]
                 )
+            ),
+            Tool(
+                name: "reject_mission",
+                description:
+                    "Reject what waits for a human (with --approve): the landings of `groups` (all when empty), or "
+                    + "the finished mission; `reason` goes to the group's next attempt.",
+                inputSchema: schema(
+                    [
+                        "id": idSchema, "reason": .object(["type": "string", "minLength": 1]),
+                        "groups": .object(["type": "array", "items": .object(["type": "string", "minLength": 1])]),
+                    ],
+                    required: ["id", "reason"]
+                ),
+                annotations: .init(destructiveHint: true)
             ),
         ]
     }
@@ -168,6 +184,14 @@ extension MissionTools {
         case "approve_mission":
             try input.allow(["id", "groups"])
             return try Self.json(try await service.approve(try input.requiredID(), groups: try input.strings("groups")))
+        case "reject_mission":
+            try input.allow(["id", "groups", "reason"])
+            guard let reason = try input.string("reason"), !reason.isEmpty else {
+                throw MCPError.invalidParams("reject_mission: reason is required: the next attempt is told it")
+            }
+            return try Self.json(
+                try await service.reject(try input.requiredID(), groups: try input.strings("groups"), reason: reason)
+            )
         default:
             throw MCPError.methodNotFound("no tool \(name); tools/list names them")
         }

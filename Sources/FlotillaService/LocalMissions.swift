@@ -97,12 +97,46 @@ package struct LocalMissions: MissionHost {
 
     package func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO {
         let (handle, record) = try await find(id)
+        let control = try handle.control(record)
+        // Work waiting for a human (`--approve`) is what `approve` answers first; blocked groups otherwise.
+        if try await !control.waitingApprovals(id).isEmpty {
+            let decided = try await control.decide(id, groups: groups, ApprovalDecision(approved: true, by: "a human"))
+            return try await answered(decided, of: record, in: handle)
+        }
         if case .running = handle.liveness(record) {
             throw FlotillaError.conflict("mission \(id) is running; approve it once it waits for a human")
         }
         let released = try await handle.control(record).approve(id, groups: groups)
         try await handle.continueInBackground(record)
         return ApprovalDTO(released: released, mission: try await handle.dto(try await handle.requireRecord(id)))
+    }
+
+    package func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO {
+        let (handle, record) = try await find(id)
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw FlotillaError.invalid("a rejection needs a reason: the next attempt is told it")
+        }
+        let decision = ApprovalDecision(approved: false, reason: reason, by: "a human")
+        let decided = try await handle.control(record).decide(id, groups: groups, decision)
+        return try await answered(decided, of: record, in: handle)
+    }
+
+    /// After a decision: a mission whose process is gone continues (and reads it); a running one reads it itself.
+    private func answered(
+        _ decided: [String],
+        of record: MissionRecord,
+        in handle: MissionRepository
+    ) async throws
+        -> ApprovalDTO
+    {
+        if case .running = handle.liveness(record) {
+        } else {
+            try await handle.continueInBackground(record)
+        }
+        return ApprovalDTO(
+            released: decided,
+            mission: try await handle.dto(try await handle.requireRecord(record.spec.id))
+        )
     }
 
     package func attempts(_ id: MissionID) async throws -> HistoryDTO {

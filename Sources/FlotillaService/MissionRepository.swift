@@ -64,12 +64,17 @@ package struct MissionRepository: Sendable {
 
     /// The mission as the API and `--output json` show it; with its groups and target head when `detailed`.
     package func dto(_ record: MissionRecord, detailed: Bool = true) async throws -> MissionDTO {
-        MissionDTO(
+        var dto = MissionDTO(
             record,
             targetHead: detailed ? await targetHead(record) : nil,
             groups: detailed ? try await requireLedger().groups(of: record.spec.id) : nil,
             crashed: liveness(record).isCrashed
         )
+        if detailed, record.spec.options.approvalMode != .none {
+            dto.awaitingApproval = try await requireLedger().approvals(of: record.spec.id)
+                .filter { $0.decision == nil }.map { $0.attempt?.description ?? "mission" }
+        }
+        return dto
     }
 
     package func targetHead(_ record: MissionRecord) async -> String? {

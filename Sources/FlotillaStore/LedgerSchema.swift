@@ -99,6 +99,26 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v8: approvals — verified landings and finished missions waiting for a human") {
+            db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE approvals (
+                        mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+                        -- '' and 1, 2, … (one per run that reached the end) for the finished mission itself.
+                        group_id TEXT NOT NULL,
+                        attempt_number INTEGER NOT NULL CHECK (attempt_number >= 1),
+                        requested_at REAL NOT NULL,
+                        decision TEXT CHECK (decision IS NULL OR decision IN ('approved', 'rejected')),
+                        reason TEXT,
+                        decided_by TEXT,
+                        decided_at REAL,
+                        PRIMARY KEY (mission_id, group_id, attempt_number),
+                        CHECK ((decision IS NULL) = (decided_by IS NULL))
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

@@ -29,6 +29,8 @@ struct LedgerWrite {
         case .missionFinished(let reason, _): try missionFinished(reason)
         case .modelCalled(let call): try modelCalled(call)
         case .notificationTried(let attempt): try notificationTried(attempt)
+        case .approvalRequested(let key): try approvalRequested(key)
+        case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
         case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed: break
         }
     }

@@ -10,6 +10,7 @@ serves it with `flotilla serve --require-token`, and drives the page:
   - the daemon restarts while the mission goes on; the page reconnects and loses no event;
   - clicking an attempt shows its diff and gate output;
   - approve (a blocked group) and stop work through the page, with confirmation;
+  - a landing waiting for a human (--approve landings) is rejected with a reason, then approved, from the page;
   - the HTML report opens from disk and loads nothing else;
   - no console errors; a 1000-group mission page draws a bounded number of nodes (its timings are printed).
 Prints one line per check; exits 1 on the first failure. Waits are for conditions, with a time limit.
@@ -76,6 +77,7 @@ cat >/dev/null
 case "$g" in
   c) [ -e "{control}/c-may-pass" ] || {{ echo "c: giving up"; exit 0; }} ;;
   a|b) read line < "{control}/$g.fifo" ;;
+  d) ;;
   *) read line < "{control}/hold.fifo" ;;
 esac
 echo "$g ok" > "$g.txt"
@@ -294,6 +296,30 @@ def main():
         if options.screenshots:
             page.execute_script("window.scrollTo(0, 0)")
             page.save_screenshot(os.path.join(options.screenshots, "dashboard-finished.png"))
+
+        # A landing that waits for a human (--approve landings): rejected with a reason from the page, then the next
+        # attempt approved; the reason reached that attempt's prompt.
+        status, gated = api(port, "POST", "/missions", {"goal": "Approve from the page", "approve": "landings",
+                                                         "verify": "grep -qx 'd ok' d.txt",
+                                                         "acceptance": "# Gated\n\n## D\n- [ ] d.txt says d ok\n"})
+        check(status == 201, f"a mission with approval gates starts ({status} {gated})")
+        missions.append(gated["id"])
+        page.get(f"{base}/#/missions/{gated['id']}")
+        wait(page, lambda d: "d#1" in d.find_element(By.ID, "awaiting").text, "the page shows d#1 waiting for approval")
+        click(page, 'button[data-action="reject"]', "reject is clicked")
+        wait(page, lambda d: d.execute_script("return document.getElementById('reject').open"), "the page asks why")
+        page.find_element(By.ID, "reject-reason").send_keys("Say it louder")
+        page.find_element(By.ID, "reject-ok").click()
+        wait(page, lambda d: d.find_elements(By.ID, "awaiting") and "d#2" in d.find_element(By.ID, "awaiting").text,
+             "the second attempt waits for approval")
+        click(page, 'button[data-action="approve"]', "approve is clicked")
+        confirm(page)
+        wait(page, lambda d: d.find_element(By.ID, "mission-state").text == "completed", "approved, d landed")
+        status, gated_history = api(port, "GET", f"/missions/{gated['id']}/attempts")
+        outcomes = [(a["group"], a["number"], a["outcome"]) for a in gated_history["attempts"]]
+        check(outcomes == [("d", 1, "rejected"), ("d", 2, "landed")], f"d#1 rejected, d#2 landed ({outcomes})")
+        status, detail = api(port, "GET", f"/missions/{gated['id']}/attempts/2")
+        check("Say it louder" in detail.get("prompt", ""), "the rejection's reason is in the next attempt's prompt")
 
         # The report of that mission opens from disk, with nothing to load, and shows every group.
         report = os.path.join(work, "report.html")

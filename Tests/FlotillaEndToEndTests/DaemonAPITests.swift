@@ -148,6 +148,13 @@ struct DaemonAPITests {
         let early = try await http.send("POST", "/missions/\(mission.id)/approve", body: Data("{}".utf8))
         #expect(early.status == 409, "\(early.text)")
         #expect(try early.decode(ErrorDTO.self).error.code == "conflict")
+        // Nor is there anything to reject; and a rejection without a reason is a bad request naming the field.
+        let reject = "/missions/\(mission.id)/reject"
+        let nothing = try await http.send("POST", reject, body: Data(#"{"reason": "no"}"#.utf8))
+        #expect(nothing.status == 409 && nothing.text.contains("waits for approval"), "\(nothing.text)")
+        let reasonless = try await http.send("POST", reject, body: Data(#"{"groups": ["a"]}"#.utf8))
+        #expect(reasonless.status == 400, "\(reasonless.text)")
+        #expect(try reasonless.decode(ErrorDTO.self).error.fields?.map(\.field) == ["reason"])
 
         // The CLI's stop and resume go through the daemon while it runs.
         let repository = fixture.repository.path

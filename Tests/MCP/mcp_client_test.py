@@ -37,7 +37,7 @@ async def exercise(session):
     await session.initialize()
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
     expected = {"plan", "start_mission", "mission_status", "list_missions", "mission_history", "mission_log",
-                "stop_mission", "resume_mission", "approve_mission"}
+                "stop_mission", "resume_mission", "approve_mission", "reject_mission"}
     check(expected <= set(tools), f"the tools are listed ({sorted(tools)})")
     check(all(tool.inputSchema.get("type") == "object" for tool in tools.values()), "each tool has an input schema")
     check("verify" in tools["start_mission"].inputSchema.get("properties", {}),
@@ -79,6 +79,14 @@ async def exercise(session):
             check(False, f"a bad call ({arguments}) is refused")
         except McpError as error:
             check(message in str(error.error.message), f"a bad call comes back as an MCP error: {error.error.message}")
+    # Rejecting needs a reason, and something waiting: the same messages as the CLI's.
+    for arguments, message in (({"id": mission}, "reason is required"),
+                               ({"id": mission, "reason": "no"}, "waits for approval")):
+        try:
+            await session.call_tool("reject_mission", arguments)
+            check(False, f"reject_mission {arguments} is refused")
+        except McpError as error:
+            check(message in str(error.error.message), f"reject_mission is refused: {error.error.message}")
     try:
         await session.read_resource("flotilla://nowhere")
         check(False, "an unknown resource is refused")

@@ -74,6 +74,19 @@ struct MissionOptions: ParsableArguments {
     @Option(help: "Failed attempts without progress before a group escalates (strategy hint, then blocked; default 3).")
     var stallThreshold: Int?
 
+    @Option(
+        help: """
+            What waits for a human: none (default); landings (each verified candidate, until `flotilla approve` or             `flotilla reject --reason`); final (the finished mission, before it is completed).
+            """
+    )
+    var approve: ApprovalMode?
+
+    @Option(help: "Seconds work waits for a human before --approval-timeout-action is taken (default: no limit).")
+    var approvalTimeout: Double?
+
+    @Option(help: "What the approval timeout does: reject (default; the group tries again) or approve.")
+    var approvalTimeoutAction: ApprovalTimeoutAction?
+
     @Option(help: "Branch where verified work lands (default: flotilla/<mission-id>).")
     var targetBranch: String?
 
@@ -164,6 +177,9 @@ struct MissionOptions: ParsableArguments {
         given.verifyTimeoutSeconds = verifyTimeout
         given.mergeBatch = mergeBatch
         given.stallThreshold = stallThreshold
+        given.approve = approve
+        given.approvalTimeoutSeconds = approvalTimeout
+        given.approvalTimeoutAction = approvalTimeoutAction
         given.targetBranch = targetBranch
         given.base = base
         given.protect = protect.nonEmpty
@@ -190,7 +206,7 @@ struct MissionOptions: ParsableArguments {
             "verify_timeout_seconds": "--verify-timeout", "rate_limit_backoff_seconds": "--rate-limit-backoff",
             "rate_limit_max_wait_seconds": "--rate-limit-max-wait", "acceptance_path": "--acceptance",
             "fallback_backends": "--fallback-backend", "key_files": "--key-file", "allow_hosts": "--allow-host",
-            "agent_args": "--agent-arg",
+            "agent_args": "--agent-arg", "approval_timeout_seconds": "--approval-timeout",
         ]
         return names[key] ?? "--" + key.replacingOccurrences(of: "_", with: "-")
     }
@@ -200,6 +216,8 @@ extension BackendName: ExpressibleByArgument {}
 extension LanguageModelAPI: ExpressibleByArgument {}
 extension SandboxMode: ExpressibleByArgument {}
 extension NetworkAccess: ExpressibleByArgument {}
+extension ApprovalMode: ExpressibleByArgument {}
+extension ApprovalTimeoutAction: ExpressibleByArgument {}
 
 extension Array {
     /// The array, or nil when empty: a repeatable flag given no times sets nothing.

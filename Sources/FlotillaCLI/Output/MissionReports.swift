@@ -29,6 +29,12 @@ enum MissionReports {
             lines.append("Accepted: \(formatUSD(perCriterion)) per accepted criterion")
         }
         if let breaker = mission.breaker { lines.append("Breaker:  \(breaker)") }
+        if let waiting = mission.awaitingApproval, !waiting.isEmpty {
+            lines.append(
+                "Waiting:  \(waiting.joined(separator: ", ")) for a human: `flotilla history \(mission.id)` shows the "
+                    + "diff and gate; `flotilla approve \(mission.id)` or `flotilla reject \(mission.id) --reason …`"
+            )
+        }
         if mission.state == MissionDTO.crashed {
             lines.append(
                 "Crashed:  its process died without finishing it; `flotilla resume \(mission.id)` continues it"

@@ -275,6 +275,31 @@ extension LedgerChange {
                     + "`flotilla resume \(mission)`",
                 data
             )
+        case .approvalRequested(let key):
+            let subject =
+                key.map { "\($0) passed its gate; its landing" } ?? "every group landed and verified; the mission"
+            let target = key.map { " --group \($0.group)" } ?? ""
+            return make(
+                .approvalRequested,
+                key,
+                "\(subject) waits for a human: `flotilla approve \(mission)\(target)`, or "
+                    + "`flotilla reject \(mission)\(target) --reason \"…\"`",
+                ["scope": .string(key == nil ? "mission" : "landing")]
+            )
+        case .approvalDecided(let key, let decision):
+            var data: [String: JSONValue] = [
+                "approved": .bool(decision.approved), "by": .string(decision.by),
+                "scope": .string(key == nil ? "mission" : "landing"),
+            ]
+            if let reason = decision.reason { data["reason"] = .string(reason) }
+            let subject = key.map { "landing of \($0)" } ?? "mission"
+            return make(
+                .approvalDecided,
+                key,
+                "\(subject) \(decision.approved ? "approved" : "rejected") by \(decision.by)"
+                    + (decision.reason.map { ": \($0)" } ?? ""),
+                data
+            )
         case .notificationTried(let attempt):
             let what = "notification \(attempt.target) (\(attempt.kind.rawValue)) of \(attempt.event)"
             var data: [String: JSONValue] = [

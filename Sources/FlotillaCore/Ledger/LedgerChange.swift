@@ -48,6 +48,10 @@ package enum LedgerChange: Sendable, Equatable {
     /// The mission's process died without finishing it, and the daemon's supervisor noticed (and restarts it, or
     /// gave up).
     case crashNoticed(CrashNotice)
+    /// A verified candidate (`attempt`), or the finished mission (nil), waits for a human (`--approve`).
+    case approvalRequested(AttemptKey?)
+    /// A human, or the approval timeout, decided about what waited; recorded by whichever process decided, once.
+    case approvalDecided(AttemptKey?, ApprovalDecision)
     /// A try at delivering a notification from the outbox: delivered, or failed (and retried later, or given up).
     case notificationTried(NotificationTry)
 }

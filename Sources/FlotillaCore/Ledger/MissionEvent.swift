@@ -24,6 +24,8 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case testEditsReverted = "attempt.tests_reverted"
     case refsMoved = "refs.moved"
     case missionCrashed = "mission.crashed"
+    case approvalRequested = "approval.requested"
+    case approvalDecided = "approval.decided"
     case notificationDelivered = "notification.delivered"
     case notificationFailed = "notification.failed"
 }

@@ -38,6 +38,10 @@ extension MissionFields {
 
     package var mergeBatchSize: Int { value(mergeBatch, .mergeBatch) }
 
+    /// What waits for a human, and for how long.
+    package var approvalMode: ApprovalMode { approve ?? .none }
+    package var approvalTimeout: Duration? { approvalTimeoutSeconds.map { .seconds(bounded: $0) } }
+
     /// The first wait after a rate limit (when the agent does not say how long) and the longest.
     package var rateLimitBackoff: RateLimitBackoff {
         RateLimitBackoff(

@@ -50,6 +50,9 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var sandboxRead: [String]?
     package var sandboxWrite: [String]?
     /// Check everything, create nothing.
+    package var approve: ApprovalMode?
+    package var approvalTimeoutSeconds: Double?
+    package var approvalTimeoutAction: ApprovalTimeoutAction?
     package var dryRun: Bool?
 
     package init() {}
@@ -90,6 +93,9 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case verifyNetwork = "verify_network"
         case sandboxRead = "sandbox_read"
         case sandboxWrite = "sandbox_write"
+        case approve
+        case approvalTimeoutSeconds = "approval_timeout_seconds"
+        case approvalTimeoutAction = "approval_timeout_action"
         case dryRun = "dry_run"
 
         /// The field's type, bounds, default and scope.
@@ -158,6 +164,12 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .verifyNetwork: .choice(NetworkAccess.self, "What the verify command may reach (default none).")
             case .sandboxRead: MissionFieldRule(.list(.path), "Paths sandboxed processes may read.")
             case .sandboxWrite: MissionFieldRule(.list(.path), "Paths sandboxed processes may write.")
+            case .approve:
+                .choice(ApprovalMode.self, "What waits for a human: each verified landing, the finished mission.")
+            case .approvalTimeoutSeconds:
+                MissionFieldRule(.number(atLeast: 1), "Seconds work waits for a human before the timeout action.")
+            case .approvalTimeoutAction:
+                .choice(ApprovalTimeoutAction.self, "What the approval timeout does (default reject).")
             case .dryRun:
                 MissionFieldRule(.boolean, scope: .requestOnly, default: false, "Check everything, create nothing.")
             }

@@ -16,6 +16,7 @@ package enum NotificationCategory: String, Sendable, Codable, CaseIterable {
         switch event.kind {
         case .attemptFailed where event.data["group_status"] == .string(GroupStatus.blocked.rawValue):
             self = .needsHuman
+        case .approvalRequested: self = .needsHuman
         case .breakerTripped: self = .breaker
         case .missionFinished:
             self = event.data["reason"] == .string(StopReason.completed.rawValue) ? .completed : .failed

@@ -16,6 +16,8 @@ package protocol MissionLedger: Sendable {
     func modelCalls(of mission: MissionID) async throws -> [ModelCallRecord]
     func verifications(of mission: MissionID) async throws -> [VerificationRecord]
     func merges(of mission: MissionID) async throws -> [MergeRecord]
+    /// Landings (and finished missions) that asked a human, with the answers so far.
+    func approvals(of mission: MissionID) async throws -> [ApprovalRecord]
     /// Events with an id greater than `afterID`, oldest first.
     func events(of mission: MissionID, after afterID: Int64, limit: Int) async throws -> [MissionEvent]
 }

@@ -69,6 +69,35 @@ package struct MissionControl: Sendable {
         return ordered
     }
 
+    /// What of the mission waits for a human (`--approve`): verified landings, or the finished mission.
+    package func waitingApprovals(_ id: MissionID) async throws -> [ApprovalRecord] {
+        try await context.ledger.approvals(of: id).filter { $0.decision == nil }
+    }
+
+    /// Records `decision` for what waits (only the landings of `groups`, when given).
+    ///
+    /// Returns what was decided (`a#2`, or `mission`); the mission's loop reads it from the ledger.
+    package func decide(_ id: MissionID, groups: [String], _ decision: ApprovalDecision) async throws -> [String] {
+        _ = try await record(id)
+        let waiting = try await waitingApprovals(id)
+        guard !waiting.isEmpty else {
+            throw FlotillaError.conflict(
+                "nothing of mission \(id) waits for approval (it asks when it runs with --approve landings or final)"
+            )
+        }
+        for group in groups where !waiting.contains(where: { $0.attempt?.group == group }) {
+            throw FlotillaError.conflict(
+                "group `\(group)` of mission \(id) has no landing waiting for approval (waiting: "
+                    + waiting.map { $0.attempt?.description ?? "the finished mission" }.joined(separator: ", ") + ")"
+            )
+        }
+        let chosen = groups.isEmpty ? waiting : waiting.filter { $0.attempt.map { groups.contains($0.group) } ?? false }
+        for approval in chosen {
+            try await context.record(.approvalDecided(approval.attempt, decision), mission: id)
+        }
+        return chosen.map { $0.attempt?.description ?? "mission" }
+    }
+
     /// Records what the supervisor noticed and did about a mission whose process died.
     package func noteCrash(_ id: MissionID, _ crash: CrashNotice) async throws {
         try await context.record(.crashNoticed(crash), mission: id)

@@ -334,6 +334,13 @@ enum Feedback {
             + "The end of its output:\n\n" + fenced(verification.outputTail)
     }
 
+    static func rejected(_ decision: ApprovalDecision) -> String {
+        "Your change passed the gate, but the human reviewing it before it landed rejected it"
+            + (decision.by == "timeout" ? " (no answer came in time)" : "") + ". Their reason:\n\n"
+            + (decision.reason.map { $0.isEmpty ? "(none given)" : $0 } ?? "(none given)")
+            + "\n\nDo what they ask; the gate must still pass."
+    }
+
     static func interrupted(_ reason: String) -> String {
         "This attempt was interrupted and discarded (\(reason)); it says nothing about your approach."
     }

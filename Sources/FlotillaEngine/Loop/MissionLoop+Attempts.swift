@@ -160,7 +160,7 @@ extension MissionLoop {
                     try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
                 }
             }
-        case .stopRequested, .wallClockExpired, .backoffEnded:
+        case .stopRequested, .wallClockExpired, .backoffEnded, .approvalsDue:
             break
         }
     }

@@ -22,7 +22,37 @@ extension MissionLoop {
         )
         try await context.record(.finalVerifyFinished(verification), mission: spec.id)
         context.probe?.mark(.checkpoint("final.verified"))
-        return verification.passed ? .completed : .failed
+        guard verification.passed else { return .failed }
+        return spec.options.approvalMode == .final ? try await awaitFinalApproval() : .completed
+    }
+
+    /// `--approve final`: the verified mission waits for a human (or the timeout) before it is completed; a rejection
+    /// ends it as stopped, its landed work kept.
+    mutating func awaitFinalApproval() async throws -> StopReason {
+        try await context.record(.approvalRequested(nil), mission: spec.id)
+        let since = ports.now()
+        while true {
+            let asked = try await context.ledger.approvals(of: spec.id).last { $0.attempt == nil }
+            var decision = asked?.decision
+            if decision == nil, let timeout = spec.options.approvalTimeout,
+                ports.now().timeIntervalSince(since) >= timeout.seconds
+            {
+                let action = spec.options.approvalTimeoutAction ?? .reject
+                let made = ApprovalDecision(
+                    approved: action == .approve,
+                    reason: "no decision within \(timeout.shortDescription); the timeout action is \(action.rawValue)",
+                    by: "timeout"
+                )
+                // A human may have decided meanwhile: then theirs is read on the next turn.
+                if (try? await context.record(.approvalDecided(nil, made), mission: spec.id)) != nil { decision = made }
+            }
+            if let decision {
+                guard !decision.approved else { return .completed }
+                finalRejection = "rejected by \(decision.by)" + (decision.reason.map { ": \($0)" } ?? "")
+                return .stopped
+            }
+            if await stopSignal?.wait(timeout: Self.approvalPollInterval) == true { return .stopped }
+        }
     }
 
     func summarize(_ reason: StopReason, elapsed: Duration) async throws -> String {
@@ -45,6 +75,7 @@ extension MissionLoop {
         let blocked = progress.groups.filter { $0.status == .blocked }.map(\.id)
         if !blocked.isEmpty { parts.append("blocked: \(blocked.joined(separator: ", "))") }
         if let fatal { parts.append("error: \(fatal)") }
+        if let finalRejection { parts.append(finalRejection) }
         if let tripped { parts.append(tripped.detail) }
         return parts.joined(separator: ", ")
     }

@@ -17,6 +17,8 @@ enum LoopSignal: Sendable {
     case wallClockExpired
     /// The wait after a rate limit is over.
     case backoffEnded
+    /// Time to read the ledger for decisions about candidates that wait for a human.
+    case approvalsDue
 }
 
 /// The state of one run of the loop; only the loop's own task touches it.
@@ -48,6 +50,12 @@ struct MissionLoop {
     /// No agent starts while a rate-limit wait runs; consecutive limits lengthen it.
     var backingOff = false
     var consecutiveRateLimits = 0
+    /// Verified candidates waiting for a human (`--approve landings`), and whether a look at the ledger is due.
+    var awaitingApproval: [AttemptKey: AwaitingApproval] = [:]
+    var approvalCheckScheduled = false
+    /// The run's stop signal, for the wait of `--approve final`; and why a human rejected the finished mission.
+    var stopSignal: CompletionSignal?
+    var finalRejection: String?
 
     init(
         spec: MissionSpec,
@@ -76,15 +84,20 @@ struct MissionLoop {
         }
         freeSlots = Array(1...max(1, spec.agents))
         queue = MergeQueue(batchSize: spec.options.mergeBatchSize)
-        // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued).
+        // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued), or
+        // for the human they were waiting for.
+        let approvals = try await context.ledger.approvals(of: spec.id)
         for attempt in attempts where attempt.outcome == nil && attempt.phase == .queued {
-            queue.enqueue(
-                MergeCandidate(
-                    key: attempt.key,
-                    commit: attempt.commit ?? attempt.startCommit,
-                    criteriaPassed: attempt.criteriaPassed
-                )
+            let candidate = MergeCandidate(
+                key: attempt.key,
+                commit: attempt.commit ?? attempt.startCommit,
+                criteriaPassed: attempt.criteriaPassed
             )
+            if let asked = approvals.first(where: { $0.attempt == attempt.key }) {
+                awaitingApproval[attempt.key] = AwaitingApproval(candidate: candidate, since: asked.requestedAt)
+            } else {
+                queue.enqueue(candidate)
+            }
         }
         // The head is what Flotilla's own landings made it, never what the branch says: anyone may write a ref.
         let landed = attempts.filter { $0.outcome == .landed }
@@ -119,6 +132,7 @@ struct MissionLoop {
     mutating func run(stop: CompletionSignal, priorRunning: Duration) async throws -> MissionResult {
         // Running time counts every run so far; time spent stopped or crashed does not.
         let started = RunningTime(prior: priorRunning, stopwatch: Stopwatch(clock: ports.clock))
+        stopSignal = stop
         try await guardTarget("when the run started")
         if context.sandbox.mode == .none { userRefs = try await context.git.userRefs() }
         try await prepareStaging()
@@ -155,6 +169,13 @@ struct MissionLoop {
             for candidate in queue.drain() {
                 try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
             }
+            for key in awaitingApproval.keys.sorted(by: { $0.description < $1.description }) {
+                try await interrupt(
+                    key,
+                    because: "the mission stopped (\(reason.rawValue)) while it waited for approval"
+                )
+            }
+            awaitingApproval = [:]
             return reason
         }
         // What is reported, and left behind, is Flotilla's last landing, whatever moved the branch meanwhile.
@@ -177,7 +198,7 @@ struct MissionLoop {
             let holding = backingOff && tripped == nil && !progress.allDone
             let context = DispatchContext(
                 idleSlots: holding ? 0 : freeSlots.count,
-                inFlight: running.count + queue.count + (holding ? 1 : 0),
+                inFlight: running.count + queue.count + awaitingApproval.count + (holding ? 1 : 0),
                 runningAttempts: running.count,
                 spentUSD: spentUSD,
                 estimatedAttemptUSD: estimator.estimateUSD,
@@ -204,6 +225,7 @@ struct MissionLoop {
             }
             // Candidates may be waiting with nothing running (restored after a crash): start a landing first.
             try await startNextMerge(&group)
+            scheduleApprovalCheck(&group)
             guard let signal = try await group.next() else { return .failed }
             try await handle(signal, group: &group)
         }
@@ -222,6 +244,8 @@ struct MissionLoop {
             break
         case .backoffEnded:
             backingOff = false
+        case .approvalsDue:
+            try await checkApprovals(&group)
         case .attemptEnded(let key, let slot, let result, let cost):
             running[key] = nil
             try await watchUserRefs()
@@ -233,8 +257,7 @@ struct MissionLoop {
             switch result {
             case .passed(let commit, let criteria):
                 consecutiveRateLimits = 0
-                queue.enqueue(MergeCandidate(key: key, commit: commit, criteriaPassed: criteria))
-                context.probe?.mark(.queued(key))
+                try await verified(MergeCandidate(key: key, commit: commit, criteriaPassed: criteria), group: &group)
             case .failed(let outcome, let reason, let text, let criteria):
                 consecutiveRateLimits = 0
                 try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)

@@ -121,6 +121,13 @@ package struct APIServer: Sendable {
             let groups = try Self.approvedGroups(try await readBody(request))
             return JSONResponse.make(try await service.approve(mission.id, groups: groups))
         }
+        router.post("/missions/:id/reject") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            let rejection = try Self.rejection(try await readBody(request))
+            return JSONResponse.make(
+                try await service.reject(mission.id, groups: rejection.groups, reason: rejection.reason)
+            )
+        }
         router.get("/missions/:id/attempts") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
             return JSONResponse.make(try await service.attempts(mission.id))
@@ -223,20 +230,6 @@ package struct APIServer: Sendable {
             throw FlotillaError.invalid("\(name) \(message)", fields: [FieldProblem(field: name, message: message)])
         }
         return parsed
-    }
-
-    /// The body of `POST /missions/{id}/approve`: none, or exactly `{"groups": ["id", …]}`.
-    static func approvedGroups(_ body: Data) throws -> [String] {
-        guard !body.isEmpty else { return [] }
-        let problem = FieldProblem(field: "groups", message: "must be an array of group ids, the body's only field")
-        guard case .object(let object)? = try? APIJSON.decoder.decode(JSONValue.self, from: body),
-            Set(object.keys).isSubset(of: ["groups"])
-        else { throw FlotillaError.invalid("the body must be {\"groups\": [\"group_id\", …]}", fields: [problem]) }
-        guard let value = object["groups"] else { return [] }
-        guard case .array(let items) = value,
-            case let groups = items.compactMap(\.stringValue), groups.count == items.count, !groups.contains("")
-        else { throw FlotillaError.invalid("the body must be {\"groups\": [\"group_id\", …]}", fields: [problem]) }
-        return groups
     }
 
     /// The routes the router serves, as `method /path/{parameter}`: what the OpenAPI document must describe.

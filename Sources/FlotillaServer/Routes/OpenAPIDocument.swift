@@ -75,10 +75,17 @@ package enum OpenAPIDocument {
                 ),
                 "/missions/{id}/approve": missionRoute(
                     "post",
-                    "Release blocked groups (all, or those listed) and resume.",
+                    "Approve what waits for a human (--approve: verified landings, the finished mission), else release "
+                        + "blocked groups (all, or those listed) and resume.",
                     ok: "Approval",
                     body: "ApprovalRequest",
                     bodyRequired: false
+                ),
+                "/missions/{id}/reject": missionRoute(
+                    "post",
+                    "Reject what waits for a human (--approve); the reason goes to the group's next attempt.",
+                    ok: "Approval",
+                    body: "RejectionRequest"
                 ),
                 "/missions/{id}/attempts": missionRoute("get", "Every attempt of the mission.", ok: "History"),
                 "/missions/{id}/attempts/{sequence}": .object([
@@ -338,7 +345,8 @@ package enum OpenAPIDocument {
                     [
                         "id": "string", "goal": "string", "state": "string", "stop_reason": "string",
                         "repository": "string", "base_commit": "string", "target_branch": "string",
-                        "target_head": "string", "agents": "integer", "backend": "string", "cost_usd": "number",
+                        "awaiting_approval": "array", "target_head": "string", "agents": "integer", "backend": "string",
+                        "cost_usd": "number",
                         "attempts": "integer", "groups_done": "integer", "groups_total": "integer",
                         "created_at": "string", "groups": "[#/components/schemas/Group", "limits": "object",
                     ],
@@ -394,6 +402,15 @@ package enum OpenAPIDocument {
                 ),
                 "EventList": object(["events": "[#/components/schemas/Event"], required: ["events"]),
                 "Checklist": object(["markdown": "string", "checklist": "object"], required: ["markdown"]),
+                "RejectionRequest": .object([
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": .array(["reason"]),
+                    "properties": .object([
+                        "reason": .object(["type": "string", "minLength": 1, "pattern": "\\S"]),
+                        "groups": .object(["type": "array", "items": .object(["type": "string", "minLength": 1])]),
+                    ]),
+                ]),
                 "ApprovalRequest": .object([
                     "type": "object",
                     "additionalProperties": false,

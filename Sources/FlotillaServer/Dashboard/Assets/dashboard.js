@@ -64,6 +64,19 @@ function confirmAction(text) {
   });
 }
 
+/** Asks for a rejection's reason; resolves to the text, or null when cancelled or left empty. */
+function askReason(text) {
+  const dialog = document.getElementById('reject');
+  const field = document.getElementById('reject-reason');
+  document.getElementById('reject-text').textContent = text;
+  field.value = '';
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok' && field.value.trim() ? field.value.trim() : null), { once: true });
+    dialog.showModal();
+    field.focus();
+  });
+}
+
 function setConnection(text) { document.getElementById('connection').textContent = text; }
 
 // ---- Missions ---------------------------------------------------------------------------------------------------
@@ -214,11 +227,25 @@ function drawHeader(view) {
         follow(view); // a resumed or approved mission has more events; following twice is a no-op
       } catch (error) { view.root.error.textContent = error.message; }
     } }, label);
-  // Redrawn only when the state changes: a button must not be replaced under the pointer while events stream.
-  if (r.actions.dataset.state === m.state) return;
-  r.actions.dataset.state = m.state;
+  // Redrawn only when the state (or what waits for a human) changes: a button must not be replaced under the pointer
+  // while events stream.
+  const waiting = m.awaiting_approval || [];
+  const key = m.state + ' ' + waiting.join(',');
+  if (r.actions.dataset.state === key) return;
+  r.actions.dataset.state = key;
   const running = m.state === 'running' || m.state === 'created';
+  const what = waiting.map((w) => w === 'mission' ? 'the finished mission' : 'the landing of ' + w).join(', ');
   r.actions.replaceChildren(...[
+    waiting.length ? h('span', { class: 'badge blocked', id: 'awaiting', text: 'waiting for you: ' + waiting.join(', ') }) : null,
+    waiting.length ? act('Approve', 'Approve ' + what + '? Open its attempt first to see the diff and gate output.', '/missions/' + m.id + '/approve', { groups: [] }) : null,
+    waiting.length ? h('button', { class: 'danger', 'data-action': 'reject', onclick: async () => {
+      const reason = await askReason('Reject ' + what + '? The reason goes to the next attempt.');
+      if (reason === null) return;
+      try {
+        await api('/missions/' + m.id + '/reject', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ reason }) });
+        view.refresh();
+      } catch (error) { view.root.error.textContent = error.message; }
+    } }, 'Reject') : null,
     running ? act('Stop', 'Stop mission ' + m.id + '? Running attempts are ended and recorded.', '/missions/' + m.id + '/stop?wait=30', null, true) : null,
     !running && m.state !== 'completed' ? act('Resume', 'Resume mission ' + m.id + '?', '/missions/' + m.id + '/resume') : null,
     m.state === 'blocked' ? act('Approve', 'Approve every blocked group of ' + m.id + ' and resume it?', '/missions/' + m.id + '/approve', { groups: [] }) : null,

@@ -36,3 +36,16 @@ package struct NotificationDTO: Codable, Sendable, Equatable {
         nextAt = record.nextAt
     }
 }
+
+/// The body of `POST /missions/{id}/reject`.
+package struct RejectionRequestDTO: Codable, Sendable, Equatable {
+    /// The groups whose waiting landings are rejected; empty means everything that waits.
+    package var groups: [String]
+    /// Why; the group's next attempt is told.
+    package var reason: String
+
+    package init(groups: [String], reason: String) {
+        self.groups = groups
+        self.reason = reason
+    }
+}
