@@ -51,6 +51,11 @@ package struct DaemonClient: MissionService {
         return try await post("/missions/\(id)/approve", body: body, as: ApprovalDTO.self)
     }
 
+    package func land(_ id: MissionID, onto branch: String) async throws -> LandingDTO {
+        let body = try APIJSON.encoder.encode(LandRequestDTO(onto: branch))
+        return try await post("/missions/\(id)/land", body: body, as: LandingDTO.self)
+    }
+
     package func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO {
         let body = try APIJSON.encoder.encode(RejectionRequestDTO(groups: groups, reason: reason))
         return try await post("/missions/\(id)/reject", body: body, as: ApprovalDTO.self)

@@ -25,6 +25,9 @@ package protocol MissionService: Sendable {
     /// Rejects work waiting for a human (`--approve`): the landings of `groups` (all when empty), or the finished
     /// mission; `reason` goes to the group's next attempt.
     func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO
+    /// Brings a completed mission's verified result onto the user's `branch` (fast-forward or merge), after a verify of
+    /// exactly the commit the branch will point at.
+    func land(_ id: MissionID, onto branch: String) async throws -> LandingDTO
     func attempts(_ id: MissionID) async throws -> HistoryDTO
     /// One attempt (by its sequence number in the mission) with its prompt, transcript, diff and gate output.
     func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO

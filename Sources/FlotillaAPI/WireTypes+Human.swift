@@ -49,3 +49,30 @@ package struct RejectionRequestDTO: Codable, Sendable, Equatable {
         self.reason = reason
     }
 }
+
+/// What `land` did: the branch, where it was, where it is now, and how it got there.
+package struct LandingDTO: Codable, Sendable {
+    package var branch: String
+    package var from: String
+    package var commit: String?
+    /// `fast-forward`, `merge`, or `already`.
+    package var how: String
+    package var mission: MissionDTO
+
+    package init(_ landing: LandingOnto, mission: MissionDTO) {
+        branch = landing.branch
+        from = landing.from
+        commit = landing.commit
+        how = landing.how
+        self.mission = mission
+    }
+}
+
+/// The body of `POST /missions/{id}/land`.
+package struct LandRequestDTO: Codable, Sendable, Equatable {
+    package var onto: String
+
+    package init(onto: String) {
+        self.onto = onto
+    }
+}

@@ -25,6 +25,7 @@ package struct Flotilla: AsyncParsableCommand {
         subcommands: [
             Plan.self, MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
             MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionReject.self,
+            MissionLand.self,
             MissionDemo.self,
             Report.self, MCPServe.self, Serve.self, Init.self, Doctor.self, Benchmark.self,
         ]

@@ -41,6 +41,12 @@ extension InMemoryGit {
         for name in try manager.contentsOfDirectory(atPath: directory) where !keeping.contains(name) {
             try manager.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
         }
+        try writeFiles(of: tree, into: directory)
+    }
+
+    /// Writes every file of `tree` under `directory`, leaving other files as they are.
+    static func writeFiles(of tree: Tree, into directory: String) throws {
+        let manager = FileManager.default
         for (path, file) in tree {
             let full = (directory as NSString).appendingPathComponent(path)
             try manager.createDirectory(

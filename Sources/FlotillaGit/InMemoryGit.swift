@@ -37,6 +37,8 @@ package final class InMemoryGit: GitRepository {
         var refs: [String: String] = [:]
         var head = "refs/heads/main"
         var excluded: [String] = []
+        /// Branches of remotes by remote name: where pushes go.
+        var remotes: [String: [String: String]] = [:]
 
         /// A fresh object id: 40 hex digits, as the ledger expects of git's.
         mutating func newID() -> String {

@@ -108,6 +108,7 @@ package struct Composition: Sendable {
     }
 
     package func git(_ root: String) -> GitCLI {
-        GitCLI(root: root, runner: processes, environment: childEnvironment())
+        // The ssh agent, for `--push` to an ssh remote; agents never get it (their environment is built apart).
+        GitCLI(root: root, runner: processes, environment: childEnvironment(passing: ["SSH_AUTH_SOCK"]))
     }
 }

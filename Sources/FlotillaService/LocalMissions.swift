@@ -121,6 +121,12 @@ package struct LocalMissions: MissionHost {
         return try await answered(decided, of: record, in: handle)
     }
 
+    package func land(_ id: MissionID, onto branch: String) async throws -> LandingDTO {
+        let (handle, record) = try await find(id)
+        let landing = try await handle.land(record, onto: branch)
+        return LandingDTO(landing, mission: try await handle.dto(try await handle.requireRecord(id)))
+    }
+
     /// After a decision: a mission whose process is gone continues (and reads it); a running one reads it itself.
     private func answered(
         _ decided: [String],

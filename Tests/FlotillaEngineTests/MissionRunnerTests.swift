@@ -253,4 +253,15 @@ final class FailingWorktrees: GitRepository {
     func currentBranch() async throws -> String? { try await real.currentBranch() }
     func uncommittedPaths() async throws -> [String] { try await real.uncommittedPaths() }
     func excludeLocally(_ pattern: String) async throws { try await real.excludeLocally(pattern) }
+    func push(
+        _ commit: String,
+        to remote: String,
+        branch: String,
+        expecting expected: String?
+    ) async throws
+        -> PushOutcome
+    { try await real.push(commit, to: remote, branch: branch, expecting: expected) }
+    func advanceWorkingTree(from old: String, to new: String) async throws {
+        try await real.advanceWorkingTree(from: old, to: new)
+    }
 }

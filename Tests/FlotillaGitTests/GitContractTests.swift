@@ -116,6 +116,35 @@ struct GitContractTests {
     }
 
     @Test(arguments: Driver.allCases)
+    func pushesCarryALeaseAndTheWorkingTreeFollowsAMove(_ driver: Driver) async throws {
+        let (git, directory) = try await repository(driver)
+        defer { directory.remove() }
+        if driver == .real {
+            // A bare repository beside the fixture, as its `origin`.
+            for arguments in [
+                ["init", "-q", "--bare", directory.file("remote.git")],
+                ["-C", directory.path, "remote", "add", "origin", directory.file("remote.git")],
+            ] {
+                let process = try Process.run(URL(fileURLWithPath: "/usr/bin/git"), arguments: arguments)
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 0)
+            }
+        }
+        let base = try #require(try await git.resolveCommit("refs/heads/main"))
+        let next = try await commit(git, on: base, ["a.txt": "two\n"], in: directory)
+        #expect(try await git.push(base, to: "origin", branch: "shipped", expecting: nil) == .pushed)
+        // Someone is there now: a push that expects nothing is refused, one that expects their commit goes.
+        guard case .refused = try await git.push(next, to: "origin", branch: "shipped", expecting: nil) else {
+            Issue.record("a push expecting no branch went over one")
+            return
+        }
+        #expect(try await git.push(next, to: "origin", branch: "shipped", expecting: base) == .pushed)
+
+        try await git.advanceWorkingTree(from: base, to: next)
+        #expect(try String(contentsOfFile: directory.file("a.txt"), encoding: .utf8) == "two\n")
+    }
+
+    @Test(arguments: Driver.allCases)
     func refsMoveOnlyFromWhereTheyWere(_ driver: Driver) async throws {
         let (git, directory) = try await repository(driver)
         defer { directory.remove() }

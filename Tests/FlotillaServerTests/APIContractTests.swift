@@ -156,6 +156,7 @@ private struct UnusedService: MissionHost {
     func resume(_ id: MissionID) async throws -> MissionDTO { throw unused }
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO { throw unused }
     func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO { throw unused }
+    func land(_ id: MissionID, onto branch: String) async throws -> LandingDTO { throw unused }
     func attempts(_ id: MissionID) async throws -> HistoryDTO { throw unused }
     func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO { throw unused }
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] { [] }

@@ -81,6 +81,13 @@ struct MissionOptions: ParsableArguments {
     )
     var approve: ApprovalMode?
 
+    @Option(
+        help: """
+            A git remote (name or URL) the target branch is pushed to after each landing and at the end, with a lease:             never over work Flotilla did not push. With --approve final, only at the end, once approved.
+            """
+    )
+    var push: String?
+
     @Option(help: "Seconds work waits for a human before --approval-timeout-action is taken (default: no limit).")
     var approvalTimeout: Double?
 
@@ -178,6 +185,7 @@ struct MissionOptions: ParsableArguments {
         given.mergeBatch = mergeBatch
         given.stallThreshold = stallThreshold
         given.approve = approve
+        given.push = push
         given.approvalTimeoutSeconds = approvalTimeout
         given.approvalTimeoutAction = approvalTimeoutAction
         given.targetBranch = targetBranch

@@ -300,6 +300,44 @@ extension LedgerChange {
                     + (decision.reason.map { ": \($0)" } ?? ""),
                 data
             )
+        case .pushed(let push):
+            var data: [String: JSONValue] = [
+                "remote": .string(push.remote), "branch": .string(push.branch), "commit": .string(push.commit),
+                "expected": push.expected.map(JSONValue.string) ?? .null,
+            ]
+            guard let refusal = push.refusal else {
+                return make(
+                    .branchPushed,
+                    nil,
+                    "pushed \(push.branch) at \(push.commit.shortSHA) to \(push.remote)",
+                    data
+                )
+            }
+            data["refusal"] = .string(refusal)
+            return make(
+                .pushRefused,
+                nil,
+                "push of \(push.branch) at \(push.commit.shortSHA) to \(push.remote) refused: \(refusal); Flotilla never "
+                    + "forces over work it did not push (it expected "
+                    + (push.expected.map { "\($0.shortSHA)" } ?? "no such branch") + " there)",
+                data
+            )
+        case .landedOnto(let landing):
+            var data: [String: JSONValue] = [
+                "branch": .string(landing.branch), "from": .string(landing.from), "how": .string(landing.how),
+                "commit": landing.commit.map(JSONValue.string) ?? .null,
+            ]
+            guard let refusal = landing.refusal else {
+                return make(
+                    .landedOnto,
+                    nil,
+                    "landed on \(landing.branch) (\(landing.how)): \(landing.from.shortSHA) → "
+                        + (landing.commit?.shortSHA ?? "?") + ", verified",
+                    data
+                )
+            }
+            data["refusal"] = .string(refusal)
+            return make(.landRefused, nil, "not landed on \(landing.branch): \(refusal)", data)
         case .notificationTried(let attempt):
             let what = "notification \(attempt.target) (\(attempt.kind.rawValue)) of \(attempt.event)"
             var data: [String: JSONValue] = [

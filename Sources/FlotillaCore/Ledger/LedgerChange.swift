@@ -52,6 +52,10 @@ package enum LedgerChange: Sendable, Equatable {
     case approvalRequested(AttemptKey?)
     /// A human, or the approval timeout, decided about what waited; recorded by whichever process decided, once.
     case approvalDecided(AttemptKey?, ApprovalDecision)
+    /// The target branch was pushed to a remote (`--push`), or the push was refused.
+    case pushed(PushAttempt)
+    /// `flotilla land`: the verified result was brought onto a branch of the user's, or refused.
+    case landedOnto(LandingOnto)
     /// A try at delivering a notification from the outbox: delivered, or failed (and retried later, or given up).
     case notificationTried(NotificationTry)
 }

@@ -26,6 +26,10 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case missionCrashed = "mission.crashed"
     case approvalRequested = "approval.requested"
     case approvalDecided = "approval.decided"
+    case branchPushed = "branch.pushed"
+    case pushRefused = "push.refused"
+    case landedOnto = "mission.landed"
+    case landRefused = "land.refused"
     case notificationDelivered = "notification.delivered"
     case notificationFailed = "notification.failed"
 }

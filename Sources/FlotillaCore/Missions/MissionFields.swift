@@ -51,6 +51,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var sandboxWrite: [String]?
     /// Check everything, create nothing.
     package var approve: ApprovalMode?
+    package var push: String?
     package var approvalTimeoutSeconds: Double?
     package var approvalTimeoutAction: ApprovalTimeoutAction?
     package var dryRun: Bool?
@@ -93,7 +94,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case verifyNetwork = "verify_network"
         case sandboxRead = "sandbox_read"
         case sandboxWrite = "sandbox_write"
-        case approve
+        case approve, push
         case approvalTimeoutSeconds = "approval_timeout_seconds"
         case approvalTimeoutAction = "approval_timeout_action"
         case dryRun = "dry_run"
@@ -166,6 +167,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .sandboxWrite: MissionFieldRule(.list(.path), "Paths sandboxed processes may write.")
             case .approve:
                 .choice(ApprovalMode.self, "What waits for a human: each verified landing, the finished mission.")
+            case .push:
+                .text("A git remote the target branch is pushed to after each landing, with a lease (never forced).")
             case .approvalTimeoutSeconds:
                 MissionFieldRule(.number(atLeast: 1), "Seconds work waits for a human before the timeout action.")
             case .approvalTimeoutAction:

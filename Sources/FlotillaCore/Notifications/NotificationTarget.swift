@@ -18,6 +18,7 @@ package enum NotificationCategory: String, Sendable, Codable, CaseIterable {
             self = .needsHuman
         case .approvalRequested: self = .needsHuman
         case .breakerTripped: self = .breaker
+        case .pushRefused: self = .needsHuman
         case .missionFinished:
             self = event.data["reason"] == .string(StopReason.completed.rawValue) ? .completed : .failed
         case .missionCrashed where event.data["restart"] == nil: self = .failed

@@ -82,4 +82,23 @@ package protocol GitRepository: Sendable {
     func uncommittedPaths() async throws -> [String]
     /// Keeps `pattern` out of `git status` without touching tracked files (`.git/info/exclude`).
     func excludeLocally(_ pattern: String) async throws
+    /// Pushes `commit` to `branch` of `remote` with a lease: only if the remote's branch is at `expected` (absent when
+    /// nil), so that nobody else's work there is ever overwritten.
+    func push(
+        _ commit: String,
+        to remote: String,
+        branch: String,
+        expecting expected: String?
+    ) async throws
+        -> PushOutcome
+    /// Brings the main working tree and index from `old` to `new` (after the checked-out branch moved there), as a
+    /// fast-forward would; fails rather than overwrite a change in the working tree.
+    func advanceWorkingTree(from old: String, to new: String) async throws
+}
+
+/// What a push did.
+package enum PushOutcome: Sendable, Equatable {
+    case pushed
+    /// The remote refused, or its branch was not where the lease expected: what git said.
+    case refused(String)
 }

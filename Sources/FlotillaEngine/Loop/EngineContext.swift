@@ -40,13 +40,17 @@ struct EngineContext: Sendable {
     var now: @Sendable () -> Date { control.now }
     var probe: (any MissionProbe)? { control.probe }
 
+    func checkout(_ commit: String, into directory: String, mission: MissionID) async throws {
+        try await control.checkout(commit, into: directory, mission: mission)
+    }
+
     @discardableResult
     func record(_ change: LedgerChange, mission: MissionID) async throws -> MissionEvent {
         try await control.record(change, mission: mission)
     }
 }
 
-extension EngineContext {
+extension ControlContext {
     /// Makes `directory` a clean checkout of `commit`, with a repository of its own at `.git` (objects read from this
     /// repository's), as agents, gates and verifies get: git works there, and nothing done to it reaches Flotilla's.
     func checkout(_ commit: String, into directory: String, mission: MissionID) async throws {

@@ -160,6 +160,9 @@ extension MissionLoop {
                     try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
                 }
             }
+        case .pushEnded(let attempt):
+            pushing = false
+            try await recordPush(attempt)
         case .stopRequested, .wallClockExpired, .backoffEnded, .approvalsDue:
             break
         }

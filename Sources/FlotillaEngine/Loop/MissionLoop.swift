@@ -19,6 +19,8 @@ enum LoopSignal: Sendable {
     case backoffEnded
     /// Time to read the ledger for decisions about candidates that wait for a human.
     case approvalsDue
+    /// A push of the target branch (`--push`) ended.
+    case pushEnded(PushAttempt)
 }
 
 /// The state of one run of the loop; only the loop's own task touches it.
@@ -56,6 +58,12 @@ struct MissionLoop {
     /// The run's stop signal, for the wait of `--approve final`; and why a human rejected the finished mission.
     var stopSignal: CompletionSignal?
     var finalRejection: String?
+    /// `--push`: what went to the remote last (the lease of the next push), a push under way and one due after it, and
+    /// why the remote refused (no more pushes then).
+    var lastPushed: String?
+    var pushing = false
+    var pushAgain = false
+    var pushRefused: String?
 
     init(
         spec: MissionSpec,
@@ -105,6 +113,7 @@ struct MissionLoop {
             landed.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.landedCommit
             ?? spec.baseCommit
         targetTree = try await context.git.tree(of: targetHead)
+        if spec.options.push != nil { lastPushed = try await Self.lastPush(of: spec.id, ledger: context.ledger) }
     }
 
     /// Reports any move of the user's branches since the last look, with the attempts that ran meanwhile.
@@ -180,6 +189,7 @@ struct MissionLoop {
         }
         // What is reported, and left behind, is Flotilla's last landing, whatever moved the branch meanwhile.
         try await guardTarget("when the mission ended")
+        try await finalPush(reason)
         let summary = try await summarize(reason, elapsed: started.elapsed)
         try await context.record(.missionFinished(reason, summary: summary), mission: spec.id)
         context.probe?.mark(.checkpoint("mission.finished"))
@@ -198,7 +208,7 @@ struct MissionLoop {
             let holding = backingOff && tripped == nil && !progress.allDone
             let context = DispatchContext(
                 idleSlots: holding ? 0 : freeSlots.count,
-                inFlight: running.count + queue.count + awaitingApproval.count + (holding ? 1 : 0),
+                inFlight: running.count + queue.count + awaitingApproval.count + (holding ? 1 : 0) + (pushing ? 1 : 0),
                 runningAttempts: running.count,
                 spentUSD: spentUSD,
                 estimatedAttemptUSD: estimator.estimateUSD,
@@ -246,6 +256,8 @@ struct MissionLoop {
             backingOff = false
         case .approvalsDue:
             try await checkApprovals(&group)
+        case .pushEnded(let attempt):
+            try await pushEnded(attempt, &group)
         case .attemptEnded(let key, let slot, let result, let cost):
             running[key] = nil
             try await watchUserRefs()
@@ -292,6 +304,7 @@ struct MissionLoop {
             }
         case .mergeEnded(let round):
             try await finish(round)
+            if case .landed = round.outcome { pushLanded(&group) }
         }
         try await startNextMerge(&group)
     }

@@ -58,10 +58,10 @@ package struct MissionRunner: Sendable {
         }
     }
 
-    private let ports: Ports
-    private let options: Options
-    private let layout: MissionLayout
-    private let sink: any MissionEventSink
+    let ports: Ports
+    let options: Options
+    let layout: MissionLayout
+    let sink: any MissionEventSink
 
     package init(ports: Ports, options: Options, layout: MissionLayout, sink: any MissionEventSink) {
         self.ports = ports
@@ -76,33 +76,9 @@ package struct MissionRunner: Sendable {
             throw FlotillaError.notFound("no mission \(id) in this repository's ledger (see `flotilla list`)")
         }
         let spec = record.spec
-        // Taken from the base commit again at every start: nothing kept on disk between runs is trusted.
-        let trusted = try await TrustedFiles.derive(spec, git: ports.git)
-        let gate = Gate(
-            configuration: Gate.Configuration(
-                mission: id,
-                verifyCommand: spec.verifyCommand,
-                checks: Dictionary(
-                    uniqueKeysWithValues: spec.checklist.groups.compactMap { g in g.check.map { (g.id, $0) } }
-                ),
-                trustedFiles: trusted,
-                timeout: spec.options.verifyTimeout,
-                environment: options.environment,
-                sandbox: options.sandbox,
-                objects: ports.git.objectsDirectory
-            ),
-            runner: ports.processes,
-            layout: layout
-        )
+        let gate = try await gate(for: spec)
         let context = EngineContext(
-            control: ControlContext(
-                ledger: ports.ledger,
-                git: ports.git,
-                layout: layout,
-                sink: sink,
-                now: ports.now,
-                probe: ports.probe
-            ),
+            control: control,
             agent: ports.agent,
             gate: gate,
             critic: ports.critic,
@@ -139,6 +115,41 @@ package struct MissionRunner: Sendable {
         return try await ProcessTracking.$current.withValue(tracker) {
             try await loop.run(stop: stop, priorRunning: .seconds(bounded: prior))
         }
+    }
+}
+
+extension MissionRunner {
+    /// The mission's gate: its trusted verify command and group checks, with files taken from the base commit again
+    /// (nothing kept on disk between runs is trusted).
+    func gate(for spec: MissionSpec) async throws -> Gate {
+        let trusted = try await TrustedFiles.derive(spec, git: ports.git)
+        return Gate(
+            configuration: Gate.Configuration(
+                mission: spec.id,
+                verifyCommand: spec.verifyCommand,
+                checks: Dictionary(
+                    uniqueKeysWithValues: spec.checklist.groups.compactMap { g in g.check.map { (g.id, $0) } }
+                ),
+                trustedFiles: trusted,
+                timeout: spec.options.verifyTimeout,
+                environment: options.environment,
+                sandbox: options.sandbox,
+                objects: ports.git.objectsDirectory
+            ),
+            runner: ports.processes,
+            layout: layout
+        )
+    }
+
+    var control: ControlContext {
+        ControlContext(
+            ledger: ports.ledger,
+            git: ports.git,
+            layout: layout,
+            sink: sink,
+            now: ports.now,
+            probe: ports.probe
+        )
     }
 }
 

@@ -2,7 +2,7 @@ import FlotillaAPI
 import FlotillaCore
 import Foundation
 
-/// The bodies of the routes a human answers with: approve and reject.
+/// The bodies of the routes a human answers and hands off with: approve, reject and land.
 extension APIServer {
     /// The body of `POST /missions/{id}/approve`: none, or exactly `{"groups": ["id", …]}`.
     static func approvedGroups(_ body: Data) throws -> [String] {
@@ -47,5 +47,19 @@ extension APIServer {
             groups = names
         }
         return RejectionRequestDTO(groups: groups, reason: reason)
+    }
+
+    /// The body of `POST /missions/{id}/land`: `{"onto": "branch"}`.
+    static func landing(_ body: Data) throws -> String {
+        guard case .object(let object)? = try? APIJSON.decoder.decode(JSONValue.self, from: body),
+            Set(object.keys) == ["onto"], let onto = object["onto"]?.stringValue, !onto.isEmpty,
+            !onto.hasPrefix("-"), !onto.contains(".."), !onto.contains(where: { $0.isWhitespace || $0 == ":" })
+        else {
+            throw FlotillaError.invalid(
+                "the body must be {\"onto\": \"branch\"}, a local branch name",
+                fields: [FieldProblem(field: "onto", message: "must be a local branch name")]
+            )
+        }
+        return onto
     }
 }

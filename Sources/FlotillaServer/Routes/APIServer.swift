@@ -121,6 +121,11 @@ package struct APIServer: Sendable {
             let groups = try Self.approvedGroups(try await readBody(request))
             return JSONResponse.make(try await service.approve(mission.id, groups: groups))
         }
+        router.post("/missions/:id/land") { request, context in
+            let mission = try await visibleMission(context, principal: try access(request))
+            let onto = try Self.landing(try await readBody(request))
+            return JSONResponse.make(try await service.land(mission.id, onto: onto))
+        }
         router.post("/missions/:id/reject") { request, context in
             let mission = try await visibleMission(context, principal: try access(request))
             let rejection = try Self.rejection(try await readBody(request))

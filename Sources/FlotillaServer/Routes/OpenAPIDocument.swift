@@ -81,6 +81,12 @@ package enum OpenAPIDocument {
                     body: "ApprovalRequest",
                     bodyRequired: false
                 ),
+                "/missions/{id}/land": missionRoute(
+                    "post",
+                    "Bring a completed mission's verified result onto a local branch, after a verify of the exact commit.",
+                    ok: "Landing",
+                    body: "LandRequest"
+                ),
                 "/missions/{id}/reject": missionRoute(
                     "post",
                     "Reject what waits for a human (--approve); the reason goes to the group's next attempt.",
@@ -402,6 +408,21 @@ package enum OpenAPIDocument {
                 ),
                 "EventList": object(["events": "[#/components/schemas/Event"], required: ["events"]),
                 "Checklist": object(["markdown": "string", "checklist": "object"], required: ["markdown"]),
+                "LandRequest": .object([
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": .array(["onto"]),
+                    "properties": .object([
+                        "onto": .object(["type": "string", "minLength": 1, "pattern": "^[^-:\\s][^:\\s]*$"])
+                    ]),
+                ]),
+                "Landing": object(
+                    [
+                        "branch": "string", "from": "string", "commit": "string", "how": "string",
+                        "mission": "#/components/schemas/Mission",
+                    ],
+                    required: ["branch", "from", "how", "mission"]
+                ),
                 "RejectionRequest": .object([
                     "type": "object",
                     "additionalProperties": false,
