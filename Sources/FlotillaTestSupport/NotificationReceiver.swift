@@ -99,38 +99,15 @@ package actor NotificationReceiver {
             )
             return Response(status: .init(code: status), body: ResponseBody(byteBuffer: ByteBuffer(string: "noted")))
         }
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "notification-receiver")
-        logger.logLevel = .critical
-        let application = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: logger
-        )
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await application.runService()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
-                throw FixtureError("the notification receiver did not start")
-            }
-            let result: T
+        return try await serveOnLoopback(router, name: "notification receiver") { port in
             do {
-                result = try await body(receiver, port)
+                let result = try await body(receiver, port)
+                await receiver.release()
+                return result
             } catch {
                 await receiver.release()
                 throw error
             }
-            await receiver.release()
-            group.cancelAll()
-            while (try? await group.next()) != nil {}
-            return result
         }
     }
 }

@@ -109,31 +109,8 @@ package actor ScriptedModelServer {
                 return response
             }
         }
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "scripted-model-server")
-        logger.logLevel = .critical
-        let application = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            },
-            logger: logger
-        )
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await application.runService()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
-                throw FixtureError("the scripted model server did not start")
-            }
-            let result = try await body(server, port)
-            group.cancelAll()
-            while (try? await group.next()) != nil {}
-            return result
+        return try await serveOnLoopback(router, name: "scripted model server") { port in
+            try await body(server, port)
         }
     }
 }

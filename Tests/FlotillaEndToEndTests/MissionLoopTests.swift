@@ -261,7 +261,8 @@ struct MissionLoopTests {
             executable: true
         )
         let started = ContinuousClock.now
-        let outcome = try await fixture.run(["--agent-command", agent, "--attempt-timeout", "1"])
+        // Long enough for the second attempt's sandbox and shell on a loaded machine; the first hangs for 600 s.
+        let outcome = try await fixture.run(["--agent-command", agent, "--attempt-timeout", "3"])
         #expect(outcome.exitCode == 0, "\(outcome.standardError)")
         #expect(ContinuousClock.now - started < .seconds(60))
         let audit = try await fixture.audit()
