@@ -54,7 +54,19 @@ package struct MissionRequestBuilder {
             )
         }
         // The critic and the agent are built (and so checked) before anything is written.
-        _ = try LanguageModels.critic(fields, configuration: configuration, composition: composition, root: root)
+        let critic = try LanguageModels.critic(
+            fields,
+            configuration: configuration,
+            composition: composition,
+            root: root
+        )
+        if critic == nil, fields.reviewMode != .none {
+            throw FlotillaError.invalid(
+                "--review \(fields.reviewMode.rawValue) needs a model to review with: configure the critic "
+                    + "(--critic, --critic-url)",
+                fields: [FieldProblem(field: "review", message: "needs a critic model")]
+            )
+        }
         _ = try AgentFactory(configuration: configuration, composition: composition, root: root)
             .make(backend, fields: fields, checklist: checklist)
         return MissionRequest(checklist: checklist, checklistPath: checklistPath, backend: backend, fields: fields)

@@ -31,7 +31,8 @@ struct LedgerWrite {
         case .notificationTried(let attempt): try notificationTried(attempt)
         case .approvalRequested(let key): try approvalRequested(key)
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
-        case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed, .pushed, .landedOnto: break
+        case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed, .pushed, .landedOnto, .reviewed:
+            break
         }
     }
 

@@ -76,6 +76,19 @@ struct MissionOptions: ParsableArguments {
 
     @Option(
         help: """
+            Review each verified attempt with the critic's model before it lands: advise (scored and recorded) or             block (a score under --review-threshold sends it back with the review). A review that fails or times             out blocks nothing.
+            """
+    )
+    var review: ReviewMode?
+
+    @Option(help: "With --review block: the score of 10 an attempt needs to land (default 6).")
+    var reviewThreshold: Int?
+
+    @Option(help: "Seconds a review may take before it is skipped (default 300).")
+    var reviewTimeout: Double?
+
+    @Option(
+        help: """
             What waits for a human: none (default); landings (each verified candidate, until `flotilla approve` or             `flotilla reject --reason`); final (the finished mission, before it is completed).
             """
     )
@@ -185,6 +198,9 @@ struct MissionOptions: ParsableArguments {
         given.mergeBatch = mergeBatch
         given.stallThreshold = stallThreshold
         given.approve = approve
+        given.review = review
+        given.reviewThreshold = reviewThreshold
+        given.reviewTimeoutSeconds = reviewTimeout
         given.push = push
         given.approvalTimeoutSeconds = approvalTimeout
         given.approvalTimeoutAction = approvalTimeoutAction
@@ -215,6 +231,7 @@ struct MissionOptions: ParsableArguments {
             "rate_limit_max_wait_seconds": "--rate-limit-max-wait", "acceptance_path": "--acceptance",
             "fallback_backends": "--fallback-backend", "key_files": "--key-file", "allow_hosts": "--allow-host",
             "agent_args": "--agent-arg", "approval_timeout_seconds": "--approval-timeout",
+            "review_timeout_seconds": "--review-timeout",
         ]
         return names[key] ?? "--" + key.replacingOccurrences(of: "_", with: "-")
     }
@@ -225,6 +242,7 @@ extension LanguageModelAPI: ExpressibleByArgument {}
 extension SandboxMode: ExpressibleByArgument {}
 extension NetworkAccess: ExpressibleByArgument {}
 extension ApprovalMode: ExpressibleByArgument {}
+extension ReviewMode: ExpressibleByArgument {}
 extension ApprovalTimeoutAction: ExpressibleByArgument {}
 
 extension Array {

@@ -200,7 +200,8 @@ extension LedgerChange {
                 ["reason": .string(reason.rawValue), "state": .string(reason.missionState.rawValue)]
             )
         case .modelCalled(let call):
-            let subject = call.role == .critic ? "critic on \(call.attempt.map(\.description) ?? "?")" : "planner"
+            let subject =
+                call.role == .planner ? "planner" : "\(call.role.rawValue) on \(call.attempt.map(\.description) ?? "?")"
             let tokens = call.usage.inputTokens + call.usage.cacheReadTokens + call.usage.cacheWriteTokens
             var message = "\(subject): \(call.model) "
             message +=
@@ -273,6 +274,23 @@ extension LedgerChange {
                 }
                     ?? "\(died) after \(crash.limit) restarts in a row; not restarting it again: read its log, then "
                     + "`flotilla resume \(mission)`",
+                data
+            )
+        case .reviewed(let key, let verdict):
+            var data: [String: JSONValue] = [
+                "threshold": .number(Double(verdict.threshold)), "blocks": .bool(verdict.blocks),
+                "summary": .string(verdict.summary), "concerns": .array(verdict.concerns.map { .string($0) }),
+            ]
+            if let score = verdict.score { data["score"] = .number(Double(score)) }
+            let said =
+                verdict.score.map {
+                    "scored \($0)/10" + (verdict.blocks ? " (needs \(verdict.threshold)): sent back" : "")
+                }
+                ?? "gave no usable review (\(verdict.summary)); blocking nothing"
+            return make(
+                .reviewScored,
+                key,
+                "review of \(key) \(said)" + (verdict.score == nil ? "" : ": \(verdict.summary)"),
                 data
             )
         case .approvalRequested(let key):

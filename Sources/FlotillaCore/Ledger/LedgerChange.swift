@@ -48,6 +48,8 @@ package enum LedgerChange: Sendable, Equatable {
     /// The mission's process died without finishing it, and the daemon's supervisor noticed (and restarts it, or
     /// gave up).
     case crashNoticed(CrashNotice)
+    /// A reviewer scored a verified attempt (`--review`); in block mode a low score sends it back.
+    case reviewed(AttemptKey, ReviewVerdict)
     /// A verified candidate (`attempt`), or the finished mission (nil), waits for a human (`--approve`).
     case approvalRequested(AttemptKey?)
     /// A human, or the approval timeout, decided about what waited; recorded by whichever process decided, once.

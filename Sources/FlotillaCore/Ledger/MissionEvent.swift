@@ -24,6 +24,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case testEditsReverted = "attempt.tests_reverted"
     case refsMoved = "refs.moved"
     case missionCrashed = "mission.crashed"
+    case reviewScored = "review.scored"
     case approvalRequested = "approval.requested"
     case approvalDecided = "approval.decided"
     case branchPushed = "branch.pushed"

@@ -4,10 +4,12 @@ import Foundation
 package struct ModelCall: Sendable, Equatable {
     package enum Role: String, Sendable, Codable, CaseIterable {
         case planner, critic
+        /// Scores a verified attempt before it lands (`--review`).
+        case reviewer
     }
 
     package var role: Role
-    /// The attempt a critic reviewed; nil for the planner.
+    /// The attempt a critic or reviewer read; nil for the planner.
     package var attempt: AttemptKey?
     /// The model that answered, else the one asked.
     package var model: String

@@ -38,6 +38,15 @@ extension MissionFields {
 
     package var mergeBatchSize: Int { value(mergeBatch, .mergeBatch) }
 
+    /// How verified attempts are reviewed before they land.
+    package var reviewMode: ReviewMode { review ?? .none }
+    package var reviewGate: (threshold: Int, timeout: Duration) {
+        (
+            value(reviewThreshold, .reviewThreshold),
+            .seconds(bounded: value(reviewTimeoutSeconds, .reviewTimeoutSeconds))
+        )
+    }
+
     /// What waits for a human, and for how long.
     package var approvalMode: ApprovalMode { approve ?? .none }
     package var approvalTimeout: Duration? { approvalTimeoutSeconds.map { .seconds(bounded: $0) } }

@@ -52,6 +52,9 @@ package struct MissionFields: Sendable, Equatable, Codable {
     /// Check everything, create nothing.
     package var approve: ApprovalMode?
     package var push: String?
+    package var review: ReviewMode?
+    package var reviewThreshold: Int?
+    package var reviewTimeoutSeconds: Double?
     package var approvalTimeoutSeconds: Double?
     package var approvalTimeoutAction: ApprovalTimeoutAction?
     package var dryRun: Bool?
@@ -94,7 +97,9 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case verifyNetwork = "verify_network"
         case sandboxRead = "sandbox_read"
         case sandboxWrite = "sandbox_write"
-        case approve, push
+        case approve, push, review
+        case reviewThreshold = "review_threshold"
+        case reviewTimeoutSeconds = "review_timeout_seconds"
         case approvalTimeoutSeconds = "approval_timeout_seconds"
         case approvalTimeoutAction = "approval_timeout_action"
         case dryRun = "dry_run"
@@ -167,6 +172,16 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .sandboxWrite: MissionFieldRule(.list(.path), "Paths sandboxed processes may write.")
             case .approve:
                 .choice(ApprovalMode.self, "What waits for a human: each verified landing, the finished mission.")
+            case .review:
+                .choice(ReviewMode.self, "Score each verified attempt with the critic's model before it lands.")
+            case .reviewThreshold:
+                MissionFieldRule(.integer(0...10), default: 6, "With review block: the score (of 10) an attempt needs.")
+            case .reviewTimeoutSeconds:
+                MissionFieldRule(
+                    .number(atLeast: 1),
+                    default: 300,
+                    "Seconds a review may take; then it blocks nothing."
+                )
             case .push:
                 .text("A git remote the target branch is pushed to after each landing, with a lease (never forced).")
             case .approvalTimeoutSeconds:

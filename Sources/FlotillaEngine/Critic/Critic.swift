@@ -81,7 +81,7 @@ package struct Critic: Sendable {
         }
     }
 
-    private static func strings(_ value: JSONValue?) -> [String] {
+    static func strings(_ value: JSONValue?) -> [String] {
         guard case .array(let items)? = value else { return [] }
         return items.compactMap(\.stringValue)
     }

@@ -181,18 +181,39 @@ struct AttemptExecution: Sendable {
         try await context.record(.gateFinished(verification), mission: id)
         context.probe?.mark(.checkpoint("gate.recorded"))
         let criteria = verification.criteriaPassed(in: key.group)
-        if verification.passed { return .passed(commit: checked, criteriaPassed: criteria) }
+        if verification.passed {
+            // A reviewer reads only what the gate passed: it may hold work back, never pass what the gate failed.
+            if let reviewer = context.reviewer, let group = mission.checklist.group(key.group) {
+                let (verdict, call) = await reviewer.review(
+                    key,
+                    group: group,
+                    gateOutput: String(verification.outputTail.suffix(Feedback.tailForPrompt)),
+                    changes: changeSummary(changes)
+                )
+                spent.value += call.usage.costUSD
+                try await context.record(.modelCalled(call), mission: id)
+                try await context.record(.reviewed(key, verdict), mission: id)
+                if verdict.blocks {
+                    return .failed(
+                        outcome: .rejected,
+                        reason:
+                            "the review scored it \(verdict.score ?? 0)/10, under \(verdict.threshold): \(verdict.summary)",
+                        feedback: Reviewer.feedback(verdict),
+                        criteriaPassed: criteria
+                    )
+                }
+            }
+            return .passed(commit: checked, criteriaPassed: criteria)
+        }
         var feedback = Feedback.gateFailed(verification, agentExit: outcome.termination)
         if !revertedTests.isEmpty { feedback = Feedback.testsReverted(revertedTests) + "\n\n" + feedback }
         // Only now, with the gate's verdict recorded, may a critic explain it: it cannot change it.
         if let critic = context.critic, let group = mission.checklist.group(key.group) {
-            let patch = (try? String(contentsOfFile: layout.patch(id, key), encoding: .utf8)) ?? ""
-            let changed = changes.map { "\($0.paths.joined(separator: ", ")) (\($0.stat))\n" } ?? ""
             let (review, call) = await critic.review(
                 key,
                 group: group,
                 gateOutput: String(verification.outputTail.suffix(Feedback.tailForPrompt)),
-                changes: changed + String(patch.prefix(4000))
+                changes: changeSummary(changes)
             )
             // The critic's cost is the attempt's (it counts against the budget); the call keeps its own row.
             spent.value += call.usage.costUSD
@@ -213,6 +234,13 @@ struct AttemptExecution: Sendable {
 }
 
 extension AttemptExecution {
+    /// The attempt's changed paths and the start of its patch, for a critic or a reviewer to read.
+    private func changeSummary(_ changes: (paths: [String], stat: DiffStat)?) -> String {
+        let patch = (try? String(contentsOfFile: context.layout.patch(mission.id, key), encoding: .utf8)) ?? ""
+        let changed = changes.map { "\($0.paths.joined(separator: ", ")) (\($0.stat))\n" } ?? ""
+        return changed + String(patch.prefix(4000))
+    }
+
     /// The changed paths that are tests of the start commit this attempt may not edit.
     private func existingTests(in paths: [String]) async throws -> [String] {
         guard mission.options.allowTestEdits != true else { return [] }

@@ -30,6 +30,8 @@ struct EngineContext: Sendable {
     let agent: any AgentBackend
     let gate: Gate
     let critic: Critic?
+    /// Scores verified attempts before they land (`--review`), with the critic's model.
+    var reviewer: Reviewer?
     /// How agent sessions (and, through the gate, verify runs) are confined.
     var sandbox: SandboxSettings = .none
 

@@ -82,6 +82,7 @@ package struct MissionRunner: Sendable {
             agent: ports.agent,
             gate: gate,
             critic: ports.critic,
+            reviewer: try reviewer(for: spec),
             sandbox: options.sandbox
         )
         if record.state == .completed {
@@ -139,6 +140,19 @@ extension MissionRunner {
             runner: ports.processes,
             layout: layout
         )
+    }
+
+    /// `--review`: the critic's model, scoring verified attempts.
+    func reviewer(for spec: MissionSpec) throws -> Reviewer? {
+        let mode = spec.options.reviewMode
+        guard mode != .none else { return nil }
+        guard let critic = ports.critic else {
+            throw FlotillaError.invalid(
+                "--review \(mode.rawValue) needs a model to review with: configure the critic (--critic, --critic-url)"
+            )
+        }
+        let gate = spec.options.reviewGate
+        return Reviewer(model: critic.model, mode: mode, threshold: gate.threshold, timeout: gate.timeout)
     }
 
     var control: ControlContext {

@@ -1,0 +1,134 @@
+import FlotillaCore
+import Foundation
+
+/// Scores a verified attempt before it lands (`--review advise|block`): alignment with the group's criteria, the
+/// approach, and whether tests were made meaningful rather than weakened.
+///
+/// A model may only hold work back, never pass what the gate failed: it reads attempts whose gate passed. A reviewer
+/// that errors or does not answer within its timeout blocks nothing.
+package struct Reviewer: Sendable {
+    let model: any LanguageModel
+    let mode: ReviewMode
+    /// In `block` mode, a score under this (of 10) sends the attempt back.
+    let threshold: Int
+    let timeout: Duration
+
+    package init(model: any LanguageModel, mode: ReviewMode, threshold: Int, timeout: Duration) {
+        self.model = model
+        self.mode = mode
+        self.threshold = threshold
+        self.timeout = timeout
+    }
+
+    /// The verdict and the call that made it; a nil score (the call says why) when the model gave none in time.
+    func review(
+        _ attempt: AttemptKey,
+        group: ChecklistGroup,
+        gateOutput: String,
+        changes: String
+    ) async -> (verdict: ReviewVerdict, call: ModelCall) {
+        let question = """
+            Group: \(group.title) (\(group.id))
+            Criteria:
+            \(group.criteria.map { "- \($0)" }.joined(separator: "\n"))
+
+            The agent's changes (they passed the gate):
+            \(changes.isEmpty ? "(none)" : changes)
+
+            The end of the gate's output:
+            \(gateOutput)
+            """
+        let clock = ContinuousClock()
+        let start = clock.now
+        let model = self.model
+        let request = StructuredRequest(
+            system: Self.system,
+            messages: [ModelMessage(.user, question)],
+            schemaName: "landing_review",
+            schema: Self.schema,
+            maxTokens: 1200
+        )
+        do {
+            let answer = try await Self.within(timeout) { try await model.answer(request) }
+            let value = answer.value
+            let score = min(10, max(0, value["score"]?.intValue ?? Int(value["score"]?.numberValue ?? 0)))
+            let verdict = ReviewVerdict(
+                score: score,
+                threshold: threshold,
+                blocks: mode == .block && score < threshold,
+                summary: value["summary"]?.stringValue ?? "",
+                concerns: Critic.strings(value["concerns"])
+            )
+            let call = ModelCall(
+                role: .reviewer,
+                attempt: attempt,
+                model: answer.model,
+                usage: answer.usage,
+                duration: clock.now - start
+            )
+            return (verdict, call)
+        } catch {
+            var spent = Usage.zero
+            if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
+            let problem = error is ReviewTimeout ? "no answer within \(timeout.shortDescription)" : "\(error)"
+            let call = ModelCall(
+                role: .reviewer,
+                attempt: attempt,
+                model: model.label,
+                usage: spent,
+                duration: clock.now - start,
+                error: problem
+            )
+            return (
+                ReviewVerdict(score: nil, threshold: threshold, blocks: false, summary: problem, concerns: []), call
+            )
+        }
+    }
+
+    private struct ReviewTimeout: Error {}
+
+    /// `work`, or ``ReviewTimeout`` once `limit` passed (the work is cancelled).
+    private static func within<T: Sendable>(
+        _ limit: Duration,
+        _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard case let answer?? = try await group.next() else { throw ReviewTimeout() }
+            return answer
+        }
+    }
+
+    static let system = """
+        You review a coding agent's change to one group of an acceptance checklist before it lands. The change \
+        already passed the automated gate. Score it from 0 to 10: does it do what the criteria ask (not merely make \
+        the checks pass), is the approach sound, and are tests meaningful rather than weakened (deleted or loosened \
+        assertions, skipped tests, special cases for the test inputs score low). Answer with JSON only.
+        """
+
+    static let schema: JSONValue = .object([
+        "type": "object", "additionalProperties": false,
+        "required": .array(["score", "summary", "concerns"]),
+        "properties": .object([
+            "score": .object(["type": "integer", "minimum": 0, "maximum": 10]),
+            "summary": .object(["type": "string"]),
+            "concerns": .object(["type": "array", "items": .object(["type": "string"])]),
+        ]),
+    ])
+
+    /// The review as the next prompt shows it, when it sent the attempt back.
+    static func feedback(_ verdict: ReviewVerdict) -> String {
+        var text =
+            "Your change passed the gate, but a reviewer scored it \(verdict.score ?? 0)/10 (it needs "
+            + "\(verdict.threshold)) and sent it back before it landed:\n- Summary: \(verdict.summary)\n"
+        if !verdict.concerns.isEmpty {
+            text += "- Concerns:\n" + verdict.concerns.map { "  - \($0)" }.joined(separator: "\n") + "\n"
+        }
+        return text + "Address them; the gate must still pass."
+    }
+}

@@ -1,0 +1,130 @@
+import FlotillaCore
+import FlotillaStore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// `--review advise|block` end to end: a scripted model reviews verified attempts; it may hold work back, never pass
+/// what the gate failed, and a reviewer that errors or hangs blocks nothing.
+@Suite("Review before landing, end to end", .tags(.large), .timeLimit(.minutes(2)))
+struct ReviewTests {
+    static let checklist = "# One\n\n## A\n- [ ] a.txt says a ok, and test_a.py keeps its assertions\n"
+    static let tests = "def test_a():\n    assert open('a.txt').read() == 'a ok\\n'\n    assert True\n"
+
+    /// The first attempt writes a.txt and deletes an assertion (the gate, which checks a.txt, passes it); the second
+    /// writes a.txt only.
+    func mission(
+        _ arguments: [String],
+        _ body: (MissionFixture, FlotillaBinary.Outcome) async throws -> Void
+    )
+        async throws
+    {
+        let fixture = try await MissionFixture(
+            checklist: Self.checklist,
+            groups: ["a"],
+            extraFiles: ["test_a.py": Self.tests]
+        )
+        defer { fixture.remove() }
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            """
+            echo 'a ok' > a.txt
+            if [ "$FLOTILLA_ATTEMPT" = 1 ]; then sed -i '/assert open/d' test_a.py; fi
+
+            """
+        )
+        let outcome = try await fixture.run(
+            ["--agent-command", "sh \(agent)", "--allow-test-edits", "--max-attempts", "3"] + arguments,
+            environment: ["XDG_CONFIG_HOME": try CriticTests.pricedConfig(fixture.scratch)]
+        )
+        try await body(fixture, outcome)
+    }
+
+    @Test func aBlockingReviewSendsBackADiffThatDeletesAnAssertionThoughTheGatePassed() async throws {
+        let low = #"{"score": 2, "summary": "It deletes an assertion from test_a.py.", "concerns": ["put it back"]}"#
+        let high = #"{"score": 9, "summary": "Does what the group asks.", "concerns": []}"#
+        try await ScriptedModelServer.serving([.chat(low), .chat(high)]) { server, port in
+            try await mission(
+                ["--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--review", "block"]
+            ) { fixture, outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                let attempts = try await audit.attempts()
+                #expect(attempts.map(\.outcome) == [.rejected, .landed])
+                #expect(attempts[0].reason?.hasPrefix("the review scored it 2/10, under 6") == true)
+                // The gate had passed it: the review held it back, the gate did not fail it.
+                let gates = try await audit.verifications().filter { $0.verification.kind == .gate }
+                #expect(gates.first?.verification.passed == true)
+                // The reviewer read the deletion; the next attempt read the review.
+                let question = try #require(await server.requests.first)
+                #expect(question.contains("-    assert open('a.txt')"), "\(question.prefix(2000))")
+                let prompt = try audit.prompt("a", 2)
+                #expect(prompt.contains("It deletes an assertion from test_a.py.") && prompt.contains("put it back"))
+                // Cost and verdict are ledger rows: a reviewer call per attempt, priced, and a scored event.
+                let calls = try await audit.ledger.modelCalls(of: audit.id)
+                #expect(calls.map(\.call.role) == [.reviewer, .reviewer])
+                #expect(calls.allSatisfy { abs($0.call.usage.costUSD - CriticTests.scriptedCallUSD) < 1e-9 })
+                let scored = try await audit.events().filter { $0.kind == .reviewScored }
+                #expect(scored.map { $0.data["score"] } == [.number(2), .number(9)])
+                #expect(scored.map { $0.data["blocks"] } == [.bool(true), .bool(false)])
+                let head = try #require(await audit.targetHead())
+                let landedTests = await fixture.repository.show(head, "test_a.py")
+                #expect(landedTests == Self.tests.trimmingCharacters(in: .newlines), "the assertion stayed")
+            }
+        }
+    }
+
+    @Test func anAdvisingReviewRecordsItsScoreAndBlocksNothing() async throws {
+        let low = #"{"score": 1, "summary": "It deletes an assertion.", "concerns": []}"#
+        try await ScriptedModelServer.serving([.chat(low)]) { _, port in
+            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--review", "advise"]) {
+                fixture,
+                outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                #expect(try await audit.attempts().map(\.outcome) == [.landed])
+                let scored = try await audit.events().filter { $0.kind == .reviewScored }
+                #expect(scored.map { $0.data["score"] } == [.number(1)] && scored.first?.data["blocks"] == .bool(false))
+            }
+        }
+    }
+
+    @Test func aReviewerThatErrsOrHangsNeverBlocks() async throws {
+        // Garbage for an answer.
+        try await ScriptedModelServer.serving([.chat("no json here")]) { _, port in
+            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--review", "block"]) {
+                fixture,
+                outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                #expect(try await audit.attempts().map(\.outcome) == [.landed])
+                let scored = try #require(try await audit.events().first { $0.kind == .reviewScored })
+                #expect(scored.message.contains("gave no usable review"), "\(scored.message)")
+            }
+        }
+        // No answer at all: the review's timeout ends it.
+        try await NotificationReceiver.serving(otherwise: .hang) { _, port in
+            try await mission(
+                ["--critic-url", "http://127.0.0.1:\(port)/v1", "--review", "block", "--review-timeout", "1"]
+            ) { fixture, outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                #expect(try await audit.attempts().map(\.outcome) == [.landed])
+                let call = try #require(try await audit.ledger.modelCalls(of: audit.id).first)
+                #expect(call.call.role == .reviewer && call.call.error == "no answer within 1.0s")
+            }
+        }
+    }
+
+    @Test func aReviewNeedsAModel() async throws {
+        try await mission(["--review", "block"]) { fixture, outcome in
+            #expect(outcome.exitCode == 2)
+            #expect(
+                outcome.standardError.contains("--review block needs a model to review with"),
+                "\(outcome.standardError)"
+            )
+            let listed = try await FlotillaBinary.run(["list"], in: fixture.repository.path)
+            #expect(!listed.standardOutput.contains("m-"), "nothing was created: \(listed.standardOutput)")
+        }
+    }
+}
