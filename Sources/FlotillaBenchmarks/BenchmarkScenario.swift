@@ -16,6 +16,10 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
     package var mergeBatch: Int
     /// Also time the git floor: the same git and verify work, done by a plain script.
     package var measureFloor: Bool
+    /// Hold back groups expected to touch files of running ones (the mission's `avoid_overlap`; off when nil).
+    package var avoidOverlap: Bool?
+    /// Conflicting groups declare the shared file on a `Files:` line.
+    package var declareFiles: Bool?
 
     package init(
         name: String,
@@ -25,8 +29,12 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
         conflictShare: Double = 0,
         verifyMilliseconds: Int = 0,
         mergeBatch: Int = 1,
-        measureFloor: Bool = false
+        measureFloor: Bool = false,
+        avoidOverlap: Bool? = nil,
+        declareFiles: Bool? = nil
     ) {
+        self.avoidOverlap = avoidOverlap
+        self.declareFiles = declareFiles
         self.name = name
         self.groups = groups
         self.width = width ?? max(1, groups / 10)
@@ -50,14 +58,14 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
                 let second = previousLayerStart + (position + 1) % width
                 dependsOn = Array(Set([first, second])).sorted().map(Self.groupID)
             }
-            result.append(
-                ChecklistGroup(
-                    id: Self.groupID(index),
-                    title: "Group \(index)",
-                    dependsOn: dependsOn,
-                    criteria: ["g\(index).txt exists"]
-                )
+            var group = ChecklistGroup(
+                id: Self.groupID(index),
+                title: "Group \(index)",
+                dependsOn: dependsOn,
+                criteria: ["g\(index).txt exists"]
             )
+            if declareFiles == true { group.files = ["g\(index).txt"] + (conflicts(index) ? ["shared.txt"] : []) }
+            result.append(group)
         }
         return Checklist(title: "Benchmark \(name)", groups: result)
     }
@@ -100,6 +108,26 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
             }
         }
         scenarios.append(BenchmarkScenario(name: "conflicts-30pct", groups: 100, agents: 4, conflictShare: 0.3))
+        // The same with footprint avoidance: learned from conflicts alone, then with `Files:` lines declared.
+        scenarios.append(
+            BenchmarkScenario(
+                name: "conflicts-30pct-avoid",
+                groups: 100,
+                agents: 4,
+                conflictShare: 0.3,
+                avoidOverlap: true
+            )
+        )
+        scenarios.append(
+            BenchmarkScenario(
+                name: "conflicts-30pct-files",
+                groups: 100,
+                agents: 4,
+                conflictShare: 0.3,
+                avoidOverlap: true,
+                declareFiles: true
+            )
+        )
         scenarios.append(BenchmarkScenario(name: "verify-200ms-a8", groups: 100, agents: 8, verifyMilliseconds: 200))
         scenarios.append(
             BenchmarkScenario(

@@ -36,6 +36,7 @@ package struct ScenarioRunner {
         fields.verify = scenario.verifyCommand
         fields.agents = scenario.agents
         fields.mergeBatch = scenario.mergeBatch
+        fields.avoidOverlap = scenario.avoidOverlap ?? false
         fields.setLimits(MissionLimits(attemptTimeout: .seconds(120), stallThreshold: 50))
         let prepared = try await preparation.prepare(
             MissionRequest(

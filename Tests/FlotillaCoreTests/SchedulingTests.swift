@@ -106,6 +106,51 @@ struct SchedulingTests {
         #expect(Dispatcher.next(diamond(), context(idle: 0, inFlight: 2)).step == .wait)
     }
 
+    @Test func groupsExpectedToTouchTheFilesOfRunningOnesWaitWhileOthersCanRun() throws {
+        let checklist = try ChecklistParser.parse(
+            """
+            # F
+
+            ## A
+            Files: shared.txt, a.txt
+            - [ ] a
+
+            ## B
+            Files: `shared.txt`
+            - [ ] b
+
+            ## C
+            - [ ] c
+
+            ## D
+            Files: d.txt
+            - [ ] d
+            """,
+            file: "ACCEPTANCE.md"
+        )
+        #expect(checklist.groups.map(\.files) == [["shared.txt", "a.txt"], ["shared.txt"], [], ["d.txt"]])
+        #expect(ChecklistRenderer.render(checklist).contains("Files: shared.txt, a.txt"))
+        var footprints = Footprints(checklist)
+        // a runs: b (shared.txt) waits while c and d can run; with a slot left over and only b ready, b runs.
+        #expect(footprints.choose(["b", "c", "d"], running: ["a"], slots: 2) == ["c", "d"])
+        #expect(footprints.choose(["b", "c", "d"], running: ["a"], slots: 3) == ["c", "d", "b"])
+        #expect(footprints.choose(["a", "b", "c"], running: [], slots: 2) == ["a", "c"])
+        // A conflict teaches a footprint: c conflicted on d.txt, so c and d no longer run together.
+        footprints.learn("c", touched: ["d.txt"])
+        #expect(footprints.choose(["c", "d"], running: [], slots: 1) == ["c"])
+        #expect(footprints.choose(["d", "c"], running: ["c"], slots: 1) == ["d"])
+        #expect(footprints.choose(["d", "b"], running: ["c"], slots: 1) == ["b"])
+        // Through the dispatcher: the frontier is searched past the overlapping group.
+        var progress = MissionProgress(checklist.groups.map { GroupProgress(id: $0.id, dependsOn: []) })
+        progress.claim("a")
+        var context = context(idle: 1, inFlight: 1)
+        context.footprints = footprints
+        context.runningGroups = ["a"]
+        #expect(Dispatcher.next(progress, context).step == .dispatch(["c"]))
+        context.footprints = nil
+        #expect(Dispatcher.next(progress, context).step == .dispatch(["b"]))
+    }
+
     @Test func finishesBlockedWhenNothingCanRun() {
         var progress = diamond()
         progress.block("a")

@@ -74,6 +74,14 @@ struct MissionOptions: ParsableArguments {
     @Option(help: "Failed attempts without progress before a group escalates (strategy hint, then blocked; default 3).")
     var stallThreshold: Int?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Hold back a ready group expected to touch files of running work (its checklist `Files:` line, files its             earlier attempts conflicted on) while other groups can run (default on).
+            """
+    )
+    var avoidOverlap: Bool?
+
     @Option(
         help: """
             Review each verified attempt with the critic's model before it lands: advise (scored and recorded) or             block (a score under --review-threshold sends it back with the review). A review that fails or times             out blocks nothing.
@@ -198,6 +206,7 @@ struct MissionOptions: ParsableArguments {
         given.mergeBatch = mergeBatch
         given.stallThreshold = stallThreshold
         given.approve = approve
+        given.avoidOverlap = avoidOverlap
         given.review = review
         given.reviewThreshold = reviewThreshold
         given.reviewTimeoutSeconds = reviewTimeout

@@ -36,6 +36,8 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
     package var criteria: [String]
     /// Tests this group may edit (the `Allow:` line): patterns as ``ProtectedPaths`` reads them.
     package var allow: [String]
+    /// Files this group is expected to touch (the `Files:` line): a hint for scheduling, never a restriction.
+    package var files: [String] = []
 
     package init(
         id: String,
@@ -62,7 +64,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         case check
         case notes
         case criteria
-        case allow
+        case allow, files
     }
 
     package init(from decoder: any Decoder) throws {
@@ -74,6 +76,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         notes = try container.decodeIfPresent(String.self, forKey: .notes) ?? ""
         criteria = try container.decode([String].self, forKey: .criteria)
         allow = try container.decodeIfPresent([String].self, forKey: .allow) ?? []
+        files = try container.decodeIfPresent([String].self, forKey: .files) ?? []
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -85,6 +88,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         try container.encode(notes, forKey: .notes)
         try container.encode(criteria, forKey: .criteria)
         if !allow.isEmpty { try container.encode(allow, forKey: .allow) }
+        if !files.isEmpty { try container.encode(files, forKey: .files) }
     }
 }
 

@@ -27,6 +27,7 @@ package struct ChecklistSource: Sendable, Equatable {
 /// Depends on: other_group, another
 /// Check: ./check.sh group
 /// Allow: tests/test_group.py
+/// Files: src/group.py, README.md
 /// Optional notes.
 /// - [ ] a criterion
 /// - [ ] another criterion, which may continue
@@ -111,6 +112,10 @@ private struct Builder {
         }
         if let value = directive("allow", in: trimmed) {
             setAllow(value, line: number)
+            return
+        }
+        if let value = directive("files", in: trimmed) {
+            setFiles(value, line: number)
             return
         }
         if let criterion = bulletText(trimmed) {
@@ -219,6 +224,17 @@ private struct Builder {
             return
         }
         groups[index].allow += patterns
+    }
+
+    /// `Files:` names the files this group is expected to touch (comma-separated paths); several lines add up.
+    mutating func setFiles(_ value: String, line: Int) {
+        let index = groups.count - 1
+        let paths = value.split(separator: ",").map { String($0).trimmingWhitespace().trimmingCharacters(in: "`") }
+        if paths.isEmpty || paths.contains(where: \.isEmpty) {
+            problems.append(problem(line, "`Files:` of group `\(groups[index].id)` has an empty path"))
+            return
+        }
+        groups[index].files += paths
     }
 
     func directive(_ name: String, in trimmed: String) -> String? {

@@ -24,6 +24,9 @@ package enum ChecklistRenderer {
             if !group.allow.isEmpty {
                 lines.append("Allow: \(group.allow.joined(separator: ", "))")
             }
+            if !group.files.isEmpty {
+                lines.append("Files: \(group.files.joined(separator: ", "))")
+            }
             if !group.notes.isEmpty {
                 lines.append(group.notes)
             }

@@ -53,6 +53,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var approve: ApprovalMode?
     package var push: String?
     package var review: ReviewMode?
+    package var avoidOverlap: Bool?
     package var reviewThreshold: Int?
     package var reviewTimeoutSeconds: Double?
     package var approvalTimeoutSeconds: Double?
@@ -98,6 +99,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case sandboxRead = "sandbox_read"
         case sandboxWrite = "sandbox_write"
         case approve, push, review
+        case avoidOverlap = "avoid_overlap"
         case reviewThreshold = "review_threshold"
         case reviewTimeoutSeconds = "review_timeout_seconds"
         case approvalTimeoutSeconds = "approval_timeout_seconds"
@@ -172,6 +174,12 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .sandboxWrite: MissionFieldRule(.list(.path), "Paths sandboxed processes may write.")
             case .approve:
                 .choice(ApprovalMode.self, "What waits for a human: each verified landing, the finished mission.")
+            case .avoidOverlap:
+                MissionFieldRule(
+                    .boolean,
+                    default: true,
+                    "Hold back a group expected to touch files of a running one (its Files: line, earlier conflicts)."
+                )
             case .review:
                 .choice(ReviewMode.self, "Score each verified attempt with the critic's model before it lands.")
             case .reviewThreshold:

@@ -15,6 +15,9 @@ package struct DispatchContext: Sendable, Equatable {
     package var stopRequested: Bool
     /// A breaker that already tripped: nothing more is dispatched, running work finishes.
     package var tripped: BreakerTrip?
+    /// With footprints, ready groups expected to touch the files of running ones wait while others can run.
+    package var footprints: Footprints?
+    package var runningGroups: [String] = []
 
     package init(
         idleSlots: Int,
@@ -87,7 +90,10 @@ package enum Dispatcher {
         if let tripped = context.tripped {
             return (context.inFlight > 0 ? .wait : .finish(tripped.reason), tripped)
         }
-        let frontier = progress.frontier(limit: context.idleSlots)
+        // With footprints, look further into the frontier for groups that overlap nothing running.
+        let ready = progress.frontier(limit: context.footprints == nil ? context.idleSlots : context.idleSlots + 64)
+        let frontier =
+            context.footprints?.choose(ready, running: context.runningGroups, slots: context.idleSlots) ?? ready
         if frontier.isEmpty || context.idleSlots <= 0 {
             return (context.inFlight > 0 ? .wait : .finish(.blocked), nil)
         }

@@ -24,6 +24,7 @@ extension MissionLoop {
     /// Records what a landing round did: landings, conflicts, candidates to try again, and failures.
     mutating func finish(_ round: MergeRound) async throws {
         for (candidate, files, messages) in round.conflicts {
+            footprints?.learn(candidate.key.group, touched: files)
             try await conclude(
                 candidate.key,
                 .conflict,

@@ -64,6 +64,8 @@ struct MissionLoop {
     var pushing = false
     var pushAgain = false
     var pushRefused: String?
+    /// Files groups are expected to touch (`--avoid-overlap`, on by default): `Files:` lines, then conflicts seen.
+    var footprints: Footprints?
 
     init(
         spec: MissionSpec,
@@ -114,6 +116,7 @@ struct MissionLoop {
             ?? spec.baseCommit
         targetTree = try await context.git.tree(of: targetHead)
         if spec.options.push != nil { lastPushed = try await Self.lastPush(of: spec.id, ledger: context.ledger) }
+        if spec.options.avoidOverlap != false { footprints = Footprints(spec.checklist) }
     }
 
     /// Reports any move of the user's branches since the last look, with the attempts that ran meanwhile.
@@ -206,7 +209,7 @@ struct MissionLoop {
             // While a rate-limit wait runs no slot is free, and the wait is work in flight, unless nothing is left
             // to dispatch anyway.
             let holding = backingOff && tripped == nil && !progress.allDone
-            let context = DispatchContext(
+            var context = DispatchContext(
                 idleSlots: holding ? 0 : freeSlots.count,
                 inFlight: running.count + queue.count + awaitingApproval.count + (holding ? 1 : 0) + (pushing ? 1 : 0),
                 runningAttempts: running.count,
@@ -218,6 +221,11 @@ struct MissionLoop {
                 stopRequested: stopRequested,
                 tripped: tripped
             )
+            context.footprints = footprints
+            // Verified work not landed yet counts too: a group started now begins from before it lands.
+            context.runningGroups =
+                running.keys.map(\.group) + (queue.pending + (queue.landing ?? [])).map(\.key.group)
+                + awaitingApproval.keys.map(\.group)
             let (step, trip) = Dispatcher.next(progress, context)
             if let trip, tripped == nil {
                 tripped = trip
