@@ -130,6 +130,11 @@ struct SchedulingTests {
         )
         #expect(checklist.groups.map(\.files) == [["shared.txt", "a.txt"], ["shared.txt"], [], ["d.txt"]])
         #expect(ChecklistRenderer.render(checklist).contains("Files: shared.txt, a.txt"))
+        // The JSON form (the ledger's, a request's) keeps them too.
+        #expect(
+            try ChecklistJSON.decode(ChecklistJSON.encode(checklist), file: "ledger").groups.map(\.files)
+                == checklist.groups.map(\.files)
+        )
         var footprints = Footprints(checklist)
         // a runs: b (shared.txt) waits while c and d can run; with a slot left over and only b ready, b runs.
         #expect(footprints.choose(["b", "c", "d"], running: ["a"], slots: 2) == ["c", "d"])

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The JSON form of a checklist, as planners produce it:
-/// `{"title": …, "description": …, "groups": [{"id", "title", "depends_on", "check", "notes", "criteria"}]}`.
+/// `{"title": …, "description": …, "groups": [{"id", "title", "depends_on", "check", "notes", "criteria"}]}`, and
+/// optionally per group `allow` and `files` (as the `Allow:` and `Files:` lines).
 ///
 /// Decoding walks the document by hand so that every error names the field (`groups[2].depends_on[0]`).
 package enum ChecklistJSON {
@@ -40,7 +41,7 @@ package enum ChecklistJSON {
                 fail(path, "expected an object")
                 continue
             }
-            let known = ["id", "title", "depends_on", "check", "notes", "criteria"]
+            let known = ["id", "title", "depends_on", "check", "notes", "criteria", "allow", "files"]
             for key in fields.keys.sorted() where !known.contains(key) { fail("\(path).\(key)", "unknown field") }
             let title = fields["title"] as? String
             if title == nil { fail("\(path).title", fields["title"] == nil ? "missing" : "expected a string") }
@@ -58,16 +59,17 @@ package enum ChecklistJSON {
                 if check == nil { fail("\(path).check", "expected a string or null") }
             }
             let notes = fields["notes"] as? String ?? ""
-            groups.append(
-                ChecklistGroup(
-                    id: id ?? "",
-                    title: title ?? "",
-                    dependsOn: dependsOn,
-                    check: check,
-                    notes: notes,
-                    criteria: criteria.filter { !$0.trimmingWhitespace().isEmpty }
-                )
+            var group = ChecklistGroup(
+                id: id ?? "",
+                title: title ?? "",
+                dependsOn: dependsOn,
+                check: check,
+                notes: notes,
+                criteria: criteria.filter { !$0.trimmingWhitespace().isEmpty },
+                allow: stringArray(fields["allow"], path: "\(path).allow", required: false, fail: fail)
             )
+            group.files = stringArray(fields["files"], path: "\(path).files", required: false, fail: fail)
+            groups.append(group)
             sources.append(.init(line: nil, dependsLine: nil, field: path))
         }
         let checklist = Checklist(title: title, description: description, groups: groups)
