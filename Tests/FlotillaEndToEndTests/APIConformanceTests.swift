@@ -48,7 +48,7 @@ struct APIConformanceTests {
             # installed, or a group the mission does not have; a JSON-RPC message that fits may name no method or come
             # before initialize (400), or not say it accepts JSON (406), as the document says.
             [[operations]]
-            include-path-regex = "^/(missions|webhook|mcp|missions/\\\\{id\\\\}/(approve|reject))$"
+            include-path-regex = "^/(missions|webhook|mcp|missions/\\\\{id\\\\}/(approve|reject|land))$"
             include-method = "POST"
             checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "406", "409", "429"]
 

@@ -242,7 +242,13 @@ struct NotificationTests {
             // too, said so, whether or not its request got out).
             let tries = try await audit.events().filter { $0.kind.rawValue.hasPrefix("notification.") }
             let refused = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("HTTP 500") }
-            #expect(refused.count == received.filter { $0.status == 500 }.count, "\(tries.map(\.message))")
+            let cutShort = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("cut short") }
+            // A 500 the receiver sent just as a process stopped may have been read as neither: it is a cut-short try.
+            let answered500 = received.filter { $0.status == 500 }.count
+            #expect(
+                refused.count <= answered500 && answered500 <= refused.count + cutShort.count,
+                "\(tries.map(\.message))"
+            )
             #expect(tries.filter { $0.kind == .notificationDelivered }.count == 1)
             #expect(tries.last?.kind == .notificationDelivered)
             #expect(notification["tries"] as? Int == tries.count)

@@ -43,7 +43,7 @@ package struct NotificationCourier: Sendable {
                 group.addTask {
                     let error = await send(notification)
                     var attempt = NotificationTry(of: notification, error: error, now: clock())
-                    if Task.isCancelled {
+                    if Task.isCancelled, let said = error, !said.hasPrefix("HTTP ") {
                         // This process stops mid-try (its grace ran out): recorded as cut short and due again at once
                         // for whoever delivers next. Written outside the cancelled task, so the write itself runs.
                         attempt.error = "cut short: this process stopped before the receiver answered"
