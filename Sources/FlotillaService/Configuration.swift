@@ -14,6 +14,8 @@ package struct Configuration: Sendable {
     package var pricing = PricingTable.builtIn
     /// Notification targets by name (`[notify.NAME]`), the project's over the user's.
     package var notify: [String: NotificationTarget] = [:]
+    /// How long a finished run keeps delivering notifications (`[notify] grace`, default 10 s).
+    package var notifyGrace: Duration = .seconds(10)
     /// The files that were read.
     package var files: [String] = []
 
@@ -53,6 +55,7 @@ package struct Configuration: Sendable {
             }
             merged.pricing.prices.merge(file.prices) { $1 }
             merged.notify.merge(file.notify) { $1 }
+            if let grace = file.notifyGrace { merged.notifyGrace = grace }
         }
         return merged
     }

@@ -123,7 +123,7 @@ extension MissionRepository {
             throw error
         }
         loopEnded.signal()
-        await courier.drain(ledger, mission: id, after: deliveries, within: Self.notificationGrace)
+        await courier.drain(ledger, mission: id, after: deliveries, within: configuration.notifyGrace)
         // Tries were recorded beside the loop's events, so the file is rewritten in the ledger's order.
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         missionLog.write("")
@@ -136,9 +136,6 @@ extension MissionRepository {
             groups: try await ledger.groups(of: id)
         )
     }
-
-    /// How long a finished run keeps delivering notifications before its process exits.
-    static let notificationGrace: Duration = .seconds(10)
 
     private static func describe(_ limits: MissionLimits) -> String {
         [

@@ -166,7 +166,14 @@ struct RoleTableTests {
                 return error.description
             }
         }
-        #expect(message("[notify]\nkind = 'slack'") == "f.toml:1: notification targets go in [notify.NAME] tables")
+        #expect(
+            message("[notify]\nkind = 'slack'")?.hasPrefix("f.toml:2: unknown key notify.kind (known: grace") == true
+        )
+        #expect(message("[notify]\ngrace = -1") == "f.toml:2: notify.grace must be 0 to 600 seconds")
+        #expect(
+            try ConfigurationFile.parse("[notify]\ngrace = 30", file: "f.toml", runKeys: keys).notifyGrace
+                == .seconds(30)
+        )
         #expect(message("[notify.x]\nurl = 'https://a.example'")?.hasPrefix("f.toml:1: [notify.x] needs kind") == true)
         #expect(
             message("[notify.x]\nkind = 'pager'")?.hasPrefix("f.toml:2: notify.x.kind must be one of webhook") == true

@@ -66,7 +66,8 @@ struct NotificationTests {
         let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
         defer { fixture.remove() }
         try await NotificationReceiver.serving([.status(500), .status(503)]) { receiver, port in
-            let environment = try Self.configure(fixture, Self.webhook(port: port))
+            // A grace long enough for three tries on a starved machine.
+            let environment = try Self.configure(fixture, "[notify]\ngrace = 120\n\n" + Self.webhook(port: port))
             let outcome = try await simulateOneGroup(fixture, environment: environment)
             #expect(outcome.exitCode == 0, "\(outcome.standardError)")
             let audit = try await fixture.audit()
@@ -137,6 +138,9 @@ struct NotificationTests {
             var environment = try Self.configure(
                 fixture,
                 """
+                [notify]
+                grace = 120
+
                 [notify.chat]
                 kind = "slack"
                 url = "http://127.0.0.1:\(port)/slack"
@@ -184,7 +188,7 @@ struct NotificationTests {
         try await NotificationReceiver.serving { receiver, port in
             let environment = try Self.configure(
                 fixture,
-                Self.webhook(port: port, events: #"["needs_human"]"#)
+                "[notify]\ngrace = 120\n\n" + Self.webhook(port: port, events: #"["needs_human"]"#)
                     + "\n[notify.done]\nkind = \"slack\"\nurl = \"http://127.0.0.1:\(port)/done\"\nevents = [\"completed\"]\n"
             )
             let outcome = try await fixture.run(

@@ -17,6 +17,8 @@ package struct ConfigurationFile: Sendable, Equatable {
     package var prices: [String: ModelPrice] = [:]
     /// `[notify.NAME]` tables: where notifications go, by name.
     package var notify: [String: NotificationTarget] = [:]
+    /// `[notify] grace`: how long a finished run keeps delivering notifications before its process exits.
+    package var notifyGrace: Duration?
 
     package static let plannerKeys: Set<String> = ["api", "url", "model", "binary"]
 
@@ -149,8 +151,18 @@ package struct ConfigurationFile: Sendable, Equatable {
                     cacheWrite: values["cache_write"] ?? 0
                 )
             case "notify":
-                if !entries.isEmpty {
-                    throw ConfigurationError(file: file, line: line, "notification targets go in [notify.NAME] tables")
+                for (key, entry) in entries {
+                    guard key == "grace" else {
+                        throw ConfigurationError(
+                            file: file,
+                            line: entry.line,
+                            "unknown key notify.\(key) (known: grace; targets go in [notify.NAME] tables)"
+                        )
+                    }
+                    guard let seconds = entry.value.numberValue, (0...600).contains(seconds) else {
+                        throw ConfigurationError(file: file, line: entry.line, "notify.grace must be 0 to 600 seconds")
+                    }
+                    configuration.notifyGrace = .seconds(bounded: seconds)
                 }
             case let notify where notify.hasPrefix("notify."):
                 let name = String(notify.dropFirst("notify.".count))
