@@ -60,6 +60,12 @@ package struct MissionRequestBuilder {
             composition: composition,
             root: root
         )
+        if critic == nil, fields.architect == true {
+            throw FlotillaError.invalid(
+                "--architect needs a model to plan with: configure the critic (--critic, --critic-url)",
+                fields: [FieldProblem(field: "architect", message: "needs a critic model")]
+            )
+        }
         if critic == nil, fields.reviewMode != .none {
             throw FlotillaError.invalid(
                 "--review \(fields.reviewMode.rawValue) needs a model to review with: configure the critic "

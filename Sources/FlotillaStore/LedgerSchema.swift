@@ -119,13 +119,13 @@ enum LedgerSchema {
                     """
             )
         }
-        migrator.registerMigration("v9: model calls of the reviewer (--review), which reads an attempt") { db in
+        migrator.registerMigration("v9: model calls of the reviewer and the architect, which read an attempt") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE model_calls_v9 (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
                         mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
-                        role TEXT NOT NULL CHECK (role IN ('planner', 'critic', 'reviewer')),
+                        role TEXT NOT NULL CHECK (role IN ('planner', 'critic', 'reviewer', 'architect')),
                         group_id TEXT,
                         attempt_number INTEGER,
                         model TEXT NOT NULL,

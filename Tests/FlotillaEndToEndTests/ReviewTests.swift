@@ -116,6 +116,37 @@ struct ReviewTests {
         }
     }
 
+    @Test func anArchitectPlansTheAttemptReadOnlyAndBothSessionsAreRecorded() async throws {
+        let plan = #"{"steps": ["Write 'a ok' to a.txt", "Leave test_a.py alone"], "files": ["a.txt"]}"#
+        try await ScriptedModelServer.serving([.chat(plan)]) { server, port in
+            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--architect"])
+            {
+                fixture,
+                outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                let prompt = try audit.prompt("a", 1)
+                #expect(prompt.contains("A read-only architect pass planned this attempt"), "\(prompt)")
+                #expect(prompt.contains("1. Write 'a ok' to a.txt\n2. Leave test_a.py alone\nFiles to change: a.txt"))
+                // The architect read the attempt's own prompt: the group and its criteria.
+                #expect(try #require(await server.requests.first).contains("a.txt says a ok"))
+                let calls = try await audit.ledger.modelCalls(of: audit.id)
+                #expect(calls.map(\.call.role) == [.architect] && calls.first?.call.attempt?.group == "a")
+                #expect(abs((calls.first?.call.usage.costUSD ?? 0) - CriticTests.scriptedCallUSD) < 1e-9)
+            }
+        }
+        // An architect that answers garbage leaves the attempt as it would have been.
+        try await ScriptedModelServer.serving([.chat("no json here")]) { _, port in
+            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--architect"]) { fixture, outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                #expect(!(try audit.prompt("a", 1)).contains("architect pass"))
+                let call = try #require(try await audit.ledger.modelCalls(of: audit.id).first)
+                #expect(call.call.role == .architect && call.call.error != nil)
+            }
+        }
+    }
+
     @Test func aReviewNeedsAModel() async throws {
         try await mission(["--review", "block"]) { fixture, outcome in
             #expect(outcome.exitCode == 2)

@@ -89,6 +89,11 @@ struct MissionOptions: ParsableArguments {
     )
     var review: ReviewMode?
 
+    @Flag(
+        help: "Plan each attempt with the critic's model, read-only, before its agent runs; the plan is in the prompt."
+    )
+    var architect = false
+
     @Option(help: "With --review block: the score of 10 an attempt needs to land (default 6).")
     var reviewThreshold: Int?
 
@@ -208,6 +213,7 @@ struct MissionOptions: ParsableArguments {
         given.approve = approve
         given.avoidOverlap = avoidOverlap
         given.review = review
+        given.architect = architect ? true : nil
         given.reviewThreshold = reviewThreshold
         given.reviewTimeoutSeconds = reviewTimeout
         given.push = push

@@ -6,6 +6,8 @@ package struct ModelCall: Sendable, Equatable {
         case planner, critic
         /// Scores a verified attempt before it lands (`--review`).
         case reviewer
+        /// Plans an attempt before its agent runs (`--architect`).
+        case architect
     }
 
     package var role: Role

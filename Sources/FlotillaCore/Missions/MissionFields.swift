@@ -54,6 +54,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var push: String?
     package var review: ReviewMode?
     package var avoidOverlap: Bool?
+    package var architect: Bool?
     package var reviewThreshold: Int?
     package var reviewTimeoutSeconds: Double?
     package var approvalTimeoutSeconds: Double?
@@ -100,6 +101,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case sandboxWrite = "sandbox_write"
         case approve, push, review
         case avoidOverlap = "avoid_overlap"
+        case architect
         case reviewThreshold = "review_threshold"
         case reviewTimeoutSeconds = "review_timeout_seconds"
         case approvalTimeoutSeconds = "approval_timeout_seconds"
@@ -174,6 +176,12 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .sandboxWrite: MissionFieldRule(.list(.path), "Paths sandboxed processes may write.")
             case .approve:
                 .choice(ApprovalMode.self, "What waits for a human: each verified landing, the finished mission.")
+            case .architect:
+                MissionFieldRule(
+                    .boolean,
+                    default: false,
+                    "Plan each attempt with the critic's model (read-only) before its agent runs."
+                )
             case .avoidOverlap:
                 MissionFieldRule(
                     .boolean,

@@ -70,7 +70,7 @@ package struct Reviewer: Sendable {
         } catch {
             var spent = Usage.zero
             if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
-            let problem = error is ReviewTimeout ? "no answer within \(timeout.shortDescription)" : "\(error)"
+            let problem = Self.describe(error, timeout: timeout)
             let call = ModelCall(
                 role: .reviewer,
                 attempt: attempt,
@@ -87,8 +87,13 @@ package struct Reviewer: Sendable {
 
     private struct ReviewTimeout: Error {}
 
-    /// `work`, or ``ReviewTimeout`` once `limit` passed (the work is cancelled).
-    private static func within<T: Sendable>(
+    /// What went wrong with a call, for its `model_calls` row.
+    static func describe(_ error: any Error, timeout: Duration) -> String {
+        error is ReviewTimeout ? "no answer within \(timeout.shortDescription)" : "\(error)"
+    }
+
+    /// `work`, or a timeout error once `limit` passed (the work is cancelled).
+    static func within<T: Sendable>(
         _ limit: Duration,
         _ work: @escaping @Sendable () async throws -> T
     ) async throws -> T {

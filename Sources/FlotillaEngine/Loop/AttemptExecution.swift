@@ -43,6 +43,14 @@ struct AttemptExecution: Sendable {
         let worktree = layout.slotWorktree(id, slot)
         try FileManager.default.createDirectory(atPath: layout.agentOutputs(id), withIntermediateDirectories: true)
         try await prepare(worktree: worktree)
+        var prompt = self.prompt
+        if let architect = context.architect {
+            // The architect plans from the same prompt, reading nothing else; both sessions are recorded.
+            let (plan, call) = await architect.plan(key, prompt: prompt)
+            spent.value += call.usage.costUSD
+            try await context.record(.modelCalled(call), mission: id)
+            if let plan { prompt += "\n\n" + plan + "\n" }
+        }
         let promptFile = layout.prompt(id, key)
         try prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
 

@@ -32,6 +32,8 @@ struct EngineContext: Sendable {
     let critic: Critic?
     /// Scores verified attempts before they land (`--review`), with the critic's model.
     var reviewer: Reviewer?
+    /// Plans each attempt before its agent runs (`--architect`), with the critic's model.
+    var architect: Architect?
     /// How agent sessions (and, through the gate, verify runs) are confined.
     var sandbox: SandboxSettings = .none
 

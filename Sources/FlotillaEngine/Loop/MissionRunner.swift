@@ -83,6 +83,7 @@ package struct MissionRunner: Sendable {
             gate: gate,
             critic: ports.critic,
             reviewer: try reviewer(for: spec),
+            architect: try architect(for: spec),
             sandbox: options.sandbox
         )
         if record.state == .completed {
@@ -153,6 +154,17 @@ extension MissionRunner {
         }
         let gate = spec.options.reviewGate
         return Reviewer(model: critic.model, mode: mode, threshold: gate.threshold, timeout: gate.timeout)
+    }
+
+    /// `--architect`: the critic's model, planning each attempt.
+    func architect(for spec: MissionSpec) throws -> Architect? {
+        guard spec.options.architect == true else { return nil }
+        guard let critic = ports.critic else {
+            throw FlotillaError.invalid(
+                "--architect needs a model to plan with: configure the critic (--critic, --critic-url)"
+            )
+        }
+        return Architect(model: critic.model, timeout: spec.options.reviewGate.timeout)
     }
 
     var control: ControlContext {

@@ -1,0 +1,72 @@
+import FlotillaCore
+import Foundation
+
+/// `--architect`: a read-only first pass, by the critic's model, that writes a plan for an attempt; the group's
+/// backend then implements it. Advice only: a plan that does not come (an error, no answer in time) leaves the
+/// attempt as it would have been.
+package struct Architect: Sendable {
+    let model: any LanguageModel
+    let timeout: Duration
+
+    package init(model: any LanguageModel, timeout: Duration) {
+        self.model = model
+        self.timeout = timeout
+    }
+
+    /// The plan as the prompt shows it, and the call that made it; a nil plan (the call says why) when none came.
+    func plan(_ attempt: AttemptKey, prompt: String) async -> (plan: String?, call: ModelCall) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let model = self.model
+        let request = StructuredRequest(
+            system: Self.system,
+            messages: [ModelMessage(.user, prompt)],
+            schemaName: "attempt_plan",
+            schema: Self.schema,
+            maxTokens: 1200
+        )
+        do {
+            let answer = try await Reviewer.within(timeout) { try await model.answer(request) }
+            let steps = Critic.strings(answer.value["steps"])
+            let files = Critic.strings(answer.value["files"])
+            var plan = "A read-only architect pass planned this attempt (advice; the gate alone decides):\n"
+            plan += steps.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
+            if !files.isEmpty { plan += "\nFiles to change: " + files.joined(separator: ", ") }
+            let call = ModelCall(
+                role: .architect,
+                attempt: attempt,
+                model: answer.model,
+                usage: answer.usage,
+                duration: clock.now - start
+            )
+            return (steps.isEmpty ? nil : plan, call)
+        } catch {
+            var spent = Usage.zero
+            if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
+            let call = ModelCall(
+                role: .architect,
+                attempt: attempt,
+                model: model.label,
+                usage: spent,
+                duration: clock.now - start,
+                error: Reviewer.describe(error, timeout: timeout)
+            )
+            return (nil, call)
+        }
+    }
+
+    static let system = """
+        You are the architect of one attempt at one group of an acceptance checklist; another agent will implement \
+        your plan. You cannot run or change anything. From the task below, write the few concrete steps that \
+        satisfy the group's criteria and the files to change. Answer with JSON only.
+        """
+
+    static let schema: JSONValue = .object([
+        "type": "object", "additionalProperties": false,
+        "required": .array(["steps", "files"]),
+        "properties": .object([
+            "steps": .object(["type": "array", "items": .object(["type": "string"])]),
+            "files": .object(["type": "array", "items": .object(["type": "string"])]),
+        ]),
+    ])
+}
