@@ -1,9 +1,10 @@
 import FlotillaCore
 import Foundation
 
-/// `--architect`: a read-only first pass, by the critic's model, that writes a plan for an attempt; the group's
-/// backend then implements it. Advice only: a plan that does not come (an error, no answer in time) leaves the
-/// attempt as it would have been.
+/// `--architect`: a read-only first pass, by the critic's model, that plans an attempt.
+///
+/// The group's backend then implements the plan. Advice only: a plan that does not come (an error, no answer in
+/// time) leaves the attempt as it would have been.
 package struct Architect: Sendable {
     let model: any LanguageModel
     let timeout: Duration
