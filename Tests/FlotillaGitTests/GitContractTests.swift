@@ -125,9 +125,16 @@ struct GitContractTests {
                 ["init", "-q", "--bare", directory.file("remote.git")],
                 ["-C", directory.path, "remote", "add", "origin", directory.file("remote.git")],
             ] {
-                let process = try Process.run(URL(fileURLWithPath: "/usr/bin/git"), arguments: arguments)
-                process.waitUntilExit()
-                #expect(process.terminationStatus == 0)
+                // Through the async runner: a blocking wait here would hold one of the few cooperative threads.
+                let result = try await SubprocessRunner().run(
+                    ProcessRequest(
+                        executable: "git",
+                        arguments: arguments,
+                        workingDirectory: directory.path,
+                        environment: FixtureRepository.environment
+                    )
+                )
+                #expect(result.termination == .exited(0), "\(result.standardError)")
             }
         }
         let base = try #require(try await git.resolveCommit("refs/heads/main"))
