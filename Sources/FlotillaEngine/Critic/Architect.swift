@@ -16,9 +16,6 @@ package struct Architect: Sendable {
 
     /// The plan as the prompt shows it, and the call that made it; a nil plan (the call says why) when none came.
     func plan(_ attempt: AttemptKey, prompt: String) async -> (plan: String?, call: ModelCall) {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let model = self.model
         let request = StructuredRequest(
             system: Self.system,
             messages: [ModelMessage(.user, prompt)],
@@ -26,34 +23,20 @@ package struct Architect: Sendable {
             schema: Self.schema,
             maxTokens: 1200
         )
-        do {
-            let answer = try await Reviewer.within(timeout) { try await model.answer(request) }
-            let steps = Critic.strings(answer.value["steps"])
-            let files = Critic.strings(answer.value["files"])
-            var plan = "A read-only architect pass planned this attempt (advice; the gate alone decides):\n"
-            plan += steps.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
-            if !files.isEmpty { plan += "\nFiles to change: " + files.joined(separator: ", ") }
-            let call = ModelCall(
-                role: .architect,
-                attempt: attempt,
-                model: answer.model,
-                usage: answer.usage,
-                duration: clock.now - start
-            )
-            return (steps.isEmpty ? nil : plan, call)
-        } catch {
-            var spent = Usage.zero
-            if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
-            let call = ModelCall(
-                role: .architect,
-                attempt: attempt,
-                model: model.label,
-                usage: spent,
-                duration: clock.now - start,
-                error: Reviewer.describe(error, timeout: timeout)
-            )
-            return (nil, call)
-        }
+        let (answer, call) = await ModelConsultation.ask(
+            model,
+            request,
+            role: .architect,
+            attempt: attempt,
+            timeout: timeout
+        )
+        let steps = Critic.strings(answer?.value["steps"])
+        guard !steps.isEmpty else { return (nil, call) }
+        let files = Critic.strings(answer?.value["files"])
+        var plan = "A read-only architect pass planned this attempt (advice; the gate alone decides):\n"
+        plan += steps.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
+        if !files.isEmpty { plan += "\nFiles to change: " + files.joined(separator: ", ") }
+        return (plan, call)
     }
 
     static let system = """

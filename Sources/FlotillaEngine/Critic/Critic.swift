@@ -39,46 +39,22 @@ package struct Critic: Sendable {
             The end of the gate's output (the gate failed):
             \(gateOutput)
             """
-        let clock = ContinuousClock()
-        let start = clock.now
-        do {
-            let answer = try await model.answer(
-                StructuredRequest(
-                    system: Self.system,
-                    messages: [ModelMessage(.user, question)],
-                    schemaName: "attempt_review",
-                    schema: Self.schema,
-                    maxTokens: 1500
-                )
-            )
-            let value = answer.value
-            let review = CriticReview(
-                summary: value["summary"]?.stringValue ?? "",
-                rootCause: value["root_cause"]?.stringValue ?? "",
-                nextActions: Self.strings(value["next_actions"]),
-                failingCriteria: Self.strings(value["failing_criteria"])
-            )
-            let call = ModelCall(
-                role: .critic,
-                attempt: attempt,
-                model: answer.model,
-                usage: answer.usage,
-                duration: clock.now - start
-            )
-            return (review, call)
-        } catch {
-            var spent = Usage.zero
-            if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
-            let call = ModelCall(
-                role: .critic,
-                attempt: attempt,
-                model: model.label,
-                usage: spent,
-                duration: clock.now - start,
-                error: "\(error)"
-            )
-            return (nil, call)
-        }
+        let request = StructuredRequest(
+            system: Self.system,
+            messages: [ModelMessage(.user, question)],
+            schemaName: "attempt_review",
+            schema: Self.schema,
+            maxTokens: 1500
+        )
+        let (answer, call) = await ModelConsultation.ask(model, request, role: .critic, attempt: attempt)
+        guard let value = answer?.value else { return (nil, call) }
+        let review = CriticReview(
+            summary: value["summary"]?.stringValue ?? "",
+            rootCause: value["root_cause"]?.stringValue ?? "",
+            nextActions: Self.strings(value["next_actions"]),
+            failingCriteria: Self.strings(value["failing_criteria"])
+        )
+        return (review, call)
     }
 
     static func strings(_ value: JSONValue?) -> [String] {

@@ -38,9 +38,6 @@ package struct Reviewer: Sendable {
             The end of the gate's output:
             \(gateOutput)
             """
-        let clock = ContinuousClock()
-        let start = clock.now
-        let model = self.model
         let request = StructuredRequest(
             system: Self.system,
             messages: [ModelMessage(.user, question)],
@@ -48,65 +45,28 @@ package struct Reviewer: Sendable {
             schema: Self.schema,
             maxTokens: 1200
         )
-        do {
-            let answer = try await Self.within(timeout) { try await model.answer(request) }
-            let value = answer.value
-            let score = min(10, max(0, value["score"]?.intValue ?? Int(value["score"]?.numberValue ?? 0)))
-            let verdict = ReviewVerdict(
-                score: score,
-                threshold: threshold,
-                blocks: mode == .block && score < threshold,
-                summary: value["summary"]?.stringValue ?? "",
-                concerns: Critic.strings(value["concerns"])
-            )
-            let call = ModelCall(
-                role: .reviewer,
-                attempt: attempt,
-                model: answer.model,
-                usage: answer.usage,
-                duration: clock.now - start
-            )
-            return (verdict, call)
-        } catch {
-            var spent = Usage.zero
-            if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
-            let problem = Self.describe(error, timeout: timeout)
-            let call = ModelCall(
-                role: .reviewer,
-                attempt: attempt,
-                model: model.label,
-                usage: spent,
-                duration: clock.now - start,
-                error: problem
-            )
+        let (answer, call) = await ModelConsultation.ask(
+            model,
+            request,
+            role: .reviewer,
+            attempt: attempt,
+            timeout: timeout
+        )
+        guard let value = answer?.value else {
+            let problem = call.error ?? "no answer"
             return (
                 ReviewVerdict(score: nil, threshold: threshold, blocks: false, summary: problem, concerns: []), call
             )
         }
-    }
-
-    private struct ReviewTimeout: Error {}
-
-    /// What went wrong with a call, for its `model_calls` row.
-    static func describe(_ error: any Error, timeout: Duration) -> String {
-        error is ReviewTimeout ? "no answer within \(timeout.shortDescription)" : "\(error)"
-    }
-
-    /// `work`, or a timeout error once `limit` passed (the work is cancelled).
-    static func within<T: Sendable>(
-        _ limit: Duration,
-        _ work: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard case let answer?? = try await group.next() else { throw ReviewTimeout() }
-            return answer
-        }
+        let score = min(10, max(0, value["score"]?.intValue ?? Int(value["score"]?.numberValue ?? 0)))
+        let verdict = ReviewVerdict(
+            score: score,
+            threshold: threshold,
+            blocks: mode == .block && score < threshold,
+            summary: value["summary"]?.stringValue ?? "",
+            concerns: Critic.strings(value["concerns"])
+        )
+        return (verdict, call)
     }
 
     static let system = """

@@ -1,0 +1,66 @@
+import FlotillaCore
+import Foundation
+
+/// One structured question to a language model about an attempt (the critic's, the reviewer's, the architect's):
+/// the answer, when one came in time, and the call as the ledger records it either way.
+enum ModelConsultation {
+    static func ask(
+        _ model: any LanguageModel,
+        _ request: StructuredRequest,
+        role: ModelCall.Role,
+        attempt: AttemptKey,
+        timeout: Duration? = nil
+    ) async -> (answer: StructuredAnswer?, call: ModelCall) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            let answer: StructuredAnswer
+            if let timeout {
+                answer = try await within(timeout) { try await model.answer(request) }
+            } else {
+                answer = try await model.answer(request)
+            }
+            let call = ModelCall(
+                role: role,
+                attempt: attempt,
+                model: answer.model,
+                usage: answer.usage,
+                duration: clock.now - start
+            )
+            return (answer, call)
+        } catch {
+            // An answer that failed the schema was still paid for.
+            var spent = Usage.zero
+            if case LanguageModelError.invalidAnswer(_, _, let usage) = error { spent = usage }
+            let problem = error is Timeout ? "no answer within \(timeout?.shortDescription ?? "")" : "\(error)"
+            let call = ModelCall(
+                role: role,
+                attempt: attempt,
+                model: model.label,
+                usage: spent,
+                duration: clock.now - start,
+                error: problem
+            )
+            return (nil, call)
+        }
+    }
+
+    private struct Timeout: Error {}
+
+    /// `work`, or ``Timeout`` once `limit` passed (the work is cancelled).
+    private static func within<T: Sendable>(
+        _ limit: Duration,
+        _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard case let answer?? = try await group.next() else { throw Timeout() }
+            return answer
+        }
+    }
+}
