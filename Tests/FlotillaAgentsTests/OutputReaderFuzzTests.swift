@@ -10,7 +10,7 @@ import Testing
 /// `FLOTILLA_FUZZ_SEED` picks the seed (fixed by default, so a failure repeats) and `FLOTILLA_FUZZ_SECONDS` the
 /// budget per reader (default 2). A crash here is a crash of the test process: the run fails. One reader at a time
 /// (`.serialized`): the fuzz keeps one core busy, and the rest of the suite runs beside it.
-@Suite("Output readers under hostile input (fuzz)", .tags(.small), .serialized, .timeLimit(.minutes(5)))
+@Suite("Output readers under hostile input (fuzz)", .tags(.small), .serialized, .timeLimit(.minutes(10)))
 struct OutputReaderFuzzTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seed = environment["FLOTILLA_FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5EED_F107_111A

@@ -4,7 +4,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Benchmark runner", .tags(.medium), .timeLimit(.minutes(2)))
+@Suite("Benchmark runner", .tags(.medium), .timeLimit(.minutes(10)))
 struct BenchmarkRunnerTests {
     @Test func layeredChecklistHasTheRequestedShape() throws {
         let scenario = BenchmarkScenario(name: "shape", groups: 25, width: 10, agents: 2)

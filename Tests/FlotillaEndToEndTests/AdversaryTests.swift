@@ -14,7 +14,7 @@ import Testing
 /// the user's branches did not move (in the sandbox; without one they are watched and any move is reported); that the
 /// ledger is intact (every target commit verified, events as recorded) and the mission not left running; and that no
 /// process of the mission remains.
-@Suite("Adversarial agents: no false success, nothing escapes", .tags(.large), .timeLimit(.minutes(5)))
+@Suite("Adversarial agents: no false success, nothing escapes", .tags(.large), .timeLimit(.minutes(10)))
 struct AdversaryTests {
     static let oneGroup = "# Adversary\n\n## A\n- [ ] a.txt says a ok\n"
     static let twoGroups = "# Adversary\n\n## A\n- [ ] a.txt says a ok\n\n## B\n- [ ] b.txt says b ok\n"

@@ -7,7 +7,7 @@ import Testing
 
 /// Full missions through faithful fakes of the agent CLIs (Tests/Fakes/AgentCLIs), installed on PATH under each
 /// tool's name.
-@Suite("Agent CLIs: full missions through faithful fakes", .tags(.large), .timeLimit(.minutes(3)))
+@Suite("Agent CLIs: full missions through faithful fakes", .tags(.large), .timeLimit(.minutes(10)))
 struct AgentCLITests {
     struct Case: Sendable, CustomStringConvertible {
         var backend: String

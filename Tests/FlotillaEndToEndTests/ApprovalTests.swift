@@ -8,7 +8,7 @@ import Testing
 /// The built binary runs the mission; a person answers with `flotilla approve` and `flotilla reject` from another
 /// process. The test learns that something waits from the `needs_human` notification it receives: a signal, not a
 /// poll.
-@Suite("Approval gates, end to end", .tags(.large), .timeLimit(.minutes(3)))
+@Suite("Approval gates, end to end", .tags(.large), .timeLimit(.minutes(10)))
 struct ApprovalTests {
     static let oneGroup = "# One thing\n\n## A\n- [ ] a.txt says a ok\n"
     static let writesOK = #"{"groups": {"a": [{"write": {"a.txt": "a ok\n"}}]}}"#

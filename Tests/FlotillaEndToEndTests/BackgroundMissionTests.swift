@@ -5,7 +5,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Background missions: run --detach, attach, stop, resume", .tags(.large), .timeLimit(.minutes(3)))
+@Suite("Background missions: run --detach, attach, stop, resume", .tags(.large), .timeLimit(.minutes(10)))
 struct BackgroundMissionTests {
     @Test func aDetachedMissionIsFollowedStoppedAndResumed() async throws {
         let fixture = try await MissionFixture(

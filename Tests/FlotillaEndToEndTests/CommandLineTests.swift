@@ -3,7 +3,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Command line: bad input, demo, reading missions back", .tags(.large), .timeLimit(.minutes(3)))
+@Suite("Command line: bad input, demo, reading missions back", .tags(.large), .timeLimit(.minutes(10)))
 struct CommandLineTests {
     static let malformed: [(name: String, text: String, error: String)] = [
         (

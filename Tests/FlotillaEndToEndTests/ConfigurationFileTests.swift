@@ -5,7 +5,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("flotilla.toml and config.toml: defaults, precedence, errors", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("flotilla.toml and config.toml: defaults, precedence, errors", .tags(.large), .timeLimit(.minutes(10)))
 struct ConfigurationFileTests {
     @Test func theProjectFileSuppliesDefaultsFlagsOverrideItAndTheUserFileIsBelowBoth() async throws {
         let fixture = try await MissionFixture(

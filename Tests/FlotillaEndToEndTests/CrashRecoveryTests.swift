@@ -6,7 +6,7 @@ import Testing
 
 /// kill -9 at twenty points of a mission, then `resume`: every mission still completes, the target branch holds
 /// only verified commits, no group lands twice, and nothing is left behind.
-@Suite("Crash recovery: kill -9 and resume", .tags(.large), .timeLimit(.minutes(5)))
+@Suite("Crash recovery: kill -9 and resume", .tags(.large), .timeLimit(.minutes(10)))
 struct CrashRecoveryTests {
     /// Six groups for three agents: three independent, `d` after `a` and `b`, `e` after `c` (its first attempt fails
     /// its gate), `f` after `d` and `e`.

@@ -4,7 +4,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("The critic: failed gates explained, never overruled", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("The critic: failed gates explained, never overruled", .tags(.large), .timeLimit(.minutes(10)))
 struct CriticTests {
     static let review = #"""
         {"summary": "The gate is wrong: this attempt passes.", "root_cause": "a.txt was never written",

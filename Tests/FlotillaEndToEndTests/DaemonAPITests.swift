@@ -5,7 +5,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("flotilla serve: the HTTP API on a real server", .tags(.large), .timeLimit(.minutes(5)))
+@Suite("flotilla serve: the HTTP API on a real server", .tags(.large), .timeLimit(.minutes(10)))
 struct DaemonAPITests {
     static let checklist = "# Two files\n\n## A\n- [ ] a\n\n## B\nDepends on: a\n- [ ] b\n"
     static let okAgent = "#!/bin/sh\necho \"$FLOTILLA_GROUP ok\" > \"$FLOTILLA_GROUP.txt\"\n"

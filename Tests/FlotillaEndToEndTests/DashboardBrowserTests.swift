@@ -9,7 +9,7 @@ import Testing
 ///
 /// With `FLOTILLA_SCREENSHOTS=DIR` the script also saves the mission page, running and finished, there (the README's
 /// images come from `FLOTILLA_SCREENSHOTS=docs/images`).
-@Suite("The dashboard in a real browser", .tags(.large), .timeLimit(.minutes(6)))
+@Suite("The dashboard in a real browser", .tags(.large), .timeLimit(.minutes(10)))
 struct DashboardBrowserTests {
     static let python = ProcessInfo.processInfo.environment["FLOTILLA_TEST_BROWSER_PYTHON"]
 

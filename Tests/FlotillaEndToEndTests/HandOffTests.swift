@@ -5,7 +5,7 @@ import Testing
 
 /// Handing verified work over, end to end: `--push` to a local bare remote (with a lease), `flotilla land --onto`
 /// (after a verify of the exact commit), and `--open-pr` through a stand-in `gh` (GitHub cannot be reached here).
-@Suite("Hand-off, end to end", .tags(.large), .timeLimit(.minutes(3)))
+@Suite("Hand-off, end to end", .tags(.large), .timeLimit(.minutes(10)))
 struct HandOffTests {
     static let inOrder = "# In order\n\n## A\n- [ ] a.txt says a ok\n\n## B\nDepends on: a\n- [ ] b.txt says b ok\n"
     static let both = #"{"groups": {"a": [{"write": {"a.txt": "a ok\n"}}], "b": [{"write": {"b.txt": "b ok\n"}}]}}"#

@@ -5,7 +5,7 @@ import Testing
 
 /// `flotilla init` writes configuration that `doctor` accepts and `run` uses; bad configuration fails with
 /// file:line in both.
-@Suite("flotilla init and doctor", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("flotilla init and doctor", .tags(.large), .timeLimit(.minutes(10)))
 struct InitTests {
     static let key = "sk-ant-init-7d1e93b0c4a2f8"
 

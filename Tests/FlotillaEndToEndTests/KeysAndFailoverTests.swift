@@ -7,7 +7,7 @@ import Testing
 
 /// API keys reach only the tool that reads them, wherever they were found; a rate-limited tool hands its work to
 /// the fallback backend instead of stopping the mission.
-@Suite("Keys per backend, and failover on rate limits", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("Keys per backend, and failover on rate limits", .tags(.large), .timeLimit(.minutes(10)))
 struct KeysAndFailoverTests {
     static let anthropicKey = "sk-ant-test-4b1f0d93c2e8a7"
     static let geminiKey = "gm-test-9e3a51c07d2b64"

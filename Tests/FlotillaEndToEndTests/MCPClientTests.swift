@@ -6,7 +6,7 @@ import Testing
 
 /// The real Python MCP client SDK (PyPI's `mcp`; `.ci/run` installs it and sets `FLOTILLA_TEST_MCP_PYTHON`) against
 /// `flotilla mcp` over stdio and `/mcp` of `flotilla serve` (`Tests/MCP/mcp_client_test.py`).
-@Suite("MCP: the real Python client over stdio and streamable HTTP", .tags(.large), .timeLimit(.minutes(5)))
+@Suite("MCP: the real Python client over stdio and streamable HTTP", .tags(.large), .timeLimit(.minutes(10)))
 struct MCPClientTests {
     static let python = ProcessInfo.processInfo.environment["FLOTILLA_TEST_MCP_PYTHON"]
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

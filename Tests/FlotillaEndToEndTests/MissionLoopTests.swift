@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `flotilla run` end to end: the built binary, real git, the real SQLite ledger, real processes.
-@Suite("Mission loop, end to end", .tags(.large), .timeLimit(.minutes(3)))
+@Suite("Mission loop, end to end", .tags(.large), .timeLimit(.minutes(10)))
 struct MissionLoopTests {
     static let twoIndependent = "# Two things\n\n## A\n- [ ] a.txt says a ok\n\n## B\n- [ ] b.txt says b ok\n"
     static let bAfterA = "# In order\n\n## A\n- [ ] a.txt says a ok\n\n## B\nDepends on: a\n- [ ] b.txt says b ok\n"

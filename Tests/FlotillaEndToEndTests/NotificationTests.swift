@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// Notifications end to end: the built binary, `[notify.NAME]` in the user's configuration, receivers on loopback.
-@Suite("Notifications, end to end", .tags(.large), .timeLimit(.minutes(3)))
+@Suite("Notifications, end to end", .tags(.large), .timeLimit(.minutes(10)))
 struct NotificationTests {
     static let oneGroup = "# One thing\n\n## A\n- [ ] a.txt says a ok\n"
     static let secret = "test-signing-secret"

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `flotilla plan` against a scripted model server on loopback.
-@Suite("flotilla plan: planning over HTTP, repairs, fallbacks", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("flotilla plan: planning over HTTP, repairs, fallbacks", .tags(.large), .timeLimit(.minutes(10)))
 struct PlannerTests {
     static let valid = #"""
         {"title": "Greeting CLI", "groups": [

@@ -5,7 +5,7 @@ import Testing
 
 /// The real aider and mini-swe-agent, installed from PyPI by `.ci/run` (FLOTILLA_TEST_AIDER, FLOTILLA_TEST_MINI),
 /// driven against a scripted OpenAI-compatible server on loopback.
-@Suite("Real third-party agents: aider and mini-swe-agent", .tags(.large), .timeLimit(.minutes(5)))
+@Suite("Real third-party agents: aider and mini-swe-agent", .tags(.large), .timeLimit(.minutes(10)))
 struct RealAgentTests {
     static let aider = ProcessInfo.processInfo.environment["FLOTILLA_TEST_AIDER"]
     static let mini = ProcessInfo.processInfo.environment["FLOTILLA_TEST_MINI"]

@@ -6,7 +6,7 @@ import Testing
 
 /// `--review advise|block` end to end: a scripted model reviews verified attempts; it may hold work back, never pass
 /// what the gate failed, and a reviewer that errors or hangs blocks nothing.
-@Suite("Review before landing, end to end", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("Review before landing, end to end", .tags(.large), .timeLimit(.minutes(10)))
 struct ReviewTests {
     static let checklist = "# One\n\n## A\n- [ ] a.txt says a ok, and test_a.py keeps its assertions\n"
     static let tests = "def test_a():\n    assert open('a.txt').read() == 'a ok\\n'\n    assert True\n"

@@ -9,7 +9,7 @@ import Testing
     "Sandbox: what a session can see and reach",
     .tags(.large),
     .enabled(if: SandboxAvailability.bubblewrap, "bubblewrap works here (.ci/run installs it)"),
-    .timeLimit(.minutes(3))
+    .timeLimit(.minutes(10))
 )
 struct SandboxTests {
     static let checklist = "# Sandbox\n\n## A\n- [ ] a.txt says a ok\n"

@@ -3,7 +3,7 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-@Suite("Secrets never come back out", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("Secrets never come back out", .tags(.large), .timeLimit(.minutes(10)))
 struct SecretsTests {
     @Test func aKeyAnAgentAndTheGatePrintIsInNoFileTheLedgerOrTheOutput() async throws {
         let secret = "sk-test-5f0c2a9e77b14d3c"

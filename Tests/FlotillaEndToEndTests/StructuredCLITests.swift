@@ -6,7 +6,7 @@ import Testing
 
 /// The agent CLIs' structured modes as the planner and critic: `claude -p --json-schema` and
 /// `codex exec --output-schema`, through the faithful fake.
-@Suite("Planner and critic through the CLIs' structured modes", .tags(.large), .timeLimit(.minutes(2)))
+@Suite("Planner and critic through the CLIs' structured modes", .tags(.large), .timeLimit(.minutes(10)))
 struct StructuredCLITests {
     /// A wrapper that runs the fake as `tool` with scripted answers, as a `--planner-binary` would be.
     static func tool(

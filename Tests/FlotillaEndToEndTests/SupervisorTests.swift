@@ -13,7 +13,7 @@ import Glibc
 @Suite(
     "A mission whose process dies: crashed everywhere, resumed by the daemon within a limit",
     .tags(.large),
-    .timeLimit(.minutes(5))
+    .timeLimit(.minutes(10))
 )
 struct SupervisorTests {
     static let checklist = DaemonAPITests.checklist

@@ -9,7 +9,7 @@ import Testing
 
 /// The loop's decisions — what runs when, what lands, what is retried, blocked or stopped — on an in-memory git
 /// and a scripted verify: no process starts, so each mission takes milliseconds.
-@Suite("The loop's decisions (in-memory git, scripted verify)", .tags(.small), .timeLimit(.minutes(3)))
+@Suite("The loop's decisions (in-memory git, scripted verify)", .tags(.small), .timeLimit(.minutes(10)))
 struct LoopDecisionTests {
     /// A mission on an in-memory repository whose verify passes a group when `<group>.txt` says `<group> ok`, and
     /// fails `x` wherever a file `poison` exists.

@@ -14,7 +14,7 @@ import Testing
 /// The order is forced with signals, not timing: the gates of every group but `x` wait until the regression
 /// verify of `x` alone (in the staging checkout) has started; that verify waits until the others' gates have
 /// passed, so their candidates are queued together while `x` lands.
-@Suite("Merge batches", .tags(.small), .timeLimit(.minutes(3)))
+@Suite("Merge batches", .tags(.small), .timeLimit(.minutes(10)))
 struct MergeBatchTests {
     static let checklist = """
         # Batches

@@ -11,7 +11,7 @@ import Testing
 
 /// The loop in-process, with real git and a real (in-memory) SQLite ledger, and a manual clock or a failing git
 /// where a test must control time or failure.
-@Suite("Mission runner (in-process)", .tags(.medium), .timeLimit(.minutes(2)))
+@Suite("Mission runner (in-process)", .tags(.medium), .timeLimit(.minutes(10)))
 struct MissionRunnerTests {
     struct Harness {
         let repository: FixtureRepository

@@ -7,7 +7,7 @@ import Testing
 
 /// The sandbox's parts on their own: bubblewrap's arguments, the allowlist's host patterns, the proxy over a real
 /// Unix socket and loopback TCP, and the macOS profile as text.
-@Suite("Sandbox parts", .tags(.medium), .timeLimit(.minutes(3)))
+@Suite("Sandbox parts", .tags(.medium), .timeLimit(.minutes(10)))
 struct SandboxPartsTests {
     static let repository = "/work/repo"
 
