@@ -66,6 +66,12 @@ package struct MissionRequestBuilder {
                 fields: [FieldProblem(field: "architect", message: "needs a critic model")]
             )
         }
+        if critic == nil, fields.objectiveCheck == true {
+            throw FlotillaError.invalid(
+                "--objective-check needs a model to judge the goal with: configure the critic (--critic, --critic-url)",
+                fields: [FieldProblem(field: "objective_check", message: "needs a critic model")]
+            )
+        }
         if critic == nil, fields.reviewMode != .none {
             throw FlotillaError.invalid(
                 "--review \(fields.reviewMode.rawValue) needs a model to review with: configure the critic "

@@ -146,6 +146,35 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v10: the objective check's calls, and groups added to a running mission") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE model_calls_v10 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        mission_id TEXT NOT NULL REFERENCES missions(id) ON DELETE CASCADE,
+                        role TEXT NOT NULL
+                            CHECK (role IN ('planner', 'critic', 'reviewer', 'architect', 'objective')),
+                        group_id TEXT,
+                        attempt_number INTEGER,
+                        model TEXT NOT NULL,
+                        input_tokens INTEGER NOT NULL CHECK (input_tokens >= 0),
+                        output_tokens INTEGER NOT NULL CHECK (output_tokens >= 0),
+                        cache_read_tokens INTEGER NOT NULL CHECK (cache_read_tokens >= 0),
+                        cache_write_tokens INTEGER NOT NULL CHECK (cache_write_tokens >= 0),
+                        cost_usd REAL NOT NULL CHECK (cost_usd >= 0),
+                        duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+                        error TEXT,
+                        created_at REAL NOT NULL,
+                        CHECK ((role IN ('planner', 'objective')) = (attempt_number IS NULL))
+                    );
+                    INSERT INTO model_calls_v10 SELECT * FROM model_calls;
+                    DROP TABLE model_calls;
+                    ALTER TABLE model_calls_v10 RENAME TO model_calls;
+                    CREATE INDEX model_calls_by_mission ON model_calls (mission_id, id);
+                    ALTER TABLE groups ADD COLUMN added_by TEXT;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -75,6 +75,42 @@ extension LedgerWrite {
         )
     }
 
+    /// Adds groups to a running mission after its last, and stores the whole new checklist.
+    func groupsAdded(_ groups: [ChecklistGroup], checklist: Checklist, by: String) throws {
+        var position =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT coalesce(max(position), -1) + 1 FROM groups WHERE mission_id = ?",
+                arguments: [mission]
+            ) ?? 0
+        for group in groups {
+            try db.execute(
+                sql: """
+                    INSERT INTO groups (mission_id, id, position, title, check_command, added_by)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [mission, group.id, position, group.title, group.check, by]
+            )
+            position += 1
+            for (index, criterion) in group.criteria.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO criteria (mission_id, group_id, position, text) VALUES (?, ?, ?, ?)",
+                    arguments: [mission, group.id, index, criterion]
+                )
+            }
+            for dependency in group.dependsOn {
+                try db.execute(
+                    sql: "INSERT INTO dependencies (mission_id, group_id, depends_on) VALUES (?, ?, ?)",
+                    arguments: [mission, group.id, dependency]
+                )
+            }
+        }
+        try db.execute(
+            sql: "UPDATE missions SET checklist_json = ? WHERE id = ?",
+            arguments: [String(decoding: ChecklistJSON.encode(checklist), as: UTF8.self), mission]
+        )
+    }
+
     /// Gives blocked groups another round.
     func groupsApproved(_ groups: [String]) throws {
         for group in groups {

@@ -31,7 +31,9 @@ struct LedgerWrite {
         case .notificationTried(let attempt): try notificationTried(attempt)
         case .approvalRequested(let key): try approvalRequested(key)
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
-        case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed, .pushed, .landedOnto, .reviewed:
+        case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
+        case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed, .pushed, .landedOnto, .reviewed,
+            .objectiveChecked, .speculationRanked:
             break
         }
     }

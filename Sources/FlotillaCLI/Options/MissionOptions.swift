@@ -94,6 +94,26 @@ struct MissionOptions: ParsableArguments {
     )
     var architect = false
 
+    @Flag(
+        help: """
+            Once every group has landed, ask the critic's model whether the goal is met; the groups it proposes are \
+            added (up to --objective-max-groups) and worked like the others, or with --approve final put to a human.
+            """
+    )
+    var objectiveCheck = false
+
+    @Option(help: "With --objective-check: how many groups it may add over the whole mission (default 3).")
+    var objectiveMaxGroups: Int?
+
+    @Option(
+        help: """
+            Best of N: once a group has failed twice, run N attempts of it at once (2-5) with different approach \
+            hints; the best-ranked passing one lands, the others are recorded with why they lost. A group's \
+            `Speculate: N` line asks for it from the first attempt.
+            """
+    )
+    var speculate: Int?
+
     @Option(help: "With --review block: the score of 10 an attempt needs to land (default 6).")
     var reviewThreshold: Int?
 
@@ -214,6 +234,9 @@ struct MissionOptions: ParsableArguments {
         given.avoidOverlap = avoidOverlap
         given.review = review
         given.architect = architect ? true : nil
+        given.objectiveCheck = objectiveCheck ? true : nil
+        given.objectiveMaxGroups = objectiveMaxGroups
+        given.speculate = speculate
         given.reviewThreshold = reviewThreshold
         given.reviewTimeoutSeconds = reviewTimeout
         given.push = push

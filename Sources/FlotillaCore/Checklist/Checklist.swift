@@ -38,6 +38,8 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
     package var allow: [String]
     /// Files this group is expected to touch (the `Files:` line): a hint for scheduling, never a restriction.
     package var files: [String] = []
+    /// Best of N (the `Speculate: N` line, 2-5): every attempt of this group runs as N candidates at once.
+    package var speculate: Int?
 
     package init(
         id: String,

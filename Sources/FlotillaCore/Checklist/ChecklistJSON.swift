@@ -2,7 +2,7 @@ import Foundation
 
 /// The JSON form of a checklist, as planners produce it:
 /// `{"title": …, "description": …, "groups": [{"id", "title", "depends_on", "check", "notes", "criteria"}]}`, and
-/// optionally per group `allow` and `files` (as the `Allow:` and `Files:` lines).
+/// optionally per group `allow`, `files` and `speculate` (as the `Allow:`, `Files:` and `Speculate:` lines).
 ///
 /// Decoding walks the document by hand so that every error names the field (`groups[2].depends_on[0]`).
 package enum ChecklistJSON {
@@ -41,7 +41,7 @@ package enum ChecklistJSON {
                 fail(path, "expected an object")
                 continue
             }
-            let known = ["id", "title", "depends_on", "check", "notes", "criteria", "allow", "files"]
+            let known = ["id", "title", "depends_on", "check", "notes", "criteria", "allow", "files", "speculate"]
             for key in fields.keys.sorted() where !known.contains(key) { fail("\(path).\(key)", "unknown field") }
             let title = fields["title"] as? String
             if title == nil { fail("\(path).title", fields["title"] == nil ? "missing" : "expected a string") }
@@ -69,6 +69,13 @@ package enum ChecklistJSON {
                 allow: stringArray(fields["allow"], path: "\(path).allow", required: false, fail: fail)
             )
             group.files = stringArray(fields["files"], path: "\(path).files", required: false, fail: fail)
+            if let value = fields["speculate"], !(value is NSNull) {
+                if let count = value as? Int, !(value is Bool), (2...5).contains(count) {
+                    group.speculate = count
+                } else {
+                    fail("\(path).speculate", "expected a number from 2 to 5")
+                }
+            }
             groups.append(group)
             sources.append(.init(line: nil, dependsLine: nil, field: path))
         }

@@ -28,6 +28,7 @@ package struct ChecklistSource: Sendable, Equatable {
 /// Check: ./check.sh group
 /// Allow: tests/test_group.py
 /// Files: src/group.py, README.md
+/// Speculate: 3
 /// Optional notes.
 /// - [ ] a criterion
 /// - [ ] another criterion, which may continue
@@ -116,6 +117,10 @@ private struct Builder {
         }
         if let value = directive("files", in: trimmed) {
             setFiles(value, line: number)
+            return
+        }
+        if let value = directive("speculate", in: trimmed) {
+            setSpeculate(value, line: number)
             return
         }
         if let criterion = bulletText(trimmed) {
@@ -235,6 +240,21 @@ private struct Builder {
             return
         }
         groups[index].files += paths
+    }
+
+    /// `Speculate: N` runs each attempt of this group as N candidates at once (2-5); the best-ranked passing one lands.
+    mutating func setSpeculate(_ value: String, line: Int) {
+        let index = groups.count - 1
+        guard let count = Int(value), (2...5).contains(count) else {
+            problems.append(
+                problem(
+                    line,
+                    "`Speculate:` of group `\(groups[index].id)` must be a number from 2 to 5, not `\(value)`"
+                )
+            )
+            return
+        }
+        groups[index].speculate = count
     }
 
     func directive(_ name: String, in trimmed: String) -> String? {

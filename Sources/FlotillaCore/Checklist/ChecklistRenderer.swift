@@ -27,6 +27,9 @@ package enum ChecklistRenderer {
             if !group.files.isEmpty {
                 lines.append("Files: \(group.files.joined(separator: ", "))")
             }
+            if let speculate = group.speculate {
+                lines.append("Speculate: \(speculate)")
+            }
             if !group.notes.isEmpty {
                 lines.append(group.notes)
             }

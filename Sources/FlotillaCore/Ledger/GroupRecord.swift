@@ -16,6 +16,8 @@ package struct GroupRecord: Sendable, Equatable {
     package var landedCommit: String?
     package var blockedReason: String?
     package var costUSD: Double
+    /// Who added the group to the running mission (`objective check`); nil for the checklist's own groups.
+    package var addedBy: String?
 
     package init(
         id: String,

@@ -293,6 +293,18 @@ extension LedgerChange {
                 "review of \(key) \(said)" + (verdict.score == nil ? "" : ": \(verdict.summary)"),
                 data
             )
+        case .objectiveChecked(let verdict, let putToHuman):
+            return objectiveEvent(verdict, putToHuman: putToHuman) { make($0, $1, $2, $3) }
+        case .groupsAdded(let groups, _, let by):
+            return make(
+                .groupsAdded,
+                nil,
+                "\(by) added \(groups.count) group\(groups.count == 1 ? "" : "s"): "
+                    + groups.map { "\($0.id) (\($0.title))" }.joined(separator: ", "),
+                ["groups": .array(groups.map { .string($0.id) }), "by": .string(by)]
+            )
+        case .speculationRanked(let group, let candidates):
+            return speculationEvent(group: group, candidates) { make($0, $1, $2, $3) }
         case .approvalRequested(let key):
             let subject =
                 key.map { "\($0) passed its gate; its landing" } ?? "every group landed and verified; the mission"

@@ -60,4 +60,11 @@ package enum LedgerChange: Sendable, Equatable {
     case landedOnto(LandingOnto)
     /// A try at delivering a notification from the outbox: delivered, or failed (and retried later, or given up).
     case notificationTried(NotificationTry)
+    /// Every group had landed and a model judged the goal (`--objective-check`); with `putToHuman` its proposed groups
+    /// wait for a human (`--approve final`) instead of being added.
+    case objectiveChecked(ObjectiveVerdict, putToHuman: Bool)
+    /// Groups were added to the running mission's checklist (`checklist` is the whole new one), by `by`.
+    case groupsAdded([ChecklistGroup], checklist: Checklist, by: String)
+    /// The candidates of a best-of-N round, best first: the first lands, the others lost for the reason each gives.
+    case speculationRanked(group: String, [SpeculationCandidate])
 }

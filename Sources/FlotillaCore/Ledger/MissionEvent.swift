@@ -33,6 +33,9 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case landRefused = "land.refused"
     case notificationDelivered = "notification.delivered"
     case notificationFailed = "notification.failed"
+    case objectiveChecked = "objective.checked"
+    case groupsAdded = "groups.added"
+    case speculationRanked = "speculation.ranked"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).

@@ -8,10 +8,12 @@ package struct ModelCall: Sendable, Equatable {
         case reviewer
         /// Plans an attempt before its agent runs (`--architect`).
         case architect
+        /// Judges whether the goal is met once every group landed (`--objective-check`).
+        case objective
     }
 
     package var role: Role
-    /// The attempt a critic or reviewer read; nil for the planner.
+    /// The attempt a critic or reviewer read; nil for the planner and the objective check.
     package var attempt: AttemptKey?
     /// The model that answered, else the one asked.
     package var model: String

@@ -47,6 +47,11 @@ extension MissionFields {
         )
     }
 
+    /// With `--objective-check`: how many groups the check may add over the mission (nil without the check).
+    package var objectiveGroupLimit: Int? {
+        objectiveCheck == true ? value(objectiveMaxGroups, .objectiveMaxGroups) : nil
+    }
+
     /// What waits for a human, and for how long.
     package var approvalMode: ApprovalMode { approve ?? .none }
     package var approvalTimeout: Duration? { approvalTimeoutSeconds.map { .seconds(bounded: $0) } }

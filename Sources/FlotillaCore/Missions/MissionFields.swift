@@ -55,6 +55,9 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var review: ReviewMode?
     package var avoidOverlap: Bool?
     package var architect: Bool?
+    package var objectiveCheck: Bool?
+    package var objectiveMaxGroups: Int?
+    package var speculate: Int?
     package var reviewThreshold: Int?
     package var reviewTimeoutSeconds: Double?
     package var approvalTimeoutSeconds: Double?
@@ -102,6 +105,9 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case approve, push, review
         case avoidOverlap = "avoid_overlap"
         case architect
+        case objectiveCheck = "objective_check"
+        case objectiveMaxGroups = "objective_max_groups"
+        case speculate
         case reviewThreshold = "review_threshold"
         case reviewTimeoutSeconds = "review_timeout_seconds"
         case approvalTimeoutSeconds = "approval_timeout_seconds"
@@ -181,6 +187,23 @@ package struct MissionFields: Sendable, Equatable, Codable {
                     .boolean,
                     default: false,
                     "Plan each attempt with the critic's model (read-only) before its agent runs."
+                )
+            case .objectiveCheck:
+                MissionFieldRule(
+                    .boolean,
+                    default: false,
+                    "Once every group landed, ask the critic's model whether the goal is met; add the groups it proposes."
+                )
+            case .objectiveMaxGroups:
+                MissionFieldRule(
+                    .integer(1...20),
+                    default: 3,
+                    "With objective check: how many groups it may add in all."
+                )
+            case .speculate:
+                MissionFieldRule(
+                    .integer(2...5),
+                    "Run N attempts at once for a group that failed twice; the best-ranked passing one lands."
                 )
             case .avoidOverlap:
                 MissionFieldRule(

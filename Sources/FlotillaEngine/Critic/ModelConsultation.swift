@@ -1,14 +1,15 @@
 import FlotillaCore
 import Foundation
 
-/// One structured question to a language model about an attempt (the critic's, the reviewer's, the architect's):
-/// the answer, when one came in time, and the call as the ledger records it either way.
+/// One structured question to a language model about an attempt (the critic's, the reviewer's, the architect's) or
+/// about the whole mission (the objective check's): the answer, when one came in time, and the call as the ledger
+/// records it either way.
 enum ModelConsultation {
     static func ask(
         _ model: any LanguageModel,
         _ request: StructuredRequest,
         role: ModelCall.Role,
-        attempt: AttemptKey,
+        attempt: AttemptKey?,
         timeout: Duration? = nil
     ) async -> (answer: StructuredAnswer?, call: ModelCall) {
         let clock = ContinuousClock()

@@ -34,6 +34,8 @@ struct EngineContext: Sendable {
     var reviewer: Reviewer?
     /// Plans each attempt before its agent runs (`--architect`), with the critic's model.
     var architect: Architect?
+    /// Judges the goal once every group landed (`--objective-check`), with the critic's model.
+    var objective: ObjectiveCheck?
     /// How agent sessions (and, through the gate, verify runs) are confined.
     var sandbox: SandboxSettings = .none
 

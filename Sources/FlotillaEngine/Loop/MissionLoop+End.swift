@@ -29,14 +29,21 @@ extension MissionLoop {
     /// `--approve final`: the verified mission waits for a human (or the timeout) before it is completed; a rejection
     /// ends it as stopped, its landed work kept.
     mutating func awaitFinalApproval() async throws -> StopReason {
+        guard let decision = try await awaitMissionDecision() else { return .stopped }
+        guard !decision.approved else { return .completed }
+        finalRejection = "rejected by \(decision.by)" + (decision.reason.map { ": \($0)" } ?? "")
+        return .stopped
+    }
+
+    /// Asks a human about the whole mission and waits for the decision (or the approval timeout's); nil when the
+    /// mission is stopped meanwhile.
+    func awaitMissionDecision() async throws -> ApprovalDecision? {
         try await context.record(.approvalRequested(nil), mission: spec.id)
         let since = ports.now()
         while true {
             let asked = try await context.ledger.approvals(of: spec.id).last { $0.attempt == nil }
-            var decision = asked?.decision
-            if decision == nil, let timeout = spec.options.approvalTimeout,
-                ports.now().timeIntervalSince(since) >= timeout.seconds
-            {
+            if let decision = asked?.decision { return decision }
+            if let timeout = spec.options.approvalTimeout, ports.now().timeIntervalSince(since) >= timeout.seconds {
                 let action = spec.options.approvalTimeoutAction ?? .reject
                 let made = ApprovalDecision(
                     approved: action == .approve,
@@ -44,14 +51,9 @@ extension MissionLoop {
                     by: "timeout"
                 )
                 // A human may have decided meanwhile: then theirs is read on the next turn.
-                if (try? await context.record(.approvalDecided(nil, made), mission: spec.id)) != nil { decision = made }
+                if (try? await context.record(.approvalDecided(nil, made), mission: spec.id)) != nil { return made }
             }
-            if let decision {
-                guard !decision.approved else { return .completed }
-                finalRejection = "rejected by \(decision.by)" + (decision.reason.map { ": \($0)" } ?? "")
-                return .stopped
-            }
-            if await stopSignal?.wait(timeout: Self.approvalPollInterval) == true { return .stopped }
+            if await stopSignal?.wait(timeout: Self.approvalPollInterval) == true { return nil }
         }
     }
 

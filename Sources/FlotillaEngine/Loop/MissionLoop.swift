@@ -27,7 +27,8 @@ enum LoopSignal: Sendable {
 struct MissionLoop {
     static let recentLandingsInPrompt = 20
 
-    let spec: MissionSpec
+    /// The mission; its checklist grows when the objective check adds groups.
+    var spec: MissionSpec
     let context: EngineContext
     let ports: MissionRunner.Ports
     let options: MissionRunner.Options
@@ -66,6 +67,8 @@ struct MissionLoop {
     var pushRefused: String?
     /// Files groups are expected to touch (`--avoid-overlap`, on by default): `Files:` lines, then conflicts seen.
     var footprints: Footprints?
+    /// The objective check said the goal is met, or a human declined its proposal: it is not asked again this run.
+    var objectiveSettled = false
 
     init(
         spec: MissionSpec,
@@ -81,8 +84,10 @@ struct MissionLoop {
         let groups = try await context.ledger.groups(of: spec.id)
         progress = MissionProgress(groups.map(\.progress))
         let attempts = try await context.ledger.attempts(of: spec.id)
-        // Planning was paid for before any attempt; a critic's calls are already in their attempt's cost.
-        let planning = try await context.ledger.modelCalls(of: spec.id).filter { $0.call.role == .planner }
+        // Planning and objective checks belong to no attempt; a critic's calls are already in their attempt's cost.
+        let planning = try await context.ledger.modelCalls(of: spec.id).filter {
+            $0.call.role == .planner || $0.call.role == .objective
+        }
         spentUSD = attempts.reduce(0) { $0 + $1.usage.costUSD } + planning.reduce(0) { $0 + $1.call.usage.costUSD }
         attemptsStarted = attempts.count
         for attempt in attempts where attempt.usage.costUSD > 0 { estimator.record(costUSD: attempt.usage.costUSD) }
@@ -235,7 +240,11 @@ struct MissionLoop {
             case .finish(let reason):
                 return reason
             case .finalVerify:
-                return try await finalVerify()
+                switch try await checkObjective() {
+                case .added: continue
+                case .stopped: return .stopped
+                case .goOn: return try await finalVerify()
+                }
             case .dispatch(let groups):
                 for id in groups { try await dispatch(id, into: &group) }
             case .wait:

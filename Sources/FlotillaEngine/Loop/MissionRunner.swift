@@ -84,6 +84,7 @@ package struct MissionRunner: Sendable {
             critic: ports.critic,
             reviewer: try reviewer(for: spec),
             architect: try architect(for: spec),
+            objective: try objectiveCheck(for: spec),
             sandbox: options.sandbox
         )
         if record.state == .completed {
@@ -165,6 +166,17 @@ extension MissionRunner {
             )
         }
         return Architect(model: critic.model, timeout: spec.options.reviewGate.timeout)
+    }
+
+    /// `--objective-check`: the critic's model, judging the goal once every group landed.
+    func objectiveCheck(for spec: MissionSpec) throws -> ObjectiveCheck? {
+        guard spec.options.objectiveCheck == true else { return nil }
+        guard let critic = ports.critic else {
+            throw FlotillaError.invalid(
+                "--objective-check needs a model to judge the goal with: configure the critic (--critic, --critic-url)"
+            )
+        }
+        return ObjectiveCheck(model: critic.model, timeout: spec.options.reviewGate.timeout)
     }
 
     var control: ControlContext {

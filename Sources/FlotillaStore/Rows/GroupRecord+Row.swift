@@ -32,5 +32,6 @@ extension GroupRecord: FetchableRecord {
             blockedReason: try column("blocked_reason"),
             costUSD: try column("cost_usd")
         )
+        addedBy = try column("added_by")
     }
 }

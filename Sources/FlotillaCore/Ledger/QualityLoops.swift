@@ -1,0 +1,82 @@
+import Foundation
+
+/// What a model said, once every group had landed, about whether the mission's goal is met (`--objective-check`).
+package struct ObjectiveVerdict: Sendable, Equatable {
+    /// Nil when the model gave no usable answer (the mission then goes on to its final verify).
+    package var met: Bool?
+    package var summary: String
+    /// The groups it proposes to add, within the limit.
+    package var proposed: [ChecklistGroup]
+    /// Proposed groups the limit (`--objective-max-groups`) left out.
+    package var leftOut: Int
+
+    package init(met: Bool?, summary: String, proposed: [ChecklistGroup], leftOut: Int = 0) {
+        self.met = met
+        self.summary = summary
+        self.proposed = proposed
+        self.leftOut = leftOut
+    }
+}
+
+/// One candidate of a best-of-N round (`Speculate: N`, `--speculate N`) as it was ranked.
+package struct SpeculationCandidate: Sendable, Equatable {
+    package var key: AttemptKey
+    /// Whether its gate passed (only passing candidates are ranked).
+    package var passed: Bool
+    package var criteriaPassed: Int?
+    package var reviewScore: Int?
+    /// Lines added and removed.
+    package var diffLines: Int
+    package var costUSD: Double
+    /// Why it did not land (nil for the winner).
+    package var lostBecause: String?
+
+    package init(
+        key: AttemptKey,
+        passed: Bool,
+        criteriaPassed: Int? = nil,
+        reviewScore: Int? = nil,
+        diffLines: Int = 0,
+        costUSD: Double = 0,
+        lostBecause: String? = nil
+    ) {
+        self.key = key
+        self.passed = passed
+        self.criteriaPassed = criteriaPassed
+        self.reviewScore = reviewScore
+        self.diffLines = diffLines
+        self.costUSD = costUSD
+        self.lostBecause = lostBecause
+    }
+
+    /// Orders passing candidates best first: more criteria passed in the verify report, then a higher review score,
+    /// then a smaller diff, then a lower cost, then the earlier attempt.
+    package static func ranked(_ candidates: [SpeculationCandidate]) -> [SpeculationCandidate] {
+        candidates.filter(\.passed).sorted { a, b in
+            if (a.criteriaPassed ?? -1) != (b.criteriaPassed ?? -1) {
+                return (a.criteriaPassed ?? -1) > (b.criteriaPassed ?? -1)
+            }
+            if (a.reviewScore ?? -1) != (b.reviewScore ?? -1) { return (a.reviewScore ?? -1) > (b.reviewScore ?? -1) }
+            if a.diffLines != b.diffLines { return a.diffLines < b.diffLines }
+            if a.costUSD != b.costUSD { return a.costUSD < b.costUSD }
+            return a.key.number < b.key.number
+        }
+    }
+
+    /// Why `loser` ranked below `winner`, in the first criterion that told them apart.
+    package static func reason(_ loser: SpeculationCandidate, below winner: SpeculationCandidate) -> String {
+        let why: String
+        if (loser.criteriaPassed ?? -1) != (winner.criteriaPassed ?? -1) {
+            why = "fewer criteria passed (\(loser.criteriaPassed ?? 0) against \(winner.criteriaPassed ?? 0))"
+        } else if (loser.reviewScore ?? -1) != (winner.reviewScore ?? -1) {
+            why = "a lower review score (\(loser.reviewScore ?? 0) against \(winner.reviewScore ?? 0))"
+        } else if loser.diffLines != winner.diffLines {
+            why = "a larger diff (\(loser.diffLines) lines against \(winner.diffLines))"
+        } else if loser.costUSD != winner.costUSD {
+            why = "a higher cost (\(formatUSD(loser.costUSD)) against \(formatUSD(winner.costUSD)))"
+        } else {
+            why = "a tie, broken by the earlier attempt"
+        }
+        return "outranked by \(winner.key): \(why)"
+    }
+}

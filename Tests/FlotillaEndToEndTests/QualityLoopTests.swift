@@ -1,0 +1,121 @@
+import FlotillaCore
+import FlotillaStore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// The quality loops on top of the gate, end to end with a scripted model: the objective check before done, and best
+/// of N. A model only ever adds work or ranks what the gate passed; the gate alone decides what may land.
+@Suite("Quality loops, end to end", .tags(.large), .timeLimit(.minutes(10)))
+struct QualityLoopTests {
+    /// Every group's agent writes its own file: `g.txt` saying `g ok`, which is what the fixture's gate checks.
+    func mission(
+        _ arguments: [String],
+        checklist: String = "# A and B\n\n## A\n- [ ] a.txt says a ok\n",
+        agent script: String = "echo \"$FLOTILLA_GROUP ok\" > \"$FLOTILLA_GROUP.txt\"\n",
+        _ body: (MissionFixture, FlotillaBinary.Outcome) async throws -> Void
+    ) async throws {
+        let fixture = try await MissionFixture(checklist: checklist, groups: ["a"])
+        defer { fixture.remove() }
+        let agent = try fixture.scratch.write("agent.sh", script)
+        let outcome = try await fixture.run(
+            ["--agent-command", "sh \(agent)", "--goal", "a.txt and b.txt both say ok"] + arguments,
+            environment: ["XDG_CONFIG_HOME": try CriticTests.pricedConfig(fixture.scratch)]
+        )
+        try await body(fixture, outcome)
+    }
+
+    static let proposesB = #"""
+        {"met": false, "summary": "Nothing writes b.txt.",
+         "groups": [{"title": "B", "criteria": ["b.txt says b ok"], "files": ["b.txt"]}]}
+        """#
+
+    @Test func anObjectiveCheckAddsAMissingGroupThatThenLands() async throws {
+        let met = #"{"met": true, "summary": "Both files say ok.", "groups": []}"#
+        try await ScriptedModelServer.serving([.chat(Self.proposesB), .chat(met)]) { server, port in
+            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--objective-check"]) {
+                fixture,
+                outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                let groups = try await audit.groups()
+                #expect(groups.map(\.id) == ["a", "b"])
+                #expect(groups.map(\.status) == [.done, .done])
+                #expect(groups.map(\.addedBy) == [nil, "objective check"])
+                #expect(groups.last?.criteria == ["b.txt says b ok"])
+                #expect(try await audit.attempts().map(\.key.description) == ["a#1", "b#1"])
+                let head = try #require(await audit.targetHead())
+                #expect(await fixture.repository.show(head, "b.txt") == "b ok")
+                // The check read the goal and the landed diff; the second one saw the added group.
+                let questions = await server.requests
+                #expect(questions.count == 2)
+                #expect(questions.first?.contains("a.txt and b.txt both say ok") == true)
+                #expect(questions.first?.contains("+a ok") == true, "\(questions.first?.prefix(3000) ?? "")")
+                #expect(questions.last?.contains("## B (b)") == true)
+                // Each check is a priced call with no attempt, and an event; the addition is an event too.
+                let calls = try await audit.ledger.modelCalls(of: audit.id)
+                #expect(
+                    calls.map(\.call.role) == [.objective, .objective] && calls.allSatisfy { $0.call.attempt == nil }
+                )
+                #expect(calls.allSatisfy { abs($0.call.usage.costUSD - CriticTests.scriptedCallUSD) < 1e-9 })
+                let events = try await audit.events()
+                let checks = events.filter { $0.kind == .objectiveChecked }
+                #expect(checks.map { $0.data["met"] } == [.bool(false), .bool(true)])
+                let added = try #require(events.first { $0.kind == .groupsAdded })
+                #expect(added.data["groups"] == .array(["b"]) && added.message.contains("b (B)"))
+                // The mission's own verify judged the added group, like any other, and the final verify passed.
+                let verifications = try await audit.verifications().map(\.verification)
+                let gateOfB = try #require(verifications.first { $0.kind == .gate && $0.attempt?.group == "b" })
+                #expect(gateOfB.groups == ["b"] && gateOfB.passed)
+                #expect(verifications.filter { $0.kind == .final }.map(\.passed) == [true])
+                // Resuming reads the grown checklist back from the ledger.
+                let record = try #require(try await audit.ledger.mission(audit.id))
+                #expect(record.spec.checklist.groupIDs == ["a", "b"])
+            }
+        }
+    }
+
+    @Test func theObjectiveCheckAddsNoMoreThanItsLimitAndIsNotAskedPastIt() async throws {
+        let proposesTwo = #"""
+            {"met": false, "summary": "b.txt and c.txt are missing.",
+             "groups": [{"title": "B", "criteria": ["b.txt says b ok"], "files": []},
+                        {"title": "C", "criteria": ["c.txt says c ok"], "files": []},
+                        {"title": "", "criteria": [], "files": []}]}
+            """#
+        try await ScriptedModelServer.serving([.chat(proposesTwo)]) { server, port in
+            try await mission(
+                ["--critic-url", "http://127.0.0.1:\(port)/v1", "--objective-check", "--objective-max-groups", "1"]
+            ) { fixture, outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                #expect(try await audit.groups().map(\.id) == ["a", "b"])
+                #expect(await server.requests.count == 1, "the limit was reached: no second check")
+                let check = try #require(try await audit.events().first { $0.kind == .objectiveChecked })
+                #expect(check.data["left_out"] == .number(1))
+                #expect(check.message.contains("1 more left out by the limit"), "\(check.message)")
+            }
+        }
+    }
+
+    @Test func anObjectiveCheckThatErrsGoesOnToTheFinalVerify() async throws {
+        try await ScriptedModelServer.serving([.chat("no json here")]) { _, port in
+            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--objective-check"]) {
+                fixture,
+                outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                #expect(try await audit.groups().map(\.id) == ["a"])
+                let check = try #require(try await audit.events().first { $0.kind == .objectiveChecked })
+                #expect(check.message.contains("no usable answer"), "\(check.message)")
+            }
+        }
+    }
+
+    @Test func withoutACriticTheObjectiveCheckIsRefusedBeforeAnythingIsCreated() async throws {
+        try await mission(["--objective-check"]) { fixture, outcome in
+            #expect(outcome.exitCode != 0)
+            #expect(outcome.standardError.contains("--objective-check needs a model"), "\(outcome.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/.flotilla/missions"))
+        }
+    }
+}
