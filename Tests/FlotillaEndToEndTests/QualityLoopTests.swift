@@ -4,8 +4,10 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-/// The quality loops on top of the gate, end to end with a scripted model: the objective check before done, and best
-/// of N. A model only ever adds work or ranks what the gate passed; the gate alone decides what may land.
+/// The quality loops on top of the gate, end to end with a scripted model.
+///
+/// The objective check before done, best of N and fixups. A model only ever adds work or ranks what the gate passed;
+/// the gate alone decides what may land.
 @Suite("Quality loops, end to end", .tags(.large), .timeLimit(.minutes(10)))
 struct QualityLoopTests {
     /// Every group's agent writes its own file: `g.txt` saying `g ok`, which is what the fixture's gate checks.
