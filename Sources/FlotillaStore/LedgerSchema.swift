@@ -146,7 +146,9 @@ enum LedgerSchema {
                     """
             )
         }
-        migrator.registerMigration("v10: the objective check's calls, and groups added to a running mission") { db in
+        migrator.registerMigration(
+            "v10: objective checks, groups added while running, one claim per best-of-N candidate"
+        ) { db in
             try db.execute(
                 sql: """
                     CREATE TABLE model_calls_v10 (
@@ -172,6 +174,21 @@ enum LedgerSchema {
                     ALTER TABLE model_calls_v10 RENAME TO model_calls;
                     CREATE INDEX model_calls_by_mission ON model_calls (mission_id, id);
                     ALTER TABLE groups ADD COLUMN added_by TEXT;
+                    CREATE TABLE claims_v10 (
+                        mission_id TEXT NOT NULL,
+                        group_id TEXT NOT NULL,
+                        attempt_number INTEGER NOT NULL,
+                        holder TEXT NOT NULL,
+                        acquired_at REAL NOT NULL,
+                        expires_at REAL NOT NULL CHECK (expires_at > acquired_at),
+                        PRIMARY KEY (mission_id, group_id, attempt_number),
+                        FOREIGN KEY (mission_id, group_id, attempt_number)
+                            REFERENCES attempts(mission_id, group_id, number) ON DELETE CASCADE
+                    );
+                    INSERT INTO claims_v10 SELECT mission_id, group_id, attempt_number, holder, acquired_at, expires_at
+                        FROM claims;
+                    DROP TABLE claims;
+                    ALTER TABLE claims_v10 RENAME TO claims;
                     """
             )
         }

@@ -17,6 +17,19 @@ extension LedgerWrite {
                 start.sandbox,
             ]
         )
+        // One claim per group, except for the candidates of one best-of-N round.
+        let held =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM claims WHERE mission_id = ? AND group_id = ?",
+                arguments: [mission, start.key.group]
+            ) ?? 0
+        if held >= start.roundSize {
+            throw LedgerError.invalid(
+                "group \(start.key.group) is already claimed by \(held) attempt\(held == 1 ? "" : "s") "
+                    + "(\(start.key) may be one of \(start.roundSize))"
+            )
+        }
         try db.execute(
             sql: """
                 INSERT INTO claims (mission_id, group_id, attempt_number, holder, acquired_at, expires_at)
@@ -145,9 +158,10 @@ extension LedgerWrite {
                 arguments: ["depends on blocked group \(key.group)", mission, dependent]
             )
         }
+        // This attempt's claim only: the other candidates of a best-of-N round still hold theirs.
         try db.execute(
-            sql: "DELETE FROM claims WHERE mission_id = ? AND group_id = ?",
-            arguments: [mission, key.group]
+            sql: "DELETE FROM claims WHERE mission_id = ? AND group_id = ? AND attempt_number = ?",
+            arguments: [mission, key.group, key.number]
         )
     }
 }

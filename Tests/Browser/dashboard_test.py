@@ -245,7 +245,7 @@ def main():
         # A list refresh sent before the token was stored may answer 401 after the flush above: it is logged with
         # its time, and only what comes after the token was accepted counts.
         accepted_at = time.time() * 1000
-        page.find_element(By.CSS_SELECTOR, f'tr[data-mission="{mission_id}"]').click()
+        click(page, f'tr[data-mission="{mission_id}"]', "the mission's row is clicked")
         wait(page, lambda d: "active" in node_class(d, "a"), "group a shows as in progress")
         page.execute_script("window.__sameDocument = true")
         wait(page, lambda d: "blocked" in node_class(d, "c"), "group c shows as blocked after its failed attempts")
@@ -313,7 +313,7 @@ def main():
         click(page, 'button[data-action="reject"]', "reject is clicked")
         wait(page, lambda d: d.execute_script("return document.getElementById('reject').open"), "the page asks why")
         page.find_element(By.ID, "reject-reason").send_keys("Say it louder")
-        page.find_element(By.ID, "reject-ok").click()
+        click(page, "#reject-ok", "the rejection is sent")
         wait(page, lambda d: d.find_elements(By.ID, "awaiting") and "d#2" in d.find_element(By.ID, "awaiting").text,
              "the second attempt waits for approval")
         click(page, 'button[data-action="approve"]', "approve is clicked")
@@ -349,7 +349,7 @@ def main():
         rendered = int(page.execute_script("return document.body.dataset.rendered"))
         drawn = int(page.execute_script("return document.body.dataset.drawMs"))
         started = time.monotonic()
-        page.find_element(By.CSS_SELECTOR, '#dag g[data-group="g0000"]').click()
+        click(page, '#dag g[data-group="g0000"]', "a group of the 1000 is clicked")
         wait(page, lambda d: "G0000" in d.find_element(By.ID, "attempt-detail").text, "a group of it opens on click")
         answered = (time.monotonic() - started) * 1000
         print(f"figure - 1000-group mission page: drawn in {drawn} ms, shown {rendered} ms after navigation, a click "

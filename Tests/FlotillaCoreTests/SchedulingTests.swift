@@ -1,5 +1,6 @@
 import FlotillaCore
 import FlotillaTestSupport
+import Foundation
 import Testing
 
 @Suite("Frontier, stall rule and dispatch decisions", .tags(.small))
@@ -279,5 +280,65 @@ struct SchedulingTests {
             progress.markDone("g\(index)")
         }
         #expect(progress.allDone)
+    }
+
+    @Test func aSpeculateLineAsksForBestOfNAndIsCheckedRenderedAndKept() throws {
+        let checklist = try ChecklistParser.parse("# S\n\n## A\nSpeculate: 3\n- [ ] a\n", file: "ACCEPTANCE.md")
+        #expect(checklist.groups.first?.speculate == 3)
+        #expect(ChecklistRenderer.render(checklist).contains("Speculate: 3"))
+        #expect(try ChecklistJSON.decode(ChecklistJSON.encode(checklist), file: "ledger").groups.first?.speculate == 3)
+        for bad in ["1", "6", "three"] {
+            #expect {
+                _ = try ChecklistParser.parse("# S\n\n## A\nSpeculate: \(bad)\n- [ ] a\n", file: "ACCEPTANCE.md")
+            } throws: { error in
+                "\(error)".contains("ACCEPTANCE.md:4") && "\(error)".contains("must be a number from 2 to 5")
+            }
+        }
+        let json = #"{"title": "S", "groups": [{"title": "A", "criteria": ["a"], "speculate": 9}]}"#
+        #expect {
+            _ = try ChecklistJSON.decode(Data(json.utf8), file: "plan.json")
+        } throws: { error in
+            "\(error)".contains("groups[0].speculate") && "\(error)".contains("expected a number from 2 to 5")
+        }
+    }
+
+    @Test func bestOfNRanksByCriteriaThenReviewThenDiffThenCostAndSaysWhyEachLost() {
+        func candidate(
+            _ number: Int,
+            criteria: Int? = nil,
+            review: Int? = nil,
+            diff: Int = 10,
+            cost: Double = 0
+        )
+            -> SpeculationCandidate
+        {
+            SpeculationCandidate(
+                key: AttemptKey(group: "a", number: number),
+                passed: true,
+                criteriaPassed: criteria,
+                reviewScore: review,
+                diffLines: diff,
+                costUSD: cost
+            )
+        }
+        var failed = candidate(9, criteria: 99)
+        failed.passed = false
+        let ranked = SpeculationCandidate.ranked([
+            candidate(1, criteria: 2, review: 9, diff: 1),
+            candidate(2, criteria: 3, review: 5, diff: 50),
+            candidate(3, criteria: 3, review: 7, diff: 80),
+            candidate(4, criteria: 3, review: 7, diff: 20, cost: 0.5),
+            candidate(5, criteria: 3, review: 7, diff: 20, cost: 0.2),
+            failed,
+        ])
+        #expect(ranked.map(\.key.number) == [5, 4, 3, 2, 1], "a failed candidate is never ranked")
+        let winner = ranked[0]
+        #expect(SpeculationCandidate.reason(ranked[1], below: winner).hasSuffix("a higher cost ($0.50 against $0.20)"))
+        #expect(
+            SpeculationCandidate.reason(ranked[2], below: winner)
+                == "outranked by a#5: a larger diff (80 lines against 20)"
+        )
+        #expect(SpeculationCandidate.reason(ranked[3], below: winner).hasSuffix("a lower review score (5 against 7)"))
+        #expect(SpeculationCandidate.reason(ranked[4], below: winner).hasSuffix("fewer criteria passed (2 against 3)"))
     }
 }

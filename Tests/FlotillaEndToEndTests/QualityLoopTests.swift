@@ -113,6 +113,67 @@ struct QualityLoopTests {
         }
     }
 
+    /// Attempt 2 fails its gate; the others pass, attempt 1 with a 20-line file beside, attempt 3 alone.
+    static let unevenCandidates = """
+        case "$FLOTILLA_ATTEMPT" in
+        2) echo wrong > a.txt ;;
+        1) echo 'a ok' > a.txt; seq 20 > pad.txt ;;
+        *) echo 'a ok' > a.txt ;;
+        esac
+
+        """
+
+    @Test func bestOfThreeLandsTheBestRankedPassingCandidateAndRecordsTheOthers() async throws {
+        let checklist = "# A\n\n## A\nSpeculate: 3\n- [ ] a.txt says a ok\n"
+        try await mission(["--agents", "3"], checklist: checklist, agent: Self.unevenCandidates) { fixture, outcome in
+            #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+            let audit = try await fixture.audit()
+            let attempts = try await audit.attempts()
+            #expect(attempts.map(\.key.description) == ["a#1", "a#2", "a#3"])
+            #expect(attempts.map(\.outcome) == [.rejected, .gateFailed, .landed])
+            #expect(Set(attempts.map(\.slot)) == [1, 2, 3], "the three ran at once, each in its own slot")
+            #expect(attempts[0].reason == "outranked by a#3: a larger diff (21 lines against 1)", "\(attempts[0])")
+            let head = try #require(await audit.targetHead())
+            #expect(await fixture.repository.show(head, "pad.txt") == nil, "the loser's file did not land")
+            // Each candidate was told its approach, and they differ.
+            let hints = try (1...3).map {
+                try audit.prompt("a", $0).components(separatedBy: "Your approach: ").last ?? ""
+            }
+            #expect(Set(hints).count == 3)
+            #expect(try audit.prompt("a", 2).contains("you are candidate 2 of 3"))
+            let ranked = try #require(try await audit.events().first { $0.kind == .speculationRanked })
+            #expect(ranked.message == "best of 3 for a: a#3 lands")
+            guard case .array(let candidates)? = ranked.data["candidates"] else {
+                Issue.record("no candidates in \(ranked.data)")
+                return
+            }
+            #expect(candidates.map { $0["attempt"] } == [.number(3), .number(1), .number(2)])
+            #expect(candidates[2]["lost_because"]?.stringValue?.hasPrefix("gate_failed") == true)
+        }
+    }
+
+    @Test func speculateStartsAfterTwoFailuresAndTheRoundCountsOnce() async throws {
+        let script = """
+            case "$FLOTILLA_ATTEMPT" in
+            1|2) echo wrong > a.txt ;;
+            3) echo 'a ok' > a.txt; seq 5 > pad.txt ;;
+            *) echo 'a ok' > a.txt ;;
+            esac
+
+            """
+        try await mission(["--agents", "2", "--speculate", "2", "--stall-threshold", "3"], agent: script) {
+            fixture,
+            outcome in
+            #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+            let audit = try await fixture.audit()
+            let attempts = try await audit.attempts()
+            #expect(attempts.map(\.outcome) == [.gateFailed, .gateFailed, .rejected, .landed])
+            #expect(try audit.prompt("a", 1).contains("Best of") == false)
+            #expect(try audit.prompt("a", 3).contains("you are candidate 1 of 2"))
+            #expect(try await audit.events().filter { $0.kind == .speculationRanked }.count == 1)
+        }
+    }
+
     @Test func withoutACriticTheObjectiveCheckIsRefusedBeforeAnythingIsCreated() async throws {
         try await mission(["--objective-check"]) { fixture, outcome in
             #expect(outcome.exitCode != 0)

@@ -158,7 +158,7 @@ struct SQLiteLedgerTests {
             let versions = try await queue.read {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(versions.count == 9)
+            #expect(versions.count == 10)
         }
     }
 
@@ -223,6 +223,23 @@ struct SQLiteLedgerTests {
             try await ledger.record(start("a", 2, sequence: 2), mission: mission, at: Date())
         }
         #expect(try await ledger.attempts(of: mission).count == 1)
+    }
+
+    @Test func theCandidatesOfABestOfNRoundHoldAClaimEachAndNoMore() async throws {
+        let ledger = try SQLiteLedger(inMemory: ())
+        try await ledger.record(.missionCreated(try spec()), mission: mission, at: Date())
+        for number in 1...2 {
+            guard case .attemptStarted(var start) = start("a", number, sequence: number) else { return }
+            start.roundSize = 2
+            try await ledger.record(.attemptStarted(start), mission: mission, at: Date())
+        }
+        guard case .attemptStarted(var third) = start("a", 3, sequence: 3) else { return }
+        third.roundSize = 2
+        await #expect(throws: LedgerError.self) {
+            try await ledger.record(.attemptStarted(third), mission: mission, at: Date())
+        }
+        #expect(try await ledger.attempts(of: mission).map(\.key.number) == [1, 2])
+        #expect(try await ledger.groups(of: mission).first?.attempts == 2)
     }
 
     @Test func aLandedGroupCannotBeWorkedOrLandedAgain() async throws {

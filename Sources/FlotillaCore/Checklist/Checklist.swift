@@ -66,7 +66,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         case check
         case notes
         case criteria
-        case allow, files
+        case allow, files, speculate
     }
 
     package init(from decoder: any Decoder) throws {
@@ -79,6 +79,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         criteria = try container.decode([String].self, forKey: .criteria)
         allow = try container.decodeIfPresent([String].self, forKey: .allow) ?? []
         files = try container.decodeIfPresent([String].self, forKey: .files) ?? []
+        speculate = try container.decodeIfPresent(Int.self, forKey: .speculate)
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -91,6 +92,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         try container.encode(criteria, forKey: .criteria)
         if !allow.isEmpty { try container.encode(allow, forKey: .allow) }
         if !files.isEmpty { try container.encode(files, forKey: .files) }
+        try container.encodeIfPresent(speculate, forKey: .speculate)
     }
 }
 

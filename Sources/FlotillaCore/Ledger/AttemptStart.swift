@@ -14,6 +14,9 @@ package struct AttemptStart: Sendable, Equatable {
     package var claimExpiresAt: Date
     /// The sandbox the session and the gate run in.
     package var sandbox: String?
+    /// How many candidates of its group run at once (best of N); 1 for a plain attempt, which must be the group's
+    /// only claim.
+    package var roundSize = 1
 
     package init(
         key: AttemptKey,

@@ -118,11 +118,11 @@ package struct MissionProgress: Sendable {
         status == .done ? doneOrder.count : groups.count { $0.status == status }
     }
 
-    /// A slot claims the group: it leaves the frontier.
-    package mutating func claim(_ id: String) {
+    /// A slot claims the group (several slots, for `attempts` run at once: best of N): it leaves the frontier.
+    package mutating func claim(_ id: String, attempts: Int = 1) {
         guard let index = indexByID[id], groups[index].status == .pending else { return }
         groups[index].status = .active
-        groups[index].attempts += 1
+        groups[index].attempts += attempts
         makeUnready(index)
     }
 

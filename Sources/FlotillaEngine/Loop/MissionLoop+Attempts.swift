@@ -9,11 +9,38 @@ extension MissionLoop {
     ) async throws {
         guard let checklistGroup = spec.checklist.group(groupID), let state = progress[groupID], !freeSlots.isEmpty
         else { return }
+        let width = speculationWidth(checklistGroup, failedAttempts: state.attempts)
+        progress.claim(groupID, attempts: width)
+        guard width > 1 else {
+            try await start(AttemptKey(group: groupID, number: state.attempts + 1), of: checklistGroup, into: &group)
+            return
+        }
+        let keys = (1...width).map { AttemptKey(group: groupID, number: state.attempts + $0) }
+        rounds[groupID] = SpeculativeRound(keys: keys)
+        for (index, key) in keys.enumerated() {
+            try await start(
+                key,
+                of: checklistGroup,
+                hint: Self.approachHint(index, of: width),
+                roundSize: width,
+                into: &group
+            )
+        }
+    }
+
+    /// Starts one attempt in the first free slot; `hint` (best of N) tells candidates of one round apart.
+    mutating func start(
+        _ key: AttemptKey,
+        of checklistGroup: ChecklistGroup,
+        hint: String? = nil,
+        roundSize: Int = 1,
+        into group: inout ThrowingTaskGroup<LoopSignal, any Error>
+    ) async throws {
+        guard let state = progress[key.group], !freeSlots.isEmpty else { return }
+        let groupID = key.group
         let slot = freeSlots.removeFirst()
-        let key = AttemptKey(group: groupID, number: state.attempts + 1)
         context.probe?.mark(.dispatched(key, slot: slot))
         attemptsStarted += 1
-        progress.claim(groupID)
         running[key] = slot
         ranSinceRefCheck.append(key)
         let check = context.gate.description(of: groupID)
@@ -40,31 +67,28 @@ extension MissionLoop {
             testsProtected: spec.options.allowTestEdits != true
         )
         let lease = spec.limits.attemptTimeout + spec.options.verifyTimeout * 2 + .seconds(300)
-        try await context.record(
-            .attemptStarted(
-                AttemptStart(
-                    key: key,
-                    sequence: attemptsStarted,
-                    slot: slot,
-                    backend: spec.backend,
-                    startCommit: targetHead,
-                    branch: MissionLayout.attemptBranch(spec.id, key),
-                    worktree: context.layout.slotWorktree(spec.id, slot),
-                    promptPath: context.layout.prompt(spec.id, key),
-                    transcriptPath: context.layout.transcript(spec.id, key),
-                    claimExpiresAt: context.now().addingTimeInterval(lease.seconds),
-                    sandbox: options.sandbox.summary
-                )
-            ),
-            mission: spec.id
+        var start = AttemptStart(
+            key: key,
+            sequence: attemptsStarted,
+            slot: slot,
+            backend: spec.backend,
+            startCommit: targetHead,
+            branch: MissionLayout.attemptBranch(spec.id, key),
+            worktree: context.layout.slotWorktree(spec.id, slot),
+            promptPath: context.layout.prompt(spec.id, key),
+            transcriptPath: context.layout.transcript(spec.id, key),
+            claimExpiresAt: context.now().addingTimeInterval(lease.seconds),
+            sandbox: options.sandbox.summary
         )
+        start.roundSize = roundSize
+        try await context.record(.attemptStarted(start), mission: spec.id)
         context.probe?.mark(.checkpoint("attempt.recorded"))
         let execution = AttemptExecution(
             mission: spec,
             key: key,
             slot: slot,
             startCommit: targetHead,
-            prompt: AttemptPrompt.render(brief),
+            prompt: AttemptPrompt.render(brief) + (hint.map { "\n\n" + $0 } ?? ""),
             context: context,
             // The rest of the budget, less what the sessions already running are expected to spend.
             budgetUSD: spec.limits.maxCostUSD.map {
@@ -96,7 +120,8 @@ extension MissionLoop {
         feedback text: String,
         criteriaPassed: Int?,
         verification: Verification? = nil,
-        countsTowardsStall: Bool = true
+        countsTowardsStall: Bool = true,
+        release: Bool = true
     ) async throws {
         guard let group = progress[key.group] else { return }
         var assessment: StallAssessment?
@@ -111,9 +136,12 @@ extension MissionLoop {
                 blockedDependents = progress.block(key.group)
             }
         }
-        if status == .pending {
+        if status == .pending && release {
             progress.release(key.group)
             context.probe?.mark(.ready([key.group]))
+        } else if status == .pending {
+            // Another candidate of its best-of-N round goes on: the group stays claimed.
+            status = .active
         }
         context.probe?.mark(.concluded(key))
         feedback[key.group, default: []].append(AttemptFeedback(attempt: key.number, outcome: outcome, text: text))

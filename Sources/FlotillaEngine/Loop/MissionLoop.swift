@@ -69,6 +69,10 @@ struct MissionLoop {
     var footprints: Footprints?
     /// The objective check said the goal is met, or a human declined its proposal: it is not asked again this run.
     var objectiveSettled = false
+    /// Best-of-N rounds under way, by group: their candidates' results wait until all are in.
+    var rounds: [String: SpeculativeRound] = [:]
+    /// Passing candidates of a round a crash cut short, beyond the one that goes on: ended when the run starts.
+    var unrankedCandidates: [AttemptKey] = []
 
     init(
         spec: MissionSpec,
@@ -102,7 +106,13 @@ struct MissionLoop {
         // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued), or
         // for the human they were waiting for.
         let approvals = try await context.ledger.approvals(of: spec.id)
+        var restoredGroups = Set<String>()
         for attempt in attempts where attempt.outcome == nil && attempt.phase == .queued {
+            // A best-of-N round cut short by a crash may have left several passing candidates of one group: one goes on.
+            guard restoredGroups.insert(attempt.key.group).inserted else {
+                unrankedCandidates.append(attempt.key)
+                continue
+            }
             let candidate = MergeCandidate(
                 key: attempt.key,
                 commit: attempt.commit ?? attempt.startCommit,
@@ -153,6 +163,17 @@ struct MissionLoop {
         try await guardTarget("when the run started")
         if context.sandbox.mode == .none { userRefs = try await context.git.userRefs() }
         try await prepareStaging()
+        for key in unrankedCandidates {
+            try await conclude(
+                key,
+                .interrupted,
+                reason: "its best-of-N round was cut short; another candidate of the group goes on",
+                feedback: Feedback.interrupted("its best-of-N round was cut short"),
+                criteriaPassed: nil,
+                release: false
+            )
+        }
+        unrankedCandidates = []
         for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
         context.probe?.mark(.ready(progress.frontier))
 
@@ -193,6 +214,7 @@ struct MissionLoop {
                 )
             }
             awaitingApproval = [:]
+            try await interruptHeldCandidates(reason)
             return reason
         }
         // What is reported, and left behind, is Flotilla's last landing, whatever moved the branch meanwhile.
@@ -283,6 +305,7 @@ struct MissionLoop {
             context.probe?.mark(.slotFree(slot))
             spentUSD += cost
             if cost > 0 { estimator.record(costUSD: cost) }
+            if try await holdForRound(key, result, group: &group) { break }
             switch result {
             case .passed(let commit, let criteria):
                 consecutiveRateLimits = 0

@@ -1,0 +1,181 @@
+import FlotillaCore
+import Foundation
+
+/// The candidates of one best-of-N round: attempts of one group run at once, whose results wait until all are in.
+struct SpeculativeRound {
+    let keys: [AttemptKey]
+    var results: [AttemptKey: AttemptResult] = [:]
+
+    init(keys: [AttemptKey]) {
+        self.keys = keys
+    }
+
+    var complete: Bool { results.count == keys.count }
+}
+
+/// Best of N (`Speculate: N`, `--speculate N`): N candidates of a group run at once with different approach hints;
+/// once all are in, the passing ones are ranked, the best goes on to land and the others are recorded with why they
+/// lost.
+extension MissionLoop {
+    static let approachHints = [
+        "Make the most direct, minimal change that satisfies the criteria.",
+        "Take a different route from the most obvious one; restructure where that makes the result clearer.",
+        "Start from the checks: run or write them first, then change the code until they pass.",
+        "Favour robustness: handle the edge cases and errors the criteria imply.",
+        "Favour simplicity: the smallest readable solution, with no new dependencies.",
+    ]
+
+    static func approachHint(_ index: Int, of width: Int) -> String {
+        "Best of \(width): you are candidate \(index + 1) of \(width) working on this group at the same time, each in "
+            + "its own checkout; the best-ranked one that passes the gate lands. Your approach: "
+            + approachHints[index % approachHints.count]
+    }
+
+    /// How many candidates the group's next attempt runs as: its `Speculate:` line, or `--speculate` once it has failed
+    /// twice; never more than the free slots or the attempts the limit leaves.
+    func speculationWidth(_ group: ChecklistGroup, failedAttempts: Int) -> Int {
+        var width = group.speculate ?? (failedAttempts >= 2 ? spec.options.speculate ?? 1 : 1)
+        width = min(width, freeSlots.count)
+        if let limit = spec.limits.maxAttempts { width = min(width, limit - attemptsStarted) }
+        return max(1, width)
+    }
+
+    /// Holds a candidate's result until its round is complete; false when the attempt is not part of a round.
+    mutating func holdForRound(
+        _ key: AttemptKey,
+        _ result: AttemptResult,
+        group: inout ThrowingTaskGroup<LoopSignal, any Error>
+    ) async throws -> Bool {
+        guard var round = rounds[key.group], round.keys.contains(key) else { return false }
+        round.results[key] = result
+        rounds[key.group] = round
+        if round.complete {
+            rounds[key.group] = nil
+            try await settle(round, group: &group)
+        }
+        return true
+    }
+
+    /// Ranks a complete round: the best passing candidate goes on as a verified one; the rest end, holding the group
+    /// only when no candidate passed (and then counting once towards the stall rule).
+    mutating func settle(_ round: SpeculativeRound, group: inout ThrowingTaskGroup<LoopSignal, any Error>) async throws
+    {
+        let records = try await context.ledger.attempts(of: spec.id)
+        let scores = try await reviewScores(round.keys)
+        var candidates: [SpeculationCandidate] = []
+        for key in round.keys {
+            let record = records.first { $0.key == key }
+            var candidate = SpeculationCandidate(
+                key: key,
+                passed: false,
+                diffLines: record?.diff.map { $0.insertions + $0.deletions } ?? 0,
+                costUSD: record?.usage.costUSD ?? 0
+            )
+            switch round.results[key] {
+            case .passed(_, let criteria)?:
+                candidate.passed = true
+                candidate.criteriaPassed = criteria
+                candidate.reviewScore = scores[key]
+            case .failed(let outcome, let reason, _, _)?:
+                candidate.lostBecause = "\(outcome.rawValue): \(reason)"
+            default:
+                candidate.lostBecause = "did not finish"
+            }
+            candidates.append(candidate)
+        }
+        let ranked = SpeculationCandidate.ranked(candidates)
+        var ordered = ranked
+        if let winner = ranked.first {
+            for index in ordered.indices.dropFirst() {
+                ordered[index].lostBecause = SpeculationCandidate.reason(ordered[index], below: winner)
+            }
+        }
+        ordered += candidates.filter { !$0.passed }
+        try await context.record(.speculationRanked(group: round.keys[0].group, ordered), mission: spec.id)
+
+        let winner = ranked.first?.key
+        let ending = round.keys.filter { $0 != winner }
+        for (index, key) in ending.enumerated() {
+            // With a winner the group stays claimed (it lands next); without one, the last ending frees it.
+            let last = winner == nil && index == ending.count - 1
+            guard let result = round.results[key] else { continue }
+            switch result {
+            case .passed(_, let criteria):
+                let lost = ordered.first { $0.key == key }?.lostBecause ?? "outranked"
+                try await conclude(
+                    key,
+                    .rejected,
+                    reason: lost,
+                    feedback: "Your attempt passed the gate, but another candidate of the same round ranked higher "
+                        + "(\(lost)) and landed instead.",
+                    criteriaPassed: criteria,
+                    countsTowardsStall: false,
+                    release: false
+                )
+            case .failed(let outcome, let reason, let text, let criteria):
+                try await conclude(
+                    key,
+                    outcome,
+                    reason: reason,
+                    feedback: text,
+                    criteriaPassed: criteria,
+                    countsTowardsStall: last,
+                    release: last
+                )
+            case .rateLimited(let reason, let text, _, _):
+                try await conclude(
+                    key,
+                    .agentFailed,
+                    reason: reason,
+                    feedback: text,
+                    criteriaPassed: nil,
+                    countsTowardsStall: false,
+                    release: last
+                )
+            case .cancelled:
+                try await conclude(
+                    key,
+                    .interrupted,
+                    reason: "the mission stopped",
+                    feedback: Feedback.interrupted("the mission stopped"),
+                    criteriaPassed: nil,
+                    release: last
+                )
+            case .error(let message):
+                try await conclude(
+                    key,
+                    .interrupted,
+                    reason: message,
+                    feedback: Feedback.interrupted(message),
+                    criteriaPassed: nil,
+                    release: last
+                )
+                fatal = message
+            }
+        }
+        if let winner, case .passed(let commit, let criteria)? = round.results[winner] {
+            try await verified(MergeCandidate(key: winner, commit: commit, criteriaPassed: criteria), group: &group)
+        }
+    }
+
+    /// The review scores of these attempts (`--review`), from their `review.scored` events.
+    private func reviewScores(_ keys: [AttemptKey]) async throws -> [AttemptKey: Int] {
+        guard spec.options.reviewMode != .none else { return [:] }
+        var scores: [AttemptKey: Int] = [:]
+        for event in try await context.ledger.events(of: spec.id, after: 0, limit: 1_000_000)
+        where event.kind == .reviewScored {
+            guard let group = event.group, let number = event.attempt, let score = event.data["score"]?.intValue
+            else { continue }
+            let key = AttemptKey(group: group, number: number)
+            if keys.contains(key) { scores[key] = score }
+        }
+        return scores
+    }
+
+    /// Ends the candidates still held when the mission stops: every attempt's end is in the ledger.
+    mutating func interruptHeldCandidates(_ reason: StopReason) async throws {
+        let held = rounds.values.flatMap { round in round.keys.filter { round.results[$0] != nil } }
+        rounds = [:]
+        for key in held { try await interrupt(key, because: "the mission stopped (\(reason.rawValue))") }
+    }
+}
