@@ -174,6 +174,89 @@ struct QualityLoopTests {
         }
     }
 
+    /// Group a renames `greet` to `hello`; group b adds a script that calls `greet`. Each passes alone; merged, b's
+    /// script breaks. With one agent, b starts while a waits to land, so b is merged second, onto a's landing.
+    static let renameAndUse = (
+        verify: """
+        #!/bin/sh
+        for g in $(echo "${FLOTILLA_GROUPS:-a b}" | tr ',' ' '); do
+            case $g in
+            a) grep -q '^hello()' lib.sh || { echo "FAIL a: lib.sh has no hello()"; exit 1; } ;;
+            b) out=$(sh b.sh 2>&1); [ "$out" = hi ] || { echo "FAIL b: b.sh said '$out'"; exit 1; } ;;
+            esac
+        done
+
+        """,
+        checklist: "# Rename\n\n## A\n- [ ] lib.sh calls it hello\n\n## B\n- [ ] b.sh says hi through lib.sh\n",
+        agent: """
+        case "$FLOTILLA_GROUP" in
+        a) sed -i 's/^greet()/hello()/' lib.sh ;;
+        b) if [ "$FLOTILLA_ATTEMPT" = 1 ]; then printf '. ./lib.sh\\ngreet\\n' > b.sh
+           elif grep -q '^hello()' lib.sh && [ -f b.sh ]; then sed -i 's/^greet$/hello/' b.sh
+           fi ;;
+        esac
+
+        """
+    )
+
+    func integrationMission(
+        _ arguments: [String],
+        _ body: (MissionAudit, FlotillaBinary.Outcome) async throws -> Void
+    )
+        async throws
+    {
+        let fixture = try await MissionFixture(
+            checklist: Self.renameAndUse.checklist,
+            groups: ["a", "b"],
+            extraFiles: ["verify.sh": Self.renameAndUse.verify, "lib.sh": "greet() { echo hi; }\n"]
+        )
+        defer { fixture.remove() }
+        let agent = try fixture.scratch.write("agent.sh", Self.renameAndUse.agent)
+        let outcome = try await fixture.run(
+            ["--agent-command", "sh \(agent)", "--agents", "1", "--max-attempts", "3"] + arguments
+        )
+        try await body(try await fixture.audit(), outcome)
+    }
+
+    @Test func aFixupStartsFromTheMergeThatFailedIntegrationAndLandsIt() async throws {
+        try await integrationMission([]) { audit, outcome in
+            #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+            let attempts = try await audit.attempts()
+            #expect(attempts.map(\.key.description) == ["a#1", "b#1", "b#2"])
+            #expect(attempts.map(\.outcome) == [.landed, .regression, .landed])
+            // b#1 started before a landed; the fixup started from the merge of the two that failed.
+            let base = try #require(attempts.first?.startCommit)
+            #expect(attempts[1].startCommit == base)
+            let failedMerge = try #require(
+                try await audit.verifications().map(\.verification).first { $0.kind == .regression && !$0.passed }
+            )
+            #expect(attempts[2].startCommit == failedMerge.commit)
+            #expect(
+                attempts[1].reason?.hasSuffix("the next attempt is a fixup from \(failedMerge.commit.shortSHA)") == true
+            )
+            // Its prompt had both changes and the failure.
+            let prompt = try audit.prompt("b", 2)
+            #expect(prompt.contains("Fixup: your change passed its own gate"), "\(prompt)")
+            #expect(prompt.contains("+greet"), "b's own change")
+            #expect(prompt.contains("-greet() { echo hi; }") && prompt.contains("+hello() { echo hi; }"), "a's change")
+            #expect(prompt.contains("FAIL b: b.sh said"), "the failure")
+            let head = try #require(await audit.targetHead())
+            #expect(await audit.repository.show(head, "b.sh") == ". ./lib.sh\nhello")
+        }
+    }
+
+    @Test func withoutFixupsTheGroupStartsAgainFromTheHead() async throws {
+        try await integrationMission(["--no-fixups"]) { audit, outcome in
+            // The agent's second attempt only fixes a checkout that has b.sh: from the head it writes nothing.
+            #expect(outcome.exitCode != 0)
+            let attempts = try await audit.attempts()
+            #expect(attempts.prefix(3).map(\.outcome) == [.landed, .regression, .gateFailed])
+            let head = try #require(await audit.targetHead())
+            #expect(attempts[2].startCommit == head)
+            #expect(try audit.prompt("b", 2).contains("Fixup:") == false)
+        }
+    }
+
     @Test func withoutACriticTheObjectiveCheckIsRefusedBeforeAnythingIsCreated() async throws {
         try await mission(["--objective-check"]) { fixture, outcome in
             #expect(outcome.exitCode != 0)

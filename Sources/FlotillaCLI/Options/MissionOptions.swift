@@ -77,14 +77,17 @@ struct MissionOptions: ParsableArguments {
     @Flag(
         inversion: .prefixedNo,
         help: """
-            Hold back a ready group expected to touch files of running work (its checklist `Files:` line, files its             earlier attempts conflicted on) while other groups can run (default on).
+            Hold back a ready group expected to touch files of running work (its checklist `Files:` line, files its \
+            earlier attempts conflicted on) while other groups can run (default on).
             """
     )
     var avoidOverlap: Bool?
 
     @Option(
         help: """
-            Review each verified attempt with the critic's model before it lands: advise (scored and recorded) or             block (a score under --review-threshold sends it back with the review). A review that fails or times             out blocks nothing.
+            Review each verified attempt with the critic's model before it lands: advise (scored and recorded) or \
+            block (a score under --review-threshold sends it back with the review). A review that fails or times \
+            out blocks nothing.
             """
     )
     var review: ReviewMode?
@@ -93,6 +96,16 @@ struct MissionOptions: ParsableArguments {
         help: "Plan each attempt with the critic's model, read-only, before its agent runs; the plan is in the prompt."
     )
     var architect = false
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            When a candidate that passed its gate alone fails its regression verify merged with work that landed \
+            after it started, start the group's next attempt from that merged commit, with both diffs and the \
+            failure in its prompt (default on).
+            """
+    )
+    var fixups: Bool?
 
     @Flag(
         help: """
@@ -129,7 +142,8 @@ struct MissionOptions: ParsableArguments {
 
     @Option(
         help: """
-            A git remote (name or URL) the target branch is pushed to after each landing and at the end, with a lease:             never over work Flotilla did not push. With --approve final, only at the end, once approved.
+            A git remote (name or URL) the target branch is pushed to after each landing and at the end, with a lease: \
+            never over work Flotilla did not push. With --approve final, only at the end, once approved.
             """
     )
     var push: String?
@@ -232,6 +246,7 @@ struct MissionOptions: ParsableArguments {
         given.stallThreshold = stallThreshold
         given.approve = approve
         given.avoidOverlap = avoidOverlap
+        given.fixups = fixups
         given.review = review
         given.architect = architect ? true : nil
         given.objectiveCheck = objectiveCheck ? true : nil

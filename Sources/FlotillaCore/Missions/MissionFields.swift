@@ -56,6 +56,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var avoidOverlap: Bool?
     package var architect: Bool?
     package var objectiveCheck: Bool?
+    package var fixups: Bool?
     package var objectiveMaxGroups: Int?
     package var speculate: Int?
     package var reviewThreshold: Int?
@@ -106,6 +107,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case avoidOverlap = "avoid_overlap"
         case architect
         case objectiveCheck = "objective_check"
+        case fixups
         case objectiveMaxGroups = "objective_max_groups"
         case speculate
         case reviewThreshold = "review_threshold"
@@ -187,6 +189,12 @@ package struct MissionFields: Sendable, Equatable, Codable {
                     .boolean,
                     default: false,
                     "Plan each attempt with the critic's model (read-only) before its agent runs."
+                )
+            case .fixups:
+                MissionFieldRule(
+                    .boolean,
+                    default: true,
+                    "Start a group's next attempt from the merge that failed integration, with both diffs."
                 )
             case .objectiveCheck:
                 MissionFieldRule(

@@ -370,6 +370,21 @@ enum Feedback {
             + "The end of its output:\n\n" + fenced(verification.outputTail)
     }
 
+    /// A fixup's brief: its checkout is the merged combination that failed; both changes and the failure.
+    static func fixup(_ verification: Verification, own: String, landed: String) -> String {
+        "Fixup: your change passed its own gate, but merged with the work that landed after it started, the "
+            + "regression verify of the merged commit failed with exit status \(verification.exitCode ?? -1). This "
+            + "attempt starts from that merged commit: both changes are already in your checkout. Make the combination "
+            + "pass, keeping every group's criteria.\n\nYour earlier change:\n\n" + diffBlock(own)
+            + "\n\nWhat landed after it started:\n\n" + diffBlock(landed)
+            + "\n\nThe end of the failed verify's output:\n\n" + fenced(verification.outputTail)
+    }
+
+    private static func diffBlock(_ diff: String) -> String {
+        let shown = diff.count > 6000 ? String(diff.prefix(6000)) + "\n… (cut at 6000 characters)" : diff
+        return "```diff\n" + (shown.isEmpty ? "(no changes)" : shown.trimmingBlankLines()) + "\n```"
+    }
+
     static func rejected(_ decision: ApprovalDecision) -> String {
         "Your change passed the gate, but the human reviewing it before it landed rejected it"
             + (decision.by == "timeout" ? " (no answer came in time)" : "") + ". Their reason:\n\n"

@@ -11,8 +11,15 @@ extension MissionLoop {
         else { return }
         let width = speculationWidth(checklistGroup, failedAttempts: state.attempts)
         progress.claim(groupID, attempts: width)
+        // A fixup starts from the merge that failed integration; every other attempt from the target head.
+        let from = fixupBases.removeValue(forKey: groupID) ?? targetHead
         guard width > 1 else {
-            try await start(AttemptKey(group: groupID, number: state.attempts + 1), of: checklistGroup, into: &group)
+            try await start(
+                AttemptKey(group: groupID, number: state.attempts + 1),
+                of: checklistGroup,
+                from: from,
+                into: &group
+            )
             return
         }
         let keys = (1...width).map { AttemptKey(group: groupID, number: state.attempts + $0) }
@@ -21,6 +28,7 @@ extension MissionLoop {
             try await start(
                 key,
                 of: checklistGroup,
+                from: from,
                 hint: Self.approachHint(index, of: width),
                 roundSize: width,
                 into: &group
@@ -32,6 +40,7 @@ extension MissionLoop {
     mutating func start(
         _ key: AttemptKey,
         of checklistGroup: ChecklistGroup,
+        from startCommit: String,
         hint: String? = nil,
         roundSize: Int = 1,
         into group: inout ThrowingTaskGroup<LoopSignal, any Error>
@@ -72,7 +81,7 @@ extension MissionLoop {
             sequence: attemptsStarted,
             slot: slot,
             backend: spec.backend,
-            startCommit: targetHead,
+            startCommit: startCommit,
             branch: MissionLayout.attemptBranch(spec.id, key),
             worktree: context.layout.slotWorktree(spec.id, slot),
             promptPath: context.layout.prompt(spec.id, key),
@@ -87,7 +96,7 @@ extension MissionLoop {
             mission: spec,
             key: key,
             slot: slot,
-            startCommit: targetHead,
+            startCommit: startCommit,
             prompt: AttemptPrompt.render(brief) + (hint.map { "\n\n" + $0 } ?? ""),
             context: context,
             // The rest of the budget, less what the sessions already running are expected to spend.

@@ -76,12 +76,14 @@ extension MissionLoop {
                 )
                 return
             }
+            let fixup = try await prepareFixup(candidate, verification)
             try await conclude(
                 candidate.key,
                 .regression,
                 reason: "breaks landed groups: regression verify of \(verification.commit.shortSHA) failed, "
-                    + Feedback.headline(verification),
-                feedback: Feedback.regression(verification),
+                    + Feedback.headline(verification)
+                    + (fixup == nil ? "" : "; the next attempt is a fixup from \(verification.commit.shortSHA)"),
+                feedback: fixup ?? Feedback.regression(verification),
                 criteriaPassed: candidate.criteriaPassed,
                 verification: verification
             )

@@ -73,6 +73,8 @@ struct MissionLoop {
     var rounds: [String: SpeculativeRound] = [:]
     /// Passing candidates of a round a crash cut short, beyond the one that goes on: ended when the run starts.
     var unrankedCandidates: [AttemptKey] = []
+    /// Where a group's next attempt starts when it is a fixup: the merged commit that failed its regression verify.
+    var fixupBases: [String: String] = [:]
 
     init(
         spec: MissionSpec,
