@@ -174,8 +174,10 @@ struct QualityLoopTests {
         }
     }
 
-    /// Group a renames `greet` to `hello`; group b adds a script that calls `greet`. Each passes alone; merged, b's
-    /// script breaks. With one agent, b starts while a waits to land, so b is merged second, onto a's landing.
+    /// Two groups that each pass alone and break merged.
+    ///
+    /// Group a renames `greet` to `hello`; group b adds a script that calls `greet`. With one agent, b starts while a
+    /// waits to land, so b is merged second, onto a's landing.
     static let renameAndUse = (
         verify: """
         #!/bin/sh
