@@ -29,7 +29,7 @@ struct LedgerWrite {
         case .missionFinished(let reason, _): try missionFinished(reason)
         case .modelCalled(let call): try modelCalled(call)
         case .notificationTried(let attempt): try notificationTried(attempt)
-        case .approvalRequested(let key): try approvalRequested(key)
+        case .approvalRequested(let key, _): try approvalRequested(key)
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
         case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed, .pushed, .landedOnto, .reviewed,

@@ -259,6 +259,52 @@ struct QualityLoopTests {
         }
     }
 
+    @Test func withApproveFinalTheProposedGroupsWaitForAHumanWhoseApprovalAddsThem() async throws {
+        let met = #"{"met": true, "summary": "Both files say ok.", "groups": []}"#
+        try await ScriptedModelServer.serving([.chat(Self.proposesB), .chat(met)]) { _, modelPort in
+            let fixture = try await MissionFixture(
+                checklist: "# A and B\n\n## A\n- [ ] a.txt says a ok\n",
+                groups: ["a"]
+            )
+            defer { fixture.remove() }
+            let agent = try fixture.scratch.write("agent.sh", "echo \"$FLOTILLA_GROUP ok\" > \"$FLOTILLA_GROUP.txt\"\n")
+            try await NotificationReceiver.serving { receiver, port in
+                let environment = try NotificationTests.configure(
+                    fixture,
+                    NotificationTests.webhook(port: port, events: #"["needs_human"]"#)
+                )
+                let run = Task {
+                    try await fixture.run(
+                        [
+                            "--agent-command", "sh \(agent)", "--objective-check", "--approve", "final",
+                            "--critic-url", "http://127.0.0.1:\(modelPort)/v1",
+                        ],
+                        environment: environment
+                    )
+                }
+                defer { run.cancel() }
+                #expect(await receiver.waitForRequests(1), "the proposal was not put to a human")
+                let id = try await ApprovalTests.missionID(receiver, request: 0)
+                let audit = try await MissionAudit(fixture.repository)
+                // It waits: the proposal is shown, nothing is added yet.
+                #expect(try await audit.groups().map(\.id) == ["a"])
+                let asked = try #require(try await audit.events().last { $0.kind == .approvalRequested })
+                #expect(asked.message.hasPrefix("the objective check's proposal to add b (B) waits for a human"))
+                let check = try #require(try await audit.events().first { $0.kind == .objectiveChecked })
+                #expect(check.data["put_to_human"] == .bool(true))
+                try await ApprovalTests.flotilla(["approve", id, "--detach"], in: fixture)
+                // Approved: b is added and lands; the check is then satisfied and the finished mission waits.
+                #expect(await receiver.waitForRequests(2), "the finished mission did not wait for its approval")
+                let groups = try await audit.groups()
+                #expect(groups.map(\.id) == ["a", "b"] && groups.allSatisfy { $0.status == .done })
+                try await ApprovalTests.flotilla(["approve", id, "--detach"], in: fixture)
+                let outcome = try await run.value
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                #expect(try await audit.ledger.approvals(of: audit.id).map { $0.decision?.approved } == [true, true])
+            }
+        }
+    }
+
     @Test func withoutACriticTheObjectiveCheckIsRefusedBeforeAnythingIsCreated() async throws {
         try await mission(["--objective-check"]) { fixture, outcome in
             #expect(outcome.exitCode != 0)

@@ -7,11 +7,14 @@ extension Flotilla {
     struct MissionApprove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "approve",
-            abstract: "Release a mission waiting for a human: blocked groups may be attempted again, then it resumes.",
+            abstract: "Say yes to what a mission waits for a human about, or release its blocked groups.",
             discussion: """
-                A group is blocked when its attempts kept failing without progress; its dependents are blocked with \
-                it. Fix what the attempts could not (see `flotilla history ID`), then approve: the groups' stall \
-                counts start over and the mission resumes in the background, followed here unless --detach.
+                What waits, `flotilla status ID` shows: a verified landing (--approve landings), the finished \
+                mission or the objective check's proposed groups (--approve final), or groups blocked because their \
+                attempts kept failing without progress. Approving lets a landing land, completes the mission or adds \
+                the proposed groups; for blocked groups, fix what the attempts could not (see `flotilla history ID`) \
+                first: their stall counts start over and the mission resumes in the background. Either way the \
+                mission is followed here unless --detach. `flotilla reject` says no, with a reason.
                 """
         )
 
@@ -20,7 +23,10 @@ extension Flotilla {
         @Argument(help: "The mission id (m-xxxxxxxx).")
         var id: String
 
-        @Option(name: .customLong("group"), help: "Release only this group (repeatable); default: every blocked group.")
+        @Option(
+            name: .customLong("group"),
+            help: "Only this group's landing or block (repeatable); default: everything that waits."
+        )
         var groups: [String] = []
 
         @Flag(help: "Resume in the background and print the mission id.")

@@ -305,16 +305,19 @@ extension LedgerChange {
             )
         case .speculationRanked(let group, let candidates):
             return speculationEvent(group: group, candidates) { make($0, $1, $2, $3) }
-        case .approvalRequested(let key):
+        case .approvalRequested(let key, let question):
             let subject =
-                key.map { "\($0) passed its gate; its landing" } ?? "every group landed and verified; the mission"
+                question ?? key.map { "\($0) passed its gate; its landing" }
+                ?? "every group landed and verified; the mission"
             let target = key.map { " --group \($0.group)" } ?? ""
+            var data: [String: JSONValue] = ["scope": .string(key == nil ? "mission" : "landing")]
+            if let question { data["question"] = .string(question) }
             return make(
                 .approvalRequested,
                 key,
                 "\(subject) waits for a human: `flotilla approve \(mission)\(target)`, or "
                     + "`flotilla reject \(mission)\(target) --reason \"…\"`",
-                ["scope": .string(key == nil ? "mission" : "landing")]
+                data
             )
         case .approvalDecided(let key, let decision):
             var data: [String: JSONValue] = [

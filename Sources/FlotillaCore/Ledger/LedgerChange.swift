@@ -51,7 +51,9 @@ package enum LedgerChange: Sendable, Equatable {
     /// A reviewer scored a verified attempt (`--review`); in block mode a low score sends it back.
     case reviewed(AttemptKey, ReviewVerdict)
     /// A verified candidate (`attempt`), or the finished mission (nil), waits for a human (`--approve`).
-    case approvalRequested(AttemptKey?)
+    /// `question` says what the human decides when it is not the landing or the finished mission (the objective
+    /// check's proposed groups).
+    case approvalRequested(AttemptKey?, question: String? = nil)
     /// A human, or the approval timeout, decided about what waited; recorded by whichever process decided, once.
     case approvalDecided(AttemptKey?, ApprovalDecision)
     /// The target branch was pushed to a remote (`--push`), or the push was refused.

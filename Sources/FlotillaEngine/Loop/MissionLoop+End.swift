@@ -37,8 +37,8 @@ extension MissionLoop {
 
     /// Asks a human about the whole mission and waits for the decision (or the approval timeout's); nil when the
     /// mission is stopped meanwhile.
-    func awaitMissionDecision() async throws -> ApprovalDecision? {
-        try await context.record(.approvalRequested(nil), mission: spec.id)
+    func awaitMissionDecision(_ question: String? = nil) async throws -> ApprovalDecision? {
+        try await context.record(.approvalRequested(nil, question: question), mission: spec.id)
         let since = ports.now()
         while true {
             let asked = try await context.ledger.approvals(of: spec.id).last { $0.attempt == nil }

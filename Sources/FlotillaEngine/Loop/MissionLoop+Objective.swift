@@ -35,7 +35,9 @@ extension MissionLoop {
             return .goOn
         }
         if putToHuman {
-            guard let decision = try await awaitMissionDecision() else { return .stopped }
+            let titles = verdict.proposed.map { "\($0.id) (\($0.title))" }.joined(separator: ", ")
+            let question = "the objective check's proposal to add \(titles)"
+            guard let decision = try await awaitMissionDecision(question) else { return .stopped }
             guard decision.approved else {
                 objectiveSettled = true
                 return .goOn
