@@ -194,4 +194,23 @@ struct ChecklistTests {
         let chain = (0..<20_000).map { ("g\($0)", $0 == 0 ? [] : ["g\($0 - 1)"]) }
         #expect(ChecklistLayers.layers(chain.reversed())["g19999"] == 19_999)
     }
+
+    @Test func structuredAnswersAreCheckedAgainstTheSchemaAndANullableFieldMayBeLeftOut() {
+        let schema: JSONValue = .object([
+            "type": "object", "additionalProperties": false, "required": .array(["title", "files"]),
+            "properties": .object([
+                "title": .object(["type": "string"]),
+                "files": .object(["type": .array(["array", "null"]), "items": .object(["type": "string"])]),
+            ]),
+        ])
+        #expect(JSONSchemaCheck.problems(.object(["title": "x", "files": .array(["a.py"])]), against: schema) == [])
+        #expect(JSONSchemaCheck.problems(.object(["title": "x", "files": .null]), against: schema) == [])
+        #expect(JSONSchemaCheck.problems(.object(["title": "x"]), against: schema) == [], "nullable: may be missing")
+        #expect(JSONSchemaCheck.problems(.object(["files": .null]), against: schema) == ["title: missing"])
+        #expect(
+            JSONSchemaCheck.problems(.object(["title": "x", "files": .array([1])]), against: schema)
+                == ["files[0]: expected string, found number"]
+        )
+        #expect(JSONSchemaCheck.problems(.object(["title": "x", "more": 1]), against: schema) == ["more: not allowed"])
+    }
 }

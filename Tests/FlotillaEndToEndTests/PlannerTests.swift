@@ -10,7 +10,8 @@ struct PlannerTests {
     static let valid = #"""
         {"title": "Greeting CLI", "groups": [
           {"id": "greeting", "title": "Greeting", "depends_on": [], "check": null, "criteria": ["greet NAME prints Hello, NAME!"]},
-          {"id": "api", "title": "HTTP API", "depends_on": ["greeting"], "check": "./check-api.sh", "criteria": ["GET /hello answers 200"]}
+          {"id": "api", "title": "HTTP API", "depends_on": ["greeting"], "check": "./check-api.sh", "criteria": ["GET /hello answers 200"],
+           "files": ["api.py", "tests/test_api.py"]}
         ]}
         """#
     static let cyclic = #"""
@@ -54,11 +55,18 @@ struct PlannerTests {
             #expect(checklist.groupIDs == ["greeting", "api"])
             #expect(checklist.group("api")?.dependsOn == ["greeting"])
             #expect(checklist.group("api")?.check == "./check-api.sh")
+            // The planner's footprint hint is kept as the group's `Files:` line (scheduling keeps overlaps apart).
+            #expect(checklist.group("api")?.files == ["api.py", "tests/test_api.py"])
+            #expect(written.contains("Files: api.py, tests/test_api.py"))
             let bodies = try await requestBodies(server)
             #expect(bodies.count == 1)
             let format = bodies[0]["response_format"] as? [String: Any]
             #expect(format?["type"] as? String == "json_schema")
             #expect((format?["json_schema"] as? [String: Any])?["name"] as? String == "acceptance_checklist")
+            let schema = (format?["json_schema"] as? [String: Any])?["schema"] as? [String: Any]
+            let group =
+                ((schema?["properties"] as? [String: Any])?["groups"] as? [String: Any])?["items"] as? [String: Any]
+            #expect((group?["required"] as? [String])?.contains("files") == true, "the planner is asked for files")
             #expect(bodies[0]["model"] as? String == "stub")
             // The repository's files are part of the question.
             let messages = bodies[0]["messages"] as? [[String: Any]] ?? []

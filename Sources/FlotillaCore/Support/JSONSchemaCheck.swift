@@ -1,6 +1,7 @@
 /// Checks a JSON value against the subset of JSON Schema that structured outputs use: `type` (one or a list),
 /// `properties`, `required`, `additionalProperties: false`, `items`, `minItems` and `enum` (`pattern` and the rest
-/// are not interpreted: callers check what they need beyond the shape).
+/// are not interpreted: callers check what they need beyond the shape). A required field whose type allows null may be
+/// left out, as if it were null.
 package enum JSONSchemaCheck {
     /// Problems, each naming its path (`groups[1].criteria`); empty when the value fits.
     package static func problems(_ value: JSONValue, against schema: JSONValue, at path: String = "") -> [String] {
@@ -26,7 +27,9 @@ package enum JSONSchemaCheck {
             let properties: [String: JSONValue] =
                 if case .object(let declared)? = rules["properties"] { declared } else { [:] }
             if case .array(let required)? = rules["required"] {
-                for name in required.compactMap(\.stringValue) where fields[name] == nil {
+                // A required field that may be null may also be missing (strict schemas must require every field).
+                for name in required.compactMap(\.stringValue) where fields[name] == nil && !nullable(properties[name])
+                {
                     problems.append("\(path.isEmpty ? "" : path + ".")\(name): missing")
                 }
             }
@@ -71,6 +74,14 @@ package enum JSONSchemaCheck {
         case .string: "string"
         case .array: "array"
         case .object: "object"
+        }
+    }
+
+    private static func nullable(_ rule: JSONValue?) -> Bool {
+        switch rule?["type"] {
+        case .string("null")?: true
+        case .array(let list)?: list.contains(.string("null"))
+        default: false
         }
     }
 }

@@ -81,8 +81,9 @@ package struct Planner: Sendable {
     static let system = """
         You plan software work as an acceptance checklist for coding agents. Split the goal into groups of \
         related, verifiable criteria; a group depends on the groups whose work it builds on, and the dependencies \
-        must form no cycle. Ids are snake_case. Each criterion is one observable, testable statement. Answer with \
-        the checklist as JSON only.
+        must form no cycle. Ids are snake_case. Each criterion is one observable, testable statement. In `files`, \
+        list the paths each group will most likely create or change (a hint that keeps agents working on the same \
+        files apart; it may be empty). Answer with the checklist as JSON only.
         """
 
     static func prompt(goal: String, context: String) -> String {
@@ -103,13 +104,14 @@ package struct Planner: Sendable {
                 "type": "array", "minItems": 1,
                 "items": .object([
                     "type": "object", "additionalProperties": false,
-                    "required": .array(["id", "title", "depends_on", "check", "criteria"]),
+                    "required": .array(["id", "title", "depends_on", "check", "criteria", "files"]),
                     "properties": .object([
                         "id": .object(["type": "string"]),
                         "title": .object(["type": "string"]),
                         "depends_on": .object(["type": "array", "items": .object(["type": "string"])]),
                         "check": .object(["type": .array(["string", "null"])]),
                         "criteria": .object(["type": "array", "minItems": 1, "items": .object(["type": "string"])]),
+                        "files": .object(["type": .array(["array", "null"]), "items": .object(["type": "string"])]),
                     ]),
                 ]),
             ]),
