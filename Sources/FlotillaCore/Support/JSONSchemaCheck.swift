@@ -1,7 +1,8 @@
-/// Checks a JSON value against the subset of JSON Schema that structured outputs use: `type` (one or a list),
-/// `properties`, `required`, `additionalProperties: false`, `items`, `minItems` and `enum` (`pattern` and the rest
-/// are not interpreted: callers check what they need beyond the shape). A required field whose type allows null may be
-/// left out, as if it were null.
+/// Checks a JSON value against the subset of JSON Schema that structured outputs use.
+///
+/// That is `type` (one or a list), `properties`, `required`, `additionalProperties: false`, `items`, `minItems` and
+/// `enum` (`pattern` and the rest are not interpreted: callers check what they need beyond the shape). A required
+/// field whose type allows null may be left out, as if it were null.
 package enum JSONSchemaCheck {
     /// Problems, each naming its path (`groups[1].criteria`); empty when the value fits.
     package static func problems(_ value: JSONValue, against schema: JSONValue, at path: String = "") -> [String] {
