@@ -2,12 +2,15 @@
 """Does the loop turn a weak model into working code more often than one session does?
 
 Each task is a function of a real project (pinned sdists from PyPI) with its body removed (make_task.py) and the
-project's own tests of it as the verify command. Each task runs twice with the same model, agent and settings:
-  (a) one bare aider session, then the tests;
-  (b) a Flotilla mission: fresh sessions, the gate's output and a critic's review fed back, up to --attempts.
-Prints a Markdown table (and writes JSON with --json) of solved, attempts, tokens and wall time per task.
+project's own tests of it as the verify command. Each task runs in each arm (--arms) with the same model, agent and settings:
+  bare       one bare aider session, then the tests;
+  plain      a Flotilla mission: fresh sessions, the gate's output and a critic's review fed back, up to --attempts;
+  best-of-3  the same mission, each attempt run as three candidates at once (`Speculate: 3`; --attempts counts
+             every candidate, so the same budget of sessions as plain);
+  review     the plain mission with --review block: the critic's model scores what passed the gate before it lands.
+Prints a Markdown table (and writes JSON with --json) of solved, attempts, tokens and wall time per task and arm.
 
-    scripts/evaluate [--attempts 4] [--json results.json] [--only camelize,...]
+    scripts/evaluate [--attempts 4] [--arms bare,plain] [--json results.json] [--only camelize,...]
 
 Needs: the local model (scripts/local-model), aider (FLOTILLA_TEST_AIDER or .build/ci-venvs/aider), a built
 flotilla (swift build), PyPI for the sdists and pytest.
@@ -187,21 +190,39 @@ def bare(task, directory, target, test_target, aider, url, cap):
             "seconds": round(seconds, 1)}
 
 
-def mission(task, directory, target, flotilla, aider, url, attempts, cap):
+def mission(task, directory, target, flotilla, aider, url, attempts, cap, arm="plain"):
     home = tempfile.mkdtemp(prefix="eval-home-")
     env = dict(os.environ, HOME=home, OPENAI_API_KEY="sk-local")
-    result, seconds = run([flotilla, "run", "--verify", "./verify.sh", "--backend", "aider", "--agent-binary", aider, "--model",
-                           f"openai/{ALIAS}", "--agent-base-url", url, "--agents", "1", "--pass-env",
-                           "OPENAI_API_KEY", "--max-attempts", str(attempts), "--attempt-timeout", "600",
+    extra = []
+    if arm == "best-of-3":
+        with open(os.path.join(directory, "ACCEPTANCE.md")) as handle:
+            checklist = handle.read()
+        with open(os.path.join(directory, "ACCEPTANCE.md"), "w") as handle:
+            handle.write(checklist.replace("\n- [ ]", "\nSpeculate: 3\n- [ ]", 1))
+        run(["git", "-c", "user.name=eval", "-c", "user.email=eval@localhost", "commit", "-qam", "best of 3"],
+            cwd=directory)
+        # Three sessions share a model server that answers one request at a time: each gets three times as long.
+        extra = ["--agents", "3", "--attempt-timeout", "1800"]
+    elif arm == "review":
+        extra = ["--agents", "1", "--attempt-timeout", "600", "--review", "block"]
+    else:
+        extra = ["--agents", "1", "--attempt-timeout", "600"]
+    result, seconds = run([flotilla, "run", "--verify", "./verify.sh", "--backend", "aider", "--agent-binary", aider,
+                           "--model", f"openai/{ALIAS}", "--agent-base-url", url, "--pass-env",
+                           "OPENAI_API_KEY", "--max-attempts", str(attempts),
                            "--max-output-tokens", str(cap), "--critic-url", url, "--critic-model", ALIAS,
                            "--agent-arg", "--edit-format", "--agent-arg", "whole", "--agent-arg", target,
-                           "--output", "json"], cwd=directory, env=env, timeout=3600)
+                           "--output", "json"] + extra, cwd=directory, env=env, timeout=3600)
     status = json.loads(run([flotilla, "status", "--output", "json"], cwd=directory)[0].stdout)
     if "id" not in status:
         raise SystemExit(f"the mission did not start: {result.stdout[-2000:]}")
     history = json.loads(run([flotilla, "history", status["id"], "--output", "json"], cwd=directory)[0].stdout)
     used = sum(a.get("input_tokens", 0) + a.get("output_tokens", 0) for a in history.get("attempts", []))
     critic = sum(c.get("input_tokens", 0) + c.get("output_tokens", 0) for c in history.get("model_calls", []))
+    logs = os.path.join(ROOT, ".build/evaluation/logs")
+    os.makedirs(logs, exist_ok=True)
+    with open(os.path.join(logs, f"{task[-1]}-{arm}.log"), "w") as handle:
+        handle.write(result.stdout + result.stderr)
     shutil.rmtree(home, ignore_errors=True)
     return {"solved": result.returncode == 0 and status.get("state") == "completed",
             "attempts": len(history.get("attempts", [])), "tokens": used + critic, "critic_tokens": critic,
@@ -232,9 +253,15 @@ def main():
     parser.add_argument("--max-output-tokens", type=int, default=1500, help="cap of one model reply (default 1500)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--only", help="comma-separated function names")
+    parser.add_argument("--arms", default="bare,plain",
+                        help="comma-separated arms: bare, plain, best-of-3, review (default bare,plain)")
     parser.add_argument("--flotilla", default=os.path.join(ROOT, ".build/debug/flotilla"),
                         help="the flotilla binary (default: .build/debug/flotilla)")
     options = parser.parse_args()
+    arms = options.arms.split(",")
+    for arm in arms:
+        if arm not in ("bare", "plain", "best-of-3", "review"):
+            parser.error(f"--arms: unknown arm {arm!r} (bare, plain, best-of-3, review)")
     environment = dict(line.split("=", 1) for line in subprocess.run(
         [os.path.join(ROOT, "scripts/local-model")], text=True, stdout=subprocess.PIPE, check=True).stdout.split())
     aider = os.environ.get("FLOTILLA_TEST_AIDER") or os.path.join(ROOT, ".build/ci-venvs/aider/bin/aider")
@@ -255,15 +282,18 @@ def main():
             if options.only and task[-1] not in options.only.split(","):
                 continue
             work = tempfile.mkdtemp(prefix=f"eval-{task[-1]}-")
-            target, test_target = make_repository(task, cache, python, os.path.join(work, "bare"))
-            shutil.copytree(os.path.join(work, "bare"), os.path.join(work, "mission"), symlinks=True)
-            row = {"project": f"{task[0]} {task[1]}", "function": task[-1],
-                   "bare": bare(task, os.path.join(work, "bare"), target, test_target, aider, url,
-                                options.max_output_tokens),
-                   "flotilla": mission(task, os.path.join(work, "mission"), target, flotilla, aider, url,
-                                       options.attempts, options.max_output_tokens)}
+            target, test_target = make_repository(task, cache, python, os.path.join(work, "task"))
+            row = {"project": f"{task[0]} {task[1]}", "function": task[-1]}
+            for arm in arms:
+                directory = os.path.join(work, arm)
+                shutil.copytree(os.path.join(work, "task"), directory, symlinks=True)
+                if arm == "bare":
+                    row[arm] = bare(task, directory, target, test_target, aider, url, options.max_output_tokens)
+                else:
+                    row[arm] = mission(task, directory, target, flotilla, aider, url, options.attempts,
+                                       options.max_output_tokens, arm)
+                print(json.dumps({"function": task[-1], "arm": arm, **row[arm]}), file=sys.stderr, flush=True)
             results.append(row)
-            print(json.dumps(row), file=sys.stderr, flush=True)
             shutil.rmtree(work, ignore_errors=True)
     finally:
         server.terminate()
@@ -274,16 +304,14 @@ def main():
     if options.json:
         with open(options.json, "w") as handle:
             json.dump(results, handle, indent=2)
-    print("| task | bare: solved | tokens | s | Flotilla: solved | attempts | tokens (critic) | s |")
-    print("|---|---|---|---|---|---|---|---|")
+    header = "| task |" + "".join(f" {arm}: solved | attempts | tokens | s |" for arm in arms)
+    print(header)
+    print("|---|" + "---|---:|---:|---:|" * len(arms))
     for row in results:
-        b, f = row["bare"], row["flotilla"]
-        print(f"| {row['project']}: `{row['function']}` | {'yes' if b['solved'] else 'no'} | {b['tokens']} | "
-              f"{b['seconds']} | {'yes' if f['solved'] else 'no'} | {f['attempts']} | {f['tokens']} "
-              f"({f['critic_tokens']}) | {f['seconds']} |")
-    solved_bare = sum(r["bare"]["solved"] for r in results)
-    solved_loop = sum(r["flotilla"]["solved"] for r in results)
-    print(f"\nSolved: one session {solved_bare}/{len(results)}, Flotilla {solved_loop}/{len(results)}")
+        cells = "".join(f" {'yes' if row[arm]['solved'] else 'no'} | {row[arm]['attempts']} | {row[arm]['tokens']} | "
+                        f"{row[arm]['seconds']} |" for arm in arms)
+        print(f"| {row['project']}: `{row['function']}` |{cells}")
+    print("\nSolved: " + ", ".join(f"{arm} {sum(r[arm]['solved'] for r in results)}/{len(results)}" for arm in arms))
 
 
 if __name__ == "__main__":
