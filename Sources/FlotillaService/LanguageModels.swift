@@ -134,6 +134,23 @@ package enum LanguageModels {
         )
     }
 
+    /// The architect's own model, when `--architect` names one (nil for `critic`, which plans with the critic's).
+    package static func architect(
+        _ fields: MissionFields,
+        configuration: Configuration,
+        composition: Composition,
+        root: String
+    ) throws -> (any LanguageModel)? {
+        guard let text = fields.architect, case .api(let api, let model)? = ModelChoice(text) else { return nil }
+        return try make(
+            role: "architect",
+            LanguageModelSettings(api: api, url: fields.architectURL, model: model, keyFiles: fields.keyFiles ?? []),
+            configuration: configuration,
+            composition: composition,
+            directory: root
+        )
+    }
+
     private static func parse(_ text: String, role: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme) else {
             throw FlotillaError.invalid("--\(role)-url \(text) is not an http(s) URL")

@@ -79,6 +79,12 @@ extension MissionRepository {
             composition: composition,
             root: root
         ).map(Critic.init)
+        let architect = try LanguageModels.architect(
+            spec.options,
+            configuration: configuration,
+            composition: composition,
+            root: root
+        )
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         let eventsFile = EventsFileSink(path: layout.eventsFile(id))
         let missionLog = MissionLogSink(path: layout.missionLog(id), origin: record.createdAt)
@@ -96,7 +102,8 @@ extension MissionRepository {
                 processes: composition.processes,
                 probe: composition.faultInjection,
                 processTable: composition.processTable,
-                critic: critic
+                critic: critic,
+                architect: architect
             ),
             options: MissionRunner.Options(
                 environment: composition.childEnvironment(passing: spec.options.passEnv ?? []),

@@ -60,12 +60,14 @@ package struct MissionRequestBuilder {
             composition: composition,
             root: root
         )
-        if critic == nil, fields.architect == true {
+        if critic == nil, fields.architect.flatMap(ModelChoice.init) == .critic {
             throw FlotillaError.invalid(
-                "--architect needs a model to plan with: configure the critic (--critic, --critic-url)",
+                "--architect critic needs a model to plan with: configure the critic (--critic, --critic-url), or "
+                    + "name the architect's own (--architect claude:opus)",
                 fields: [FieldProblem(field: "architect", message: "needs a critic model")]
             )
         }
+        _ = try LanguageModels.architect(fields, configuration: configuration, composition: composition, root: root)
         if critic == nil, fields.objectiveCheck == true {
             throw FlotillaError.invalid(
                 "--objective-check needs a model to judge the goal with: configure the critic (--critic, --critic-url)",

@@ -119,8 +119,9 @@ struct ReviewTests {
     @Test func anArchitectPlansTheAttemptReadOnlyAndBothSessionsAreRecorded() async throws {
         let plan = #"{"steps": ["Write 'a ok' to a.txt", "Leave test_a.py alone"], "files": ["a.txt"]}"#
         try await ScriptedModelServer.serving([.chat(plan)]) { server, port in
-            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--architect"])
-            {
+            try await mission([
+                "--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--architect", "critic",
+            ]) {
                 fixture,
                 outcome in
                 #expect(outcome.exitCode == 0, "\(outcome.standardError)")
@@ -137,12 +138,47 @@ struct ReviewTests {
         }
         // An architect that answers garbage leaves the attempt as it would have been.
         try await ScriptedModelServer.serving([.chat("no json here")]) { _, port in
-            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--architect"]) { fixture, outcome in
+            try await mission(["--critic-url", "http://127.0.0.1:\(port)/v1", "--architect", "critic"]) {
+                fixture,
+                outcome in
                 #expect(outcome.exitCode == 0, "\(outcome.standardError)")
                 let audit = try await fixture.audit()
                 #expect(!(try audit.prompt("a", 1)).contains("architect pass"))
                 let call = try #require(try await audit.ledger.modelCalls(of: audit.id).first)
                 #expect(call.call.role == .architect && call.call.error != nil)
+            }
+        }
+    }
+
+    @Test func anArchitectOfItsOwnPlansWithItsModelAndTheCriticIsNotNeeded() async throws {
+        let plan = #"{"steps": ["Write 'a ok' to a.txt"], "files": ["a.txt"]}"#
+        try await ScriptedModelServer.serving([.chat(plan)]) { server, port in
+            try await mission([
+                "--architect", "openai:planner-model", "--architect-url", "http://127.0.0.1:\(port)/v1",
+            ]) { fixture, outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                #expect(try audit.prompt("a", 1).contains("1. Write 'a ok' to a.txt"))
+                let asked = try #require(await server.requests.first)
+                #expect(
+                    asked.contains("\"model\":\"planner-model\"") || asked.contains("\"model\" : \"planner-model\"")
+                )
+                let calls = try await audit.ledger.modelCalls(of: audit.id)
+                #expect(calls.map(\.call.role) == [.architect] && calls.first?.call.error == nil)
+            }
+        }
+        // Named badly, or `critic` without a critic: refused before anything is created.
+        for (arguments, message) in [
+            (["--architect", "gpt"], "--architect must be critic, or openai, anthropic, claude, codex"),
+            (["--architect", "claude:"], "--architect must be critic"),
+            (["--architect", "critic"], "--architect critic needs a model to plan with"),
+            (["--architect", "anthropic", "--architect-url", "http://127.0.0.1:1/v1"], "--architect-url is for"),
+        ] {
+            try await mission(arguments) { fixture, outcome in
+                #expect(outcome.exitCode == 2, "\(arguments)")
+                #expect(outcome.standardError.contains(message), "\(arguments): \(outcome.standardError)")
+                let listed = try await FlotillaBinary.run(["list"], in: fixture.repository.path)
+                #expect(!listed.standardOutput.contains("m-"))
             }
         }
     }

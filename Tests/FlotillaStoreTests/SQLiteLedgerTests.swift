@@ -458,5 +458,9 @@ struct SQLiteLedgerTests {
         #expect(fields.scenario == "/s.json" && fields.passEnv == ["TOKEN"] && fields.critic == .openai)
         #expect(fields.keepBranches == true && fields.mergeBatch == 8 && fields.verifyTimeoutSeconds == 60)
         #expect(try MissionFields.stored("{}") == MissionFields())
+        // `architect` was a flag before it named a model: on meant the critic's.
+        #expect(try MissionFields.stored(#"{"architect": true}"#).architect == "critic")
+        #expect(try MissionFields.stored(#"{"architect": false}"#).architect == nil)
+        #expect(try MissionFields.stored(#"{"architect": "claude:opus"}"#).architect == "claude:opus")
     }
 }

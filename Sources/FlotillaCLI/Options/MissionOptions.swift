@@ -92,10 +92,17 @@ struct MissionOptions: ParsableArguments {
     )
     var review: ReviewMode?
 
-    @Flag(
-        help: "Plan each attempt with the critic's model, read-only, before its agent runs; the plan is in the prompt."
+    @Option(
+        help: """
+            Architect/editor: a first, read-only pass plans each attempt and the group's backend implements the \
+            plan (both recorded). critic plans with the critic's model; or name one: anthropic, openai, claude or \
+            codex, with an optional :MODEL (claude:opus, openai:qwen2.5-coder with --architect-url).
+            """
     )
-    var architect = false
+    var architect: String?
+
+    @Option(name: .customLong("architect-url"), help: "With --architect openai: the OpenAI-compatible server's URL.")
+    var architectURL: String?
 
     @Flag(
         inversion: .prefixedNo,
@@ -248,7 +255,8 @@ struct MissionOptions: ParsableArguments {
         given.avoidOverlap = avoidOverlap
         given.fixups = fixups
         given.review = review
-        given.architect = architect ? true : nil
+        given.architect = architect
+        given.architectURL = architectURL
         given.objectiveCheck = objectiveCheck ? true : nil
         given.objectiveMaxGroups = objectiveMaxGroups
         given.speculate = speculate

@@ -112,6 +112,14 @@ extension MissionFields {
     /// The problems between fields, once each is valid on its own.
     package func crossFieldProblems() -> [FieldProblem] {
         var problems: [FieldProblem] = []
+        if let architect, ModelChoice(architect) == nil {
+            problems.append(
+                FieldProblem(field: "architect", message: "must be \(ModelChoice.help), not `\(architect)`")
+            )
+        }
+        if architectURL != nil, architect.flatMap(ModelChoice.init)?.api != .openai {
+            problems.append(FieldProblem(field: "architect_url", message: "is for architect openai[:MODEL]"))
+        }
         if acceptance != nil && acceptancePath != nil {
             problems.append(FieldProblem(field: "acceptance_path", message: "cannot be given together with acceptance"))
         }

@@ -54,7 +54,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var push: String?
     package var review: ReviewMode?
     package var avoidOverlap: Bool?
-    package var architect: Bool?
+    package var architect: String?
+    package var architectURL: String?
     package var objectiveCheck: Bool?
     package var fixups: Bool?
     package var objectiveMaxGroups: Int?
@@ -106,6 +107,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case approve, push, review
         case avoidOverlap = "avoid_overlap"
         case architect
+        case architectURL = "architect_url"
         case objectiveCheck = "objective_check"
         case fixups
         case objectiveMaxGroups = "objective_max_groups"
@@ -185,11 +187,11 @@ package struct MissionFields: Sendable, Equatable, Codable {
             case .approve:
                 .choice(ApprovalMode.self, "What waits for a human: each verified landing, the finished mission.")
             case .architect:
-                MissionFieldRule(
-                    .boolean,
-                    default: false,
-                    "Plan each attempt with the critic's model (read-only) before its agent runs."
+                .text(
+                    maxLength: 200,
+                    "Plan each attempt read-only before its agent runs: critic (its model) or API[:MODEL]."
                 )
+            case .architectURL: .text("The architect's OpenAI-compatible server, with --architect openai.")
             case .fixups:
                 MissionFieldRule(
                     .boolean,

@@ -20,6 +20,8 @@ package struct MissionRunner: Sendable {
         package var processTable: (any ProcessTable)?
         /// Explains failed gates for the next prompt; none when not configured.
         package var critic: Critic?
+        /// Plans attempts when `--architect` names a model of its own (not the critic's).
+        package var architect: (any LanguageModel)?
 
         package init(
             ledger: any MissionLedger,
@@ -30,9 +32,11 @@ package struct MissionRunner: Sendable {
             now: @escaping @Sendable () -> Date = { Date() },
             probe: (any MissionProbe)? = nil,
             processTable: (any ProcessTable)? = nil,
-            critic: Critic? = nil
+            critic: Critic? = nil,
+            architect: (any LanguageModel)? = nil
         ) {
             self.critic = critic
+            self.architect = architect
             self.ledger = ledger
             self.git = git
             self.agent = agent
@@ -157,15 +161,27 @@ extension MissionRunner {
         return Reviewer(model: critic.model, mode: mode, threshold: gate.threshold, timeout: gate.timeout)
     }
 
-    /// `--architect`: the critic's model, planning each attempt.
+    /// `--architect`: the model that plans each attempt, the critic's or its own.
     func architect(for spec: MissionSpec) throws -> Architect? {
-        guard spec.options.architect == true else { return nil }
-        guard let critic = ports.critic else {
-            throw FlotillaError.invalid(
-                "--architect needs a model to plan with: configure the critic (--critic, --critic-url)"
-            )
+        guard let text = spec.options.architect else { return nil }
+        let model: any LanguageModel
+        switch ModelChoice(text) {
+        case .critic?:
+            guard let critic = ports.critic else {
+                throw FlotillaError.invalid(
+                    "--architect critic needs a model to plan with: configure the critic (--critic, --critic-url)"
+                )
+            }
+            model = critic.model
+        case .api?:
+            guard let architect = ports.architect else {
+                throw FlotillaError.invalid("--architect \(text): its model was not configured for this run")
+            }
+            model = architect
+        case nil:
+            throw FlotillaError.invalid("--architect must be \(ModelChoice.help), not `\(text)`")
         }
-        return Architect(model: critic.model, timeout: spec.options.reviewGate.timeout)
+        return Architect(model: model, timeout: spec.options.reviewGate.timeout)
     }
 
     /// `--objective-check`: the critic's model, judging the goal once every group landed.

@@ -88,6 +88,8 @@ extension MissionFields {
                 for (old, new) in renamedFields {
                     if let moved = object.removeValue(forKey: old) { object[new] = moved }
                 }
+                // `architect` was a flag before it named a model: on meant the critic's.
+                if case .bool(let on)? = object["architect"] { object["architect"] = on ? "critic" : nil }
                 value = .object(object)
             }
             return try JSONDecoder().decode(MissionFields.self, from: JSONEncoder().encode(value))
