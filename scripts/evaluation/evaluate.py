@@ -222,7 +222,7 @@ def mission(task, directory, target, flotilla, aider, url, attempts, cap, arm="p
     logs = os.path.join(ROOT, ".build/evaluation/logs")
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, f"{task[-1]}-{arm}.log"), "w") as handle:
-        handle.write(result.stdout + result.stderr)
+        handle.write(result.stdout or "")
     shutil.rmtree(home, ignore_errors=True)
     return {"solved": result.returncode == 0 and status.get("state") == "completed",
             "attempts": len(history.get("attempts", [])), "tokens": used + critic, "critic_tokens": critic,
