@@ -1,5 +1,6 @@
 import FlotillaCore
 import FlotillaStore
+import FlotillaSystem
 import FlotillaTestSupport
 import Foundation
 import Testing
@@ -303,6 +304,36 @@ struct QualityLoopTests {
                 #expect(try await audit.ledger.approvals(of: audit.id).map { $0.decision?.approved } == [true, true])
             }
         }
+    }
+
+    @Test func aRoundCutShortByACrashLandsItsPassingCandidateOnceAndEndsTheOthers() async throws {
+        let fixture = try await MissionFixture(
+            checklist: "# A\n\n## A\nSpeculate: 2\n- [ ] a.txt says a ok\n",
+            groups: ["a"]
+        )
+        defer { fixture.remove() }
+        // Candidate 1 passes at once; candidate 2 is still working when Flotilla is killed after 1's gate.
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            "echo 'a ok' > a.txt\nif [ \"$FLOTILLA_ATTEMPT\" = 2 ]; then sleep 600; fi\n"
+        )
+        let first = try await FlotillaBinary.run(
+            [
+                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
+                "sh \(agent)", "--agents", "2",
+            ],
+            in: fixture.repository.path,
+            environment: ["FLOTILLA_CRASH_AT": "checkpoint:gate.recorded#1"]
+        )
+        #expect(first.signal == SIGKILL, "\(first.standardOutput)\(first.standardError)")
+        let id = try await MissionAudit(fixture.repository).id.rawValue
+        let resumed = try await FlotillaBinary.run(["resume", id], in: fixture.repository.path)
+        #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\(resumed.standardError)")
+        let audit = try await fixture.audit()
+        let attempts = try await audit.attempts()
+        #expect(attempts.map(\.key.description) == ["a#1", "a#2"], "no new round started beside the queued candidate")
+        #expect(attempts.map(\.outcome) == [.landed, .interrupted])
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [], "the cut-short candidate's agent outlived it")
     }
 
     @Test func withoutACriticTheObjectiveCheckIsRefusedBeforeAnythingIsCreated() async throws {

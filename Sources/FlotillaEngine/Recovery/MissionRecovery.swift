@@ -97,9 +97,10 @@ struct MissionRecovery {
         }
 
         // Attempts caught with their agent or gate running cannot be trusted: interrupt them.
-        let interrupted = try await context.ledger.attempts(of: id).filter {
-            $0.outcome == nil && ($0.phase == .agent || $0.phase == .gate)
-        }
+        let attempts = try await context.ledger.attempts(of: id)
+        let interrupted = attempts.filter { $0.outcome == nil && ($0.phase == .agent || $0.phase == .gate) }
+        // A best-of-N candidate whose gate passed keeps its group claimed while its siblings are interrupted.
+        let stillQueued = Set(attempts.filter { $0.outcome == nil && $0.phase == .queued }.map(\.key.group))
         for attempt in interrupted {
             try await context.record(
                 .attemptFailed(
@@ -110,7 +111,7 @@ struct MissionRecovery {
                         feedback: "This attempt was interrupted when Flotilla itself stopped; it says nothing about "
                             + "your approach.",
                         stall: nil,
-                        groupStatus: .pending
+                        groupStatus: stillQueued.contains(attempt.key.group) ? .active : .pending
                     )
                 ),
                 mission: id
