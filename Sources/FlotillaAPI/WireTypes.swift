@@ -127,9 +127,12 @@ package struct GroupDTO: Codable, Sendable {
     package var costPerCriterionUSD: Double?
     /// Its layer in the checklist's DAG (`ChecklistLayers`), for drawing it.
     package var layer: Int?
+    /// Who added it to the running mission (`objective check`); absent for the checklist's own groups.
+    package var addedBy: String?
 
     enum CodingKeys: String, CodingKey {
         case id, title, status, check, criteria, attempts, escalation, layer
+        case addedBy = "added_by"
         case costPerCriterionUSD = "cost_per_criterion_usd"
         case dependsOn = "depends_on"
         case costUSD = "cost_usd"
@@ -150,6 +153,7 @@ package struct GroupDTO: Codable, Sendable {
         escalation = group.escalation.rawValue
         landedCommit = group.landedCommit
         blockedReason = group.blockedReason
+        addedBy = group.addedBy
         costPerCriterionUSD =
             group.status == .done && !group.criteria.isEmpty ? group.costUSD / Double(group.criteria.count) : nil
     }

@@ -71,6 +71,14 @@ struct QualityLoopTests {
                 let gateOfB = try #require(verifications.first { $0.kind == .gate && $0.attempt?.group == "b" })
                 #expect(gateOfB.groups == ["b"] && gateOfB.passed)
                 #expect(verifications.filter { $0.kind == .final }.map(\.passed) == [true])
+                // Shown: `status` marks the added group, and its JSON says who added it.
+                let status = try await FlotillaBinary.run(["status", audit.id.rawValue], in: fixture.repository.path)
+                #expect(status.standardOutput.contains("(added by the objective check)"), "\(status.standardOutput)")
+                let json = try await FlotillaBinary.run(
+                    ["status", audit.id.rawValue, "--output", "json"],
+                    in: fixture.repository.path
+                )
+                #expect(json.standardOutput.contains("\"added_by\" : \"objective check\""), "\(json.standardOutput)")
                 // Resuming reads the grown checklist back from the ledger.
                 let record = try #require(try await audit.ledger.mission(audit.id))
                 #expect(record.spec.checklist.groupIDs == ["a", "b"])

@@ -45,7 +45,8 @@ enum MissionReports {
             var status = group.status
             if group.escalation != "none" && group.status != "done" { status += " (\(group.escalation))" }
             let waitsFor = group.dependsOn.isEmpty ? "" : "after \(group.dependsOn.joined(separator: ", "))"
-            let note = group.landedCommit?.shortSHA ?? group.blockedReason ?? waitsFor
+            var note = group.landedCommit?.shortSHA ?? group.blockedReason ?? waitsFor
+            if let addedBy = group.addedBy { note += (note.isEmpty ? "" : " ") + "(added by the \(addedBy))" }
             let perCriterion = group.costPerCriterionUSD.map(formatUSD) ?? ""
             return [group.id, status, String(group.attempts), formatUSD(group.costUSD), perCriterion, note]
         }

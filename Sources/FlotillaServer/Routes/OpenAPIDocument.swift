@@ -361,6 +361,7 @@ package enum OpenAPIDocument {
                 "Group": object([
                     "id": "string", "title": "string", "status": "string", "depends_on": "array",
                     "attempts": "integer", "cost_usd": "number", "landed_commit": "string", "layer": "integer",
+                    "added_by": "string",
                 ]),
                 "MissionList": object(["missions": "[#/components/schemas/Mission"], required: ["missions"]),
                 "Attempt": object([

@@ -370,7 +370,7 @@ function showGroup(view, groupID) {
           } catch (error) { r.error.textContent = error.message; }
         } }, 'Approve group') : null,
         h('button', { onclick: () => { r.detail.hidden = true; view.openGroup = null; } }, 'Close'))),
-    h('p', {}, h('span', { class: 'badge ' + g.status, text: g.status }), ' ', g.blocked_reason || ''),
+    h('p', {}, h('span', { class: 'badge ' + g.status, text: g.status }), ' ', g.blocked_reason || '', g.added_by ? ' (added by the ' + g.added_by + ')' : ''),
     h('ul', {}, g.criteria.map((c) => h('li', { text: c }))),
     h('p', { class: 'muted' }, 'Depends on: ' + (g.depends_on.join(', ') || 'nothing') + ' · check: ' + (g.check || 'the mission verify command')),
     h('p', {}, tries.length ? 'Attempts: ' : 'No attempts yet.', tries.map((a) => h('a', { href: '#/missions/' + view.id + '/attempts/' + a.sequence, text: '#' + a.number + ' ' + (a.outcome || a.phase) + ' ' }))));
