@@ -32,11 +32,17 @@ extension MissionLoop {
     }
 
     /// How many candidates the group's next attempt runs as: its `Speculate:` line, or `--speculate` once it has failed
-    /// twice; never more than the free slots or the attempts the limit leaves.
+    /// twice; never more than the free slots, the attempts the limit leaves or what the budget affords.
     func speculationWidth(_ group: ChecklistGroup, failedAttempts: Int) -> Int {
         var width = group.speculate ?? (failedAttempts >= 2 ? spec.options.speculate ?? 1 : 1)
         width = min(width, freeSlots.count)
         if let limit = spec.limits.maxAttempts { width = min(width, limit - attemptsStarted) }
+        // No more candidates than the budget affords, beside what runs (the dispatcher checked the first one).
+        if let budget = spec.limits.maxCostUSD, estimator.estimateUSD > 0 {
+            let left = budget - spentUSD - Double(running.count) * estimator.estimateUSD
+            let affordable = left / estimator.estimateUSD
+            if !(affordable >= Double(width)) { width = affordable.isFinite && affordable > 1 ? Int(affordable) : 1 }
+        }
         return max(1, width)
     }
 
