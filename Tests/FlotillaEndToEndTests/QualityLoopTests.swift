@@ -122,12 +122,12 @@ struct QualityLoopTests {
         }
     }
 
-    /// Attempt 2 fails its gate; the others pass, attempt 1 with a 20-line file beside, attempt 3 alone.
+    /// All three pass: attempt 1 with a 20-line file beside, attempt 2 with a 5-line one, attempt 3 alone.
     static let unevenCandidates = """
+        echo 'a ok' > a.txt
         case "$FLOTILLA_ATTEMPT" in
-        2) echo wrong > a.txt ;;
-        1) echo 'a ok' > a.txt; seq 20 > pad.txt ;;
-        *) echo 'a ok' > a.txt ;;
+        1) seq 20 > pad.txt ;;
+        2) seq 5 > pad.txt ;;
         esac
 
         """
@@ -139,9 +139,13 @@ struct QualityLoopTests {
             let audit = try await fixture.audit()
             let attempts = try await audit.attempts()
             #expect(attempts.map(\.key.description) == ["a#1", "a#2", "a#3"])
-            #expect(attempts.map(\.outcome) == [.rejected, .gateFailed, .landed])
+            #expect(attempts.map(\.outcome) == [.rejected, .rejected, .landed])
             #expect(Set(attempts.map(\.slot)) == [1, 2, 3], "the three ran at once, each in its own slot")
             #expect(attempts[0].reason == "outranked by a#3: a larger diff (21 lines against 1)", "\(attempts[0])")
+            #expect(attempts[1].reason == "outranked by a#3: a larger diff (6 lines against 1)", "\(attempts[1])")
+            // Each passed its gate: the ranking chose among verified work only.
+            let gates = try await audit.verifications().map(\.verification).filter { $0.kind == .gate }
+            #expect(gates.count == 3 && gates.allSatisfy(\.passed))
             let head = try #require(await audit.targetHead())
             #expect(await fixture.repository.show(head, "pad.txt") == nil, "the loser's file did not land")
             // Each candidate was told its approach, and they differ.
@@ -156,30 +160,42 @@ struct QualityLoopTests {
                 Issue.record("no candidates in \(ranked.data)")
                 return
             }
-            #expect(candidates.map { $0["attempt"] } == [.number(3), .number(1), .number(2)])
-            #expect(candidates[2]["lost_because"]?.stringValue?.hasPrefix("gate_failed") == true)
+            #expect(candidates.map { $0["attempt"] } == [.number(3), .number(2), .number(1)])
+            #expect(candidates.map { $0["diff_lines"] } == [.number(1), .number(6), .number(21)])
+            #expect(candidates[0]["lost_because"] == nil && candidates[1]["lost_because"] != nil)
         }
     }
 
-    @Test func speculateStartsAfterTwoFailuresAndTheRoundCountsOnce() async throws {
+    @Test func speculateStartsAfterTwoFailuresAndAFailedCandidateIsNeverRanked() async throws {
         let script = """
             case "$FLOTILLA_ATTEMPT" in
-            1|2) echo wrong > a.txt ;;
-            3) echo 'a ok' > a.txt; seq 5 > pad.txt ;;
+            1|2|3) echo wrong > a.txt ;;
+            4) echo 'a ok' > a.txt; seq 5 > pad.txt ;;
             *) echo 'a ok' > a.txt ;;
             esac
 
             """
-        try await mission(["--agents", "2", "--speculate", "2", "--stall-threshold", "3"], agent: script) {
+        try await mission(["--agents", "3", "--speculate", "3", "--stall-threshold", "3"], agent: script) {
             fixture,
             outcome in
             #expect(outcome.exitCode == 0, "\(outcome.standardError)")
             let audit = try await fixture.audit()
             let attempts = try await audit.attempts()
-            #expect(attempts.map(\.outcome) == [.gateFailed, .gateFailed, .rejected, .landed])
+            #expect(attempts.map(\.outcome) == [.gateFailed, .gateFailed, .gateFailed, .rejected, .landed])
             #expect(try audit.prompt("a", 1).contains("Best of") == false)
-            #expect(try audit.prompt("a", 3).contains("you are candidate 1 of 2"))
-            #expect(try await audit.events().filter { $0.kind == .speculationRanked }.count == 1)
+            #expect(try audit.prompt("a", 3).contains("you are candidate 1 of 3"))
+            let ranked = try #require(try await audit.events().first { $0.kind == .speculationRanked })
+            #expect(ranked.message == "best of 3 for a: a#5 lands")
+            guard case .array(let candidates)? = ranked.data["candidates"] else {
+                Issue.record("no candidates in \(ranked.data)")
+                return
+            }
+            // The failed one comes last, with its gate's verdict as the reason, and is not in the ranking.
+            #expect(candidates.map { $0["attempt"] } == [.number(5), .number(4), .number(3)])
+            #expect(candidates[2]["passed"] == .bool(false))
+            #expect(candidates[2]["lost_because"]?.stringValue?.hasPrefix("gate_failed") == true)
+            // The round's failure did not count towards the stall rule beside the winner: the group never blocked.
+            #expect(try await audit.groups().first?.status == .done)
         }
     }
 
