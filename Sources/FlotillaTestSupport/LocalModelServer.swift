@@ -33,7 +33,8 @@ package final class LocalModelServer: Sendable {
     /// throws with the end of its log after `timeout`.
     package static func start(
         contextTokens: Int = 16384,
-        timeout: Duration = .seconds(120)
+        // A backstop: loading the model took over 120 s once in CI, on two cores busy with other tests.
+        timeout: Duration = .seconds(300)
     ) async throws -> LocalModelServer {
         guard let (server, model) = configured else {
             throw FixtureError("no local model: run `eval \"$(scripts/local-model)\"` first")

@@ -247,10 +247,12 @@ struct NotificationTests {
             let tries = try await audit.events().filter { $0.kind.rawValue.hasPrefix("notification.") }
             let refused = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("HTTP 500") }
             let cutShort = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("cut short") }
-            // A 500 the receiver sent just as a process stopped may have been read as neither: it is a cut-short try.
+            let late = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("no answer within") }
+            // A 500 the receiver sent just as a process stopped may have been read as neither: it is a cut-short try;
+            // one that reached a client on busy cores after its timeout is a try with no answer in time.
             let answered500 = received.filter { $0.status == 500 }.count
             #expect(
-                refused.count <= answered500 && answered500 <= refused.count + cutShort.count,
+                refused.count <= answered500 && answered500 <= refused.count + cutShort.count + late.count,
                 "\(tries.map(\.message))"
             )
             #expect(tries.filter { $0.kind == .notificationDelivered }.count == 1)

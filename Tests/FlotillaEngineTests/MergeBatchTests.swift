@@ -95,18 +95,24 @@ struct MergeBatchTests {
     }
 
     @Test func aFailingBatchIsBisectedAndOnlyVerifiedCommitsLand() async throws {
-        // d passes its own gate but breaks x; its second attempt does not.
+        // d passes its own gate but breaks x. Its second attempt is a fixup from the failed merge, which keeps the
+        // poison (this agent does not remove it) and fails the same way; the third starts from the head and lands.
         let scenario = Scenario(groups: [
             "x": [LoopDecisionTests.write("x")], "b": [LoopDecisionTests.write("b")],
             "c": [LoopDecisionTests.write("c")],
-            "d": [LoopDecisionTests.write("d", also: [("poison", "yes\n")]), LoopDecisionTests.write("d")],
+            "d": [
+                LoopDecisionTests.write("d", also: [("poison", "yes\n")]), LoopDecisionTests.write("d"),
+                LoopDecisionTests.write("d"),
+            ],
             "e": [LoopDecisionTests.write("e")],
         ])
         let (mission, result) = try await run(scenario, waitingFor: ["b", "c", "d", "e"])
         defer { mission.directory.remove() }
         #expect(result.reason == .completed)
         let attempts = try await mission.ledger.attempts(of: mission.spec.id)
-        #expect(attempts.first { $0.key == AttemptKey(group: "d", number: 1) }?.outcome == .regression)
+        let d = attempts.filter { $0.key.group == "d" }
+        #expect(d.map(\.outcome) == [.regression, .regression, .landed])
+        #expect(d[1].startCommit != d[0].startCommit && d[2].startCommit != d[1].startCommit, "fixup, then the head")
         #expect(attempts.filter { $0.outcome == .landed }.map(\.key.group).sorted() == ["b", "c", "d", "e", "x"])
         let events = try await mission.ledger.events(of: mission.spec.id, after: 0, limit: 1000)
         let splits = events.filter { $0.kind == .mergeRequeued && $0.message.contains("trying them apart") }
@@ -126,6 +132,6 @@ struct MergeBatchTests {
         #expect(try await mission.targetIsVerified())
         let failed = try await mission.ledger.verifications(of: mission.spec.id)
             .filter { $0.verification.kind == .regression && !$0.verification.passed }
-        #expect(failed.count == 3, "the batch of 4, the pair with d, and d alone")
+        #expect(failed.count == 4, "the batch of 4, the pair with d, d alone, and d's fixup")
     }
 }

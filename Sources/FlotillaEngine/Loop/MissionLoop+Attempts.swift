@@ -12,7 +12,13 @@ extension MissionLoop {
         let width = speculationWidth(checklistGroup, failedAttempts: state.attempts)
         progress.claim(groupID, attempts: width)
         // A fixup starts from the merge that failed integration; every other attempt from the target head.
-        let from = fixupBases.removeValue(forKey: groupID) ?? targetHead
+        let fixupBase = fixupBases.removeValue(forKey: groupID)
+        let from = fixupBase ?? targetHead
+        if fixupBase != nil {
+            for number in 1...width {
+                fixupAttempts.insert(AttemptKey(group: groupID, number: state.attempts + number))
+            }
+        }
         guard width > 1 else {
             try await start(
                 AttemptKey(group: groupID, number: state.attempts + 1),

@@ -6,9 +6,11 @@ import Foundation
 /// group's next attempt starts from that merged commit, with both changes and the failure in its prompt.
 extension MissionLoop {
     /// The feedback for a fixup, having set the group's next start to the failed merge; nil when the failure is not an
-    /// integration failure (nothing landed since the candidate started) or fixups are off.
+    /// integration failure (nothing landed since the candidate started), when the candidate was itself a fixup (one
+    /// try from a failed merge: the next starts from the head, in case the candidate's own change is what breaks), or
+    /// when fixups are off.
     mutating func prepareFixup(_ candidate: MergeCandidate, _ verification: Verification) async throws -> String? {
-        guard spec.options.fixups != false,
+        guard spec.options.fixups != false, !fixupAttempts.contains(candidate.key),
             let attempt = try await context.ledger.attempts(of: spec.id).first(where: { $0.key == candidate.key }),
             attempt.startCommit != targetHead
         else { return nil }

@@ -75,6 +75,8 @@ struct MissionLoop {
     var unrankedCandidates: [AttemptKey] = []
     /// Where a group's next attempt starts when it is a fixup: the merged commit that failed its regression verify.
     var fixupBases: [String: String] = [:]
+    /// The attempts that started from such a merge: when one fails the same way, the next starts from the head.
+    var fixupAttempts: Set<AttemptKey> = []
 
     init(
         spec: MissionSpec,
