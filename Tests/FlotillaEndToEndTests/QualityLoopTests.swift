@@ -148,11 +148,17 @@ struct QualityLoopTests {
             #expect(gates.count == 3 && gates.allSatisfy(\.passed))
             let head = try #require(await audit.targetHead())
             #expect(await fixture.repository.show(head, "pad.txt") == nil, "the loser's file did not land")
-            // Each candidate was told its approach, and they differ.
-            let hints = try (1...3).map {
-                try audit.prompt("a", $0).components(separatedBy: "Your approach: ").last ?? ""
+            // Each candidate was told its approach, under its criteria (not at the end, where a small model took it
+            // for the whole request and answered "Understood."), and they differ.
+            let prompts = try (1...3).map { try audit.prompt("a", $0) }
+            let hints = prompts.map { prompt in
+                prompt.components(separatedBy: "with this approach: ").last?.components(separatedBy: "\n").first ?? ""
             }
             #expect(Set(hints).count == 3)
+            let criteria = try #require(prompts[0].range(of: "- [ ] a.txt says a ok"))
+            let hint = try #require(prompts[0].range(of: "Make these criteria true now"))
+            let rules = try #require(prompts[0].range(of: "## Already done"))
+            #expect(criteria.upperBound < hint.lowerBound && hint.upperBound < rules.lowerBound)
             #expect(try audit.prompt("a", 2).contains("you are candidate 2 of 3"))
             let ranked = try #require(try await audit.events().first { $0.kind == .speculationRanked })
             #expect(ranked.message == "best of 3 for a: a#3 lands")

@@ -30,6 +30,8 @@ package struct AttemptBrief: Sendable, Equatable {
     package var escalation: Escalation
     /// Edits to existing tests are taken back before the gate (unless the group's `Allow:` line permits them).
     package var testsProtected: Bool
+    /// Best of N: which candidate this is, and the approach it is asked to take.
+    package var approach: String?
 
     package init(
         mission: MissionID,
@@ -64,7 +66,7 @@ package struct AttemptBrief: Sendable, Equatable {
             && lhs.doneGroups.map(\.id) == rhs.doneGroups.map(\.id) && lhs.moreDoneGroups == rhs.moreDoneGroups
             && lhs.protectedPatterns == rhs.protectedPatterns
             && lhs.checkCommand == rhs.checkCommand && lhs.feedback == rhs.feedback && lhs.escalation == rhs.escalation
-            && lhs.testsProtected == rhs.testsProtected
+            && lhs.testsProtected == rhs.testsProtected && lhs.approach == rhs.approach
     }
 }
 
@@ -90,6 +92,10 @@ package enum AttemptPrompt {
         out.append("Acceptance criteria:")
         for criterion in brief.group.criteria { out.append("- [ ] \(criterion)") }
         out.append("")
+        if let approach = brief.approach {
+            out.append(approach)
+            out.append("")
+        }
         out.append("## Already done")
         out.append("")
         if brief.doneGroups.isEmpty {

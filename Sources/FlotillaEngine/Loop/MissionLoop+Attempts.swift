@@ -67,7 +67,7 @@ extension MissionLoop {
                 !checklistGroup.dependsOn.contains($0)
             }
             .prefix(max(0, Self.recentLandingsInPrompt - checklistGroup.dependsOn.count))
-        let brief = AttemptBrief(
+        var brief = AttemptBrief(
             mission: spec.id,
             goal: spec.goal,
             group: checklistGroup,
@@ -81,6 +81,7 @@ extension MissionLoop {
             escalation: state.escalation,
             testsProtected: spec.options.allowTestEdits != true
         )
+        brief.approach = hint
         let lease = spec.limits.attemptTimeout + spec.options.verifyTimeout * 2 + .seconds(300)
         var start = AttemptStart(
             key: key,
@@ -103,7 +104,7 @@ extension MissionLoop {
             key: key,
             slot: slot,
             startCommit: startCommit,
-            prompt: AttemptPrompt.render(brief) + (hint.map { "\n\n" + $0 } ?? ""),
+            prompt: AttemptPrompt.render(brief),
             context: context,
             // The rest of the budget, less what the sessions already running are expected to spend.
             budgetUSD: spec.limits.maxCostUSD.map {

@@ -25,10 +25,12 @@ extension MissionLoop {
         "Favour simplicity: the smallest readable solution, with no new dependencies.",
     ]
 
+    /// What a candidate's prompt says under its criteria: make the change, this way.
     static func approachHint(_ index: Int, of width: Int) -> String {
-        "Best of \(width): you are candidate \(index + 1) of \(width) working on this group at the same time, each in "
-            + "its own checkout; the best-ranked one that passes the gate lands. Your approach: "
-            + approachHints[index % approachHints.count]
+        "Make these criteria true now, in the files, with this approach: "
+            + approachHints[index % approachHints.count] + " (Best of \(width): you are candidate \(index + 1) of "
+            + "\(width) working on this group at the same time, each in its own checkout; the best-ranked one that "
+            + "passes the gate lands.)"
     }
 
     /// How many candidates the group's next attempt runs as: its `Speculate:` line, or `--speculate` once it has failed
