@@ -22,7 +22,14 @@ struct NotificationTests {
         return ["XDG_CONFIG_HOME": home, "FLOTILLA_TEST_HOOK_SECRET": secret, "FLOTILLA_TEST_NTFY_TOKEN": "tk_test"]
     }
 
-    static func webhook(port: Int, events: String = #"["completed"]"#, extra: String = "") -> String {
+    /// A webhook target; its `timeout` (60 s, not the default 10) keeps a receiver in this test process that answers
+    /// late on busy cores from being counted as one that did not answer.
+    static func webhook(
+        port: Int,
+        events: String = #"["completed"]"#,
+        timeout: Int = 60,
+        extra: String = ""
+    ) -> String {
         """
         [notify.ops]
         kind = "webhook"
@@ -30,6 +37,7 @@ struct NotificationTests {
         secret_env = "FLOTILLA_TEST_HOOK_SECRET"
         events = \(events)
         backoff = 0.05
+        timeout = \(timeout)
         \(extra)
 
         """
@@ -144,12 +152,14 @@ struct NotificationTests {
                 [notify.chat]
                 kind = "slack"
                 url = "http://127.0.0.1:\(port)/slack"
+                timeout = 60
 
                 [notify.phone]
                 kind = "ntfy"
                 url = "http://127.0.0.1:\(port)/flotilla-topic"
                 secret_env = "FLOTILLA_TEST_NTFY_TOKEN"
                 events = ["completed", "failed"]
+                timeout = 60
 
                 [notify.desk]
                 kind = "desktop"
@@ -284,7 +294,7 @@ struct NotificationTests {
         try await NotificationReceiver.serving(otherwise: .hang) { receiver, port in
             let environment = try Self.configure(
                 fixture,
-                Self.webhook(port: port, events: #"["needs_human"]"#, extra: "timeout = 300")
+                Self.webhook(port: port, events: #"["needs_human"]"#, timeout: 300)
             )
             let run = Task {
                 try await fixture.run(
