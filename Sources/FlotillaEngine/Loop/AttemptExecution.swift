@@ -4,7 +4,8 @@ import Foundation
 /// What the loop learns when an attempt's agent and gate are done.
 enum AttemptResult: Sendable {
     /// The gate passed: the attempt waits in the merge queue with this commit.
-    case passed(commit: String, criteriaPassed: Int?)
+    /// `reviewScore`: what `--review` scored it (of 10), when it was reviewed; best of N ranks by it.
+    case passed(commit: String, criteriaPassed: Int?, reviewScore: Int? = nil)
     case failed(outcome: AttemptOutcome, reason: String, feedback: String, criteriaPassed: Int?)
     /// The agent hit a rate limit or quota: not the group's fault. Every agent waits, unless a fallback backend
     /// takes over (`holdDispatch` false).
@@ -190,6 +191,7 @@ struct AttemptExecution: Sendable {
         context.probe?.mark(.checkpoint("gate.recorded"))
         let criteria = verification.criteriaPassed(in: key.group)
         if verification.passed {
+            var reviewScore: Int?
             // A reviewer reads only what the gate passed: it may hold work back, never pass what the gate failed.
             if let reviewer = context.reviewer, let group = mission.checklist.group(key.group) {
                 let (verdict, call) = await reviewer.review(
@@ -201,6 +203,7 @@ struct AttemptExecution: Sendable {
                 spent.value += call.usage.costUSD
                 try await context.record(.modelCalled(call), mission: id)
                 try await context.record(.reviewed(key, verdict), mission: id)
+                reviewScore = verdict.score
                 if verdict.blocks {
                     return .failed(
                         outcome: .rejected,
@@ -211,7 +214,7 @@ struct AttemptExecution: Sendable {
                     )
                 }
             }
-            return .passed(commit: checked, criteriaPassed: criteria)
+            return .passed(commit: checked, criteriaPassed: criteria, reviewScore: reviewScore)
         }
         var feedback = Feedback.gateFailed(verification, agentExit: outcome.termination)
         if !revertedTests.isEmpty { feedback = Feedback.testsReverted(revertedTests) + "\n\n" + feedback }

@@ -69,7 +69,6 @@ extension MissionLoop {
     mutating func settle(_ round: SpeculativeRound, group: inout ThrowingTaskGroup<LoopSignal, any Error>) async throws
     {
         let records = try await context.ledger.attempts(of: spec.id)
-        let scores = try await reviewScores(round.keys)
         var candidates: [SpeculationCandidate] = []
         for key in round.keys {
             let record = records.first { $0.key == key }
@@ -80,10 +79,10 @@ extension MissionLoop {
                 costUSD: record?.usage.costUSD ?? 0
             )
             switch round.results[key] {
-            case .passed(_, let criteria)?:
+            case .passed(_, let criteria, let score)?:
                 candidate.passed = true
                 candidate.criteriaPassed = criteria
-                candidate.reviewScore = scores[key]
+                candidate.reviewScore = score
             case .failed(let outcome, let reason, _, _)?:
                 candidate.lostBecause = "\(outcome.rawValue): \(reason)"
             default:
@@ -108,7 +107,7 @@ extension MissionLoop {
             let last = winner == nil && index == ending.count - 1
             guard let result = round.results[key] else { continue }
             switch result {
-            case .passed(_, let criteria):
+            case .passed(_, let criteria, _):
                 let lost = ordered.first { $0.key == key }?.lostBecause ?? "outranked"
                 try await conclude(
                     key,
@@ -161,23 +160,9 @@ extension MissionLoop {
                 fatal = message
             }
         }
-        if let winner, case .passed(let commit, let criteria)? = round.results[winner] {
+        if let winner, case .passed(let commit, let criteria, _)? = round.results[winner] {
             try await verified(MergeCandidate(key: winner, commit: commit, criteriaPassed: criteria), group: &group)
         }
-    }
-
-    /// The review scores of these attempts (`--review`), from their `review.scored` events.
-    private func reviewScores(_ keys: [AttemptKey]) async throws -> [AttemptKey: Int] {
-        guard spec.options.reviewMode != .none else { return [:] }
-        var scores: [AttemptKey: Int] = [:]
-        for event in try await context.ledger.events(of: spec.id, after: 0, limit: 1_000_000)
-        where event.kind == .reviewScored {
-            guard let group = event.group, let number = event.attempt, let score = event.data["score"]?.intValue
-            else { continue }
-            let key = AttemptKey(group: group, number: number)
-            if keys.contains(key) { scores[key] = score }
-        }
-        return scores
     }
 
     /// Ends the candidates still held when the mission stops: every attempt's end is in the ledger.

@@ -311,7 +311,7 @@ struct MissionLoop {
             if cost > 0 { estimator.record(costUSD: cost) }
             if try await holdForRound(key, result, group: &group) { break }
             switch result {
-            case .passed(let commit, let criteria):
+            case .passed(let commit, let criteria, _):
                 consecutiveRateLimits = 0
                 try await verified(MergeCandidate(key: key, commit: commit, criteriaPassed: criteria), group: &group)
             case .failed(let outcome, let reason, let text, let criteria):
