@@ -78,8 +78,8 @@ extension LedgerWrite {
         try expectChange("attempt \(key)")
     }
 
-    /// Records the gate's verification; a pass queues the attempt to land.
-    func gateFinished(_ verification: Verification) throws {
+    /// Records the gate's verification; a pass queues the attempt to land unless a review is still to come.
+    func gateFinished(_ verification: Verification, queue: Bool) throws {
         guard let key = verification.attempt else {
             throw LedgerError.invalid("a gate verification needs an attempt")
         }
@@ -91,9 +91,21 @@ extension LedgerWrite {
                     phase = CASE WHEN ? THEN 'queued' ELSE phase END
                 WHERE mission_id = ? AND group_id = ? AND number = ?
                 """,
-            arguments: [verification.duration.seconds, criteria, verification.passed, mission, key.group, key.number]
+            arguments: [verification.duration.seconds, criteria, queue, mission, key.group, key.number]
         )
         try expectChange("attempt \(key)")
+    }
+
+    /// A review that does not block queues the attempt its gate passed; one that blocks leaves it to be ended.
+    func reviewed(_ key: AttemptKey, blocks: Bool) throws {
+        guard !blocks else { return }
+        try db.execute(
+            sql: """
+                UPDATE attempts SET phase = 'queued'
+                WHERE mission_id = ? AND group_id = ? AND number = ? AND phase = 'gate' AND outcome IS NULL
+                """,
+            arguments: [mission, key.group, key.number]
+        )
     }
 
     /// Ends an attempt that did not land, with what it means for its group and the groups after it.

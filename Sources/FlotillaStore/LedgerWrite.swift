@@ -16,7 +16,8 @@ struct LedgerWrite {
         case .attemptStarted(let start): try attemptStarted(start)
         case .agentFinished(let key, let report): try agentFinished(key, report)
         case .attemptCommitted(let key, let commit, let diff): try attemptCommitted(key, commit: commit, diff: diff)
-        case .gateFinished(let verification): try gateFinished(verification)
+        case .gateFinished(let verification, let reviewFollows):
+            try gateFinished(verification, queue: verification.passed && !reviewFollows)
         case .mergeStarted(let keys, let targetHead): try mergeStarted(keys, targetHead: targetHead)
         case .landingVerified(let keys, let commit, let regression):
             try landingVerified(keys, commit: commit, regression: regression)
@@ -32,7 +33,8 @@ struct LedgerWrite {
         case .approvalRequested(let key, _): try approvalRequested(key)
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
-        case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed, .pushed, .landedOnto, .reviewed,
+        case .reviewed(let key, let verdict): try reviewed(key, blocks: verdict.blocks)
+        case .recovered, .refsRestored, .testEditsReverted, .refsMoved, .crashNoticed, .pushed, .landedOnto,
             .objectiveChecked, .speculationRanked:
             break
         }

@@ -366,6 +366,38 @@ struct QualityLoopTests {
         #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [], "the cut-short candidate's agent outlived it")
     }
 
+    @Test func aRoundCutShortWithTwoPassingCandidatesQueuedLandsTheBetterRankedOne() async throws {
+        let fixture = try await MissionFixture(
+            checklist: "# A\n\n## A\nSpeculate: 3\n- [ ] a.txt says a ok\n",
+            groups: ["a"]
+        )
+        defer { fixture.remove() }
+        // Candidates 1 (a larger diff) and 2 pass; 3 is still working when Flotilla is killed after the second gate.
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            "echo 'a ok' > a.txt\ncase \"$FLOTILLA_ATTEMPT\" in\n1) seq 20 > pad.txt ;;\n3) sleep 600 ;;\nesac\n"
+        )
+        let first = try await fixture.run(
+            ["--agent-command", "sh \(agent)", "--agents", "3"],
+            environment: ["FLOTILLA_CRASH_AT": "checkpoint:gate.recorded#2"]
+        )
+        #expect(first.signal == SIGKILL, "\(first.standardOutput)\(first.standardError)")
+        let id = try await MissionAudit(fixture.repository).id.rawValue
+        let resumed = try await FlotillaBinary.run(["resume", id], in: fixture.repository.path)
+        #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\(resumed.standardError)")
+        let audit = try await fixture.audit()
+        let attempts = try await audit.attempts()
+        #expect(attempts.map(\.key.description) == ["a#1", "a#2", "a#3"], "no new round started")
+        // Ranked as the round would have ranked them, not the first queued one landing.
+        #expect(attempts.map(\.outcome) == [.rejected, .landed, .interrupted], "\(attempts)")
+        #expect(attempts[0].reason == "outranked by a#2: a larger diff (21 lines against 1)", "\(attempts[0])")
+        let ranked = try #require(try await audit.events().first { $0.kind == .speculationRanked })
+        #expect(ranked.message == "best of 2 for a: a#2 lands", "\(ranked.message)")
+        let head = try #require(await audit.targetHead())
+        #expect(await fixture.repository.show(head, "pad.txt") == nil, "the outranked candidate's file did not land")
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [], "the cut-short candidate's agent outlived it")
+    }
+
     @Test func withoutACriticTheObjectiveCheckIsRefusedBeforeAnythingIsCreated() async throws {
         try await mission(["--objective-check"]) { fixture, outcome in
             #expect(outcome.exitCode != 0)

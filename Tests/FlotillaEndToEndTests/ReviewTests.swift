@@ -116,6 +116,47 @@ struct ReviewTests {
         }
     }
 
+    @Test func aCrashBetweenTheGateAndTheReviewNeverLandsTheAttemptUnreviewed() async throws {
+        // Attempt 1 deletes an assertion and passes its gate; Flotilla is killed before its review. Resumed, it must not
+        // land as if reviewed: it is interrupted, and attempt 2 is reviewed and lands.
+        let high = #"{"score": 9, "summary": "Does what the group asks.", "concerns": []}"#
+        try await ScriptedModelServer.serving([.chat(high)]) { server, port in
+            let fixture = try await MissionFixture(
+                checklist: Self.checklist,
+                groups: ["a"],
+                extraFiles: ["test_a.py": Self.tests]
+            )
+            defer { fixture.remove() }
+            let agent = try fixture.scratch.write(
+                "agent.sh",
+                "echo 'a ok' > a.txt\nif [ \"$FLOTILLA_ATTEMPT\" = 1 ]; then sed -i '/assert open/d' test_a.py; fi\n"
+            )
+            let arguments = [
+                "--agent-command", "sh \(agent)", "--allow-test-edits", "--max-attempts", "3", "--critic-url",
+                "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--review", "block",
+            ]
+            let first = try await fixture.run(
+                arguments,
+                environment: ["FLOTILLA_CRASH_AT": "checkpoint:gate.recorded#1"]
+            )
+            #expect(first.signal == SIGKILL, "\(first.standardOutput)\(first.standardError)")
+            #expect(await server.requests.isEmpty, "killed before the review was asked")
+            let id = try await MissionAudit(fixture.repository).id.rawValue
+            let resumed = try await FlotillaBinary.run(["resume", id], in: fixture.repository.path)
+            #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\(resumed.standardError)")
+            let audit = try await fixture.audit()
+            let attempts = try await audit.attempts()
+            #expect(attempts.map(\.outcome) == [.interrupted, .landed], "\(attempts)")
+            let calls = try await audit.ledger.modelCalls(of: audit.id)
+            #expect(
+                calls.map(\.call.role) == [.reviewer] && calls.first?.call.attempt == AttemptKey(group: "a", number: 2)
+            )
+            let head = try #require(await audit.targetHead())
+            let landedTests = await fixture.repository.show(head, "test_a.py")
+            #expect(landedTests == Self.tests.trimmingCharacters(in: .newlines), "the unreviewed deletion did not land")
+        }
+    }
+
     @Test func anArchitectPlansTheAttemptReadOnlyAndBothSessionsAreRecorded() async throws {
         let plan = #"{"steps": ["Write 'a ok' to a.txt", "Leave test_a.py alone"], "files": ["a.txt"]}"#
         try await ScriptedModelServer.serving([.chat(plan)]) { server, port in

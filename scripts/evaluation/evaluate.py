@@ -224,9 +224,14 @@ def mission(task, directory, target, flotilla, aider, url, attempts, cap, arm="p
     with open(os.path.join(logs, f"{task[-1]}-{arm}.log"), "w") as handle:
         handle.write(result.stdout or "")
     shutil.rmtree(home, ignore_errors=True)
+    reviews = [c for c in history.get("model_calls", []) if c.get("role") == "reviewer"]
     return {"solved": result.returncode == 0 and status.get("state") == "completed",
             "attempts": len(history.get("attempts", [])), "tokens": used + critic, "critic_tokens": critic,
-            "seconds": round(seconds, 1), "state": status.get("state")}
+            "seconds": round(seconds, 1), "state": status.get("state"),
+            # What became of each attempt (landed, gate_failed, rejected with the review's or the ranking's reason…).
+            "outcomes": [f"{a.get('outcome')}: {(a.get('reason') or '')[:160]}".rstrip(": ")
+                         for a in history.get("attempts", [])],
+            "reviews": len(reviews), "review_errors": sum(1 for c in reviews if c.get("error"))}
 
 
 def serve(server, model, port):
@@ -252,7 +257,7 @@ def main():
     parser.add_argument("--attempts", type=int, default=4, help="attempts a mission may make (default 4)")
     parser.add_argument("--max-output-tokens", type=int, default=1500, help="cap of one model reply (default 1500)")
     parser.add_argument("--json", help="also write the results here")
-    parser.add_argument("--only", help="comma-separated function names")
+    parser.add_argument("--only", help="comma-separated function names, run in that order")
     parser.add_argument("--arms", default="bare,plain",
                         help="comma-separated arms: bare, plain, best-of-3, review (default bare,plain)")
     parser.add_argument("--flotilla", default=os.path.join(ROOT, ".build/debug/flotilla"),
@@ -262,6 +267,11 @@ def main():
     for arm in arms:
         if arm not in ("bare", "plain", "best-of-3", "review"):
             parser.error(f"--arms: unknown arm {arm!r} (bare, plain, best-of-3, review)")
+    # --only also sets the order, so that the tasks that matter most run first when time is short.
+    chosen = options.only.split(",") if options.only else [task[-1] for task in TASKS]
+    unknown = set(chosen) - {task[-1] for task in TASKS}
+    if unknown:
+        parser.error(f"--only: unknown function(s) {', '.join(sorted(unknown))}")
     environment = dict(line.split("=", 1) for line in subprocess.run(
         [os.path.join(ROOT, "scripts/local-model")], text=True, stdout=subprocess.PIPE, check=True).stdout.split())
     aider = os.environ.get("FLOTILLA_TEST_AIDER") or os.path.join(ROOT, ".build/ci-venvs/aider/bin/aider")
@@ -278,9 +288,7 @@ def main():
     url = f"http://127.0.0.1:{port}/v1"
     results = []
     try:
-        for task in TASKS:
-            if options.only and task[-1] not in options.only.split(","):
-                continue
+        for task in sorted((t for t in TASKS if t[-1] in chosen), key=lambda t: chosen.index(t[-1])):
             work = tempfile.mkdtemp(prefix=f"eval-{task[-1]}-")
             target, test_target = make_repository(task, cache, python, os.path.join(work, "task"))
             row = {"project": f"{task[0]} {task[1]}", "function": task[-1]}

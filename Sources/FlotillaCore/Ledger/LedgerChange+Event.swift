@@ -116,7 +116,7 @@ extension LedgerChange {
                 "\(key) committed \(commit.shortSHA)" + (diff.map { " (\($0.description))" } ?? ""),
                 data
             )
-        case .gateFinished(let verification):
+        case .gateFinished(let verification, _):
             let key = verification.attempt
             let label = key.map { "\($0) " } ?? ""
             let verdict = verification.passed ? "passed" : verification.timedOut ? "timed out" : "failed"

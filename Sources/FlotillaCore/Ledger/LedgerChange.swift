@@ -13,8 +13,9 @@ package enum LedgerChange: Sendable, Equatable {
     case agentFinished(AttemptKey, AgentReport)
     /// The agent's work was committed in its worktree (`commit` is nil when it changed nothing).
     case attemptCommitted(AttemptKey, commit: String?, diff: DiffStat?)
-    /// The attempt's own gate ran; when it passed the attempt waits in the merge queue.
-    case gateFinished(Verification)
+    /// The attempt's own gate ran; when it passed the attempt waits in the merge queue, or, when a review follows
+    /// (`--review`), for the review: a crash before it leaves the attempt to be interrupted, never landed unreviewed.
+    case gateFinished(Verification, reviewFollows: Bool = false)
     /// A landing round starts for these candidates.
     case mergeStarted([AttemptKey], targetHead: String)
     /// The merged commit of these candidates passed its regression verify; the target branch moves to it next.

@@ -187,13 +187,18 @@ struct AttemptExecution: Sendable {
             logPath: layout.gateLog(id, key, .gate)
         )
         try Task.checkCancellation()
-        try await context.record(.gateFinished(verification), mission: id)
+        let reviewer = context.reviewer.flatMap { reviewer in mission.checklist.group(key.group).map { (reviewer, $0) }
+        }
+        try await context.record(
+            .gateFinished(verification, reviewFollows: verification.passed && reviewer != nil),
+            mission: id
+        )
         context.probe?.mark(.checkpoint("gate.recorded"))
         let criteria = verification.criteriaPassed(in: key.group)
         if verification.passed {
             var reviewScore: Int?
             // A reviewer reads only what the gate passed: it may hold work back, never pass what the gate failed.
-            if let reviewer = context.reviewer, let group = mission.checklist.group(key.group) {
+            if let (reviewer, group) = reviewer {
                 let (verdict, call) = await reviewer.review(
                     key,
                     group: group,

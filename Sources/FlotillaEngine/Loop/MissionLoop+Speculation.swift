@@ -25,6 +25,12 @@ extension MissionLoop {
         "Favour simplicity: the smallest readable solution, with no new dependencies.",
     ]
 
+    /// What the next attempt of a group hears about a candidate that passed its gate and lost the ranking.
+    static func outrankedFeedback(_ lost: String) -> String {
+        "Your attempt passed the gate, but another candidate of the same round ranked higher (\(lost)) and landed "
+            + "instead."
+    }
+
     /// What a candidate's prompt says under its criteria: make the change, this way.
     static func approachHint(_ index: Int, of width: Int) -> String {
         "Make these criteria true now, in the files, with this approach: "
@@ -113,8 +119,7 @@ extension MissionLoop {
                     key,
                     .rejected,
                     reason: lost,
-                    feedback: "Your attempt passed the gate, but another candidate of the same round ranked higher "
-                        + "(\(lost)) and landed instead.",
+                    feedback: Self.outrankedFeedback(lost),
                     criteriaPassed: criteria,
                     countsTowardsStall: false,
                     release: false
@@ -163,6 +168,72 @@ extension MissionLoop {
         if let winner, case .passed(let commit, let criteria, _)? = round.results[winner] {
             try await verified(MergeCandidate(key: winner, commit: commit, criteriaPassed: criteria), group: &group)
         }
+    }
+
+    /// Ranks the passing candidates a crash left queued, by group, best first; only groups with more than one.
+    ///
+    /// A held candidate is queued in the ledger as soon as its gate passed, so a round cut short between two gates
+    /// leaves several. Their review scores are read back from the `review.scored` events.
+    static func rankQueued(
+        _ queued: [AttemptRecord],
+        mission: MissionID,
+        ledger: any MissionLedger
+    ) async throws -> [[SpeculationCandidate]] {
+        let rounds = Dictionary(grouping: queued, by: \.key.group).values.filter { $0.count > 1 }
+        guard !rounds.isEmpty else { return [] }
+        var scores: [AttemptKey: Int] = [:]
+        var after: Int64 = 0
+        while true {
+            let page = try await ledger.events(of: mission, after: after, limit: 500)
+            for event in page where event.kind == .reviewScored {
+                guard let group = event.group, let number = event.attempt,
+                    case .number(let score)? = event.data["score"]
+                else { continue }
+                scores[AttemptKey(group: group, number: number)] = Int(score)
+            }
+            guard let last = page.last else { break }
+            after = last.id
+        }
+        return rounds.map { attempts in
+            SpeculationCandidate.ranked(
+                attempts.map { attempt in
+                    SpeculationCandidate(
+                        key: attempt.key,
+                        passed: true,
+                        criteriaPassed: attempt.criteriaPassed,
+                        reviewScore: scores[attempt.key],
+                        diffLines: attempt.diff.map { $0.insertions + $0.deletions } ?? 0,
+                        costUSD: attempt.usage.costUSD
+                    )
+                }
+            )
+        }
+        .sorted { $0[0].key.group < $1[0].key.group }
+    }
+
+    /// Ends the passing candidates of rounds a crash cut short that ranked below another, as ``settle(_:group:)`` would
+    /// have, and records the ranking.
+    mutating func endOutrankedCandidates() async throws {
+        for round in cutShortRounds {
+            var ordered = round
+            for index in ordered.indices.dropFirst() {
+                ordered[index].lostBecause = SpeculationCandidate.reason(ordered[index], below: round[0])
+            }
+            try await context.record(.speculationRanked(group: round[0].key.group, ordered), mission: spec.id)
+            for loser in ordered.dropFirst() {
+                let lost = loser.lostBecause ?? "outranked"
+                try await conclude(
+                    loser.key,
+                    .rejected,
+                    reason: lost,
+                    feedback: Self.outrankedFeedback(lost),
+                    criteriaPassed: loser.criteriaPassed,
+                    countsTowardsStall: false,
+                    release: false
+                )
+            }
+        }
+        cutShortRounds = []
     }
 
     /// Ends the candidates still held when the mission stops: every attempt's end is in the ledger.

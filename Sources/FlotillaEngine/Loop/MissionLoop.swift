@@ -71,8 +71,9 @@ struct MissionLoop {
     var objectiveSettled = false
     /// Best-of-N rounds under way, by group: their candidates' results wait until all are in.
     var rounds: [String: SpeculativeRound] = [:]
-    /// Passing candidates of a round a crash cut short, beyond the one that goes on: ended when the run starts.
-    var unrankedCandidates: [AttemptKey] = []
+    /// Rounds a crash cut short with several passing candidates queued, ranked when the mission was read back: the
+    /// best goes on, the others are ended with why they lost when the run starts.
+    var cutShortRounds: [[SpeculationCandidate]] = []
     /// Where a group's next attempt starts when it is a fixup: the merged commit that failed its regression verify.
     var fixupBases: [String: String] = [:]
     /// The attempts that started from such a merge: when one fails the same way, the next starts from the head.
@@ -110,13 +111,12 @@ struct MissionLoop {
         // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued), or
         // for the human they were waiting for.
         let approvals = try await context.ledger.approvals(of: spec.id)
-        var restoredGroups = Set<String>()
-        for attempt in attempts where attempt.outcome == nil && attempt.phase == .queued {
-            // A best-of-N round cut short by a crash may have left several passing candidates of one group: one goes on.
-            guard restoredGroups.insert(attempt.key.group).inserted else {
-                unrankedCandidates.append(attempt.key)
-                continue
-            }
+        let queued = attempts.filter { $0.outcome == nil && $0.phase == .queued }
+        // A best-of-N round cut short by a crash may have left several passing candidates of one group: they are ranked
+        // as the round would have ranked them, and only the best goes on.
+        cutShortRounds = try await Self.rankQueued(queued, mission: spec.id, ledger: context.ledger)
+        let outranked = Set(cutShortRounds.flatMap { $0.dropFirst().map(\.key) })
+        for attempt in queued where !outranked.contains(attempt.key) {
             let candidate = MergeCandidate(
                 key: attempt.key,
                 commit: attempt.commit ?? attempt.startCommit,
@@ -167,17 +167,7 @@ struct MissionLoop {
         try await guardTarget("when the run started")
         if context.sandbox.mode == .none { userRefs = try await context.git.userRefs() }
         try await prepareStaging()
-        for key in unrankedCandidates {
-            try await conclude(
-                key,
-                .interrupted,
-                reason: "its best-of-N round was cut short; another candidate of the group goes on",
-                feedback: Feedback.interrupted("its best-of-N round was cut short"),
-                criteriaPassed: nil,
-                release: false
-            )
-        }
-        unrankedCandidates = []
+        try await endOutrankedCandidates()
         for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
         context.probe?.mark(.ready(progress.frontier))
 

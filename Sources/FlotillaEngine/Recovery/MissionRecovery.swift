@@ -6,7 +6,8 @@ import Foundation
 /// - Children the last run left running are ended (their process groups), and its worktrees removed.
 /// - A landing caught between its verify and the target branch moving is completed if the branch moved to the
 ///   verified commit, and otherwise rolled back: its candidates go back to the merge queue.
-/// - Attempts caught with their agent or gate running are interrupted; attempts whose gate passed stay queued.
+/// - Attempts caught with their agent or gate running are interrupted; attempts whose gate passed (and review, with
+///   `--review`) stay queued.
 /// - The target branch must be at the base or at a commit Flotilla verified; anything else stops the resume.
 ///
 /// Each step is safe to repeat, so a crash during recovery is recovered by the next resume.
