@@ -187,10 +187,10 @@ struct AttemptExecution: Sendable {
             logPath: layout.gateLog(id, key, .gate)
         )
         try Task.checkCancellation()
-        let reviewer = context.reviewer.flatMap { reviewer in mission.checklist.group(key.group).map { (reviewer, $0) }
-        }
+        // With a reviewer, a passing attempt joins the merge queue only once its review is recorded.
+        let reviewed = context.reviewer != nil && mission.checklist.group(key.group) != nil
         try await context.record(
-            .gateFinished(verification, reviewFollows: verification.passed && reviewer != nil),
+            .gateFinished(verification, reviewFollows: verification.passed && reviewed),
             mission: id
         )
         context.probe?.mark(.checkpoint("gate.recorded"))
@@ -198,7 +198,7 @@ struct AttemptExecution: Sendable {
         if verification.passed {
             var reviewScore: Int?
             // A reviewer reads only what the gate passed: it may hold work back, never pass what the gate failed.
-            if let (reviewer, group) = reviewer {
+            if let reviewer = context.reviewer, let group = mission.checklist.group(key.group) {
                 let (verdict, call) = await reviewer.review(
                     key,
                     group: group,
