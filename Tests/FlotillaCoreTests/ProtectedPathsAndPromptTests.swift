@@ -73,6 +73,17 @@ struct ProtectedPathsAndPromptTests {
         #expect(AttemptPrompt.render(brief(escalation: .strategyChange)).contains("## Change of strategy required"))
     }
 
+    /// A 1.5B model answered "Understood." to a prompt that ended with the rules (3 of 4 first attempts in the
+    /// evaluation), and every prompt now ends with what to do.
+    @Test func everyPromptEndsWithACallToAct() {
+        let feedback = [AttemptFeedback(attempt: 1, outcome: .gateFailed, text: "FAIL api")]
+        for prompt in [brief(), brief(feedback: feedback), brief(feedback: feedback, escalation: .strategyChange)]
+            .map(AttemptPrompt.render)
+        {
+            #expect(prompt.hasSuffix("## Now\n\n" + AttemptPrompt.callToAct("api") + "\n"), "\(prompt)")
+        }
+    }
+
     @Test func missionIDsAreValidated() {
         #expect(MissionID("m-0123abcd") != nil)
         #expect(MissionID("m-0123ABCD") == nil)

@@ -223,6 +223,12 @@ def mission(task, directory, target, flotilla, aider, url, attempts, cap, arm="p
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, f"{task[-1]}-{arm}.log"), "w") as handle:
         handle.write(result.stdout or "")
+    # Each session's prompt and transcript, to read what the model answered (the task's directory is removed).
+    sessions = os.path.join(logs, f"{task[-1]}-{arm}-sessions")
+    shutil.rmtree(sessions, ignore_errors=True)
+    outputs = os.path.join(directory, ".flotilla", "missions", status["id"], "agent_outputs")
+    if os.path.isdir(outputs):
+        shutil.copytree(outputs, sessions)
     shutil.rmtree(home, ignore_errors=True)
     reviews = [c for c in history.get("model_calls", []) if c.get("role") == "reviewer"]
     return {"solved": result.returncode == 0 and status.get("state") == "completed",

@@ -75,6 +75,12 @@ package enum AttemptPrompt {
     /// How many earlier attempts the prompt reports in full; older ones are summarised in one line each.
     package static let detailedFeedbackCount = 2
 
+    /// The prompt's last line.
+    package static func callToAct(_ group: String) -> String {
+        "Make the change now, in the files, so that every criterion of `\(group)` holds. Do not only acknowledge "
+            + "these instructions: a session that changes nothing fails its check."
+    }
+
     package static func render(_ brief: AttemptBrief) -> String {
         var out: [String] = []
         out.append("# Mission \(brief.mission): \(brief.goal)")
@@ -157,6 +163,11 @@ package enum AttemptPrompt {
             out.append("the criteria and the failure output above, question the assumptions the earlier attempts")
             out.append("made, and take a different approach.")
         }
+        // Last, a call to act: a small model whose prompt ended with the rules answered "Understood." and stopped.
+        out.append("")
+        out.append("## Now")
+        out.append("")
+        out.append(callToAct(brief.group.id))
         return out.joined(separator: "\n") + "\n"
     }
 }
