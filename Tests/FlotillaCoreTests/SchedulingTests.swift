@@ -340,5 +340,9 @@ struct SchedulingTests {
         )
         #expect(SpeculationCandidate.reason(ranked[3], below: winner).hasSuffix("a lower review score (5 against 7)"))
         #expect(SpeculationCandidate.reason(ranked[4], below: winner).hasSuffix("fewer criteria passed (2 against 3)"))
+        #expect(
+            ranked[0].lostBecause == nil
+                && ranked[2].lostBecause == "outranked by a#5: a larger diff (80 lines against 20)"
+        )
     }
 }

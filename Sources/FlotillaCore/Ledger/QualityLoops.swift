@@ -50,9 +50,9 @@ package struct SpeculationCandidate: Sendable, Equatable {
     }
 
     /// Orders passing candidates best first: more criteria passed in the verify report, then a higher review score,
-    /// then a smaller diff, then a lower cost, then the earlier attempt.
+    /// then a smaller diff, then a lower cost, then the earlier attempt. Each but the first says why it lost.
     package static func ranked(_ candidates: [SpeculationCandidate]) -> [SpeculationCandidate] {
-        candidates.filter(\.passed).sorted { a, b in
+        var ranked = candidates.filter(\.passed).sorted { a, b in
             if (a.criteriaPassed ?? -1) != (b.criteriaPassed ?? -1) {
                 return (a.criteriaPassed ?? -1) > (b.criteriaPassed ?? -1)
             }
@@ -61,6 +61,8 @@ package struct SpeculationCandidate: Sendable, Equatable {
             if a.costUSD != b.costUSD { return a.costUSD < b.costUSD }
             return a.key.number < b.key.number
         }
+        for index in ranked.indices.dropFirst() { ranked[index].lostBecause = reason(ranked[index], below: ranked[0]) }
+        return ranked
     }
 
     /// Why `loser` ranked below `winner`, in the first criterion that told them apart.

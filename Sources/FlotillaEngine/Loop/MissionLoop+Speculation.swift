@@ -97,13 +97,7 @@ extension MissionLoop {
             candidates.append(candidate)
         }
         let ranked = SpeculationCandidate.ranked(candidates)
-        var ordered = ranked
-        if let winner = ranked.first {
-            for index in ordered.indices.dropFirst() {
-                ordered[index].lostBecause = SpeculationCandidate.reason(ordered[index], below: winner)
-            }
-        }
-        ordered += candidates.filter { !$0.passed }
+        let ordered = ranked + candidates.filter { !$0.passed }
         try await context.record(.speculationRanked(group: round.keys[0].group, ordered), mission: spec.id)
 
         let winner = ranked.first?.key
@@ -215,12 +209,8 @@ extension MissionLoop {
     /// have, and records the ranking.
     mutating func endOutrankedCandidates() async throws {
         for round in cutShortRounds {
-            var ordered = round
-            for index in ordered.indices.dropFirst() {
-                ordered[index].lostBecause = SpeculationCandidate.reason(ordered[index], below: round[0])
-            }
-            try await context.record(.speculationRanked(group: round[0].key.group, ordered), mission: spec.id)
-            for loser in ordered.dropFirst() {
+            try await context.record(.speculationRanked(group: round[0].key.group, round), mission: spec.id)
+            for loser in round.dropFirst() {
                 let lost = loser.lostBecause ?? "outranked"
                 try await conclude(
                     loser.key,
