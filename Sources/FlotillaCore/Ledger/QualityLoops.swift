@@ -50,7 +50,9 @@ package struct SpeculationCandidate: Sendable, Equatable {
     }
 
     /// Orders passing candidates best first: more criteria passed in the verify report, then a higher review score,
-    /// then a smaller diff, then a lower cost, then the earlier attempt. Each but the first says why it lost.
+    /// then a smaller diff, then a lower cost, then the earlier attempt.
+    ///
+    /// Each but the first says why it lost.
     package static func ranked(_ candidates: [SpeculationCandidate]) -> [SpeculationCandidate] {
         var ranked = candidates.filter(\.passed).sorted { a, b in
             if (a.criteriaPassed ?? -1) != (b.criteriaPassed ?? -1) {
