@@ -61,6 +61,27 @@ struct MissionFixture {
         return outcome
     }
 
+    /// Runs the mission until Flotilla is killed at `checkpoint` (`FLOTILLA_CRASH_AT`), then resumes it; returns the
+    /// resumed run's outcome.
+    func crashThenResume(
+        _ arguments: [String],
+        at checkpoint: String,
+        environment: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> FlotillaBinary.Outcome {
+        let first = try await run(
+            arguments,
+            environment: environment.merging(["FLOTILLA_CRASH_AT": "checkpoint:\(checkpoint)"]) { $1 }
+        )
+        #expect(
+            first.signal == SIGKILL,
+            "\(first.standardOutput)\(first.standardError)",
+            sourceLocation: sourceLocation
+        )
+        let id = try await MissionAudit(repository).id.rawValue
+        return try await FlotillaBinary.run(["resume", id], in: repository.path, environment: environment)
+    }
+
     func simulate(_ scenario: String, _ arguments: [String] = []) async throws -> FlotillaBinary.Outcome {
         try await run(["--backend", "simulate", "--scenario", try self.scenario(scenario)] + arguments)
     }

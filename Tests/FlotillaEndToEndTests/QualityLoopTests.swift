@@ -347,17 +347,10 @@ struct QualityLoopTests {
             "agent.sh",
             "echo 'a ok' > a.txt\nif [ \"$FLOTILLA_ATTEMPT\" = 2 ]; then sleep 600; fi\n"
         )
-        let first = try await FlotillaBinary.run(
-            [
-                "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
-                "sh \(agent)", "--agents", "2",
-            ],
-            in: fixture.repository.path,
-            environment: ["FLOTILLA_CRASH_AT": "checkpoint:gate.recorded#1"]
+        let resumed = try await fixture.crashThenResume(
+            ["--agent-command", "sh \(agent)", "--agents", "2"],
+            at: "gate.recorded#1"
         )
-        #expect(first.signal == SIGKILL, "\(first.standardOutput)\(first.standardError)")
-        let id = try await MissionAudit(fixture.repository).id.rawValue
-        let resumed = try await FlotillaBinary.run(["resume", id], in: fixture.repository.path)
         #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\(resumed.standardError)")
         let audit = try await fixture.audit()
         let attempts = try await audit.attempts()
@@ -377,13 +370,10 @@ struct QualityLoopTests {
             "agent.sh",
             "echo 'a ok' > a.txt\ncase \"$FLOTILLA_ATTEMPT\" in\n1) seq 20 > pad.txt ;;\n3) sleep 600 ;;\nesac\n"
         )
-        let first = try await fixture.run(
+        let resumed = try await fixture.crashThenResume(
             ["--agent-command", "sh \(agent)", "--agents", "3"],
-            environment: ["FLOTILLA_CRASH_AT": "checkpoint:gate.recorded#2"]
+            at: "gate.recorded#2"
         )
-        #expect(first.signal == SIGKILL, "\(first.standardOutput)\(first.standardError)")
-        let id = try await MissionAudit(fixture.repository).id.rawValue
-        let resumed = try await FlotillaBinary.run(["resume", id], in: fixture.repository.path)
         #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\(resumed.standardError)")
         let audit = try await fixture.audit()
         let attempts = try await audit.attempts()

@@ -13,8 +13,11 @@ struct ReviewTests {
 
     /// The first attempt writes a.txt and deletes an assertion (the gate, which checks a.txt, passes it); the second
     /// writes a.txt only.
+    ///
+    /// With `crashAt`, Flotilla is killed at that checkpoint and the mission resumed.
     func mission(
         _ arguments: [String],
+        crashAt checkpoint: String? = nil,
         _ body: (MissionFixture, FlotillaBinary.Outcome) async throws -> Void
     )
         async throws
@@ -33,10 +36,14 @@ struct ReviewTests {
 
             """
         )
-        let outcome = try await fixture.run(
-            ["--agent-command", "sh \(agent)", "--allow-test-edits", "--max-attempts", "3"] + arguments,
-            environment: ["XDG_CONFIG_HOME": try CriticTests.pricedConfig(fixture.scratch)]
-        )
+        let arguments = ["--agent-command", "sh \(agent)", "--allow-test-edits", "--max-attempts", "3"] + arguments
+        let environment = ["XDG_CONFIG_HOME": try CriticTests.pricedConfig(fixture.scratch)]
+        let outcome =
+            if let checkpoint {
+                try await fixture.crashThenResume(arguments, at: checkpoint, environment: environment)
+            } else {
+                try await fixture.run(arguments, environment: environment)
+            }
         try await body(fixture, outcome)
     }
 
@@ -121,39 +128,28 @@ struct ReviewTests {
         // land as if reviewed: it is interrupted, and attempt 2 is reviewed and lands.
         let high = #"{"score": 9, "summary": "Does what the group asks.", "concerns": []}"#
         try await ScriptedModelServer.serving([.chat(high)]) { server, port in
-            let fixture = try await MissionFixture(
-                checklist: Self.checklist,
-                groups: ["a"],
-                extraFiles: ["test_a.py": Self.tests]
-            )
-            defer { fixture.remove() }
-            let agent = try fixture.scratch.write(
-                "agent.sh",
-                "echo 'a ok' > a.txt\nif [ \"$FLOTILLA_ATTEMPT\" = 1 ]; then sed -i '/assert open/d' test_a.py; fi\n"
-            )
-            let arguments = [
-                "--agent-command", "sh \(agent)", "--allow-test-edits", "--max-attempts", "3", "--critic-url",
-                "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--review", "block",
-            ]
-            let first = try await fixture.run(
-                arguments,
-                environment: ["FLOTILLA_CRASH_AT": "checkpoint:gate.recorded#1"]
-            )
-            #expect(first.signal == SIGKILL, "\(first.standardOutput)\(first.standardError)")
-            #expect(await server.requests.isEmpty, "killed before the review was asked")
-            let id = try await MissionAudit(fixture.repository).id.rawValue
-            let resumed = try await FlotillaBinary.run(["resume", id], in: fixture.repository.path)
-            #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\(resumed.standardError)")
-            let audit = try await fixture.audit()
-            let attempts = try await audit.attempts()
-            #expect(attempts.map(\.outcome) == [.interrupted, .landed], "\(attempts)")
-            let calls = try await audit.ledger.modelCalls(of: audit.id)
-            #expect(
-                calls.map(\.call.role) == [.reviewer] && calls.first?.call.attempt == AttemptKey(group: "a", number: 2)
-            )
-            let head = try #require(await audit.targetHead())
-            let landedTests = await fixture.repository.show(head, "test_a.py")
-            #expect(landedTests == Self.tests.trimmingCharacters(in: .newlines), "the unreviewed deletion did not land")
+            try await mission(
+                ["--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--review", "block"],
+                crashAt: "gate.recorded#1"
+            ) { fixture, resumed in
+                #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\(resumed.standardError)")
+                // One review in all, attempt 2's: none was asked before the kill.
+                #expect(await server.requests.count == 1)
+                let audit = try await fixture.audit()
+                let attempts = try await audit.attempts()
+                #expect(attempts.map(\.outcome) == [.interrupted, .landed], "\(attempts)")
+                let calls = try await audit.ledger.modelCalls(of: audit.id)
+                #expect(
+                    calls.map(\.call.role) == [.reviewer]
+                        && calls.first?.call.attempt == AttemptKey(group: "a", number: 2)
+                )
+                let head = try #require(await audit.targetHead())
+                let landedTests = await fixture.repository.show(head, "test_a.py")
+                #expect(
+                    landedTests == Self.tests.trimmingCharacters(in: .newlines),
+                    "the unreviewed deletion did not land"
+                )
+            }
         }
     }
 
