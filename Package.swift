@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         // Process groups, sessions and teardown sequences for every child process.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // File descriptors and errnos off Apple's platforms, as swift-subprocess names them there.
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         // Structured logging in libraries; bootstrapped once by the executable.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // The daemon's HTTP API, Server-Sent Events and webhook (brings SwiftNIO).
@@ -52,6 +54,11 @@ let package = Package(
                 "FlotillaCore",
                 "CFlotillaSystem",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(
+                    name: "SystemPackage",
+                    package: "swift-system",
+                    condition: .when(platforms: [.linux, .windows, .android, .wasi, .openbsd])
+                ),
             ],
             swiftSettings: strictSettings
         ),
@@ -86,6 +93,8 @@ let package = Package(
             dependencies: [
                 "FlotillaCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -95,6 +104,8 @@ let package = Package(
             dependencies: [
                 "FlotillaCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -109,6 +120,7 @@ let package = Package(
             dependencies: [
                 "FlotillaCore", "FlotillaAPI", "FlotillaMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -141,6 +153,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -162,6 +175,7 @@ let package = Package(
                 "FlotillaEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MCP", package: "swift-sdk"),
             ],
             swiftSettings: strictSettings
         ),
@@ -212,7 +226,8 @@ let package = Package(
         .testTarget(
             name: "FlotillaEndToEndTests",
             dependencies: [
-                "flotilla", "FlotillaAPI", "FlotillaCore", "FlotillaStore", "FlotillaSystem", "FlotillaTestSupport",
+                "flotilla", "FlotillaAPI", "FlotillaCore", "FlotillaEngine", "FlotillaStore", "FlotillaSystem",
+                "FlotillaTestSupport",
                 // To check notification signatures independently of Flotilla's own code.
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -233,7 +248,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlotillaBenchmarksTests",
-            dependencies: ["FlotillaBenchmarks", "FlotillaCore"],
+            dependencies: ["FlotillaBenchmarks", "FlotillaCore", "FlotillaTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
