@@ -41,6 +41,15 @@ package struct APIClient: Sendable {
         self.timeoutSeconds = timeoutSeconds
     }
 
+    /// The client of every request, for as long as the process lives.
+    ///
+    /// AsyncHTTPClient retries a refused connection until the connect timeout (the shared client's is the request's
+    /// deadline: 30 s); a daemon that does not answer on loopback is said to be down after 3 s instead.
+    static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: nil))
+    )
+
     /// The most a response body may hold (the largest answer, an event page, is far below it).
     private static let bodyLimit = 64 << 20
 
@@ -108,7 +117,7 @@ package struct APIClient: Sendable {
             request.body = .bytes(ByteBuffer(data: body))
         }
         do {
-            return try await HTTPClient.shared.execute(request, deadline: deadline)
+            return try await Self.client.execute(request, deadline: deadline)
         } catch let error as CancellationError {
             throw error
         } catch {

@@ -33,7 +33,8 @@ package struct Flotilla: AsyncParsableCommand {
 
     package init() {}
 
-    /// Runs the command line and exits with Flotilla's exit statuses (2 for every kind of bad input).
+    /// Runs the command line and exits with Flotilla's exit statuses: a ``FlotillaError`` with its code's, a usage error
+    /// with 2.
     package static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         let wantsJSON = Self.wantsJSON(arguments)
         do {
@@ -47,8 +48,9 @@ package struct Flotilla: AsyncParsableCommand {
         } catch let missionExit as MissionExit {
             Foundation.exit(missionExit.code)
         } catch let error as FlotillaError {
-            report(code: "invalid_input", message: error.description, json: wantsJSON)
-            Foundation.exit(2)
+            // Each error's own code and status, as the API reports it: `not_found` exits 2, `unavailable` 1.
+            report(code: error.code.name, message: error.description, json: wantsJSON)
+            Foundation.exit(error.code.exitStatus)
         } catch let error as CleanExit {
             Console.out(fullMessage(for: error))
             Foundation.exit(0)

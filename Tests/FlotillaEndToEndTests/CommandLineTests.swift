@@ -1,4 +1,6 @@
+import FlotillaAPI
 import FlotillaCore
+import FlotillaSystem
 import FlotillaTestSupport
 import Foundation
 import Testing
@@ -149,6 +151,36 @@ struct CommandLineTests {
         #expect(bad.exitCode == 2 && bad.standardError.contains("pdf"))
         let unwritable = try await FlotillaBinary.run(["report", "-o", "/nonexistent/dir/r.md"], in: repository)
         #expect(unwritable.exitCode != 0 && unwritable.standardError.contains("--output-file /nonexistent/dir/r.md"))
+    }
+
+    /// Each error leaves with its own code and exit status, as the API reports it: not every error is bad input.
+    @Test func errorsExitWithTheirOwnCodeAndStatus() async throws {
+        let repository = try await FixtureRepository(files: ["README": "x\n"])
+        defer { repository.directory.remove() }
+        let missing = try await FlotillaBinary.run(["status", "m-0000abcd", "--output", "json"], in: repository.path)
+        #expect(missing.exitCode == 2, "\(missing.standardError)")
+        let body = try JSONSerialization.jsonObject(with: Data(missing.standardError.utf8)) as? [String: [String: String]]
+        #expect(body?["error"]?["code"] == "not_found", "\(missing.standardError)")
+
+        // A daemon that is said to serve the repository (a live process: this test's) but does not answer.
+        let table = LinuxProcessTable()
+        let me = try #require(table.current())
+        try DaemonInfo(
+            process: me,
+            host: "127.0.0.1",
+            port: 1,
+            version: FlotillaVersion.current,
+            repositories: [repository.path],
+            tokenRequired: false,
+            startedAt: Date()
+        )
+        .write(stateDirectory: repository.directory.file(".flotilla"))
+        let unreachable = try await FlotillaBinary.run(["list", "--output", "json"], in: repository.path)
+        #expect(unreachable.exitCode == 1, "\(unreachable.standardError)")
+        let said = try JSONSerialization.jsonObject(with: Data(unreachable.standardError.utf8)) as? [String: [String: String]]
+        #expect(said?["error"]?["code"] == "unavailable", "\(unreachable.standardError)")
+        let plain = try await FlotillaBinary.run(["list"], in: repository.path)
+        #expect(plain.exitCode == 1 && plain.standardError.hasPrefix("error: the daemon did not answer"))
     }
 
     @Test func helpExplainsAndVersionPrints() async throws {
