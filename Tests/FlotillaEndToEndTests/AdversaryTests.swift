@@ -319,7 +319,10 @@ struct AdversaryTests {
         // In the sandbox .flotilla/ is not there to write; without one it is, and it changes nothing.
         #expect(attack.observations.contains("wrote trusted") == !Self.confined(sandbox), "\(attack.observations)")
         let trusted = attack.audit.missionDirectory + "/trusted/files.json"
-        #expect(FileManager.default.fileExists(atPath: trusted) == !Self.confined(sandbox), "the sandbox showed .flotilla/")
+        #expect(
+            FileManager.default.fileExists(atPath: trusted) == !Self.confined(sandbox),
+            "the sandbox showed .flotilla/"
+        )
         let resumed = try await FlotillaBinary.run(
             ["resume", attack.audit.id.rawValue],
             in: attack.fixture.repository.path

@@ -159,7 +159,8 @@ struct CommandLineTests {
         defer { repository.directory.remove() }
         let missing = try await FlotillaBinary.run(["status", "m-0000abcd", "--output", "json"], in: repository.path)
         #expect(missing.exitCode == 2, "\(missing.standardError)")
-        let body = try JSONSerialization.jsonObject(with: Data(missing.standardError.utf8)) as? [String: [String: String]]
+        let body =
+            try JSONSerialization.jsonObject(with: Data(missing.standardError.utf8)) as? [String: [String: String]]
         #expect(body?["error"]?["code"] == "not_found", "\(missing.standardError)")
 
         // A daemon that is said to serve the repository (a live process: this test's) but does not answer.
@@ -177,7 +178,8 @@ struct CommandLineTests {
         .write(stateDirectory: repository.directory.file(".flotilla"))
         let unreachable = try await FlotillaBinary.run(["list", "--output", "json"], in: repository.path)
         #expect(unreachable.exitCode == 1, "\(unreachable.standardError)")
-        let said = try JSONSerialization.jsonObject(with: Data(unreachable.standardError.utf8)) as? [String: [String: String]]
+        let said =
+            try JSONSerialization.jsonObject(with: Data(unreachable.standardError.utf8)) as? [String: [String: String]]
         #expect(said?["error"]?["code"] == "unavailable", "\(unreachable.standardError)")
         let plain = try await FlotillaBinary.run(["list"], in: repository.path)
         #expect(plain.exitCode == 1 && plain.standardError.hasPrefix("error: the daemon did not answer"))
