@@ -47,13 +47,14 @@ extension LedgerWrite {
         try expectChange("group \(start.key.group)")
     }
 
-    /// Records what the agent's session did and cost; the attempt goes to its gate.
+    /// Records what the agent's session did and cost (added to what the architect's plan cost), and sends the attempt to
+    /// its gate.
     func agentFinished(_ key: AttemptKey, _ report: AgentReport) throws {
         try db.execute(
             sql: """
                 UPDATE attempts SET phase = 'gate', exit_code = ?, signal = ?, timed_out = ?, failure = ?,
                     agent_message = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
-                    cache_write_tokens = ?, cost_usd = ?, agent_seconds = ?, backend = COALESCE(?, backend)
+                    cache_write_tokens = ?, cost_usd = cost_usd + ?, agent_seconds = ?, backend = COALESCE(?, backend)
                 WHERE mission_id = ? AND group_id = ? AND number = ?
                 """,
             arguments: [
@@ -84,7 +85,7 @@ extension LedgerWrite {
             throw LedgerError.invalid("a gate verification needs an attempt")
         }
         try insertVerification(verification)
-        let criteria = verification.criteriaPassed(in: key.group)
+        let criteria = verification.criteria(in: key.group)?.passed
         try db.execute(
             sql: """
                 UPDATE attempts SET gate_seconds = ?, criteria_passed = coalesce(?, criteria_passed),
@@ -143,7 +144,7 @@ extension LedgerWrite {
                 """,
             arguments: [
                 conclusion.outcome.rawValue, conclusion.reason, conclusion.feedback, now,
-                conclusion.criteriaPassed, mission, key.group, key.number,
+                conclusion.criteria?.passed, mission, key.group, key.number,
             ]
         )
         try expectChange("attempt \(key)")

@@ -83,7 +83,7 @@ struct OutputReaderFuzzTests {
                     outputTail: "",
                     report: .object(["groups": .object(parsed.groups)])
                 )
-                _ = verification.criteriaPassed(in: "a")
+                _ = verification.criteria(in: "a")
             }
             runs += 1
         }

@@ -119,7 +119,7 @@ struct ProtectedPathsAndPromptTests {
             outputTail: "",
             report: report
         )
-        #expect(verification.criteriaPassed(in: "api") == 2)
-        #expect(verification.criteriaPassed(in: "other") == nil)
+        #expect(verification.criteria(in: "api") == CriteriaScore(passed: 2, total: 3))
+        #expect(verification.criteria(in: "other") == nil)
     }
 }

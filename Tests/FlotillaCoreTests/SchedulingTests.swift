@@ -51,7 +51,7 @@ struct SchedulingTests {
         let rule = StallRule(threshold: 2)
         var group = GroupProgress(id: "g", dependsOn: [])
         func fail(_ outcome: AttemptOutcome = .gateFailed, criteria: Int? = nil) -> StallAssessment {
-            let assessment = rule.assess(group, outcome: outcome, criteriaPassed: criteria)
+            let assessment = rule.assess(group, outcome: outcome, criteria: criteria.map { CriteriaScore(passed: $0) })
             group.stalledAttempts = assessment.stalledAttempts
             group.escalation = assessment.escalation
             group.bestCriteriaPassed = assessment.bestCriteriaPassed
@@ -67,11 +67,11 @@ struct SchedulingTests {
     @Test func progressAndRacesDoNotCountAsStalls() {
         let rule = StallRule(threshold: 1)
         let group = GroupProgress(id: "g", dependsOn: [], stalledAttempts: 0, bestCriteriaPassed: 1)
-        let progressed = rule.assess(group, outcome: .gateFailed, criteriaPassed: 2)
+        let progressed = rule.assess(group, outcome: .gateFailed, criteria: CriteriaScore(passed: 2, total: 3))
         #expect(progressed.madeProgress && progressed.stalledAttempts == 0 && progressed.escalation == .none)
-        let conflict = rule.assess(group, outcome: .conflict, criteriaPassed: nil)
+        let conflict = rule.assess(group, outcome: .conflict, criteria: nil)
         #expect(conflict.stalledAttempts == 0 && conflict.escalation == .none && !conflict.block)
-        let noProgress = rule.assess(group, outcome: .gateFailed, criteriaPassed: 1)
+        let noProgress = rule.assess(group, outcome: .gateFailed, criteria: CriteriaScore(passed: 1, total: 3))
         #expect(noProgress.escalation == .strategyChange)
     }
 
@@ -315,7 +315,7 @@ struct SchedulingTests {
             SpeculationCandidate(
                 key: AttemptKey(group: "a", number: number),
                 passed: true,
-                criteriaPassed: criteria,
+                criteria: criteria.map { CriteriaScore(passed: $0) },
                 reviewScore: review,
                 diffLines: diff,
                 costUSD: cost

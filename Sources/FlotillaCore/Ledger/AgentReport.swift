@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the agent run produced, normalised across backends.
-package struct AgentReport: Sendable, Equatable {
+package struct AgentReport: Sendable, Equatable, Codable {
     package var exitCode: Int?
     package var signal: Int?
     package var timedOut: Bool

@@ -15,7 +15,8 @@ package struct AttemptConclusion: Sendable, Equatable {
     package var blockedDependents: [String]
     /// The regression verify that failed, for ``AttemptOutcome/regression``.
     package var verification: Verification?
-    package var criteriaPassed: Int?
+    /// What the attempt's gate showed passing of the group's criteria.
+    package var criteria: CriteriaScore?
 
     package init(
         key: AttemptKey,
@@ -26,7 +27,7 @@ package struct AttemptConclusion: Sendable, Equatable {
         groupStatus: GroupStatus,
         blockedDependents: [String] = [],
         verification: Verification? = nil,
-        criteriaPassed: Int? = nil
+        criteria: CriteriaScore? = nil
     ) {
         self.key = key
         self.outcome = outcome
@@ -36,6 +37,6 @@ package struct AttemptConclusion: Sendable, Equatable {
         self.groupStatus = groupStatus
         self.blockedDependents = blockedDependents
         self.verification = verification
-        self.criteriaPassed = criteriaPassed
+        self.criteria = criteria
     }
 }

@@ -22,7 +22,8 @@ package struct AttemptRecord: Sendable, Equatable {
     package var exitCode: Int?
     package var usage: Usage
     package var diff: DiffStat?
-    package var criteriaPassed: Int?
+    /// What its gate showed passing of the group's criteria (the ledger keeps the count).
+    package var criteria: CriteriaScore?
     package var startedAt: Date
     package var agentSeconds: Double?
     package var gateSeconds: Double?
@@ -50,7 +51,7 @@ package struct AttemptRecord: Sendable, Equatable {
         exitCode: Int?,
         usage: Usage,
         diff: DiffStat?,
-        criteriaPassed: Int?,
+        criteria: CriteriaScore?,
         startedAt: Date,
         agentSeconds: Double?,
         gateSeconds: Double?,
@@ -76,7 +77,7 @@ package struct AttemptRecord: Sendable, Equatable {
         self.exitCode = exitCode
         self.usage = usage
         self.diff = diff
-        self.criteriaPassed = criteriaPassed
+        self.criteria = criteria
         self.startedAt = startedAt
         self.agentSeconds = agentSeconds
         self.gateSeconds = gateSeconds

@@ -43,7 +43,7 @@ extension LedgerChange {
                 "attempt": .number(Double(candidate.key.number)), "passed": .bool(candidate.passed),
                 "diff_lines": .number(Double(candidate.diffLines)), "cost_usd": .number(candidate.costUSD),
             ]
-            if let criteria = candidate.criteriaPassed { entry["criteria_passed"] = .number(Double(criteria)) }
+            if let criteria = candidate.criteria { entry["criteria_passed"] = .number(Double(criteria.passed)) }
             if let score = candidate.reviewScore { entry["review_score"] = .number(Double(score)) }
             if let lost = candidate.lostBecause { entry["lost_because"] = .string(lost) }
             return .object(entry)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One call to a language model on a mission's behalf: who asked, what it cost, how it went.
-package struct ModelCall: Sendable, Equatable {
+package struct ModelCall: Sendable, Equatable, Codable {
     package enum Role: String, Sendable, Codable, CaseIterable {
         case planner, critic
         /// Scores a verified attempt before it lands (`--review`).

@@ -47,12 +47,13 @@ package struct Verification: Sendable, Equatable, Codable {
         self.report = report
     }
 
-    /// Criteria the report shows passing for `group`, if the command wrote a report.
-    package func criteriaPassed(in group: String) -> Int? {
+    /// The criteria the report shows passing for `group`, of those it lists, if the command wrote a report.
+    package func criteria(in group: String) -> CriteriaScore? {
         guard case .object(let criteria)? = report?["groups"]?[group]?["criteria"] else { return nil }
-        return criteria.values.count { value in
+        let passed = criteria.values.count { value in
             value.boolValue == true || value["passed"]?.boolValue == true
         }
+        return CriteriaScore(passed: passed, total: criteria.count)
     }
 }
 

@@ -49,29 +49,16 @@ package struct ApprovalRecord: Sendable, Equatable {
     }
 }
 
-/// What a review of a verified attempt may do (`--review`).
-package enum ReviewMode: String, Sendable, Codable, CaseIterable {
-    case none
-    /// Scored and recorded; the attempt lands whatever the score.
-    case advise
-    /// A score under the threshold sends the attempt back with the review as its feedback.
-    case block
-}
-
-/// A reviewer's verdict on a verified attempt.
-package struct ReviewVerdict: Sendable, Equatable {
-    /// Of 10; nil when the reviewer gave no usable answer (it then blocks nothing).
-    package var score: Int?
-    package var threshold: Int
-    package var blocks: Bool
-    package var summary: String
-    package var concerns: [String]
-
-    package init(score: Int?, threshold: Int, blocks: Bool, summary: String, concerns: [String]) {
-        self.score = score
-        self.threshold = threshold
-        self.blocks = blocks
-        self.summary = summary
-        self.concerns = concerns
+extension MissionFields {
+    /// What the approval timeout decides about something that has waited for a human since `since`, once its time has
+    /// come (`--approval-timeout`, `--approval-timeout-action`, rejecting by default); nil before, or without one.
+    package func timeoutDecision(waitingSince since: Date, now: Date) -> ApprovalDecision? {
+        guard let timeout = approvalTimeout, now.timeIntervalSince(since) >= timeout.seconds else { return nil }
+        let action = approvalTimeoutAction ?? .reject
+        return ApprovalDecision(
+            approved: action == .approve,
+            reason: "no decision within \(timeout.shortDescription); the timeout action is \(action.rawValue)",
+            by: "timeout"
+        )
     }
 }

@@ -13,7 +13,7 @@ package struct StallRule: Sendable, Equatable {
     package func assess(
         _ group: GroupProgress,
         outcome: AttemptOutcome,
-        criteriaPassed: Int?
+        criteria: CriteriaScore?
     ) -> StallAssessment {
         var assessment = StallAssessment(
             stalledAttempts: group.stalledAttempts,
@@ -22,8 +22,8 @@ package struct StallRule: Sendable, Equatable {
             block: false,
             madeProgress: false
         )
-        if let criteriaPassed, criteriaPassed > (group.bestCriteriaPassed ?? 0) {
-            assessment.bestCriteriaPassed = criteriaPassed
+        if let passed = criteria?.passed, passed > (group.bestCriteriaPassed ?? 0) {
+            assessment.bestCriteriaPassed = passed
             assessment.madeProgress = true
         }
         guard outcome.countsTowardsStall else { return assessment }

@@ -9,17 +9,15 @@ struct ControlContext: Sendable {
     let sink: any MissionEventSink
     let now: @Sendable () -> Date
     let probe: (any MissionProbe)?
-    /// Keeps publication in ledger order when attempts record concurrently.
-    let recording = AsyncLock()
 
     /// Stores a state change with its event, then publishes the event.
+    ///
+    /// A running mission has one writer, its loop, so events are published in ledger order.
     @discardableResult
     func record(_ change: LedgerChange, mission: MissionID) async throws -> MissionEvent {
-        try await recording.withLock {
-            let event = try await ledger.record(change, mission: mission, at: now())
-            sink.publish(event)
-            return event
-        }
+        let event = try await ledger.record(change, mission: mission, at: now())
+        sink.publish(event)
+        return event
     }
 }
 

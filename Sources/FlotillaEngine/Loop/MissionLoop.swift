@@ -9,75 +9,38 @@ struct RunningTime {
     var elapsed: Duration { prior + stopwatch.elapsed }
 }
 
-/// Signals the loop's child tasks send back.
-enum LoopSignal: Sendable {
-    case attemptEnded(AttemptKey, slot: Int, AttemptResult, costUSD: Double)
-    case mergeEnded(MergeRound)
-    case stopRequested
-    case wallClockExpired
-    /// The wait after a rate limit is over.
-    case backoffEnded
-    /// Time to read the ledger for decisions about candidates that wait for a human.
-    case approvalsDue
-    /// A push of the target branch (`--push`) ended.
-    case pushEnded(PushAttempt)
-}
-
-/// The state of one run of the loop; only the loop's own task touches it.
+/// One run of a mission: a thin loop over its capabilities (``Capabilities``).
+///
+/// Each turn it asks the scheduler what to do next, lets every capability act, and waits for the next event from its
+/// children — attempts, landings, pushes, timers. Capabilities own their state and answer with actions; the loop
+/// performs them: it alone writes the ledger, starts children and talks to the probe, and only its own task touches
+/// the state, so nothing is shared between tasks.
 struct MissionLoop {
-    static let recentLandingsInPrompt = 20
+    /// What children send: something that happened, or their answer (their last word).
+    enum Delivery: Sendable {
+        case update(LoopEvent)
+        case answer(LoopEvent)
+
+        var event: LoopEvent {
+            switch self {
+            case .update(let event), .answer(let event): event
+            }
+        }
+    }
 
     /// The mission; its checklist grows when the objective check adds groups.
     var spec: MissionSpec
     let context: EngineContext
     let ports: MissionRunner.Ports
-    let options: MissionRunner.Options
-    let stallRule: StallRule
-
-    var progress: MissionProgress
-    var estimator = CostEstimator()
-    var spentUSD: Double
-    var attemptsStarted: Int
-    var freeSlots: [Int]
-    var running: [AttemptKey: Int] = [:]
-    var queue: MergeQueue<MergeCandidate>
-    var feedback: [String: [AttemptFeedback]] = [:]
-    var targetHead: String
-    var targetTree: String
-    var tripped: BreakerTrip?
+    let environment: LoopEnvironment
+    var capabilities: Capabilities
     var stopRequested = false
+    /// Why Flotilla itself cannot go on.
     var fatal: String?
-    /// Without a sandbox: the user's branches and tags as last seen, and the attempts that ran since.
-    var userRefs: [String: String]?
-    var ranSinceRefCheck: [AttemptKey] = []
-    /// No agent starts while a rate-limit wait runs; consecutive limits lengthen it.
-    var backingOff = false
-    var consecutiveRateLimits = 0
-    /// Verified candidates waiting for a human (`--approve landings`), and whether a look at the ledger is due.
-    var awaitingApproval: [AttemptKey: AwaitingApproval] = [:]
-    var approvalCheckScheduled = false
-    /// The run's stop signal, for the wait of `--approve final`; and why a human rejected the finished mission.
-    var stopSignal: CompletionSignal?
-    var finalRejection: String?
-    /// `--push`: what went to the remote last (the lease of the next push), a push under way and one due after it, and
-    /// why the remote refused (no more pushes then).
-    var lastPushed: String?
-    var pushing = false
-    var pushAgain = false
-    var pushRefused: String?
-    /// Files groups are expected to touch (`--avoid-overlap`, on by default): `Files:` lines, then conflicts seen.
-    var footprints: Footprints?
-    /// The objective check said the goal is met, or a human declined its proposal: it is not asked again this run.
-    var objectiveSettled = false
-    /// Best-of-N rounds under way, by group: their candidates' results wait until all are in.
-    var rounds: [String: SpeculativeRound] = [:]
-    /// Rounds a crash cut short with several passing candidates queued, ranked when the mission was read back: the
-    /// best goes on, the others are ended with why they lost when the run starts.
-    var cutShortRounds: [[SpeculationCandidate]] = []
-    /// Where a group's next attempt starts when it is a fixup: the merged commit that failed its regression verify.
-    var fixupBases: [String: String] = [:]
-    /// The attempts that started from such a merge: when one fails the same way, the next starts from the head.
-    var fixupAttempts: Set<AttemptKey> = []
+    /// Set by a capability that ended the mission.
+    var finished: StopReason?
+    /// Set while the loop winds down.
+    var stopping: StopReason?
 
     init(
         spec: MissionSpec,
@@ -88,258 +51,187 @@ struct MissionLoop {
         self.spec = spec
         self.context = context
         self.ports = ports
-        self.options = options
-        self.stallRule = StallRule(threshold: spec.limits.stallThreshold)
-        let groups = try await context.ledger.groups(of: spec.id)
-        progress = MissionProgress(groups.map(\.progress))
-        let attempts = try await context.ledger.attempts(of: spec.id)
-        // Planning and objective checks belong to no attempt; a critic's calls are already in their attempt's cost.
-        let planning = try await context.ledger.modelCalls(of: spec.id).filter {
-            $0.call.role == .planner || $0.call.role == .objective
-        }
-        spentUSD = attempts.reduce(0) { $0 + $1.usage.costUSD } + planning.reduce(0) { $0 + $1.call.usage.costUSD }
-        attemptsStarted = attempts.count
-        for attempt in attempts where attempt.usage.costUSD > 0 { estimator.record(costUSD: attempt.usage.costUSD) }
-        for attempt in attempts {
-            guard let outcome = attempt.outcome, outcome != .landed, let text = attempt.feedback else { continue }
-            feedback[attempt.key.group, default: []].append(
-                AttemptFeedback(attempt: attempt.key.number, outcome: outcome, text: text)
-            )
-        }
-        freeSlots = Array(1...max(1, spec.agents))
-        queue = MergeQueue(batchSize: spec.options.mergeBatchSize)
-        // Attempts whose gate passed before the last run stopped wait to land again (recovery kept them queued), or
-        // for the human they were waiting for.
-        let approvals = try await context.ledger.approvals(of: spec.id)
-        let queued = attempts.filter { $0.outcome == nil && $0.phase == .queued }
-        // A best-of-N round cut short by a crash may have left several passing candidates of one group: they are ranked
-        // as the round would have ranked them, and only the best goes on.
-        cutShortRounds = try await Self.rankQueued(queued, mission: spec.id, ledger: context.ledger)
-        let outranked = Set(cutShortRounds.flatMap { $0.dropFirst().map(\.key) })
-        for attempt in queued where !outranked.contains(attempt.key) {
-            let candidate = MergeCandidate(
-                key: attempt.key,
-                commit: attempt.commit ?? attempt.startCommit,
-                criteriaPassed: attempt.criteriaPassed
-            )
-            if let asked = approvals.first(where: { $0.attempt == attempt.key }) {
-                awaitingApproval[attempt.key] = AwaitingApproval(candidate: candidate, since: asked.requestedAt)
-            } else {
-                queue.enqueue(candidate)
-            }
-        }
-        // The head is what Flotilla's own landings made it, never what the branch says: anyone may write a ref.
-        let landed = attempts.filter { $0.outcome == .landed }
-        targetHead =
-            landed.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.landedCommit
-            ?? spec.baseCommit
-        targetTree = try await context.git.tree(of: targetHead)
-        if spec.options.push != nil { lastPushed = try await Self.lastPush(of: spec.id, ledger: context.ledger) }
-        if spec.options.avoidOverlap != false { footprints = Footprints(spec.checklist) }
+        environment = LoopEnvironment(
+            context: context,
+            executor: ports.executor ?? LocalAttemptExecutor(mission: spec, context: context),
+            clock: ports.clock
+        )
+        capabilities = Capabilities(try await MissionSnapshot.read(spec, context: context, sandbox: options.sandbox))
     }
 
-    /// Reports any move of the user's branches since the last look, with the attempts that ran meanwhile.
-    ///
-    /// Without a sandbox an agent can move them. Not undone: Flotilla cannot tell the user's own commits from an agent's
-    /// there.
-    mutating func watchUserRefs() async throws {
-        guard let known = userRefs else { return }
-        let current = try await context.git.userRefs()
-        let moves = Set(known.keys).union(current.keys).sorted().compactMap { ref -> RefMove? in
-            known[ref] == current[ref] ? nil : RefMove(ref: ref, from: known[ref], to: current[ref])
-        }
-        if !moves.isEmpty {
-            try await context.record(.refsMoved(moves, during: ranSinceRefCheck), mission: spec.id)
-        }
-        userRefs = current
-        ranSinceRefCheck = running.keys.sorted { $0.description < $1.description }
+    /// What capabilities may read of each other now.
+    var view: LoopView {
+        let scheduling = capabilities.scheduling
+        return LoopView(
+            spec: spec,
+            now: ports.now(),
+            targetHead: capabilities.landing.targetHead,
+            freeSlots: scheduling.freeSlots.count,
+            runningAttempts: Array(scheduling.running.keys),
+            attemptsStarted: scheduling.attemptsStarted,
+            progress: scheduling.progress,
+            spentUSD: capabilities.spending.spentUSD,
+            estimatedAttemptUSD: capabilities.spending.estimator.estimateUSD,
+            stopRequested: stopRequested,
+            failed: fatal != nil,
+            stopping: stopping
+        )
     }
 
-    /// Puts the target branch back at ``targetHead`` if anything else moved it.
-    func guardTarget(_ reason: String) async throws {
-        try await TargetGuard(spec: spec, context: context.control).ensure(at: targetHead, reason: reason)
-    }
+    var targetHead: String { capabilities.landing.targetHead }
 
     mutating func run(stop: CompletionSignal, priorRunning: Duration) async throws -> MissionResult {
         // Running time counts every run so far; time spent stopped or crashed does not.
         let started = RunningTime(prior: priorRunning, stopwatch: Stopwatch(clock: ports.clock))
-        stopSignal = stop
         try await guardTarget("when the run started")
-        if context.sandbox.mode == .none { userRefs = try await context.git.userRefs() }
-        try await prepareStaging()
-        try await endOutrankedCandidates()
-        for slot in freeSlots { context.probe?.mark(.slotFree(slot)) }
-        context.probe?.mark(.ready(progress.frontier))
+        if context.sandbox.mode == .none { capabilities.refWatch.known = try await context.git.userRefs() }
+        try await context.checkout(targetHead, into: context.layout.stagingWorktree(spec.id), mission: spec.id)
 
-        let reason = try await withThrowingTaskGroup(of: LoopSignal.self) { group in
-            group.addTask {
-                await stop.wait()
-                return .stopRequested
-            }
-            if let wallClock = spec.limits.maxWallClock {
-                let clock = ports.clock
-                let left = wallClock - priorRunning
-                group.addTask {
-                    // Cancelled when the mission ends first; the loop ignores the signal then.
-                    if left > .zero { try? await clock.sleep(for: left) }
-                    return .wallClockExpired
+        let (deliveries, inbox) = AsyncStream.makeStream(of: Delivery.self)
+        var incoming = deliveries.makeAsyncIterator()
+        let environment = self.environment
+        var reason = StopReason.failed
+        // Children the loop cancels when the mission ends, and those it lets finish (pushes).
+        await withDiscardingTaskGroup { lasting in
+            await withDiscardingTaskGroup { children in
+                func spawn(_ work: any ChildWork) {
+                    let body: @Sendable () async -> Void = {
+                        let answer = await work.run(in: environment) { inbox.yield(.update($0)) }
+                        inbox.yield(.answer(answer))
+                    }
+                    if work.finishesOnStop {
+                        lasting.addTask(operation: body)
+                    } else {
+                        _ = children.addTaskUnlessCancelled(operation: body)
+                    }
                 }
+                reason = await drive(&incoming, spawn, stop: stop, started: started)
+                children.cancelAll()
             }
-            let reason: StopReason
-            do {
-                reason = try await loop(group: &group, started: started)
-            } catch {
-                // Flotilla itself cannot go on (git, disk, ledger): end the mission as failed, never leave it running.
-                fatal = fatal ?? "\(error)"
-                reason = .failed
-            }
-            group.cancelAll()
-            // Whatever is still running was interrupted: record it, so the ledger says what happened to every attempt.
-            while let signal = try await group.next() {
-                try await finishInterrupted(signal, reason: reason)
-            }
-            for candidate in queue.drain() {
-                try await interrupt(candidate.key, because: "the mission stopped (\(reason.rawValue))")
-            }
-            for key in awaitingApproval.keys.sorted(by: { $0.description < $1.description }) {
-                try await interrupt(
-                    key,
-                    because: "the mission stopped (\(reason.rawValue)) while it waited for approval"
-                )
-            }
-            awaitingApproval = [:]
-            try await interruptHeldCandidates(reason)
-            return reason
         }
+        // Every child has ended; what they said meanwhile is recorded, with the mission over: nothing new starts.
+        inbox.finish()
+        stopping = reason
+        while let delivery = await incoming.next() {
+            try await perform(hear(delivery.event)) { _ in }
+        }
+        try await perform(capabilities.stop(reason, view)) { _ in }
+
         // What is reported, and left behind, is Flotilla's last landing, whatever moved the branch meanwhile.
         try await guardTarget("when the mission ended")
-        try await finalPush(reason)
+        if let push = capabilities.publisher.finalPush(reason, head: targetHead, base: spec.baseCommit) {
+            let answer = await push.run(in: environment) { _ in }
+            try await perform(hear(answer)) { _ in }
+        }
         let summary = try await summarize(reason, elapsed: started.elapsed)
         try await context.record(.missionFinished(reason, summary: summary), mission: spec.id)
         context.probe?.mark(.checkpoint("mission.finished"))
-        await cleanUp()
+        await MissionCleanUp(spec: spec, context: context, processTable: ports.processTable).run()
         return MissionResult(reason: reason, summary: summary, targetHead: targetHead)
     }
 
-    mutating func loop(
-        group: inout ThrowingTaskGroup<LoopSignal, any Error>,
+    /// The turns of the loop, until the mission ends; why it ended.
+    private mutating func drive(
+        _ incoming: inout AsyncStream<Delivery>.Iterator,
+        _ spawn: (any ChildWork) -> Void,
+        stop: CompletionSignal,
         started: RunningTime
-    ) async throws -> StopReason {
-        while true {
-            if fatal != nil { return .failed }
-            // While a rate-limit wait runs no slot is free, and the wait is work in flight, unless nothing is left
-            // to dispatch anyway.
-            let holding = backingOff && tripped == nil && !progress.allDone
-            var context = DispatchContext(
-                idleSlots: holding ? 0 : freeSlots.count,
-                inFlight: running.count + queue.count + awaitingApproval.count + (holding ? 1 : 0) + (pushing ? 1 : 0),
-                runningAttempts: running.count,
-                spentUSD: spentUSD,
-                estimatedAttemptUSD: estimator.estimateUSD,
-                attemptsStarted: attemptsStarted,
-                elapsed: started.elapsed,
-                limits: spec.limits,
-                stopRequested: stopRequested,
-                tripped: tripped
-            )
-            context.footprints = footprints
-            // Verified work not landed yet counts too: a group started now begins from before it lands.
-            context.runningGroups =
-                running.keys.map(\.group) + (queue.pending + (queue.landing ?? [])).map(\.key.group)
-                + awaitingApproval.keys.map(\.group)
-            let (step, trip) = Dispatcher.next(progress, context)
-            if let trip, tripped == nil {
-                tripped = trip
-                try await self.context.record(.breakerTripped(trip), mission: spec.id)
+    ) async -> StopReason {
+        do {
+            try await perform(capabilities.begin(view), spawn)
+            for slot in capabilities.scheduling.freeSlots { context.probe?.mark(.slotFree(slot)) }
+            context.probe?.mark(.ready(capabilities.scheduling.progress.frontier))
+            spawn(StopWatch(signal: stop))
+            if let wallClock = spec.limits.maxWallClock {
+                spawn(LoopTimer(delay: wallClock - started.prior, event: .wallClockExpired))
             }
-            switch step {
-            case .finish(let reason):
-                return reason
-            case .finalVerify:
-                switch try await checkObjective() {
-                case .added: continue
-                case .stopped: return .stopped
-                case .goOn: return try await finalVerify()
+            while true {
+                if fatal != nil { return .failed }
+                if let finished { return finished }
+                // Once every group landed, the ending has the mission until it says how it ends.
+                if !capabilities.ending.isActive {
+                    let totals = capabilities.totals()
+                    let (step, trip) = capabilities.scheduling.decide(view, elapsed: started.elapsed, totals: totals)
+                    if let trip { try await perform([.record(.breakerTripped(trip))], spawn) }
+                    switch step {
+                    case .finish(let reason):
+                        return reason
+                    case .finalVerify:
+                        try await perform(hear(.allLanded), spawn)
+                    case .dispatch(let groups):
+                        for group in groups { try await dispatch(group, spawn) }
+                    case .wait:
+                        break
+                    }
+                    if fatal != nil { return .failed }
+                    if let finished { return finished }
                 }
-            case .dispatch(let groups):
-                for id in groups { try await dispatch(id, into: &group) }
-            case .wait:
-                break
+                try await perform(capabilities.tick(view), spawn)
+                guard let delivery = await incoming.next() else { return .failed }
+                try await perform(hear(delivery.event), spawn)
             }
-            // Candidates may be waiting with nothing running (restored after a crash): start a landing first.
-            try await startNextMerge(&group)
-            scheduleApprovalCheck(&group)
-            guard let signal = try await group.next() else { return .failed }
-            try await handle(signal, group: &group)
+        } catch {
+            // Flotilla itself cannot go on (git, disk, ledger): end the mission as failed, never leave it running.
+            fatal = fatal ?? "\(error)"
+            return .failed
         }
     }
 
-    // MARK: - Attempts
+    /// Starts attempts on a group, as every capability shapes them.
+    private mutating func dispatch(_ group: String, _ spawn: (any ChildWork) -> Void) async throws {
+        guard let plan = capabilities.scheduling.plan(group, from: targetHead) else { return }
+        try await perform(hear(.dispatching(capabilities.shape(plan, view))), spawn)
+    }
 
-    mutating func handle(
-        _ signal: LoopSignal,
-        group: inout ThrowingTaskGroup<LoopSignal, any Error>
-    ) async throws {
-        switch signal {
-        case .stopRequested:
+    /// Tells every capability about `event`; what they answer.
+    private mutating func hear(_ event: LoopEvent) -> [LoopAction] {
+        switch event {
+        case .stopRequested where stopping == nil:
             stopRequested = true
-        case .wallClockExpired:
+        case .failed(let message):
+            fatal = fatal ?? message
+        case .attemptResult(let plan, let result):
+            if let taken = capabilities.take(plan, result, view) { return taken }
+        default:
             break
-        case .backoffEnded:
-            backingOff = false
-        case .approvalsDue:
-            try await checkApprovals(&group)
-        case .pushEnded(let attempt):
-            try await pushEnded(attempt, &group)
-        case .attemptEnded(let key, let slot, let result, let cost):
-            running[key] = nil
-            try await watchUserRefs()
-            freeSlots.append(slot)
-            freeSlots.sort()
-            context.probe?.mark(.slotFree(slot))
-            spentUSD += cost
-            if cost > 0 { estimator.record(costUSD: cost) }
-            if try await holdForRound(key, result, group: &group) { break }
-            switch result {
-            case .passed(let commit, let criteria, _):
-                consecutiveRateLimits = 0
-                try await verified(MergeCandidate(key: key, commit: commit, criteriaPassed: criteria), group: &group)
-            case .failed(let outcome, let reason, let text, let criteria):
-                consecutiveRateLimits = 0
-                try await conclude(key, outcome, reason: reason, feedback: text, criteriaPassed: criteria)
-            case .rateLimited(let reason, let text, let message, let holdDispatch):
-                consecutiveRateLimits += 1
-                try await conclude(
-                    key,
-                    .agentFailed,
-                    reason: reason,
-                    feedback: text,
-                    criteriaPassed: nil,
-                    countsTowardsStall: false
-                )
-                if holdDispatch && !backingOff {
-                    backingOff = true
-                    let wait = spec.options.rateLimitBackoff.delay(
-                        after: message,
-                        consecutive: consecutiveRateLimits,
-                        now: ports.now()
-                    )
-                    let clock = ports.clock
-                    group.addTask {
-                        try? await clock.sleep(for: wait)
-                        return .backoffEnded
-                    }
-                }
-            case .cancelled:
-                try await interrupt(key, because: "the mission stopped")
-            case .error(let message):
-                try await interrupt(key, because: message)
-                fatal = message
-            }
-        case .mergeEnded(let round):
-            try await finish(round)
-            if case .landed = round.outcome { pushLanded(&group) }
         }
-        try await startNextMerge(&group)
+        return capabilities.on(event, view)
+    }
+
+    /// Performs actions in order; what an action leads to is performed before the actions after it.
+    private mutating func perform(_ actions: [LoopAction], _ spawn: (any ChildWork) -> Void) async throws {
+        var pending = actions
+        while !pending.isEmpty {
+            switch pending.removeFirst() {
+            case .record(let change, let checkpoint):
+                try await context.record(change, mission: spec.id)
+                if let checkpoint { context.probe?.mark(.checkpoint(checkpoint)) }
+            case .recordUnlessRefused(let change, let then):
+                if (try? await context.record(change, mission: spec.id)) != nil {
+                    pending.insert(contentsOf: hear(then), at: 0)
+                }
+            case .mark(let mark):
+                context.probe?.mark(mark)
+            case .notify(let event):
+                pending.insert(contentsOf: hear(event), at: 0)
+            case .spawn(let work):
+                spawn(work)
+            case .after(let delay, let event):
+                spawn(LoopTimer(delay: delay, event: event))
+            case .replaceChecklist(let checklist):
+                spec.checklist = checklist
+            case .finish(let reason):
+                finished = finished ?? reason
+            case .fail(let message):
+                fatal = fatal ?? message
+            }
+        }
+    }
+
+    /// Puts the target branch back at ``targetHead`` if anything else moved it, and records that.
+    private func guardTarget(_ reason: String) async throws {
+        if let restored = try await TargetGuard(spec: spec, git: context.git).ensure(at: targetHead, reason: reason) {
+            try await context.record(restored, mission: spec.id)
+        }
     }
 }

@@ -22,6 +22,8 @@ package struct MissionRunner: Sendable {
         package var critic: Critic?
         /// Plans attempts when `--architect` names a model of its own (not the critic's).
         package var architect: (any LanguageModel)?
+        /// Runs the attempts; nil runs them here, with the agent above (``LocalAttemptExecutor``).
+        package var executor: (any AttemptExecutor)?
 
         package init(
             ledger: any MissionLedger,
@@ -33,8 +35,10 @@ package struct MissionRunner: Sendable {
             probe: (any MissionProbe)? = nil,
             processTable: (any ProcessTable)? = nil,
             critic: Critic? = nil,
-            architect: (any LanguageModel)? = nil
+            architect: (any LanguageModel)? = nil,
+            executor: (any AttemptExecutor)? = nil
         ) {
+            self.executor = executor
             self.critic = critic
             self.architect = architect
             self.ledger = ledger
@@ -93,7 +97,7 @@ package struct MissionRunner: Sendable {
         )
         if record.state == .completed {
             // A crash between recording the end and tidying up leaves worktrees and branches: tidy them now.
-            try await MissionLoop(spec: spec, context: context, ports: ports, options: options).cleanUp()
+            await MissionCleanUp(spec: spec, context: context, processTable: ports.processTable).run()
             let head = try await ports.git.resolveCommit("refs/heads/\(spec.targetBranch)") ?? spec.baseCommit
             return MissionResult(reason: .completed, summary: "already completed", targetHead: head)
         }

@@ -11,15 +11,17 @@ struct TargetGuard {
     static let attempts = 3
 
     let spec: MissionSpec
-    let context: ControlContext
+    let git: any GitRepository
 
-    /// Makes sure the target branch is at `expected`; `reason` says when it was checked, for the record.
-    func ensure(at expected: String, reason: String) async throws {
-        let git = context.git
+    /// Makes sure the target branch is at `expected`, putting it back if anything else moved it.
+    ///
+    /// `reason` says when it was checked, for the record. Returns the change that records a restoration, for the
+    /// caller to record; nil when the branch was where expected.
+    func ensure(at expected: String, reason: String) async throws -> LedgerChange? {
         let ref = "refs/heads/\(spec.targetBranch)"
         for _ in 0..<Self.attempts {
             let current = try await git.resolveCommit(ref)
-            if current == expected { return }
+            if current == expected { return nil }
             let foreign = current ?? "0000000000000000000000000000000000000000"
             let quarantine = "refs/flotilla/quarantine/\(spec.id)/\(foreign.shortSHA)"
             if let current {
@@ -33,21 +35,17 @@ struct TargetGuard {
                 restored = true
             }
             guard restored else { continue }
-            try await context.record(
-                .refsRestored(
-                    [
-                        RefRestoration(
-                            ref: ref,
-                            foreign: foreign,
-                            restoredTo: expected,
-                            quarantine: current == nil ? "(it had been deleted)" : quarantine
-                        )
-                    ],
-                    reason: "the target branch had been moved by something other than Flotilla, found \(reason)"
-                ),
-                mission: spec.id
+            return .refsRestored(
+                [
+                    RefRestoration(
+                        ref: ref,
+                        foreign: foreign,
+                        restoredTo: expected,
+                        quarantine: current == nil ? "(it had been deleted)" : quarantine
+                    )
+                ],
+                reason: "the target branch had been moved by something other than Flotilla, found \(reason)"
             )
-            return
         }
         throw FlotillaError.conflict(
             "the target branch \(spec.targetBranch) keeps moving away from \(expected.shortSHA); something other than "

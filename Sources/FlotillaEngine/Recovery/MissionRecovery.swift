@@ -93,7 +93,12 @@ struct MissionRecovery {
             landed.max { ($0.finishedAt ?? .distantPast) < ($1.finishedAt ?? .distantPast) }?.landedCommit
             ?? spec.baseCommit
         if head != expected {
-            try await TargetGuard(spec: spec, context: context).ensure(at: expected, reason: "on resume")
+            if let restored = try await TargetGuard(spec: spec, git: context.git).ensure(
+                at: expected,
+                reason: "on resume"
+            ) {
+                try await context.record(restored, mission: id)
+            }
             actions.append("put the target branch back at \(expected.shortSHA), where Flotilla's last landing left it")
         }
 

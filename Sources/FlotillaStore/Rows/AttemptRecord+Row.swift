@@ -34,7 +34,7 @@ extension AttemptRecord: FetchableRecord {
             exitCode: try column("exit_code"),
             usage: try column.usage(),
             diff: diff,
-            criteriaPassed: try column("criteria_passed"),
+            criteria: (try column("criteria_passed") as Int?).map { CriteriaScore(passed: $0) },
             startedAt: try column.date("started_at"),
             agentSeconds: try column("agent_seconds"),
             gateSeconds: try column("gate_seconds"),

@@ -1,65 +1,37 @@
 import FlotillaCore
 import Foundation
 
-/// An attempt whose gate passed, waiting to land.
-struct MergeCandidate: Sendable, Equatable {
-    var key: AttemptKey
-    var commit: String
-    var criteriaPassed: Int?
-}
-
-/// What one landing round did with its candidates.
-struct MergeRound: Sendable {
-    enum Outcome: Sendable {
-        /// The candidates in `included` landed together as `commit`.
-        case landed(commit: String, tree: String, regression: Verification)
-        /// The merged commit of `included` failed its regression verify; nothing moved.
-        case regression(Verification)
-        /// Every candidate conflicted with the head: there was nothing to verify.
-        case nothingToLand
-        case cancelled
-        case error(String)
-    }
-
-    /// Candidates that conflict with the target head itself.
-    var conflicts: [(candidate: MergeCandidate, files: [String], messages: String)] = []
-    /// Candidates that only conflict with others of the same round: they try again in the next one.
-    var deferred: [MergeCandidate] = []
-    /// Candidates merged into the commit that was verified.
-    var included: [MergeCandidate] = []
-    var outcome = Outcome.nothingToLand
-}
-
-/// One landing round: merge the candidates onto the current target head without a working tree, squash them into
-/// one commit, regression-verify that exact commit in the staging worktree, then move the target branch by
-/// compare-and-swap.
+/// The first half of a landing round: merge the candidates onto the target head without a working tree, squash them
+/// into one commit, and regression-verify that exact commit in the staging checkout.
 ///
-/// The loop runs one round at a time, so every landing is verified on top of the previous one. A round of one
-/// candidate gives one commit per group; several waiting candidates share one verify, which the loop splits in
-/// halves when it fails, until the candidate that breaks things is alone.
-struct MergeExecution: Sendable {
-    static let compareAndSwapRetries = 3
-
+/// It answers `.mergeVerified` when the verify passed (the loop records that before anything moves the branch, then
+/// starts ``TargetMove``), else `.mergeEnded` with what stopped the round.
+///
+/// A round of one candidate gives one commit per group; several waiting candidates share one verify, which the landing
+/// line splits in halves when it fails, until the candidate that breaks things is alone.
+struct MergeVerification: ChildWork {
     let mission: MissionSpec
     let candidates: [MergeCandidate]
-    /// The target head and its tree as the loop knows them; a compare-and-swap notices if someone moved it.
+    /// The target head and its tree as the loop knows them.
     let head: String
     let headTree: String
     /// Groups landed before this round; the regression verify checks them together with the candidates' groups.
     let landedGroups: [String]
-    let context: EngineContext
 
-    func run() async -> MergeRound {
+    func run(in environment: LoopEnvironment, tell: @escaping @Sendable (LoopEvent) -> Void) async -> LoopEvent {
         var round = MergeRound()
+        let keys = candidates.map(\.key)
         do {
-            try await execute(&round)
+            return try await AttemptContext.$current.withValue(keys) {
+                try await execute(&round, environment.context)
+            }
         } catch {
             round.outcome = Task.isCancelled || error is CancellationError ? .cancelled : .error("landing: \(error)")
+            return .mergeEnded(round)
         }
-        return round
     }
 
-    private func execute(_ round: inout MergeRound) async throws {
+    private func execute(_ round: inout MergeRound, _ context: EngineContext) async throws -> LoopEvent {
         let git = context.git
         // Stack the candidates: each merges onto the previous result (intermediate commits stay unreferenced).
         var stack = head
@@ -80,7 +52,7 @@ struct MergeExecution: Sendable {
                 }
             }
         }
-        guard !round.included.isEmpty else { return }
+        guard !round.included.isEmpty else { return .mergeEnded(round) }
         context.probe?.mark(.checkpoint("merge.tree-written"))
         // The work may already be on the target (agents that changed nothing): verify the head itself.
         var landing = head
@@ -107,31 +79,10 @@ struct MergeExecution: Sendable {
         try Task.checkCancellation()
         guard verification.passed else {
             round.outcome = .regression(verification)
-            return
+            return .mergeEnded(round)
         }
-        // The verify is recorded before the branch moves: whatever happens next, the branch only ever points at
-        // a commit whose passing verification is in the ledger.
-        try await context.record(
-            .landingVerified(round.included.map(\.key), commit: landing, regression: verification),
-            mission: mission.id
-        )
-        context.probe?.mark(.checkpoint("merge.verified"))
-        for _ in 0..<Self.compareAndSwapRetries {
-            let moved =
-                landing == head
-                ? true : try await git.updateRef(mission.targetBranch, to: landing, expecting: head)
-            if moved {
-                context.probe?.mark(.checkpoint("merge.ref-updated"))
-                round.outcome = .landed(commit: landing, tree: tree, regression: verification)
-                return
-            }
-            // Someone else moved the target branch while this landing was verified: it is put back, never merged
-            // onto, and the verified landing moves it.
-            try await TargetGuard(spec: mission, context: context.control).ensure(at: head, reason: "while landing")
-        }
-        round.outcome = .error(
-            "the target branch \(mission.targetBranch) kept moving while landing; is something else writing to it?"
-        )
+        round.outcome = .landed(commit: landing, tree: tree, regression: verification)
+        return .mergeVerified(round)
     }
 
     private func message(_ unordered: [MergeCandidate]) -> String {
@@ -165,5 +116,45 @@ struct MergeExecution: Sendable {
             lines.append("Flotilla-Source: \(candidate.commit)")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The second half of a landing round, once its verify is recorded: the target branch moves.
+///
+/// It moves to the verified commit by compare-and-swap with the head the loop knows. Anything else that moved the
+/// branch meanwhile is put back (and told, for the record), never merged onto.
+struct TargetMove: ChildWork {
+    static let compareAndSwapRetries = 3
+
+    let mission: MissionSpec
+    let round: MergeRound
+    let head: String
+
+    func run(in environment: LoopEnvironment, tell: @escaping @Sendable (LoopEvent) -> Void) async -> LoopEvent {
+        var round = self.round
+        guard case .landed(let landing, _, _) = round.outcome else { return .mergeEnded(round) }
+        let context = environment.context
+        do {
+            for _ in 0..<Self.compareAndSwapRetries {
+                let moved =
+                    landing == head
+                    ? true : try await context.git.updateRef(mission.targetBranch, to: landing, expecting: head)
+                if moved {
+                    context.probe?.mark(.checkpoint("merge.ref-updated"))
+                    return .mergeEnded(round)
+                }
+                if let restored = try await TargetGuard(spec: mission, git: context.git)
+                    .ensure(at: head, reason: "while landing")
+                {
+                    tell(.targetRestored(restored))
+                }
+            }
+            round.outcome = .error(
+                "the target branch \(mission.targetBranch) kept moving while landing; is something else writing to it?"
+            )
+        } catch {
+            round.outcome = Task.isCancelled || error is CancellationError ? .cancelled : .error("landing: \(error)")
+        }
+        return .mergeEnded(round)
     }
 }

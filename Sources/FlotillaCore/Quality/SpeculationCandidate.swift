@@ -1,29 +1,12 @@
 import Foundation
 
-/// What a model said, once every group had landed, about whether the mission's goal is met (`--objective-check`).
-package struct ObjectiveVerdict: Sendable, Equatable {
-    /// Nil when the model gave no usable answer (the mission then goes on to its final verify).
-    package var met: Bool?
-    package var summary: String
-    /// The groups it proposes to add, within the limit.
-    package var proposed: [ChecklistGroup]
-    /// Proposed groups the limit (`--objective-max-groups`) left out.
-    package var leftOut: Int
-
-    package init(met: Bool?, summary: String, proposed: [ChecklistGroup], leftOut: Int = 0) {
-        self.met = met
-        self.summary = summary
-        self.proposed = proposed
-        self.leftOut = leftOut
-    }
-}
-
 /// One candidate of a best-of-N round (`Speculate: N`, `--speculate N`) as it was ranked.
 package struct SpeculationCandidate: Sendable, Equatable {
     package var key: AttemptKey
     /// Whether its gate passed (only passing candidates are ranked).
     package var passed: Bool
-    package var criteriaPassed: Int?
+    /// What its gate showed passing of the group's criteria.
+    package var criteria: CriteriaScore?
     package var reviewScore: Int?
     /// Lines added and removed.
     package var diffLines: Int
@@ -34,7 +17,7 @@ package struct SpeculationCandidate: Sendable, Equatable {
     package init(
         key: AttemptKey,
         passed: Bool,
-        criteriaPassed: Int? = nil,
+        criteria: CriteriaScore? = nil,
         reviewScore: Int? = nil,
         diffLines: Int = 0,
         costUSD: Double = 0,
@@ -42,7 +25,7 @@ package struct SpeculationCandidate: Sendable, Equatable {
     ) {
         self.key = key
         self.passed = passed
-        self.criteriaPassed = criteriaPassed
+        self.criteria = criteria
         self.reviewScore = reviewScore
         self.diffLines = diffLines
         self.costUSD = costUSD
@@ -55,9 +38,7 @@ package struct SpeculationCandidate: Sendable, Equatable {
     /// Each but the first says why it lost.
     package static func ranked(_ candidates: [SpeculationCandidate]) -> [SpeculationCandidate] {
         var ranked = candidates.filter(\.passed).sorted { a, b in
-            if (a.criteriaPassed ?? -1) != (b.criteriaPassed ?? -1) {
-                return (a.criteriaPassed ?? -1) > (b.criteriaPassed ?? -1)
-            }
+            if a.criteria.rank != b.criteria.rank { return a.criteria.rank > b.criteria.rank }
             if (a.reviewScore ?? -1) != (b.reviewScore ?? -1) { return (a.reviewScore ?? -1) > (b.reviewScore ?? -1) }
             if a.diffLines != b.diffLines { return a.diffLines < b.diffLines }
             if a.costUSD != b.costUSD { return a.costUSD < b.costUSD }
@@ -70,8 +51,8 @@ package struct SpeculationCandidate: Sendable, Equatable {
     /// Why `loser` ranked below `winner`, in the first criterion that told them apart.
     package static func reason(_ loser: SpeculationCandidate, below winner: SpeculationCandidate) -> String {
         let why: String
-        if (loser.criteriaPassed ?? -1) != (winner.criteriaPassed ?? -1) {
-            why = "fewer criteria passed (\(loser.criteriaPassed ?? 0) against \(winner.criteriaPassed ?? 0))"
+        if loser.criteria.rank != winner.criteria.rank {
+            why = "fewer criteria passed (\(loser.criteria?.passed ?? 0) against \(winner.criteria?.passed ?? 0))"
         } else if (loser.reviewScore ?? -1) != (winner.reviewScore ?? -1) {
             why = "a lower review score (\(loser.reviewScore ?? 0) against \(winner.reviewScore ?? 0))"
         } else if loser.diffLines != winner.diffLines {
