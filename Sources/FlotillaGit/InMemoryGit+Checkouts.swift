@@ -22,6 +22,25 @@ extension InMemoryGit {
         return try await commitTree(treeID, parents: [parent], message: message, author: author)
     }
 
+    /// A commit on `parent` with these files written over its tree (paths to text), for tests that make commits without
+    /// a checkout.
+    package func commit(
+        writing files: [String: String],
+        onto parent: String,
+        message: String = "test"
+    ) throws
+        -> String
+    {
+        try state.withLock { state in
+            var tree = try state.tree(ofCommit: parent)
+            for (path, text) in files { tree[path] = File(contents: Data(text.utf8), mode: 0o100644) }
+            let treeID = state.store(tree)
+            let id = state.newID()
+            state.commits[id] = Commit(tree: treeID, parents: [parent], message: message)
+            return id
+        }
+    }
+
     package func prepareOwnRepository(in directory: String, at commit: String, index: String) throws {
         let repository = (directory as NSString).appendingPathComponent(".git")
         try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)

@@ -12,7 +12,8 @@ extension InMemoryGit {
     ) async throws
         -> PushOutcome
     {
-        state.withLock { state in
+        if let hold = beforePush.withLock({ $0 }) { await hold() }
+        return state.withLock { state in
             let current = state.remotes[remote]?[branch]
             guard current == expected else {
                 return .refused(
@@ -22,6 +23,11 @@ extension InMemoryGit {
             state.remotes[remote, default: [:]][branch] = commit
             return .pushed
         }
+    }
+
+    /// Makes each push wait for `hold` first (a test's signal), to see what happens meanwhile.
+    package func holdPushes(until hold: @escaping @Sendable () async -> Void) {
+        beforePush.withLock { $0 = hold }
     }
 
     /// The commit `remote`'s `branch` holds, for tests.

@@ -87,6 +87,8 @@ package final class InMemoryGit: GitRepository {
     }
 
     let state = Mutex(State())
+    /// Runs before each push, so that a test can hold pushes (``holdPushes(until:)``).
+    let beforePush = Mutex<(@Sendable () async -> Void)?>(nil)
 
     /// A repository whose `main` branch has one commit of `files` (paths to text; `executables` get mode 755),
     /// also written to `root` as the main working tree.

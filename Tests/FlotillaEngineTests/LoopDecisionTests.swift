@@ -25,7 +25,8 @@ struct LoopDecisionTests {
             _ checklist: String,
             agents: Int = 2,
             mergeBatch: Int = 1,
-            limits: MissionLimits = MissionLimits()
+            limits: MissionLimits = MissionLimits(),
+            configure: (inout MissionFields) -> Void = { _ in }
         ) async throws {
             directory = try TemporaryDirectory(prefix: "flotilla-memory")
             git = try InMemoryGit(
@@ -40,6 +41,7 @@ struct LoopDecisionTests {
             fields.agents = agents
             fields.mergeBatch = mergeBatch
             fields.setLimits(limits)
+            configure(&fields)
             let preparation = MissionPreparation(git: git, layout: layout)
             let prepared = try await preparation.prepare(
                 MissionRequest(
@@ -83,6 +85,38 @@ struct LoopDecisionTests {
                 sink: sink
             )
             return try await runner.run(spec.id)
+        }
+
+        /// Runs the mission with attempts answered by `executor`, landings judged by `verify` (else the mission's),
+        /// time from `clock` (and the dates it gives after `start`), and events told to `sink`.
+        func run(
+            _ executor: ScriptedAttemptExecutor,
+            verify: ScriptedProcessRunner? = nil,
+            clock: ManualClock = ManualClock(),
+            start: Date = Date(timeIntervalSince1970: 1_800_000_000),
+            sink: any MissionEventSink = EventBus([]),
+            stop: CompletionSignal = CompletionSignal()
+        ) async throws -> MissionResult {
+            let runner = MissionRunner(
+                ports: MissionRunner.Ports(
+                    ledger: ledger,
+                    git: git,
+                    agent: SimulatedAgent(scenario: Scenario(groups: [:])),
+                    processes: verify ?? self.verify,
+                    clock: clock,
+                    now: { start.addingTimeInterval(clock.now.offset.seconds) },
+                    executor: executor
+                ),
+                options: MissionRunner.Options(environment: [:]),
+                layout: layout,
+                sink: sink
+            )
+            return try await runner.run(spec.id, stop: stop)
+        }
+
+        /// A commit on `parent` where `<group>.txt` says it passes (and `extra` files are written too).
+        func passing(_ group: String, on parent: String, also extra: [String: String] = [:]) throws -> String {
+            try git.commit(writing: ["\(group).txt": "\(group) ok\n"].merging(extra) { $1 }, onto: parent)
         }
 
         func outcomes(_ group: String) async throws -> [AttemptOutcome?] {

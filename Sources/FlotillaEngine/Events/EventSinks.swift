@@ -2,11 +2,6 @@ import FlotillaCore
 import Foundation
 import Synchronization
 
-/// Receives every event after the ledger stored it: files, the terminal, later the HTTP stream.
-package protocol MissionEventSink: Sendable {
-    func publish(_ event: MissionEvent)
-}
-
 /// Appends each event as one JSON line to `events.jsonl`.
 package final class EventsFileSink: MissionEventSink {
     private let file: AppendOnlyFile
