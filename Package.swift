@@ -259,6 +259,8 @@ let package = Package(
         .testTarget(
             name: "FlotillaCoreTests",
             dependencies: ["FlotillaCore", "FlotillaTestSupport"],
+            // Golden files the tests read by their path.
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
     ]
