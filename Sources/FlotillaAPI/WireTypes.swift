@@ -352,6 +352,12 @@ package struct EventDTO: Codable, Sendable, Equatable {
         message = event.message
         data = event.data
     }
+
+    /// The event's data as its kind's payload (``MissionEvent/payload(_:)``); nil for another kind.
+    package func payload<Payload: EventPayload>(_ type: Payload.Type) -> Payload? {
+        guard let kind = EventKind(rawValue: kind), Payload.kinds.contains(kind) else { return nil }
+        return try? JSONValue.object(data).decoded(as: type)
+    }
 }
 
 /// `GET /missions`.

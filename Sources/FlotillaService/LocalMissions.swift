@@ -205,7 +205,7 @@ package struct LocalMissions: MissionHost {
                     $0.crashedRunner == (runner ?? ProcessIdentity(pid: 0, startTicks: 0))
                 })
             else { return false }
-            let delay = (notice.data["delay_ms"]?.numberValue ?? 0) / 1000
+            let delay = Double(notice.payload(MissionEvent.MissionCrashed.self)?.delayMS ?? 0) / 1000
             return notice.announcedRestart == nil || Date().timeIntervalSince(notice.at) > delay + 30
         }
     }

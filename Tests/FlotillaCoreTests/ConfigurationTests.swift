@@ -213,21 +213,24 @@ struct RoleTableTests {
     }
 
     @Test func aNotificationSaysTheSameBytesOnEveryTryAndIsSignedOverTimestampAndBody() throws {
-        let event = MissionEvent(
-            id: 7,
-            mission: try #require(MissionID("m-abcdef12")),
-            at: Date(timeIntervalSince1970: 1_800_000_000),
-            kind: .missionFinished,
-            message: "mission completed: 1/1 groups",
-            data: ["reason": "completed"]
-        )
+        let mission = try #require(MissionID("m-abcdef12"))
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        var event = LedgerChange.missionFinished(.completed, summary: "1/1 groups").event(mission: mission, at: at)
+        event.id = 7
         #expect(NotificationCategory(event) == .completed)
-        var blocked = event
-        blocked.kind = EventKind.attemptFailed
-        blocked.data = ["group_status": "blocked"]
-        #expect(NotificationCategory(blocked) == .needsHuman)
-        blocked.data = ["group_status": "pending"]
-        #expect(NotificationCategory(blocked) == nil)
+        func failed(_ status: GroupStatus) -> MissionEvent {
+            let conclusion = AttemptConclusion(
+                key: AttemptKey(group: "a", number: 1),
+                outcome: .gateFailed,
+                reason: "exit 1",
+                feedback: "",
+                stall: nil,
+                groupStatus: status
+            )
+            return LedgerChange.attemptFailed(conclusion).event(mission: mission, at: at)
+        }
+        #expect(NotificationCategory(failed(.blocked)) == .needsHuman)
+        #expect(NotificationCategory(failed(.pending)) == nil)
         let payload = NotificationPayload(event: event, category: .completed, goal: "g", repository: "/r")
         let target = NotificationTarget(name: "ops", kind: .webhook, url: "http://h/x", secretVariable: "S")
         let pending = PendingNotification(id: 3, target: target, payload: payload, failures: 0)

@@ -135,7 +135,11 @@ struct EventPayloadTests {
             ),
             (
                 "attemptsLanded",
-                .attemptsLanded([key, other], landedCommit: commit, regression: verification(.regression, passed: true))
+                .attemptsLanded(
+                    [key, other],
+                    landedCommit: commit,
+                    regression: verification(.regression, passed: true)
+                )
             ),
             (
                 "mergeRequeued",
@@ -247,11 +251,17 @@ struct EventPayloadTests {
             ),
             (
                 "reviewed",
-                .reviewed(key, ReviewVerdict(score: 6, threshold: 7, blocks: true, summary: "thin", concerns: ["tests"]))
+                .reviewed(
+                    key,
+                    ReviewVerdict(score: 6, threshold: 7, blocks: true, summary: "thin", concerns: ["tests"])
+                )
             ),
             (
                 "reviewed.noAnswer",
-                .reviewed(key, ReviewVerdict(score: nil, threshold: 7, blocks: false, summary: "no answer", concerns: []))
+                .reviewed(
+                    key,
+                    ReviewVerdict(score: nil, threshold: 7, blocks: false, summary: "no answer", concerns: [])
+                )
             ),
             ("approvalRequested", .approvalRequested(key)),
             ("approvalRequested.mission", .approvalRequested(nil, question: "add docs?")),
@@ -264,7 +274,13 @@ struct EventPayloadTests {
             (
                 "pushRefused",
                 .pushed(
-                    PushAttempt(remote: "origin", branch: "flotilla/m", commit: commit, expected: head, refusal: "stale")
+                    PushAttempt(
+                        remote: "origin",
+                        branch: "flotilla/m",
+                        commit: commit,
+                        expected: head,
+                        refusal: "stale"
+                    )
                 )
             ),
             ("landedOnto", .landedOnto(LandingOnto(branch: "main", from: head, commit: commit, how: "merge"))),
@@ -344,5 +360,37 @@ struct EventPayloadTests {
         for name in recorded.keys.sorted() {
             #expect(recorded[name] == golden[name], "\(name)")
         }
+    }
+
+    @Test func everyKindHasOnePayloadTypeAndEveryEventsDataReadsBackAsIt() throws {
+        for kind in EventKind.allCases {
+            #expect(kind.payloadType != nil, "\(kind) has no payload type")
+        }
+        for (name, change) in Self.samples {
+            let event = change.event(mission: Self.spec.id, at: Self.at)
+            let type = try #require(event.kind.payloadType)
+            #expect(type.kinds.contains(event.kind))
+            let readsBack = Self.roundTrips(event, as: type)
+            #expect(readsBack, "\(name): \(event.data)")
+        }
+    }
+
+    @Test func aPayloadIsReadOnlyFromEventsOfItsKinds() throws {
+        let reviewed = LedgerChange.reviewed(
+            Self.key,
+            ReviewVerdict(score: 9, threshold: 7, blocks: false, summary: "good", concerns: [])
+        )
+        .event(mission: Self.spec.id, at: Self.at)
+        #expect(reviewed.payload(MissionEvent.ReviewScored.self)?.score == 9)
+        #expect(reviewed.payload(MissionEvent.AttemptFailed.self) == nil)
+        var stripped = reviewed
+        stripped.data["threshold"] = nil
+        #expect(stripped.payload(MissionEvent.ReviewScored.self) == nil)
+    }
+
+    /// Whether the event's data decodes as `type` and encodes back to the same data.
+    static func roundTrips<P: EventPayload>(_ event: MissionEvent, as type: P.Type) -> Bool {
+        guard let payload = event.payload(type) else { return false }
+        return JSONValue.fields(of: payload) == event.data
     }
 }

@@ -121,7 +121,10 @@ struct ApprovalTests {
         ) { _, _ in }
         defer { audit.repository.directory.remove() }
         let decisions = try await audit.events().filter { $0.kind == .approvalDecided }
-        #expect(!decisions.isEmpty && decisions.allSatisfy { $0.data["by"] == .string("timeout") })
+        #expect(
+            !decisions.isEmpty
+                && decisions.allSatisfy { $0.payload(MissionEvent.ApprovalDecided.self)?.by == "timeout" }
+        )
         switch action {
         case .approve:
             #expect(outcome.exitCode == 0, "\(outcome.standardError)")

@@ -36,12 +36,14 @@ struct HandOffTests {
         let audit = try await fixture.audit()
         let head = try #require(await audit.targetHead())
         #expect(try await Self.remoteHead(bare, audit.mission.spec.targetBranch, fixture: fixture) == head)
-        let pushes = try await audit.events().filter { $0.kind == .branchPushed }
-        #expect(!pushes.isEmpty && pushes.last?.data["commit"] == .string(head))
+        let pushes = try await audit.events().filter { $0.kind == .branchPushed }.compactMap {
+            $0.payload(MissionEvent.Pushed.self)
+        }
+        #expect(!pushes.isEmpty && pushes.last?.commit == head)
         // Each push's lease is the commit the one before it pushed; the first expects no branch there.
-        #expect(pushes.first?.data["expected"] == .null)
+        #expect(pushes.first.map { $0.expected == nil } == true)
         for (earlier, later) in zip(pushes, pushes.dropFirst()) {
-            #expect(later.data["expected"] == earlier.data["commit"])
+            #expect(later.expected == earlier.commit)
         }
         let refusals = try await audit.events().filter { $0.kind == .pushRefused }.map(\.message)
         #expect(refusals.isEmpty, "\(refusals)")
@@ -63,7 +65,7 @@ struct HandOffTests {
         let refused = try await audit.events().filter { $0.kind == .pushRefused }
         #expect(refused.count == 1, "one refusal, then no more tries")
         #expect(refused.first?.message.contains("never forces over work it did not push") == true)
-        let said = refused.first?.data["refusal"]?.stringValue ?? ""
+        let said = refused.first?.payload(MissionEvent.Pushed.self)?.refusal ?? ""
         #expect(said.contains("stale info") || said.contains("rejected"), "git refused the lease: \(said)")
         #expect(!(try await audit.events()).contains { $0.kind == .branchPushed })
     }
@@ -121,7 +123,9 @@ struct HandOffTests {
         #expect(events.filter { $0.kind == .landedOnto }.count == 2)
         #expect(events.filter { $0.kind == .landRefused }.count == 1)
         // Each landing's verify is recorded against the exact commit that landed.
-        let verified = events.filter { $0.kind == .finalVerify }.compactMap { $0.data["commit"]?.stringValue }
+        let verified = events.filter { $0.kind == .finalVerify }.compactMap {
+            $0.payload(MissionEvent.Verified.self)?.commit
+        }
         #expect(verified.contains(merged) && verified.contains(result))
     }
 

@@ -186,7 +186,7 @@ struct NotificationTests {
             #expect(arguments.contains("--app-name=Flotilla"))
             #expect(arguments.contains("Flotilla \(audit.id) completed"))
             let delivered = try await audit.events().filter { $0.kind == .notificationDelivered }.compactMap {
-                $0.data["target"]?.stringValue
+                $0.payload(MissionEvent.NotificationTried.self)?.target
             }
             #expect(Set(delivered) == ["chat", "phone", "desk"])
         }
@@ -255,9 +255,12 @@ struct NotificationTests {
             // Every answer the receiver gave is a try in the ledger (a try cut short when a process stopped is one
             // too, said so, whether or not its request got out).
             let tries = try await audit.events().filter { $0.kind.rawValue.hasPrefix("notification.") }
-            let refused = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("HTTP 500") }
-            let cutShort = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("cut short") }
-            let late = tries.filter { ($0.data["error"]?.stringValue ?? "").hasPrefix("no answer within") }
+            func failed(saying prefix: String) -> [MissionEvent] {
+                tries.filter { ($0.payload(MissionEvent.NotificationTried.self)?.error ?? "").hasPrefix(prefix) }
+            }
+            let refused = failed(saying: "HTTP 500")
+            let cutShort = failed(saying: "cut short")
+            let late = failed(saying: "no answer within")
             // A 500 the receiver sent just as a process stopped may have been read as neither: it is a cut-short try;
             // one that reached a client on busy cores after its timeout is a try with no answer in time.
             let answered500 = received.filter { $0.status == 500 }.count

@@ -63,9 +63,11 @@ struct QualityLoopTests {
                 #expect(calls.allSatisfy { abs($0.call.usage.costUSD - CriticTests.scriptedCallUSD) < 1e-9 })
                 let events = try await audit.events()
                 let checks = events.filter { $0.kind == .objectiveChecked }
-                #expect(checks.map { $0.data["met"] } == [.bool(false), .bool(true)])
+                #expect(checks.map { $0.payload(MissionEvent.ObjectiveChecked.self)?.met } == [false, true])
                 let added = try #require(events.first { $0.kind == .groupsAdded })
-                #expect(added.data["groups"] == .array(["b"]) && added.message.contains("b (B)"))
+                #expect(
+                    added.payload(MissionEvent.GroupsAdded.self)?.groups == ["b"] && added.message.contains("b (B)")
+                )
                 // The mission's own verify judged the added group, like any other, and the final verify passed.
                 let verifications = try await audit.verifications().map(\.verification)
                 let gateOfB = try #require(verifications.first { $0.kind == .gate && $0.attempt?.group == "b" })
@@ -102,7 +104,7 @@ struct QualityLoopTests {
                 #expect(try await audit.groups().map(\.id) == ["a", "b"])
                 #expect(await server.requests.count == 1, "the limit was reached: no second check")
                 let check = try #require(try await audit.events().first { $0.kind == .objectiveChecked })
-                #expect(check.data["left_out"] == .number(1))
+                #expect(check.payload(MissionEvent.ObjectiveChecked.self)?.leftOut == 1)
                 #expect(check.message.contains("1 more left out by the limit"), "\(check.message)")
             }
         }
@@ -162,13 +164,10 @@ struct QualityLoopTests {
             #expect(try audit.prompt("a", 2).contains("you are candidate 2 of 3"))
             let ranked = try #require(try await audit.events().first { $0.kind == .speculationRanked })
             #expect(ranked.message == "best of 3 for a: a#3 lands")
-            guard case .array(let candidates)? = ranked.data["candidates"] else {
-                Issue.record("no candidates in \(ranked.data)")
-                return
-            }
-            #expect(candidates.map { $0["attempt"] } == [.number(3), .number(2), .number(1)])
-            #expect(candidates.map { $0["diff_lines"] } == [.number(1), .number(6), .number(21)])
-            #expect(candidates[0]["lost_because"] == nil && candidates[1]["lost_because"] != nil)
+            let candidates = try #require(ranked.payload(MissionEvent.SpeculationRanked.self)).candidates
+            #expect(candidates.map(\.attempt) == [3, 2, 1])
+            #expect(candidates.map(\.diffLines) == [1, 6, 21])
+            #expect(candidates[0].lostBecause == nil && candidates[1].lostBecause != nil)
         }
     }
 
@@ -192,14 +191,11 @@ struct QualityLoopTests {
             #expect(try audit.prompt("a", 3).contains("you are candidate 1 of 3"))
             let ranked = try #require(try await audit.events().first { $0.kind == .speculationRanked })
             #expect(ranked.message == "best of 3 for a: a#5 lands")
-            guard case .array(let candidates)? = ranked.data["candidates"] else {
-                Issue.record("no candidates in \(ranked.data)")
-                return
-            }
+            let candidates = try #require(ranked.payload(MissionEvent.SpeculationRanked.self)).candidates
             // The failed one comes last, with its gate's verdict as the reason, and is not in the ranking.
-            #expect(candidates.map { $0["attempt"] } == [.number(5), .number(4), .number(3)])
-            #expect(candidates[2]["passed"] == .bool(false))
-            #expect(candidates[2]["lost_because"]?.stringValue?.hasPrefix("gate_failed") == true)
+            #expect(candidates.map(\.attempt) == [5, 4, 3])
+            #expect(!candidates[2].passed)
+            #expect(candidates[2].lostBecause?.hasPrefix("gate_failed") == true)
             // The round's failure did not count towards the stall rule beside the winner: the group never blocked.
             #expect(try await audit.groups().first?.status == .done)
         }
@@ -322,7 +318,7 @@ struct QualityLoopTests {
                 let asked = try #require(try await audit.events().last { $0.kind == .approvalRequested })
                 #expect(asked.message.hasPrefix("the objective check's proposal to add b (B) waits for a human"))
                 let check = try #require(try await audit.events().first { $0.kind == .objectiveChecked })
-                #expect(check.data["put_to_human"] == .bool(true))
+                #expect(check.payload(MissionEvent.ObjectiveChecked.self)?.putToHuman == true)
                 try await ApprovalTests.flotilla(["approve", id, "--detach"], in: fixture)
                 // Approved: b is added and lands; the check is then satisfied and the finished mission waits.
                 #expect(await receiver.waitForRequests(2), "the finished mission did not wait for its approval")

@@ -71,9 +71,9 @@ struct ReviewTests {
                 let calls = try await audit.ledger.modelCalls(of: audit.id)
                 #expect(calls.map(\.call.role) == [.reviewer, .reviewer])
                 #expect(calls.allSatisfy { abs($0.call.usage.costUSD - CriticTests.scriptedCallUSD) < 1e-9 })
-                let scored = try await audit.events().filter { $0.kind == .reviewScored }
-                #expect(scored.map { $0.data["score"] } == [.number(2), .number(9)])
-                #expect(scored.map { $0.data["blocks"] } == [.bool(true), .bool(false)])
+                let scored = try await audit.events().compactMap { $0.payload(MissionEvent.ReviewScored.self) }
+                #expect(scored.map(\.score) == [2, 9])
+                #expect(scored.map(\.blocks) == [true, false])
                 let head = try #require(await audit.targetHead())
                 let landedTests = await fixture.repository.show(head, "test_a.py")
                 #expect(landedTests == Self.tests.trimmingCharacters(in: .newlines), "the assertion stayed")
@@ -90,8 +90,8 @@ struct ReviewTests {
                 #expect(outcome.exitCode == 0, "\(outcome.standardError)")
                 let audit = try await fixture.audit()
                 #expect(try await audit.attempts().map(\.outcome) == [.landed])
-                let scored = try await audit.events().filter { $0.kind == .reviewScored }
-                #expect(scored.map { $0.data["score"] } == [.number(1)] && scored.first?.data["blocks"] == .bool(false))
+                let scored = try await audit.events().compactMap { $0.payload(MissionEvent.ReviewScored.self) }
+                #expect(scored.map(\.score) == [1] && scored.first?.blocks == false)
             }
         }
     }

@@ -111,7 +111,7 @@ struct SupervisorTests {
         let streamed = try await EventCollector.collect(http, mission: id.rawValue)
         let kinds = streamed.events.map(\.kind)
         let crashed = try #require(streamed.events.first { $0.kind == "mission.crashed" })
-        #expect(crashed.data["restart"] == 1, "\(crashed.message)")
+        #expect(crashed.payload(MissionEvent.MissionCrashed.self)?.restart == 1, "\(crashed.message)")
         #expect(kinds.suffix(from: kinds.firstIndex(of: "mission.crashed") ?? 0).contains("mission.recovered"))
         let done = try await http.send("GET", "/missions/\(id)").decode(MissionDTO.self)
         #expect(done.state == "completed", "\(kinds)")
@@ -139,7 +139,10 @@ struct SupervisorTests {
         let streamed = try await EventCollector.collect(http, mission: id.rawValue)
         #expect(streamed.ended)
         let notices = streamed.events.filter { $0.kind == "mission.crashed" }
-        #expect(notices.map { $0.data["restart"] ?? .null } == [1, 2, .null], "\(notices.map(\.message))")
+        #expect(
+            notices.map { $0.payload(MissionEvent.MissionCrashed.self)?.restart } == [1, 2, nil],
+            "\(notices.map(\.message))"
+        )
         #expect(streamed.events.filter { $0.kind == "mission.started" }.count == 3)
         #expect(notices.last?.message.contains("not restarting it again") == true)
         #expect(try await http.send("GET", "/missions/\(id)").decode(MissionDTO.self).state == "crashed")

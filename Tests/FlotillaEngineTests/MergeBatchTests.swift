@@ -117,12 +117,8 @@ struct MergeBatchTests {
         let events = try await mission.ledger.events(of: mission.spec.id, after: 0, limit: 1000)
         let splits = events.filter { $0.kind == .mergeRequeued && $0.message.contains("trying them apart") }
         // The first split is the whole batch (in the order the gates passed).
-        let firstSplit = try #require(splits.first?.data["attempts"])
-        #expect(
-            Set(firstSplit.description.dropFirst().dropLast().components(separatedBy: ", ")) == [
-                "b#1", "c#1", "d#1", "e#1",
-            ]
-        )
+        let firstSplit = try #require(splits.first?.payload(MissionEvent.MergeRequeued.self))
+        #expect(Set(firstSplit.attempts) == ["b#1", "c#1", "d#1", "e#1"])
         #expect(splits.count == 2, "4 → 2 + 2, then the failing pair → 1 + 1")
         // No commit on the target branch ever held the poison, and every one was verified as it stands.
         let head = try #require(try await mission.git.resolveCommit("refs/heads/\(mission.spec.targetBranch)"))

@@ -70,9 +70,9 @@ struct ScriptedLoopTests {
         await clock.waitForSleepers(1)
         // No decision within the minute: the timeout's action (reject, by default) is recorded and applied.
         clock.advance(by: .seconds(61))
-        let decided = await events.first(Self.isEvent(.approvalDecided, "a", 1))
-        #expect(decided?.data["by"] == .string("timeout"))
-        #expect(decided?.data["approved"] == .bool(false))
+        let decided = await events.first(Self.isEvent(.approvalDecided, "a", 1))?
+            .payload(MissionEvent.ApprovalDecided.self)
+        #expect(decided?.by == "timeout" && decided?.approved == false)
 
         // The second attempt hears why; a person approves it.
         #expect(await events.first(Self.isEvent(.approvalRequested, "a", 2)) != nil)
@@ -135,12 +135,9 @@ struct ScriptedLoopTests {
         let lastGate = try #require(events.lastIndex { $0.kind == .gatePassed || $0.kind == .gateFailed })
         let merge = try #require(events.firstIndex { $0.kind == .mergeStarted })
         #expect(lastGate < ranked && ranked < merge)
-        guard case .array(let candidates)? = events[ranked].data["candidates"] else {
-            Issue.record("no candidates in \(events[ranked].data)")
-            return
-        }
-        #expect(candidates.map { $0["attempt"] } == [.number(3), .number(2), .number(1)])
-        #expect(candidates[1]["lost_because"]?.stringValue?.contains("fewer criteria passed (2 against 3)") == true)
+        let candidates = try #require(events[ranked].payload(MissionEvent.SpeculationRanked.self)).candidates
+        #expect(candidates.map(\.attempt) == [3, 2, 1])
+        #expect(candidates[1].lostBecause?.contains("fewer criteria passed (2 against 3)") == true)
         let head = try #require(try await mission.git.resolveCommit("refs/heads/\(mission.spec.targetBranch)"))
         #expect(try await mission.git.fileContents(at: head, path: "three") == "3\n")
     }
@@ -223,10 +220,10 @@ struct ScriptedLoopTests {
         release.signal()
         #expect(try await result.reason == .completed)
 
-        let landings = events.events.filter { $0.kind == .attemptLanded }.compactMap { $0.data["landed_commit"] }
-        let pushes = events.events.filter { $0.kind == .branchPushed }
-        #expect(pushes.map { $0.data["commit"] } == [landings.first, landings.last])
-        #expect(pushes.last?.data["expected"] == landings.first)
+        let landings = events.events.compactMap { $0.payload(MissionEvent.AttemptLanded.self)?.landedCommit }
+        let pushes = events.events.compactMap { $0.payload(MissionEvent.Pushed.self) }
+        #expect(pushes.map(\.commit) == [landings.first, landings.last].compactMap { $0 })
+        #expect(pushes.allSatisfy { $0.refusal == nil } && pushes.last?.expected == landings.first)
         let head = try await mission.git.resolveCommit("refs/heads/\(mission.spec.targetBranch)")
         #expect(mission.git.remoteBranch("origin", mission.spec.targetBranch) == head)
     }

@@ -22,12 +22,11 @@ extension MissionReport {
             (mission.finishedAt == nil ? "Still running at" : "Ended", Self.escape(Self.timestamp(end))),
         ]
         if let final = finalVerify {
-            let passed = final.data["passed"]?.boolValue == true
             facts.append(
                 (
                     "Final verify",
-                    "\(passed ? "passed" : "failed") (exit \(final.data["exit_code"]?.intValue.map(String.init) ?? "?")) "
-                        + "on <code>\(Self.short(final.data["commit"]?.stringValue))</code>"
+                    "\(final.passed ? "passed" : "failed") (exit \(final.exitCode.map(String.init) ?? "?")) "
+                        + "on <code>\(Self.short(final.commit))</code>"
                 )
             )
         }

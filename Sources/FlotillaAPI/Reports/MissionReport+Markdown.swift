@@ -14,9 +14,8 @@ extension MissionReport {
         )
         out.append("- Verify command: `\(Self.inline(mission.verifyCommand ?? "(groups' own checks)"))`")
         if let final = finalVerify {
-            let passed = final.data["passed"]?.boolValue == true
             out.append(
-                "- Final verify of `\(Self.short(final.data["commit"]?.stringValue))`: \(passed ? "passed" : "failed") (exit \(final.data["exit_code"]?.intValue.map(String.init) ?? "?"))"
+                "- Final verify of `\(Self.short(final.commit))`: \(final.passed ? "passed" : "failed") (exit \(final.exitCode.map(String.init) ?? "?"))"
             )
         }
         if let breaker = mission.breaker { out.append("- Breaker: \(Self.inline(breaker))") }

@@ -50,12 +50,12 @@ package struct MissionReport: Sendable {
             item.landedCommit = group.landedCommit
             if let landed = events.last(where: { $0.kind == "attempt.landed" && $0.group == group.id }) {
                 item.landedAttempt = landed.attempt
-                item.mergedVerifyExit = landed.data["exit_code"]?.intValue
+                item.mergedVerifyExit = landed.payload(MissionEvent.AttemptLanded.self)?.regression.exitCode
                 if let gate = events.last(where: {
                     $0.kind == "gate.passed" && $0.group == group.id && $0.attempt == landed.attempt
-                }) {
-                    item.gateExit = gate.data["exit_code"]?.intValue
-                    item.gateMilliseconds = gate.data["duration_ms"]?.intValue
+                })?.payload(MissionEvent.Verified.self) {
+                    item.gateExit = gate.exitCode
+                    item.gateMilliseconds = Int(gate.durationMS)
                 }
             }
             return item
@@ -66,7 +66,9 @@ package struct MissionReport: Sendable {
     package var failures: [AttemptDTO] { attempts.filter { $0.outcome != nil && $0.outcome != "landed" } }
 
     /// The verify of the final target head, when the mission got that far.
-    package var finalVerify: EventDTO? { events.last { $0.kind == "verify.final" } }
+    package var finalVerify: MissionEvent.Verified? {
+        events.last { $0.kind == "verify.final" }?.payload(MissionEvent.Verified.self)
+    }
 
     var start: Date { mission.startedAt ?? mission.createdAt }
     var end: Date { mission.finishedAt ?? max(madeAt, start) }

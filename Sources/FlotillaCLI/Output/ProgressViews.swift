@@ -81,15 +81,16 @@ final class LiveView: MissionEventSink {
     private func apply(_ event: MissionEvent, to state: inout State) {
         state.last = event.message
         let group = event.group ?? ""
-        let slot = event.data["slot"]?.numberValue.map { Int($0) }
         switch event.kind {
         case .attemptStarted:
             state.attempts += 1
             state.groupAttempts[group] = event.attempt ?? 0
-            if let slot { state.slots[slot] = "\(group)#\(event.attempt ?? 0)" }
+            if let slot = event.payload(MissionEvent.AttemptStarted.self)?.slot {
+                state.slots[slot] = "\(group)#\(event.attempt ?? 0)"
+            }
             state.groupStates[group] = "agent working"
         case .agentFinished:
-            state.costUSD += event.data["cost_usd"]?.numberValue ?? 0
+            state.costUSD += event.payload(MissionEvent.AgentFinished.self)?.costUSD ?? 0
             state.groupStates[group] = "checking (gate)"
         case .gatePassed:
             freeSlot(of: group, in: &state)
@@ -102,11 +103,9 @@ final class LiveView: MissionEventSink {
             for group in Self.groups(of: event) { state.groupStates[group] = "queued to land" }
         case .attemptFailed:
             freeSlot(of: group, in: &state)
-            let status = event.data["group_status"]?.stringValue
-            state.groupStates[group] = status == "blocked" ? "blocked ✗" : "retrying"
-            for case .string(let dependent) in event.data["blocked_dependents"].flatMap(arrayValue) ?? [] {
-                state.groupStates[dependent] = "blocked ✗"
-            }
+            let failed = event.payload(MissionEvent.AttemptFailed.self)
+            state.groupStates[group] = failed?.groupStatus == .blocked ? "blocked ✗" : "retrying"
+            for dependent in failed?.blockedDependents ?? [] { state.groupStates[dependent] = "blocked ✗" }
         case .missionFinished:
             state.finished = true
         default:
@@ -117,13 +116,10 @@ final class LiveView: MissionEventSink {
     /// The groups an event is about: its group, or those of the attempts it names (a batch landing).
     private static func groups(of event: MissionEvent) -> [String] {
         if let group = event.group { return [group] }
-        guard case .array(let attempts)? = event.data["attempts"] else { return [] }
-        return attempts.compactMap { $0.stringValue?.split(separator: "#").first.map(String.init) }
-    }
-
-    private func arrayValue(_ value: JSONValue) -> [JSONValue]? {
-        if case .array(let values) = value { return values }
-        return nil
+        let attempts =
+            event.payload(MissionEvent.MergeStarted.self)?.attempts ?? event.payload(MissionEvent.AttemptLanded.self)?
+            .attempts ?? event.payload(MissionEvent.MergeRequeued.self)?.attempts ?? []
+        return attempts.compactMap { $0.split(separator: "#").first.map(String.init) }
     }
 
     private func freeSlot(of group: String, in state: inout State) {

@@ -19,13 +19,8 @@ package struct CrashNotice: Sendable, Equatable {
 
 extension MissionEvent {
     /// For a `mission.crashed` event: the process whose death it is about.
-    package var crashedRunner: ProcessIdentity? {
-        guard kind == .missionCrashed, let pid = data["runner_pid"]?.numberValue,
-            let ticks = data["runner_start_ticks"]?.numberValue
-        else { return nil }
-        return ProcessIdentity(pid: Int32(clamping: Int64(pid)), startTicks: UInt64(max(0, ticks)))
-    }
+    package var crashedRunner: ProcessIdentity? { payload(MissionCrashed.self)?.runner }
 
     /// For a `mission.crashed` event: the restart it announced, nil when the supervisor gave up.
-    package var announcedRestart: Int? { data["restart"]?.numberValue.map { Int($0) } }
+    package var announcedRestart: Int? { payload(MissionCrashed.self)?.restart }
 }

@@ -14,14 +14,14 @@ package enum NotificationCategory: String, Sendable, Codable, CaseIterable {
     /// The category `event` belongs to, if people are told about it at all.
     package init?(_ event: MissionEvent) {
         switch event.kind {
-        case .attemptFailed where event.data["group_status"] == .string(GroupStatus.blocked.rawValue):
+        case .attemptFailed where event.payload(MissionEvent.AttemptFailed.self)?.groupStatus == .blocked:
             self = .needsHuman
         case .approvalRequested: self = .needsHuman
         case .breakerTripped: self = .breaker
         case .pushRefused: self = .needsHuman
         case .missionFinished:
-            self = event.data["reason"] == .string(StopReason.completed.rawValue) ? .completed : .failed
-        case .missionCrashed where event.data["restart"] == nil: self = .failed
+            self = event.payload(MissionEvent.MissionFinished.self)?.reason == .completed ? .completed : .failed
+        case .missionCrashed where event.payload(MissionEvent.MissionCrashed.self)?.restart == nil: self = .failed
         default: return nil
         }
     }

@@ -81,10 +81,10 @@ struct MissionSnapshot: Sendable {
         guard !rounds.isEmpty else { return [] }
         var scores: [AttemptKey: Int] = [:]
         try await scan(mission, ledger) { event in
-            guard event.kind == .reviewScored, let group = event.group, let number = event.attempt,
-                case .number(let score)? = event.data["score"]
+            guard let group = event.group, let number = event.attempt,
+                let score = event.payload(MissionEvent.ReviewScored.self)?.score
             else { return }
-            scores[AttemptKey(group: group, number: number)] = Int(score)
+            scores[AttemptKey(group: group, number: number)] = score
         }
         return rounds.map { attempts in
             SpeculationCandidate.ranked(
@@ -107,7 +107,7 @@ struct MissionSnapshot: Sendable {
     private static func lastPush(of mission: MissionID, ledger: any MissionLedger) async throws -> String? {
         var last: String?
         try await scan(mission, ledger) { event in
-            if event.kind == .branchPushed { last = event.data["commit"]?.stringValue }
+            if event.kind == .branchPushed, let push = event.payload(MissionEvent.Pushed.self) { last = push.commit }
         }
         return last
     }
