@@ -105,7 +105,7 @@ package enum ChecklistFile {
             if json { return try ChecklistJSON.decode(data, file: name) }
             return try ChecklistParser.parse(String(decoding: data, as: UTF8.self), file: name)
         } catch {
-            throw FlotillaError.invalid(error.description)
+            throw FlotillaError.invalid(error.description, fields: error.fields)
         }
     }
 }

@@ -310,7 +310,11 @@ struct DaemonAPITests {
             )
         )
         #expect(badChecklist.status == 400)
-        #expect(try badChecklist.decode(ErrorDTO.self).error.message.contains("zz"))
+        let checklistError = try badChecklist.decode(ErrorDTO.self).error
+        #expect(checklistError.message.contains("zz"))
+        // Each problem is a field of its own: the request's `acceptance`, at its line.
+        #expect(checklistError.fields?.map(\.field) == ["acceptance:2"], "\(badChecklist.text)")
+        #expect(checklistError.fields?.first?.message.contains("unknown group `zz`") == true)
 
         // Size: a body over --max-body-bytes is refused before it is read.
         let huge = #"{"goal": "\#(String(repeating: "x", count: 8000))"}"#

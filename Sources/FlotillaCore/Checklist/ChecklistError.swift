@@ -33,4 +33,14 @@ package struct ChecklistError: Error, Sendable, Equatable, CustomStringConvertib
     package var description: String {
         problems.map(\.description).joined(separator: "\n")
     }
+
+    /// Each problem as a field of the input it is about: `ACCEPTANCE.md:4`, or `plan.json: groups[2].id`.
+    package var fields: [FieldProblem] {
+        problems.map { problem in
+            var location = problem.file
+            if let line = problem.line { location += ":\(line)" }
+            if let field = problem.field { location += ": \(field)" }
+            return FieldProblem(field: location, message: problem.message)
+        }
+    }
 }
