@@ -257,6 +257,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FlotillaServiceTests",
+            dependencies: ["FlotillaService", "FlotillaCore", "FlotillaSystem", "FlotillaTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "FlotillaCoreTests",
             dependencies: ["FlotillaCore", "FlotillaTestSupport"],
             // Golden files the tests read by their path.

@@ -17,6 +17,8 @@ struct HTTPTransport: Sendable {
     var backoff: Duration = .milliseconds(500)
     /// The most an answer may hold.
     var bodyLimit = 32 << 20
+    /// The clock retries wait on.
+    var clock: any Clock<Duration> = ContinuousClock()
 
     struct Reply {
         var status: Int
@@ -60,7 +62,7 @@ struct HTTPTransport: Sendable {
                     )
                 }
                 attempt += 1
-                try? await Task.sleep(for: backoff * (1 << (attempt - 1)))
+                try? await clock.sleep(for: backoff * (1 << (attempt - 1)))
                 continue
             }
             let retryable =
@@ -71,7 +73,7 @@ struct HTTPTransport: Sendable {
             // The server's own wait when it gives one (seconds), else exponential.
             let stated = retryAfter.flatMap(Double.init)
             let wait = stated.map { Duration.seconds(bounded: $0) } ?? backoff * (1 << (attempt - 1))
-            try? await Task.sleep(for: min(wait, .seconds(120)))
+            try? await clock.sleep(for: min(wait, .seconds(120)))
         }
     }
 }

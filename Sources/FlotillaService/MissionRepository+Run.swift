@@ -119,18 +119,9 @@ extension MissionRepository {
             processes: composition.processes,
             sink: missionLog
         )
-        let loopEnded = CompletionSignal()
-        let deliveries = Task { await courier.run(ledger, mission: id, until: loopEnded) }
-        let result: MissionResult
-        do {
-            result = try await runner.run(id, stop: stop)
-        } catch {
-            loopEnded.signal()
-            await courier.drain(ledger, mission: id, after: deliveries, within: .zero)
-            throw error
+        let result = try await courier.deliveringBeside(ledger, mission: id, grace: configuration.notifyGrace) {
+            try await runner.run(id, stop: stop)
         }
-        loopEnded.signal()
-        await courier.drain(ledger, mission: id, after: deliveries, within: configuration.notifyGrace)
         // Tries were recorded beside the loop's events, so the file is rewritten in the ledger's order.
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         missionLog.write("")

@@ -3,43 +3,37 @@ import FlotillaCore
 import FlotillaEngine
 import FlotillaStore
 import Foundation
+package import Logging
 import ServiceLifecycle
 
 /// Watches the missions a daemon serves: one whose process died is noticed (`mission.crashed`) and resumed, with a
 /// bounded restart policy and backoff, everything recorded in the mission's ledger.
 ///
-/// The count of restarts lives in the ledger, so restarting the daemon does not reset it.
-package actor Supervisor: Service {
+/// The count of restarts lives in the ledger, so restarting the daemon does not reset it. Delayed restarts wait in
+/// the supervisor's own loop (no task of their own), on the clock it is given.
+package actor Supervisor<C: Clock>: Service where C.Duration == Duration {
     /// How often, how soon and how many times crashed missions are restarted.
-    package struct Policy: Sendable, Equatable {
-        /// Restarts allowed within ``window``; a mission that crashes again is left crashed (0: never restart).
-        package var limit = 3
-        package var window: Duration = .seconds(600)
-        /// The wait before the second restart, doubling with each one after (the first is at once).
-        package var backoff: Duration = .seconds(1)
-        package var maxDelay: Duration = .seconds(60)
-        /// How often running missions are looked at.
-        package var interval: Duration = .seconds(2)
+    package typealias Policy = SupervisionPolicy
 
-        package init() {}
-
-        /// The wait before restart number `restart` (1 for the first).
-        package func delay(before restart: Int) -> Duration {
-            guard restart > 1 else { return .zero }
-            let factor = Double(1 << min(restart - 2, 20))
-            return min(.seconds(bounded: backoff.seconds * factor), maxDelay)
-        }
+    /// A restart that waits for its backoff.
+    private struct Delayed {
+        var due: C.Instant
+        var runner: ProcessIdentity
+        var handle: MissionRepository
+        var what: String
     }
 
     private let missions: LocalMissions
     private let policy: Policy
-    private let log: @Sendable (String) -> Void
-    private var pending: [MissionID: Task<Void, Never>] = [:]
+    private let logger: Logger
+    private let clock: C
+    private var delayed: [MissionID: Delayed] = [:]
 
-    package init(missions: LocalMissions, policy: Policy, log: @escaping @Sendable (String) -> Void) {
+    package init(missions: LocalMissions, policy: Policy, logger: Logger, clock: C) {
         self.missions = missions
         self.policy = policy
-        self.log = log
+        self.logger = logger
+        self.clock = clock
     }
 
     /// Looks at every running mission once; returns what it did, for the daemon's log.
@@ -49,7 +43,7 @@ package actor Supervisor: Service {
             guard let handle = try? missions.repository(root), let ledger = try? handle.existingLedger(),
                 let running = try? await ledger.missions(state: .running)
             else { continue }
-            for record in running where pending[record.spec.id] == nil {
+            for record in running where delayed[record.spec.id] == nil {
                 guard case .crashed(let runner) = handle.liveness(record) else { continue }
                 do {
                     if let action = try await supervise(record, runner: runner, in: handle) { actions.append(action) }
@@ -61,19 +55,42 @@ package actor Supervisor: Service {
         return actions
     }
 
-    /// Checks every ``Policy/interval`` until the daemon shuts down.
+    /// Checks every ``Policy/interval``, and makes the restarts that are due, until the daemon shuts down; restarts
+    /// still waiting then are left to the next daemon.
     package func run() async throws {
         await cancelWhenGracefulShutdown {
+            var nextCheck = self.clock.now.advanced(by: self.policy.interval)
             while !Task.isCancelled {
+                let wake = await self.delayed.values.map(\.due).reduce(nextCheck) { min($0, $1) }
                 do {
-                    try await Task.sleep(for: self.policy.interval)
+                    try await self.clock.sleep(until: wake, tolerance: nil)
                 } catch {
                     break
                 }
-                for action in await self.check() { self.log(action) }
+                await self.restartDue()
+                guard self.clock.now >= nextCheck else { continue }
+                for action in await self.check() { await self.report(action) }
+                nextCheck = self.clock.now.advanced(by: self.policy.interval)
             }
         }
-        for task in pending.values { task.cancel() }
+        delayed = [:]
+    }
+
+    /// Makes the delayed restarts whose time has come.
+    private func restartDue() async {
+        let now = clock.now
+        for (id, restart) in delayed where restart.due <= now {
+            delayed[id] = nil
+            await self.restart(id, runner: restart.runner, in: restart.handle, what: restart.what)
+        }
+    }
+
+    private func report(_ action: String) {
+        if action.hasPrefix("warning: ") {
+            logger.warning("\(action.dropFirst("warning: ".count))")
+        } else {
+            logger.notice("\(action)")
+        }
     }
 
     private func supervise(
@@ -106,24 +123,41 @@ package actor Supervisor: Service {
             try await handle.continueInBackground(try await handle.requireRecord(id))
             return "resumed \(place) (\(what))"
         }
-        pending[id] = Task {
-            try? await Task.sleep(for: delay)
-            await self.restart(id, runner: dead, in: handle, what: what)
-        }
+        delayed[id] = Delayed(due: clock.now.advanced(by: delay), runner: dead, handle: handle, what: what)
         return "will resume \(place) in \(delay.shortDescription) (\(what))"
     }
 
     /// A delayed restart, unless someone resumed or stopped the mission meanwhile.
     private func restart(_ id: MissionID, runner: ProcessIdentity, in handle: MissionRepository, what: String) async {
-        defer { pending[id] = nil }
         guard !Task.isCancelled, let record = try? await handle.requireRecord(id),
             case .crashed(let current) = handle.liveness(record), (current ?? runner) == runner
         else { return }
         do {
             try await handle.continueInBackground(record)
-            log("resumed \(id) in \(handle.root) (\(what))")
+            logger.notice("resumed \(id) in \(handle.root) (\(what))")
         } catch {
-            log("warning: resuming \(id) in \(handle.root) failed: \(error)")
+            logger.warning("resuming \(id) in \(handle.root) failed: \(error)")
         }
+    }
+}
+
+/// How often, how soon and how many times a daemon restarts crashed missions.
+package struct SupervisionPolicy: Sendable, Equatable {
+    /// Restarts allowed within ``window``; a mission that crashes again is left crashed (0: never restart).
+    package var limit = 3
+    package var window: Duration = .seconds(600)
+    /// The wait before the second restart, doubling with each one after (the first is at once).
+    package var backoff: Duration = .seconds(1)
+    package var maxDelay: Duration = .seconds(60)
+    /// How often running missions are looked at.
+    package var interval: Duration = .seconds(2)
+
+    package init() {}
+
+    /// The wait before restart number `restart` (1 for the first).
+    package func delay(before restart: Int) -> Duration {
+        guard restart > 1 else { return .zero }
+        let factor = Double(1 << min(restart - 2, 20))
+        return min(.seconds(bounded: backoff.seconds * factor), maxDelay)
     }
 }

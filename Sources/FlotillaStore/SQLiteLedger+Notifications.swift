@@ -2,7 +2,21 @@ import FlotillaCore
 import Foundation
 import GRDB
 
-extension SQLiteLedger {
+extension SQLiteLedger: NotificationOutbox {
+    package func claimDueNotifications(
+        of mission: MissionID?,
+        now: Date
+    ) async throws -> [(mission: MissionID, notification: PendingNotification)] {
+        try await claimDueNotifications(of: mission, now: now, margin: .seconds(5), limit: 32)
+    }
+
+    package func recordTry(_ attempt: NotificationTry, mission: MissionID, at: Date) async throws -> MissionEvent {
+        // Written through a callback rather than the async write, which does nothing for a cancelled task.
+        try await withCheckedThrowingContinuation { continuation in
+            record(.notificationTried(attempt), mission: mission, at: at) { continuation.resume(with: $0) }
+        }
+    }
+
     /// Sets where `mission`'s notifications go from now on (each run sets them from the configuration it reads).
     package func setNotificationTargets(_ targets: [NotificationTarget], for mission: MissionID) async throws {
         let encoder = JSONEncoder()
@@ -25,8 +39,8 @@ extension SQLiteLedger {
     package func claimDueNotifications(
         of mission: MissionID? = nil,
         now: Date,
-        margin: Duration = .seconds(5),
-        limit: Int = 32
+        margin: Duration,
+        limit: Int
     ) async throws -> [(mission: MissionID, notification: PendingNotification)] {
         let at = now.timeIntervalSince1970
         return try await database.write { db in

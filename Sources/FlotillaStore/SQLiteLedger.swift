@@ -39,20 +39,48 @@ package final class SQLiteLedger: MissionLedger {
 
     @discardableResult
     package func record(_ change: LedgerChange, mission: MissionID, at: Date) async throws -> MissionEvent {
-        var event = change.event(mission: mission, at: at)
-        let unsaved = event
+        let event = change.event(mission: mission, at: at)
         do {
-            event.id = try await database.write { db in
-                let write = LedgerWrite(db: db, mission: mission.rawValue, now: at.timeIntervalSince1970)
-                try write.apply(change)
-                let id = try write.insert(unsaved)
-                try write.enqueueNotifications(of: unsaved, id: id)
-                return id
-            }
+            return try await database.write { db in try Self.store(change, event, in: db, mission: mission, at: at) }
         } catch let error as DatabaseError {
             throw LedgerError.rejected(change: event.kind.rawValue, detail: error.message ?? "\(error)")
         }
-        return event
+    }
+
+    /// Records a change whatever becomes of the calling task; `completion` hears the stored event.
+    func record(
+        _ change: LedgerChange,
+        mission: MissionID,
+        at: Date,
+        completion: @escaping @Sendable (Result<MissionEvent, any Error>) -> Void
+    ) {
+        let event = change.event(mission: mission, at: at)
+        database.asyncWrite { db in
+            try Self.store(change, event, in: db, mission: mission, at: at)
+        } completion: { _, result in
+            completion(
+                result.mapError { error in
+                    guard let error = error as? DatabaseError else { return error }
+                    return LedgerError.rejected(change: event.kind.rawValue, detail: error.message ?? "\(error)")
+                }
+            )
+        }
+    }
+
+    /// Applies a change and stores its event (and the notifications it causes) in one transaction.
+    private static func store(
+        _ change: LedgerChange,
+        _ event: MissionEvent,
+        in db: Database,
+        mission: MissionID,
+        at: Date
+    ) throws -> MissionEvent {
+        let write = LedgerWrite(db: db, mission: mission.rawValue, now: at.timeIntervalSince1970)
+        try write.apply(change)
+        var stored = event
+        stored.id = try write.insert(event)
+        try write.enqueueNotifications(of: event, id: stored.id)
+        return stored
     }
 
     /// Folds the write-ahead log into the database file and empties it (for measuring and copying the file).

@@ -98,8 +98,13 @@ extension Flotilla {
                 createLedgers: true,
                 supervised: restartLimit > 0
             )
-            let supervisor = Supervisor(missions: missions, policy: try restartPolicy()) { Console.err($0) }
-            let notifications = NotificationDaemon(
+            let supervisor = Supervisor(
+                missions: missions,
+                policy: try restartPolicy(),
+                logger: Logger(label: "flotilla.supervisor") { _ in ConsoleLogHandler() },
+                clock: ContinuousClock()
+            )
+            let notifications = NotificationDeliveryService(
                 missions: missions,
                 courier: NotificationCourier(environment: composition.environment, processes: composition.processes)
             )
@@ -129,8 +134,8 @@ extension Flotilla {
         private func serve(
             _ server: APIServer,
             composition: Composition,
-            supervisor: Supervisor,
-            notifications: NotificationDaemon,
+            supervisor: Supervisor<ContinuousClock>,
+            notifications: NotificationDeliveryService,
             served: [String],
             written: DaemonFiles,
             requiresToken: Bool
@@ -166,8 +171,8 @@ extension Flotilla {
             }
         }
 
-        private func restartPolicy() throws -> Supervisor.Policy {
-            var policy = Supervisor.Policy()
+        private func restartPolicy() throws -> SupervisionPolicy {
+            var policy = SupervisionPolicy()
             policy.limit = restartLimit
             policy.backoff = .seconds(restartBackoff)
             policy.interval = .seconds(checkInterval)

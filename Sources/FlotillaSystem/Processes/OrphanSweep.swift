@@ -51,7 +51,7 @@ package final class ChildRegistry: Sendable {
             }
             if let result { return result }
             if ContinuousClock.now > deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(2))
+            await KernelPolling.pause(.milliseconds(2))
         }
     }
 
@@ -145,7 +145,7 @@ package enum OrphanSweep {
                     return waiting
                 }
                 if left == 0 || left == nil { break }
-                try? await Task.sleep(for: .milliseconds(5))
+                await KernelPolling.pause(.milliseconds(5))
             }
         }
         return ended

@@ -259,7 +259,7 @@ private final class SandboxNetwork: Sendable {
                 if !theirs.isEmpty && theirs != ours { return child }
             }
             if !ProcessLiveness.isAlive(outer) { return nil }
-            try? await Task.sleep(for: .milliseconds(1))
+            await KernelPolling.pause(.milliseconds(1))
         }
         return nil
     }

@@ -8,6 +8,8 @@ import Foundation
 package struct Architect: Sendable {
     let model: any LanguageModel
     let timeout: Duration
+    /// The clock the timeout runs on.
+    var clock: any Clock<Duration> = ContinuousClock()
 
     package init(model: any LanguageModel, timeout: Duration) {
         self.model = model
@@ -28,7 +30,8 @@ package struct Architect: Sendable {
             request,
             role: .architect,
             attempt: attempt,
-            timeout: timeout
+            timeout: timeout,
+            clock: clock
         )
         let steps = Critic.strings(answer?.value["steps"])
         guard !steps.isEmpty else { return (nil, call) }

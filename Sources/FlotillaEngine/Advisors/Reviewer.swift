@@ -12,6 +12,8 @@ package struct Reviewer: Sendable {
     /// In `block` mode, a score under this (of 10) sends the attempt back.
     let threshold: Int
     let timeout: Duration
+    /// The clock the timeout runs on.
+    var clock: any Clock<Duration> = ContinuousClock()
 
     package init(model: any LanguageModel, mode: ReviewMode, threshold: Int, timeout: Duration) {
         self.model = model
@@ -50,7 +52,8 @@ package struct Reviewer: Sendable {
             request,
             role: .reviewer,
             attempt: attempt,
-            timeout: timeout
+            timeout: timeout,
+            clock: clock
         )
         guard let value = answer?.value else {
             let problem = call.error ?? "no answer"

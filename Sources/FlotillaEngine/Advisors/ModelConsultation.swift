@@ -10,14 +10,14 @@ enum ModelConsultation {
         _ request: StructuredRequest,
         role: ModelCall.Role,
         attempt: AttemptKey?,
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        clock: any Clock<Duration>
     ) async -> (answer: StructuredAnswer?, call: ModelCall) {
-        let clock = ContinuousClock()
-        let start = clock.now
+        let stopwatch = Stopwatch(clock: clock)
         do {
             let answer: StructuredAnswer
             if let timeout {
-                answer = try await within(timeout) { try await model.answer(request) }
+                answer = try await within(timeout, on: clock) { try await model.answer(request) }
             } else {
                 answer = try await model.answer(request)
             }
@@ -26,7 +26,7 @@ enum ModelConsultation {
                 attempt: attempt,
                 model: answer.model,
                 usage: answer.usage,
-                duration: clock.now - start
+                duration: stopwatch.elapsed
             )
             return (answer, call)
         } catch {
@@ -39,7 +39,7 @@ enum ModelConsultation {
                 attempt: attempt,
                 model: model.label,
                 usage: spent,
-                duration: clock.now - start,
+                duration: stopwatch.elapsed,
                 error: problem
             )
             return (nil, call)
@@ -51,12 +51,13 @@ enum ModelConsultation {
     /// `work`, or ``Timeout`` once `limit` passed (the work is cancelled).
     private static func within<T: Sendable>(
         _ limit: Duration,
+        on clock: any Clock<Duration>,
         _ work: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await work() }
             group.addTask {
-                try? await Task.sleep(for: limit)
+                try? await clock.sleep(for: limit)
                 return nil
             }
             defer { group.cancelAll() }

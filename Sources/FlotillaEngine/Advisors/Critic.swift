@@ -14,6 +14,8 @@ package struct CriticReview: Sendable, Equatable {
 /// Asks a language model why an attempt failed its gate, for the next attempt's prompt.
 package struct Critic: Sendable {
     let model: any LanguageModel
+    /// The clock its calls are timed on.
+    var clock: any Clock<Duration> = ContinuousClock()
 
     package init(model: any LanguageModel) {
         self.model = model
@@ -46,7 +48,7 @@ package struct Critic: Sendable {
             schema: Self.schema,
             maxTokens: 1500
         )
-        let (answer, call) = await ModelConsultation.ask(model, request, role: .critic, attempt: attempt)
+        let (answer, call) = await ModelConsultation.ask(model, request, role: .critic, attempt: attempt, clock: clock)
         guard let value = answer?.value else { return (nil, call) }
         let review = CriticReview(
             summary: value["summary"]?.stringValue ?? "",

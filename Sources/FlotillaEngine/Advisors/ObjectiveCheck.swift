@@ -10,6 +10,8 @@ import Foundation
 package struct ObjectiveCheck: Sendable {
     let model: any LanguageModel
     let timeout: Duration
+    /// The clock the timeout runs on.
+    var clock: any Clock<Duration> = ContinuousClock()
 
     package init(model: any LanguageModel, timeout: Duration) {
         self.model = model
@@ -47,7 +49,8 @@ package struct ObjectiveCheck: Sendable {
             request,
             role: .objective,
             attempt: nil,
-            timeout: timeout
+            timeout: timeout,
+            clock: clock
         )
         guard let value = answer?.value, let met = value["met"]?.boolValue else {
             return (ObjectiveVerdict(met: nil, summary: call.error ?? "no answer", proposed: []), call)
