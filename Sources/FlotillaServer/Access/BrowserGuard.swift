@@ -8,7 +8,7 @@ import Hummingbird
 /// - On loopback, a `Host` that is not a loopback name is refused, so that a site whose name is made to resolve to
 ///   127.0.0.1 (DNS rebinding) cannot read the API with the user's browser.
 struct BrowserGuard: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = APIRequestContext
     let loopbackOnly: Bool
 
     func handle(

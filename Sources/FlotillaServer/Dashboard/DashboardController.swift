@@ -34,7 +34,7 @@ struct DashboardController: Sendable {
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
         + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<APIRequestContext>) {
         router.get("/") { request, _ in Self.serve(Self.page, request) }
         router.get("/assets/:name") { request, context in
             guard let asset = context.parameters.get("name").flatMap({ Self.assets[$0] }) else {

@@ -3,6 +3,7 @@ import FlotillaCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import Synchronization
 
@@ -50,7 +51,8 @@ package struct APIError: Error, HTTPResponseError, Sendable {
             default: return APIError(error.status, code: "http_\(error.status.code)", error.status.reasonPhrase)
             }
         default:
-            return APIError(.internalServerError, code: "internal", "\(error)")
+            // A bare 500: what went wrong inside is for the daemon's log, not for whoever asked.
+            return APIError(.internalServerError, code: "internal", "an internal error; the daemon's log says more")
         }
     }
 }
@@ -69,7 +71,7 @@ enum JSONResponse {
 /// Counts every answer by route and status, and turns every error into an ``ErrorDTO`` body; a path served for
 /// other methods answers 405 with `Allow`.
 struct AnswerMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = APIRequestContext
     let counters: ServerCounters
     let allowed: AllowedMethods
 
@@ -94,7 +96,11 @@ struct AnswerMiddleware: RouterMiddleware {
                 )
             response = try answer.response(from: request, context: context)
         } catch {
-            response = try APIError.from(error).response(from: request, context: context)
+            let answer = APIError.from(error)
+            if answer.status == .internalServerError {
+                context.logger.error("\(request.method) \(request.uri.path): \(error)")
+            }
+            response = try answer.response(from: request, context: context)
         }
         await counters.request(route: context.endpointPath ?? "unmatched", status: Int(response.status.code))
         return response

@@ -45,15 +45,18 @@ actor MCPEndpoint {
     }
 }
 
-extension APIServer {
-    /// `POST /mcp`, behind the API's access rules.
-    func addMCPRoute(to router: Router<BasicRequestContext>) {
-        router.post("/mcp") { request, _ in
+/// `POST /mcp`, behind the API's access rules.
+struct MCPController: Sendable {
+    let endpoint: MCPEndpoint
+    let maxBodyBytes: Int
+
+    func addRoutes(to callers: RouterGroup<CallerContext>) {
+        callers.post("/mcp") { request, context in
             // The MCP tools reach every served repository: a token scoped to some of them cannot use them.
-            guard try access(request).repositories == nil else {
+            guard context.caller.repositories == nil else {
                 throw APIError(.forbidden, code: "forbidden", "/mcp needs a token for every served repository")
             }
-            return try await mcp.handle(request, body: try await readBody(request))
+            return try await endpoint.handle(request, body: try await request.body(upTo: maxBodyBytes))
         }
     }
 }

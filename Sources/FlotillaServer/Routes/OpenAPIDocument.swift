@@ -119,7 +119,8 @@ package enum OpenAPIDocument {
                         (
                             "after",
                             .object([
-                                "type": "integer", "minimum": 0, "maximum": .number(Double(APIServer.largestEventID)),
+                                "type": "integer", "minimum": 0,
+                                "maximum": .number(Double(QueryParameter.largestEventID)),
                             ]), "Only events with a larger id (default 0)."
                         ),
                         (
@@ -138,7 +139,7 @@ package enum OpenAPIDocument {
                                 "name": "Last-Event-ID", "in": "header", "required": false,
                                 "schema": .object([
                                     "type": "integer", "minimum": 0,
-                                    "maximum": .number(Double(APIServer.largestEventID)),
+                                    "maximum": .number(Double(QueryParameter.largestEventID)),
                                 ]),
                             ]),
                             .object([
@@ -146,7 +147,7 @@ package enum OpenAPIDocument {
                                 "description": "As Last-Event-ID, for clients that cannot set headers.",
                                 "schema": .object([
                                     "type": "integer", "minimum": 0,
-                                    "maximum": .number(Double(APIServer.largestEventID)),
+                                    "maximum": .number(Double(QueryParameter.largestEventID)),
                                 ]),
                             ]),
                         ],
