@@ -2,8 +2,10 @@ import FlotillaCore
 import HTTPTypes
 import Hummingbird
 
-/// Says who calls: the holder of a bearer token, or — on an open loopback API, for a request that presents none —
-/// the local user. The webhook, and every route when tokens are required, need a valid token.
+/// Says who calls: the holder of a bearer token, or the local user.
+///
+/// The local user is whoever calls an open loopback API without presenting a token. The webhook, and every route
+/// when tokens are required, need a valid token.
 struct TokenAuthentication: RouterMiddleware {
     let tokens: AccessTokens
     /// Whether a request without a token is refused (else it is the local user).
