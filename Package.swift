@@ -127,10 +127,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            // The page's modules are ES modules to Node too (its tests import them).
+            exclude: ["Dashboard/Assets/package.json"],
             // The dashboard's files, compiled into the binary: one file to install, and it works offline.
             resources: [
                 .embedInCode("Dashboard/Assets/index.html"), .embedInCode("Dashboard/Assets/dashboard.css"),
-                .embedInCode("Dashboard/Assets/dashboard.js"),
+                .embedInCode("Dashboard/Assets/main.js"), .embedInCode("Dashboard/Assets/api.js"),
+                .embedInCode("Dashboard/Assets/dom.js"), .embedInCode("Dashboard/Assets/format.js"),
+                .embedInCode("Dashboard/Assets/layout.js"), .embedInCode("Dashboard/Assets/sse.js"),
+                .embedInCode("Dashboard/Assets/live.js"), .embedInCode("Dashboard/Assets/missions-view.js"),
+                .embedInCode("Dashboard/Assets/mission-view.js"), .embedInCode("Dashboard/Assets/header-view.js"),
+                .embedInCode("Dashboard/Assets/dag-view.js"), .embedInCode("Dashboard/Assets/charts-view.js"),
+                .embedInCode("Dashboard/Assets/attempt-view.js"),
             ],
             swiftSettings: strictSettings
         ),
@@ -253,7 +261,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlotillaServerTests",
-            dependencies: ["FlotillaServer", "FlotillaAPI", "FlotillaCore", "FlotillaTestSupport"],
+            dependencies: ["FlotillaServer", "FlotillaAPI", "FlotillaCore", "FlotillaSystem", "FlotillaTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

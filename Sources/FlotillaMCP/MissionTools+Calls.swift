@@ -3,10 +3,35 @@ import FlotillaCore
 import Foundation
 import MCP
 
-/// The tools: their schemas, and each call as one service call.
+/// One MCP tool: its name, description and input schema, and its handler — one value, so that listing and calling
+/// cannot disagree. The schema's properties are the arguments it accepts; any other is refused, named.
+struct MissionTool: Sendable {
+    let name: String
+    let description: String
+    let inputSchema: Value
+    var annotations = Tool.Annotations()
+    /// Makes the tool's one service call; the arguments are already checked against the schema's names.
+    let handle: @Sendable (MissionTools, Arguments) async throws -> CallTool.Result
+
+    var tool: Tool { Tool(name: name, description: description, inputSchema: inputSchema, annotations: annotations) }
+
+    /// The arguments the schema names; nil when it names no fixed set (`start_mission` checks its own).
+    var accepted: Set<String>? {
+        guard inputSchema.objectValue?["additionalProperties"] == .bool(false),
+            let properties = inputSchema.objectValue?["properties"]?.objectValue
+        else { return nil }
+        return Set(properties.keys)
+    }
+}
+
+/// The tools, each as one value, and each call as one service call.
 extension MissionTools {
     static let idSchema: Value = .object([
         "type": "string", "pattern": "^m-[0-9a-f]{8}$", "description": "A mission id (m- and 8 hex digits).",
+    ])
+
+    static let groupsSchema: Value = .object([
+        "type": "array", "items": .object(["type": "string", "minLength": 1]),
     ])
 
     static func schema(_ properties: [String: Value], required: [String] = []) -> Value {
@@ -16,185 +41,173 @@ extension MissionTools {
         ])
     }
 
-    static var tools: [Tool] {
-        [
-            Tool(
-                name: "plan",
-                description: "Write an acceptance checklist (Markdown) for a goal with the configured planner. "
-                    + "Nothing is written to the repository; pass the result to start_mission as `acceptance`.",
-                inputSchema: schema(
-                    [
-                        "goal": .object(["type": "string", "minLength": 1, "description": "The goal, in words."]),
-                        "repository": .object([
-                            "type": "string", "description": "The repository (default: the only one served).",
-                        ]),
-                    ],
-                    required: ["goal"]
-                ),
-                annotations: .init(readOnlyHint: true)
-            ),
-            Tool(
-                name: "start_mission",
-                description: "Create a mission and start it in the background; returns its id at once. Fields "
-                    + "not given come from the repository's flotilla.toml.",
-                inputSchema: MCPValue.from(MissionFields.requestSchema)
-            ),
-            Tool(
-                name: "mission_status",
-                description: "A mission's state, groups, cost and limits (default: the latest mission).",
-                inputSchema: schema(["id": idSchema]),
-                annotations: .init(readOnlyHint: true)
-            ),
-            Tool(
-                name: "list_missions",
-                description: "Missions, newest first, optionally of one state.",
-                inputSchema: schema([
-                    "state": .object([
-                        "type": "string",
-                        "enum": .array(
-                            (MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]).map(Value.string)
-                        ),
-                    ])
-                ]),
-                annotations: .init(readOnlyHint: true)
-            ),
-            Tool(
-                name: "mission_history",
-                description: "Every attempt of a mission (outcome, reason, cost, commit) and its planner and "
-                    + "critic calls.",
-                inputSchema: schema(["id": idSchema], required: ["id"]),
-                annotations: .init(readOnlyHint: true)
-            ),
-            Tool(
-                name: "mission_log",
-                description: "The last events of a mission, one per line.",
-                inputSchema: schema(
-                    [
-                        "id": idSchema,
-                        "lines": .object(["type": "integer", "minimum": 1, "maximum": 1000, "default": 50]),
-                    ],
-                    required: ["id"]
-                ),
-                annotations: .init(readOnlyHint: true)
-            ),
-            Tool(
-                name: "stop_mission",
-                description: "Stop a running mission gracefully: running attempts are ended and recorded; its "
-                    + "process is killed after wait_seconds.",
-                inputSchema: schema(
-                    [
-                        "id": idSchema,
-                        "wait_seconds": .object(["type": "number", "minimum": 0, "maximum": 3600, "default": 60]),
-                    ],
-                    required: ["id"]
-                ),
-                annotations: .init(destructiveHint: true)
-            ),
-            Tool(
-                name: "resume_mission",
-                description: "Continue a stopped or crashed mission in the background.",
-                inputSchema: schema(["id": idSchema], required: ["id"])
-            ),
-            Tool(
-                name: "approve_mission",
-                description:
-                    "Approve what waits for a human (verified landings or the finished mission, with --approve), else "
-                    + "release the mission's blocked groups (all when `groups` is empty) and resume it.",
-                inputSchema: schema(
-                    [
-                        "id": idSchema,
-                        "groups": .object(["type": "array", "items": .object(["type": "string", "minLength": 1])]),
-                    ],
-                    required: ["id"]
-                )
-            ),
-            Tool(
-                name: "reject_mission",
-                description:
-                    "Reject what waits for a human (with --approve): the landings of `groups` (all when empty), or "
-                    + "the finished mission; `reason` goes to the group's next attempt.",
-                inputSchema: schema(
-                    [
-                        "id": idSchema, "reason": .object(["type": "string", "minLength": 1]),
-                        "groups": .object(["type": "array", "items": .object(["type": "string", "minLength": 1])]),
-                    ],
-                    required: ["id", "reason"]
-                ),
-                annotations: .init(destructiveHint: true)
-            ),
-        ]
-    }
+    static let all: [MissionTool] = [
+        plan, startMission, missionStatus, listMissions, missionHistory, missionLog, stopMission, resumeMission,
+        approveMission, rejectMission,
+    ]
+
+    static var tools: [Tool] { all.map(\.tool) }
 
     /// One tool call: the answer as JSON text (Markdown for `plan`, lines for `mission_log`).
     func call(_ name: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
-        let input = Arguments(tool: name, values: arguments)
-        switch name {
-        case "plan":
-            try input.allow(["goal", "repository"])
-            guard let planner else {
-                throw FlotillaError.invalid(
-                    "plan: no planner is configured here; set FLOTILLA_PLANNER_URL (and FLOTILLA_PLANNER_MODEL) or "
-                        + "FLOTILLA_PLANNER=anthropic for the process that serves MCP"
-                )
-            }
-            let repository = try input.string("repository") ?? onlyRepository()
-            return .init(content: [
-                .text(text: try await planner(try input.required("goal"), repository), annotations: nil, _meta: nil)
-            ])
-        case "start_mission":
-            var object = arguments
-            let repository = try object.removeValue(forKey: "repository").map { value in
-                guard let text = value.stringValue else {
-                    throw FlotillaError.invalid("start_mission: repository must be a string")
-                }
-                return text
-            }
-            let body = try JSONEncoder().encode(Value.object(object))
-            let fields = try MissionFields.decode(json: body)
-            let mission = try await service.create(fields, repository: try repository ?? onlyRepository())
-            return try Self.json(mission)
-        case "mission_status":
-            try input.allow(["id"])
-            if let id = try input.id() { return try Self.json(try await service.require(id)) }
-            guard let latest = try await service.missions(in: nil).first, let id = MissionID(latest.id) else {
-                throw FlotillaError.notFound("no missions yet: start one with start_mission")
-            }
-            return try Self.json(try await service.require(id))
-        case "list_missions":
-            try input.allow(["state"])
-            let state = try input.string("state")
-            let missions = try await service.missions(in: nil).filter { state == nil || $0.state == state }
-            return try Self.json(MissionListDTO(missions: missions))
-        case "mission_history":
-            try input.allow(["id"])
-            return try Self.json(try await service.attempts(try input.requiredID()))
-        case "mission_log":
-            try input.allow(["id", "lines"])
-            let id = try input.requiredID()
-            _ = try await service.require(id)
-            let lines = try input.integer("lines", in: 1...1000) ?? 50
-            return .init(content: [.text(text: try await log(id, lines: lines), annotations: nil, _meta: nil)])
-        case "stop_mission":
-            try input.allow(["id", "wait_seconds"])
-            let wait = try input.number("wait_seconds", in: 0...3600) ?? 60
-            return try Self.json(try await service.stop(try input.requiredID(), wait: .seconds(wait)))
-        case "resume_mission":
-            try input.allow(["id"])
-            return try Self.json(try await service.resume(try input.requiredID()))
-        case "approve_mission":
-            try input.allow(["id", "groups"])
-            return try Self.json(try await service.approve(try input.requiredID(), groups: try input.strings("groups")))
-        case "reject_mission":
-            try input.allow(["id", "groups", "reason"])
-            guard let reason = try input.string("reason"), !reason.isEmpty else {
-                throw MCPError.invalidParams("reject_mission: reason is required: the next attempt is told it")
-            }
-            return try Self.json(
-                try await service.reject(try input.requiredID(), groups: try input.strings("groups"), reason: reason)
-            )
-        default:
+        guard let tool = Self.all.first(where: { $0.name == name }) else {
             throw MCPError.methodNotFound("no tool \(name); tools/list names them")
         }
+        let input = Arguments(tool: name, values: arguments)
+        if let accepted = tool.accepted { try input.allow(accepted) }
+        return try await tool.handle(self, input)
+    }
+
+    static let plan = MissionTool(
+        name: "plan",
+        description: "Write an acceptance checklist (Markdown) for a goal with the configured planner. "
+            + "Nothing is written to the repository; pass the result to start_mission as `acceptance`.",
+        inputSchema: schema(
+            [
+                "goal": .object(["type": "string", "minLength": 1, "description": "The goal, in words."]),
+                "repository": .object([
+                    "type": "string", "description": "The repository (default: the only one served).",
+                ]),
+            ],
+            required: ["goal"]
+        ),
+        annotations: .init(readOnlyHint: true)
+    ) { tools, input in
+        guard let planner = tools.planner else {
+            throw FlotillaError.invalid(
+                "plan: no planner is configured here; set FLOTILLA_PLANNER_URL (and FLOTILLA_PLANNER_MODEL) or "
+                    + "FLOTILLA_PLANNER=anthropic for the process that serves MCP"
+            )
+        }
+        let repository = try input.string("repository") ?? tools.onlyRepository()
+        return .init(content: [
+            .text(text: try await planner(try input.required("goal"), repository), annotations: nil, _meta: nil)
+        ])
+    }
+
+    static let startMission = MissionTool(
+        name: "start_mission",
+        description: "Create a mission and start it in the background; returns its id at once. Fields "
+            + "not given come from the repository's flotilla.toml.",
+        inputSchema: MCPValue.from(MissionFields.requestSchema)
+    ) { tools, input in
+        // The mission's fields are checked as the API checks them, each problem named.
+        var object = input.values
+        let repository = try object.removeValue(forKey: "repository").map { value in
+            guard let text = value.stringValue else {
+                throw FlotillaError.invalid("start_mission: repository must be a string")
+            }
+            return text
+        }
+        let fields = try MissionFields.decode(json: try JSONEncoder().encode(Value.object(object)))
+        return try json(try await tools.service.create(fields, repository: try repository ?? tools.onlyRepository()))
+    }
+
+    static let missionStatus = MissionTool(
+        name: "mission_status",
+        description: "A mission's state, groups, cost and limits (default: the latest mission).",
+        inputSchema: schema(["id": idSchema]),
+        annotations: .init(readOnlyHint: true)
+    ) { tools, input in
+        if let id = try input.id() { return try json(try await tools.service.require(id)) }
+        guard let latest = try await tools.service.missions(in: nil).first, let id = MissionID(latest.id) else {
+            throw FlotillaError.notFound("no missions yet: start one with start_mission")
+        }
+        return try json(try await tools.service.require(id))
+    }
+
+    static let listMissions = MissionTool(
+        name: "list_missions",
+        description: "Missions, newest first, optionally of one state.",
+        inputSchema: schema([
+            "state": .object([
+                "type": "string",
+                "enum": .array((MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]).map(Value.string)),
+            ])
+        ]),
+        annotations: .init(readOnlyHint: true)
+    ) { tools, input in
+        let state = try input.string("state")
+        let missions = try await tools.service.missions(in: nil).filter { state == nil || $0.state == state }
+        return try json(MissionListDTO(missions: missions))
+    }
+
+    static let missionHistory = MissionTool(
+        name: "mission_history",
+        description: "Every attempt of a mission (outcome, reason, cost, commit) and its planner and critic calls.",
+        inputSchema: schema(["id": idSchema], required: ["id"]),
+        annotations: .init(readOnlyHint: true)
+    ) { tools, input in
+        try json(try await tools.service.attempts(try input.requiredID()))
+    }
+
+    static let missionLog = MissionTool(
+        name: "mission_log",
+        description: "The last events of a mission, one per line.",
+        inputSchema: schema(
+            ["id": idSchema, "lines": .object(["type": "integer", "minimum": 1, "maximum": 1000, "default": 50])],
+            required: ["id"]
+        ),
+        annotations: .init(readOnlyHint: true)
+    ) { tools, input in
+        let id = try input.requiredID()
+        _ = try await tools.service.require(id)
+        let lines = try input.integer("lines", in: 1...1000) ?? 50
+        return .init(content: [.text(text: try await tools.log(id, lines: lines), annotations: nil, _meta: nil)])
+    }
+
+    static let stopMission = MissionTool(
+        name: "stop_mission",
+        description: "Stop a running mission gracefully: running attempts are ended and recorded; its "
+            + "process is killed after wait_seconds.",
+        inputSchema: schema(
+            [
+                "id": idSchema,
+                "wait_seconds": .object(["type": "number", "minimum": 0, "maximum": 3600, "default": 60]),
+            ],
+            required: ["id"]
+        ),
+        annotations: .init(destructiveHint: true)
+    ) { tools, input in
+        let wait = try input.number("wait_seconds", in: 0...3600) ?? 60
+        return try json(try await tools.service.stop(try input.requiredID(), wait: .seconds(wait)))
+    }
+
+    static let resumeMission = MissionTool(
+        name: "resume_mission",
+        description: "Continue a stopped or crashed mission in the background.",
+        inputSchema: schema(["id": idSchema], required: ["id"])
+    ) { tools, input in
+        try json(try await tools.service.resume(try input.requiredID()))
+    }
+
+    static let approveMission = MissionTool(
+        name: "approve_mission",
+        description:
+            "Approve what waits for a human (verified landings or the finished mission, with --approve), else "
+            + "release the mission's blocked groups (all when `groups` is empty) and resume it.",
+        inputSchema: schema(["id": idSchema, "groups": groupsSchema], required: ["id"])
+    ) { tools, input in
+        try json(try await tools.service.approve(try input.requiredID(), groups: try input.strings("groups")))
+    }
+
+    static let rejectMission = MissionTool(
+        name: "reject_mission",
+        description:
+            "Reject what waits for a human (with --approve): the landings of `groups` (all when empty), or "
+            + "the finished mission; `reason` goes to the group's next attempt.",
+        inputSchema: schema(
+            ["id": idSchema, "reason": .object(["type": "string", "minLength": 1]), "groups": groupsSchema],
+            required: ["id", "reason"]
+        ),
+        annotations: .init(destructiveHint: true)
+    ) { tools, input in
+        guard let reason = try input.string("reason"), !reason.isEmpty else {
+            throw MCPError.invalidParams("reject_mission: reason is required: the next attempt is told it")
+        }
+        return try json(
+            try await tools.service.reject(try input.requiredID(), groups: try input.strings("groups"), reason: reason)
+        )
     }
 
     /// The mission's last `lines` events, as `flotilla logs` prints them.

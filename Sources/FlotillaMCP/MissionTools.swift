@@ -24,7 +24,7 @@ package struct MissionTools: Sendable {
     package func server() async -> Server {
         let server = Server(
             name: "flotilla",
-            version: "0.1.0",
+            version: FlotillaVersion.current,
             instructions: """
                 Flotilla turns a goal into verified, merged code: plan a checklist, start a mission (it runs in the \
                 background), then follow it with mission_status or mission_log until it ends.

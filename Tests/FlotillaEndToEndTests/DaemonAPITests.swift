@@ -64,7 +64,15 @@ struct DaemonAPITests {
         #expect(try await http.send("GET", "/missions/\(mission.id)/attempts/0").status == 400)
         // The dashboard, and what keeps other sites out: a foreign Host (DNS rebinding), a cross-site action.
         let dashboard = try await http.send("GET", "/")
-        #expect(dashboard.status == 200 && dashboard.text.contains("/assets/dashboard.js"))
+        #expect(dashboard.status == 200 && dashboard.text.contains(#"<script type="module" src="/assets/main.js">"#))
+        // Every module the page imports is served, with the page's policy.
+        for module in ["main.js", "api.js", "dom.js", "live.js", "mission-view.js", "attempt-view.js"] {
+            let asset = try await http.send("GET", "/assets/\(module)")
+            #expect(
+                asset.status == 200 && asset.header("Content-Type")?.hasPrefix("text/javascript") == true,
+                "\(module)"
+            )
+        }
         #expect(dashboard.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
         let rebound = try await http.send("GET", "/missions", headers: [("Host", "evil.example:8470")])
         #expect(rebound.status == 403, "\(rebound.text)")

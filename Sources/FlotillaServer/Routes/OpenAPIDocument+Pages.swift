@@ -22,7 +22,8 @@ extension OpenAPIDocument {
                     .object([
                         "name": "name", "in": "path", "required": true,
                         "schema": .object([
-                            "type": "string", "enum": .array(["dashboard.css", "dashboard.js"]),
+                            "type": "string",
+                            "enum": .array(DashboardController.assets.keys.sorted().map(JSONValue.string)),
                         ]),
                     ])
                 ],
