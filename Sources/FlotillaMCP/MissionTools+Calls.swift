@@ -3,8 +3,10 @@ import FlotillaCore
 import Foundation
 import MCP
 
-/// One MCP tool: its name, description and input schema, and its handler — one value, so that listing and calling
-/// cannot disagree. The schema's properties are the arguments it accepts; any other is refused, named.
+/// One MCP tool: its name, description and input schema, and its handler.
+///
+/// One value, so that listing and calling cannot disagree. The schema's properties are the arguments it accepts; any
+/// other is refused, named.
 struct MissionTool: Sendable {
     let name: String
     let description: String

@@ -4,9 +4,10 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-/// The dashboard's modules outside the browser: the pure ones (formats, the event stream's parsing, the geometry)
-/// under `node --test`, and every one type-checked by TypeScript from its JSDoc (`// @ts-check`). The live flows are
-/// `DashboardBrowserTests`'.
+/// The dashboard's modules outside the browser.
+///
+/// The pure ones (formats, the event stream's parsing, the geometry) run under `node --test`, and every one is
+/// type-checked by TypeScript from its JSDoc (`// @ts-check`). The live flows are `DashboardBrowserTests`'.
 @Suite("Dashboard modules: node --test and the type check", .tags(.medium), .timeLimit(.minutes(5)))
 struct DashboardScriptTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
