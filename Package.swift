@@ -44,7 +44,6 @@ let package = Package(
     targets: [
         .target(
             name: "FlotillaCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .target(name: "CFlotillaSystem"),
@@ -82,10 +81,7 @@ let package = Package(
         ),
         .target(
             name: "FlotillaEngine",
-            dependencies: [
-                "FlotillaCore",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["FlotillaCore"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -177,8 +173,6 @@ let package = Package(
                 "FlotillaServer",
                 "FlotillaCore",
                 "FlotillaSystem",
-                "FlotillaGit",
-                "FlotillaStore",
                 "FlotillaAgents",
                 "FlotillaEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -208,7 +202,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 "FlotillaCore",
                 "FlotillaSystem",
-                "FlotillaGit",
                 "FlotillaStore",
             ],
             swiftSettings: strictSettings

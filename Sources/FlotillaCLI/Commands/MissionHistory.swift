@@ -1,6 +1,5 @@
 import ArgumentParser
 import FlotillaAPI
-import FlotillaEngine
 import FlotillaService
 
 extension Flotilla {

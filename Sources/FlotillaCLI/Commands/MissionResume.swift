@@ -1,7 +1,6 @@
 import ArgumentParser
 import FlotillaAPI
 import FlotillaCore
-import FlotillaEngine
 import FlotillaService
 
 extension Flotilla {

@@ -1,6 +1,5 @@
 import FlotillaAPI
 import FlotillaCore
-import FlotillaEngine
 import FlotillaService
 import Foundation
 

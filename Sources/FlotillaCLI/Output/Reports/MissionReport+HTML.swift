@@ -1,3 +1,4 @@
+import FlotillaAPI
 import FlotillaCore
 import Foundation
 
