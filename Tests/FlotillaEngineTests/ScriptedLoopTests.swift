@@ -18,15 +18,29 @@ struct ScriptedLoopTests {
         { $0.kind == kind && $0.group == group && $0.attempt == number }
     }
 
+    /// Every attempt of `a` passes its gate with `a.txt` as the verify wants it.
+    static func passingA(_ mission: Mission) -> ScriptedAttemptExecutor {
+        let base = mission.spec.baseCommit
+        return ScriptedAttemptExecutor { plan, update in
+            ScriptedAttemptExecutor.passed(plan, commit: (try? mission.passing("a", on: base)) ?? base, update: update)
+        }
+    }
+
+    /// A person approves attempt `number` of `a`'s landing, as any process would: a row in the ledger.
+    static func approve(_ number: Int, of mission: Mission, by: String) async throws {
+        try await mission.ledger.record(
+            .approvalDecided(AttemptKey(group: "a", number: number), ApprovalDecision(approved: true, by: by)),
+            mission: mission.spec.id,
+            at: Date()
+        )
+    }
+
     // MARK: - Approvals
 
     @Test func aCandidateWaitsForAHumanAndLandsOnceApproved() async throws {
         let mission = try await Mission("# G\n## A\n- [ ] a\n") { $0.approve = .landings }
         defer { mission.directory.remove() }
-        let base = mission.spec.baseCommit
-        let executor = ScriptedAttemptExecutor { plan, update in
-            ScriptedAttemptExecutor.passed(plan, commit: (try? mission.passing("a", on: base)) ?? base, update: update)
-        }
+        let executor = Self.passingA(mission)
         let clock = ManualClock()
         let events = EventWaiter()
         async let result = mission.run(executor, clock: clock, sink: events)
@@ -40,12 +54,7 @@ struct ScriptedLoopTests {
         #expect(!events.events.contains { $0.kind == .mergeStarted })
 
         // A person approves (from any process: the decision is a ledger row); the next look lands it.
-        let key = AttemptKey(group: "a", number: 1)
-        try await mission.ledger.record(
-            .approvalDecided(key, ApprovalDecision(approved: true, by: "cli")),
-            mission: mission.spec.id,
-            at: Date()
-        )
+        try await Self.approve(1, of: mission, by: "cli")
         clock.advance(by: .milliseconds(250))
         #expect(try await result.reason == .completed)
         #expect(try await mission.outcomes("a") == [.landed])
@@ -58,10 +67,7 @@ struct ScriptedLoopTests {
             $0.approvalTimeoutSeconds = 60
         }
         defer { mission.directory.remove() }
-        let base = mission.spec.baseCommit
-        let executor = ScriptedAttemptExecutor { plan, update in
-            ScriptedAttemptExecutor.passed(plan, commit: (try? mission.passing("a", on: base)) ?? base, update: update)
-        }
+        let executor = Self.passingA(mission)
         let clock = ManualClock()
         let events = EventWaiter()
         async let result = mission.run(executor, clock: clock, sink: events)
@@ -77,11 +83,7 @@ struct ScriptedLoopTests {
         // The second attempt hears why; a person approves it.
         #expect(await events.first(Self.isEvent(.approvalRequested, "a", 2)) != nil)
         #expect(executor.plans.last?.prompt.contains("no answer came in time") == true)
-        try await mission.ledger.record(
-            .approvalDecided(AttemptKey(group: "a", number: 2), ApprovalDecision(approved: true, by: "api")),
-            mission: mission.spec.id,
-            at: Date()
-        )
+        try await Self.approve(2, of: mission, by: "api")
         await clock.waitForSleepers(1)
         clock.advance(by: .milliseconds(250))
         #expect(try await result.reason == .completed)

@@ -58,6 +58,12 @@ struct AttemptState: Sendable {
     /// The commit the gate judges: the agent's, or the start when it changed nothing.
     var judged: String { commit ?? plan.startCommit }
 
+    /// Pays for a model the attempt consulted (its cost is the attempt's) and tells the call, for its ledger row.
+    mutating func pay(_ call: ModelCall, _ environment: AttemptEnvironment) {
+        costUSD += call.usage.costUSD
+        environment.update(.modelCalled(call))
+    }
+
     /// What the attempt leaves behind, for the loop to land and rank it by.
     var evidence: AttemptEvidence {
         AttemptEvidence(

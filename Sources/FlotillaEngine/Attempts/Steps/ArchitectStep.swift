@@ -6,8 +6,7 @@ struct ArchitectStep: AttemptStep {
     func run(_ state: inout AttemptState, in environment: AttemptEnvironment) async throws -> StepOutcome {
         guard let architect = environment.context.architect else { return .next }
         let (plan, call) = await architect.plan(state.key, prompt: state.prompt)
-        state.costUSD += call.usage.costUSD
-        environment.update(.modelCalled(call))
+        state.pay(call, environment)
         if let plan { state.prompt += "\n\n" + plan + "\n" }
         return .next
     }

@@ -18,8 +18,7 @@ struct ExplainStep: AttemptStep {
                 changes: state.changeSummary(environment.layout)
             )
             // The critic's cost is the attempt's (it counts against the budget); the call keeps its own row.
-            state.costUSD += call.usage.costUSD
-            environment.update(.modelCalled(call))
+            state.pay(call, environment)
             if let review {
                 feedback += "\n\n" + Critic.feedback(review)
             } else if let problem = call.error {

@@ -20,8 +20,7 @@ struct ReviewStep: AttemptStep {
             gateOutput: state.gateOutput,
             changes: state.changeSummary(environment.layout)
         )
-        state.costUSD += call.usage.costUSD
-        environment.update(.modelCalled(call))
+        state.pay(call, environment)
         environment.update(.reviewed(verdict))
         state.reviewScore = verdict.score
         guard verdict.blocks else { return .next }
