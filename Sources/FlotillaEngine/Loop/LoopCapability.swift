@@ -47,8 +47,6 @@ struct LoopView: Sendable {
     var freeSlots: Int
     var runningAttempts: [AttemptKey]
     var attemptsStarted: Int
-    /// The groups and where each stands.
-    var progress: MissionProgress
     var spentUSD: Double
     /// The moving estimate of one more attempt's cost.
     var estimatedAttemptUSD: Double
@@ -57,9 +55,6 @@ struct LoopView: Sendable {
     var failed: Bool
     /// Set while the loop winds down: what children answer now arrives after the mission ended.
     var stopping: StopReason?
-
-    /// Groups landed.
-    var doneGroups: [String] { progress.doneIDs }
 }
 
 /// Attempts about to start on a group, as the capabilities shape them.

@@ -69,7 +69,6 @@ struct MissionLoop {
             freeSlots: scheduling.freeSlots.count,
             runningAttempts: Array(scheduling.running.keys),
             attemptsStarted: scheduling.attemptsStarted,
-            progress: scheduling.progress,
             spentUSD: capabilities.spending.spentUSD,
             estimatedAttemptUSD: capabilities.spending.estimator.estimateUSD,
             stopRequested: stopRequested,

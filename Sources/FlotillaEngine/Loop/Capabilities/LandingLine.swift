@@ -8,6 +8,8 @@ struct LandingLine: LoopCapability {
     /// Where Flotilla's own landings put the target branch, never what the branch says: anyone may write a ref.
     var targetHead: String
     var targetTree: String
+    /// The groups on the target, in the order they landed: a regression verify checks them again.
+    var landedGroups: [String]
 
     var inFlight: Int { queue.count }
     var heldGroups: [String] { (queue.pending + (queue.landing ?? [])).map(\.key.group) }
@@ -25,7 +27,7 @@ struct LandingLine: LoopCapability {
                     candidates: batch,
                     head: targetHead,
                     headTree: targetTree,
-                    landedGroups: view.doneGroups
+                    landedGroups: landedGroups
                 )
             ),
         ]
@@ -108,6 +110,7 @@ struct LandingLine: LoopCapability {
             queue.finish(.landed)
             targetHead = commit
             targetTree = tree
+            landedGroups += keys.map(\.group)
             actions += [
                 .record(
                     .attemptsLanded(keys, landedCommit: commit, regression: regression),
@@ -156,6 +159,11 @@ extension LandingLine {
         var queue = MergeQueue<MergeCandidate>(batchSize: snapshot.spec.options.mergeBatchSize)
         let asked = Set(snapshot.approvals.compactMap(\.attempt))
         for candidate in snapshot.queued where !asked.contains(candidate.key) { queue.enqueue(candidate) }
-        self.init(queue: queue, targetHead: snapshot.targetHead, targetTree: snapshot.targetTree)
+        self.init(
+            queue: queue,
+            targetHead: snapshot.targetHead,
+            targetTree: snapshot.targetTree,
+            landedGroups: snapshot.groups.filter { $0.status == .done }.map(\.id)
+        )
     }
 }
