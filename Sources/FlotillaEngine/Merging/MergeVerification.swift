@@ -131,6 +131,11 @@ struct TargetMove: ChildWork {
     let head: String
 
     func run(in environment: LoopEnvironment, tell: @escaping @Sendable (LoopEvent) -> Void) async -> LoopEvent {
+        // The processes of a landing work for its candidates, as the verify's did.
+        await AttemptContext.$current.withValue(round.included.map(\.key)) { await move(environment, tell: tell) }
+    }
+
+    private func move(_ environment: LoopEnvironment, tell: @escaping @Sendable (LoopEvent) -> Void) async -> LoopEvent {
         var round = self.round
         guard case .landed(let landing, _, _) = round.outcome else { return .mergeEnded(round) }
         let context = environment.context
