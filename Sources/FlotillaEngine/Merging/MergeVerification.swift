@@ -135,7 +135,8 @@ struct TargetMove: ChildWork {
         await AttemptContext.$current.withValue(round.included.map(\.key)) { await move(environment, tell: tell) }
     }
 
-    private func move(_ environment: LoopEnvironment, tell: @escaping @Sendable (LoopEvent) -> Void) async -> LoopEvent {
+    private func move(_ environment: LoopEnvironment, tell: @escaping @Sendable (LoopEvent) -> Void) async -> LoopEvent
+    {
         var round = self.round
         guard case .landed(let landing, _, _) = round.outcome else { return .mergeEnded(round) }
         let context = environment.context
