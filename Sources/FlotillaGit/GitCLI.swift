@@ -132,6 +132,43 @@ package struct GitCLI: GitRepository {
         return (paths, stat)
     }
 
+    package func additions(from: String, to: String) async throws -> Additions {
+        // `:old-mode new-mode old-id new-id status` then the path; sizes of both blobs from one batch query.
+        let raw = try await run(["diff-tree", "-r", "-z", "--no-renames", from, to], complete: true).standardOutput
+        let fields = raw.split(separator: "\0", omittingEmptySubsequences: false)
+        var entries: [(path: String, old: String?, new: String)] = []
+        var index = 0
+        while index + 1 < fields.count {
+            let header = fields[index].split(separator: " ")
+            let path = String(fields[index + 1])
+            index += 2
+            // Added, modified or type-changed regular files and links; deletions and submodules add nothing here.
+            guard header.count == 5, header[1] != "000000", header[1] != "160000" else { continue }
+            entries.append((path, header[2].allSatisfy { $0 == "0" } ? nil : String(header[2]), String(header[3])))
+        }
+        guard !entries.isEmpty else { return Additions() }
+        let ids = Set(entries.flatMap { [$0.old, $0.new].compactMap { $0 } })
+        let sizes = try await run(
+            ["cat-file", "--batch-check=%(objectname) %(objectsize)"],
+            input: ids.sorted().map { $0 + "\n" }.joined(),
+            complete: true
+        ).standardOutput
+        var size: [Substring: Int] = [:]
+        for line in sizes.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let bytes = Int(parts[1]) { size[parts[0]] = bytes }
+        }
+        var additions = Additions()
+        for entry in entries {
+            additions.count(
+                entry.path,
+                old: entry.old.map { size[Substring($0)] ?? 0 },
+                new: size[Substring(entry.new)] ?? 0
+            )
+        }
+        return additions
+    }
+
     package func diff(from: String, to: String) async throws -> String {
         try await run(["diff", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", from, to])
             .standardOutput
@@ -202,6 +239,11 @@ package struct GitCLI: GitRepository {
         // Fails for a missing path and for a directory alike: both mean "no such file".
         let result = try await run(["cat-file", "blob", "\(commit):\(path)"], check: false, complete: true)
         return result.termination.isSuccess ? result.standardOutput : nil
+    }
+
+    package func paths(at commit: String) async throws -> Set<String> {
+        let result = try await run(["ls-tree", "-r", "-z", "--name-only", commit], complete: true)
+        return Set(result.standardOutput.split(separator: "\0").map(String.init))
     }
 
     package func fileMode(at commit: String, path: String) async throws -> Int? {

@@ -129,6 +129,10 @@ package final class InMemoryGit: GitRepository {
         try state.withLock { try $0.tree(ofCommit: commit)[path]?.mode }
     }
 
+    package func paths(at commit: String) async throws -> Set<String> {
+        try state.withLock { Set(try $0.tree(ofCommit: commit).keys) }
+    }
+
     package func commits(from base: String, to head: String) async throws -> [String] {
         state.withLock { state in
             let reachable = Set(state.ancestry(base))
@@ -148,6 +152,15 @@ package final class InMemoryGit: GitRepository {
             stat.deletions += Self.unmatched(before, in: after)
         }
         return (paths, stat)
+    }
+
+    package func additions(from: String, to: String) async throws -> Additions {
+        let (old, new) = try state.withLock { (try $0.tree(ofCommit: from), try $0.tree(ofCommit: to)) }
+        var additions = Additions()
+        for (path, file) in new.sorted(by: { $0.key < $1.key }) where old[path] != file {
+            additions.count(path, old: old[path].map { $0.contents.count }, new: file.contents.count)
+        }
+        return additions
     }
 
     package func diff(from: String, to: String) async throws -> String {

@@ -110,7 +110,7 @@ package struct AgentFactory {
         let shellWords: Set<String> = [
             "cd", "exec", "export", "set", "eval", "source", ".", "command", "builtin", "test", "[",
         ]
-        guard let program = MissionPreparation.words(command).first, !program.contains("="), !program.contains("$"),
+        guard let program = ShellWords.split(command).first, !program.contains("="), !program.contains("$"),
             !shellWords.contains(program)
         else { return }
         do {

@@ -57,14 +57,11 @@ package struct Composition: Sendable {
             writable: options.sandboxWrite ?? []
         )
         if asked != .none {
-            let probe = await SandboxProbe.probe(runner: processes, environment: childEnvironment())
-            if probe.bubblewrap != nil {
-                settings.mode = .bwrap
-            } else if asked == .bwrap {
-                throw FlotillaError.invalid("--sandbox bwrap: \(probe.problem ?? "bubblewrap does not work here")")
-            } else {
+            switch try await resolve(asked, flag: "--sandbox") {
+            case (.bwrap, _): settings.mode = .bwrap
+            case (_, let problem):
                 settings.note =
-                    "no sandbox: \(probe.problem ?? "bubblewrap does not work here"); agents run as you "
+                    "no sandbox: \(problem ?? "bubblewrap does not work here"); agents run as you "
                     + "(see docs/SECURITY.md)"
             }
         }
@@ -74,6 +71,17 @@ package struct Composition: Sendable {
                 + "--network \(options.network?.rawValue ?? "") needs the bwrap sandbox and is not applied"
         }
         return settings
+    }
+
+    /// `asked` as this machine can give it: `auto` is bubblewrap where it works, else none (with the reason); `bwrap`
+    /// where it does not work fails, naming `flag`.
+    package func resolve(_ asked: SandboxMode, flag: String) async throws -> (mode: SandboxMode, problem: String?) {
+        guard asked != .none else { return (.none, nil) }
+        let probe = await SandboxProbe.probe(runner: processes, environment: childEnvironment())
+        if probe.bubblewrap != nil { return (.bwrap, nil) }
+        let problem = probe.problem ?? "bubblewrap does not work here"
+        if asked == .bwrap { throw FlotillaError.invalid("\(flag) bwrap: \(problem)") }
+        return (.none, problem)
     }
 
     /// The agent CLIs get only their APIs; a custom command gets the network, since Flotilla cannot know its needs.

@@ -15,6 +15,9 @@ package struct LocalMissions: MissionHost {
     /// Whether a supervisor restarts crashed missions (in a daemon): a crashed mission has then not ended until
     /// the supervisor gives up on it.
     package let supervised: Bool
+    /// The least confinement a mission created here may run in (a daemon's `--min-sandbox`, resolved): with `.bwrap`,
+    /// a request for no sandbox is refused and `auto` means bubblewrap or no mission.
+    package let floor: SandboxMode
 
     /// `createLedgers` opens (or creates) every repository's ledger, as a daemon does; otherwise repositories
     /// without missions stay untouched.
@@ -22,7 +25,8 @@ package struct LocalMissions: MissionHost {
         composition: Composition,
         repositories roots: [String],
         createLedgers: Bool,
-        supervised: Bool = false
+        supervised: Bool = false,
+        floor: SandboxMode = .none
     ) throws {
         var handles: [String: MissionRepository] = [:]
         for root in roots {
@@ -31,6 +35,7 @@ package struct LocalMissions: MissionHost {
         self.handles = handles
         repositories = roots
         self.supervised = supervised
+        self.floor = floor
     }
 
     /// A served repository.
@@ -71,14 +76,16 @@ package struct LocalMissions: MissionHost {
 
     package func validate(_ fields: MissionFields, repository: String) async throws {
         let handle = try self.repository(repository)
-        let request = try MissionRequestBuilder(composition: handle.composition, root: handle.root).build(fields)
+        var request = try MissionRequestBuilder(composition: handle.composition, root: handle.root).build(fields)
+        try request.raise(to: floor)
         _ = try await MissionPreparation(git: handle.composition.git(handle.root), layout: handle.layout)
             .prepare(request)
     }
 
     package func create(_ fields: MissionFields, repository: String) async throws -> MissionDTO {
         let handle = try self.repository(repository)
-        let request = try MissionRequestBuilder(composition: handle.composition, root: handle.root).build(fields)
+        var request = try MissionRequestBuilder(composition: handle.composition, root: handle.root).build(fields)
+        try request.raise(to: floor)
         let spec = try await handle.create(request).spec
         await handle.waitUntilStarted(spec.id, pid: try handle.launchInBackground(spec.id))
         return try await handle.dto(try await handle.requireRecord(spec.id))
@@ -236,5 +243,23 @@ package struct LocalMissions: MissionHost {
 
     package func delivery(token: String, key: String, repository: String) async throws -> MissionID? {
         try await self.repository(repository).requireLedger().delivery(token: token, key: key)
+    }
+}
+
+extension MissionRequest {
+    /// Raises the request's sandbox to `floor`: below it (no sandbox under a bubblewrap floor) is refused, and `auto`
+    /// becomes bubblewrap, so that a machine where it stops working fails the mission instead of running it as the user.
+    mutating func raise(to floor: SandboxMode) throws {
+        guard floor == .bwrap else { return }
+        switch fields.sandbox ?? .auto {
+        case .bwrap: return
+        case .auto: fields.sandbox = .bwrap
+        case .none:
+            throw FlotillaError.forbidden(
+                "this daemon runs missions in the bwrap sandbox at least (serve --min-sandbox): a caller cannot ask "
+                    + "for sandbox none",
+                fields: [FieldProblem(field: "sandbox", message: "is below the daemon's floor, bwrap")]
+            )
+        }
     }
 }

@@ -50,10 +50,15 @@ package struct MissionAccess: Sendable {
             let info = DaemonInfo.read(stateDirectory: MissionLayout(repository: root).stateDirectory),
             composition.processTable.isRunning(info.process)
         else { return nil }
-        let token = environment["FLOTILLA_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let stateDirectory = MissionLayout(repository: root).stateDirectory
+        // The token given, else the one the daemon wrote for this user (every change needs one, on loopback too).
+        let token =
+            environment["FLOTILLA_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? DaemonToken.read(stateDirectory: stateDirectory)
         if info.tokenRequired && token == nil {
             throw FlotillaError.invalid(
-                "the daemon serving \(root) (process \(info.process.pid)) requires a token: set FLOTILLA_API_TOKEN, "
+                "the daemon serving \(root) (process \(info.process.pid)) requires a token and "
+                    + "\(DaemonToken.path(stateDirectory: stateDirectory)) cannot be read: set FLOTILLA_API_TOKEN, "
                     + "or FLOTILLA_NO_DAEMON=1 to read the ledger directly"
             )
         }

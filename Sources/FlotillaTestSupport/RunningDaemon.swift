@@ -13,6 +13,8 @@ package final class RunningDaemon: @unchecked Sendable {
     private let exited = CompletionSignal()
     private let lines = OutputLines()
     package let port: Int
+    /// The token the daemon made for its user (`.flotilla/daemon.token` of the first repository it serves).
+    package let localToken: String?
     package let standardError: TemporaryDirectory
 
     /// Starts `flotilla serve --port 0 ARGUMENTS` in `directory`; throws if it does not listen within `timeout`.
@@ -68,10 +70,19 @@ package final class RunningDaemon: @unchecked Sendable {
             throw FixtureError("flotilla serve did not start listening: \(stderr)")
         }
         self.port = port
+        // "listening on http://host:port for /root, /other": the token is written before the line is printed.
+        let served = line.components(separatedBy: " for ").last?.components(separatedBy: ", ").first ?? directory
+        localToken = DaemonToken.read(stateDirectory: (served as NSString).appendingPathComponent(".flotilla"))
     }
 
+    /// A client presenting `token`, else the daemon's own (as the CLI does).
     package func client(token: String? = nil) -> APIClient {
-        APIClient(host: "127.0.0.1", port: port, token: token)
+        APIClient(host: "127.0.0.1", port: port, token: token ?? localToken)
+    }
+
+    /// A client presenting no token: a process on this machine that is not the user (an agent's sandbox).
+    package func anonymousClient() -> APIClient {
+        APIClient(host: "127.0.0.1", port: port)
     }
 
     /// Stops the daemon as a service manager would (SIGTERM) and waits for it; returns its exit status.

@@ -4,7 +4,8 @@
     dashboard_test.py FLOTILLA [--screenshots DIR]
 
 Builds a fixture repository whose agent (a shell script) waits until the test releases its group through a FIFO,
-serves it with `flotilla serve --require-token`, and drives the page:
+serves it with `flotilla serve --require-token --min-sandbox none` (its agent reads a control directory that
+a sandbox would hide), and drives the page:
   - without a token the page asks for one, and stop/approve are refused (401);
   - groups change state live, without a reload, as the test releases them;
   - the daemon restarts while the mission goes on; the page reconnects and loses no event;
@@ -106,7 +107,7 @@ def release(control, group):
 
 class Daemon:
     def __init__(self, flotilla, root, port, log):
-        self.command = [flotilla, "serve", "--port", str(port), "--require-token"]
+        self.command = [flotilla, "serve", "--port", str(port), "--require-token", "--min-sandbox", "none"]
         self.root, self.port, self.log = root, port, log
         self.process = None
 

@@ -1,3 +1,4 @@
+import FlotillaAPI
 import FlotillaCore
 import FlotillaStore
 import FlotillaSystem
@@ -45,14 +46,22 @@ struct AdversaryTests {
         extraFiles: [String: String] = [:],
         arguments: [String] = [],
         environment: [String: String] = [:],
-        crashes: Bool = false
+        crashes: Bool = false,
+        daemon: RunningDaemon? = nil,
+        in existing: MissionFixture? = nil
     ) async throws -> Attack {
-        let fixture = try await MissionFixture(checklist: checklist, groups: groups, extraFiles: extraFiles)
+        let fixture: MissionFixture
+        if let existing {
+            fixture = existing
+        } else {
+            fixture = try await MissionFixture(checklist: checklist, groups: groups, extraFiles: extraFiles)
+        }
         let token = "flotilla-adversary-\(UUID().uuidString.prefix(8).lowercased())"
         let observations = fixture.scratch.file("observations")
+        let port = daemon.map { "PORT=\($0.port)\n" } ?? ""
         let agent = try fixture.scratch.write(
             "agent.sh",
-            "#!/bin/sh\nOBS=\(observations)\nTOKEN=\(token)\nREPO=$(cd ../../../.. && pwd)\n" + script,
+            "#!/bin/sh\nOBS=\(observations)\nTOKEN=\(token)\nREPO=$(cd ../../../.. && pwd)\n\(port)" + script,
             executable: true
         )
         let refsBefore = try await fixture.repository.git("for-each-ref", "--format=%(objectname) %(refname)")
@@ -365,6 +374,99 @@ struct AdversaryTests {
         try await expectNoDamage(attack, userBranchesGuarded: true)
     }
 
+    // MARK: - The daemon
+
+    @Test(
+        .enabled(if: SandboxAvailability.bubblewrap, "the daemon's floor is bubblewrap where it works"),
+        arguments: modes
+    )
+    func anAgentThatReachesTheDaemonStartsNothingUnconfined(_ sandbox: String) async throws {
+        // `flotilla serve` runs for the repository; the agent, with the network open (the default for a command),
+        // asks it over loopback for a mission with no sandbox whose agent would read the user's git configuration:
+        // first with no token, then with the daemon's own if it can read it.
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
+        let daemon = try await RunningDaemon([], in: fixture.repository.path)
+        let attack = try await attack(
+            """
+            python3 - <<EOF
+            import json, urllib.error, urllib.request
+            def post(token):
+                command = "sh -c 'touch $OBS.unconfined; cp $REPO/.git/config $OBS.config'"
+                body = json.dumps({"verify": "./verify.sh", "agent_command": command, "sandbox": "none"}).encode()
+                headers = {"Content-Type": "application/json"}
+                if token:
+                    headers["Authorization"] = "Bearer " + token
+                request = urllib.request.Request("http://127.0.0.1:$PORT/missions", body, headers, method="POST")
+                try:
+                    return urllib.request.urlopen(request, timeout=20).status
+                except urllib.error.HTTPError as error:
+                    return error.code
+                except Exception as error:
+                    return repr(error)
+            with open("$OBS", "a") as observations:
+                observations.write("without a token: %s\\n" % post(None))
+                try:
+                    token = open("$REPO/.flotilla/daemon.token").read().strip()
+                except OSError:
+                    token = None
+                observations.write("token readable: %s\\n" % (token is not None))
+                if token:
+                    observations.write("with the token: %s\\n" % post(token))
+            EOF
+            echo "a ok" > a.txt
+
+            """,
+            sandbox: sandbox,
+            arguments: ["--network", "open"],
+            daemon: daemon,
+            in: fixture
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("without a token: 401"), "\(attack.observations)")
+        if Self.confined(sandbox) {
+            #expect(attack.observations.contains("token readable: False"), "\(attack.observations)")
+        } else {
+            // Without a sandbox the agent is the user and reads the token; the floor still holds.
+            #expect(attack.observations.contains("with the token: 403"), "\(attack.observations)")
+        }
+        let missions = try await daemon.client().send("GET", "/missions").decode(MissionListDTO.self).missions
+        #expect(missions.map(\.id) == [attack.audit.id.rawValue])
+        #expect(!FileManager.default.fileExists(atPath: attack.fixture.scratch.file("observations.unconfined")))
+        #expect(!FileManager.default.fileExists(atPath: attack.fixture.scratch.file("observations.config")))
+        #expect(await daemon.stop() == 0)
+        try await expectNoDamage(attack, userBranchesGuarded: Self.confined(sandbox))
+    }
+
+    // MARK: - Size
+
+    @Test(arguments: modes)
+    func aHugeFileOrThousandsOfJunkFilesAreRejectedWithTheCap(_ sandbox: String) async throws {
+        // The defaults (20 MB, 2,000 files) hold without a flag: a 25 MB file, then 2,500 small files, then the work.
+        let attack = try await attack(
+            """
+            case "$FLOTILLA_ATTEMPT" in
+            1) head -c 25000000 /dev/zero | tr '\\0' x > blob.txt; echo "a ok" > a.txt ;;
+            2) mkdir junk && (cd junk && seq 1 2500 | xargs touch); echo "a ok" > a.txt ;;
+            *) echo "a ok" > a.txt ;;
+            esac
+
+            """,
+            sandbox: sandbox,
+            arguments: ["--stall-threshold", "3", "--max-attempts", "3"]
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.outcome.exitCode == 0, "\(attack.outcome.standardError)")
+        let attempts = try await attack.audit.attempts()
+        #expect(attempts.map(\.outcome) == [.rejected, .rejected, .landed])
+        #expect(attempts[0].reason?.contains("blob.txt alone 25 MB (at most 20 MB; --max-added-bytes)") == true)
+        #expect(attempts[1].reason?.contains("adds 2501 files (at most 2000; --max-added-files)") == true)
+        #expect(try attack.audit.prompt("a", 2).contains("not generated data"))
+        let head = try #require(await attack.audit.targetHead())
+        let files = try await attack.fixture.repository.git("ls-tree", "-r", "--name-only", head)
+        #expect(!files.contains("blob.txt") && !files.contains("junk/"))
+        try await expectNoDamage(attack, userBranchesGuarded: Self.confined(sandbox))
+    }
+
     // MARK: - Processes
 
     @Test(arguments: modes)
@@ -413,12 +515,18 @@ struct AdversaryTests {
         #expect(started.exitCode == 0, "\(started.standardError)")
         #expect(await ready.firstLine() == "started")
         let audit = try await MissionAudit(fixture.repository)
+        let clock = ContinuousClock()
+        let asked = clock.now
         let stop = try await FlotillaBinary.run(
-            ["stop", audit.id.rawValue, "--wait", "20"],
+            ["stop", audit.id.rawValue, "--wait", "10"],
             in: fixture.repository.path
         )
+        print("stop of a SIGTERM-ignoring agent (\(sandbox)): \(clock.now - asked)")
         #expect(stop.exitCode == 0, "\(stop.standardError)")
         #expect(try await audit.ledger.mission(audit.id)?.state == .stopped)
+        // The mission's process ended by itself, within the agent's grace: stop did not have to kill it.
+        let ending = try await audit.events().last { $0.kind == .missionFinished }
+        #expect(ending?.message.contains("had to be ended") == false, "\(ending?.message ?? "no end recorded")")
         #expect(await MissionProcesses.waitUntilGone(argument: token) == [], "the agent outlived stop")
         #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [])
         let resumed = try await FlotillaBinary.run(["resume", audit.id.rawValue], in: fixture.repository.path)

@@ -271,7 +271,7 @@ struct DaemonAPITests {
             #"{"repository": "\#(repository)", "agent_command": "sh \#(agent)", "verify": "./verify.sh", "dry_run": true}"#
 
         // Authentication: missing, wrong, right.
-        let missing = try await daemon.client().send("POST", "/webhook", body: Data(valid.utf8))
+        let missing = try await daemon.anonymousClient().send("POST", "/webhook", body: Data(valid.utf8))
         #expect(missing.status == 401)
         #expect(missing.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
         let wrong = try await daemon.client(token: "ci-token-0123456780").send(
@@ -388,14 +388,14 @@ struct DaemonAPITests {
             in: fixture.repository.path,
             environment: ["FLOTILLA_API_TOKEN": token]
         )
-        #expect(try await daemon.client().send("GET", "/missions").status == 401)
-        #expect(try await daemon.client().send("GET", "/health").status == 200)
-        #expect(try await daemon.client().send("GET", "/metrics").status == 401)
+        #expect(try await daemon.anonymousClient().send("GET", "/missions").status == 401)
+        #expect(try await daemon.anonymousClient().send("GET", "/health").status == 200)
+        #expect(try await daemon.anonymousClient().send("GET", "/metrics").status == 401)
 
-        // Without the token the CLI is told what to do; with it, its reads go through the API.
-        let denied = try await FlotillaBinary.run(["list"], in: fixture.repository.path)
-        #expect(denied.exitCode == 2)
-        #expect(denied.standardError.contains("FLOTILLA_API_TOKEN"))
+        // The CLI presents the token the daemon made for its user, or the one given; its reads go through the API.
+        let listed = try await FlotillaBinary.run(["list"], in: fixture.repository.path)
+        #expect(listed.exitCode == 0, "\(listed.standardError)")
+        #expect(daemon.localToken != nil && daemon.localToken != token)
         let agent = try fixture.scratch.write("agent.sh", Self.okAgent, executable: true)
         let http = daemon.client(token: token)
         let body = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)"}"#
@@ -422,6 +422,45 @@ struct DaemonAPITests {
         #expect(metrics.value("flotilla_http_requests_total", ["route": "/missions/{id}", "status": "200"]) == 1)
         #expect(await daemon.stop() == 0)
         #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/.flotilla/daemon.json"))
+        #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/.flotilla/daemon.token"))
+    }
+
+    @Test func onLoopbackEveryChangeNeedsATokenAndNoCallerGetsLessThanTheSandboxFloor() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a", "b"])
+        defer { fixture.remove() }
+        let agent = try fixture.scratch.write("agent.sh", Self.okAgent, executable: true)
+        let daemon = try await RunningDaemon(["--min-sandbox", "none"], in: fixture.repository.path)
+        let tokenFile = fixture.repository.path + "/.flotilla/daemon.token"
+        let mode = try FileManager.default.attributesOfItem(atPath: tokenFile)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        // Reads are open on loopback; a change without the token is refused and says where the user's token is.
+        let anonymous = daemon.anonymousClient()
+        #expect(try await anonymous.send("GET", "/missions").status == 200)
+        let body = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "sandbox": "none"}"#
+        let refused = try await anonymous.send("POST", "/missions", body: Data(body.utf8))
+        #expect(refused.status == 401)
+        #expect(refused.text.contains(".flotilla/daemon.token"), "\(refused.text)")
+        #expect(try await anonymous.send("POST", "/mcp", body: Data("{}".utf8)).status == 401)
+        let dry = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "sandbox": "none", "dry_run": true}"#
+        let allowed = try await daemon.client().send("POST", "/missions", body: Data(dry.utf8))
+        #expect(allowed.status == 200, "\(allowed.text)")
+        #expect(await daemon.stop() == 0)
+
+        // With a floor (bubblewrap wherever it works, the default), even the token cannot ask for no sandbox.
+        guard SandboxAvailability.bubblewrap else { return }
+        let floored = try await RunningDaemon([], in: fixture.repository.path)
+        let dryRun = #"{"verify": "./verify.sh", "agent_command": "sh \#(agent)", "dry_run": true"#
+        let below = try await floored.client().send(
+            "POST",
+            "/missions",
+            body: Data((dryRun + #", "sandbox": "none"}"#).utf8)
+        )
+        #expect(below.status == 403, "\(below.text)")
+        #expect(below.text.contains("--min-sandbox"), "\(below.text)")
+        let atFloor = try await floored.client().send("POST", "/missions", body: Data((dryRun + "}").utf8))
+        #expect(atFloor.status == 200, "\(atFloor.text)")
+        #expect(await floored.stop() == 0)
     }
 }
 

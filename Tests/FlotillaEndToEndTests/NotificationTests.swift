@@ -229,9 +229,10 @@ struct NotificationTests {
             let outcome = try await simulateOneGroup(fixture, environment: environment)
             #expect(outcome.exitCode == 0, "\(outcome.standardError)")
             let audit = try await fixture.audit()
-            // The run's process tried for its grace period, then left the notification in the outbox.
+            // The run's process tried for its grace period (how many times depends on the machine's load), then left
+            // the notification in the outbox.
             let tried = await receiver.received.count
-            #expect(tried >= 2)
+            #expect(tried >= 1)
             #expect(try await history(fixture, audit.id).json.first?["state"] as? String == "pending")
 
             // A daemon takes it over; its try fails too, and it is stopped before the next.

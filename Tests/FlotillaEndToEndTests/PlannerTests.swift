@@ -44,7 +44,7 @@ struct PlannerTests {
     @Test func aValidAnswerIsWrittenAsTheChecklist() async throws {
         let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
-        try await ScriptedModelServer.serving([.chat(Self.valid)]) { server, port in
+        try await ScriptedModelServer.serving([.chat(Self.valid), .chat(Self.valid)]) { server, port in
             let run = try await plan(
                 ["--planner-url", "http://127.0.0.1:\(port)/v1", "--planner-model", "stub"],
                 in: fixture
@@ -54,12 +54,21 @@ struct PlannerTests {
             let checklist = try ChecklistParser.parse(written, file: "PLAN.md")
             #expect(checklist.groupIDs == ["greeting", "api"])
             #expect(checklist.group("api")?.dependsOn == ["greeting"])
-            #expect(checklist.group("api")?.check == "./check-api.sh")
+            // Unreviewed (-y), the planner's command is not kept as a check, and the user is told.
+            #expect(checklist.group("api")?.check == nil)
+            #expect(run.standardError.contains("wrote checks (commands) for api"), "\(run.standardError)")
+            let kept = try await plan(
+                ["--planner-url", "http://127.0.0.1:\(port)/v1", "--planner-model", "stub", "--run-planned-checks"],
+                in: fixture
+            )
+            #expect(kept.exitCode == 0, "\(kept.standardError)")
+            let keptText = try String(contentsOfFile: fixture.repository.path + "/PLAN.md", encoding: .utf8)
+            #expect(try ChecklistParser.parse(keptText, file: "PLAN.md").group("api")?.check == "./check-api.sh")
             // The planner's footprint hint is kept as the group's `Files:` line (scheduling keeps overlaps apart).
             #expect(checklist.group("api")?.files == ["api.py", "tests/test_api.py"])
             #expect(written.contains("Files: api.py, tests/test_api.py"))
             let bodies = try await requestBodies(server)
-            #expect(bodies.count == 1)
+            #expect(bodies.count == 2)
             let format = bodies[0]["response_format"] as? [String: Any]
             #expect(format?["type"] as? String == "json_schema")
             #expect((format?["json_schema"] as? [String: Any])?["name"] as? String == "acceptance_checklist")
@@ -203,6 +212,39 @@ struct PlannerTests {
             #expect(calls.allSatisfy { abs($0.usage.costUSD - CriticTests.scriptedCallUSD) < 1e-12 })
             // The agent cost nothing: the mission's cost is its planning.
             #expect(abs(audit.mission.spentUSD - 2 * CriticTests.scriptedCallUSD) < 1e-12)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aPlannedCheckThatPassesAnythingLandsNothing(_ keepChecks: Bool) async throws {
+        // The planner makes `true` every group's check. Unreviewed, it is dropped; kept on purpose, it passes the
+        // attempts' gates, but every landing also runs the mission's verify command, and the wrong work never lands.
+        let repository = try await FixtureRepository(
+            files: ["verify.sh": MissionFixture.verifyScript, "groups.list": "a b\n"],
+            executables: ["verify.sh"]
+        )
+        defer { repository.directory.remove() }
+        let agent = try repository.directory.write("agent.sh", "#!/bin/sh\necho wrong > \"$FLOTILLA_GROUP.txt\"\n")
+        let planned = #"""
+            {"title": "Two files", "groups": [
+              {"id": "a", "title": "A", "depends_on": [], "check": "true", "criteria": ["a.txt says a ok"]},
+              {"id": "b", "title": "B", "depends_on": [], "check": "true", "criteria": ["b.txt says b ok"]}
+            ]}
+            """#
+        try await ScriptedModelServer.serving([.chat(planned)]) { _, port in
+            let run = try await FlotillaBinary.run(
+                [
+                    "run", "--goal", "Write two files.", "--planner-url", "http://127.0.0.1:\(port)/v1", "-y",
+                    "--verify", "./verify.sh", "--agent-command", "sh \(agent)", "--max-attempts", "2",
+                    "--stall-threshold", "2",
+                ] + (keepChecks ? ["--run-planned-checks"] : []),
+                in: repository.path
+            )
+            #expect(run.exitCode != 0, "\(run.standardError)")
+            let audit = try await MissionAudit(repository)
+            #expect(audit.mission.spec.checklist.groups.map(\.check) == (keepChecks ? ["true", "true"] : [nil, nil]))
+            #expect(try await audit.attempts().allSatisfy { $0.outcome != .landed })
+            #expect(await audit.targetHead() == audit.mission.spec.baseCommit)
         }
     }
 

@@ -67,6 +67,9 @@ struct GitContractTests {
         #expect(changes.stat == DiffStat(files: 3, insertions: 2, deletions: 2))
         #expect(try await git.fileContents(at: edited, path: "c.txt") == "new\n")
         #expect(try await git.fileContents(at: edited, path: "b.txt") == nil)
+        #expect(
+            try await git.paths(at: edited) == (try await git.paths(at: base)).subtracting(["b.txt"]).union(["c.txt"])
+        )
         #expect(try await git.commits(from: base, to: edited) == [edited])
 
         // An unchanged checkout is no commit.

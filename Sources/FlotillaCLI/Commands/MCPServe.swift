@@ -36,7 +36,11 @@ extension Flotilla {
                     planner: settings,
                     repairs: 2
                 )
-                return ChecklistRenderer.render(try await session.plan(goal: goal).checklist)
+                // No person sees this plan before a client may run it: the planner's checks are dropped.
+                let planned = try await session.plan(goal: goal).checklist
+                return ChecklistRenderer.render(
+                    try session.accept(planned, review: false, keepChecks: false, question: "") ?? planned
+                )
             }
             let server = await tools.server()
             try await server.start(transport: StdioTransport())

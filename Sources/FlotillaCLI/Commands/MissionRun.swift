@@ -29,6 +29,11 @@ extension Flotilla {
         @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
         var yes = false
 
+        @Flag(
+            help: "With -y, keep the commands the planner writes as groups' checks (dropped unless a person saw them)."
+        )
+        var runPlannedChecks = false
+
         @Flag(help: "Start the mission in the background and print its id; follow it with `flotilla attach ID`.")
         var detach = false
 
@@ -48,12 +53,14 @@ extension Flotilla {
                 )
                 let planned = try await session.plan(goal: goal)
                 planning = planned.calls
-                var checklist = planned.checklist
-                if !yes {
-                    guard let reviewed = try session.review(checklist, question: "Run the mission with this checklist?")
-                    else { throw FlotillaError.invalid("no mission started: the planned checklist was declined") }
-                    checklist = reviewed
-                }
+                guard
+                    let checklist = try session.accept(
+                        planned.checklist,
+                        review: !yes,
+                        keepChecks: runPlannedChecks,
+                        question: "Run the mission with this checklist?"
+                    )
+                else { throw FlotillaError.invalid("no mission started: the planned checklist was declined") }
                 given.acceptance = ChecklistRenderer.render(checklist)
             }
             let request = try builder.build(given)

@@ -16,7 +16,8 @@ extension Flotilla {
                 (--planner anthropic, key in ANTHROPIC_API_KEY); FLOTILLA_PLANNER, FLOTILLA_PLANNER_URL and \
                 FLOTILLA_PLANNER_MODEL set them too. With no planner configured, the checklist is one group made of \
                 the goal's sentences, and the command says so. You review the result ([Y/n/e], e opens $EDITOR) \
-                unless -y.
+                unless -y; with -y, a check (a command) the planner wrote for a group is dropped unless \
+                --run-planned-checks.
                 """
         )
 
@@ -42,6 +43,11 @@ extension Flotilla {
         @Flag(name: [.customShort("y"), .long], help: "Write the checklist without review.")
         var yes = false
 
+        @Flag(
+            help: "With -y, keep the commands the planner writes as groups' checks (dropped unless a person saw them)."
+        )
+        var runPlannedChecks = false
+
         func validate() throws {
             guard (goal == nil) != (goalFile == nil) else {
                 throw ValidationError("give one of --goal and --goal-file")
@@ -64,13 +70,16 @@ extension Flotilla {
             )
             .standardizedFileURL.path
             let result = try await session.plan(goal: goalText)
-            var checklist = result.checklist
-            if !yes {
-                guard let reviewed = try session.review(checklist, question: "Write it to \(path)?") else {
-                    Console.err("nothing written")
-                    return
-                }
-                checklist = reviewed
+            guard
+                let checklist = try session.accept(
+                    result.checklist,
+                    review: !yes,
+                    keepChecks: runPlannedChecks,
+                    question: "Write it to \(path)?"
+                )
+            else {
+                Console.err("nothing written")
+                return
             }
             let markdown = ChecklistRenderer.render(checklist)
             try markdown.write(toFile: path, atomically: true, encoding: .utf8)

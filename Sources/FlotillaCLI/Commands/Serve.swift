@@ -22,9 +22,18 @@ extension Flotilla {
                 and `logs -f` go through it. The API is described at GET /openapi.json.
 
                 Access: the API listens on loopback unless --host says otherwise, and then needs tokens. \
-                POST /webhook always needs a bearer token. Tokens come from --token-file, a JSON file \
-                {"tokens": [{"name": "ci", "token": "at least 16 characters", "repositories": ["/path"], \
-                "rate_per_minute": 60, "burst": 10}]} (repositories and limits optional), or FLOTILLA_API_TOKEN.
+                Every call that changes something (starting, stopping, approving a mission; MCP) needs a bearer \
+                token, on loopback too: an agent's sandbox that reaches loopback is not you. The daemon makes one \
+                for you at each start, in .flotilla/daemon.token of each repository it serves (readable by you \
+                alone, hidden from every sandbox); the CLI presents it, and the dashboard asks for it. Reads on \
+                loopback need none unless --require-token. POST /webhook always needs a token. Tokens of your own \
+                come from --token-file, a JSON file {"tokens": [{"name": "ci", "token": "at least 16 characters", \
+                "repositories": ["/path"], "rate_per_minute": 60, "burst": 10}]} (repositories and limits \
+                optional), or FLOTILLA_API_TOKEN.
+
+                Confinement: a mission created through the API, the webhook or MCP runs in at least the sandbox \
+                --min-sandbox names: bubblewrap wherever it works here, so a caller cannot ask for an agent that \
+                runs as you. `--min-sandbox none` lets callers choose.
                 """
         )
 
@@ -40,8 +49,16 @@ extension Flotilla {
         @Option(help: "JSON file of bearer tokens (see above).")
         var tokenFile: String?
 
-        @Flag(help: "Require a token for every route but /health and /ready, even on loopback.")
+        @Flag(help: "Require a token for reads too (every route but /health and /ready), even on loopback.")
         var requireToken = false
+
+        @Option(
+            help: ArgumentHelp(
+                "The least confinement of a mission created through the daemon: auto, bwrap or none.",
+                discussion: "auto (the default) is bwrap where bubblewrap works here, else none, said at start."
+            )
+        )
+        var minSandbox: SandboxMode = .auto
 
         @Option(help: "Webhook deliveries per minute per token, unless its entry says otherwise.")
         var ratePerMinute: Double = 60
@@ -90,13 +107,25 @@ extension Flotilla {
             } catch {
                 throw FlotillaError.invalid(error.description)
             }
+            // The daemon's own token, for this machine's user: every change needs a token, on loopback too.
+            let localToken = DaemonToken.generate()
+            do throws(TokenFileError) {
+                try configuration.tokens.add(
+                    name: "local",
+                    secret: localToken,
+                    limit: RateLimit(perMinute: ratePerMinute, burst: burst)
+                )
+            } catch {
+                throw FlotillaError.invalid(error.description)
+            }
             let served = roots
             let requiresToken = configuration.requireToken
             let missions = try LocalMissions(
                 composition: composition,
                 repositories: served,
                 createLedgers: true,
-                supervised: restartLimit > 0
+                supervised: restartLimit > 0,
+                floor: try await floor(composition)
             )
             let supervisor = Supervisor(
                 missions: missions,
@@ -118,13 +147,18 @@ extension Flotilla {
                     notifications: notifications,
                     served: served,
                     written: written,
-                    requiresToken: requiresToken
+                    requiresToken: requiresToken,
+                    localToken: localToken
                 )
             } catch  where written.get() == nil {
                 throw FlotillaError.invalid("cannot listen on \(host):\(port): \(error) (--port 0 picks a free port)")
             }
             if let info = written.get() {
-                for root in roots { info.remove(stateDirectory: MissionLayout(repository: root).stateDirectory) }
+                for root in roots {
+                    let stateDirectory = MissionLayout(repository: root).stateDirectory
+                    info.remove(stateDirectory: stateDirectory)
+                    DaemonToken.remove(localToken, stateDirectory: stateDirectory)
+                }
             }
             Console.err("flotilla serve: stopped; missions it started keep running (see `flotilla list`)")
         }
@@ -138,7 +172,8 @@ extension Flotilla {
             notifications: NotificationDeliveryService,
             served: [String],
             written: DaemonFiles,
-            requiresToken: Bool
+            requiresToken: Bool,
+            localToken: String
         ) async throws {
             var logger = Logger(label: "flotilla.serve")
             logger.logLevel = .notice
@@ -154,10 +189,12 @@ extension Flotilla {
                     startedAt: Date()
                 )
                 for root in served {
+                    let stateDirectory = MissionLayout(repository: root).stateDirectory
                     do {
-                        try info.write(stateDirectory: MissionLayout(repository: root).stateDirectory)
+                        try DaemonToken.write(localToken, stateDirectory: stateDirectory)
+                        try info.write(stateDirectory: stateDirectory)
                     } catch {
-                        Console.err("warning: cannot write \(root)/.flotilla/daemon.json: \(error)")
+                        Console.err("warning: cannot write \(root)/.flotilla/daemon.json and daemon.token: \(error)")
                     }
                 }
                 written.set(info)
@@ -169,6 +206,17 @@ extension Flotilla {
                     "flotilla serve: listening on http://\(info.urlHost):\(boundPort) for \(served.joined(separator: ", "))"
                 )
             }
+        }
+
+        /// The least confinement of the missions callers create: `--min-sandbox`, with `auto` resolved here.
+        private func floor(_ composition: Composition) async throws -> SandboxMode {
+            let (floor, problem) = try await composition.resolve(minSandbox, flag: "--min-sandbox")
+            guard let problem else { return floor }
+            Console.err(
+                "warning: no sandbox floor: \(problem); missions created through the API run as you unless they ask "
+                    + "for a sandbox (see docs/SECURITY.md)"
+            )
+            return .none
         }
 
         private func restartPolicy() throws -> SupervisionPolicy {

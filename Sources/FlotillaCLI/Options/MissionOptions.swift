@@ -195,6 +195,15 @@ struct MissionOptions: ParsableArguments {
     var allowTestEdits = false
 
     @Option(
+        parsing: .unconditional,
+        help: "Bytes one attempt may add (its files' growth; -1: uncapped; default 20 MB); more is rejected."
+    )
+    var maxAddedBytes: Int?
+
+    @Option(parsing: .unconditional, help: "Files one attempt may add (-1: uncapped; default 2000); more is rejected.")
+    var maxAddedFiles: Int?
+
+    @Option(
         help: """
             Where agent sessions and verify runs execute: bwrap (bubblewrap: a read-only system, the checkout the \
             only writable project path, a private home and /tmp, no view of .flotilla/ or write access to .git, \
@@ -272,6 +281,8 @@ struct MissionOptions: ParsableArguments {
         given.keyFiles = keyFile.nonEmpty
         given.keepBranches = keepBranches ? true : nil
         given.allowTestEdits = allowTestEdits ? true : nil
+        given.maxAddedBytes = maxAddedBytes
+        given.maxAddedFiles = maxAddedFiles
         given.sandbox = sandbox
         given.network = network
         given.allowHosts = allowHost.nonEmpty

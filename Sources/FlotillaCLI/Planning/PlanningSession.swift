@@ -74,6 +74,26 @@ struct PlanningSession {
         return "Tracked files (\(list.count)):\n" + list.prefix(200).joined(separator: "\n")
     }
 
+    /// The planned checklist as it may run; nil when the person declined it.
+    ///
+    /// Reviewed by a person at the terminal (who sees each group's `Check:`), or, without review (`-y`), with the
+    /// checks the planner wrote dropped unless `keepChecks` (`--run-planned-checks`): a command a model wrote becomes a
+    /// gate only with a person's yes.
+    func accept(_ checklist: Checklist, review reviewing: Bool, keepChecks: Bool, question: String) throws -> Checklist?
+    {
+        if reviewing { return try review(checklist, question: question) }
+        let checked = checklist.groups.filter { $0.check != nil }.map(\.id)
+        guard !checked.isEmpty, !keepChecks else { return checklist }
+        Console.err(
+            "warning: the planner wrote checks (commands) for \(checked.joined(separator: ", ")); they are dropped "
+                + "and the verify command judges those groups: a model-written command runs only once a person has "
+                + "seen it (review without -y, or pass --run-planned-checks)"
+        )
+        var accepted = checklist
+        for index in accepted.groups.indices { accepted.groups[index].check = nil }
+        return accepted
+    }
+
     /// Shows the checklist and asks `question` ([Y/n/e]); returns the checklist to use, or nil for none.
     func review(_ checklist: Checklist, question: String) throws -> Checklist? {
         guard isatty(STDIN_FILENO) == 1 else {

@@ -38,6 +38,13 @@ extension MissionFields {
 
     package var mergeBatchSize: Int { value(mergeBatch, .mergeBatch) }
 
+    /// What one attempt may add: bytes (its files' growth) and new files; nil is uncapped.
+    package var additionCaps: (bytes: Int?, files: Int?) {
+        let bytes = value(maxAddedBytes, .maxAddedBytes)
+        let files = value(maxAddedFiles, .maxAddedFiles)
+        return (bytes < 0 ? nil : bytes, files < 0 ? nil : files)
+    }
+
     /// How verified attempts are reviewed before they land.
     package var reviewMode: ReviewMode { review ?? .none }
     package var reviewGate: (threshold: Int, timeout: Duration) {

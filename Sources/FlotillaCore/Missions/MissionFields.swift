@@ -43,6 +43,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var keyFiles: [String]?
     package var keepBranches: Bool?
     package var allowTestEdits: Bool?
+    package var maxAddedBytes: Int?
+    package var maxAddedFiles: Int?
     package var sandbox: SandboxMode?
     package var network: NetworkAccess?
     package var allowHosts: [String]?
@@ -99,6 +101,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case keyFiles = "key_files"
         case keepBranches = "keep_branches"
         case allowTestEdits = "allow_test_edits"
+        case maxAddedBytes = "max_added_bytes"
+        case maxAddedFiles = "max_added_files"
         case sandbox, network
         case allowHosts = "allow_hosts"
         case verifyNetwork = "verify_network"
@@ -169,6 +173,20 @@ package struct MissionFields: Sendable, Equatable, Codable {
                 MissionFieldRule(.number(atLeast: 1), default: 1800, "Seconds one verify run may take.")
             case .stallThreshold:
                 MissionFieldRule(.integer(1...1000), default: 3, "Failed attempts without progress before escalating.")
+            case .maxAddedBytes:
+                MissionFieldRule(
+                    .integer(1...Int(Int32.max)),
+                    uncappable: true,
+                    default: 20_000_000,
+                    "Bytes one attempt may add to the repository (its files' growth); more is rejected."
+                )
+            case .maxAddedFiles:
+                MissionFieldRule(
+                    .integer(1...10_000_000),
+                    uncappable: true,
+                    default: 2_000,
+                    "Files one attempt may add; more is rejected."
+                )
             case .mergeBatch:
                 MissionFieldRule(.integer(1...1000), default: 8, "Verified attempts that share one regression verify.")
             case .targetBranch: .text("Where verified work lands (default flotilla/<mission-id>).")

@@ -58,6 +58,9 @@ package protocol GitRepository: Sendable {
     func tree(_ tree: String, restoring paths: [String], from source: String) async throws -> String
     /// Paths that differ between two commits (renames as both paths), with line counts.
     func changes(from: String, to: String) async throws -> (paths: [String], stat: DiffStat)
+    /// What `to` adds over `from`: new files, and the growth in bytes of the files it adds or changes (no content
+    /// is read but the sizes git already knows).
+    func additions(from: String, to: String) async throws -> Additions
     /// The patch between two commits, for the record.
     func diff(from: String, to: String) async throws -> String
     /// Merges `theirs` onto `ours` (`git merge-tree --write-tree`): no working tree, no index.
@@ -72,6 +75,8 @@ package protocol GitRepository: Sendable {
     func commits(from base: String, to head: String) async throws -> [String]
     /// The mode of `path` at `commit` (`0o100755` for an executable file), or nil if it does not exist there.
     func fileMode(at commit: String, path: String) async throws -> Int?
+    /// Every file path of `commit`'s tree.
+    func paths(at commit: String) async throws -> Set<String>
     /// The user's branches and tags (`refs/heads/…` but Flotilla's own `flotilla/…`, `refs/tags/…`), by name.
     func userRefs() async throws -> [String: String]
     /// Forgets worktrees whose directories are gone (missions from before checkouts were plain directories).
@@ -101,4 +106,33 @@ package enum PushOutcome: Sendable, Equatable {
     case pushed
     /// The remote refused, or its branch was not where the lease expected: what git said.
     case refused(String)
+}
+
+/// What one commit adds over another (``GitRepository/additions(from:to:)``), for the caps on an attempt's size.
+package struct Additions: Sendable, Equatable {
+    /// Files that did not exist before.
+    package var files: Int
+    /// The growth in bytes of the added and changed files (a file that shrank counts nothing).
+    package var bytes: Int
+    /// The file that grew most, with its growth.
+    package var largest: (path: String, bytes: Int)?
+
+    package init(files: Int = 0, bytes: Int = 0, largest: (path: String, bytes: Int)? = nil) {
+        self.files = files
+        self.bytes = bytes
+        self.largest = largest
+    }
+
+    package static func == (lhs: Additions, rhs: Additions) -> Bool {
+        lhs.files == rhs.files && lhs.bytes == rhs.bytes && lhs.largest?.path == rhs.largest?.path
+            && lhs.largest?.bytes == rhs.largest?.bytes
+    }
+
+    /// Counts a path that grew from `old` bytes (nil: it is new) to `new`.
+    package mutating func count(_ path: String, old: Int?, new: Int) {
+        if old == nil { files += 1 }
+        let growth = max(0, new - (old ?? 0))
+        bytes += growth
+        if growth > (largest?.bytes ?? 0) { largest = (path, growth) }
+    }
 }

@@ -30,6 +30,9 @@ package struct Confinement: Sendable, Equatable {
     package var mode: SandboxMode
     /// Directories the process may write: its checkout, and what the user added.
     package var writable: [String]
+    /// Files inside the writable directories that stay read-only: the gate's own files while it runs, so that the
+    /// code it runs cannot rewrite them under it.
+    package var fixed: [String]
     /// Paths it may read that would otherwise be hidden (under the home directory, `/tmp`, `.flotilla/`): the
     /// prompt file, the repository itself, the tool's executable, what the user added.
     package var readable: [String]
@@ -48,10 +51,12 @@ package struct Confinement: Sendable, Equatable {
         hidden: [String] = [],
         homeShares: [String] = [],
         network: NetworkAccess = .none,
-        allowedHosts: [String] = []
+        allowedHosts: [String] = [],
+        fixed: [String] = []
     ) {
         self.mode = mode
         self.writable = writable
+        self.fixed = fixed
         self.readable = readable
         self.hidden = hidden
         self.homeShares = homeShares

@@ -24,6 +24,8 @@ package struct FlotillaError: Error, Sendable, Equatable, CustomStringConvertibl
         package static let notFound = Code("not_found", exitStatus: 2, httpStatus: 404)
         /// The mission's state does not allow it (running, not running): exit status 2, HTTP 409.
         package static let conflict = Code("conflict", exitStatus: 2, httpStatus: 409)
+        /// Allowed to nobody who asks this way (less confinement than a daemon's floor): exit status 2, HTTP 403.
+        package static let forbidden = Code("forbidden", exitStatus: 2, httpStatus: 403)
         /// Something this machine lacks, or a service that did not answer: exit status 1, HTTP 503.
         package static let unavailable = Code("unavailable", exitStatus: 1, httpStatus: 503)
         /// A failure that is Flotilla's own: exit status 1, HTTP 500.
@@ -50,6 +52,10 @@ package struct FlotillaError: Error, Sendable, Equatable, CustomStringConvertibl
     package static func notFound(_ message: String) -> FlotillaError { FlotillaError(.notFound, message) }
 
     package static func conflict(_ message: String) -> FlotillaError { FlotillaError(.conflict, message) }
+
+    package static func forbidden(_ message: String, fields: [FieldProblem] = []) -> FlotillaError {
+        FlotillaError(.forbidden, message, fields: fields)
+    }
 }
 
 /// One problem of an input, with the field (or flag, or `file:line`) it is about.

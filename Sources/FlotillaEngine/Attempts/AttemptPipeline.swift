@@ -80,11 +80,12 @@ struct AttemptState: Sendable {
 struct AttemptPipeline: Sendable {
     let steps: [any AttemptStep]
 
-    /// Every attempt today: checkout, architect, session, snapshot, test-edit guard, commit, protected paths, gate,
-    /// review, explanation.
+    /// Every attempt today: checkout, architect, session, snapshot, the caps on its size, its changes, test-edit
+    /// guard, commit, protected paths, the grader guard, gate, review, explanation.
     static let standard = AttemptPipeline(steps: [
-        CheckoutStep(), ArchitectStep(), SessionStep(), SnapshotStep(), TestEditGuardStep(), CommitStep(),
-        ProtectedPathsStep(), GateStep(), ReviewStep(), ExplainStep(),
+        CheckoutStep(), ArchitectStep(), SessionStep(), SnapshotStep(), AdditionCapStep(), ChangesStep(),
+        TestEditGuardStep(), CommitStep(), ProtectedPathsStep(), GraderGuardStep(), GateStep(), ReviewStep(),
+        ExplainStep(),
     ])
 
     func run(_ plan: AttemptPlan, in environment: AttemptEnvironment) async -> AttemptResult {

@@ -95,11 +95,15 @@ package struct Gate: Sendable {
             request.outputFile = index == 0 ? logPath : "\(logPath).\(index + 1)"
             request.timeout = configuration.timeout
             // It runs code the agents wrote: in the sandbox, writing only its checkout and its report.
+            // The gate's own files, which the code it runs cannot rewrite under it (bash reads its script as it runs).
             request.confinement = configuration.sandbox.verify(
                 checkout: directory,
                 reports: reports,
                 objects: configuration.objects,
-                layout: layout
+                layout: layout,
+                fixed: configuration.trustedFiles.keys.sorted().map {
+                    (directory as NSString).appendingPathComponent($0)
+                }
             )
             let result = try await runner.run(request)
             total += result.duration
@@ -156,12 +160,22 @@ package struct Gate: Sendable {
     }
 
     /// The commands to run: one verify run for the groups without their own check, then each group's check.
+    ///
+    /// A landing's regression verify runs the mission's verify command over every group it lands and every group
+    /// landed, checks or not: a group's check may be as weak as whoever wrote it, and the target must still pass the
+    /// verify the user gave.
     private func plan(kind: VerificationKind, groups: [String]) -> [(command: String, groups: String)] {
         var runs: [(command: String, groups: String)] = []
-        if kind == .final {
+        switch kind {
+        case .final:
             if let verify = configuration.verifyCommand { runs.append((verify, "")) }
             for group in groups { if let check = configuration.checks[group] { runs.append((check, group)) } }
             return runs
+        case .regression:
+            if let verify = configuration.verifyCommand { runs.append((verify, groups.joined(separator: ","))) }
+            for group in groups { if let check = configuration.checks[group] { runs.append((check, group)) } }
+            return runs
+        case .gate: break
         }
         let unchecked = groups.filter { configuration.checks[$0] == nil }
         if !unchecked.isEmpty, let verify = configuration.verifyCommand {

@@ -1,7 +1,7 @@
 import FlotillaCore
 import Foundation
 
-/// A file of the gate (the verify script, a group's check) as the base commit holds it.
+/// A file of the gate (the verify script, what it delegates to, a group's check) as the base commit holds it.
 package struct TrustedFile: Sendable, Equatable {
     package var contents: String
     package var executable: Bool
@@ -12,16 +12,14 @@ package struct TrustedFile: Sendable, Equatable {
 /// Derived at every start and resume from the commit id the ledger holds, never read from a copy on disk that an
 /// agent (or anything else) could have rewritten between runs.
 package enum TrustedFiles {
-    /// The repository files the verify command and the groups' checks name, as the base commit has them.
+    /// The harness's files (``Harness``: what the verify command and the groups' checks run, followed through the
+    /// scripts, Makefiles, `package.json` and `tox.ini` they delegate to), as the base commit has them.
     package static func derive(_ spec: MissionSpec, git: any GitRepository) async throws -> [String: TrustedFile] {
         var files: [String: TrustedFile] = [:]
-        let commands = [spec.verifyCommand].compactMap { $0 } + spec.checklist.groups.compactMap(\.check)
-        for command in commands {
-            for path in MissionPreparation.repositoryPaths(in: command) where files[path] == nil {
-                guard let contents = try await git.fileContents(at: spec.baseCommit, path: path) else { continue }
-                let mode = try await git.fileMode(at: spec.baseCommit, path: path)
-                files[path] = TrustedFile(contents: contents, executable: mode == 0o100755)
-            }
+        for path in try await Harness.of(spec, git: git).files.keys.sorted() {
+            guard let contents = try await git.fileContents(at: spec.baseCommit, path: path) else { continue }
+            let mode = try await git.fileMode(at: spec.baseCommit, path: path)
+            files[path] = TrustedFile(contents: contents, executable: mode == 0o100755)
         }
         return files
     }

@@ -91,14 +91,15 @@ package struct MissionPreparation: Sendable {
             baseCommit = commit
         }
 
-        // The gate's scripts: every repository file the verify and check commands name is protected and trusted.
-        var trusted: [String: String] = [:]
+        // The gate: the files the verify and check commands run, followed through what they delegate to (scripts,
+        // Makefiles, package.json, tox.ini), as the base commit has them. Every one is protected and trusted.
         let commands = [verify].compactMap { $0 } + request.checklist.groups.compactMap(\.check)
+        let harness = try await Harness.of(commands: commands, base: baseCommit, git: git)
         for command in commands where !command.isEmpty {
-            for path in Self.repositoryPaths(in: command) {
-                if let contents = try await git.fileContents(at: baseCommit, path: path) {
-                    trusted[path] = contents
-                } else if Self.isFile((git.root as NSString).appendingPathComponent(path)) {
+            for path in ShellWords.repositoryPaths(in: command) where harness.files[path] == nil {
+                if Self.isFile((git.root as NSString).appendingPathComponent(path)),
+                    try await git.fileContents(at: baseCommit, path: path) == nil
+                {
                     throw FlotillaError.invalid(
                         "the verify script \(path) is not committed at \(baseCommit.shortSHA); commit it so every "
                             + "worktree has the trusted copy"
@@ -106,7 +107,7 @@ package struct MissionPreparation: Sendable {
                 }
             }
         }
-        if let verify, !verify.isEmpty, trusted.isEmpty, let first = Self.words(verify).first,
+        if let verify, !verify.isEmpty, harness.files.isEmpty, let first = ShellWords.split(verify).first,
             first.hasPrefix("./") || first.hasSuffix(".sh")
         {
             throw FlotillaError.invalid(
@@ -118,7 +119,7 @@ package struct MissionPreparation: Sendable {
         if let relative = relativePath(of: request.checklistPath), relative != "ACCEPTANCE.md" {
             patterns.append("/" + relative)
         }
-        patterns += trusted.keys.sorted().map { "/" + $0 }
+        patterns += harness.files.keys.sorted().map { "/" + $0 }
         patterns += request.fields.protect ?? []
         for pattern in request.fields.protect ?? [] where pattern.trimmingWhitespace().isEmpty {
             throw FlotillaError.invalid("--protect needs a path or glob, got an empty one")
@@ -195,41 +196,6 @@ package struct MissionPreparation: Sendable {
         let root = URL(fileURLWithPath: git.root).standardizedFileURL.resolvingSymlinksInPath().path
         guard absolute.hasPrefix(root + "/") else { return nil }
         return String(absolute.dropFirst(root.count + 1))
-    }
-
-    /// Words of a command line that may name files of the repository.
-    static func repositoryPaths(in command: String) -> [String] {
-        words(command).compactMap { word in
-            guard !word.hasPrefix("-"), !word.contains("="), !word.contains("$"), !word.hasPrefix("/"),
-                !word.contains("..")
-            else { return nil }
-            let path = word.hasPrefix("./") ? String(word.dropFirst(2)) : word
-            return path.isEmpty ? nil : path
-        }
-    }
-
-    /// Splits a shell command line into words, honouring quotes; operators separate words.
-    package static func words(_ command: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var quote: Character?
-        func flush() {
-            if !current.isEmpty { words.append(current) }
-            current = ""
-        }
-        for character in command {
-            if let open = quote {
-                if character == open { quote = nil } else { current.append(character) }
-            } else if character == "'" || character == "\"" {
-                quote = character
-            } else if character.isWhitespace || ";&|()<>".contains(character) {
-                flush()
-            } else {
-                current.append(character)
-            }
-        }
-        flush()
-        return words
     }
 
     static func isValidBranchName(_ name: String) -> Bool {

@@ -28,6 +28,18 @@ enum Feedback {
             + "Protected files are the gate and the plan; leave them exactly as they are and change the code instead."
     }
 
+    static func tooLarge(_ reason: String) -> String {
+        "Your change was rejected before it was checked: it \(reason). Add source code, not generated data, "
+            + "dependencies or large files; leave build output out of the repository."
+    }
+
+    static func grader(_ reaches: [GraderGuard.Reach]) -> String {
+        "Your change was rejected before it was checked: it reaches into what grades it rather than doing the work: "
+            + reaches.map(\.description).joined(separator: "; ") + ". The verify command and the test runner run "
+            + "as the project has them; make the code pass the tests as they are, without test-runner configuration, "
+            + "start-up hooks or code that ends the run early. If a criterion cannot be met, say so in your answer."
+    }
+
     static func testsReverted(_ paths: [String]) -> String {
         "Your edits to existing tests were taken back before the check (existing tests are protected): "
             + paths.joined(separator: ", ") + ". Make the code pass the tests as they are; add new test files for "

@@ -49,15 +49,22 @@ package struct SandboxSettings: Sendable, Equatable {
         )
     }
 
-    /// For a verify run in `checkout`, writing its report in `reports`.
-    func verify(checkout: String, reports: String, objects: String, layout: MissionLayout) -> Confinement {
+    /// For a verify run in `checkout`, writing its report in `reports`; the gate's own `fixed` files stay read-only.
+    func verify(
+        checkout: String,
+        reports: String,
+        objects: String,
+        layout: MissionLayout,
+        fixed: [String] = []
+    ) -> Confinement {
         Confinement(
             mode: mode,
             writable: [checkout, reports] + writable,
             readable: [objects] + readable,
             hidden: [layout.repository],
             network: verifyNetwork,
-            allowedHosts: allowedHosts
+            allowedHosts: allowedHosts,
+            fixed: fixed
         )
     }
 

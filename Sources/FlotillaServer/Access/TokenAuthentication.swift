@@ -4,12 +4,21 @@ import Hummingbird
 
 /// Says who calls: the holder of a bearer token, or the local user.
 ///
-/// The local user is whoever calls an open loopback API without presenting a token. The webhook, and every route
-/// when tokens are required, need a valid token.
+/// The local user is whoever reads an open loopback API without presenting a token. Every call that changes
+/// something needs a valid token, on loopback too: a process that can reach loopback (an agent's sandbox with the
+/// network open) is not thereby the user. The webhook, and every route when tokens are required, need one for reads
+/// as well.
 struct TokenAuthentication: RouterMiddleware {
+    /// Which requests need a token.
+    enum Admission: Sendable {
+        /// Every request.
+        case everyCall
+        /// Every request but reads (`GET`, `HEAD`), which are the local user's without one.
+        case changes
+    }
+
     let tokens: AccessTokens
-    /// Whether a request without a token is refused (else it is the local user).
-    let required: Bool
+    let admission: Admission
 
     func handle(
         _ request: Request,
@@ -23,11 +32,14 @@ struct TokenAuthentication: RouterMiddleware {
 
     private func principal(of request: Request) throws -> Principal {
         guard let header = request.headers[.authorization] else {
-            guard required else { return .local }
+            if admission == .changes, request.method == .get || request.method == .head { return .local }
             throw APIError(
                 .unauthorized,
                 code: "unauthorized",
-                "an Authorization: Bearer token is required",
+                admission == .changes
+                    ? "an Authorization: Bearer token is required for calls that change something, on loopback too "
+                        + "(the daemon's own is in .flotilla/daemon.token of each repository it serves)"
+                    : "an Authorization: Bearer token is required",
                 headers: [.wwwAuthenticate: "Bearer"]
             )
         }

@@ -14,7 +14,8 @@ package struct APIConfiguration: Sendable {
     /// 0 picks a free port (reported once listening).
     package var port = 8470
     package var tokens = AccessTokens()
-    /// Whether the REST routes need a token too (always when listening beyond loopback); the webhook always does.
+    /// Whether the REST routes' reads need a token too (always when listening beyond loopback); every call that
+    /// changes something, and the webhook, always do.
     package var requireToken = false
     package var maxBodyBytes = 1 << 20
     /// How often a live event stream looks for new events in the ledger.
@@ -28,7 +29,8 @@ package struct APIConfiguration: Sendable {
         ["127.0.0.1", "::1", "localhost"].contains(host) || host.hasPrefix("127.")
     }
 
-    /// A configuration the daemon may start with: beyond loopback, a token is required.
+    /// A configuration the daemon may start with: beyond loopback, tokens the user gave are required (the daemon's
+    /// own, ``DaemonToken``, is added after this check: it is for this machine's user).
     package func checked() throws(TokenFileError) -> APIConfiguration {
         var checked = self
         if !isLoopback {
@@ -39,9 +41,6 @@ package struct APIConfiguration: Sendable {
                 )
             }
             checked.requireToken = true
-        }
-        if requireToken && tokens.isEmpty {
-            throw TokenFileError("--require-token needs tokens: give --token-file or FLOTILLA_API_TOKEN")
         }
         return checked
     }
@@ -78,9 +77,15 @@ package struct APIServer: Sendable {
         DashboardController().addRoutes(to: router)
         monitoring.addOpenRoutes(to: router)
 
-        // The REST routes: a token when tokens are required (or one is presented), else the local user.
+        // The REST routes: a token for every change, and for reads too when tokens are required (or one is
+        // presented); reads without one are the local user's.
         let callers = router.group()
-            .add(middleware: TokenAuthentication(tokens: configuration.tokens, required: configuration.requireToken))
+            .add(
+                middleware: TokenAuthentication(
+                    tokens: configuration.tokens,
+                    admission: configuration.requireToken ? .everyCall : .changes
+                )
+            )
             .group(context: CallerContext.self)
         monitoring.addRoutes(to: callers)
         MissionsController(service: service, configuration: configuration, submission: submission)
@@ -90,7 +95,7 @@ package struct APIServer: Sendable {
         // The webhook: always a token, and so many deliveries a minute per token; every delivery is counted.
         let deliveries = router.group("/webhook")
             .add(middleware: DeliveryCounting(counters: counters))
-            .add(middleware: TokenAuthentication(tokens: configuration.tokens, required: true))
+            .add(middleware: TokenAuthentication(tokens: configuration.tokens, admission: .everyCall))
             .add(middleware: DeliveryRateLimit(tokens: configuration.tokens, limiter: limiter))
             .group(context: CallerContext.self)
         WebhookController(submission: submission).addRoutes(to: deliveries)

@@ -59,6 +59,11 @@ package enum BubblewrapCommand {
         for path in unique(readable.filter(isHidden)) { arguments += ["--ro-bind-try", path, path] }
         for path in unique(confinement.homeShares.map(normalized)) { arguments += ["--bind-try", path, path] }
         for path in unique(confinement.writable.map(normalized)) { arguments += ["--bind", path, path] }
+        // Files of the writable paths that stay as they are (the gate's own, while it runs): bound over themselves,
+        // read-only.
+        for path in unique(confinement.fixed.map(normalized)) where exists(path) {
+            arguments += ["--ro-bind", path, path]
+        }
         // What hides a directory is an empty one, and it stays empty: read-only once the writable paths inside it exist
         // (unless a writable path the user gave holds it, which shows it again).
         let writable = confinement.writable.map(normalized)

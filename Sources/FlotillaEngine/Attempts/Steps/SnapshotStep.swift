@@ -30,16 +30,6 @@ struct SnapshotStep: AttemptStep {
                 )
             )
         }
-        if let snapshot = state.commit {
-            state.changes = try await git.changes(from: plan.startCommit, to: snapshot)
-            // The agent's whole change, for people and the critic, whatever is judged of it.
-            let patch = try await git.diff(from: plan.startCommit, to: snapshot)
-            try? patch.write(
-                toFile: environment.layout.patch(plan.mission, plan.key),
-                atomically: true,
-                encoding: .utf8
-            )
-        }
         return .next
     }
 
