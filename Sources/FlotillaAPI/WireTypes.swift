@@ -188,10 +188,12 @@ package struct AttemptDTO: Codable, Sendable {
     package var prompt: String
     /// The sandbox the session and its gate ran in (absent for attempts from before it was recorded).
     package var sandbox: String?
+    /// What the test runners did in its gate, as Flotilla saw them ("2 passed (pytest)"); absent when it saw none.
+    package var tests: String?
 
     enum CodingKeys: String, CodingKey {
         case sequence, group, number, slot, backend, phase, outcome, reason, commit, insertions, deletions
-        case transcript, prompt, sandbox
+        case transcript, prompt, sandbox, tests
         case startCommit = "start_commit"
         case landedCommit = "landed_commit"
         case exitCode = "exit_code"

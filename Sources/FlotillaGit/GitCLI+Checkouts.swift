@@ -18,6 +18,38 @@ extension GitCLI {
         }
     }
 
+    package func checkoutVerified(_ commit: String, into directory: String, index: String) async throws -> [String] {
+        // A fresh index: every file is written from its object, whatever bits an agent set in the last one.
+        try? FileManager.default.removeItem(atPath: index)
+        try await checkout(commit, into: directory, index: index)
+        return try await altered(commit, in: directory)
+    }
+
+    /// The regular files of `commit` whose contents in `directory` do not hash to the ids the commit names.
+    func altered(_ commit: String, in directory: String) async throws -> [String] {
+        let listing = try await run(["ls-tree", "-r", "-z", "--full-tree", commit], complete: true).standardOutput
+        var expected: [(path: String, id: String)] = []
+        for entry in listing.split(separator: "\0") {
+            // "MODE TYPE ID\tPATH"; links and submodules are not files to hash.
+            guard let tab = entry.firstIndex(of: "\t") else { continue }
+            let fields = entry[..<tab].split(separator: " ")
+            let path = String(entry[entry.index(after: tab)...])
+            guard fields.count == 3, fields[0] == "100644" || fields[0] == "100755", !path.contains("\n") else {
+                continue
+            }
+            expected.append((path, String(fields[2])))
+        }
+        guard !expected.isEmpty else { return [] }
+        let hashed = try await run(
+            ["hash-object", "--no-filters", "--stdin-paths"],
+            in: directory,
+            input: expected.map { $0.path + "\n" }.joined(),
+            complete: true
+        ).standardOutput.split(separator: "\n").map(String.init)
+        guard hashed.count == expected.count else { return expected.map(\.path) }
+        return zip(expected, hashed).filter { $0.0.id != $0.1 }.map(\.0.path)
+    }
+
     private func update(_ directory: String, to commit: String, index: String) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(

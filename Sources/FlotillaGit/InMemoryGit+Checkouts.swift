@@ -9,6 +9,11 @@ extension InMemoryGit {
         try Self.write(tree, into: directory, keeping: [])
     }
 
+    package func checkoutVerified(_ commit: String, into directory: String, index: String) async throws -> [String] {
+        try await checkout(commit, into: directory, index: index)
+        return []
+    }
+
     package func snapshot(
         _ directory: String,
         index: String,

@@ -56,6 +56,9 @@ package struct Composition: Sendable {
             readable: options.sandboxRead ?? [],
             writable: options.sandboxWrite ?? []
         )
+        if let home = environment["HOME"], !home.isEmpty {
+            settings.toolSettings = ToolSettings.guarded(home: home, environment: environment)
+        }
         if asked != .none {
             switch try await resolve(asked, flag: "--sandbox") {
             case (.bwrap, _): settings.mode = .bwrap

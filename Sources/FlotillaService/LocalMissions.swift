@@ -154,9 +154,20 @@ package struct LocalMissions: MissionHost {
 
     package func attempts(_ id: MissionID) async throws -> HistoryDTO {
         let ledger = try await find(id).0.requireLedger()
+        // Each attempt's gate, with what its tests did.
+        var tests: [AttemptKey: String] = [:]
+        for record in try await ledger.verifications(of: id) where record.verification.kind == .gate {
+            if let key = record.verification.attempt, let evidence = record.verification.tests, !evidence.isEmpty {
+                tests[key] = evidence.summary
+            }
+        }
         return HistoryDTO(
             mission: id.rawValue,
-            attempts: try await ledger.attempts(of: id).map(AttemptDTO.init),
+            attempts: try await ledger.attempts(of: id).map { attempt in
+                var dto = AttemptDTO(attempt)
+                dto.tests = tests[attempt.key]
+                return dto
+            },
             modelCalls: try await ledger.modelCalls(of: id).map(ModelCallDTO.init),
             notifications: try await ledger.notifications(of: id).map(NotificationDTO.init)
         )

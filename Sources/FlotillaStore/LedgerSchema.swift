@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The ledger's schema, as numbered migrations.
@@ -189,6 +190,31 @@ enum LedgerSchema {
                         FROM claims;
                     DROP TABLE claims;
                     ALTER TABLE claims_v10 RENAME TO claims;
+                    """
+            )
+        }
+        migrator.registerMigration("v11: an attempt may end disputed, when its agent says the criterion cannot be met")
+        {
+            db in
+            // SQLite cannot change a CHECK in place: the table is rebuilt from its own definition, one word added.
+            let definition = try String.fetchOne(
+                db,
+                sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'attempts'"
+            )
+            guard let definition, definition.contains("'interrupted')") else {
+                throw DatabaseError(message: "the attempts table has no outcome list to extend")
+            }
+            let rebuilt =
+                definition
+                .replacingOccurrences(of: "'interrupted')", with: "'interrupted','disputed')")
+                .replacingOccurrences(of: "CREATE TABLE attempts", with: "CREATE TABLE attempts_v11")
+            try db.execute(
+                sql: """
+                    \(rebuilt);
+                    INSERT INTO attempts_v11 SELECT * FROM attempts;
+                    DROP TABLE attempts;
+                    ALTER TABLE attempts_v11 RENAME TO attempts;
+                    CREATE INDEX attempts_by_mission ON attempts(mission_id, sequence);
                     """
             )
         }

@@ -159,7 +159,9 @@ extension LedgerWrite {
             arguments: [
                 conclusion.groupStatus.rawValue, conclusion.stall?.stalledAttempts,
                 conclusion.stall?.escalation.rawValue, conclusion.stall?.bestCriteriaPassed,
-                conclusion.groupStatus.rawValue, "stalled: \(conclusion.reason)", mission, key.group,
+                conclusion.groupStatus.rawValue,
+                conclusion.outcome == .disputed ? "disputed: \(conclusion.reason)" : "stalled: \(conclusion.reason)",
+                mission, key.group,
             ]
         )
         for dependent in conclusion.blockedDependents {

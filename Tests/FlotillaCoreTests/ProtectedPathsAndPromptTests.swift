@@ -84,6 +84,17 @@ struct ProtectedPathsAndPromptTests {
         }
     }
 
+    @Test func aDisputeIsTheLastMarkedLineOfTheAnswerTrimmedAndBounded() {
+        #expect(Dispute.reason(inAnswer: "done\n  DISPUTE: the test wants 6   \n") == "the test wants 6")
+        #expect(Dispute.reason(inAnswer: "DISPUTE: first\nDISPUTE: second") == "second")
+        #expect(Dispute.reason(inAnswer: "I will not DISPUTE: this") == nil, "only a line that starts with it")
+        #expect(Dispute.reason(inAnswer: "DISPUTE:   ") == nil, "an empty reason is no dispute")
+        #expect(Dispute.reason(inAnswer: nil) == nil)
+        #expect(Dispute.reason(String(repeating: "x", count: 5_000))?.count == Dispute.reasonLimit)
+        let prompt = AttemptPrompt.render(brief())
+        #expect(prompt.contains(Dispute.fileName) && prompt.contains(Dispute.marker))
+    }
+
     @Test func missionIDsAreValidated() {
         #expect(MissionID("m-0123abcd") != nil)
         #expect(MissionID("m-0123ABCD") == nil)

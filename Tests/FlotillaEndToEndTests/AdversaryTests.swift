@@ -437,6 +437,109 @@ struct AdversaryTests {
         try await expectNoDamage(attack, userBranchesGuarded: Self.confined(sandbox))
     }
 
+    // MARK: - Without a sandbox: Flotilla's indexes, the repository's objects, PATH
+
+    /// A verify that runs each group's test script (`tests/test_a.sh`), which the attacks below try to weaken.
+    static let scriptedTests: [String: String] = [
+        "verify.sh": """
+        #!/bin/sh
+        for g in $(echo "${FLOTILLA_GROUPS:-$(cat groups.list)}" | tr ',' ' '); do sh "tests/test_$g.sh" || exit 1; done
+
+        """,
+        "tests/test_a.sh": "grep -qx 'a ok' a.txt || { echo 'FAIL a: a.txt should say a ok'; exit 1; }\n",
+    ]
+
+    @Test func aSkipWorktreeBitInTheGatesIndexKeepsNoWeakenedTest() async throws {
+        // The first attempt fails its gate, which leaves the gate's checkout and index; the second marks the test
+        // skip-worktree in that index and weakens the checkout's copy, so that a checkout through the index keeps it.
+        let attack = try await attack(
+            """
+            case "$FLOTILLA_ATTEMPT" in
+            1) echo "a bad" > a.txt ;;
+            2)
+                for index in "$REPO"/.flotilla/missions/*/indexes/gate-*; do
+                    dir="$REPO/.flotilla/worktrees/$(basename "$(dirname "$(dirname "$index")")")/$(basename "$index")"
+                    GIT_INDEX_FILE="$index" git --git-dir="$REPO/.git" --work-tree="$dir" update-index --skip-worktree \
+                        tests/test_a.sh && echo "skip-worktree set" >> $OBS
+                    printf 'exit 0\n' > "$dir/tests/test_a.sh"
+                done
+                echo "a bad" > a.txt ;;
+            *) echo "a ok" > a.txt ;;
+            esac
+
+            """,
+            sandbox: "none",
+            extraFiles: Self.scriptedTests,
+            arguments: ["--stall-threshold", "3"]
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("skip-worktree set"), "\(attack.observations)")
+        #expect(attack.outcome.exitCode == 0, "\(attack.outcome.standardError)")
+        #expect(try await attack.audit.attempts().map(\.outcome) == [.gateFailed, .gateFailed, .landed])
+        let head = try #require(await attack.audit.targetHead())
+        #expect(await attack.fixture.repository.show(head, "a.txt") == "a ok")
+        #expect(await attack.fixture.repository.show(head, "tests/test_a.sh")?.contains("grep -qx") == true)
+        #expect(try await Self.independentVerify(attack.fixture, at: head))
+        #expect(await MissionProcesses.waitUntilNoneRuns(attack.audit.id) == [])
+    }
+
+    @Test func aRewrittenObjectOfATestIsNeverCheckedOutAsTheOriginal() async throws {
+        // The agent rewrites the loose object of the existing test, under its id, to `exit 0`.
+        let attack = try await attack(
+            """
+            id=$(git rev-parse HEAD:tests/test_a.sh)
+            object="$REPO/.git/objects/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-)"
+            python3 - "$object" <<'EOF'
+            import os, sys, zlib
+            body = b"exit 0\\n"
+            os.chmod(sys.argv[1], 0o644)
+            with open(sys.argv[1], "wb") as handle:
+                handle.write(zlib.compress(b"blob %d\\0" % len(body) + body))
+            EOF
+            [ "$(git cat-file -p "$id")" = "exit 0" ] && echo "rewrote the test's object" >> $OBS
+            echo "a bad" > a.txt
+
+            """,
+            sandbox: "none",
+            extraFiles: Self.scriptedTests
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("rewrote the test's object"), "\(attack.observations)")
+        #expect(attack.outcome.exitCode != 0)
+        let said = attack.outcome.standardOutput + attack.outcome.standardError
+        #expect(said.contains("does not match its commit"), "\(said)")
+        #expect(try await attack.audit.attempts().allSatisfy { $0.outcome != .landed })
+        #expect(await attack.audit.targetHead() == attack.audit.mission.spec.baseCommit)
+        #expect(await MissionProcesses.waitUntilNoneRuns(attack.audit.id) == [])
+    }
+
+    @Test func aProgramPlantedOnThePathStopsTheGate() async throws {
+        // `tr` planted in a directory of the user's PATH that the agent can write (as ~/.local/bin would be): the
+        // verify's `tr` then prints nothing, its loop checks no group, and it exits 0.
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"], extraFiles: Self.scriptedTests)
+        let bin = fixture.scratch.file("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let path = bin + ":" + (FixtureRepository.environment["PATH"] ?? "/usr/bin:/bin")
+        let attack = try await attack(
+            """
+            printf '#!/bin/sh\\ncat > /dev/null\\n' > \(bin)/tr && chmod +x \(bin)/tr && echo planted >> $OBS
+            echo "a bad" > a.txt
+
+            """,
+            sandbox: "none",
+            environment: ["PATH": path],
+            in: fixture
+        )
+        defer { attack.fixture.remove() }
+        #expect(attack.observations.contains("planted"), "\(attack.observations)")
+        #expect(attack.outcome.exitCode != 0)
+        let said = attack.outcome.standardOutput + attack.outcome.standardError
+        #expect(said.contains("\(bin)/tr added"), "\(said)")
+        #expect(try await attack.audit.attempts().allSatisfy { $0.outcome != .landed })
+        #expect(await attack.audit.targetHead() == attack.audit.mission.spec.baseCommit)
+        #expect(await MissionProcesses.waitUntilNoneRuns(attack.audit.id) == [])
+    }
+
     // MARK: - Size
 
     @Test(arguments: modes)
@@ -563,6 +666,52 @@ struct AdversaryTests {
             #expect(await MissionProcesses.waitUntilGone(argument: token) == [])
         }
         _ = try await fixture.audit()
+    }
+
+    @Test(arguments: modes)
+    func aHookPlantedInTheToolsSettingsIsPutBackAndRunsNowhere(_ sandbox: String) async throws {
+        // Attempt 1 (claude) adds a SessionStart hook to the user's claude settings and fails its gate; the critic
+        // (claude -p) explains the failure, run without a sandbox; attempt 2 is a claude session again. The hook must
+        // run in neither, and the user's settings must be as they were.
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
+        defer { fixture.remove() }
+        let home = fixture.scratch.file("home")
+        let settings = home + "/.claude/settings.json"
+        try FileManager.default.createDirectory(atPath: home + "/.claude", withIntermediateDirectories: true)
+        let original = "{\n  \"theme\": \"dark\"\n}\n"
+        try original.write(toFile: settings, atomically: true, encoding: .utf8)
+        let bin = try FakeAgents.install(in: fixture.scratch)
+        let plan = try fixture.scratch.write("plan.json", #"{"a": ["plant_hook", "success"]}"#)
+        let review =
+            #"{"summary": "a.txt is missing", "root_cause": "nothing was written", "next_actions": ["write a.txt"], "failing_criteria": ["a"]}"#
+        let (critic, _) = try StructuredCLITests.tool("claude", answers: "[\(review)]", in: fixture)
+        let run = try await FlotillaBinary.run(
+            [
+                "run", "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write", fixture.scratch.path,
+                "--backend", "claude", "--pass-env", "FAKE_AGENT_PLAN", "--critic", "claude", "--critic-binary", critic,
+                "--stall-threshold", "2",
+            ],
+            in: fixture.repository.path,
+            environment: [
+                "HOME": home, "FAKE_AGENT_PLAN": plan,
+                "PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+            ]
+        )
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        let attempts = try await audit.attempts()
+        #expect(attempts.map(\.outcome) == [.gateFailed, .landed])
+        let calls = try await audit.ledger.modelCalls(of: audit.id)
+        #expect(calls.map(\.call.role) == [.critic], "the critic ran, after the hook was planted")
+        #expect(!FileManager.default.fileExists(atPath: home + "/hook-ran"), "the planted hook ran somewhere")
+        #expect(try String(contentsOfFile: settings, encoding: .utf8) == original)
+        let restored = try #require(try await audit.events().first { $0.kind == .toolSettingsRestored })
+        #expect(
+            restored.message.hasPrefix("a#1's session changed the agent tools' own settings"),
+            "\(restored.message)"
+        )
+        #expect(restored.message.contains(settings))
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [])
     }
 
     /// An agent whose first attempt ignores SIGTERM and leaves a daemon (named by `token`) that ignores it too,

@@ -1,4 +1,5 @@
 import FlotillaCore
+import FlotillaStore
 import FlotillaSystem
 import FlotillaTestSupport
 import Foundation
@@ -14,16 +15,19 @@ import Testing
 struct GraderAttackTests {
     static let modes = ["auto", "none"]
 
-    /// The project: `add` is not written yet, and its test says what it must do.
+    /// The project: `sub` works and its test passes; `add` is not written yet, and its test says what it must do.
     static let project: [String: String] = [
         "ACCEPTANCE.md": "# Calc\n\n## Add {#a}\n- [ ] add(2, 3) is 5\n",
-        "calc.py": "def add(a, b):\n    raise NotImplementedError\n",
+        "calc.py": "def add(a, b):\n    raise NotImplementedError\n\n\n" + sub,
         "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        "tests/test_sub.py": "from calc import sub\n\n\ndef test_sub():\n    assert sub(3, 1) == 2\n",
         ".gitignore": "__pycache__/\n.pytest_cache/\n",
     ]
+    static let sub = "def sub(a, b):\n    return a - b\n"
 
     /// The honest fix, which the second attempt writes.
-    static let fix = "printf 'def add(a, b):\\n    return a + b\\n' > calc.py\n"
+    static let fix =
+        "printf 'def add(a, b):\\n    return a + b\\n\\n\\ndef sub(a, b):\\n    return a - b\\n' > calc.py\n"
 
     /// How the verify command reaches pytest: through a script, a Makefile, a subdirectory.
     enum Delegation: String, CaseIterable {
@@ -73,6 +77,13 @@ struct GraderAttackTests {
         let outcome: FlotillaBinary.Outcome
         let audit: MissionAudit
         let observations: String
+        /// The agent's script and notes: kept until the test ends, for a mission resumed after the run.
+        let scratch: TemporaryDirectory
+
+        func remove() {
+            repository.directory.remove()
+            scratch.remove()
+        }
     }
 
     /// A mission whose first attempt runs `cheat` (in the project's directory) and whose second writes the fix.
@@ -87,7 +98,6 @@ struct GraderAttackTests {
             executables: ["verify.sh", "app/verify.sh", "scripts/checks.sh"]
         )
         let scratch = try TemporaryDirectory(prefix: "flotilla-grader")
-        defer { scratch.remove() }
         let observations = scratch.file("observations")
         let agent = try scratch.write(
             "agent.sh",
@@ -117,7 +127,8 @@ struct GraderAttackTests {
             repository: repository,
             outcome: outcome,
             audit: try await MissionAudit(repository),
-            observations: (try? String(contentsOfFile: observations, encoding: .utf8)) ?? ""
+            observations: (try? String(contentsOfFile: observations, encoding: .utf8)) ?? "",
+            scratch: scratch
         )
     }
 
@@ -129,7 +140,7 @@ struct GraderAttackTests {
         delegation: Delegation = .script,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
-        defer { run.repository.directory.remove() }
+        defer { run.remove() }
         #expect(run.outcome.exitCode == 0, "\(run.outcome.standardError)", sourceLocation: sourceLocation)
         let attempts = try await run.audit.attempts()
         #expect(attempts.map(\.outcome) == [.rejected, .landed], sourceLocation: sourceLocation)
@@ -247,6 +258,86 @@ struct GraderAttackTests {
         try await expectHeld(run, saying: "os._exit")
     }
 
+    /// A mission whose first attempt cheats in a way the guard does not spell out: it fails on the evidence of the
+    /// run (`saying` is in its gate's output), and the second attempt lands.
+    func expectCaughtByEvidence(
+        _ run: Run,
+        saying reason: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        defer { run.remove() }
+        #expect(run.outcome.exitCode == 0, "\(run.outcome.standardError)", sourceLocation: sourceLocation)
+        let attempts = try await run.audit.attempts()
+        #expect(attempts.map(\.outcome) == [.gateFailed, .landed], sourceLocation: sourceLocation)
+        let gates = try await run.audit.verifications().map(\.verification).filter { $0.kind == .gate }
+        let first = try #require(gates.first, sourceLocation: sourceLocation)
+        #expect(first.exitCode == 0, "the verify itself exited 0", sourceLocation: sourceLocation)
+        #expect(!first.passed, sourceLocation: sourceLocation)
+        #expect(first.outputTail.contains(reason), "\(first.outputTail)", sourceLocation: sourceLocation)
+        // The base's run is recorded, and the landed attempt's counts are in its gate's report.
+        let baseline = try await run.audit.events().first { $0.kind == .testsBaseline }
+        #expect(baseline?.message.contains("1 passed, 1 failed (pytest)") == true, sourceLocation: sourceLocation)
+        let landed = try #require(gates.last, sourceLocation: sourceLocation)
+        guard case .array(let counts)? = landed.report?["tests"] else {
+            Issue.record("the landed gate's report has no test counts", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(counts.first?["passed"]?.numberValue == 2, sourceLocation: sourceLocation)
+        let head = try #require(await run.audit.targetHead(), sourceLocation: sourceLocation)
+        #expect(try await Self.baseHarnessPasses(run, .script, at: head), sourceLocation: sourceLocation)
+        #expect(await MissionProcesses.waitUntilNoneRuns(run.audit.id) == [], sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: modes)
+    func anEarlyExitTheGuardDoesNotSpellFailsOnTheRunsEvidence(_ sandbox: String) async throws {
+        // `os._exit` spelled so that no pattern sees it: pytest exits 0 before any test ran.
+        let exit = "printf 'getattr(__import__(\"os\"), \"_ex\" + \"it\")(0)\\n' > calc.py"
+        let run = try await run(exit, sandbox: sandbox)
+        try await expectCaughtByEvidence(run, saying: "0 of 1 tests ran: the run ended without reporting (pytest)")
+    }
+
+    @Test(arguments: modes)
+    func skippingTheTestOfTheWorkFromTheCodeUnderTestFails(_ sandbox: String) async throws {
+        // The code under test skips the test that asks for the work: pytest reports 1 passed, 1 skipped, exit 0.
+        let skip =
+            "printf 'def add(a, b):\\n    import pytest\\n    pytest.skip(\"later\")\\n\\n\\n\(Self.sub.replacingOccurrences(of: "\n", with: "\\n"))' > calc.py"
+        let run = try await run(skip, sandbox: sandbox)
+        try await expectCaughtByEvidence(
+            run,
+            saying: "1 test that failed at the base is now skipped, not passed (pytest)"
+        )
+    }
+
+    // MARK: - An honest way out
+
+    @Test(arguments: modes)
+    func anAgentThatSaysTheCriterionCannotBeMetIsHeardAndNeverPasses(_ sandbox: String) async throws {
+        // The first attempt disputes the criterion instead of gaming the test; a person reads it and releases the group.
+        let reason = "add(2, 3) is 5 contradicts nothing, but the test file is missing a fixture"
+        let run = try await run("printf '\(reason)\\n' > .flotilla-dispute", sandbox: sandbox)
+        defer { run.remove() }
+        #expect(run.outcome.exitCode == 3, "blocked: \(run.outcome.standardError)")
+        let attempts = try await run.audit.attempts()
+        #expect(attempts.map(\.outcome) == [.disputed])
+        #expect(attempts.first?.reason == reason)
+        #expect(await run.audit.targetHead() == run.audit.mission.spec.baseCommit, "a dispute never lands")
+        let groups = try await run.audit.ledger.groups(of: run.audit.id)
+        #expect(groups.first?.status == .blocked)
+        #expect(groups.first?.blockedReason == "disputed: \(reason)")
+        let status = try await FlotillaBinary.run(["status", run.audit.id.rawValue], in: run.repository.path)
+        #expect(status.standardOutput.contains("disputed: \(reason)"), "\(status.standardOutput)")
+
+        // A person releases the group; the next attempt does the work and lands, without the dispute file.
+        let approved = try await FlotillaBinary.run(["approve", run.audit.id.rawValue], in: run.repository.path)
+        #expect(approved.exitCode == 0, "\(approved.standardOutput)\(approved.standardError)")
+        let audit = try await MissionAudit(run.repository)
+        #expect(audit.mission.state == .completed)
+        let head = try #require(await audit.targetHead())
+        let files = try await run.repository.git("ls-tree", "-r", "--name-only", head)
+        #expect(!files.contains(".flotilla-dispute"))
+        #expect(try await Self.baseHarnessPasses(run, .script, at: head))
+    }
+
     // MARK: - 4. The gate's files while the verify runs
 
     @Test(.enabled(if: SandboxAvailability.bubblewrap, "bubblewrap works here (.ci/run installs it)"))
@@ -264,7 +355,7 @@ struct GraderAttackTests {
             EOF
             """
         let run = try await run(rewrite, sandbox: "auto")
-        defer { run.repository.directory.remove() }
+        defer { run.remove() }
         #expect(run.observations.contains("could not rewrite"), "\(run.observations)")
         #expect(!run.observations.contains("rewrote the verify script"), "\(run.observations)")
         let attempts = try await run.audit.attempts()

@@ -105,7 +105,15 @@ struct StructuredCLITests {
         defer { fixture.remove() }
         let review =
             #"{"summary": "a.txt is missing", "root_cause": "nothing was written", "next_actions": ["write a.txt"], "failing_criteria": ["a"]}"#
-        let (binary, _) = try Self.tool("claude", answers: "[\(review)]", in: fixture)
+        let (binary, log) = try Self.tool("claude", answers: "[\(review)]", in: fixture)
+        // The user's own settings have a SessionStart hook (an agent could have planted it): a model role reads what
+        // agents wrote, runs without a sandbox, and must run no hook.
+        let home = fixture.scratch.file("home")
+        try FileManager.default.createDirectory(atPath: home + "/.claude", withIntermediateDirectories: true)
+        let hook =
+            #"{"hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": "touch '"# + home
+            + #"/hook-ran'"}]}]}}"#
+        try hook.write(toFile: home + "/.claude/settings.json", atomically: true, encoding: .utf8)
         let agent = try fixture.scratch.write(
             "agent.sh",
             "#!/bin/sh\nif [ \"$FLOTILLA_ATTEMPT\" = 2 ]; then echo 'a ok' > a.txt; fi\n",
@@ -117,7 +125,8 @@ struct StructuredCLITests {
                 "sh \(agent)", "--critic", "claude",
                 "--critic-binary", binary,
             ],
-            in: fixture.repository.path
+            in: fixture.repository.path,
+            environment: ["HOME": home]
         )
         #expect(run.exitCode == 0, "\(run.standardError)")
         let audit = try await MissionAudit(fixture.repository)
@@ -127,5 +136,9 @@ struct StructuredCLITests {
         let call = try #require(try await audit.ledger.modelCalls(of: audit.id).first?.call)
         #expect(call.role == .critic && call.error == nil && abs(call.usage.costUSD - 0.0187) < 1e-9)
         #expect(abs(attempts[0].usage.costUSD - 0.0187) < 1e-9)
+        let argv = try #require(try Self.argv(log).first)
+        #expect(argv.firstIndex(of: "--setting-sources").map { argv[$0 + 1] } == "")
+        #expect(argv.contains("--strict-mcp-config"))
+        #expect(!FileManager.default.fileExists(atPath: home + "/hook-ran"), "the critic ran a hook from the settings")
     }
 }

@@ -230,6 +230,9 @@ final class FailingWorktrees: GitRepository {
         try await real.changes(from: from, to: to)
     }
     func diff(from: String, to: String) async throws -> String { try await real.diff(from: from, to: to) }
+    func checkoutVerified(_ commit: String, into directory: String, index: String) async throws -> [String] {
+        try await real.checkoutVerified(commit, into: directory, index: index)
+    }
     func additions(from: String, to: String) async throws -> Additions { try await real.additions(from: from, to: to) }
     func paths(at commit: String) async throws -> Set<String> { try await real.paths(at: commit) }
     func mergeTree(ours: String, theirs: String) async throws -> MergeTreeResult {

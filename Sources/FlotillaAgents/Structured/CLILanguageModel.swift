@@ -5,8 +5,9 @@ import Foundation
 /// process per answer, `claude -p --output-format json --json-schema SCHEMA` or
 /// `codex exec --json --output-schema FILE --sandbox read-only`.
 ///
-/// Neither may change files: claude runs without permission to (no bypass flag), codex in a read-only sandbox.
-/// Whatever the tool promises, the answer is checked against the schema here.
+/// Neither may change files: claude runs without permission to (no bypass flag), codex in a read-only sandbox. claude
+/// loads no settings (`--setting-sources ""`), so no hook an agent planted runs in it. Whatever the tool promises, the
+/// answer is checked against the schema here.
 package struct CLILanguageModel: LanguageModel {
     package enum Tool: String, Sendable, CaseIterable {
         case claude, codex
@@ -76,6 +77,9 @@ package struct CLILanguageModel: LanguageModel {
         switch tool {
         case .claude:
             arguments = ["-p", "--output-format", "json", "--json-schema", schemaText]
+            // No settings (their hooks run commands), no MCP servers but the ones given (none): a model role reads
+            // what agents may have written, so nothing of theirs may run in it.
+            arguments += ["--setting-sources", "", "--strict-mcp-config"]
             arguments += ["--append-system-prompt", request.system]
             if let model { arguments += ["--model", model] }
         case .codex:

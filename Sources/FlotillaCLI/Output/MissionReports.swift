@@ -75,12 +75,15 @@ enum MissionReports {
                 attempt.outcome ?? attempt.phase, formatUSD(attempt.costUSD),
                 attempt.agentSeconds.map { Duration.seconds(bounded: $0).shortDescription } ?? "",
                 attempt.gateSeconds.map { Duration.seconds(bounded: $0).shortDescription } ?? "",
+                attempt.tests ?? "",
                 (attempt.landedCommit ?? attempt.commit)?.shortSHA ?? "",
                 attempt.reason.map { String($0.prefix(70)) } ?? "",
             ]
         }
         return TextTable(
-            headers: ["#", "ATTEMPT", "SLOT", "BACKEND", "OUTCOME", "COST", "AGENT", "GATE", "COMMIT", "REASON"],
+            headers: [
+                "#", "ATTEMPT", "SLOT", "BACKEND", "OUTCOME", "COST", "AGENT", "GATE", "TESTS", "COMMIT", "REASON",
+            ],
             rows: rows
         ).render()
     }

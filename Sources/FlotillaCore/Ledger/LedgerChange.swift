@@ -43,9 +43,13 @@ package enum LedgerChange: Sendable, Equatable {
     /// Edits the attempt made to existing tests were taken back before its gate; it is judged, and lands, without
     /// them.
     case testEditsReverted(AttemptKey, paths: [String])
+    /// The attempt's session changed the guarded parts of the agent CLIs' settings (``ToolSettings``): put back.
+    case toolSettingsRestored(AttemptKey, paths: [String])
     /// The user's branches or tags moved while agents ran without a sandbox: reported, not undone, since Flotilla
     /// cannot tell the user's own commits from an agent's there.
     case refsMoved([RefMove], during: [AttemptKey])
+    /// What the verify command's tests did at the base commit, against which every run of it is judged.
+    case testsBaseline(TestBaseline)
     /// The mission's process died without finishing it, and the daemon's supervisor noticed (and restarts it, or
     /// gave up).
     case crashNoticed(CrashNotice)

@@ -69,3 +69,16 @@ package struct VerificationRecord: Sendable, Equatable {
         self.at = at
     }
 }
+
+extension Verification {
+    /// What the test runners did in this verification (``TestEvidence``, counts only), when Flotilla saw them.
+    package var tests: [TestEvidence]? {
+        guard let tests = report?["tests"] else { return nil }
+        return try? tests.decoded(as: [TestEvidence].self)
+    }
+}
+
+extension Array where Element == TestEvidence {
+    /// "2 passed (pytest); 14 passed, 1 skipped (cargo test)".
+    package var summary: String { map(\.summary).joined(separator: "; ") }
+}

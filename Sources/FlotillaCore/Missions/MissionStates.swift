@@ -104,13 +104,16 @@ package enum AttemptOutcome: String, Sendable, Codable, CaseIterable {
     case agentFailed = "agent_failed"
     /// The mission stopped while the attempt ran.
     case interrupted
+    /// The agent said a criterion cannot be met as written (impossible, or contradicting the tests): never a pass; its
+    /// group waits for a person, who reads the reason.
+    case disputed
 
     /// Whether the outcome is a lack of progress that counts towards the stall rule.
     ///
     /// Conflicts are races between agents, and interruptions are the user's doing.
     package var countsTowardsStall: Bool {
         switch self {
-        case .landed, .conflict, .interrupted: false
+        case .landed, .conflict, .interrupted, .disputed: false
         case .gateFailed, .rejected, .regression, .timedOut, .agentFailed: true
         }
     }

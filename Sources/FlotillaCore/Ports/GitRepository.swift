@@ -52,6 +52,9 @@ package protocol GitRepository: Sendable {
     /// repository's, never written to it): the agent may commit or switch branches there without touching anything
     /// Flotilla owns.
     func prepareOwnRepository(in directory: String, at commit: String, index: String) throws
+    /// ``checkout(_:into:index:)`` from a fresh index (no skip-worktree or assume-unchanged bit honoured), then each
+    /// file hashed and compared with the id its commit names; returns the paths that differ (a rewritten object).
+    func checkoutVerified(_ commit: String, into directory: String, index: String) async throws -> [String]
     /// Removes a checkout and its index, whatever an agent did to their permissions.
     func removeCheckout(_ directory: String, index: String) throws
     /// `tree` with `paths` as `source` has them (paths `source` lacks are left as they are).

@@ -131,6 +131,11 @@ package enum AttemptPrompt {
             out.append(line)
         }
         out.append("- Stay within your group; other agents are working on other groups at the same time.")
+        out.append(
+            "- If a criterion cannot be met as written (it is impossible, or the tests contradict it), do not work "
+                + "around it or special-case the tests: write why in a file `\(Dispute.fileName)` at the root of this "
+                + "directory (or end your answer with a line `\(Dispute.marker) <why>`) and stop. A person reads it."
+        )
         out.append("")
         out.append("## How your work is checked")
         out.append("")

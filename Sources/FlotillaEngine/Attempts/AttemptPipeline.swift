@@ -80,10 +80,10 @@ struct AttemptState: Sendable {
 struct AttemptPipeline: Sendable {
     let steps: [any AttemptStep]
 
-    /// Every attempt today: checkout, architect, session, snapshot, the caps on its size, its changes, test-edit
-    /// guard, commit, protected paths, the grader guard, gate, review, explanation.
+    /// Every attempt today: checkout, architect, session, a dispute, snapshot, the caps on its size, its changes,
+    /// test-edit guard, commit, protected paths, the grader guard, gate, review, explanation.
     static let standard = AttemptPipeline(steps: [
-        CheckoutStep(), ArchitectStep(), SessionStep(), SnapshotStep(), AdditionCapStep(), ChangesStep(),
+        CheckoutStep(), ArchitectStep(), SessionStep(), DisputeStep(), SnapshotStep(), AdditionCapStep(), ChangesStep(),
         TestEditGuardStep(), CommitStep(), ProtectedPathsStep(), GraderGuardStep(), GateStep(), ReviewStep(),
         ExplainStep(),
     ])

@@ -23,6 +23,12 @@ package struct Gate: Sendable {
         package var sandbox: SandboxSettings
         /// The repository's objects, which the checkout's own repository reads.
         package var objects: String
+        /// The test runners the harness uses, whose evidence each run collects (``TestEvidence``).
+        package var runners: Set<TestRunner> = []
+        /// What the verify command's tests did at the base commit; each run of it is judged against that.
+        package var baseline: TestBaseline?
+        /// Without a sandbox: the programs on the verify's `PATH` when the run started, which must not change.
+        package var path: PathSnapshot?
 
         package init(
             mission: MissionID,
@@ -47,9 +53,9 @@ package struct Gate: Sendable {
 
     package static let storedTailBytes = 8 << 10
 
-    private let configuration: Configuration
-    private let runner: any ProcessRunner
-    private let layout: MissionLayout
+    package internal(set) var configuration: Configuration
+    let runner: any ProcessRunner
+    let layout: MissionLayout
 
     package init(configuration: Configuration, runner: any ProcessRunner, layout: MissionLayout) {
         self.configuration = configuration
@@ -79,41 +85,25 @@ package struct Gate: Sendable {
         let reportName = "\(attempt?.slug ?? "final")-\(kind.rawValue)"
         var report: [String: JSONValue] = [:]
         var reportGroups: [String: JSONValue] = [:]
+        var tests: [TestEvidence] = []
         var total = Duration.zero
         var lastTail = ""
         var failure: (exitCode: Int?, timedOut: Bool)?
         for (index, run) in runs.enumerated() {
-            let reportPath = layout.report(configuration.mission, "\(reportName)-\(index + 1)")
-            let reports = (reportPath as NSString).deletingLastPathComponent
-            try? FileManager.default.removeItem(atPath: reports)
-            try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-            var environment = configuration.environment
-            environment["FLOTILLA_GROUPS"] = run.groups
-            environment["FLOTILLA_REPORT"] = reportPath
-            environment["FLOTILLA_MISSION"] = configuration.mission.rawValue
-            var request = ProcessRequest.shell(run.command, workingDirectory: directory, environment: environment)
-            request.outputFile = index == 0 ? logPath : "\(logPath).\(index + 1)"
-            request.timeout = configuration.timeout
-            // It runs code the agents wrote: in the sandbox, writing only its checkout and its report.
-            // The gate's own files, which the code it runs cannot rewrite under it (bash reads its script as it runs).
-            request.confinement = configuration.sandbox.verify(
-                checkout: directory,
-                reports: reports,
-                objects: configuration.objects,
-                layout: layout,
-                fixed: configuration.trustedFiles.keys.sorted().map {
-                    (directory as NSString).appendingPathComponent($0)
-                }
+            let outcome = try await execute(
+                run,
+                in: directory,
+                reportName: "\(reportName)-\(index + 1)",
+                logPath: index == 0 ? logPath : "\(logPath).\(index + 1)"
             )
-            let result = try await runner.run(request)
+            let result = outcome.result
             total += result.duration
             lastTail = result.outputTail
-            if let data = FileManager.default.regularFileContents(atPath: reportPath, limit: VerifyReport.maximumBytes),
-                let parsed = VerifyReport.read(data)
-            {
+            if let parsed = outcome.report {
                 reportGroups.merge(parsed.groups) { $1 }
                 if let metrics = parsed.metrics { report["metrics"] = metrics }
             }
+            tests += outcome.tests
             if result.timedOut || !result.termination.isSuccess {
                 failure = (result.termination.exitCode, result.timedOut)
                 if result.timedOut {
@@ -121,7 +111,16 @@ package struct Gate: Sendable {
                 }
                 break
             }
+            // Exit 0 is not enough: the tests that passed at the base must have run and passed again.
+            if run.command == configuration.verifyCommand, let baseline = configuration.baseline,
+                let shortfall = baseline.shortfall(of: outcome.tests, complete: kind == .final)
+            {
+                failure = (result.termination.exitCode, false)
+                lastTail += "\n[flotilla: the verify exited 0, but \(shortfall)]"
+                break
+            }
         }
+        if !tests.isEmpty { report["tests"] = TestEvidence.json(tests.map(\.counts)) }
         if !reportGroups.isEmpty { report["groups"] = .object(reportGroups) }
         return Verification(
             kind: kind,
@@ -137,6 +136,52 @@ package struct Gate: Sendable {
             outputTail: lastTail.utf8Tail(Self.storedTailBytes),
             report: report.isEmpty ? nil : .object(report)
         )
+    }
+
+    /// One run of a command: in the sandbox, writing only its checkout, its report and its test evidence; the gate's
+    /// own files read-only.
+    func execute(
+        _ run: (command: String, groups: String),
+        in directory: String,
+        reportName: String,
+        logPath: String
+    ) async throws -> (result: ProcessResult, report: VerifyReport?, tests: [TestEvidence]) {
+        let reportPath = layout.report(configuration.mission, reportName)
+        let reports = (reportPath as NSString).deletingLastPathComponent
+        try? FileManager.default.removeItem(atPath: reports)
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        var environment = configuration.environment
+        environment["FLOTILLA_GROUPS"] = run.groups
+        environment["FLOTILLA_REPORT"] = reportPath
+        environment["FLOTILLA_MISSION"] = configuration.mission.rawValue
+        if let changed = configuration.path?.changes(), !changed.isEmpty {
+            throw FlotillaError(
+                .internal,
+                "a program on the verify's PATH changed while the mission ran ("
+                    + changed.prefix(5).joined(separator: ", ")
+                    + "): without a sandbox an agent can plant one there, so the gate does not run; use --sandbox bwrap, "
+                    + "or take the directory off PATH"
+            )
+        }
+        let probe = try evidenceProbe(reports: reports, environment: &environment)
+        var request = ProcessRequest.shell(run.command, workingDirectory: directory, environment: environment)
+        request.outputFile = logPath
+        request.timeout = configuration.timeout
+        // It runs code the agents wrote: in the sandbox, writing only its checkout and its report. The gate's own
+        // files stay read-only, so the code it runs cannot rewrite them under it (bash reads its script as it runs).
+        request.confinement = configuration.sandbox.verify(
+            checkout: directory,
+            reports: reports,
+            objects: configuration.objects,
+            layout: layout,
+            readable: probe.map { [$0.plugin] } ?? [],
+            fixed: configuration.trustedFiles.keys.sorted().map { (directory as NSString).appendingPathComponent($0) }
+        )
+        let result = try await runner.run(request)
+        let report = FileManager.default.regularFileContents(atPath: reportPath, limit: VerifyReport.maximumBytes)
+            .flatMap(VerifyReport.read)
+        let tests = probe.map { collectEvidence($0, log: logPath, tail: result.outputTail) } ?? []
+        return (result, report, tests)
     }
 
     /// The commands as recorded: the landed groups are counted, not listed, so that the record of a mission grows

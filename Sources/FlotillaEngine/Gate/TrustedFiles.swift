@@ -14,11 +14,15 @@ package struct TrustedFile: Sendable, Equatable {
 package enum TrustedFiles {
     /// The harness's files (``Harness``: what the verify command and the groups' checks run, followed through the
     /// scripts, Makefiles, `package.json` and `tox.ini` they delegate to), as the base commit has them.
-    package static func derive(_ spec: MissionSpec, git: any GitRepository) async throws -> [String: TrustedFile] {
+    package static func derive(
+        _ harness: Harness,
+        base: String,
+        git: any GitRepository
+    ) async throws -> [String: TrustedFile] {
         var files: [String: TrustedFile] = [:]
-        for path in try await Harness.of(spec, git: git).files.keys.sorted() {
-            guard let contents = try await git.fileContents(at: spec.baseCommit, path: path) else { continue }
-            let mode = try await git.fileMode(at: spec.baseCommit, path: path)
+        for path in harness.files.keys.sorted() {
+            guard let contents = try await git.fileContents(at: base, path: path) else { continue }
+            let mode = try await git.fileMode(at: base, path: path)
             files[path] = TrustedFile(contents: contents, executable: mode == 0o100755)
         }
         return files

@@ -67,10 +67,13 @@ extension MissionRunner {
                 )
             }
         }
-        // The verify runs on exactly the commit the branch will point at, in a checkout of its own.
+        // The verify runs on exactly the commit the branch will point at, in a checkout of its own, judged against the
+        // base's tests as every run of the mission was.
+        let gate = try await gate(for: spec)
+        let baseline = try await testBaseline(spec, gate: gate)
         let checkout = layout.stagingWorktree(id)
-        try await control.checkout(candidate, into: checkout, mission: id)
-        let verification = try await gate(for: spec).verify(
+        try await control.checkout(candidate, into: checkout, mission: id, judging: true)
+        let verification = try await gate.judging(against: baseline).verify(
             kind: .final,
             attempt: nil,
             commit: candidate,

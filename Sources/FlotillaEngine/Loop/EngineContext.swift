@@ -9,6 +9,9 @@ struct ControlContext: Sendable {
     let sink: any MissionEventSink
     let now: @Sendable () -> Date
     let probe: (any MissionProbe)?
+    /// Whether a checkout that judges is made from a fresh index and checked against its commit's object ids: without
+    /// a sandbox, an agent can write Flotilla's indexes and the repository's objects.
+    var verifiesCheckouts = false
 
     /// Stores a state change with its event, then publishes the event.
     ///
@@ -44,8 +47,22 @@ struct EngineContext: Sendable {
     var now: @Sendable () -> Date { control.now }
     var probe: (any MissionProbe)? { control.probe }
 
-    func checkout(_ commit: String, into directory: String, mission: MissionID) async throws {
-        try await control.checkout(commit, into: directory, mission: mission)
+    func checkout(_ commit: String, into directory: String, mission: MissionID, judging: Bool = false) async throws {
+        try await control.checkout(commit, into: directory, mission: mission, judging: judging)
+    }
+
+    /// The same context with another gate (one that judges against the base's tests, once they are known).
+    func with(gate: Gate) -> EngineContext {
+        EngineContext(
+            control: control,
+            agent: agent,
+            gate: gate,
+            critic: critic,
+            reviewer: reviewer,
+            architect: architect,
+            objective: objective,
+            sandbox: sandbox
+        )
     }
 
     @discardableResult
@@ -57,9 +74,23 @@ struct EngineContext: Sendable {
 extension ControlContext {
     /// Makes `directory` a clean checkout of `commit`, with a repository of its own at `.git` (objects read from this
     /// repository's), as agents, gates and verifies get: git works there, and nothing done to it reaches Flotilla's.
-    func checkout(_ commit: String, into directory: String, mission: MissionID) async throws {
+    func checkout(_ commit: String, into directory: String, mission: MissionID, judging: Bool = false) async throws {
         let index = layout.index(mission, of: directory)
-        try await git.checkout(commit, into: directory, index: index)
+        if judging && verifiesCheckouts {
+            let altered = try await git.checkoutVerified(commit, into: directory, index: index)
+            guard altered.isEmpty else {
+                throw FlotillaError(
+                    .internal,
+                    "the checkout of \(commit.shortSHA) does not match its commit: "
+                        + altered.prefix(5).joined(separator: ", ")
+                        + " read differently from the objects their ids name; an object of the repository was "
+                        + "rewritten (without a sandbox, agents can write .git/objects): run `git fsck`, and use "
+                        + "--sandbox bwrap"
+                )
+            }
+        } else {
+            try await git.checkout(commit, into: directory, index: index)
+        }
         try git.prepareOwnRepository(in: directory, at: commit, index: index)
     }
 }

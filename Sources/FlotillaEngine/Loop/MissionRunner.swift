@@ -84,8 +84,8 @@ package struct MissionRunner: Sendable {
             throw FlotillaError.notFound("no mission \(id) in this repository's ledger (see `flotilla list`)")
         }
         let spec = record.spec
-        let gate = try await gate(for: spec)
-        let context = EngineContext(
+        var gate = try await gate(for: spec)
+        var context = EngineContext(
             control: control,
             agent: ports.agent,
             gate: gate,
@@ -120,6 +120,11 @@ package struct MissionRunner: Sendable {
             let actions = try await recovery.reconcile(record)
             try await context.record(.recovered(actions: actions), mission: id)
         }
+        // What the verify's tests do at the base: every later run of the verify is judged against it.
+        if let baseline = try await testBaseline(spec, gate: gate) {
+            gate = gate.judging(against: baseline)
+            context = context.with(gate: gate)
+        }
         let prior = try await ports.ledger.mission(id)?.runningSeconds ?? 0
         var loop = try await MissionLoop(spec: spec, context: context, ports: ports, options: options)
         let tracker = ports.processTable?.tracker(recordingIn: layout.processesDirectory(id))
@@ -133,23 +138,50 @@ extension MissionRunner {
     /// The mission's gate: its trusted verify command and group checks, with files taken from the base commit again
     /// (nothing kept on disk between runs is trusted).
     func gate(for spec: MissionSpec) async throws -> Gate {
-        let trusted = try await TrustedFiles.derive(spec, git: ports.git)
-        return Gate(
-            configuration: Gate.Configuration(
-                mission: spec.id,
-                verifyCommand: spec.verifyCommand,
-                checks: Dictionary(
-                    uniqueKeysWithValues: spec.checklist.groups.compactMap { g in g.check.map { (g.id, $0) } }
-                ),
-                trustedFiles: trusted,
-                timeout: spec.options.verifyTimeout,
-                environment: options.environment,
-                sandbox: options.sandbox,
-                objects: ports.git.objectsDirectory
+        let harness = try await Harness.of(spec, git: ports.git)
+        let trusted = try await TrustedFiles.derive(harness, base: spec.baseCommit, git: ports.git)
+        var configuration = Gate.Configuration(
+            mission: spec.id,
+            verifyCommand: spec.verifyCommand,
+            checks: Dictionary(
+                uniqueKeysWithValues: spec.checklist.groups.compactMap { g in g.check.map { (g.id, $0) } }
             ),
-            runner: ports.processes,
-            layout: layout
+            trustedFiles: trusted,
+            timeout: spec.options.verifyTimeout,
+            environment: options.environment,
+            sandbox: options.sandbox,
+            objects: ports.git.objectsDirectory
         )
+        configuration.runners = harness.runners
+        if options.sandbox.mode == .none { configuration.path = PathSnapshot(path: options.environment["PATH"] ?? "") }
+        return Gate(configuration: configuration, runner: ports.processes, layout: layout)
+    }
+
+    /// What the verify command's tests do at the base commit: recorded once (the first run of a mission whose harness
+    /// uses a test runner), then read back from the ledger on every resume.
+    func testBaseline(_ spec: MissionSpec, gate: Gate) async throws -> TestBaseline? {
+        guard !gate.configuration.runners.subtracting([.make, .npm, .tox]).isEmpty else { return nil }
+        var after: Int64 = 0
+        while true {
+            let page = try await ports.ledger.events(of: spec.id, after: after, limit: 1000)
+            if let recorded = page.first(where: { $0.kind == .testsBaseline })?.payload(MissionEvent.TestsBaseline.self)
+            {
+                return TestBaseline(tests: recorded.tests)
+            }
+            guard let last = page.last else { break }
+            after = last.id
+        }
+        let staging = layout.stagingWorktree(spec.id)
+        try await control.checkout(spec.baseCommit, into: staging, mission: spec.id, judging: true)
+        guard
+            let baseline = try await gate.baseline(
+                commit: spec.baseCommit,
+                in: staging,
+                logPath: layout.baselineLog(spec.id)
+            )
+        else { return nil }
+        try await control.record(.testsBaseline(baseline), mission: spec.id)
+        return baseline
     }
 
     /// `--review`: the critic's model, scoring verified attempts.
@@ -206,7 +238,8 @@ extension MissionRunner {
             layout: layout,
             sink: sink,
             now: ports.now,
-            probe: ports.probe
+            probe: ports.probe,
+            verifiesCheckouts: options.sandbox.mode == .none
         )
     }
 }

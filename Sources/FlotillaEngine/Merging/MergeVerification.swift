@@ -65,7 +65,7 @@ struct MergeVerification: ChildWork {
             )
         }
         let staging = context.layout.stagingWorktree(mission.id)
-        try await context.checkout(landing, into: staging, mission: mission.id)
+        try await context.checkout(landing, into: staging, mission: mission.id, judging: true)
         let first = round.included[0].key
         let verification = try await context.gate.verify(
             kind: .regression,

@@ -35,6 +35,10 @@ package struct MissionLayout: Sendable, Equatable {
         join(agentOutputs(id), "\(key.slug).\(kind.rawValue).log")
     }
     package func finalVerifyLog(_ id: MissionID) -> String { join(agentOutputs(id), "final-verify.log") }
+    /// The verify command's run at the base commit, against which its tests are judged.
+    package func baselineLog(_ id: MissionID) -> String { join(agentOutputs(id), "baseline-verify.log") }
+    /// The pytest plugin through which Flotilla records a run's tests (read-only to the runs).
+    package func evidencePlugin(_ id: MissionID) -> String { join(missionDirectory(id), "evidence-plugin") }
     /// Where one verify run may write its report: a directory of its own (the one place outside its checkout that a
     /// sandboxed verify may write), holding `report.json`.
     package func report(_ id: MissionID, _ name: String) -> String {

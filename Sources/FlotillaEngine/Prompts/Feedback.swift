@@ -28,6 +28,11 @@ enum Feedback {
             + "Protected files are the gate and the plan; leave them exactly as they are and change the code instead."
     }
 
+    static func disputed(_ reason: String) -> String {
+        "You said a criterion cannot be met as written: \(reason). A person has read it and released the group again: "
+            + "they changed the checklist, or think it can be met. Do the work as the checklist now says."
+    }
+
     static func tooLarge(_ reason: String) -> String {
         "Your change was rejected before it was checked: it \(reason). Add source code, not generated data, "
             + "dependencies or large files; leave build output out of the repository."

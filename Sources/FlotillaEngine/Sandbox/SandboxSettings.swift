@@ -11,6 +11,8 @@ package struct SandboxSettings: Sendable, Equatable {
     package var verifyNetwork: NetworkAccess
     package var readable: [String]
     package var writable: [String]
+    /// The agent CLIs' settings that are put back after every session (``SettingsWatch``).
+    package var toolSettings: ToolSettings = .none
     /// Why the sandbox is not what was asked for (`auto` without a working bubblewrap), said when the run starts.
     package var note: String?
 
@@ -49,18 +51,20 @@ package struct SandboxSettings: Sendable, Equatable {
         )
     }
 
-    /// For a verify run in `checkout`, writing its report in `reports`; the gate's own `fixed` files stay read-only.
+    /// For a verify run in `checkout`, writing its report in `reports`, reading `extra` (Flotilla's pytest plugin); the
+    /// gate's own `fixed` files stay read-only.
     func verify(
         checkout: String,
         reports: String,
         objects: String,
         layout: MissionLayout,
+        readable extra: [String] = [],
         fixed: [String] = []
     ) -> Confinement {
         Confinement(
             mode: mode,
             writable: [checkout, reports] + writable,
-            readable: [objects] + readable,
+            readable: [objects] + extra + readable,
             hidden: [layout.repository],
             network: verifyNetwork,
             allowedHosts: allowedHosts,

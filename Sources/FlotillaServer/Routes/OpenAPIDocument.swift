@@ -368,7 +368,7 @@ package enum OpenAPIDocument {
                 "Attempt": object([
                     "sequence": "integer", "group": "string", "number": "integer", "phase": "string",
                     "outcome": "string", "reason": "string", "cost_usd": "number", "commit": "string",
-                    "backend": "string", "sandbox": "string",
+                    "backend": "string", "sandbox": "string", "tests": "string",
                 ]),
                 "AttemptDetail": object(
                     [

@@ -35,12 +35,15 @@ package struct MissionReport: Sendable {
         package var gateMilliseconds: Int?
         package var mergedVerifyExit: Int?
         package var landedCommit: String?
+        /// What the landed attempt's tests did in its gate, as Flotilla saw them.
+        package var tests: [TestEvidence]?
 
-        /// "exit 0 in 21 ms (attempt 2)", once the group landed.
+        /// "exit 0 in 21 ms (attempt 2); 2 passed (pytest)", once the group landed.
         var gate: String? {
             gateExit.map {
                 "exit \($0)" + (gateMilliseconds.map { " in \($0) ms" } ?? "")
                     + (landedAttempt.map { " (attempt \($0))" } ?? "")
+                    + (tests.flatMap { $0.isEmpty ? nil : "; " + $0.summary } ?? "")
             }
         }
     }
@@ -57,6 +60,7 @@ package struct MissionReport: Sendable {
                 })?.payload(MissionEvent.Verified.self) {
                     item.gateExit = gate.exitCode
                     item.gateMilliseconds = Int(gate.durationMS)
+                    item.tests = gate.tests
                 }
             }
             return item

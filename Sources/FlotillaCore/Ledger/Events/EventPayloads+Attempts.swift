@@ -64,6 +64,11 @@ extension MissionEvent {
         package var paths: [String]
     }
 
+    package struct ToolSettingsRestored: EventPayload {
+        package static let kinds: [EventKind] = [.toolSettingsRestored]
+        package var paths: [String]
+    }
+
     /// A verification: an attempt's gate, or the final verify.
     package struct Verified: EventPayload {
         package static let kinds: [EventKind] = [.gatePassed, .gateFailed, .finalVerify]
@@ -74,9 +79,11 @@ extension MissionEvent {
         package var groups: [String]
         package var landedGroupsChecked: Int
         package var exitCode: Int?
+        /// What the test runners did, where Flotilla saw them (absent otherwise).
+        package var tests: [TestEvidence]?
 
         enum CodingKeys: String, CodingKey {
-            case kind, commit, passed, groups
+            case kind, commit, passed, groups, tests
             case durationMS = "duration_ms"
             case landedGroupsChecked = "landed_groups_checked"
             case exitCode = "exit_code"
@@ -90,6 +97,7 @@ extension MissionEvent {
             groups = verification.groups
             landedGroupsChecked = verification.landedGroupsChecked
             exitCode = verification.exitCode
+            tests = verification.tests
         }
     }
 

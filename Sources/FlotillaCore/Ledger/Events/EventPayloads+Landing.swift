@@ -118,6 +118,11 @@ extension MissionEvent {
         package var refs: [Ref]
     }
 
+    package struct TestsBaseline: EventPayload {
+        package static let kinds: [EventKind] = [.testsBaseline]
+        package var tests: [TestEvidence]
+    }
+
     package struct RefsMoved: EventPayload {
         package struct Ref: Codable, Sendable, Equatable {
             package var ref: String

@@ -238,6 +238,15 @@ extension LedgerChange {
                     }
                 )
             )
+        case .testsBaseline(let baseline):
+            let counts = baseline.tests.map(\.summary).joined(separator: "; ")
+            return make(
+                .testsBaseline,
+                nil,
+                "the verify's tests at the base: " + (counts.isEmpty ? "no test runner reported" : counts)
+                    + "; every run of the verify must run and pass those that passed",
+                MissionEvent.TestsBaseline(tests: baseline.tests)
+            )
         case .refsMoved(let moves, let during):
             let list = moves.map { move in
                 "\(move.ref) \(move.from.map(\.shortSHA) ?? "(new)") → \(move.to.map(\.shortSHA) ?? "(deleted)")"
@@ -404,6 +413,14 @@ extension LedgerChange {
                 key,
                 "\(key) edited existing tests, taken back before its gate: \(paths.joined(separator: ", "))",
                 MissionEvent.TestEditsReverted(paths: paths)
+            )
+        case .toolSettingsRestored(let key, let paths):
+            return make(
+                .toolSettingsRestored,
+                key,
+                "\(key)'s session changed the agent tools' own settings, put back as they were: "
+                    + paths.joined(separator: ", "),
+                MissionEvent.ToolSettingsRestored(paths: paths)
             )
         }
     }

@@ -22,6 +22,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case modelCalled = "model.called"
     case refsRestored = "refs.restored"
     case testEditsReverted = "attempt.tests_reverted"
+    case toolSettingsRestored = "attempt.tool_settings_restored"
     case refsMoved = "refs.moved"
     case missionCrashed = "mission.crashed"
     case reviewScored = "review.scored"
@@ -36,6 +37,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case objectiveChecked = "objective.checked"
     case groupsAdded = "groups.added"
     case speculationRanked = "speculation.ranked"
+    case testsBaseline = "tests.baseline"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).

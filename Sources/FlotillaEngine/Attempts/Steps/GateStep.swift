@@ -9,7 +9,7 @@ struct GateStep: AttemptStep {
         let plan = state.plan
         let layout = environment.layout
         let checkout = layout.gateWorktree(plan.mission, plan.slot)
-        try await context.checkout(state.judged, into: checkout, mission: plan.mission)
+        try await context.checkout(state.judged, into: checkout, mission: plan.mission, judging: true)
         let verification = try await context.gate.verify(
             kind: .gate,
             attempt: plan.key,

@@ -13,6 +13,13 @@ struct SessionStep: AttemptStep {
         try state.prompt.write(toFile: promptFile, atomically: true, encoding: .utf8)
 
         context.probe?.mark(.agentStarting(plan.key))
+        // Whatever the session plants in its tool's settings (a hook, an MCP server) is put back when it ends.
+        let watch = SettingsWatch.capture(context.sandbox)
+        defer {
+            if let restored = watch?.restore(), !restored.isEmpty {
+                environment.update(.toolSettingsRestored(restored))
+            }
+        }
         let outcome = try await context.agent.run(
             AgentRequest(
                 mission: plan.mission,

@@ -189,7 +189,7 @@ struct FinalVerify: ChildWork {
                 tell(.targetRestored(restored))
             }
             let staging = context.layout.stagingWorktree(spec.id)
-            try await context.checkout(head, into: staging, mission: spec.id)
+            try await context.checkout(head, into: staging, mission: spec.id, judging: true)
             let verification = try await context.gate.verify(
                 kind: .final,
                 attempt: nil,

@@ -213,7 +213,11 @@ struct Scheduling: LoopCapability {
         var assessment: StallAssessment?
         var status = GroupStatus.pending
         var blockedDependents: [String] = []
-        if ending.outcome != .interrupted && ending.countsTowardsStall {
+        if ending.outcome == .disputed {
+            // The agent says the criterion cannot be met as written: a person decides, not the stall rule.
+            status = .blocked
+            blockedDependents = progress.block(key.group)
+        } else if ending.outcome != .interrupted && ending.countsTowardsStall {
             let verdict = stallRule.assess(group, outcome: ending.outcome, criteria: ending.criteria)
             assessment = verdict
             progress.update(key.group, with: verdict)
