@@ -26,6 +26,8 @@ package struct AgentFactory {
     ) throws
         -> any AgentBackend
     {
+        // Read for every backend, even those given none: each key read is removed from every process's output.
+        let keys = try configuration.apiKeys(environment: composition.environment, keyFiles: fields.keyFiles ?? [])
         switch backend {
         case .simulate:
             guard let scenarioPath = fields.scenario else {
@@ -61,7 +63,6 @@ package struct AgentFactory {
                 environment: composition.childEnvironment(passing: fields.passEnv ?? [])
             )
         case .claude, .codex, .gemini, .opencode, .cursor, .aider, .mini:
-            let keys = try configuration.apiKeys(environment: composition.environment, keyFiles: fields.keyFiles ?? [])
             let primary = try cliAgent(backend, binary: fields.agentBinary, fields: fields, keys: keys)
             var fallbacks: [any AgentBackend] = []
             for fallback in fields.fallbackBackends ?? [] {

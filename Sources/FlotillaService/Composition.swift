@@ -59,6 +59,9 @@ package struct Composition: Sendable {
         if let home = environment["HOME"], !home.isEmpty {
             settings.toolSettings = ToolSettings.guarded(home: home, environment: environment)
         }
+        settings.masked =
+            (options.keyFiles ?? []).compactMap { try? Configuration.keyFile($0).path }
+            + [Configuration.userFile(environment)].compactMap { $0 }
         if asked != .none {
             switch try await resolve(asked, flag: "--sandbox") {
             case (.bwrap, _): settings.mode = .bwrap

@@ -72,7 +72,10 @@ package struct Configuration: Sendable {
             guard !key.isEmpty else { throw FlotillaError.invalid("--key-file \(entry): \(path) is empty") }
             flags[variable] = (key, "--key-file \(entry)")
         }
-        return APIKeys(flags: flags, environment: environment, configured: keys)
+        let found = APIKeys(flags: flags, environment: environment, configured: keys)
+        // Whichever process prints one of them, a transcript or log never keeps it.
+        SecretRedaction.hold(APIKeys.kinds.compactMap { found.value($0.variable) })
+        return found
     }
 
     /// The variable and path of a `--key-file PROVIDER=PATH` entry.

@@ -4,8 +4,10 @@ import Foundation
 package struct TemporaryDirectory: Sendable {
     package let path: String
 
-    package init(prefix: String = "flotilla-test") throws {
-        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+    /// A new directory in `parent` (the temporary directory by default; `/var/tmp` for a path a sandbox, whose `/tmp`
+    /// is its own, would still see).
+    package init(prefix: String = "flotilla-test", in parent: String = NSTemporaryDirectory()) throws {
+        let base = URL(fileURLWithPath: parent).appendingPathComponent(
             "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
         )
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)

@@ -669,6 +669,88 @@ struct AdversaryTests {
     }
 
     @Test(arguments: modes)
+    func noLoginBesideAToolNoKeyFileAndNoKeyInAnyTranscript(_ sandbox: String) async throws {
+        // The user's tools on PATH live beside their logins (~/.cargo/credentials.toml, an opencode login under
+        // ~/.local/share); a key file lies outside the home directory. The agent, given no key, reads them all and
+        // prints what it read; the tool in ~/.cargo/bin must still run.
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
+        defer { fixture.remove() }
+        // The home directory apart from the scratch directory, which the sandbox may write.
+        let homeDirectory = try TemporaryDirectory(prefix: "flotilla-home")
+        defer { homeDirectory.remove() }
+        let home = homeDirectory.path
+        let manager = FileManager.default
+        for directory in ["/.cargo/bin", "/.local/bin", "/.local/share/opencode"] {
+            try manager.createDirectory(atPath: home + directory, withIntermediateDirectories: true)
+        }
+        let cargoToken = "cio-" + UUID().uuidString.lowercased()
+        let openCodeKey = "sk-oc-" + UUID().uuidString.lowercased()
+        let anthropicKey = "sk-ant-" + UUID().uuidString.lowercased()
+        try "[registry]\ntoken = \"\(cargoToken)\"\n".write(
+            toFile: home + "/.cargo/credentials.toml",
+            atomically: true,
+            encoding: .utf8
+        )
+        try (#"{"anthropic": {"key": ""# + openCodeKey + #""}}"#).write(
+            toFile: home + "/.local/share/opencode/auth.json",
+            atomically: true,
+            encoding: .utf8
+        )
+        _ = try fixture.scratch.write("hello", "#!/bin/sh\necho hello from cargo\n", executable: true)
+        try manager.moveItem(atPath: fixture.scratch.file("hello"), toPath: home + "/.cargo/bin/hello")
+        // Outside the sandbox's own /tmp, where it would see the file were it not hidden.
+        let keys = try TemporaryDirectory(prefix: "flotilla-keys", in: "/var/tmp")
+        defer { keys.remove() }
+        let keyFile = try keys.write("anthropic.key", anthropicKey + "\n")
+        let attack = try await attack(
+            """
+            for file in "$HOME/.cargo/credentials.toml" "$HOME/.local/share/opencode/auth.json" '\(keyFile)'; do
+                cat "$file" >> "$OBS" 2>/dev/null || echo "unreadable: $file" >> "$OBS"
+                cat "$file" 2>&1
+            done
+            hello >> "$OBS" 2>&1
+            echo "a ok" > a.txt
+
+            """,
+            sandbox: sandbox,
+            arguments: ["--key-file", "anthropic=\(keyFile)"],
+            environment: [
+                "HOME": home,
+                "PATH": "\(home)/.cargo/bin:\(home)/.local/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? ""),
+            ],
+            in: fixture
+        )
+        #expect(attack.outcome.exitCode == 0, "\(attack.outcome.standardError)")
+        #expect(
+            attack.observations.contains("hello from cargo"),
+            "the tool on PATH did not run: \(attack.observations)"
+        )
+        if Self.confined(sandbox) {
+            for secret in [cargoToken, openCodeKey, anthropicKey] {
+                #expect(!attack.observations.contains(secret), "the sandbox read \(secret): \(attack.observations)")
+            }
+        }
+        // In every mode: no key Flotilla read reaches anything it keeps (transcripts, logs, the ledger).
+        let state = fixture.repository.path + "/.flotilla"
+        var files: [String] = []
+        let walker = manager.enumerator(atPath: state)
+        while let path = walker?.nextObject() as? String {
+            if walker?.fileAttributes?[.type] as? FileAttributeType == .typeRegular { files.append(path) }
+        }
+        #expect(files.count > 5, "\(files)")
+        let kept = files.filter { path in
+            manager.contents(atPath: state + "/" + path).map { $0.range(of: Data(anthropicKey.utf8)) != nil } ?? false
+        }
+        #expect(kept.isEmpty, "the key file's key is kept in \(kept)")
+        if !Self.confined(sandbox) {
+            // Without a sandbox the agent could read the key file; its transcript shows where the key was.
+            let transcript = try #require(files.first { $0.hasSuffix("agent_outputs/a-1.log") })
+            #expect(try String(contentsOfFile: state + "/" + transcript, encoding: .utf8).contains("[redacted]"))
+        }
+        try await expectNoDamage(attack, userBranchesGuarded: Self.confined(sandbox))
+    }
+
+    @Test(arguments: modes)
     func aHookPlantedInTheToolsSettingsIsPutBackAndRunsNowhere(_ sandbox: String) async throws {
         // Attempt 1 (claude) adds a SessionStart hook to the user's claude settings and fails its gate; the critic
         // (claude -p) explains the failure, run without a sandbox; attempt 2 is a claude session again. The hook must

@@ -11,13 +11,23 @@ import Testing
 struct SandboxPartsTests {
     static let repository = "/work/repo"
 
+    /// A home directory's tool installations, as `listing` sees them: logins and data beside programs.
+    static let installations: [String: [String]] = [
+        "/home/u/.local": ["bin", "lib", "share", "state"],
+        "/home/u/.local/bin": ["aider", "tool"],
+        "/home/u/.cargo": ["bin", "registry", "credentials.toml", "env"],
+        "/home/u/.nvm/versions/node/v20": ["bin", "lib", "include", "share"],
+    ]
+
     func arguments(_ confinement: Confinement, home: String = "/home/u", path: String = "/usr/bin") -> [String] {
         BubblewrapCommand.arguments(
             for: confinement,
             workingDirectory: "\(Self.repository)/.flotilla/worktrees/m/agent-1",
             environment: ["HOME": home, "PATH": path],
             startSignal: nil,
-            exists: { _ in true }
+            exists: { _ in true },
+            listing: { Self.installations[$0] ?? [] },
+            linkTarget: { $0 == "/home/u/.local/bin/aider" ? "/home/u/.local/share/pipx/venvs/aider/bin/aider" : nil }
         )
     }
 
@@ -57,10 +67,33 @@ struct SandboxPartsTests {
         let sealed = try position("--remount-ro", "\(Self.repository)/.flotilla")
         #expect(system < home && home < repository && repository < hidden && hidden < promptBind)
         #expect(promptBind < share && share < write && write < sealed)
-        // Tools installed in the home directory stay there to run: a bin directory brings its installation.
-        #expect(try position("--ro-bind-try", "/home/u/.local") > home)
-        #expect(try position("--ro-bind-try", "/home/u/.nvm/versions/node/v20") > home)
+        // Tools installed in the home directory stay there to run: a bin directory brings the programs and libraries
+        // of its installation, a link its program's virtual environment; nothing else of the installation.
+        for shown in [
+            "/home/u/.local/bin", "/home/u/.local/lib", "/home/u/.local/share/pipx/venvs/aider",
+            "/home/u/.nvm/versions/node/v20/bin", "/home/u/.nvm/versions/node/v20/lib",
+            "/home/u/.nvm/versions/node/v20/include",
+        ] {
+            #expect(try position("--ro-bind-try", shown) > home)
+        }
+        for unseen in ["/home/u/.local", "/home/u/.local/share", "/home/u/.nvm/versions/node/v20"] {
+            #expect(!args.contains(unseen), "\(unseen) would show what is beside the tools")
+        }
         #expect(args.suffix(2) == ["--chdir", checkout])
+    }
+
+    @Test func cargosCredentialsKeyFilesAndMountedSecretsAreNeverSeen() throws {
+        var confinement = Confinement(mode: .bwrap, writable: ["/work/repo/checkout"])
+        confinement.masked = ["/etc/flotilla/anthropic.key"]
+        let args = arguments(confinement, path: "/home/u/.cargo/bin:/usr/bin")
+        #expect(args.contains("/home/u/.cargo/bin") && args.contains("/home/u/.cargo/registry"))
+        #expect(args.contains("/home/u/.rustup"), "rustup's proxies in ~/.cargo/bin run its toolchains")
+        #expect(!args.contains("/home/u/.cargo") && !args.contains("/home/u/.cargo/credentials.toml"))
+        let mask = try #require(args.indices.first { args[$0] == "/dev/null" && args[$0 + 1] == confinement.masked[0] })
+        #expect(args[mask - 1] == "--ro-bind")
+        for directory in ["/run/secrets", "/var/run/secrets"] {
+            #expect(args.indices.contains { args[$0] == "--tmpfs" && args[$0 + 1] == directory })
+        }
     }
 
     @Test func onlyTheOpenPolicySharesTheNetwork() {

@@ -38,6 +38,8 @@ package struct Confinement: Sendable, Equatable {
     package var readable: [String]
     /// Directories it does not see at all.
     package var hidden: [String]
+    /// Files it reads as empty wherever they are: the key files Flotilla reads keys from.
+    package var masked: [String] = []
     /// Paths of the real home directory the process shares, read and write: the tool's own login and settings.
     package var homeShares: [String]
     package var network: NetworkAccess

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Finds the secrets in an environment and removes them from output as it streams.
 ///
 /// Whatever a child prints (an agent echoing its environment, a verify script dumping config) passes through
@@ -5,6 +7,23 @@
 /// back out of Flotilla.
 package struct SecretRedaction: Sendable {
     package static let replacement: [UInt8] = Array("[redacted]".utf8)
+
+    /// Every key this process holds, wherever it came from (a key file, the configuration, the environment): removed
+    /// from every process's output, not only from the output of the process it was given to.
+    private static let held = Mutex<Set<[UInt8]>>([])
+
+    /// Adds secrets this process holds (values shorter than 8 bytes are too common to hunt for).
+    package static func hold(_ values: some Sequence<String>) {
+        let secrets = values.map { Array($0.utf8) }.filter { $0.count >= 8 }
+        guard !secrets.isEmpty else { return }
+        held.withLock { $0.formUnion(secrets) }
+    }
+
+    /// The secrets to remove from the output of a process given `environment`: its own, and every one held.
+    package static func secrets(for environment: [String: String]) -> [[UInt8]] {
+        let all = Set(secrets(in: environment)).union(held.withLock { $0 })
+        return all.sorted { $0.count > $1.count }
+    }
 
     /// Values of variables whose names say they are secret (`*_API_KEY`, `*TOKEN*`, `*SECRET*`, …), longest
     /// first; values shorter than 8 bytes are too common to hunt for.

@@ -11,6 +11,8 @@ package struct SandboxSettings: Sendable, Equatable {
     package var verifyNetwork: NetworkAccess
     package var readable: [String]
     package var writable: [String]
+    /// Files no confined process may read: the key files Flotilla reads keys from, and its configuration file.
+    package var masked: [String] = []
     /// The agent CLIs' settings that are put back after every session (``SettingsWatch``).
     package var toolSettings: ToolSettings = .none
     /// Why the sandbox is not what was asked for (`auto` without a working bubblewrap), said when the run starts.
@@ -41,7 +43,7 @@ package struct SandboxSettings: Sendable, Equatable {
     /// own repository reads) readable; the rest of the repository hidden — its `.git` (configuration, refs, hooks),
     /// Flotilla's `.flotilla/`, and the files of your working tree, committed or not (a `.env`, say).
     func session(checkout: String, promptFile: String, objects: String, layout: MissionLayout) -> Confinement {
-        Confinement(
+        var confinement = Confinement(
             mode: mode,
             writable: [checkout] + writable,
             readable: [objects, promptFile] + readable,
@@ -49,6 +51,8 @@ package struct SandboxSettings: Sendable, Equatable {
             network: network,
             allowedHosts: allowedHosts
         )
+        confinement.masked = masked
+        return confinement
     }
 
     /// For a verify run in `checkout`, writing its report in `reports`, reading `extra` (Flotilla's pytest plugin); the
@@ -61,7 +65,7 @@ package struct SandboxSettings: Sendable, Equatable {
         readable extra: [String] = [],
         fixed: [String] = []
     ) -> Confinement {
-        Confinement(
+        var confinement = Confinement(
             mode: mode,
             writable: [checkout, reports] + writable,
             readable: [objects] + extra + readable,
@@ -70,6 +74,8 @@ package struct SandboxSettings: Sendable, Equatable {
             allowedHosts: allowedHosts,
             fixed: fixed
         )
+        confinement.masked = masked
+        return confinement
     }
 
     /// What the ledger records for each attempt.

@@ -53,7 +53,7 @@ final class OutputCollector: Sendable {
         fileLimit = request.outputFileLimit
         captureLimit = request.captureLimit
         // Secrets the process was given are removed from everything it prints, before anything keeps it.
-        let redaction = SecretRedaction(secrets: SecretRedaction.secrets(in: request.environment))
+        let redaction = SecretRedaction(secrets: SecretRedaction.secrets(for: request.environment))
         state = Mutex(
             State(
                 file: file,

@@ -28,13 +28,17 @@ package enum BubblewrapCommand {
     ///   - environment: Its environment (for `HOME` and `PATH`).
     ///   - startSignal: The start signal's FIFO outside, for the `allowlist` policy.
     ///   - exists: Whether a path exists on this machine (a parameter, so the arguments can be tested anywhere).
+    ///   - listing: What a directory holds (for the installations of tools on `PATH`).
+    ///   - linkTarget: Where a symbolic link leads, resolved; nil for what is no link.
     /// - Returns: bubblewrap's arguments.
     package static func arguments(
         for confinement: Confinement,
         workingDirectory: String,
         environment: [String: String],
         startSignal: String?,
-        exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+        exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
+        listing: (String) -> [String] = { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] },
+        linkTarget: (String) -> String? = resolvedLink
     ) -> [String] {
         var arguments = [
             "--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
@@ -44,12 +48,20 @@ package enum BubblewrapCommand {
         arguments += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         for socket in hiddenSockets where exists(socket) { arguments += ["--ro-bind", "/dev/null", socket] }
         if exists("/run/user") { arguments += ["--tmpfs", "/run/user"] }
+        // Where containers and orchestrators mount secrets.
+        for directory in secretDirectories where exists(directory) { arguments += ["--tmpfs", directory] }
 
         let home = environment["HOME"].flatMap { $0.isEmpty || $0 == "/" ? nil : normalized($0) }
         if let home, exists(home) { arguments += ["--tmpfs", home] }
         var readable = confinement.readable.map(normalized)
         if let home {
-            readable += toolchainDirectories(path: environment["PATH"] ?? "", home: home)
+            readable += toolchainDirectories(
+                path: environment["PATH"] ?? "",
+                home: home,
+                environment: environment,
+                listing: listing,
+                linkTarget: linkTarget
+            )
         }
         let hidden = confinement.hidden.map(normalized).filter(exists)
         func isHidden(_ path: String) -> Bool { hidden.contains { path == $0 || path.hasPrefix($0 + "/") } }
@@ -64,6 +76,10 @@ package enum BubblewrapCommand {
         for path in unique(confinement.fixed.map(normalized)) where exists(path) {
             arguments += ["--ro-bind", path, path]
         }
+        // Files no session may read wherever they are (key files): an empty file over each.
+        for path in unique(confinement.masked.map(normalized)) where exists(path) {
+            arguments += ["--ro-bind", "/dev/null", path]
+        }
         // What hides a directory is an empty one, and it stays empty: read-only once the writable paths inside it exist
         // (unless a writable path the user gave holds it, which shows it again).
         let writable = confinement.writable.map(normalized)
@@ -75,17 +91,66 @@ package enum BubblewrapCommand {
         return arguments
     }
 
-    /// Directories of `PATH` inside the home directory, which would vanish with it.
+    /// Directories where containers and orchestrators mount secrets (Docker and Kubernetes `/run/secrets`).
+    static let secretDirectories = ["/run/secrets", "/var/run/secrets"]
+
+    /// What an installation beside a `bin` or `shims` directory may show: its programs, libraries and toolchains.
     ///
-    /// Those are tools installed for the user (`~/.local/bin`, `~/.nvm/versions/node/v20/bin`, `~/.pyenv/shims`). A
-    /// `bin` or `shims` directory brings its parent, where the tool's libraries are.
-    static func toolchainDirectories(path: String, home: String) -> [String] {
-        path.split(separator: ":").map { normalized(String($0)) }.compactMap { directory in
-            guard directory.hasPrefix(home + "/") else { return nil }
+    /// Never the rest (`~/.cargo/credentials.toml`, `~/.local/share/*/auth.json`). `version` is pyenv's global choice.
+    static let installationParts: Set<String> = [
+        "bin", "lib", "lib64", "libexec", "include", "versions", "toolchains", "shims", "plugins", "registry", "git",
+        "version", "completions", "pyenv.d",
+    ]
+
+    /// The most links of one `PATH` directory followed to their installations.
+    static let linkLimit = 1000
+
+    /// What tools on `PATH` inside the home directory need, which would vanish with it.
+    ///
+    /// Those are tools installed for the user (`~/.local/bin`, `~/.nvm/versions/node/v20/bin`, `~/.pyenv/shims`). The
+    /// directory is shown; for a `bin` or `shims` directory, the parts of its installation that hold programs and
+    /// libraries (``installationParts``), never the installation whole. A link in the directory to a program elsewhere
+    /// in the home directory shows that program's installation (a pipx virtual environment); `~/.cargo/bin` shows
+    /// rustup's toolchains.
+    static func toolchainDirectories(
+        path: String,
+        home: String,
+        environment: [String: String] = [:],
+        listing: (String) -> [String] = { _ in [] },
+        linkTarget: (String) -> String? = { _ in nil }
+    ) -> [String] {
+        var shown: [String] = []
+        for entry in path.split(separator: ":") {
+            let directory = normalized(String(entry))
+            guard directory.hasPrefix(home + "/") else { continue }
+            shown.append(directory)
             let name = (directory as NSString).lastPathComponent
             let parent = (directory as NSString).deletingLastPathComponent
-            return (name == "bin" || name == "shims") && parent != home ? parent : directory
+            if (name == "bin" || name == "shims") && parent != home {
+                shown += listing(parent).filter { installationParts.contains($0) && $0 != name }.sorted().map {
+                    parent + "/" + $0
+                }
+            }
+            if directory == home + "/.cargo/bin" { shown.append(environment["RUSTUP_HOME"] ?? home + "/.rustup") }
+            for program in listing(directory).sorted().prefix(linkLimit) {
+                guard let target = linkTarget(directory + "/" + program), target.hasPrefix(home + "/"),
+                    !shown.contains(where: { target.hasPrefix($0 + "/") })
+                else { continue }
+                // `venvs/tool/bin/tool`: the virtual environment; else the program's own directory.
+                let holder = (target as NSString).deletingLastPathComponent
+                let installation =
+                    (holder as NSString).lastPathComponent == "bin"
+                    ? (holder as NSString).deletingLastPathComponent : holder
+                if installation != home && installation.hasPrefix(home + "/") { shown.append(installation) }
+            }
         }
+        return shown
+    }
+
+    /// Where a symbolic link leads, with every link on the way resolved; nil for what is no link.
+    package static func resolvedLink(_ path: String) -> String? {
+        guard (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else { return nil }
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     private static func normalized(_ path: String) -> String {
