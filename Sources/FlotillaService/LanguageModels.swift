@@ -13,19 +13,23 @@ package struct LanguageModelSettings: Sendable {
     package var binary: String?
     /// `--key-file PROVIDER=PATH` entries.
     package var keyFiles: [String] = []
+    /// For the CLI tools: how each session is confined (a mission's sandbox, read-only on the repository).
+    package var confinement: Confinement?
 
     package init(
         api: LanguageModelAPI? = nil,
         url: String? = nil,
         model: String? = nil,
         binary: String? = nil,
-        keyFiles: [String] = []
+        keyFiles: [String] = [],
+        confinement: Confinement? = nil
     ) {
         self.api = api
         self.url = url
         self.model = model
         self.binary = binary
         self.keyFiles = keyFiles
+        self.confinement = confinement
     }
 }
 
@@ -85,7 +89,8 @@ package enum LanguageModels {
                 environment: environment,
                 keys: keys,
                 directory: directory,
-                pricing: pricing
+                pricing: pricing,
+                confinement: settings.confinement
             )
         case .openai?, nil:
             let key = keys.value("OPENAI_API_KEY")
@@ -117,7 +122,8 @@ package enum LanguageModels {
         _ fields: MissionFields,
         configuration: Configuration,
         composition: Composition,
-        root: String
+        root: String,
+        confinement: Confinement? = nil
     ) throws -> (any LanguageModel)? {
         try make(
             role: "critic",
@@ -126,7 +132,8 @@ package enum LanguageModels {
                 url: fields.criticURL,
                 model: fields.criticModel,
                 binary: fields.criticBinary,
-                keyFiles: fields.keyFiles ?? []
+                keyFiles: fields.keyFiles ?? [],
+                confinement: confinement
             ),
             configuration: configuration,
             composition: composition,
@@ -139,12 +146,19 @@ package enum LanguageModels {
         _ fields: MissionFields,
         configuration: Configuration,
         composition: Composition,
-        root: String
+        root: String,
+        confinement: Confinement? = nil
     ) throws -> (any LanguageModel)? {
         guard let text = fields.architect, case .api(let api, let model)? = ModelChoice(text) else { return nil }
         return try make(
             role: "architect",
-            LanguageModelSettings(api: api, url: fields.architectURL, model: model, keyFiles: fields.keyFiles ?? []),
+            LanguageModelSettings(
+                api: api,
+                url: fields.architectURL,
+                model: model,
+                keyFiles: fields.keyFiles ?? [],
+                confinement: confinement
+            ),
             configuration: configuration,
             composition: composition,
             directory: root

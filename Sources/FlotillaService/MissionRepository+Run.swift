@@ -73,17 +73,22 @@ extension MissionRepository {
         let spec = record.spec
         let configuration = try Configuration.load(root: root, environment: composition.environment)
         let agent = try AgentFactory(configuration: configuration, composition: composition, root: root).make(spec)
+        let sandbox = try await composition.sandbox(for: spec)
+        // The critic's model also reviews, plans attempts and judges the goal: as a CLI, confined like the sessions
+        // whose work it reads, read-only on the repository.
         let critic = try LanguageModels.critic(
             spec.options,
             configuration: configuration,
             composition: composition,
-            root: root
+            root: root,
+            confinement: sandbox.role(repository: root)
         ).map(Critic.init)
         let architect = try LanguageModels.architect(
             spec.options,
             configuration: configuration,
             composition: composition,
-            root: root
+            root: root,
+            confinement: sandbox.role(repository: root)
         )
         try await EventsFileSink.restore(path: layout.eventsFile(id), from: ledger, mission: id)
         let eventsFile = EventsFileSink(path: layout.eventsFile(id))
@@ -92,7 +97,6 @@ extension MissionRepository {
             eventsFile.close()
             missionLog.close()
         }
-        let sandbox = try await composition.sandbox(for: spec)
         if let warning = sandbox.note { note(warning) }
         let runner = MissionRunner(
             ports: MissionRunner.Ports(

@@ -751,6 +751,48 @@ struct AdversaryTests {
     }
 
     @Test(arguments: modes)
+    func theCriticRunsConfinedReadOnlyWithAPrivateCopyOfItsLogin(_ sandbox: String) async throws {
+        // The critic (claude -p) reads what agents wrote; as a role it tries to write in the repository and to read
+        // Flotilla's ledger. It must get its own settings directory in every mode, and the sandbox in auto.
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
+        defer { fixture.remove() }
+        let observations = fixture.scratch.file("role-observations")
+        let review =
+            #"{"summary": "a.txt is missing", "root_cause": "nothing was written", "next_actions": ["write a.txt"], "failing_criteria": ["a"]}"#
+        let (critic, _) = try StructuredCLITests.tool(
+            "claude",
+            answers: "[\(review)]",
+            in: fixture,
+            environment: "FAKE_ROLE_OBS='\(observations)'"
+        )
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            "#!/bin/sh\nif [ \"$FLOTILLA_ATTEMPT\" = 2 ]; then echo 'a ok' > a.txt; fi\n",
+            executable: true
+        )
+        let run = try await FlotillaBinary.run(
+            [
+                "run", "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write", fixture.scratch.path,
+                "--agent-command", "sh \(agent)", "--critic", "claude", "--critic-binary", critic,
+            ],
+            in: fixture.repository.path
+        )
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        #expect(try await audit.ledger.modelCalls(of: audit.id).map(\.call.role) == [.critic])
+        let seen = try String(contentsOfFile: observations, encoding: .utf8)
+        #expect(seen.contains("settings: a private copy"), "\(seen)")
+        if Self.confined(sandbox) {
+            #expect(seen.contains("the repository is read-only") && seen.contains("the ledger is hidden"), "\(seen)")
+            #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/PWNED-by-role"))
+        }
+        let head = try #require(await audit.targetHead())
+        let files = try await fixture.repository.git("ls-tree", "-r", "--name-only", head)
+        #expect(!files.contains("PWNED"), "a role's file is on the target")
+        #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [])
+    }
+
+    @Test(arguments: modes)
     func aHookPlantedInTheToolsSettingsIsPutBackAndRunsNowhere(_ sandbox: String) async throws {
         // Attempt 1 (claude) adds a SessionStart hook to the user's claude settings and fails its gate; the critic
         // (claude -p) explains the failure, run without a sandbox; attempt 2 is a claude session again. The hook must

@@ -12,7 +12,8 @@ struct StructuredCLITests {
     static func tool(
         _ tool: String,
         answers: String,
-        in fixture: MissionFixture
+        in fixture: MissionFixture,
+        environment: String = ""
     ) throws -> (binary: String, log: String) {
         let fake = (try FlotillaBinary.path() as NSString).deletingLastPathComponent + "/flotilla-fake-agent"
         let answersFile = try fixture.scratch.write("\(tool)-answers.json", answers)
@@ -21,7 +22,7 @@ struct StructuredCLITests {
             "\(tool)-wrapper",
             """
             #!/bin/sh
-            FAKE_AGENT_TOOL=\(tool) FAKE_AGENT_ANSWERS='\(answersFile)' FAKE_AGENT_LOG='\(log)' exec '\(fake)' "$@"
+            \(environment) FAKE_AGENT_TOOL=\(tool) FAKE_AGENT_ANSWERS='\(answersFile)' FAKE_AGENT_LOG='\(log)' exec '\(fake)' "$@"
 
             """,
             executable: true

@@ -22,6 +22,7 @@ package struct CLILanguageModel: LanguageModel {
     private let directory: String
     private let pricing: PricingTable
     private let timeout: Duration
+    private let confinement: Confinement?
 
     /// Creates the model.
     ///
@@ -35,6 +36,8 @@ package struct CLILanguageModel: LanguageModel {
     ///   - directory: Where it runs (the repository, which it may read).
     ///   - pricing: Prices tokens when the tool reports no cost.
     ///   - timeout: How long one answer may take.
+    ///   - confinement: How each session is confined (a mission's sandbox, read-only on the repository); nil runs it
+    ///     as the user. Either way it gets a private copy of the tool's login, never the user's settings.
     package init(
         tool: Tool,
         binary: String?,
@@ -44,7 +47,8 @@ package struct CLILanguageModel: LanguageModel {
         keys: APIKeys,
         directory: String,
         pricing: PricingTable = .builtIn,
-        timeout: Duration = .seconds(600)
+        timeout: Duration = .seconds(600),
+        confinement: Confinement? = nil
     ) {
         self.tool = tool
         self.binary = binary
@@ -55,6 +59,7 @@ package struct CLILanguageModel: LanguageModel {
         self.directory = directory
         self.pricing = pricing
         self.timeout = timeout
+        self.confinement = confinement
     }
 
     private var dialect: any AgentCLIDialect {
@@ -91,12 +96,23 @@ package struct CLILanguageModel: LanguageModel {
             arguments.append("-")
         }
         let options = AgentCLIOptions(binary: binary)
+        // The tool's login, copied into a directory of this session's own: whatever an agent planted in the user's
+        // settings is not there, and whatever this session writes there is gone with it.
+        let home = try PrivateToolHome(tool, environment: environment)
+        defer { home.remove() }
         var process = ProcessRequest(
             executable: binary ?? dialect.program,
             arguments: arguments,
             workingDirectory: directory,
             environment: environment.merging(dialect.sessionKeys(keys, model: model, options: options)) { $1 }
+                .merging(home.environment) { $1 }
         )
+        if var confinement {
+            confinement.writable.append(home.path)
+            confinement.readable += [schemaFile, binary].compactMap { $0 }
+            confinement.allowedHosts += dialect.hosts(model: model, options: options)
+            process.confinement = confinement
+        }
         process.standardInput = .text(Self.conversation(request, includeSystem: tool == .codex))
         process.timeout = timeout
         let result: ProcessResult

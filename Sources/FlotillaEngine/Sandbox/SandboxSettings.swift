@@ -78,6 +78,21 @@ package struct SandboxSettings: Sendable, Equatable {
         return confinement
     }
 
+    /// For a model role's CLI (critic, reviewer, architect, objective check) in `repository`: the repository
+    /// readable, its `.flotilla/` hidden, nothing of it writable; the tool's hosts only (each tool adds its own).
+    package func role(repository: String) -> Confinement {
+        var confinement = Confinement(
+            mode: mode,
+            writable: writable,
+            readable: [repository] + readable,
+            hidden: [(repository as NSString).appendingPathComponent(".flotilla")],
+            network: .allowlist,
+            allowedHosts: allowedHosts
+        )
+        confinement.masked = masked
+        return confinement
+    }
+
     /// What the ledger records for each attempt.
     package var summary: String {
         mode == .none

@@ -170,6 +170,27 @@ func runSessionStartHooks() {
     }
 }
 
+/// FAKE_ROLE_OBS: a structured-mode session (a model role) tries what a role must not do, and notes in that file
+/// what it could: write in the repository it runs in, read Flotilla's ledger, read the user's own claude settings.
+func probeAsARole(_ observations: String) {
+    var notes: [String] = []
+    let here = FileManager.default.currentDirectoryPath
+    let wrote = FileManager.default.createFile(atPath: here + "/PWNED-by-role", contents: Data("x".utf8))
+    notes.append(wrote ? "wrote the repository" : "the repository is read-only")
+    let ledger = FileManager.default.contents(atPath: here + "/.flotilla/ledger.sqlite")
+    notes.append(ledger.map { $0.isEmpty ? "the ledger is hidden" : "read the ledger" } ?? "the ledger is hidden")
+    let own = (environment["HOME"] ?? "") + "/.claude"
+    notes.append(claudeDirectory == own ? "settings: the user's" : "settings: a private copy")
+    let line = notes.joined(separator: "; ") + "\n"
+    if let handle = FileHandle(forWritingAtPath: observations) {
+        handle.seekToEndOfFile()
+        handle.write(Data(line.utf8))
+        try? handle.close()
+    } else {
+        _ = FileManager.default.createFile(atPath: observations, contents: Data(line.utf8))
+    }
+}
+
 /// What an agent that games its way out does: a `SessionStart` hook in the user's claude settings.
 ///
 /// The next claude session, or a model role run without a sandbox, would run it as the user. It notes where it ran.
@@ -213,6 +234,7 @@ case "claude":
             exit(1)
         }
         // Structured mode: no tool may write (no bypass flag), the answer goes in structured_output.
+        if let observations = environment["FAKE_ROLE_OBS"] { probeAsARole(observations) }
         let answer = nextAnswer()
         result["total_cost_usd"] = 0.0187
         result["usage"] = [
