@@ -70,9 +70,15 @@ package struct MissionRepository: Sendable {
             groups: detailed ? try await requireLedger().groups(of: record.spec.id) : nil,
             crashed: liveness(record).isCrashed
         )
-        if detailed, record.spec.options.approvalMode != .none {
-            dto.awaitingApproval = try await requireLedger().approvals(of: record.spec.id)
-                .filter { $0.decision == nil }.map { $0.attempt?.description ?? "mission" }
+        if detailed {
+            // Held landings wait in every mode; with approvals off, only they can.
+            let waiting = try await requireLedger().approvals(of: record.spec.id).filter { $0.decision == nil }
+            let shown = record.spec.options.approvalMode != .none ? waiting : waiting.filter { $0.hold != nil }
+            if !shown.isEmpty || record.spec.options.approvalMode != .none {
+                dto.awaitingApproval = shown.map { record in
+                    (record.attempt?.description ?? "mission") + (record.hold.map { " (\($0))" } ?? "")
+                }
+            }
         }
         return dto
     }

@@ -81,6 +81,12 @@ package struct MissionRequestBuilder {
                 fields: [FieldProblem(field: "review", message: "needs a critic model")]
             )
         }
+        if critic == nil, fields.hackCheck == true {
+            throw FlotillaError.invalid(
+                "--hack-check needs a model to read diffs with: configure the critic (--critic, --critic-url)",
+                fields: [FieldProblem(field: "hack_check", message: "needs a critic model")]
+            )
+        }
         _ = try AgentFactory(configuration: configuration, composition: composition, root: root)
             .make(backend, fields: fields, checklist: checklist)
         return MissionRequest(checklist: checklist, checklistPath: checklistPath, backend: backend, fields: fields)

@@ -218,6 +218,32 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration(
+            "v12: why a landing waits for a person when the mission asks no approvals; the hack check's model calls"
+        ) { db in
+            try db.execute(sql: "ALTER TABLE approvals ADD COLUMN hold TEXT")
+            let definition = try String.fetchOne(
+                db,
+                sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'model_calls'"
+            )
+            let roles = "'architect', 'objective'))"
+            guard let definition, definition.contains(roles) else {
+                throw DatabaseError(message: "the model_calls table has no role list to extend")
+            }
+            // A renamed table's definition reads `CREATE TABLE "model_calls" (`: the name is replaced up to `(`.
+            let columns = definition.replacingOccurrences(of: roles, with: "'architect', 'objective', 'hack_check'))")
+            let rebuilt =
+                "CREATE TABLE model_calls_v12 " + columns[(columns.firstIndex(of: "(") ?? columns.startIndex)...]
+            try db.execute(
+                sql: """
+                    \(rebuilt);
+                    INSERT INTO model_calls_v12 SELECT * FROM model_calls;
+                    DROP TABLE model_calls;
+                    ALTER TABLE model_calls_v12 RENAME TO model_calls;
+                    CREATE INDEX model_calls_by_mission ON model_calls (mission_id, id);
+                    """
+            )
+        }
         return migrator
     }
 

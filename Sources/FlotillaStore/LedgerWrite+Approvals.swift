@@ -4,7 +4,7 @@ import GRDB
 
 extension LedgerWrite {
     /// A landing asks once; the finished mission asks again at each run that reaches the end (numbered 1, 2, …).
-    func approvalRequested(_ key: AttemptKey?) throws {
+    func approvalRequested(_ key: AttemptKey?, hold: String?) throws {
         let number =
             try key?.number
             ?? (Int.fetchOne(
@@ -15,10 +15,10 @@ extension LedgerWrite {
             ) ?? 1)
         try db.execute(
             sql: """
-                INSERT INTO approvals (mission_id, group_id, attempt_number, requested_at) VALUES (?, ?, ?, ?)
+                INSERT INTO approvals (mission_id, group_id, attempt_number, requested_at, hold) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
                 """,
-            arguments: [mission, key?.group ?? "", number, now]
+            arguments: [mission, key?.group ?? "", number, now, hold]
         )
     }
 
@@ -45,7 +45,7 @@ extension SQLiteLedger {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT group_id, attempt_number, requested_at, decision, reason, decided_by, decided_at
+                    SELECT group_id, attempt_number, requested_at, decision, reason, decided_by, decided_at, hold
                     FROM approvals WHERE mission_id = ? ORDER BY requested_at, group_id, attempt_number
                     """,
                 arguments: [mission.rawValue]
@@ -60,7 +60,8 @@ extension SQLiteLedger {
                     decision: decision.map {
                         ApprovalDecision(approved: $0 == "approved", reason: row["reason"], by: row["decided_by"] ?? "")
                     },
-                    decidedAt: decidedAt.map(Date.init(timeIntervalSince1970:))
+                    decidedAt: decidedAt.map(Date.init(timeIntervalSince1970:)),
+                    hold: row["hold"]
                 )
             }
         }

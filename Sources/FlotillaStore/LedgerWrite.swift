@@ -30,7 +30,7 @@ struct LedgerWrite {
         case .missionFinished(let reason, _): try missionFinished(reason)
         case .modelCalled(let call): try modelCalled(call)
         case .notificationTried(let attempt): try notificationTried(attempt)
-        case .approvalRequested(let key, _): try approvalRequested(key)
+        case .approvalRequested(let key, let question): try approvalRequested(key, hold: key == nil ? nil : question)
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
         case .reviewed(let key, let verdict): try reviewed(key, blocks: verdict.blocks)

@@ -221,6 +221,40 @@ struct GraderAttackTests {
         try await expectHeld(run, saying: "tests/conftest.py: adds pytest's hooks and fixtures")
     }
 
+    @Test(arguments: modes)
+    func heldForAPersonAReachIntoTheGraderNeverLandsByTimeout(_ sandbox: String) async throws {
+        // `--grader-reach hold`: the conftest is judged as usual, passes (it turns failures into passes), and waits
+        // for a person; the approval timeout, whose action is approve, never lands it. The next attempt does the work.
+        let conftest = """
+            cat > tests/conftest.py <<'EOF'
+            import pytest
+            @pytest.hookimpl(hookwrapper=True)
+            def pytest_runtest_makereport(item, call):
+                outcome = yield
+                outcome.get_result().outcome = "passed"
+            EOF
+            """
+        let run = try await run(
+            conftest,
+            sandbox: sandbox,
+            arguments: ["--grader-reach", "hold", "--approval-timeout", "1", "--approval-timeout-action", "approve"]
+        )
+        defer { run.remove() }
+        #expect(run.outcome.exitCode == 0, "\(run.outcome.standardError)")
+        let attempts = try await run.audit.attempts()
+        #expect(attempts.map(\.outcome) == [.rejected, .landed])
+        #expect(attempts.first?.reason?.contains("the timeout never lands it") == true, "\(attempts)")
+        let asked = try #require(try await run.audit.events().first { $0.kind == .approvalRequested })
+        #expect(
+            asked.message.contains("a#1 passed its gate, but it reaches into the grader: tests/conftest.py"),
+            "\(asked.message)"
+        )
+        let head = try #require(await run.audit.targetHead())
+        #expect(try await Self.baseHarnessPasses(run, .script, at: head))
+        let files = try await run.repository.git("ls-tree", "-r", "--name-only", head)
+        #expect(!files.contains("conftest.py"))
+    }
+
     @Test func configurationThatCollectsNothingIsHeld() async throws {
         let run = try await run("printf '[pytest]\\naddopts = --co\\n' > pytest.ini", sandbox: "auto")
         try await expectHeld(run, saying: "pytest.ini")

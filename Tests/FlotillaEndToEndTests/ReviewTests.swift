@@ -220,6 +220,44 @@ struct ReviewTests {
         }
     }
 
+    @Test func aDiffTheHackCheckFlagsWaitsForAPersonAndNoTimeoutLandsIt() async throws {
+        // The hack check reads attempt 1's deletion of an assertion and flags it: it waits for a person, and the
+        // approval timeout, whose action is approve, rejects it instead. Attempt 2 is honest and lands. A model that
+        // gives no verdict holds the attempt too.
+        let flagged = #"{"special_casing": true, "reason": "It deletes the assertion that checks a.txt."}"#
+        let honest = #"{"special_casing": false, "reason": ""}"#
+        try await ScriptedModelServer.serving([.chat(flagged), .chat(honest)]) { server, port in
+            try await mission([
+                "--critic-url", "http://127.0.0.1:\(port)/v1", "--critic-model", "stub", "--hack-check",
+                "--approval-timeout", "1", "--approval-timeout-action", "approve",
+            ]) { fixture, outcome in
+                #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+                let audit = try await fixture.audit()
+                let attempts = try await audit.attempts()
+                #expect(attempts.map(\.outcome) == [.rejected, .landed])
+                #expect(attempts.first?.reason?.contains("the timeout never lands it") == true, "\(attempts)")
+                let asked = try #require(try await audit.events().first { $0.kind == .approvalRequested })
+                #expect(
+                    asked.message.contains(
+                        "a#1 passed its gate, but the hack check says it special-cases the tests: It deletes the assertion"
+                    ),
+                    "\(asked.message)"
+                )
+                let calls = try await audit.ledger.modelCalls(of: audit.id)
+                #expect(calls.map(\.call.role) == [.hackCheck, .hackCheck])
+                // The model read the diff it judged.
+                #expect(try #require(await server.requests.first).contains("assert open"))
+                let head = try #require(await audit.targetHead())
+                let tests = try await fixture.repository.git("show", "\(head):test_a.py")
+                #expect(tests.contains("assert open"), "the flagged deletion landed")
+            }
+        }
+        try await mission(["--hack-check"]) { fixture, outcome in
+            #expect(outcome.exitCode == 2)
+            #expect(outcome.standardError.contains("--hack-check needs a model"), "\(outcome.standardError)")
+        }
+    }
+
     @Test func aReviewNeedsAModel() async throws {
         try await mission(["--review", "block"]) { fixture, outcome in
             #expect(outcome.exitCode == 2)

@@ -205,6 +205,23 @@ struct MissionOptions: ParsableArguments {
 
     @Option(
         help: """
+            A change that reaches into the test runner (conftest.py, pytest.ini, sitecustomize.py, a module named like \
+            a tool, os._exit, FLOTILLA_ variables): reject it with the reason (default), or hold: judge it as usual \
+            and, if it passes, wait for a person (approve or reject) before it lands; no approval timeout lands it.
+            """
+    )
+    var graderReach: GraderReachPolicy?
+
+    @Flag(
+        help: """
+            Before a passing attempt lands, ask the critic's model whether its diff special-cases the tests or the \
+            grader; a flagged attempt waits for a person. Needs the critic (--critic, --critic-url).
+            """
+    )
+    var hackCheck = false
+
+    @Option(
+        help: """
             Where agent sessions and verify runs execute: bwrap (bubblewrap: a read-only system, the checkout the \
             only writable project path, a private home and /tmp, no view of .flotilla/ or write access to .git, \
             every process ended with the session), none (as you, with orphans ended), or auto (bwrap when it works \
@@ -283,6 +300,8 @@ struct MissionOptions: ParsableArguments {
         given.allowTestEdits = allowTestEdits ? true : nil
         given.maxAddedBytes = maxAddedBytes
         given.maxAddedFiles = maxAddedFiles
+        given.graderReach = graderReach
+        given.hackCheck = hackCheck ? true : nil
         given.sandbox = sandbox
         given.network = network
         given.allowHosts = allowHost.nonEmpty
@@ -316,6 +335,7 @@ extension NetworkAccess: ExpressibleByArgument {}
 extension ApprovalMode: ExpressibleByArgument {}
 extension ReviewMode: ExpressibleByArgument {}
 extension ApprovalTimeoutAction: ExpressibleByArgument {}
+extension GraderReachPolicy: ExpressibleByArgument {}
 
 extension Array {
     /// The array, or nil when empty: a repeatable flag given no times sets nothing.

@@ -10,6 +10,8 @@ package struct ModelCall: Sendable, Equatable, Codable {
         case architect
         /// Judges whether the goal is met once every group landed (`--objective-check`).
         case objective
+        /// Reads a passing diff for special-casing of the tests or the grader (`--hack-check`).
+        case hackCheck = "hack_check"
     }
 
     package var role: Role

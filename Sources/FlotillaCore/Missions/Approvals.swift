@@ -18,6 +18,13 @@ package enum ApprovalTimeoutAction: String, Sendable, Codable, CaseIterable {
     case reject
 }
 
+/// What becomes of an attempt whose change reaches into what grades it (`--grader-reach`): rejected with the reason
+/// (the default), or judged as usual and, if it passes, held for a person before it lands.
+package enum GraderReachPolicy: String, Sendable, Codable, CaseIterable {
+    case reject
+    case hold
+}
+
 /// A human's (or the timeout's) answer about a verified candidate, or about a finished mission.
 package struct ApprovalDecision: Sendable, Equatable, Codable {
     package var approved: Bool
@@ -41,11 +48,22 @@ package struct ApprovalRecord: Sendable, Equatable {
     package var decision: ApprovalDecision?
     package var decidedAt: Date?
 
-    package init(attempt: AttemptKey?, requestedAt: Date, decision: ApprovalDecision?, decidedAt: Date?) {
+    /// Why a landing was held for a person although the mission does not ask for approvals (it reaches into the
+    /// grader, or the hack check flagged it); such a landing is never approved by a timeout.
+    package var hold: String?
+
+    package init(
+        attempt: AttemptKey?,
+        requestedAt: Date,
+        decision: ApprovalDecision?,
+        decidedAt: Date?,
+        hold: String? = nil
+    ) {
         self.attempt = attempt
         self.requestedAt = requestedAt
         self.decision = decision
         self.decidedAt = decidedAt
+        self.hold = hold
     }
 }
 

@@ -45,6 +45,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var allowTestEdits: Bool?
     package var maxAddedBytes: Int?
     package var maxAddedFiles: Int?
+    package var graderReach: GraderReachPolicy?
+    package var hackCheck: Bool?
     package var sandbox: SandboxMode?
     package var network: NetworkAccess?
     package var allowHosts: [String]?
@@ -103,6 +105,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case allowTestEdits = "allow_test_edits"
         case maxAddedBytes = "max_added_bytes"
         case maxAddedFiles = "max_added_files"
+        case graderReach = "grader_reach"
+        case hackCheck = "hack_check"
         case sandbox, network
         case allowHosts = "allow_hosts"
         case verifyNetwork = "verify_network"
@@ -186,6 +190,17 @@ package struct MissionFields: Sendable, Equatable, Codable {
                     uncappable: true,
                     default: 2_000,
                     "Files one attempt may add; more is rejected."
+                )
+            case .graderReach:
+                .choice(
+                    GraderReachPolicy.self,
+                    "A change that reaches into the test runner: reject it (default), or hold it for a person."
+                )
+            case .hackCheck:
+                MissionFieldRule(
+                    .boolean,
+                    default: false,
+                    "Ask the critic's model whether each passing diff special-cases the tests; flagged ones wait."
                 )
             case .mergeBatch:
                 MissionFieldRule(.integer(1...1000), default: 8, "Verified attempts that share one regression verify.")

@@ -120,18 +120,23 @@ package struct AttemptEvidence: Sendable, Equatable, Codable {
     package var diffLines: Int
     /// What the agent and the models the attempt consulted cost.
     package var costUSD: Double
+    /// Why a person must see it before it lands, whatever the mission's approvals (`--grader-reach hold`,
+    /// `--hack-check`).
+    package var held: String?
 
     package init(
         commit: String? = nil,
         criteria: CriteriaScore? = nil,
         reviewScore: Int? = nil,
         diffLines: Int = 0,
-        costUSD: Double = 0
+        costUSD: Double = 0,
+        held: String? = nil
     ) {
         self.commit = commit
         self.criteria = criteria
         self.reviewScore = reviewScore
         self.diffLines = diffLines
         self.costUSD = costUSD
+        self.held = held
     }
 }

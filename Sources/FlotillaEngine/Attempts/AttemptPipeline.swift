@@ -46,6 +46,8 @@ struct AttemptState: Sendable {
     var revertedTests: [String] = []
     var verification: Verification?
     var reviewScore: Int?
+    /// Why a person must see it before it lands, if it passes.
+    var held: String?
 
     init(plan: AttemptPlan, worktree: String) {
         self.plan = plan
@@ -71,7 +73,8 @@ struct AttemptState: Sendable {
             criteria: verification?.criteria(in: key.group),
             reviewScore: reviewScore,
             diffLines: changes.map { $0.stat.insertions + $0.stat.deletions } ?? 0,
-            costUSD: costUSD
+            costUSD: costUSD,
+            held: held
         )
     }
 }
@@ -81,11 +84,11 @@ struct AttemptPipeline: Sendable {
     let steps: [any AttemptStep]
 
     /// Every attempt today: checkout, architect, session, a dispute, snapshot, the caps on its size, its changes,
-    /// test-edit guard, commit, protected paths, the grader guard, gate, review, explanation.
+    /// test-edit guard, commit, protected paths, the grader guard, gate, review, hack check, explanation.
     static let standard = AttemptPipeline(steps: [
         CheckoutStep(), ArchitectStep(), SessionStep(), DisputeStep(), SnapshotStep(), AdditionCapStep(), ChangesStep(),
         TestEditGuardStep(), CommitStep(), ProtectedPathsStep(), GraderGuardStep(), GateStep(), ReviewStep(),
-        ExplainStep(),
+        HackCheckStep(), ExplainStep(),
     ])
 
     func run(_ plan: AttemptPlan, in environment: AttemptEnvironment) async -> AttemptResult {

@@ -37,6 +37,8 @@ struct EngineContext: Sendable {
     var architect: Architect?
     /// Judges the goal once every group landed (`--objective-check`), with the critic's model.
     var objective: ObjectiveCheck?
+    /// Reads passing diffs for special-casing before they land (`--hack-check`), with the critic's model.
+    var hackCheck: HackCheck?
     /// How agent sessions (and, through the gate, verify runs) are confined.
     var sandbox: SandboxSettings = .none
 
@@ -61,6 +63,7 @@ struct EngineContext: Sendable {
             reviewer: reviewer,
             architect: architect,
             objective: objective,
+            hackCheck: hackCheck,
             sandbox: sandbox
         )
     }

@@ -93,6 +93,7 @@ package struct MissionRunner: Sendable {
             reviewer: try reviewer(for: spec),
             architect: try architect(for: spec),
             objective: try objectiveCheck(for: spec),
+            hackCheck: try hackCheck(for: spec),
             sandbox: options.sandbox
         )
         if record.state == .completed {
@@ -195,6 +196,17 @@ extension MissionRunner {
         }
         let gate = spec.options.reviewGate
         return Reviewer(model: critic.model, mode: mode, threshold: gate.threshold, timeout: gate.timeout)
+    }
+
+    /// `--hack-check`: the critic's model, reading passing diffs for special-casing.
+    func hackCheck(for spec: MissionSpec) throws -> HackCheck? {
+        guard spec.options.hackCheck == true else { return nil }
+        guard let critic = ports.critic else {
+            throw FlotillaError.invalid(
+                "--hack-check needs a model to read diffs with: configure the critic (--critic, --critic-url)"
+            )
+        }
+        return HackCheck(model: critic.model, timeout: spec.options.reviewGate.timeout)
     }
 
     /// `--architect`: the model that plans each attempt, the critic's or its own.

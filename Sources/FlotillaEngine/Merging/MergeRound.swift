@@ -9,6 +9,8 @@ struct MergeCandidate: Sendable, Equatable {
     var criteria: CriteriaScore?
     /// Where the attempt started; a fixup needs what landed since.
     var startCommit: String
+    /// Why a person must see it before it lands (``AttemptEvidence/held``).
+    var held: String?
 }
 
 /// What one landing round did with its candidates.

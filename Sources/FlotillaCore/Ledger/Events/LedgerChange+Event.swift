@@ -314,8 +314,12 @@ extension LedgerChange {
             return speculationEvent(group: group, candidates) { make($0, nil, $1, $2) }
         case .approvalRequested(let key, let question):
             let subject =
-                question ?? key.map { "\($0) passed its gate; its landing" }
-                ?? "every group landed and verified; the mission"
+                switch (key, question) {
+                case (let key?, let held?): "\(key) passed its gate, but \(held); its landing"
+                case (nil, let question?): question
+                case (let key?, nil): "\(key) passed its gate; its landing"
+                case (nil, nil): "every group landed and verified; the mission"
+                }
             let target = key.map { " --group \($0.group)" } ?? ""
             return make(
                 .approvalRequested,

@@ -3,6 +3,8 @@ import Foundation
 
 /// Holds a change that reaches into what grades it (``GraderGuard``), before its gate; the agent is told why.
 ///
+/// With `--grader-reach hold` it is judged as usual instead, and waits for a person before it lands.
+///
 /// What reaches in: the test runners' configuration and plugins, Python's start-up hooks, a module named like the tool
 /// that runs the tests, or added code that ends the run early or reads Flotilla's variables.
 struct GraderGuardStep: AttemptStep {
@@ -38,6 +40,11 @@ struct GraderGuardStep: AttemptStep {
         )
         guard !reaches.isEmpty else { return .next }
         let list = reaches.map(\.description).joined(separator: "; ")
+        if environment.mission.options.graderReach == .hold {
+            // Judged as usual; if it passes, a person decides before it lands.
+            state.held = "it reaches into the grader: \(list)"
+            return .next
+        }
         return .end(
             .failed(outcome: .rejected, reason: "reaches into the grader: \(list)", feedback: Feedback.grader(reaches))
         )

@@ -1,7 +1,8 @@
 import FlotillaCore
 import Foundation
 
-/// `--approve landings`: verified candidates wait for a human before they join the merge queue.
+/// `--approve landings`: verified candidates wait for a human before they join the merge queue; so does a candidate
+/// held for its own reason (``MergeCandidate/held``) in any mode, and no timeout lands that one.
 ///
 /// The decision is written to the ledger by whichever process a human used (CLI, API, dashboard, MCP); the desk looks
 /// there while anything waits, and applies the approval timeout itself.
@@ -32,9 +33,9 @@ struct ApprovalDesk: LoopCapability {
     mutating func on(_ event: LoopEvent, _ view: LoopView) -> [LoopAction] {
         switch event {
         case .verified(let candidate):
-            guard mode == .landings else { return [.notify(.enqueue(candidate))] }
+            guard mode == .landings || candidate.held != nil else { return [.notify(.enqueue(candidate))] }
             waiting[candidate.key] = Waiting(candidate: candidate, since: view.now)
-            return [.record(.approvalRequested(candidate.key))]
+            return [.record(.approvalRequested(candidate.key, question: candidate.held))]
         case .approvalsDue:
             guard !waiting.isEmpty, view.stopping == nil else {
                 looking = false
@@ -69,7 +70,15 @@ struct ApprovalDesk: LoopCapability {
             guard let candidate = waiting[key] else { continue }
             if let decision = decisions[key] {
                 actions += apply(key, decision)
-            } else if let made = view.spec.options.timeoutDecision(waitingSince: candidate.since, now: view.now) {
+            } else if var made = view.spec.options.timeoutDecision(waitingSince: candidate.since, now: view.now) {
+                if made.approved, let held = candidate.candidate.held {
+                    // What was held for its own reason lands only by a person's yes.
+                    made = ApprovalDecision(
+                        approved: false,
+                        reason: "no decision in time, and \(held): the timeout never lands it",
+                        by: "timeout"
+                    )
+                }
                 // A human may decide first; then the ledger refuses this, and theirs is read at the next look.
                 actions.append(.recordUnlessRefused(.approvalDecided(key, made), then: .timedOut(key, made)))
             }
@@ -103,8 +112,9 @@ struct ApprovalsRead: ChildWork {
 extension ApprovalDesk {
     init(_ snapshot: MissionSnapshot) {
         var waiting: [AttemptKey: Waiting] = [:]
-        for candidate in snapshot.queued {
+        for var candidate in snapshot.queued {
             guard let asked = snapshot.approvals.first(where: { $0.attempt == candidate.key }) else { continue }
+            candidate.held = asked.hold
             waiting[candidate.key] = Waiting(candidate: candidate, since: asked.requestedAt)
         }
         self.init(mode: snapshot.spec.options.approvalMode, waiting: waiting)

@@ -184,7 +184,8 @@ struct Scheduling: LoopCapability {
                 key: key,
                 commit: result.evidence.commit ?? plan.startCommit,
                 criteria: criteria,
-                startCommit: plan.startCommit
+                startCommit: plan.startCommit,
+                held: result.evidence.held
             )
             return [.notify(.verified(candidate))]
         case .failed(let outcome, let reason, let feedback):

@@ -138,7 +138,8 @@ struct SpeculationRounds: LoopCapability {
                 key: winner,
                 commit: result.evidence.commit ?? plan.startCommit,
                 criteria: result.evidence.criteria,
-                startCommit: plan.startCommit
+                startCommit: plan.startCommit,
+                held: result.evidence.held
             )
             actions.append(.notify(.verified(candidate)))
         }
