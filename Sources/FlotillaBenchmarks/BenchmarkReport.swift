@@ -50,6 +50,12 @@ package enum BenchmarkReport {
                             + "\(fixed(perAttempt, 1)) ms p50"
                     )
                 }
+                if let asRun = sandbox.addedPerAttemptAsRunP50MS {
+                    lines.append(
+                        "Added per attempt as missions run them (settings watched, harness read-only): "
+                            + "\(fixed(asRun, 1)) ms p50"
+                    )
+                }
             }
         }
         if let webhook = report.webhook {
