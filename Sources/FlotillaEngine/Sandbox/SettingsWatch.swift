@@ -7,12 +7,29 @@ import Synchronization
 /// A hook, an MCP server or a plugin an agent plants in its tool's settings would run as the user in the next session
 /// or model role; whatever a session changed there is undone when it ends, and the attempt's event names it.
 package struct SettingsWatch: Sendable {
-    enum Entry: Equatable, Sendable {
-        case file(Data, permissions: Int)
-        /// A file over ``fileLimit``: its change is seen (size, time) but cannot be put back.
-        case large(size: Int, modified: Date?)
-        case directory
-        case link(String)
+    /// A path as `lstat` sees it (links are not followed).
+    struct Entry: Equatable, Sendable {
+        enum Kind: Equatable, Sendable { case file, directory, link, other }
+        let kind: Kind
+        let inode: UInt64
+        let size: Int
+        /// Nanoseconds since 1970.
+        let modified: Int64
+        let permissions: Int
+
+        /// Whether `other` may differ from it: a directory is the same directory whatever it holds (its entries are
+        /// compared one by one); anything else is unchanged only when its `lstat` is.
+        func same(as other: Entry) -> Bool {
+            kind == .directory ? other.kind == .directory : self == other
+        }
+    }
+
+    /// What was kept of a path to put it back.
+    struct Kept: Sendable {
+        let entry: Entry
+        /// A file's bytes; nil for a file over the limits (seen changed, not put back).
+        let contents: Data?
+        let link: String?
     }
 
     /// The most of one file kept to put back, and of all files together.
@@ -24,7 +41,7 @@ package struct SettingsWatch: Sendable {
     private static let restoring = Mutex(())
 
     let settings: ToolSettings
-    private(set) var entries: [String: Entry] = [:]
+    private(set) var kept: [String: Kept] = [:]
     /// The guarded keys of each keyed file, as canonical JSON (absent keys missing), and the file itself.
     private var keyed: [String: (keys: [String: Data], file: Data?)] = [:]
 
@@ -33,7 +50,21 @@ package struct SettingsWatch: Sendable {
         let guarded = settings.toolSettings
         guard guarded != .none else { return nil }
         var watch = SettingsWatch(settings: guarded)
-        watch.entries = Self.read(guarded.paths)
+        var total = 0
+        for (path, entry) in Self.walk(guarded.paths) {
+            var contents: Data?
+            var link: String?
+            switch entry.kind {
+            case .file where entry.size <= fileLimit && total + entry.size <= totalLimit:
+                contents = Self.contents(of: path)
+                total += contents?.count ?? 0
+            case .link:
+                link = try? FileManager.default.destinationOfSymbolicLink(atPath: path)
+            default:
+                break
+            }
+            watch.kept[path] = Kept(entry: entry, contents: contents, link: link)
+        }
         for file in guarded.keyed {
             let data = FileManager.default.regularFileContents(atPath: file.path, limit: Self.fileLimit)
             watch.keyed[file.path] = (Self.values(of: file.keys, in: data), data)
@@ -44,45 +75,54 @@ package struct SettingsWatch: Sendable {
     /// Puts back what changed since the capture; gives the paths that changed, sorted.
     ///
     /// Files and directories added are removed, changed or removed ones written back, guarded keys restored; a path
-    /// that could not be put back is noted so.
+    /// that could not be put back is noted so. Only what `lstat` shows changed is read again.
     package func restore() -> [String] {
         Self.restoring.withLock { _ in
-            var changed: [String] = []
-            let now = Self.read(settings.paths)
+            var changed: Set<String> = []
+            var notes: [String] = []
+            let now = Self.walk(settings.paths)
             let fileManager = FileManager.default
-            let complete = entries.count < Self.entryLimit && now.count < Self.entryLimit
-            if !complete { changed.append("(more than \(Self.entryLimit) guarded paths: additions are not removed)") }
+            let complete = kept.count < Self.entryLimit && now.count < Self.entryLimit
+            if !complete { notes.append("(more than \(Self.entryLimit) guarded paths: additions are not removed)") }
             // Added, or no longer of the same kind: removed, deepest first.
-            for path in now.keys.sorted(by: >) where complete && entries[path] != now[path] {
-                if case .large = now[path], case .large = entries[path] { continue }
-                if case .directory = now[path], case .directory = entries[path] { continue }
-                try? fileManager.removeItem(atPath: path)
-                changed.append(path)
-            }
-            // Changed or removed: written back, parents first.
-            for (path, entry) in entries.sorted(by: { $0.key < $1.key }) where now[path] != entry {
-                if case .large = entry {
-                    changed.append(path + " (too large to put back)")
+            for (path, entry) in now.sorted(by: { $0.key > $1.key }) where complete {
+                guard let before = kept[path] else {
+                    try? fileManager.removeItem(atPath: path)
+                    changed.insert(path)
                     continue
                 }
-                if !changed.contains(path) { changed.append(path) }
-                switch entry {
+                if before.entry.kind != entry.kind {
+                    try? fileManager.removeItem(atPath: path)
+                    changed.insert(path)
+                }
+            }
+            // Changed or removed: written back, parents first.
+            for (path, before) in kept.sorted(by: { $0.key < $1.key }) {
+                if let entry = now[path], before.entry.same(as: entry) { continue }
+                switch before.entry.kind {
                 case .directory:
                     try? fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
-                case .file(let data, let permissions):
-                    try? fileManager.createDirectory(
-                        atPath: (path as NSString).deletingLastPathComponent,
-                        withIntermediateDirectories: true
-                    )
+                    changed.insert(path)
+                case .file:
+                    guard let contents = before.contents else {
+                        notes.append(path + " (too large to put back)")
+                        continue
+                    }
+                    // Touched but the same bytes: nothing to put back.
+                    if now[path]?.kind == .file, Self.contents(of: path) == contents { continue }
+                    try? fileManager.removeItem(atPath: path)
                     _ = fileManager.createFile(
                         atPath: path,
-                        contents: data,
-                        attributes: [.posixPermissions: permissions]
+                        contents: contents,
+                        attributes: [.posixPermissions: before.entry.permissions]
                     )
-                case .link(let destination):
-                    try? fileManager.createSymbolicLink(atPath: path, withDestinationPath: destination)
-                case .large:
-                    break
+                    changed.insert(path)
+                case .link:
+                    try? fileManager.removeItem(atPath: path)
+                    try? fileManager.createSymbolicLink(atPath: path, withDestinationPath: before.link ?? "")
+                    changed.insert(path)
+                case .other:
+                    notes.append(path + " (not a file: not put back)")
                 }
             }
             for file in settings.keyed {
@@ -92,43 +132,72 @@ package struct SettingsWatch: Sendable {
                 guard Self.values(of: keys, in: data) != before.keys || (data == nil) != (before.file == nil) else {
                     continue
                 }
-                changed.append(path + " (" + keys.joined(separator: ", ") + ")")
+                notes.append(path + " (" + keys.joined(separator: ", ") + ")")
                 Self.put(before, keys: keys, into: path, current: data)
             }
-            return changed.sorted()
+            return (Array(changed) + notes).sorted()
         }
     }
 
-    /// Every guarded path that exists, and everything under the directories, by `lstat` (links are not followed).
-    private static func read(_ roots: [String]) -> [String: Entry] {
+    /// Every guarded path that exists, and everything under the directories, by `lstat` (links are not followed);
+    /// one `fstatat` per entry, since this runs around every session.
+    private static func walk(_ roots: [String]) -> [String: Entry] {
         var entries: [String: Entry] = [:]
-        var total = 0
         var pending = roots
         while let path = pending.popLast(), entries.count < entryLimit {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                let type = attributes[.type] as? FileAttributeType
-            else { continue }
-            switch type {
-            case .typeDirectory:
-                entries[path] = .directory
-                let children = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-                pending += children.sorted(by: >).map { path + "/" + $0 }
-            case .typeSymbolicLink:
-                entries[path] = .link((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "")
-            default:
-                let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-                let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o600
-                if size <= fileLimit && total + size <= totalLimit,
-                    let data = FileManager.default.regularFileContents(atPath: path, limit: fileLimit)
-                {
-                    total += data.count
-                    entries[path] = .file(data, permissions: permissions)
-                } else {
-                    entries[path] = .large(size: size, modified: attributes[.modificationDate] as? Date)
-                }
-            }
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let entry = Self.entry(info)
+            entries[path] = entry
+            if entry.kind == .directory { pending += children(of: path) }
         }
         return entries
+    }
+
+    private static func entry(_ info: stat) -> Entry {
+        let kind: Entry.Kind =
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: .file
+            case S_IFDIR: .directory
+            case S_IFLNK: .link
+            default: .other
+            }
+        return Entry(
+            kind: kind,
+            inode: UInt64(info.st_ino),
+            size: Int(info.st_size),
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+            permissions: Int(info.st_mode & 0o7777)
+        )
+    }
+
+    /// A directory's entries as paths, sorted (last first, for a walk that pops them in order).
+    private static func children(of directory: String) -> [String] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(directory + "/" + name) }
+        }
+        return names.sorted(by: >)
+    }
+
+    /// A regular file's bytes, up to ``fileLimit``, read without following a link.
+    private static func contents(of path: String) -> Data? {
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while data.count <= fileLimit {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { return count == 0 ? data : nil }
+            data.append(contentsOf: buffer[..<count])
+        }
+        return nil
     }
 
     /// The values of `keys` in a JSON object file, each as canonical JSON.
