@@ -774,12 +774,14 @@ struct AdversaryTests {
             [
                 "run", "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write", fixture.scratch.path,
                 "--agent-command", "sh \(agent)", "--critic", "claude", "--critic-binary", critic,
+                "--sandbox-read", try StructuredCLITests.fakeDirectory,
             ],
             in: fixture.repository.path
         )
         #expect(run.exitCode == 0, "\(run.standardError)")
         let audit = try await MissionAudit(fixture.repository)
-        #expect(try await audit.ledger.modelCalls(of: audit.id).map(\.call.role) == [.critic])
+        let calls = try await audit.ledger.modelCalls(of: audit.id)
+        #expect(calls.map(\.call.role) == [.critic] && calls.first?.call.error == nil, "\(calls)")
         let seen = try String(contentsOfFile: observations, encoding: .utf8)
         #expect(seen.contains("settings: a private copy"), "\(seen)")
         if Self.confined(sandbox) {
@@ -813,7 +815,7 @@ struct AdversaryTests {
             [
                 "run", "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write", fixture.scratch.path,
                 "--backend", "claude", "--pass-env", "FAKE_AGENT_PLAN", "--critic", "claude", "--critic-binary", critic,
-                "--stall-threshold", "2",
+                "--stall-threshold", "2", "--sandbox-read", try StructuredCLITests.fakeDirectory,
             ],
             in: fixture.repository.path,
             environment: [
@@ -827,6 +829,7 @@ struct AdversaryTests {
         #expect(attempts.map(\.outcome) == [.gateFailed, .landed])
         let calls = try await audit.ledger.modelCalls(of: audit.id)
         #expect(calls.map(\.call.role) == [.critic], "the critic ran, after the hook was planted")
+        #expect(calls.first?.call.error == nil, "the critic answered: \(calls.first?.call.error ?? "")")
         #expect(!FileManager.default.fileExists(atPath: home + "/hook-ran"), "the planted hook ran somewhere")
         #expect(try String(contentsOfFile: settings, encoding: .utf8) == original)
         let restored = try #require(try await audit.events().first { $0.kind == .toolSettingsRestored })

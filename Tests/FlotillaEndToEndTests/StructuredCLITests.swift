@@ -8,6 +8,12 @@ import Testing
 /// `codex exec --output-schema`, through the faithful fake.
 @Suite("Planner and critic through the CLIs' structured modes", .tags(.large), .timeLimit(.minutes(10)))
 struct StructuredCLITests {
+    /// Where the fake is built: a model role run in the sandbox must be let read it (`--sandbox-read`), since the
+    /// wrapper runs it by a path the sandbox does not otherwise show when the build is under `/tmp`.
+    static var fakeDirectory: String {
+        get throws { (try FlotillaBinary.path() as NSString).deletingLastPathComponent }
+    }
+
     /// A wrapper that runs the fake as `tool` with scripted answers, as a `--planner-binary` would be.
     static func tool(
         _ tool: String,
@@ -124,7 +130,7 @@ struct StructuredCLITests {
             [
                 "run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command",
                 "sh \(agent)", "--critic", "claude",
-                "--critic-binary", binary,
+                "--critic-binary", binary, "--sandbox-read", try Self.fakeDirectory,
             ],
             in: fixture.repository.path,
             environment: ["HOME": home]
