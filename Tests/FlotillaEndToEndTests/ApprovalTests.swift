@@ -27,10 +27,13 @@ struct ApprovalTests {
                 NotificationTests.webhook(port: port, events: #"["needs_human"]"#)
             )
             let scenarioFile = try fixture.scenario(scenario)
+            // The run waits for what `body` does as a person (CLI calls, each a process start); on two loaded cores
+            // that took 106 s once, so the backstop against a hang is long.
             let run = Task {
                 try await fixture.run(
                     ["--backend", "simulate", "--scenario", scenarioFile] + arguments,
-                    environment: environment
+                    environment: environment,
+                    timeout: .seconds(600)
                 )
             }
             do {
