@@ -33,6 +33,22 @@ package struct FixtureRepository: Sendable {
         return environment
     }
 
+    /// A plain copy of `commit`'s files (no repository), for checks run apart from Flotilla; removed by the caller.
+    package func plainCopy(of commit: String) async throws -> TemporaryDirectory {
+        let copy = try TemporaryDirectory(prefix: "flotilla-independent")
+        let archive = copy.file("tree.tar")
+        try await git("archive", "--format=tar", "-o", archive, commit)
+        _ = try await SubprocessRunner().run(
+            ProcessRequest(
+                executable: "tar",
+                arguments: ["-xf", archive],
+                workingDirectory: copy.path,
+                environment: Self.environment
+            )
+        )
+        return copy
+    }
+
     @discardableResult
     package func git(_ arguments: String...) async throws -> String {
         try await git(arguments)

@@ -156,20 +156,10 @@ struct AdversaryTests {
         base: String? = nil,
         at commit: String
     ) async throws -> Bool {
-        let copy = try TemporaryDirectory(prefix: "flotilla-independent")
+        let copy = try await fixture.repository.plainCopy(of: commit)
         defer { copy.remove() }
-        let archive = copy.file("tree.tar")
-        try await fixture.repository.git("archive", "--format=tar", "-o", archive, commit)
         let runner = SubprocessRunner()
         let environment = FixtureRepository.environment
-        _ = try await runner.run(
-            ProcessRequest(
-                executable: "tar",
-                arguments: ["-xf", archive],
-                workingDirectory: copy.path,
-                environment: environment
-            )
-        )
         if let base {
             for file in ["verify.sh", "groups.list"] {
                 try copy.write(

@@ -156,20 +156,10 @@ struct GraderAttackTests {
 
     /// The base's verify (its files as the base has them) on a plain copy of `commit`, apart from Flotilla.
     static func baseHarnessPasses(_ run: Run, _ delegation: Delegation, at commit: String) async throws -> Bool {
-        let copy = try TemporaryDirectory(prefix: "flotilla-independent")
+        let copy = try await run.repository.plainCopy(of: commit)
         defer { copy.remove() }
-        let archive = copy.file("tree.tar")
-        try await run.repository.git("archive", "--format=tar", "-o", archive, commit)
         let runner = SubprocessRunner()
         let environment = FixtureRepository.environment
-        _ = try await runner.run(
-            ProcessRequest(
-                executable: "tar",
-                arguments: ["-xf", archive],
-                workingDirectory: copy.path,
-                environment: environment
-            )
-        )
         let base = run.audit.mission.spec.baseCommit
         for (path, _) in delegation.files where !path.hasSuffix(".py") && path != "ACCEPTANCE.md" {
             try copy.write(path, try await run.repository.git("show", "\(base):\(path)") + "\n", executable: true)
