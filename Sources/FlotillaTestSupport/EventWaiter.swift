@@ -35,7 +35,7 @@ package final class EventWaiter: MissionEventSink {
 
     /// The first event that matches, waiting for it; nil if none came within `timeout` (a backstop, not a wait).
     package func first(
-        timeout: Duration = .seconds(60),
+        timeout: Duration = .seconds(300),
         _ matches: @escaping @Sendable (MissionEvent) -> Bool
     ) async -> MissionEvent? {
         let id = state.withLock { state -> Int in

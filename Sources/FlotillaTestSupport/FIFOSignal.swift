@@ -19,7 +19,7 @@ package final class FIFOSignal: Sendable {
     /// The first line written to the pipe, or "" if nobody writes within `timeout`.
     ///
     /// Reads on its own thread: opening blocks until a writer appears.
-    package func firstLine(timeout: Duration = .seconds(60)) async -> String {
+    package func firstLine(timeout: Duration = .seconds(300)) async -> String {
         let path = self.path
         let done = CompletionSignal()
         let box = LineBox()
@@ -50,7 +50,7 @@ package struct FIFOWriter: Sendable {
     }
 
     /// Writes one line once a reader has opened the pipe; throws if none does within `timeout`.
-    package func send(_ line: String, timeout: Duration = .seconds(60)) async throws {
+    package func send(_ line: String, timeout: Duration = .seconds(300)) async throws {
         let path = self.path
         let done = CompletionSignal()
         let thread = Thread {

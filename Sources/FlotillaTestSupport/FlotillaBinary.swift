@@ -39,7 +39,7 @@ package enum FlotillaBinary {
         in directory: String,
         environment extra: [String: String] = [:],
         standardInput: String? = nil,
-        timeout: Duration = .seconds(120)
+        timeout: Duration = .seconds(300)
     ) async throws -> Outcome {
         var environment = FixtureRepository.environment
         environment["CI"] = "true"

@@ -11,12 +11,12 @@ package enum MissionProcesses {
 
     /// Waits until no process has an argument containing `token` (a daemon that cleared its environment), at most
     /// `timeout`; those still running, if any.
-    package static func waitUntilGone(argument token: String, timeout: Duration = .seconds(10)) async -> [Int32] {
+    package static func waitUntilGone(argument token: String, timeout: Duration = .seconds(60)) async -> [Int32] {
         await waitUntilEmpty(timeout: timeout) { ProcessScan.withArgument(containing: token) }
     }
 
     /// Waits until none of the mission's processes runs, at most `timeout`; the processes still running, if any.
-    package static func waitUntilNoneRuns(_ mission: MissionID, timeout: Duration = .seconds(10)) async -> [Int32] {
+    package static func waitUntilNoneRuns(_ mission: MissionID, timeout: Duration = .seconds(60)) async -> [Int32] {
         await waitUntilEmpty(timeout: timeout) { running(mission) }
     }
 

@@ -44,7 +44,7 @@ package actor NotificationReceiver {
     }
 
     /// Waits until `count` requests have arrived; false if they did not within `timeout`.
-    package func waitForRequests(_ count: Int, timeout: Duration = .seconds(60)) async -> Bool {
+    package func waitForRequests(_ count: Int, timeout: Duration = .seconds(300)) async -> Bool {
         if received.count >= count { return true }
         let signal = CompletionSignal()
         waiters.append((count, signal))

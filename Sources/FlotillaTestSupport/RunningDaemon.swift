@@ -22,7 +22,7 @@ package final class RunningDaemon: @unchecked Sendable {
         _ arguments: [String],
         in directory: String,
         environment extra: [String: String] = [:],
-        timeout: Duration = .seconds(60)
+        timeout: Duration = .seconds(180)
     ) async throws {
         standardError = try TemporaryDirectory(prefix: "flotilla-daemon")
         process.executableURL = URL(fileURLWithPath: try FlotillaBinary.path())

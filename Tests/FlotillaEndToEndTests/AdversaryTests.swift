@@ -611,7 +611,7 @@ struct AdversaryTests {
         let clock = ContinuousClock()
         let asked = clock.now
         let stop = try await FlotillaBinary.run(
-            ["stop", audit.id.rawValue, "--wait", "10"],
+            ["stop", audit.id.rawValue, "--wait", "120"],
             in: fixture.repository.path
         )
         print("stop of a SIGTERM-ignoring agent (\(sandbox)): \(clock.now - asked)")

@@ -55,14 +55,14 @@ struct BackgroundMissionTests {
         // attach follows the live mission until it ends, and exits with its status.
         let follower = try RunningFlotilla(["attach", id], in: repository)
         // stop ends it gracefully: the hung attempt is interrupted and recorded, its process group gone.
-        let stop = try await FlotillaBinary.run(["stop", id, "--wait", "30"], in: repository)
+        let stop = try await FlotillaBinary.run(["stop", id, "--wait", "120"], in: repository)
         #expect(stop.exitCode == 0, "\(stop.standardError)")
-        let followed = await follower.wait(timeout: .seconds(30))
+        let followed = await follower.wait(timeout: .seconds(120))
         #expect(followed.exitCode == 4)
         #expect(followed.standardOutput.contains("a#1 started on agent"))
         #expect(followed.standardOutput.contains("mission stopped"))
         #expect(try await audit.ledger.mission(audit.id)?.state == .stopped)
-        #expect(await LinuxProcessTable().waitForExit(runner, timeout: .seconds(10)))
+        #expect(await LinuxProcessTable().waitForExit(runner, timeout: .seconds(60)))
         #expect(await MissionProcesses.waitUntilNoneRuns(audit.id) == [], "the agent's child outlived stop")
         #expect(try await audit.attempt("a", 1)?.outcome == .interrupted)
         #expect(try await audit.leftovers() == [])
@@ -73,7 +73,7 @@ struct BackgroundMissionTests {
         #expect(await resumedRunning.firstLine() == "resumed")
         let interrupted = try RunningFlotilla(["attach", id], in: repository)
         interrupted.send(SIGINT)
-        _ = await interrupted.wait(timeout: .seconds(30))
+        _ = await interrupted.wait(timeout: .seconds(120))
         let second = try #require(try await audit.ledger.mission(audit.id)?.runner)
         #expect(second != runner && LinuxProcessTable().isRunning(second), "the mission kept running after Ctrl-C")
 

@@ -138,7 +138,7 @@ struct CrashRecoveryTests {
         #expect(second.exitCode == 2)
         #expect(second.standardError.contains("is running in process \(running.processIdentifier)"))
         running.send(SIGTERM)
-        let outcome = await running.wait(timeout: .seconds(60))
+        let outcome = await running.wait(timeout: .seconds(300))
         #expect(outcome.exitCode == 4)
     }
 }

@@ -166,7 +166,7 @@ struct DaemonAPITests {
 
         // The CLI's stop and resume go through the daemon while it runs.
         let repository = fixture.repository.path
-        let stopped = try await FlotillaBinary.run(["stop", mission.id, "--wait", "30"], in: repository)
+        let stopped = try await FlotillaBinary.run(["stop", mission.id, "--wait", "120"], in: repository)
         #expect(stopped.exitCode == 0, "\(stopped.standardError)")
         #expect(stopped.standardOutput.contains("\(mission.id) stopped"), "\(stopped.standardOutput)")
         let afterStop = try await http.send("GET", "/missions/\(mission.id)").decode(MissionDTO.self)

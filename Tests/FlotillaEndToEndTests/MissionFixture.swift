@@ -48,7 +48,7 @@ struct MissionFixture {
     func run(
         _ arguments: [String],
         environment: [String: String] = [:],
-        timeout: Duration = .seconds(120)
+        timeout: Duration = .seconds(300)
     ) async throws -> FlotillaBinary.Outcome {
         let outcome = try await FlotillaBinary.run(
             // The scratch directory is the test's observation post: scripted agents and verify scripts write there.

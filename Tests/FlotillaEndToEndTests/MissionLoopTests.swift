@@ -299,7 +299,7 @@ struct MissionLoopTests {
         )
         #expect(await ready.firstLine() == "started")
         running.send(SIGINT)
-        let outcome = await running.wait(timeout: .seconds(60))
+        let outcome = await running.wait(timeout: .seconds(300))
         #expect(!outcome.timedOut)
         #expect(outcome.exitCode == 4, "\(outcome.standardError)")
         #expect(outcome.standardError.contains("stopping"))

@@ -81,7 +81,7 @@ struct SubprocessRunnerTests {
             let childPID = try #require(
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
-            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(60)))
         }
     }
 
@@ -93,7 +93,7 @@ struct SubprocessRunnerTests {
             let childPID = try #require(
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
-            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(60)))
             // Not the 300 s of the child: the run ended with its leader (the bound is loose for busy machines).
             #expect(result.duration < .seconds(60))
         }
@@ -107,7 +107,7 @@ struct SubprocessRunnerTests {
             let childPID = try #require(
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
-            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(60)))
         }
     }
 
@@ -187,7 +187,7 @@ struct SubprocessRunnerTests {
             let childPID = try #require(
                 Int32(try dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines))
             )
-            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(10)))
+            #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(60)))
         }
     }
 }
