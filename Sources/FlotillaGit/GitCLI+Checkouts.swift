@@ -57,7 +57,7 @@ extension GitCLI {
             withIntermediateDirectories: true
         )
         // Whatever stands at `.git` is the last agent's (git's walks skip the name): it goes first, unless it is the
-        // repository Flotilla made, untouched, which ``prepareOwnRepository(in:at:index:)`` refreshes.
+        // repository Flotilla made, untouched, which ``prepareOwnRepository(in:at:index:objects:)`` refreshes.
         let repository = (directory as NSString).appendingPathComponent(".git")
         if !Self.isPristine(repository) { try Self.forceRemove(repository) }
         // From the index's state to the commit's, overwriting whatever changed; files that became directories or
@@ -84,7 +84,7 @@ extension GitCLI {
         return try await commitTree(tree, parents: [parent], message: message, author: author)
     }
 
-    package func prepareOwnRepository(in directory: String, at commit: String, index: String) throws {
+    package func prepareOwnRepository(in directory: String, at commit: String, index: String, objects: String) throws {
         let repository = (directory as NSString).appendingPathComponent(".git")
         let manager = FileManager.default
         // A repository left as Flotilla made it (the agent ran no git that wrote, or none at all) is refreshed in
@@ -100,7 +100,7 @@ extension GitCLI {
         }
         var files: [(String, Data)] = [
             ("HEAD", Data((commit + "\n").utf8)),
-            ("objects/info/alternates", Data((objectsDirectory + "\n").utf8)),
+            ("objects/info/alternates", Data((objects + "\n").utf8)),
             ("config", Data(Self.ownConfiguration.utf8)),
         ]
         // Flotilla's index of the fresh checkout: the agent's `git status` starts clean, with nothing to rehash.
@@ -122,7 +122,7 @@ extension GitCLI {
 
         """
 
-    /// Whether `repository` holds exactly what ``prepareOwnRepository(in:at:index:)`` writes: nothing an agent added
+    /// Whether `repository` holds exactly what ``prepareOwnRepository(in:at:index:objects:)`` writes: nothing an agent added
     /// (hooks, objects, refs, settings) and nothing that is not a plain file or directory.
     static func isPristine(_ repository: String) -> Bool {
         let manager = FileManager.default

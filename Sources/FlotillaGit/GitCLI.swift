@@ -25,6 +25,8 @@ package struct GitCLI: GitRepository {
     let drivers = DriverCache()
     /// The trees of commits this adapter made or looked up: a commit's tree never changes.
     private let trees = TreeCache()
+    /// The commits this process put in the shared object store.
+    let shared = SharedCommits()
 
     /// Creates an adapter for one repository.
     ///

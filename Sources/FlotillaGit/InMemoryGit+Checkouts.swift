@@ -46,7 +46,9 @@ extension InMemoryGit {
         }
     }
 
-    package func prepareOwnRepository(in directory: String, at commit: String, index: String) throws {
+    package func share(_ commit: String) async throws {}
+
+    package func prepareOwnRepository(in directory: String, at commit: String, index: String, objects: String) throws {
         let repository = (directory as NSString).appendingPathComponent(".git")
         try FileManager.default.createDirectory(atPath: repository, withIntermediateDirectories: true)
         try Data((commit + "\n").utf8).write(to: URL(fileURLWithPath: repository + "/HEAD"))

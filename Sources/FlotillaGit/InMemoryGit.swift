@@ -13,6 +13,7 @@ import Synchronization
 package final class InMemoryGit: GitRepository {
     package let root: String
     package var objectsDirectory: String { (root as NSString).appendingPathComponent(".git/objects") }
+    package var sharedObjectsDirectory: String { objectsDirectory }
 
     /// A file of a tree: its bytes and its mode (`0o100644`, `0o100755`).
     package struct File: Sendable, Hashable {

@@ -46,11 +46,15 @@ package struct Composition: Sendable {
     /// `auto` falls back to none when bubblewrap does not work here, and says why in ``SandboxSettings/note``; `bwrap`
     /// fails instead.
     package func sandbox(for spec: MissionSpec) async throws -> SandboxSettings {
-        let options = spec.options
+        try await sandbox(spec.options, backend: spec.backend)
+    }
+
+    /// The sandbox `options` ask for, as ``sandbox(for:)`` resolves it, before any mission exists (the planner's).
+    package func sandbox(_ options: MissionFields, backend: String) async throws -> SandboxSettings {
         let asked = options.sandbox ?? .auto
         var settings = SandboxSettings(
             mode: .none,
-            network: options.network ?? Self.defaultNetwork(backend: spec.backend),
+            network: options.network ?? Self.defaultNetwork(backend: backend),
             allowedHosts: options.allowHosts ?? [],
             verifyNetwork: options.verifyNetwork ?? .none,
             readable: options.sandboxRead ?? [],

@@ -34,7 +34,8 @@ struct LedgerWrite {
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
         case .reviewed(let key, let verdict): try reviewed(key, blocks: verdict.blocks)
-        case .recovered, .refsRestored, .testEditsReverted, .toolSettingsRestored, .refsMoved, .testsBaseline,
+        case .recovered, .refsRestored, .testEditsReverted, .newTestsDeferred, .toolSettingsRestored, .refsMoved,
+            .testsBaseline,
             .crashNoticed, .pushed,
             .landedOnto,
             .objectiveChecked, .speculationRanked:

@@ -785,6 +785,41 @@ struct AdversaryTests {
     }
 
     @Test(arguments: modes)
+    func thePlannerRunsConfinedReadOnlyWithAPrivateCopyOfItsLogin(_ sandbox: String) async throws {
+        // `run --goal` plans first, with claude -p as the planner; as a role it tries to write in the repository and
+        // to read Flotilla's ledger, before any mission exists.
+        let fixture = try await MissionFixture(checklist: Self.oneGroup, groups: ["a"])
+        defer { fixture.remove() }
+        _ = try await fixture.repository.git("rm", "-q", "ACCEPTANCE.md")
+        _ = try await fixture.repository.commitAll("no checklist: the goal is planned")
+        let observations = fixture.scratch.file("planner-observations")
+        let (planner, _) = try StructuredCLITests.tool(
+            "claude",
+            answers: "[\(PlannerTests.valid)]",
+            in: fixture,
+            environment: "FAKE_ROLE_OBS='\(observations)'"
+        )
+        let run = try await FlotillaBinary.run(
+            [
+                "run", "--goal", "Ship a greeting CLI with an HTTP API.", "-y", "--planner", "claude",
+                "--planner-binary", planner, "--verify", "./verify.sh", "--sandbox", sandbox, "--sandbox-write",
+                fixture.scratch.path, "--sandbox-read", try StructuredCLITests.fakeDirectory, "--agent-command",
+                "true", "--max-attempts", "1",
+            ],
+            in: fixture.repository.path
+        )
+        // The planned mission ran (its agent does nothing; one attempt is all it may make): planning went through.
+        #expect(run.exitCode == 5, "\(run.standardError)")
+        #expect(run.standardError.contains("planning with claude"), "\(run.standardError)")
+        let seen = try String(contentsOfFile: observations, encoding: .utf8)
+        #expect(seen.contains("settings: a private copy"), "\(seen)")
+        if Self.confined(sandbox) {
+            #expect(seen.contains("the repository is read-only") && seen.contains("the ledger is hidden"), "\(seen)")
+            #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/PWNED-by-role"))
+        }
+    }
+
+    @Test(arguments: modes)
     func aHookPlantedInTheToolsSettingsIsPutBackAndRunsNowhere(_ sandbox: String) async throws {
         // Attempt 1 (claude) adds a SessionStart hook to the user's claude settings and fails its gate; the critic
         // (claude -p) explains the failure, run without a sandbox; attempt 2 is a claude session again. The hook must

@@ -87,6 +87,41 @@ struct SandboxTests {
         _ = try await fixture.audit()
     }
 
+    @Test func aSessionsRepositoryReadsOnlyObjectsItsCommitReaches() async throws {
+        let fixture = try await MissionFixture(checklist: Self.checklist, groups: ["a"])
+        defer { fixture.remove() }
+        // Before the mission: a `.env` staged once and taken back (a dangling blob), and a branch of other work.
+        let repository = fixture.repository
+        try repository.write(".env", "KEY=dangling-\(UUID().uuidString)\n")
+        let dangling = try String(contentsOfFile: repository.directory.file(".env"), encoding: .utf8)
+        _ = try await repository.git("add", "-f", ".env")
+        _ = try await repository.git("rm", "--cached", "-q", ".env")
+        try FileManager.default.removeItem(atPath: repository.directory.file(".env"))
+        let branch = try await repository.git("rev-parse", "--abbrev-ref", "HEAD")
+        _ = try await repository.git("checkout", "-qb", "private")
+        let unrelated = "private-\(UUID().uuidString)"
+        try repository.write("p.txt", unrelated + "\n")
+        _ = try await repository.commitAll("private work")
+        _ = try await repository.git("checkout", "-q", branch)
+        let (outcome, observations) = try await session(
+            """
+            git cat-file --batch-all-objects --batch-check='%(objecttype) %(objectname)' | while read type id; do
+                [ "$type" = blob ] && git cat-file -p "$id" >> $OBS 2>&1
+            done
+            git log --format=%s >> $OBS 2>&1
+            for a in .git/objects/info/alternates; do cat "$a" >> $OBS; done
+            echo "listed" >> $OBS
+            """,
+            fixture: fixture
+        )
+        #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+        // It read the objects of its commit and its history, and nothing else.
+        #expect(observations.contains("listed") && observations.contains("# Sandbox"), "\(observations)")
+        #expect(!observations.contains(dangling), "the session read the dangling blob of .env")
+        #expect(!observations.contains(unrelated), "the session read another branch's work")
+        _ = try await fixture.audit()
+    }
+
     /// Posts to two loopback servers, directly and through the proxy `HTTP_PROXY` names, and reports each outcome.
     static let probe = """
         /usr/bin/python3 - "$@" >> $OBS 2>&1 <<'PY'

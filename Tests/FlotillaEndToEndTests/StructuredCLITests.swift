@@ -54,6 +54,8 @@ struct StructuredCLITests {
             [
                 "plan", "--goal", "Ship a greeting CLI with an HTTP API.", "-y", "-o", "PLAN.md", "--planner",
                 "claude", "--planner-binary", binary, "--planner-model", "claude-sonnet-4-5", "--output", "json",
+                // The structured mode is what is tested here; the planner's confinement is an adversary test's.
+                "--sandbox", "none",
             ],
             in: fixture.repository.path
         )
@@ -85,7 +87,8 @@ struct StructuredCLITests {
         let run = try await FlotillaBinary.run(
             [
                 "plan", "--goal", "Ship a greeting CLI with an HTTP API.", "-y", "-o", "PLAN.md", "--planner",
-                "codex", "--planner-binary", binary, "--planner-model", "gpt-5", "--output", "json",
+                "codex", "--planner-binary", binary, "--planner-model", "gpt-5", "--output", "json", "--sandbox",
+                "none",
             ],
             in: fixture.repository.path
         )

@@ -211,9 +211,11 @@ final class FailingWorktrees: GitRepository {
     ) async throws -> String? {
         try await real.snapshot(directory, index: index, parent: parent, message: message, author: author)
     }
-    func prepareOwnRepository(in directory: String, at commit: String, index: String) throws {
-        try real.prepareOwnRepository(in: directory, at: commit, index: index)
+    func prepareOwnRepository(in directory: String, at commit: String, index: String, objects: String) throws {
+        try real.prepareOwnRepository(in: directory, at: commit, index: index, objects: objects)
     }
+    var sharedObjectsDirectory: String { real.sharedObjectsDirectory }
+    func share(_ commit: String) async throws { try await real.share(commit) }
     func removeCheckout(_ directory: String, index: String) throws { try real.removeCheckout(directory, index: index) }
     func tree(_ tree: String, restoring paths: [String], from source: String) async throws -> String {
         try await real.tree(tree, restoring: paths, from: source)

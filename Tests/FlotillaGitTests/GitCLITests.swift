@@ -61,7 +61,8 @@ struct GitCLITests {
         let repository = try await FixtureRepository(files: ["a.txt": "one\n"])
         defer { repository.directory.remove() }
         let (git, base, checkout, index) = try await checkedOut(repository)
-        try git.prepareOwnRepository(in: checkout, at: base, index: index)
+        try await git.share(base)
+        try git.prepareOwnRepository(in: checkout, at: base, index: index, objects: git.sharedObjectsDirectory)
         // The agent's git works on its own repository: status is clean, and it may commit and branch there.
         let agentEnvironment = FixtureRepository.environment.merging(["GIT_CEILING_DIRECTORIES": repository.path]) {
             $1
@@ -108,11 +109,11 @@ struct GitCLITests {
         let index = repository.directory.file("indexes/slot")
         let own = checkout + "/.git"
         try await git.checkout(base, into: checkout, index: index)
-        try git.prepareOwnRepository(in: checkout, at: base, index: index)
+        try git.prepareOwnRepository(in: checkout, at: base, index: index, objects: git.objectsDirectory)
         let inode = try FileManager.default.attributesOfItem(atPath: own + "/HEAD")[.systemFileNumber] as? Int
         // Untouched: refreshed in place, at the new commit.
         try await git.checkout(next, into: checkout, index: index)
-        try git.prepareOwnRepository(in: checkout, at: next, index: index)
+        try git.prepareOwnRepository(in: checkout, at: next, index: index, objects: git.objectsDirectory)
         #expect(try String(contentsOfFile: own + "/HEAD", encoding: .utf8) == next + "\n")
         #expect(try FileManager.default.attributesOfItem(atPath: own + "/HEAD")[.systemFileNumber] as? Int == inode)
         // A hook or a branch of the agent's: made again, with nothing of them left.
@@ -120,7 +121,7 @@ struct GitCLITests {
         try "#!/bin/sh\nexit 1\n".write(toFile: own + "/hooks/pre-commit", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: own + "/refs/heads", withIntermediateDirectories: true)
         try await git.checkout(base, into: checkout, index: index)
-        try git.prepareOwnRepository(in: checkout, at: base, index: index)
+        try git.prepareOwnRepository(in: checkout, at: base, index: index, objects: git.objectsDirectory)
         #expect(!FileManager.default.fileExists(atPath: own + "/hooks"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: own + "/refs") == [])
         #expect(try String(contentsOfFile: own + "/HEAD", encoding: .utf8) == base + "\n")
@@ -405,5 +406,47 @@ struct GitCLITests {
             let text = "\(error)"
             return text.hasPrefix("git branch -- x") && text.contains("exit 128")
         }
+    }
+
+    @Test func theSharedStoreHoldsWhatTheCheckedOutCommitsReachAndNothingElse() async throws {
+        let repository = try await FixtureRepository(files: ["a.txt": "one\n"])
+        defer { repository.directory.remove() }
+        let git = adapter(repository)
+        let base = try #require(try await git.resolveCommit("HEAD"))
+        // A `.env` staged once and taken back leaves a dangling blob; a branch the mission never sees has its own.
+        try repository.write(".env", "KEY=dangling-secret\n")
+        _ = try await repository.git("add", ".env")
+        _ = try await repository.git("rm", "--cached", "-q", ".env")
+        let dangling = try await repository.git("hash-object", ".env")
+        _ = try await repository.git("checkout", "-qb", "private")
+        try repository.write("p.txt", "private work\n")
+        let privateCommit = try await repository.commitAll("private")
+        _ = try await repository.git("checkout", "-q", "main")
+        try repository.write("a.txt", "two\n")
+        let next = try await repository.commitAll("next")
+
+        try await git.share(base)
+        // A second adapter (another mission) sharing the same commits at the same moment is no error.
+        let other = adapter(repository)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await git.share(next) }
+            group.addTask { try await other.share(next) }
+            try await group.waitForAll()
+        }
+        func present(_ object: String) async throws -> Bool {
+            try await SubprocessRunner().run(
+                ProcessRequest(
+                    executable: "git",
+                    arguments: ["--git-dir", git.sharedObjectsDirectory + "/..", "cat-file", "-e", object],
+                    workingDirectory: repository.path,
+                    environment: FixtureRepository.environment
+                )
+            ).termination.isSuccess
+        }
+        for object in [base, next, next + ":a.txt"] { #expect(try await present(object), "\(object) is missing") }
+        #expect(try await !present(dangling), "the dangling blob of .env was shared")
+        #expect(try await !present(privateCommit), "an unrelated branch was shared")
+        // The repository itself still has both: nothing was taken from it.
+        #expect(try await repository.git("cat-file", "-t", dangling) == "blob")
     }
 }

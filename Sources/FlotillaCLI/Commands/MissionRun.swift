@@ -49,6 +49,7 @@ extension Flotilla {
                     composition: composition,
                     repo: root,
                     planner: planner.settings(keyFiles: given.keyFiles ?? []),
+                    sandbox: given,
                     repairs: 2
                 )
                 let planned = try await session.plan(goal: goal)

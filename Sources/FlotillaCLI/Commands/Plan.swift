@@ -37,6 +37,14 @@ extension Flotilla {
         @Option(help: "A file holding an API key, as PROVIDER=PATH (repeatable); it wins over the environment.")
         var keyFile: [String] = []
 
+        @Option(
+            help: """
+                How a planner CLI (claude, codex) is confined: auto (bubblewrap where it works), bwrap, or none. \
+                Confined, it reads the repository and writes nothing.
+                """
+        )
+        var sandbox: SandboxMode?
+
         @Option(help: "How many times an invalid checklist is sent back for repair.")
         var repairs = 2
 
@@ -58,10 +66,13 @@ extension Flotilla {
         func run() async throws {
             let composition = Composition()
             let goalText = try readGoal()
+            var fields = MissionFields()
+            fields.sandbox = sandbox
             let session = try await PlanningSession(
                 composition: composition,
                 repo: global.repo,
                 planner: planner.settings(keyFiles: keyFile),
+                sandbox: fields,
                 repairs: repairs
             )
             let path = URL(

@@ -12,7 +12,16 @@ struct PlanningSession {
     let repairs: Int
 
     /// Creates the session; each of the planner's flags falls back to the environment, then to the files.
-    init(composition: Composition, repo: String?, planner flags: LanguageModelSettings, repairs: Int) async throws {
+    ///
+    /// A planner that is a CLI (claude, codex) runs confined as `sandbox` asks, like every model role: read-only on
+    /// the repository, with a private copy of its login and none of the tool's shared settings.
+    init(
+        composition: Composition,
+        repo: String?,
+        planner flags: LanguageModelSettings,
+        sandbox: MissionFields = MissionFields(),
+        repairs: Int
+    ) async throws {
         self.composition = composition
         root = try? await composition.repositoryRoot(repo)
         let environment = composition.environment
@@ -22,18 +31,27 @@ struct PlanningSession {
         if let api, LanguageModelAPI(rawValue: api) == nil {
             throw FlotillaError.invalid("planner api \(api) is not one of \(LanguageModelAPI.names)")
         }
+        let directory = root ?? FileManager.default.currentDirectoryPath
+        var settings = LanguageModelSettings(
+            api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
+            url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
+            model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
+            binary: flags.binary ?? configured["binary"],
+            keyFiles: flags.keyFiles
+        )
+        if settings.api == .claude || settings.api == .codex {
+            var fields = sandbox
+            fields.keyFiles = (fields.keyFiles ?? []) + flags.keyFiles
+            let confined = try await composition.sandbox(fields, backend: "planner")
+            if let note = confined.note { Console.err("planner: \(note)") }
+            settings.confinement = confined.role(repository: directory)
+        }
         model = try LanguageModels.make(
             role: "planner",
-            LanguageModelSettings(
-                api: flags.api ?? api.flatMap(LanguageModelAPI.init(rawValue:)),
-                url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
-                model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
-                binary: flags.binary ?? configured["binary"],
-                keyFiles: flags.keyFiles
-            ),
+            settings,
             configuration: configuration,
             composition: composition,
-            directory: root ?? FileManager.default.currentDirectoryPath
+            directory: directory
         )
         self.repairs = repairs
     }

@@ -43,6 +43,9 @@ package enum LedgerChange: Sendable, Equatable {
     /// Edits the attempt made to existing tests were taken back before its gate; it is judged, and lands, without
     /// them.
     case testEditsReverted(AttemptKey, paths: [String])
+    /// The attempt's gate decided without the test files it added (a test module could patch the code under test, or
+    /// the runner, when imported); they run in the regression verify of its landing.
+    case newTestsDeferred(AttemptKey, paths: [String])
     /// The attempt's session changed the guarded parts of the agent CLIs' settings (``ToolSettings``): put back.
     case toolSettingsRestored(AttemptKey, paths: [String])
     /// The user's branches or tags moved while agents ran without a sandbox: reported, not undone, since Flotilla

@@ -49,6 +49,8 @@ package enum AttemptUpdate: Sendable, Equatable, Codable {
     case agentFinished(AgentReport)
     /// Edits to existing tests were taken back before the gate.
     case testEditsReverted([String])
+    /// The gate decided without the test files the attempt added; they run when it lands.
+    case newTestsDeferred([String])
     /// The session changed the agent tools' guarded settings, which were put back.
     case toolSettingsRestored([String])
     /// The agent's work was committed (`commit` nil when it changed nothing).
@@ -63,6 +65,7 @@ package enum AttemptUpdate: Sendable, Equatable, Codable {
         case .modelCalled(let call): .modelCalled(call)
         case .agentFinished(let report): .agentFinished(key, report)
         case .testEditsReverted(let paths): .testEditsReverted(key, paths: paths)
+        case .newTestsDeferred(let paths): .newTestsDeferred(key, paths: paths)
         case .toolSettingsRestored(let paths): .toolSettingsRestored(key, paths: paths)
         case .committed(let commit, let diff): .attemptCommitted(key, commit: commit, diff: diff)
         case .gateFinished(let verification, let reviewFollows):
@@ -77,7 +80,7 @@ package enum AttemptUpdate: Sendable, Equatable, Codable {
         case .agentFinished: "agent.finished"
         case .committed: "attempt.committed"
         case .gateFinished: "gate.recorded"
-        case .modelCalled, .testEditsReverted, .toolSettingsRestored, .reviewed: nil
+        case .modelCalled, .testEditsReverted, .newTestsDeferred, .toolSettingsRestored, .reviewed: nil
         }
     }
 }

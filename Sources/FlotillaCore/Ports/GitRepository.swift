@@ -21,8 +21,11 @@ package struct GitIdentity: Sendable, Equatable {
 package protocol GitRepository: Sendable {
     /// The top level of the main working tree.
     var root: String { get }
-    /// Where the repository keeps its objects: all a sandboxed checkout's own repository needs to read of it.
+    /// Where the repository keeps its objects.
     var objectsDirectory: String { get }
+    /// The objects a sandboxed checkout's own repository may read: those reachable from the commits given to
+    /// ``share(_:)``, and no other (no dangling blob of a file staged once, no unrelated branch).
+    var sharedObjectsDirectory: String { get }
 
     /// The commit a revision names, or nil if it names none.
     func resolveCommit(_ revision: String) async throws -> String?
@@ -48,10 +51,12 @@ package protocol GitRepository: Sendable {
         message: String,
         author: GitIdentity
     ) async throws -> String?
-    /// Gives an agent's checkout a repository of its own at `.git`, at `commit` (objects read from this
-    /// repository's, never written to it): the agent may commit or switch branches there without touching anything
+    /// Gives an agent's checkout a repository of its own at `.git`, at `commit` (objects read from `objects`, never
+    /// written to it): the agent may commit or switch branches there without touching anything
     /// Flotilla owns.
-    func prepareOwnRepository(in directory: String, at commit: String, index: String) throws
+    func prepareOwnRepository(in directory: String, at commit: String, index: String, objects: String) throws
+    /// Puts `commit` and everything reachable from it in ``sharedObjectsDirectory``.
+    func share(_ commit: String) async throws
     /// ``checkout(_:into:index:)`` from a fresh index (no skip-worktree or assume-unchanged bit honoured), then each
     /// file hashed and compared with the id its commit names; returns the paths that differ (a rewritten object).
     func checkoutVerified(_ commit: String, into directory: String, index: String) async throws -> [String]

@@ -124,7 +124,8 @@ package enum AttemptPrompt {
         }
         if brief.testsProtected {
             var line = "- Existing tests are protected: edits to them are taken back before the check. Add new test"
-            line += " files instead."
+            line += " files instead: the check judges your code by the existing tests, and your new tests run when"
+            line += " your work lands."
             if !brief.group.allow.isEmpty {
                 line += " This group may edit: " + brief.group.allow.map { "`\($0)`" }.joined(separator: ", ") + "."
             }

@@ -94,6 +94,14 @@ extension ControlContext {
         } else {
             try await git.checkout(commit, into: directory, index: index)
         }
-        try git.prepareOwnRepository(in: directory, at: commit, index: index)
+        // Confined, the checkout's repository reads only objects reachable from the commits checked out; without a
+        // sandbox the agent can read the repository's own anyway, and sharing would cost a push per commit for
+        // nothing.
+        var objects = git.objectsDirectory
+        if !verifiesCheckouts {
+            try await git.share(commit)
+            objects = git.sharedObjectsDirectory
+        }
+        try git.prepareOwnRepository(in: directory, at: commit, index: index, objects: objects)
     }
 }

@@ -151,7 +151,7 @@ extension MissionRunner {
             timeout: spec.options.verifyTimeout,
             environment: options.environment,
             sandbox: options.sandbox,
-            objects: ports.git.objectsDirectory
+            objects: ports.git.sharedObjectsDirectory
         )
         configuration.runners = harness.runners
         if options.sandbox.mode == .none { configuration.path = PathSnapshot(path: options.environment["PATH"] ?? "") }

@@ -64,6 +64,11 @@ extension MissionEvent {
         package var paths: [String]
     }
 
+    package struct NewTestsDeferred: EventPayload {
+        package static let kinds: [EventKind] = [.newTestsDeferred]
+        package var paths: [String]
+    }
+
     package struct ToolSettingsRestored: EventPayload {
         package static let kinds: [EventKind] = [.toolSettingsRestored]
         package var paths: [String]

@@ -418,6 +418,13 @@ extension LedgerChange {
                 "\(key) edited existing tests, taken back before its gate: \(paths.joined(separator: ", "))",
                 MissionEvent.TestEditsReverted(paths: paths)
             )
+        case .newTestsDeferred(let key, let paths):
+            return make(
+                .newTestsDeferred,
+                key,
+                "\(key)'s gate ran without the tests it added, which run when it lands: \(paths.joined(separator: ", "))",
+                MissionEvent.NewTestsDeferred(paths: paths)
+            )
         case .toolSettingsRestored(let key, let paths):
             return make(
                 .toolSettingsRestored,

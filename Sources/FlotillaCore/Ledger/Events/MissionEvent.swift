@@ -22,6 +22,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case modelCalled = "model.called"
     case refsRestored = "refs.restored"
     case testEditsReverted = "attempt.tests_reverted"
+    case newTestsDeferred = "attempt.new_tests_deferred"
     case toolSettingsRestored = "attempt.tool_settings_restored"
     case refsMoved = "refs.moved"
     case missionCrashed = "mission.crashed"

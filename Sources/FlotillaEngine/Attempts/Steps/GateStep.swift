@@ -9,7 +9,24 @@ struct GateStep: AttemptStep {
         let plan = state.plan
         let layout = environment.layout
         let checkout = layout.gateWorktree(plan.mission, plan.slot)
-        try await context.checkout(state.judged, into: checkout, mission: plan.mission, judging: true)
+        let deferred = try await Self.newTests(of: state, environment)
+        var decided = state.judged
+        if !deferred.isEmpty {
+            let git = environment.git
+            let tree = try await git.tree(
+                try await git.tree(of: state.judged),
+                restoring: deferred,
+                from: plan.startCommit
+            )
+            decided = try await git.commitTree(
+                tree,
+                parents: [plan.startCommit],
+                message: "\(plan.key) without the tests it added",
+                author: .flotilla
+            )
+            environment.update(.newTestsDeferred(deferred))
+        }
+        try await context.checkout(decided, into: checkout, mission: plan.mission, judging: true)
         let verification = try await context.gate.verify(
             kind: .gate,
             attempt: plan.key,
@@ -24,6 +41,34 @@ struct GateStep: AttemptStep {
         let reviewFollows = verification.passed && ReviewStep.reviews(plan.key, environment)
         environment.update(.gateFinished(verification, reviewFollows: reviewFollows))
         return .next
+    }
+}
+
+extension GateStep {
+    /// The test files the attempt added, which its gate runs without.
+    ///
+    /// A test module is code the runner imports, and one added now could patch the code under test (or the runner)
+    /// so that the base's tests pass. They run in the regression verify of the attempt's landing, which runs the whole
+    /// tree, so nothing lands whose tests fail.
+    ///
+    /// A file the verify command (or the group's check) names is kept: the command needs it. Paths the group's `Allow:`
+    /// line opens, and every test under `--allow-test-edits`, are judged as the agent wrote them.
+    static func newTests(of state: AttemptState, _ environment: AttemptEnvironment) async throws -> [String] {
+        let mission = environment.mission
+        guard state.commit != nil, mission.options.allowTestEdits != true else { return [] }
+        let group = mission.checklist.group(state.key.group)
+        let tests = TestFiles(allowed: group?.allow ?? [])
+        let commands = [mission.verifyCommand, group?.check].compactMap { $0 }
+        var added: [String] = []
+        for path in state.changes?.paths ?? [] where tests.isProtected(path) {
+            guard !commands.contains(where: { $0.contains(path) }) else { continue }
+            if try await environment.git.fileMode(at: state.plan.startCommit, path: path) == nil,
+                try await environment.git.fileMode(at: state.judged, path: path) != nil
+            {
+                added.append(path)
+            }
+        }
+        return added
     }
 }
 

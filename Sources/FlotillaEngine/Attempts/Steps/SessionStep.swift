@@ -35,7 +35,7 @@ struct SessionStep: AttemptStep {
                 confinement: context.sandbox.session(
                     checkout: state.worktree,
                     promptFile: promptFile,
-                    objects: context.git.objectsDirectory,
+                    objects: context.git.sharedObjectsDirectory,
                     layout: environment.layout
                 ),
                 readOnlyFiles: Self.readOnlyFiles(in: state.worktree, of: state, mission: mission)
