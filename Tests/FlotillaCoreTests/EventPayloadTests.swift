@@ -232,6 +232,14 @@ struct EventPayloadTests {
                 .testEditsReverted(key, paths: ["tests/test_api.py"])
             ),
             (
+                "newTestsDeferred",
+                .newTestsDeferred(key, paths: ["tests/test_new.py"])
+            ),
+            (
+                "probesBaseline",
+                .probesBaseline(["bench.p95_ms": 131.5, "cov.lines": 82])
+            ),
+            (
                 "refsMoved",
                 .refsMoved(
                     [

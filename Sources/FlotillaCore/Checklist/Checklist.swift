@@ -8,12 +8,50 @@ package struct Checklist: Sendable, Equatable, Codable {
     /// Free text between the title and the first group.
     package var description: String
     package var groups: [ChecklistGroup]
+    /// Probes before the first group: mission-wide, their figures open to every group's criteria and measured again
+    /// at every landing and the final verify.
+    package var probes: [Probe] = []
 
-    package init(title: String, description: String = "", groups: [ChecklistGroup]) {
+    package init(title: String, description: String = "", groups: [ChecklistGroup], probes: [Probe] = []) {
         self.title = title
         self.description = description
         self.groups = groups
+        self.probes = probes
     }
+
+    enum CodingKeys: String, CodingKey {
+        case title, description, groups, probes
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        title = try container.decode(String.self, forKey: .title)
+        description = try container.decodeIfPresent(String.self, forKey: .description) ?? ""
+        groups = try container.decode([ChecklistGroup].self, forKey: .groups)
+        probes = try ChecklistGroup.probes(container.decodeIfPresent([String].self, forKey: .probes) ?? [])
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(title, forKey: .title)
+        try container.encode(description, forKey: .description)
+        try container.encode(groups, forKey: .groups)
+        if !probes.isEmpty { try container.encode(probes.map(\.line), forKey: .probes) }
+    }
+
+    /// The probes a group's criteria may read: the mission's, then its own.
+    package func probes(of group: String) -> [Probe] {
+        probes + (self.group(group)?.probes ?? [])
+    }
+
+    /// Every probe: the mission's, then each group's.
+    package var allProbes: [Probe] { probes + groups.flatMap(\.probes) }
+
+    /// The probes' commands, which judge as the verify does.
+    package var probeCommands: [String] { allProbes.map(\.command) }
+
+    /// Whether any group judges figures.
+    package var hasTypedCriteria: Bool { groups.contains { !$0.typedCriteria.isEmpty } }
 
     package func group(_ id: String) -> ChecklistGroup? {
         groups.first { $0.id == id }
@@ -40,6 +78,12 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
     package var files: [String] = []
     /// Best of N (the `Speculate: N` line, 2-5): every attempt of this group runs as N candidates at once.
     package var speculate: Int?
+    /// The group's own probes (`Probe:` lines).
+    package var probes: [Probe] = []
+    /// Criteria that judge figures (`Metric:`, `Event:`, `Predicate:` lines), beside the free-text ones.
+    package var typedCriteria: [TypedCriterion] = []
+    /// The group's own attempt budget (`Attempts: N`); nil for the mission's.
+    package var attempts: Int?
 
     package init(
         id: String,
@@ -66,7 +110,8 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         case check
         case notes
         case criteria
-        case allow, files, speculate
+        case allow, files, speculate, probes, attempts
+        case metrics, events, predicates
     }
 
     package init(from decoder: any Decoder) throws {
@@ -80,6 +125,30 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         allow = try container.decodeIfPresent([String].self, forKey: .allow) ?? []
         files = try container.decodeIfPresent([String].self, forKey: .files) ?? []
         speculate = try container.decodeIfPresent(Int.self, forKey: .speculate)
+        probes = try Self.probes(container.decodeIfPresent([String].self, forKey: .probes) ?? [])
+        attempts = try container.decodeIfPresent(Int.self, forKey: .attempts)
+        for (kind, key) in [
+            (TypedCriterion.Kind.metric, CodingKeys.metrics), (.event, .events), (.predicate, .predicates),
+        ] {
+            for (index, line) in (try container.decodeIfPresent([String].self, forKey: key) ?? []).enumerated() {
+                do {
+                    typedCriteria.append(
+                        try TypedCriterion.parse(kind, line, defaultID: "\(kind.rawValue)-\(index + 1)")
+                    )
+                } catch {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(error)")
+                }
+            }
+        }
+    }
+
+    /// Probes read from their lines (`NAME = COMMAND …`).
+    static func probes(_ lines: [String]) throws -> [Probe] {
+        try lines.map { line in
+            do { return try Probe.parse(line) } catch {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "probe: \(error)"))
+            }
+        }
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -93,6 +162,14 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         if !allow.isEmpty { try container.encode(allow, forKey: .allow) }
         if !files.isEmpty { try container.encode(files, forKey: .files) }
         try container.encodeIfPresent(speculate, forKey: .speculate)
+        if !probes.isEmpty { try container.encode(probes.map(\.line), forKey: .probes) }
+        try container.encodeIfPresent(attempts, forKey: .attempts)
+        for (kind, key) in [
+            (TypedCriterion.Kind.metric, CodingKeys.metrics), (.event, .events), (.predicate, .predicates),
+        ] {
+            let lines = typedCriteria.filter { $0.kind == kind }.map(\.line)
+            if !lines.isEmpty { try container.encode(lines, forKey: key) }
+        }
     }
 }
 

@@ -2,7 +2,9 @@ import Foundation
 
 /// The JSON form of a checklist, as planners produce it:
 /// `{"title": …, "description": …, "groups": [{"id", "title", "depends_on", "check", "notes", "criteria"}]}`, and
-/// optionally per group `allow`, `files` and `speculate` (as the `Allow:`, `Files:` and `Speculate:` lines).
+/// optionally per group `allow`, `files`, `speculate`, `probes`, `metrics`, `events`, `predicates` and `attempts` (as the
+/// `Allow:`, `Files:`, `Speculate:`, `Probe:`, `Metric:`, `Event:`, `Predicate:` and `Attempts:` lines, each an array of
+/// those lines' values), and the mission's `probes`.
 ///
 /// Decoding walks the document by hand so that every error names the field (`groups[2].depends_on[0]`).
 package enum ChecklistJSON {
@@ -20,7 +22,7 @@ package enum ChecklistJSON {
         guard let root = object as? [String: Any] else {
             throw ChecklistError(problems: [.init(file: file, message: "expected a JSON object at the top level")])
         }
-        for key in root.keys.sorted() where !["title", "description", "groups"].contains(key) {
+        for key in root.keys.sorted() where !["title", "description", "groups", "probes"].contains(key) {
             fail(key, "unknown field")
         }
         let title = root["title"] as? String ?? ""
@@ -33,6 +35,10 @@ package enum ChecklistJSON {
             fail("groups", root["groups"] == nil ? "missing (an array of groups)" : "expected an array of groups")
             throw ChecklistError(problems: problems)
         }
+        var missionProbes: [Probe] = []
+        for (index, line) in stringArray(root["probes"], path: "probes", required: false, fail: fail).enumerated() {
+            do { missionProbes.append(try Probe.parse(line)) } catch { fail("probes[\(index)]", "\(error)") }
+        }
         var groups: [ChecklistGroup] = []
         var sources: [ChecklistSource.GroupSource] = []
         for (index, raw) in rawGroups.enumerated() {
@@ -41,7 +47,10 @@ package enum ChecklistJSON {
                 fail(path, "expected an object")
                 continue
             }
-            let known = ["id", "title", "depends_on", "check", "notes", "criteria", "allow", "files", "speculate"]
+            let known = [
+                "id", "title", "depends_on", "check", "notes", "criteria", "allow", "files", "speculate", "probes",
+                "metrics", "events", "predicates", "attempts",
+            ]
             for key in fields.keys.sorted() where !known.contains(key) { fail("\(path).\(key)", "unknown field") }
             let title = fields["title"] as? String
             if title == nil { fail("\(path).title", fields["title"] == nil ? "missing" : "expected a string") }
@@ -76,10 +85,49 @@ package enum ChecklistJSON {
                     fail("\(path).speculate", "expected a number from 2 to 5")
                 }
             }
+            for (position, line) in stringArray(fields["probes"], path: "\(path).probes", required: false, fail: fail)
+                .enumerated()
+            {
+                do { group.probes.append(try Probe.parse(line)) } catch {
+                    fail("\(path).probes[\(position)]", "\(error)")
+                }
+            }
+            let probeNames = Set(missionProbes.map(\.name) + group.probes.map(\.name))
+            for kind in TypedCriterion.Kind.allCases {
+                let key = kind.rawValue + "s"
+                for (position, line) in stringArray(fields[key], path: "\(path).\(key)", required: false, fail: fail)
+                    .enumerated()
+                {
+                    let field = "\(path).\(key)[\(position)]"
+                    do {
+                        let criterion = try TypedCriterion.parse(
+                            kind,
+                            line,
+                            defaultID: "\(kind.rawValue)-\(position + 1)"
+                        )
+                        if let unknown = criterion.probes.subtracting(probeNames).sorted().first {
+                            fail(field, "reads probe `\(unknown)`, which no probe defines")
+                        } else if group.typedCriteria.contains(where: { $0.id == criterion.id }) {
+                            fail(field, "a second criterion named `\(criterion.id)`")
+                        } else {
+                            group.typedCriteria.append(criterion)
+                        }
+                    } catch {
+                        fail(field, "\(error)")
+                    }
+                }
+            }
+            if let value = fields["attempts"], !(value is NSNull) {
+                if let count = value as? Int, !(value is Bool), count == -1 || (1...1000).contains(count) {
+                    group.attempts = count == -1 ? nil : count
+                } else {
+                    fail("\(path).attempts", "expected a number from 1 to 1000, or -1")
+                }
+            }
             groups.append(group)
             sources.append(.init(line: nil, dependsLine: nil, field: path))
         }
-        let checklist = Checklist(title: title, description: description, groups: groups)
+        let checklist = Checklist(title: title, description: description, groups: groups, probes: missionProbes)
         problems += ChecklistValidator.problems(in: checklist, source: ChecklistSource(file: file, groups: sources))
         guard problems.isEmpty else { throw ChecklistError(problems: problems) }
         return checklist

@@ -29,11 +29,17 @@ package struct ChecklistSource: Sendable, Equatable {
 /// Allow: tests/test_group.py
 /// Files: src/group.py, README.md
 /// Speculate: 3
+/// Probe: bench = ./bench/run.sh [file PATH] [when gate|landing|final]
+/// Metric: bench.p95_ms <= 120 [(optional)] [{#id}]
+/// Event: bench contains "warm cache" [at least N]
+/// Predicate: bench.errors == 0 and len(bench.runs) >= 3
+/// Attempts: 6
 /// Optional notes.
 /// - [ ] a criterion
 /// - [ ] another criterion, which may continue
 ///   on indented lines
 /// ```
+/// `Probe:` lines before the first group are the mission's (every group's criteria may read them).
 package enum ChecklistParser {
     /// Parses and validates; throws every problem found, each naming `file` and a line.
     package static func parse(_ text: String, file: String) throws(ChecklistError) -> Checklist {
@@ -74,6 +80,7 @@ private struct Builder {
     var sawTitle = false
     var descriptionLines: [String] = []
     var groups: [ChecklistGroup] = []
+    var probes: [Probe] = []
     var sources: [ChecklistSource.GroupSource] = []
     var notes: [[String]] = []
     var problems: [ChecklistProblem] = []
@@ -95,7 +102,11 @@ private struct Builder {
             return
         }
         guard !groups.isEmpty else {
-            descriptionLines.append(line)
+            if let value = directive("probe", in: trimmed) {
+                addProbe(value, line: number)
+            } else {
+                descriptionLines.append(line)
+            }
             return
         }
         if trimmed.isEmpty {
@@ -121,6 +132,20 @@ private struct Builder {
         }
         if let value = directive("speculate", in: trimmed) {
             setSpeculate(value, line: number)
+            return
+        }
+        if let value = directive("probe", in: trimmed) {
+            addProbe(value, line: number)
+            return
+        }
+        for kind in TypedCriterion.Kind.allCases {
+            if let value = directive(kind.rawValue, in: trimmed) {
+                addCriterion(kind, value, line: number)
+                return
+            }
+        }
+        if let value = directive("attempts", in: trimmed) {
+            setAttempts(value, line: number)
             return
         }
         if let criterion = bulletText(trimmed) {
@@ -257,6 +282,63 @@ private struct Builder {
         groups[index].speculate = count
     }
 
+    /// `Probe: NAME = COMMAND …`: the group's, or before the first group the mission's; names are unique in both.
+    mutating func addProbe(_ value: String, line: Int) {
+        let probe: Probe
+        do {
+            probe = try Probe.parse(value)
+        } catch {
+            problems.append(problem(line, "`Probe:` \(error)"))
+            return
+        }
+        let taken = probes.map(\.name) + (groups.last?.probes.map(\.name) ?? [])
+        guard !taken.contains(probe.name) else {
+            problems.append(problem(line, "a probe named `\(probe.name)` is already defined"))
+            return
+        }
+        if groups.isEmpty {
+            probes.append(probe)
+        } else {
+            groups[groups.count - 1].probes.append(probe)
+        }
+    }
+
+    /// `Metric:`, `Event:` or `Predicate:`: read now, so that a criterion that does not read fails the checklist.
+    mutating func addCriterion(_ kind: TypedCriterion.Kind, _ value: String, line: Int) {
+        let index = groups.count - 1
+        let count = groups[index].typedCriteria.filter { $0.kind == kind }.count
+        let directive = kind.rawValue.prefix(1).uppercased() + kind.rawValue.dropFirst()
+        do {
+            let criterion = try TypedCriterion.parse(kind, value, defaultID: "\(kind.rawValue)-\(count + 1)")
+            if groups[index].typedCriteria.contains(where: { $0.id == criterion.id }) {
+                problems.append(problem(line, "group `\(groups[index].id)` has two criteria named `\(criterion.id)`"))
+                return
+            }
+            let known = Set(probes.map(\.name) + groups[index].probes.map(\.name))
+            if let unknown = criterion.probes.subtracting(known).sorted().first {
+                problems.append(
+                    problem(line, "`\(directive):` reads probe `\(unknown)`, which no `Probe:` line above defines")
+                )
+                return
+            }
+            groups[index].typedCriteria.append(criterion)
+        } catch {
+            problems.append(problem(line, "`\(directive):` \(error)"))
+        }
+    }
+
+    /// `Attempts: N`: the group's own attempt budget (1 or more; -1 for no budget of its own).
+    mutating func setAttempts(_ value: String, line: Int) {
+        let index = groups.count - 1
+        guard let count = Int(value), count == -1 || (1...1000).contains(count) else {
+            problems.append(
+                problem(line, "`Attempts:` of group `\(groups[index].id)` must be 1 to 1000, or -1, not `\(value)`")
+            )
+            return
+        }
+        groups[index].attempts = count == -1 ? nil : count
+    }
+
     func directive(_ name: String, in trimmed: String) -> String? {
         guard let colon = trimmed.firstIndex(of: ":") else { return nil }
         let key = trimmed[..<colon].lowercased().replacingOccurrences(of: "-", with: " ")
@@ -291,7 +373,8 @@ private struct Builder {
         let checklist = Checklist(
             title: title,
             description: descriptionLines.joined(separator: "\n").trimmingBlankLines(),
-            groups: groups
+            groups: groups,
+            probes: probes
         )
         return (checklist, ChecklistSource(file: file, groups: sources), problems)
     }

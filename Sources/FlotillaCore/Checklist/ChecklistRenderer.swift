@@ -7,6 +7,10 @@ package enum ChecklistRenderer {
             lines.append("")
             lines.append(checklist.description)
         }
+        if !checklist.probes.isEmpty {
+            lines.append("")
+            lines += checklist.probes.map { "Probe: \($0.line)" }
+        }
         for group in checklist.groups {
             lines.append("")
             // The id is written only when the title does not derive it, which keeps hand-written files clean.
@@ -29,6 +33,15 @@ package enum ChecklistRenderer {
             }
             if let speculate = group.speculate {
                 lines.append("Speculate: \(speculate)")
+            }
+            lines += group.probes.map { "Probe: \($0.line)" }
+            for criterion in group.typedCriteria {
+                lines.append(
+                    "\(criterion.kind.rawValue.prefix(1).uppercased() + criterion.kind.rawValue.dropFirst()): \(criterion.line)"
+                )
+            }
+            if let attempts = group.attempts {
+                lines.append("Attempts: \(attempts)")
             }
             if !group.notes.isEmpty {
                 lines.append(group.notes)

@@ -53,6 +53,8 @@ package enum LedgerChange: Sendable, Equatable {
     case refsMoved([RefMove], during: [AttemptKey])
     /// What the verify command's tests did at the base commit, against which every run of it is judged.
     case testsBaseline(TestBaseline)
+    /// The probes' figures at the base commit, for `base * k` targets: measured once, before the first attempt.
+    case probesBaseline([String: Double])
     /// The mission's process died without finishing it, and the daemon's supervisor noticed (and restarts it, or
     /// gave up).
     case crashNoticed(CrashNotice)

@@ -40,3 +40,8 @@ extension String {
         return String(decoding: bytes[start...], as: UTF8.self)
     }
 }
+
+extension Substring {
+    /// The text without leading and trailing spaces, tabs and line breaks.
+    package func trimmingWhitespace() -> String { String(self).trimmingWhitespace() }
+}

@@ -29,6 +29,10 @@ package struct Gate: Sendable {
         package var baseline: TestBaseline?
         /// Without a sandbox: the programs on the verify's `PATH` when the run started, which must not change.
         package var path: PathSnapshot?
+        /// The checklist, for its probes and typed criteria (judged once the commands passed).
+        package var checklist = Checklist(title: "", groups: [])
+        /// The probes' figures at the base commit (`bench.p95_ms` → value), for `base * k` targets.
+        package var baselines: [String: Double] = [:]
 
         package init(
             mission: MissionID,
@@ -118,6 +122,20 @@ package struct Gate: Sendable {
                 failure = (result.termination.exitCode, false)
                 lastTail += "\n[flotilla: the verify exited 0, but \(shortfall)]"
                 break
+            }
+        }
+        if failure == nil {
+            let reports = (layout.report(configuration.mission, "\(reportName)-probes") as NSString)
+                .deletingLastPathComponent
+            let scope = kind == .final ? configuration.checklist.groupIDs : landed + groups
+            if let judgement = try await judgeCriteria(kind: kind, groups: scope, in: directory, reports: reports) {
+                report["typed_criteria"] = Self.json(judgement.results)
+                report["probes"] = Self.json(judgement.runs.map(ProbeSummary.init))
+                if let reason = judgement.reason {
+                    report["criteria_reason"] = .string(reason)
+                    failure = (0, false)
+                    lastTail += "\n[flotilla: the verify passed, but \(reason)]"
+                }
             }
         }
         if !tests.isEmpty { report["tests"] = TestEvidence.json(tests.map(\.counts)) }

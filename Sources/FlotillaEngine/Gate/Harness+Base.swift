@@ -19,8 +19,8 @@ extension Harness {
 }
 
 extension MissionSpec {
-    /// The commands that judge: the verify command and each group's own check.
+    /// The commands that judge: the verify command, each group's own check, and the probes.
     var judgingCommands: [String] {
-        [verifyCommand].compactMap { $0 } + checklist.groups.compactMap(\.check)
+        [verifyCommand].compactMap { $0 } + checklist.groups.compactMap(\.check) + checklist.probeCommands
     }
 }

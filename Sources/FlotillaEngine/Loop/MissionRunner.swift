@@ -126,6 +126,10 @@ package struct MissionRunner: Sendable {
             gate = gate.judging(against: baseline)
             context = context.with(gate: gate)
         }
+        if let figures = try await probeBaselines(spec, gate: gate) {
+            gate.configuration.baselines = figures
+            context = context.with(gate: gate)
+        }
         let prior = try await ports.ledger.mission(id)?.runningSeconds ?? 0
         var loop = try await MissionLoop(spec: spec, context: context, ports: ports, options: options)
         let tracker = ports.processTable?.tracker(recordingIn: layout.processesDirectory(id))
@@ -154,6 +158,7 @@ extension MissionRunner {
             objects: ports.git.sharedObjectsDirectory
         )
         configuration.runners = harness.runners
+        configuration.checklist = spec.checklist
         if options.sandbox.mode == .none { configuration.path = PathSnapshot(path: options.environment["PATH"] ?? "") }
         return Gate(configuration: configuration, runner: ports.processes, layout: layout)
     }
@@ -183,6 +188,50 @@ extension MissionRunner {
         else { return nil }
         try await control.record(.testsBaseline(baseline), mission: spec.id)
         return baseline
+    }
+
+    /// The figures `base * k` targets compare with, measured once on the base commit before the first attempt, then
+    /// read back from the ledger on every resume; nil when no metric has such a target.
+    func probeBaselines(_ spec: MissionSpec, gate: Gate) async throws -> [String: Double]? {
+        let metrics = spec.checklist.groups.flatMap { group in
+            group.typedCriteria.compactMap { criterion -> (group: String, metric: TypedCriterion.Metric)? in
+                guard case .metric(let metric)? = try? criterion.compiled(), case .base = metric.target else {
+                    return nil
+                }
+                return (group.id, metric)
+            }
+        }
+        guard !metrics.isEmpty else { return nil }
+        var after: Int64 = 0
+        while true {
+            let page = try await ports.ledger.events(of: spec.id, after: after, limit: 1000)
+            if let recorded = page.first(where: { $0.kind == .probesBaseline })?
+                .payload(MissionEvent.ProbesBaseline.self)
+            {
+                return recorded.figures
+            }
+            guard let last = page.last else { break }
+            after = last.id
+        }
+        let staging = layout.stagingWorktree(spec.id)
+        try await control.checkout(spec.baseCommit, into: staging, mission: spec.id, judging: true)
+        try TrustedFiles.restore(gate.configuration.trustedFiles, in: staging)
+        let reports = (layout.report(spec.id, "base-probes") as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        var runs: [String: ProbeRun] = [:]
+        var figures: [String: Double] = [:]
+        for (group, metric) in metrics {
+            guard let probe = spec.checklist.probes(of: group).last(where: { $0.name == metric.probe }) else {
+                continue
+            }
+            let key = "\(group)/\(probe.name)"
+            if runs[key] == nil { runs[key] = try await gate.run(probe, in: staging, reports: reports) }
+            if let run = runs[key], run.exitCode == 0, let value = CriteriaCascade.figure(metric, in: run.document) {
+                figures[metric.figure] = value
+            }
+        }
+        try await control.record(.probesBaseline(figures), mission: spec.id)
+        return figures
     }
 
     /// `--review`: the critic's model, scoring verified attempts.

@@ -92,8 +92,10 @@ package struct MissionPreparation: Sendable {
         }
 
         // The gate: the files the verify and check commands run, followed through what they delegate to (scripts,
-        // Makefiles, package.json, tox.ini), as the base commit has them. Every one is protected and trusted.
-        let commands = [verify].compactMap { $0 } + request.checklist.groups.compactMap(\.check)
+        // Makefiles, package.json, tox.ini), as the base commit has them, and the probes'. Every one is protected and
+        // trusted.
+        let commands =
+            [verify].compactMap { $0 } + request.checklist.groups.compactMap(\.check) + request.checklist.probeCommands
         let harness = try await Harness.of(commands: commands, base: baseCommit, git: git)
         for command in commands where !command.isEmpty {
             for path in ShellWords.repositoryPaths(in: command) where harness.files[path] == nil {
@@ -120,6 +122,8 @@ package struct MissionPreparation: Sendable {
             patterns.append("/" + relative)
         }
         patterns += harness.files.keys.sorted().map { "/" + $0 }
+        // A probe's result file is the probe's to write: an attempt that commits one is rejected.
+        patterns += request.checklist.allProbes.compactMap(\.file).map { "/" + $0 }
         patterns += request.fields.protect ?? []
         for pattern in request.fields.protect ?? [] where pattern.trimmingWhitespace().isEmpty {
             throw FlotillaError.invalid("--protect needs a path or glob, got an empty one")

@@ -16,6 +16,7 @@ enum Feedback {
 
     /// One line saying why a verification failed: its exit status and the last lines of its output.
     static func headline(_ verification: Verification) -> String {
+        if let reason = verification.criterionFailure { return reason }
         let status = verification.timedOut ? "timed out" : "exit \(verification.exitCode.map(String.init) ?? "?")"
         let lines = verification.outputTail.split(separator: "\n").map { String($0).trimmingWhitespace() }
             .filter { !$0.isEmpty && !$0.hasPrefix("[flotilla:") }

@@ -52,7 +52,8 @@ extension EventKind {
             MissionEvent.ApprovalRequested.self, MissionEvent.ApprovalDecided.self, MissionEvent.Pushed.self,
             MissionEvent.LandedOnto.self, MissionEvent.NotificationTried.self, MissionEvent.ObjectiveChecked.self,
             MissionEvent.GroupsAdded.self, MissionEvent.SpeculationRanked.self, MissionEvent.TestsBaseline.self,
-            MissionEvent.ToolSettingsRestored.self,
+            MissionEvent.ToolSettingsRestored.self, MissionEvent.NewTestsDeferred.self,
+            MissionEvent.ProbesBaseline.self,
         ]
         // Every kind is listed by exactly one type (a test checks it).
         return types.first { $0.kinds.contains(self) }

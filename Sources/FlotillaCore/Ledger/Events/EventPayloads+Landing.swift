@@ -123,6 +123,12 @@ extension MissionEvent {
         package var tests: [TestEvidence]
     }
 
+    package struct ProbesBaseline: EventPayload {
+        package static let kinds: [EventKind] = [.probesBaseline]
+        /// `probe.figure` → its value at the base commit; a figure the base could not give is missing.
+        package var figures: [String: Double]
+    }
+
     package struct RefsMoved: EventPayload {
         package struct Ref: Codable, Sendable, Equatable {
             package var ref: String

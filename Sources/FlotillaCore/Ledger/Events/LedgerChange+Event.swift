@@ -247,6 +247,14 @@ extension LedgerChange {
                     + "; every run of the verify must run and pass those that passed",
                 MissionEvent.TestsBaseline(tests: baseline.tests)
             )
+        case .probesBaseline(let figures):
+            let list = figures.keys.sorted().map { "\($0) = \(CriteriaCascade.format(figures[$0] ?? 0))" }
+            return make(
+                .probesBaseline,
+                nil,
+                "the probes at the base: " + (list.isEmpty ? "no figure read" : list.joined(separator: ", ")),
+                MissionEvent.ProbesBaseline(figures: figures)
+            )
         case .refsMoved(let moves, let during):
             let list = moves.map { move in
                 "\(move.ref) \(move.from.map(\.shortSHA) ?? "(new)") → \(move.to.map(\.shortSHA) ?? "(deleted)")"

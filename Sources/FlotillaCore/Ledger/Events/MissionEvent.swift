@@ -39,6 +39,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case groupsAdded = "groups.added"
     case speculationRanked = "speculation.ranked"
     case testsBaseline = "tests.baseline"
+    case probesBaseline = "probes.baseline"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).

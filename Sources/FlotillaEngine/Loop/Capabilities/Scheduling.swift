@@ -19,6 +19,8 @@ struct Scheduling: LoopCapability {
     /// Files groups are expected to touch (`--avoid-overlap`, on by default): `Files:` lines, then conflicts seen.
     var footprints: Footprints?
     var tripped: BreakerTrip?
+    /// Groups' own attempt budgets (`Attempts: N`): a group whose Nth attempt did not land is blocked.
+    var budgets: [String: Int] = [:]
 
     var inFlight: Int { running.count }
     var heldGroups: [String] { running.keys.map(\.group) }
@@ -227,6 +229,10 @@ struct Scheduling: LoopCapability {
                 blockedDependents = progress.block(key.group)
             }
         }
+        if status == .pending, ending.countsTowardsStall, let budget = budgets[key.group], key.number >= budget {
+            status = .blocked
+            blockedDependents = progress.block(key.group)
+        }
         if status == .pending && ending.release {
             progress.release(key.group)
             actions.append(.mark(.ready([key.group])))
@@ -282,5 +288,8 @@ extension Scheduling {
             feedback: feedback,
             footprints: spec.options.avoidOverlap == false ? nil : Footprints(spec.checklist)
         )
+        budgets = Dictionary(spec.checklist.groups.compactMap { group in group.attempts.map { (group.id, $0) } }) {
+            $1
+        }
     }
 }
