@@ -33,12 +33,16 @@ package struct APIClient: Sendable {
     package var token: String?
     /// Upper bound on one whole request, answer included (streams have none).
     package var timeoutSeconds: Int
+    /// Waits up to the request's deadline for a connection instead of 3 s: for a caller that knows the daemon is
+    /// up (a test that started it) on a machine so busy that a loopback connection can take longer.
+    package var patient: Bool
 
-    package init(host: String, port: Int, token: String? = nil, timeoutSeconds: Int = 30) {
+    package init(host: String, port: Int, token: String? = nil, timeoutSeconds: Int = 30, patient: Bool = false) {
         self.host = host
         self.port = port
         self.token = token
         self.timeoutSeconds = timeoutSeconds
+        self.patient = patient
     }
 
     /// The client of every request, for as long as the process lives.
@@ -48,6 +52,12 @@ package struct APIClient: Sendable {
     static let client = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
         configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: nil))
+    )
+
+    /// The client of ``patient`` callers: connections wait as long as the request may.
+    static let patientClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(60), read: nil))
     )
 
     /// The most a response body may hold (the largest answer, an event page, is far below it).
@@ -117,7 +127,7 @@ package struct APIClient: Sendable {
             request.body = .bytes(ByteBuffer(data: body))
         }
         do {
-            return try await Self.client.execute(request, deadline: deadline)
+            return try await (patient ? Self.patientClient : Self.client).execute(request, deadline: deadline)
         } catch let error as CancellationError {
             throw error
         } catch {

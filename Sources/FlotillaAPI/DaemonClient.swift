@@ -9,7 +9,8 @@ package struct DaemonClient: MissionService {
     package init(info: DaemonInfo, token: String?) {
         // The daemon listens on all interfaces when bound to 0.0.0.0; this machine reaches it on loopback.
         let host = info.host == "0.0.0.0" ? "127.0.0.1" : info.host == "::" ? "::1" : info.host
-        http = APIClient(host: host, port: info.port, token: token)
+        // The daemon's process is alive (its record was checked): a slow answer on a busy machine is waited for.
+        http = APIClient(host: host, port: info.port, token: token, patient: true)
         repositories = info.repositories
     }
 
@@ -49,6 +50,11 @@ package struct DaemonClient: MissionService {
     package func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO {
         let body = try APIJSON.encoder.encode(ApprovalRequestDTO(groups: groups))
         return try await post("/missions/\(id)/approve", body: body, as: ApprovalDTO.self)
+    }
+
+    package func check(_ id: MissionID, groups: [String], commit: String?) async throws -> CheckDTO {
+        let body = try APIJSON.encoder.encode(CheckRequestDTO(groups: groups.isEmpty ? nil : groups, commit: commit))
+        return try await post("/missions/\(id)/check", body: body, as: CheckDTO.self)
     }
 
     package func land(_ id: MissionID, onto branch: String) async throws -> LandingDTO {

@@ -28,6 +28,8 @@ package protocol MissionService: Sendable {
     /// Brings a completed mission's verified result onto the user's `branch` (fast-forward or merge), after a verify of
     /// exactly the commit the branch will point at.
     func land(_ id: MissionID, onto branch: String) async throws -> LandingDTO
+    /// The verify and the probes on `commit` (the target's head when nil) for `groups` (all when empty).
+    func check(_ id: MissionID, groups: [String], commit: String?) async throws -> CheckDTO
     func attempts(_ id: MissionID) async throws -> HistoryDTO
     /// One attempt (by its sequence number in the mission) with its prompt, transcript, diff and gate output.
     func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO

@@ -68,6 +68,46 @@ package struct LandingDTO: Codable, Sendable {
     }
 }
 
+/// What `flotilla check` found: the verify's verdict on the commit and each typed criterion's result.
+package struct CheckDTO: Codable, Sendable {
+    package var mission: String
+    package var commit: String
+    package var groups: [String]
+    package var passed: Bool
+    package var exitCode: Int?
+    package var reason: String?
+    package var criteria: [CriterionResult]
+    package var outputTail: String
+
+    enum CodingKeys: String, CodingKey {
+        case mission, commit, groups, passed, reason, criteria
+        case exitCode = "exit_code"
+        case outputTail = "output_tail"
+    }
+
+    package init(mission: MissionID, _ verification: Verification) {
+        self.mission = mission.rawValue
+        commit = verification.commit
+        groups = verification.groups
+        passed = verification.passed
+        exitCode = verification.exitCode
+        reason = verification.criterionFailure
+        criteria = verification.criterionResults
+        outputTail = verification.outputTail
+    }
+}
+
+/// The body of `POST /missions/{id}/check`: which groups (all when absent) and which commit (the target's head).
+package struct CheckRequestDTO: Codable, Sendable, Equatable {
+    package var groups: [String]?
+    package var commit: String?
+
+    package init(groups: [String]? = nil, commit: String? = nil) {
+        self.groups = groups
+        self.commit = commit
+    }
+}
+
 /// The body of `POST /missions/{id}/land`.
 package struct LandRequestDTO: Codable, Sendable, Equatable {
     package var onto: String

@@ -129,10 +129,13 @@ package struct GroupDTO: Codable, Sendable {
     package var layer: Int?
     /// Who added it to the running mission (`objective check`); absent for the checklist's own groups.
     package var addedBy: String?
+    /// Its typed criteria (`Metric:`, `Event:`, `Predicate:`): last status and figure, best figure, target.
+    package var typedCriteria: [CriterionStanding]?
 
     enum CodingKeys: String, CodingKey {
         case id, title, status, check, criteria, attempts, escalation, layer
         case addedBy = "added_by"
+        case typedCriteria = "typed_criteria"
         case costPerCriterionUSD = "cost_per_criterion_usd"
         case dependsOn = "depends_on"
         case costUSD = "cost_usd"

@@ -23,6 +23,20 @@ package enum BenchmarkReport {
             ])
         }
         lines.append(Self.render(header, rows))
+        // A scenario with probes beside the same one without: what a probe and a metric cost per attempt.
+        for result in report.scenarios where result.scenario.probes == true {
+            let name = String(result.scenario.name.dropLast("-probes".count))
+            guard result.scenario.name.hasSuffix("-probes"),
+                let plain = report.scenarios.first(where: { $0.scenario.name == name }),
+                result.attemptsPerSecond > 0, plain.attemptsPerSecond > 0
+            else { continue }
+            let added = 1000 / result.attemptsPerSecond - 1000 / plain.attemptsPerSecond
+            lines.append(
+                "Probes: \(result.scenario.name) takes \(fixed(added, 1)) ms more per attempt than \(name) "
+                    + "(a probe and a metric per group, run at each gate and landing; wall time per attempt, "
+                    + "\(fixed(result.wallSeconds / plain.wallSeconds, 2))× its wall time)"
+            )
+        }
         if let startup = report.startup {
             lines.append("")
             lines.append(

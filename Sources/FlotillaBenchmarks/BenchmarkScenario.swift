@@ -20,6 +20,8 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
     package var avoidOverlap: Bool?
     /// Conflicting groups declare the shared file on a `Files:` line.
     package var declareFiles: Bool?
+    /// Every group also has a typed criterion on a mission-wide probe, which each gate and landing runs.
+    package var probes: Bool?
 
     package init(
         name: String,
@@ -31,8 +33,10 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
         mergeBatch: Int = 1,
         measureFloor: Bool = false,
         avoidOverlap: Bool? = nil,
-        declareFiles: Bool? = nil
+        declareFiles: Bool? = nil,
+        probes: Bool? = nil
     ) {
+        self.probes = probes
         self.avoidOverlap = avoidOverlap
         self.declareFiles = declareFiles
         self.name = name
@@ -65,9 +69,13 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
                 criteria: ["g\(index).txt exists"]
             )
             if declareFiles == true { group.files = ["g\(index).txt"] + (conflicts(index) ? ["shared.txt"] : []) }
+            if probes == true {
+                group.typedCriteria = [TypedCriterion(id: "steps", kind: .metric, expression: "size.steps <= 1")]
+            }
             result.append(group)
         }
-        return Checklist(title: "Benchmark \(name)", groups: result)
+        let probe = Probe(name: "size", command: "echo steps=1")
+        return Checklist(title: "Benchmark \(name)", groups: result, probes: probes == true ? [probe] : [])
     }
 
     package static func groupID(_ index: Int) -> String { "g\(index)" }
@@ -107,6 +115,8 @@ package struct BenchmarkScenario: Codable, Sendable, Equatable {
                 )
             }
         }
+        // What a probe and a metric per group add, against g100-a4 in the same run.
+        scenarios.append(BenchmarkScenario(name: "g100-a4-probes", groups: 100, agents: 4, probes: true))
         scenarios.append(BenchmarkScenario(name: "conflicts-30pct", groups: 100, agents: 4, conflictShare: 0.3))
         // The same with footprint avoidance: learned from conflicts alone, then with `Files:` lines declared.
         scenarios.append(

@@ -26,6 +26,7 @@ package struct Flotilla: AsyncParsableCommand {
             Plan.self, MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
             MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionReject.self,
             MissionLand.self,
+            MissionCheck.self,
             MissionDemo.self,
             Report.self, MCPServe.self, Serve.self, Init.self, Doctor.self, Benchmark.self,
         ]

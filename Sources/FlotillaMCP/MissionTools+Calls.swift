@@ -45,7 +45,7 @@ extension MissionTools {
 
     static let all: [MissionTool] = [
         plan, startMission, missionStatus, listMissions, missionHistory, missionLog, stopMission, resumeMission,
-        approveMission, rejectMission,
+        approveMission, rejectMission, checkMission,
     ]
 
     static var tools: [Tool] { all.map(\.tool) }
@@ -209,6 +209,25 @@ extension MissionTools {
         }
         return try json(
             try await tools.service.reject(try input.requiredID(), groups: try input.strings("groups"), reason: reason)
+        )
+    }
+
+    static let checkMission = MissionTool(
+        name: "check_mission",
+        description:
+            "Run a mission's verify and probes again on its target (or `commit`) and judge its typed criteria "
+            + "(Metric:, Event:, Predicate:) for `groups` (all when empty); nothing of the mission changes.",
+        inputSchema: schema(
+            ["id": idSchema, "groups": groupsSchema, "commit": .object(["type": "string", "minLength": 1])],
+            required: ["id"]
+        )
+    ) { tools, input in
+        try json(
+            try await tools.service.check(
+                try input.requiredID(),
+                groups: try input.strings("groups"),
+                commit: try input.string("commit")
+            )
         )
     }
 

@@ -134,6 +134,11 @@ package struct LocalMissions: MissionHost {
         return LandingDTO(landing, mission: try await handle.dto(try await handle.requireRecord(id)))
     }
 
+    package func check(_ id: MissionID, groups: [String], commit: String?) async throws -> CheckDTO {
+        let (handle, record) = try await find(id)
+        return CheckDTO(mission: id, try await handle.check(record, groups: groups, commit: commit))
+    }
+
     /// After a decision: a mission whose process is gone continues (and reads it); a running one reads it itself.
     private func answered(
         _ decided: [String],

@@ -6,6 +6,17 @@ import Foundation
 extension MissionRepository {
     /// `flotilla land`: the completed mission's verified result onto `branch`, after a verify of the exact commit.
     package func land(_ record: MissionRecord, onto branch: String) async throws -> LandingOnto {
+        try await withRunner(record) { try await $0.land(record.spec.id, onto: branch) }
+    }
+
+    /// `flotilla check`: the verify and the probes on `commit` (the target's head when nil), for `groups` (all when
+    /// empty); nothing of the mission changes but its `criteria.checked` event.
+    package func check(_ record: MissionRecord, groups: [String], commit: String?) async throws -> Verification {
+        try await withRunner(record) { try await $0.check(record.spec.id, groups: groups, commit: commit) }
+    }
+
+    /// A runner of the mission that runs no agent, writing what it records to the mission's files too.
+    private func withRunner<T>(_ record: MissionRecord, _ body: (MissionRunner) async throws -> T) async throws -> T {
         let spec = record.spec
         let ledger = try requireLedger()
         let eventsFile = EventsFileSink(path: layout.eventsFile(spec.id))
@@ -29,7 +40,7 @@ extension MissionRepository {
             layout: layout,
             sink: EventBus([eventsFile, missionLog])
         )
-        return try await runner.land(spec.id, onto: branch)
+        return try await body(runner)
     }
 }
 

@@ -70,6 +70,12 @@ package struct MissionRepository: Sendable {
             groups: detailed ? try await requireLedger().groups(of: record.spec.id) : nil,
             crashed: liveness(record).isCrashed
         )
+        if detailed, record.spec.checklist.hasTypedCriteria, var groups = dto.groups {
+            let verifications = try await requireLedger().verifications(of: record.spec.id).map(\.verification)
+            let standings = CriterionStanding.of(record.spec.checklist, verifications: verifications)
+            for index in groups.indices { groups[index].typedCriteria = standings[groups[index].id] }
+            dto.groups = groups
+        }
         if detailed {
             // Held landings wait in every mode; with approvals off, only they can.
             let waiting = try await requireLedger().approvals(of: record.spec.id).filter { $0.decision == nil }

@@ -35,7 +35,7 @@ struct LedgerWrite {
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
         case .reviewed(let key, let verdict): try reviewed(key, blocks: verdict.blocks)
         case .recovered, .refsRestored, .testEditsReverted, .newTestsDeferred, .toolSettingsRestored, .refsMoved,
-            .testsBaseline, .probesBaseline,
+            .testsBaseline, .probesBaseline, .criteriaChecked,
             .crashNoticed, .pushed,
             .landedOnto,
             .objectiveChecked, .speculationRanked:

@@ -77,12 +77,12 @@ package final class RunningDaemon: @unchecked Sendable {
 
     /// A client presenting `token`, else the daemon's own (as the CLI does).
     package func client(token: String? = nil) -> APIClient {
-        APIClient(host: "127.0.0.1", port: port, token: token ?? localToken)
+        APIClient(host: "127.0.0.1", port: port, token: token ?? localToken, patient: true)
     }
 
     /// A client presenting no token: a process on this machine that is not the user (an agent's sandbox).
     package func anonymousClient() -> APIClient {
-        APIClient(host: "127.0.0.1", port: port)
+        APIClient(host: "127.0.0.1", port: port, patient: true)
     }
 
     /// Stops the daemon as a service manager would (SIGTERM) and waits for it; returns its exit status.

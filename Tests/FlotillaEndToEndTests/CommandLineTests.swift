@@ -81,7 +81,7 @@ struct CommandLineTests {
         defer { directory.remove() }
         let demo = try await FlotillaBinary.run(["demo", "--dir", directory.path], in: directory.path)
         #expect(demo.exitCode == 0, "\(demo.standardError)")
-        #expect(demo.standardOutput.contains("completed: 5/5 groups landed"))
+        #expect(demo.standardOutput.contains("completed: 6/6 groups landed"), "\(demo.standardOutput)")
         let repository = directory.file("greeting-toolkit")
 
         let status = try await FlotillaBinary.run(
@@ -93,10 +93,15 @@ struct CommandLineTests {
             try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
         )
         #expect(json["state"] as? String == "completed")
-        #expect(json["groups_done"] as? Int == 5)
+        #expect(json["groups_done"] as? Int == 6)
         let id = try #require(json["id"] as? String)
         let groups = try #require(json["groups"] as? [[String: Any]])
-        #expect(groups.map { $0["status"] as? String } == Array(repeating: "done", count: 5))
+        #expect(groups.map { $0["status"] as? String } == Array(repeating: "done", count: 6))
+        // The metric group: the notes' size, measured by Flotilla, met on the second try.
+        let notes = try #require(groups.first { $0["id"] as? String == "notes" })
+        let half = try #require((notes["typed_criteria"] as? [[String: Any]])?.first)
+        let target = try #require(half["target"] as? Double)
+        #expect(half["status"] as? String == "met" && (half["value"] as? Double ?? .infinity) <= target, "\(half)")
 
         let history = try await FlotillaBinary.run(["history", id], in: repository)
         #expect(history.exitCode == 0)
@@ -108,10 +113,13 @@ struct CommandLineTests {
                 "attempts"
             ] as? [[String: Any]]
         )
-        #expect(attempts.filter { $0["outcome"] as? String == "landed" }.count == 5)
+        #expect(attempts.filter { $0["outcome"] as? String == "landed" }.count == 6)
+        #expect(
+            attempts.contains { ($0["reason"] as? String)?.hasPrefix("criterion_unmet:half (size.bytes = ") == true }
+        )
 
         let list = try await FlotillaBinary.run(["list"], in: repository)
-        #expect(list.standardOutput.contains(id) && list.standardOutput.contains("5/5"))
+        #expect(list.standardOutput.contains(id) && list.standardOutput.contains("6/6"))
         let logs = try await FlotillaBinary.run(["logs", id], in: repository)
         #expect(logs.standardOutput.contains("final verify passed"))
         let follow = try await FlotillaBinary.run(["logs", "-f"], in: repository)

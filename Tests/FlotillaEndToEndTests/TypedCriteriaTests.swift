@@ -79,6 +79,49 @@ struct TypedCriteriaTests {
         #expect(await repository.show(head, "work.py")?.contains("return 80") == true)
     }
 
+    @Test func statusShowsEachCriterionAndCheckJudgesAFinishedMissionAgain() async throws {
+        let repository = try await Self.project(Self.fast)
+        defer { repository.directory.remove() }
+        let (outcome, audit, scratch) = try await Self.run(repository, [Self.steps(150), Self.steps(80)])
+        defer { scratch.remove() }
+        #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+        let id = audit.id.rawValue
+        let status = try await FlotillaBinary.run(["status", id], in: repository.path)
+        #expect(
+            status.standardOutput.contains("fast.steps: met, 80 (target 100) — work.steps <= 100"),
+            "\(status.standardOutput)"
+        )
+        let json = try await FlotillaBinary.run(["status", id, "--output", "json"], in: repository.path)
+        let mission = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any]
+        )
+        let group = try #require((mission["groups"] as? [[String: Any]])?.first)
+        let criterion = try #require((group["typed_criteria"] as? [[String: Any]])?.first)
+        #expect(criterion["status"] as? String == "met" && criterion["best_value"] as? Double == 80)
+
+        // The finished mission's target, checked again: met; its base, checked: unmet, exit 1.
+        let again = try await FlotillaBinary.run(["check", id], in: repository.path)
+        #expect(again.exitCode == 0, "\(again.standardError)")
+        #expect(again.standardOutput.contains("passed") && again.standardOutput.contains("fast.steps"))
+        let base = audit.mission.spec.baseCommit
+        let atBase = try await FlotillaBinary.run(
+            ["check", id, "--commit", base, "--output", "json"],
+            in: repository.path
+        )
+        #expect(atBase.exitCode == 1, "\(atBase.standardError)")
+        let checked = try #require(
+            try JSONSerialization.jsonObject(with: Data(atBase.standardOutput.utf8)) as? [String: Any]
+        )
+        #expect(checked["passed"] as? Bool == false && checked["commit"] as? String == base)
+        #expect(checked["reason"] as? String == "criterion_unmet:steps (work.steps = 500, not <= 100)")
+        let events = try await audit.events().filter { $0.kind == .criteriaChecked }
+        #expect(events.count == 2)
+        // Nothing of the mission changed.
+        #expect(try await MissionAudit(repository).mission.state == .completed)
+        let wrong = try await FlotillaBinary.run(["check", id, "--group", "nope"], in: repository.path)
+        #expect(wrong.exitCode == 2 && wrong.standardError.contains("no such group"), "\(wrong.standardError)")
+    }
+
     @Test func anAgentThatEditsTheProbeIsRejected() async throws {
         let repository = try await Self.project(Self.fast)
         defer { repository.directory.remove() }

@@ -19,8 +19,8 @@ struct APIContractTests {
             served == described,
             "served only: \(served.subtracting(described)); documented only: \(described.subtracting(served))"
         )
-        // The API, the attempt detail, approvals and hand-off, the dashboard's page and files, and MCP.
-        #expect(served.count == 21)
+        // The API, the attempt detail, approvals, hand-off and checks, the dashboard's page and files, and MCP.
+        #expect(served.count == 22)
         // Every schema reference resolves.
         let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
         let references = OpenAPIDocument.json.components(separatedBy: "#/components/schemas/").dropFirst()
@@ -157,6 +157,7 @@ private struct UnusedService: MissionHost {
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO { throw unused }
     func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO { throw unused }
     func land(_ id: MissionID, onto branch: String) async throws -> LandingDTO { throw unused }
+    func check(_ id: MissionID, groups: [String], commit: String?) async throws -> CheckDTO { throw unused }
     func attempts(_ id: MissionID) async throws -> HistoryDTO { throw unused }
     func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO { throw unused }
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] { [] }

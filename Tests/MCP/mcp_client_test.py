@@ -37,7 +37,7 @@ async def exercise(session):
     await session.initialize()
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
     expected = {"plan", "start_mission", "mission_status", "list_missions", "mission_history", "mission_log",
-                "stop_mission", "resume_mission", "approve_mission", "reject_mission"}
+                "stop_mission", "resume_mission", "approve_mission", "reject_mission", "check_mission"}
     check(expected <= set(tools), f"the tools are listed ({sorted(tools)})")
     check(all(tool.inputSchema.get("type") == "object" for tool in tools.values()), "each tool has an input schema")
     check("verify" in tools["start_mission"].inputSchema.get("properties", {}),
@@ -56,6 +56,17 @@ async def exercise(session):
         await asyncio.sleep(0.2)  # polling the mission, as a client would; bounded by LIMIT
     check(status["state"] == "completed", f"polled to completion ({status['state']})")
     check(status["groups_done"] == status["groups_total"] > 0, "every group landed")
+
+    checked = await session.call_tool("check_mission", {"id": mission})
+    check(not checked.isError, f"check_mission answers ({text(checked)[:300]})")
+    checked = json.loads(text(checked))
+    check(checked["passed"] and checked["commit"] == status["target_head"],
+          f"the finished mission's target checks again ({checked['commit']}, passed {checked['passed']})")
+    try:
+        await session.call_tool("check_mission", {"id": mission, "groups": ["no_such_group"]})
+        check(False, "check_mission refuses a group the mission lacks")
+    except McpError as error:
+        check("no such group" in str(error.error.message), f"an unknown group is refused: {error.error.message}")
 
     listed = json.loads(text(await session.call_tool("list_missions", {"state": "completed"})))
     check(mission in [m["id"] for m in listed["missions"]], "list_missions shows it")

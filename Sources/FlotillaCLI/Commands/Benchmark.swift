@@ -110,6 +110,7 @@ extension Flotilla {
         static let quickSet = [
             BenchmarkScenario(name: "quick-g10-a2", groups: 10, agents: 2, measureFloor: true),
             BenchmarkScenario(name: "quick-conflicts", groups: 10, width: 5, agents: 3, conflictShare: 0.5),
+            BenchmarkScenario(name: "quick-g10-a2-probes", groups: 10, agents: 2, probes: true),
         ]
     }
 }

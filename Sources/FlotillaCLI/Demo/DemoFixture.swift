@@ -2,19 +2,39 @@
 ///
 /// The scenario shows the loop's main moves: a gate failure fixed on the next attempt, an agent that tries to
 /// make the checks pass by editing the verify script (rejected), two agents whose edits conflict (one lands, the
-/// other redoes its change on top), and groups that wait for their dependencies.
+/// other redoes its change on top), groups that wait for their dependencies, and a group judged by a figure Flotilla
+/// measures itself (the notes' size against half the base's, met on the second try).
 enum DemoFixture {
     static let files: [(path: String, contents: String, executable: Bool)] = [
         ("README.md", "# Greeting toolkit\n\nWork in progress.\n", false),
         ("verify.sh", verifyScript, true),
         ("ACCEPTANCE.md", checklist, false),
+        ("NOTES.md", notes, false),
+        ("size.sh", size, false),
     ]
+
+    /// Notes that say the same thing three times.
+    static let notes = """
+        # Notes
+
+        The greeting toolkit greets. It is a toolkit whose purpose is greeting: it says hello, which is a greeting,
+        to the world, which is whom it greets. In short, the greeting toolkit is a toolkit for greetings, and the
+        greeting it gives is hello, given to the world, as greetings are.
+
+        """
+
+    /// The probe: the size of the notes in bytes, measured by Flotilla, whatever an agent says about it.
+    static let size = """
+        #!/bin/sh
+        echo "bytes=$(wc -c < NOTES.md)"
+
+        """
 
     static let verifyScript = """
         #!/bin/sh
         # The demo's gate. Checks the groups named in FLOTILLA_GROUPS (all when empty),
         # says why a check fails, and writes a report to FLOTILLA_REPORT.
-        all="greeting farewell banner docs release"
+        all="greeting farewell banner docs release notes"
         groups=$(echo "${FLOTILLA_GROUPS:-$all}" | tr ',' ' ')
         failed=0
         report=""
@@ -37,6 +57,7 @@ enum DemoFixture {
                 release)
                     expect_line VERSION "1.0.0" || ok=false
                     grep -q '^## 1.0.0' CHANGELOG.md 2>/dev/null || { echo "  CHANGELOG.md has no '## 1.0.0' section"; ok=false; } ;;
+                notes) grep -qi "greet" NOTES.md 2>/dev/null || { echo "  NOTES.md no longer says what the toolkit does"; ok=false; } ;;
                 *) echo "  unknown group $group"; ok=false ;;
             esac
             if $ok; then echo "ok   $group"; else echo "FAIL $group"; failed=1; fi
@@ -65,6 +86,11 @@ enum DemoFixture {
         ## Documentation {#docs}
         Depends on: greeting, farewell
         - [ ] README.md explains greeting.txt and farewell.txt
+
+        ## Shorter notes {#notes}
+        Probe: size = sh size.sh
+        Metric: size.bytes <= base * 0.5 {#half}
+        - [ ] NOTES.md says what the toolkit does in half the bytes or fewer
 
         ## Release
         Depends on: banner, docs
@@ -99,6 +125,12 @@ enum DemoFixture {
             "docs": [
               {"write": {"README.md": "# Greeting toolkit\\n\\n- greeting.txt: the greeting.\\n- farewell.txt: the farewell.\\n"},
                "cost_usd": 0.01, "message": "Documented both files."}
+            ],
+            "notes": [
+              {"write": {"NOTES.md": "# Notes\\n\\nThe greeting toolkit greets. Its purpose is greeting: it says hello, a greeting, to the\\nworld, whom it greets. In short, it is a toolkit for greetings, and it says hello.\\n"},
+               "cost_usd": 0.011, "message": "Tightened the notes."},
+              {"write": {"NOTES.md": "# Notes\\n\\nThe toolkit greets the world.\\n"},
+               "cost_usd": 0.007, "message": "Cut the notes to one sentence."}
             ],
             "release": [
               {"write": {"VERSION": "1.0.0\\n", "CHANGELOG.md": "# Changelog\\n\\n## 1.0.0\\n\\n- First release.\\n"},

@@ -53,6 +53,14 @@ enum MissionReports {
             TextTable(headers: ["GROUP", "STATUS", "ATTEMPTS", "COST", "PER CRITERION", "LANDED / NOTE"], rows: rows)
                 .render()
         )
+        let judged = (mission.groups ?? []).filter { !($0.typedCriteria ?? []).isEmpty }
+        if !judged.isEmpty {
+            lines.append("")
+            lines.append("Criteria:")
+            for group in judged {
+                for standing in group.typedCriteria ?? [] { lines.append("  \(group.id).\(standing.summary)") }
+            }
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -55,6 +55,8 @@ package enum LedgerChange: Sendable, Equatable {
     case testsBaseline(TestBaseline)
     /// The probes' figures at the base commit, for `base * k` targets: measured once, before the first attempt.
     case probesBaseline([String: Double])
+    /// `flotilla check` verified and measured a commit; nothing of the mission changed.
+    case criteriaChecked(Verification)
     /// The mission's process died without finishing it, and the daemon's supervisor noticed (and restarts it, or
     /// gave up).
     case crashNoticed(CrashNotice)

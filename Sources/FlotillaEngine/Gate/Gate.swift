@@ -129,7 +129,13 @@ package struct Gate: Sendable {
                 .deletingLastPathComponent
             let scope = kind == .final ? configuration.checklist.groupIDs : landed + groups
             if let judgement = try await judgeCriteria(kind: kind, groups: scope, in: directory, reports: reports) {
-                report["typed_criteria"] = Self.json(judgement.results)
+                // A landing keeps the results of the groups it lands, and of the landed ones only what failed: the
+                // record of a mission grows linearly with its groups.
+                let own = Set(groups)
+                let kept = judgement.results.filter {
+                    kind != .regression || own.contains($0.group) || $0.status != .met
+                }
+                report["typed_criteria"] = Self.json(kept)
                 report["probes"] = Self.json(judgement.runs.map(ProbeSummary.init))
                 if let reason = judgement.reason {
                     report["criteria_reason"] = .string(reason)

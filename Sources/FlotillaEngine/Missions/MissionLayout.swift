@@ -37,6 +37,8 @@ package struct MissionLayout: Sendable, Equatable {
     package func finalVerifyLog(_ id: MissionID) -> String { join(agentOutputs(id), "final-verify.log") }
     /// The verify command's run at the base commit, against which its tests are judged.
     package func baselineLog(_ id: MissionID) -> String { join(agentOutputs(id), "baseline-verify.log") }
+    /// The output of the last `flotilla check`.
+    package func checkLog(_ id: MissionID) -> String { join(agentOutputs(id), "check-verify.log") }
     /// The pytest plugin through which Flotilla records a run's tests (read-only to the runs).
     package func evidencePlugin(_ id: MissionID) -> String { join(missionDirectory(id), "evidence-plugin") }
     /// Where one verify run may write its report: a directory of its own (the one place outside its checkout that a
@@ -51,6 +53,8 @@ package struct MissionLayout: Sendable, Equatable {
     package func slotWorktree(_ id: MissionID, _ slot: Int) -> String { join(worktrees(id), "agent-\(slot)") }
     /// Where the gate judges an attempt of `slot`: a clean checkout of its commit, which no agent can reach.
     package func gateWorktree(_ id: MissionID, _ slot: Int) -> String { join(worktrees(id), "gate-\(slot)") }
+    /// Where `flotilla check` verifies and measures a commit, apart from the running mission's checkouts.
+    package func checkWorktree(_ id: MissionID) -> String { join(worktrees(id), "check") }
     /// Where landings are regression-verified and the final verify runs.
     package func stagingWorktree(_ id: MissionID) -> String { join(worktrees(id), "staging") }
     /// Flotilla's own index of one of the mission's checkouts, outside every checkout.

@@ -49,6 +49,43 @@ extension APIServer {
         return RejectionRequestDTO(groups: groups, reason: reason)
     }
 
+    /// The body of `POST /missions/{id}/check`: `{"groups": ["id", …], "commit": "REF"}`, both optional.
+    static func check(_ body: Data) throws -> CheckRequestDTO {
+        if body.isEmpty { return CheckRequestDTO() }
+        guard case .object(let object)? = try? APIJSON.decoder.decode(JSONValue.self, from: body),
+            Set(object.keys).isSubset(of: ["groups", "commit"])
+        else {
+            throw FlotillaError.invalid(
+                "the body must be {\"groups\": [\"id\", …], \"commit\": \"REF\"}, both optional"
+            )
+        }
+        var request = CheckRequestDTO()
+        if let groups = object["groups"] {
+            guard case .array(let items) = groups, items.count <= 1000,
+                let names = Optional(items.compactMap(\.stringValue)), names.count == items.count,
+                names.allSatisfy(GroupIdentifier.isValid)
+            else {
+                throw FlotillaError.invalid(
+                    "groups must be an array of group ids",
+                    fields: [FieldProblem(field: "groups", message: "must be an array of group ids")]
+                )
+            }
+            request.groups = names
+        }
+        if let commit = object["commit"] {
+            guard let text = commit.stringValue, !text.isEmpty, text.count <= 256, !text.hasPrefix("-"),
+                !text.contains(where: { $0.isWhitespace || $0 == ":" })
+            else {
+                throw FlotillaError.invalid(
+                    "commit must be a commit id or a branch name",
+                    fields: [FieldProblem(field: "commit", message: "must be a commit id or a branch name")]
+                )
+            }
+            request.commit = text
+        }
+        return request
+    }
+
     /// The body of `POST /missions/{id}/land`: `{"onto": "branch"}`.
     static func landing(_ body: Data) throws -> String {
         guard case .object(let object)? = try? APIJSON.decoder.decode(JSONValue.self, from: body),

@@ -42,6 +42,11 @@ struct MissionsController: Sendable {
             let onto = try APIServer.landing(try await request.body(upTo: configuration.maxBodyBytes))
             return JSONResponse.make(try await service.land(id, onto: onto))
         }
+        missions.post(":id/check") { request, context in
+            let id = try await mission(context).id
+            let asked = try APIServer.check(try await request.body(upTo: configuration.maxBodyBytes))
+            return JSONResponse.make(try await service.check(id, groups: asked.groups ?? [], commit: asked.commit))
+        }
         missions.post(":id/reject") { request, context in
             let id = try await mission(context).id
             let rejection = try APIServer.rejection(try await request.body(upTo: configuration.maxBodyBytes))

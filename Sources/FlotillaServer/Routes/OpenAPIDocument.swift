@@ -87,6 +87,14 @@ package enum OpenAPIDocument {
                     ok: "Landing",
                     body: "LandRequest"
                 ),
+                "/missions/{id}/check": missionRoute(
+                    "post",
+                    "Run the mission's verify and probes on a commit (the target's head by default) and judge its typed "
+                        + "criteria; nothing of the mission changes but one criteria.checked event.",
+                    ok: "Check",
+                    body: "CheckRequest",
+                    bodyRequired: false
+                ),
                 "/missions/{id}/reject": missionRoute(
                     "post",
                     "Reject what waits for a human (--approve); the reason goes to the group's next attempt.",
@@ -362,8 +370,36 @@ package enum OpenAPIDocument {
                 "Group": object([
                     "id": "string", "title": "string", "status": "string", "depends_on": "array",
                     "attempts": "integer", "cost_usd": "number", "landed_commit": "string", "layer": "integer",
-                    "added_by": "string",
+                    "added_by": "string", "typed_criteria": "[#/components/schemas/TypedCriterion",
                 ]),
+                "Check": object(
+                    [
+                        "mission": "string", "commit": "string", "groups": "array", "passed": "boolean",
+                        "exit_code": "integer", "reason": "string", "criteria": "array", "output_tail": "string",
+                    ],
+                    required: ["mission", "commit", "groups", "passed", "criteria", "output_tail"]
+                ),
+                "CheckRequest": .object([
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": .object([
+                        "groups": .object([
+                            "type": "array", "maxItems": 1000,
+                            "items": .object(["type": "string", "pattern": "^[a-z][a-z0-9_]*$"]),
+                        ]),
+                        "commit": .object([
+                            "type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^-:\\s][^:\\s]*$",
+                        ]),
+                    ]),
+                ]),
+                "TypedCriterion": object(
+                    [
+                        "id": "string", "kind": "string", "expression": "string", "required": "boolean",
+                        "status": "string", "value": "number", "best_value": "number", "target": "number",
+                        "evidence": "string",
+                    ],
+                    required: ["id", "kind", "expression", "required"]
+                ),
                 "MissionList": object(["missions": "[#/components/schemas/Mission"], required: ["missions"]),
                 "Attempt": object([
                     "sequence": "integer", "group": "string", "number": "integer", "phase": "string",

@@ -53,7 +53,7 @@ extension EventKind {
             MissionEvent.LandedOnto.self, MissionEvent.NotificationTried.self, MissionEvent.ObjectiveChecked.self,
             MissionEvent.GroupsAdded.self, MissionEvent.SpeculationRanked.self, MissionEvent.TestsBaseline.self,
             MissionEvent.ToolSettingsRestored.self, MissionEvent.NewTestsDeferred.self,
-            MissionEvent.ProbesBaseline.self,
+            MissionEvent.ProbesBaseline.self, MissionEvent.CriteriaChecked.self,
         ]
         // Every kind is listed by exactly one type (a test checks it).
         return types.first { $0.kinds.contains(self) }

@@ -129,6 +129,15 @@ extension MissionEvent {
         package var figures: [String: Double]
     }
 
+    /// `flotilla check`: the verify and the probes on a commit, judged without changing the mission.
+    package struct CriteriaChecked: EventPayload {
+        package static let kinds: [EventKind] = [.criteriaChecked]
+        package var commit: String
+        package var groups: [String]
+        package var passed: Bool
+        package var results: [CriterionResult]
+    }
+
     package struct RefsMoved: EventPayload {
         package struct Ref: Codable, Sendable, Equatable {
             package var ref: String

@@ -255,6 +255,24 @@ extension LedgerChange {
                 "the probes at the base: " + (list.isEmpty ? "no figure read" : list.joined(separator: ", ")),
                 MissionEvent.ProbesBaseline(figures: figures)
             )
+        case .criteriaChecked(let verification):
+            let results = verification.criterionResults
+            let met = results.filter { $0.status == .met }.count
+            var message =
+                "checked \(verification.commit.shortSHA): the verify \(verification.exitCode == 0 ? "passed" : "failed")"
+            if !results.isEmpty { message += ", \(met) of \(results.count) typed criteria met" }
+            if let reason = verification.criterionFailure { message += " (\(reason))" }
+            return make(
+                .criteriaChecked,
+                nil,
+                message,
+                MissionEvent.CriteriaChecked(
+                    commit: verification.commit,
+                    groups: verification.groups,
+                    passed: verification.passed,
+                    results: results
+                )
+            )
         case .refsMoved(let moves, let during):
             let list = moves.map { move in
                 "\(move.ref) \(move.from.map(\.shortSHA) ?? "(new)") → \(move.to.map(\.shortSHA) ?? "(deleted)")"

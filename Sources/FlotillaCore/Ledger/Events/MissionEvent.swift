@@ -40,6 +40,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case speculationRanked = "speculation.ranked"
     case testsBaseline = "tests.baseline"
     case probesBaseline = "probes.baseline"
+    case criteriaChecked = "criteria.checked"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).
