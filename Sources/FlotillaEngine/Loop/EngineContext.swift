@@ -77,8 +77,14 @@ struct EngineContext: Sendable {
 extension ControlContext {
     /// Makes `directory` a clean checkout of `commit`, with a repository of its own at `.git` (objects read from this
     /// repository's), as agents, gates and verifies get: git works there, and nothing done to it reaches Flotilla's.
-    func checkout(_ commit: String, into directory: String, mission: MissionID, judging: Bool = false) async throws {
-        let index = layout.index(mission, of: directory)
+    func checkout(
+        _ commit: String,
+        into directory: String,
+        mission: MissionID,
+        judging: Bool = false,
+        index given: String? = nil
+    ) async throws {
+        let index = given ?? layout.index(mission, of: directory)
         if judging && verifiesCheckouts {
             let altered = try await git.checkoutVerified(commit, into: directory, index: index)
             guard altered.isEmpty else {

@@ -24,9 +24,11 @@ extension MissionRunner {
         var gate = try await gate(for: spec)
         if let baseline = try await testBaseline(spec, gate: gate) { gate = gate.judging(against: baseline) }
         if let figures = try await probeBaselines(spec, gate: gate) { gate.configuration.baselines = figures }
-        let checkout = layout.checkWorktree(id)
-        try await control.checkout(resolved, into: checkout, mission: id, judging: true)
-        defer { try? ports.git.removeCheckout(checkout, index: layout.index(id, of: checkout)) }
+        let directory = layout.checkDirectory(id, String(UUID().uuidString.prefix(8)).lowercased())
+        let checkout = (directory as NSString).appendingPathComponent("tree")
+        let index = (directory as NSString).appendingPathComponent("index")
+        defer { try? ports.git.removeCheckout(directory, index: index) }
+        try await control.checkout(resolved, into: checkout, mission: id, judging: true, index: index)
         let verification = try await gate.verify(
             kind: groups.isEmpty ? .final : .regression,
             attempt: nil,

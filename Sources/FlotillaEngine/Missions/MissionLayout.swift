@@ -53,8 +53,11 @@ package struct MissionLayout: Sendable, Equatable {
     package func slotWorktree(_ id: MissionID, _ slot: Int) -> String { join(worktrees(id), "agent-\(slot)") }
     /// Where the gate judges an attempt of `slot`: a clean checkout of its commit, which no agent can reach.
     package func gateWorktree(_ id: MissionID, _ slot: Int) -> String { join(worktrees(id), "gate-\(slot)") }
-    /// Where `flotilla check` verifies and measures a commit, apart from the running mission's checkouts.
-    package func checkWorktree(_ id: MissionID) -> String { join(worktrees(id), "check") }
+    /// Where one `flotilla check` verifies and measures a commit (its checkout and index): apart from the mission's
+    /// checkouts, which its process removes when it ends, and from any other check.
+    package func checkDirectory(_ id: MissionID, _ token: String) -> String {
+        join(stateDirectory, "checks", "\(id)-\(token)")
+    }
     /// Where landings are regression-verified and the final verify runs.
     package func stagingWorktree(_ id: MissionID) -> String { join(worktrees(id), "staging") }
     /// Flotilla's own index of one of the mission's checkouts, outside every checkout.
