@@ -193,10 +193,13 @@ package struct AttemptDTO: Codable, Sendable {
     package var sandbox: String?
     /// What the test runners did in its gate, as Flotilla saw them ("2 passed (pytest)"); absent when it saw none.
     package var tests: String?
+    /// How its gate judged the group's typed criteria; absent when the group has none or no gate ran.
+    package var criteriaResults: [CriterionResult]?
 
     enum CodingKeys: String, CodingKey {
         case sequence, group, number, slot, backend, phase, outcome, reason, commit, insertions, deletions
         case transcript, prompt, sandbox, tests
+        case criteriaResults = "criteria_results"
         case startCommit = "start_commit"
         case landedCommit = "landed_commit"
         case exitCode = "exit_code"

@@ -161,16 +161,19 @@ package struct LocalMissions: MissionHost {
         let ledger = try await find(id).0.requireLedger()
         // Each attempt's gate, with what its tests did.
         var tests: [AttemptKey: String] = [:]
+        var criteria: [AttemptKey: [CriterionResult]] = [:]
         for record in try await ledger.verifications(of: id) where record.verification.kind == .gate {
-            if let key = record.verification.attempt, let evidence = record.verification.tests, !evidence.isEmpty {
-                tests[key] = evidence.summary
-            }
+            guard let key = record.verification.attempt else { continue }
+            if let evidence = record.verification.tests, !evidence.isEmpty { tests[key] = evidence.summary }
+            let results = record.verification.criterionResults
+            if !results.isEmpty { criteria[key] = results }
         }
         return HistoryDTO(
             mission: id.rawValue,
             attempts: try await ledger.attempts(of: id).map { attempt in
                 var dto = AttemptDTO(attempt)
                 dto.tests = tests[attempt.key]
+                dto.criteriaResults = criteria[attempt.key]
                 return dto
             },
             modelCalls: try await ledger.modelCalls(of: id).map(ModelCallDTO.init),

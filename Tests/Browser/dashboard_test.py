@@ -361,7 +361,6 @@ def main():
         nodes = len(page.find_elements(By.CSS_SELECTOR, "#dag g.node"))
         folded = len(page.find_elements(By.CSS_SELECTOR, "#dag g.more"))
         check(nodes == 400 and folded == 10, f"the 1000-group DAG draws 400 nodes and 10 folds ({nodes}, {folded})")
-        check(rendered < 30000, f"and shows within 30 s of navigation even on a starved machine ({rendered} ms)")
         click(page, 'button[data-action="stop"]', "the stop button is clicked")
         confirm(page)
         wait(page, lambda d: d.find_element(By.ID, "mission-state").text == "stopped", "stop from the page stops it")

@@ -203,6 +203,39 @@ struct CriteriaTests {
         }
     }
 
+    @Test func typedCriteriaMetCountTowardsTheGroupsScoreBesideTheReportsOwn() throws {
+        let results = [
+            CriterionResult(group: "g", id: "a", kind: .metric, required: true, status: .met, evidence: ""),
+            CriterionResult(group: "g", id: "b", kind: .event, required: true, status: .unmet, evidence: ""),
+            CriterionResult(group: "h", id: "c", kind: .metric, required: true, status: .met, evidence: ""),
+        ]
+        let data = try JSONEncoder().encode(results)
+        var report: [String: JSONValue] = [
+            "typed_criteria": try JSONDecoder().decode(JSONValue.self, from: data),
+            "groups": .object(["g": .object(["criteria": .object(["x": .bool(true), "y": .bool(false)])])]),
+        ]
+        func verification() -> Verification {
+            Verification(
+                kind: .gate,
+                attempt: nil,
+                commit: String(repeating: "a", count: 40),
+                command: "v",
+                groups: ["g"],
+                exitCode: 0,
+                passed: false,
+                timedOut: false,
+                duration: .zero,
+                outputTail: "",
+                report: .object(report)
+            )
+        }
+        #expect(verification().criteria(in: "g") == CriteriaScore(passed: 2, total: 4))
+        #expect(verification().criteria(in: "h") == CriteriaScore(passed: 1, total: 1))
+        report["groups"] = nil
+        #expect(verification().criteria(in: "g") == CriteriaScore(passed: 1, total: 2))
+        #expect(verification().criteria(in: "z") == nil)
+    }
+
     /// Hostile checklists, predicates and probe outputs, from a fixed seed for a time budget: each is read or refused
     /// with a message, never a crash or a hang (`FLOTILLA_FUZZ_SEED`, `FLOTILLA_FUZZ_SECONDS` as for the output
     /// readers).

@@ -120,6 +120,12 @@ struct CommandLineTests {
 
         let list = try await FlotillaBinary.run(["list"], in: repository)
         #expect(list.standardOutput.contains(id) && list.standardOutput.contains("6/6"))
+        let completed = try await FlotillaBinary.run(["list", "--state", "completed"], in: repository)
+        #expect(completed.standardOutput.contains(id))
+        let stopped = try await FlotillaBinary.run(["list", "--state", "stopped"], in: repository)
+        #expect(stopped.standardOutput.contains("No stopped missions.") && !stopped.standardOutput.contains(id))
+        let wrong = try await FlotillaBinary.run(["list", "--state", "done"], in: repository)
+        #expect(wrong.exitCode == 2 && wrong.standardError.contains("--state must be one of"), "\(wrong.standardError)")
         let logs = try await FlotillaBinary.run(["logs", id], in: repository)
         #expect(logs.standardOutput.contains("final verify passed"))
         let follow = try await FlotillaBinary.run(["logs", "-f"], in: repository)

@@ -73,8 +73,12 @@ struct TypedCriteriaTests {
             attempts.first?.reason == "criterion_unmet:steps (work.steps = 150, not <= 100)",
             "\(attempts.first?.reason ?? "")"
         )
-        // The next prompt says so too.
+        // The next prompt says so too, and `history --full` shows each gate's figure.
         #expect(try audit.prompt("fast", 2).contains("criterion_unmet:steps"))
+        let history = try await FlotillaBinary.run(["history", audit.id.rawValue, "--full"], in: repository.path)
+        let lines = history.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("fast#1") && $0.contains("unmet") && $0.contains("150") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("fast#2") && $0.contains(" met") && $0.contains("80") }, "\(lines)")
         let head = try #require(await audit.targetHead())
         #expect(await repository.show(head, "work.py")?.contains("return 80") == true)
     }
@@ -120,6 +124,33 @@ struct TypedCriteriaTests {
         #expect(try await MissionAudit(repository).mission.state == .completed)
         let wrong = try await FlotillaBinary.run(["check", id, "--group", "nope"], in: repository.path)
         #expect(wrong.exitCode == 2 && wrong.standardError.contains("no such group"), "\(wrong.standardError)")
+    }
+
+    @Test func aMissionCreatedWithoutStartingRunsWhenResumed() async throws {
+        let repository = try await Self.project(Self.fast)
+        defer { repository.directory.remove() }
+        let scratch = try TemporaryDirectory(prefix: "flotilla-criteria")
+        defer { scratch.remove() }
+        let agent = try scratch.write("agent.sh", "#!/bin/sh\n\(Self.steps(80))\n")
+        let created = try await FlotillaBinary.run(
+            [
+                "run", "--verify", "./verify.sh", "--sandbox-write", scratch.path, "--agent-command", "sh \(agent)",
+                "--no-start", "--output", "json",
+            ],
+            in: repository.path
+        )
+        #expect(created.exitCode == 0, "\(created.standardError)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(created.standardOutput.utf8)) as? [String: Any]
+        )
+        let id = try #require(object["id"] as? String)
+        #expect(object["state"] as? String == "created")
+        #expect(try await MissionAudit(repository).attempts().isEmpty)
+        let resumed = try await FlotillaBinary.run(["resume", id], in: repository.path)
+        #expect(resumed.exitCode == 0, "\(resumed.standardError)")
+        let followed = try await FlotillaBinary.run(["attach", id], in: repository.path)
+        #expect(followed.exitCode == 0, "\(followed.standardOutput)")
+        #expect(try await MissionAudit(repository).mission.state == .completed)
     }
 
     @Test func anAgentThatEditsTheProbeIsRejected() async throws {

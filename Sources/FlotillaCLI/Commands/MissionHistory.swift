@@ -16,6 +16,9 @@ extension Flotilla {
         @Argument(help: "The mission id (m-xxxxxxxx).")
         var id: String
 
+        @Flag(help: "Also each attempt's typed criteria: the figure its gate measured, the target and the verdict.")
+        var full = false
+
         func run() async throws {
             let access = try await MissionAccess.open(repo: global.repo)
             let history = try await access.service.attempts(try MissionAccess.id(id))
@@ -23,6 +26,7 @@ extension Flotilla {
             case .json: Console.json(history)
             case .table:
                 Console.out(history.attempts.isEmpty ? "No attempts yet." : MissionReports.history(history.attempts))
+                if full { Console.out(MissionReports.criteria(history.attempts)) }
                 if let calls = history.modelCalls, !calls.isEmpty {
                     Console.out("\n" + MissionReports.modelCalls(calls))
                 }

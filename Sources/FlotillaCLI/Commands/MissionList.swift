@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlotillaAPI
+import FlotillaCore
 import FlotillaService
 
 extension Flotilla {
@@ -11,12 +12,31 @@ extension Flotilla {
 
         @OptionGroup var global: GlobalOptions
 
+        @Option(
+            help: ArgumentHelp(
+                "Only the missions in this state.",
+                valueName: (MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]).joined(separator: "|")
+            )
+        )
+        var state: String?
+
+        func validate() throws {
+            let states = MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]
+            if let state, !states.contains(state) {
+                throw ValidationError("--state must be one of \(states.joined(separator: ", ")), not \(state)")
+            }
+        }
+
         func run() async throws {
             let access = try await MissionAccess.open(repo: global.repo)
-            let missions = try await access.service.missions(in: [access.root])
+            let missions = try await access.service.missions(in: [access.root]).filter { mission in
+                state == nil || mission.state == state
+            }
             switch global.output {
             case .json: Console.json(missions)
-            case .table: Console.out(missions.isEmpty ? "No missions yet." : MissionReports.list(missions))
+            case .table:
+                let none = state.map { "No \($0) missions." } ?? "No missions yet."
+                Console.out(missions.isEmpty ? none : MissionReports.list(missions))
             }
         }
     }

@@ -37,6 +37,15 @@ extension Flotilla {
         @Flag(help: "Start the mission in the background and print its id; follow it with `flotilla attach ID`.")
         var detach = false
 
+        @Flag(
+            help: "Check and record the mission without starting it; print its id. `flotilla resume ID` starts it."
+        )
+        var noStart = false
+
+        func validate() throws {
+            if noStart && detach { throw ValidationError("--no-start and --detach: choose one") }
+        }
+
         func run() async throws {
             let composition = Composition()
             let root = try await composition.repositoryRoot(global.repo)
@@ -69,6 +78,15 @@ extension Flotilla {
             let created = try await repository.create(request, planning: planning)
             for warning in created.warnings { Console.err("warning: \(warning)") }
             let spec = created.spec
+            if noStart {
+                switch global.output {
+                case .json: Console.json(["id": spec.id.rawValue, "state": MissionState.created.rawValue])
+                case .table:
+                    Console.out("\(spec.id)")
+                    Console.err("created, not started: `flotilla resume \(spec.id)` starts it")
+                }
+                return
+            }
             if detach {
                 let pid = try repository.launchInBackground(spec.id)
                 switch global.output {

@@ -96,6 +96,22 @@ enum MissionReports {
         ).render()
     }
 
+    /// Each attempt's typed criteria as its gate judged them (`history --full`).
+    static func criteria(_ attempts: [AttemptDTO]) -> String {
+        let rows = attempts.flatMap { attempt in
+            (attempt.criteriaResults ?? []).map { result -> [String] in
+                [
+                    "\(attempt.group)#\(attempt.number)", result.id + (result.required ? "" : " (optional)"),
+                    result.status.rawValue, result.value.map(CriteriaCascade.format) ?? "",
+                    result.target.map(CriteriaCascade.format) ?? "", String(result.evidence.prefix(70)),
+                ]
+            }
+        }
+        guard !rows.isEmpty else { return "\nNo typed criteria were judged." }
+        return "\n"
+            + TextTable(headers: ["ATTEMPT", "CRITERION", "STATUS", "VALUE", "TARGET", "EVIDENCE"], rows: rows).render()
+    }
+
     static func modelCalls(_ calls: [ModelCallDTO]) -> String {
         let rows = calls.map { call -> [String] in
             [

@@ -47,13 +47,22 @@ package struct Verification: Sendable, Equatable, Codable {
         self.report = report
     }
 
-    /// The criteria the report shows passing for `group`, of those it lists, if the command wrote a report.
+    /// The criteria met for `group`: those the verify's report shows passing, of those it lists, and its typed
+    /// criteria that Flotilla's probes found met; nil when neither says anything.
+    ///
+    /// Progress for the stall rule and the rank of best-of-N candidates: a typed criterion newly met is progress.
     package func criteria(in group: String) -> CriteriaScore? {
-        guard case .object(let criteria)? = report?["groups"]?[group]?["criteria"] else { return nil }
-        let passed = criteria.values.count { value in
-            value.boolValue == true || value["passed"]?.boolValue == true
+        var score: CriteriaScore?
+        if case .object(let criteria)? = report?["groups"]?[group]?["criteria"] {
+            let passed = criteria.values.count { value in
+                value.boolValue == true || value["passed"]?.boolValue == true
+            }
+            score = CriteriaScore(passed: passed, total: criteria.count)
         }
-        return CriteriaScore(passed: passed, total: criteria.count)
+        let typed = criterionResults.filter { $0.group == group }
+        guard !typed.isEmpty else { return score }
+        let met = typed.count { $0.status == .met }
+        return CriteriaScore(passed: (score?.passed ?? 0) + met, total: (score?.total ?? 0) + typed.count)
     }
 }
 

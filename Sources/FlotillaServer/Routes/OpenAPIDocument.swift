@@ -404,7 +404,7 @@ package enum OpenAPIDocument {
                 "Attempt": object([
                     "sequence": "integer", "group": "string", "number": "integer", "phase": "string",
                     "outcome": "string", "reason": "string", "cost_usd": "number", "commit": "string",
-                    "backend": "string", "sandbox": "string", "tests": "string",
+                    "backend": "string", "sandbox": "string", "tests": "string", "criteria_results": "array",
                 ]),
                 "AttemptDetail": object(
                     [
