@@ -319,8 +319,11 @@ struct NotificationTests {
             #expect(outcome.exitCode != 0, "a is blocked: \(outcome.standardError)")
             let audit = try await fixture.audit()
             // b landed and the mission ended while the notification was still unanswered.
-            #expect(try await audit.attempt("b", 1)?.outcome == .landed)
-            #expect(audit.mission.state == .blocked)
+            #expect(try await audit.attempt("b", 1)?.outcome == .landed, "\(outcome.standardError)")
+            #expect(
+                audit.mission.state == .blocked,
+                "exit \(String(describing: outcome.exitCode)), signal \(String(describing: outcome.signal)), timed out \(outcome.timedOut): \(outcome.standardError)"
+            )
             #expect(received.count == 1 && received[0].status == nil)
             let body = try #require(try JSONSerialization.jsonObject(with: received[0].body) as? [String: Any])
             #expect(body["group"] as? String == "a")

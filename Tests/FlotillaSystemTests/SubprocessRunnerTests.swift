@@ -190,4 +190,20 @@ struct SubprocessRunnerTests {
             #expect(await ProcessLiveness.waitForExit(childPID, timeout: .seconds(60)))
         }
     }
+
+    @Test func aGroupNumberTakenByAnotherProcessIsNeverSignalled() async throws {
+        // A session leader of its own, as every process Flotilla starts is: its group's number is its pid. Once a
+        // group's leader is gone its number may be given to such a process; ending "the group" must not end it.
+        let stranger = Process()
+        stranger.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        stranger.arguments = ["30"]
+        try stranger.run()
+        // Foundation starts it leading a group of its own, as a session leader does.
+        try #require(getpgid(stranger.processIdentifier) == stranger.processIdentifier)
+        defer { stranger.terminate() }
+        let pid = stranger.processIdentifier
+        #expect(ProcessLiveness.signalLeftovers(ofGroup: pid, SIGKILL) == false)
+        #expect(!(await ProcessLiveness.waitForExit(pid, timeout: .milliseconds(300))), "the stranger was killed")
+        #expect(stranger.isRunning)
+    }
 }

@@ -42,7 +42,15 @@ package struct LinuxProcessTable: ProcessTable {
             Glibc.kill(-process.pid, SIGKILL)
             _ = await waitForExit(process, timeout: .seconds(5))
         }
-        for process in running { Glibc.kill(-process.pid, SIGKILL) }
+        // What the leaders left in their groups; a leader still there is still ours, a number taken by another
+        // process is not (``ProcessLiveness/signalLeftovers(ofGroup:_:)``).
+        for process in running {
+            if isRunning(process) {
+                Glibc.kill(-process.pid, SIGKILL)
+            } else {
+                ProcessLiveness.signalLeftovers(ofGroup: process.pid, SIGKILL)
+            }
+        }
         try? FileManager.default.removeItem(atPath: directory)
         return running
     }

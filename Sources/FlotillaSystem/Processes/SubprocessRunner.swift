@@ -75,12 +75,14 @@ package struct SubprocessRunner: ProcessRunner {
             throw ProcessRunnerError.launchFailed(executable: request.executable, detail: "\(error)")
         }
 
-        // The leader is gone; whatever it left running in its group is ended so that the pipes reach their end.
-        // These waits ignore cancellation: a cancelled caller still gets a process group that is really gone.
-        kill(-exit.processID, SIGTERM)
+        // The leader is gone (reaped: its number is free unless its group lives on); whatever it left running in
+        // its group is ended so that the pipes reach their end. Never by the bare number: on a busy machine it may
+        // already be another session leader's. These waits ignore cancellation: a cancelled caller still gets a
+        // process group that is really gone.
+        ProcessLiveness.signalLeftovers(ofGroup: exit.processID, SIGTERM)
         let drained = await finished(drains, within: request.terminationGrace)
         // Even when the pipes ended, a leftover that closed them and ignores SIGTERM may remain in the group.
-        kill(-exit.processID, SIGKILL)
+        ProcessLiveness.signalLeftovers(ofGroup: exit.processID, SIGKILL)
         if !drained, await !finished(drains, within: .seconds(1)) {
             // Only a process that left the group (setsid) can still hold the pipe: stop reading.
             for drain in drains { drain.abandon() }
