@@ -154,8 +154,8 @@ package struct ProbeRun: Sendable, Equatable, Codable {
         let data = Data(text.utf8)
         guard text.hasPrefix("{"), data.count <= documentLimit,
             VerifyReport.depth(of: data) <= VerifyReport.maximumDepth,
-            case .object? = try? JSONDecoder().decode(JSONValue.self, from: data)
+            let value = try? JSONDecoder().decode(JSONValue.self, from: data), case .object = value
         else { return nil }
-        return try? JSONDecoder().decode(JSONValue.self, from: data)
+        return value
     }
 }

@@ -91,10 +91,7 @@ extension Gate {
             timedOut: result.timedOut,
             document: ProbeRun.document(from: figures),
             output: String(output.suffix(ProbeRun.outputLimit)),
-            durationMS: Int(
-                result.duration.components.seconds * 1000 + result.duration.components.attoseconds
-                    / 1_000_000_000_000_000
-            )
+            durationMS: Int(result.duration.milliseconds)
         )
     }
 }

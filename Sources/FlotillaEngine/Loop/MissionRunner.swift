@@ -167,15 +167,8 @@ extension MissionRunner {
     /// uses a test runner), then read back from the ledger on every resume.
     func testBaseline(_ spec: MissionSpec, gate: Gate) async throws -> TestBaseline? {
         guard !gate.configuration.runners.subtracting([.make, .npm, .tox]).isEmpty else { return nil }
-        var after: Int64 = 0
-        while true {
-            let page = try await ports.ledger.events(of: spec.id, after: after, limit: 1000)
-            if let recorded = page.first(where: { $0.kind == .testsBaseline })?.payload(MissionEvent.TestsBaseline.self)
-            {
-                return TestBaseline(tests: recorded.tests)
-            }
-            guard let last = page.last else { break }
-            after = last.id
+        if let recorded = try await recorded(MissionEvent.TestsBaseline.self, of: spec.id) {
+            return TestBaseline(tests: recorded.tests)
         }
         let staging = layout.stagingWorktree(spec.id)
         try await control.checkout(spec.baseCommit, into: staging, mission: spec.id, judging: true)
@@ -202,17 +195,7 @@ extension MissionRunner {
             }
         }
         guard !metrics.isEmpty else { return nil }
-        var after: Int64 = 0
-        while true {
-            let page = try await ports.ledger.events(of: spec.id, after: after, limit: 1000)
-            if let recorded = page.first(where: { $0.kind == .probesBaseline })?
-                .payload(MissionEvent.ProbesBaseline.self)
-            {
-                return recorded.figures
-            }
-            guard let last = page.last else { break }
-            after = last.id
-        }
+        if let recorded = try await recorded(MissionEvent.ProbesBaseline.self, of: spec.id) { return recorded.figures }
         let staging = layout.stagingWorktree(spec.id)
         try await control.checkout(spec.baseCommit, into: staging, mission: spec.id, judging: true)
         try TrustedFiles.restore(gate.configuration.trustedFiles, in: staging)
@@ -232,6 +215,17 @@ extension MissionRunner {
         }
         try await control.record(.probesBaseline(figures), mission: spec.id)
         return figures
+    }
+
+    /// The first event of the mission whose payload is a `Payload`, read page by page: a baseline recorded once.
+    private func recorded<Payload: EventPayload>(_ type: Payload.Type, of mission: MissionID) async throws -> Payload? {
+        var after: Int64 = 0
+        while true {
+            let page = try await ports.ledger.events(of: mission, after: after, limit: 1000)
+            if let event = page.first(where: { Payload.kinds.contains($0.kind) }) { return event.payload(type) }
+            guard let last = page.last else { return nil }
+            after = last.id
+        }
     }
 
     /// `--review`: the critic's model, scoring verified attempts.

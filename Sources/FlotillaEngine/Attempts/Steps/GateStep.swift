@@ -58,10 +58,15 @@ extension GateStep {
         guard state.commit != nil, mission.options.allowTestEdits != true else { return [] }
         let group = mission.checklist.group(state.key.group)
         let tests = TestFiles(allowed: group?.allow ?? [])
-        let commands = [mission.verifyCommand, group?.check].compactMap { $0 }
+        // Named as a word of the command (or a path in it), not merely spelled somewhere inside it.
+        let named = Set(
+            [mission.verifyCommand, group?.check].compactMap { $0 }.flatMap { command in
+                ShellWords.split(command) + ShellWords.repositoryPaths(in: command)
+            }
+        )
         var added: [String] = []
         for path in state.changes?.paths ?? [] where tests.isProtected(path) {
-            guard !commands.contains(where: { $0.contains(path) }) else { continue }
+            guard !named.contains(path) else { continue }
             if try await environment.git.fileMode(at: state.plan.startCommit, path: path) == nil,
                 try await environment.git.fileMode(at: state.judged, path: path) != nil
             {
