@@ -261,8 +261,8 @@ struct MissionLoopTests {
             executable: true
         )
         let started = ContinuousClock.now
-        // Long enough for the second attempt's sandbox and shell on a loaded machine; the first hangs for 600 s.
-        let outcome = try await fixture.run(["--agent-command", agent, "--attempt-timeout", "3"])
+        // Long enough for the second attempt's sandbox and shell on a loaded machine (3 s was not, in CI); attempt 1 hangs.
+        let outcome = try await fixture.run(["--agent-command", agent, "--attempt-timeout", "30"])
         #expect(outcome.exitCode == 0, "\(outcome.standardError)")
         // Far less than the 600 s the first attempt sleeps: it was killed at its timeout (a bound, not a speed figure:
         // it once took 60.2 s on two cores shared with the real model).

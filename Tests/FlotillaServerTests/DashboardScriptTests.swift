@@ -26,7 +26,7 @@ struct DashboardScriptTests {
                 workingDirectory: directory,
                 environment: FixtureRepository.environment,
                 tailLimit: 1 << 16,
-                timeout: .seconds(120)
+                timeout: .seconds(600)  // tsc took over 120 s in a loaded CI run
             )
         )
     }
