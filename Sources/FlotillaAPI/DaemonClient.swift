@@ -39,8 +39,16 @@ package struct DaemonClient: MissionService {
         return try await post("/missions", body: try APIJSON.encoder.encode(fields), as: MissionDTO.self)
     }
 
-    package func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO {
-        try await post("/missions/\(id)/stop?wait=\(wait.seconds)", as: MissionDTO.self)
+    package func stop(_ id: MissionID, wait: Duration, end: MissionEnd) async throws -> MissionDTO {
+        var query = "wait=\(wait.seconds)&end=\(end.name)"
+        if let reason = end.reason {
+            query += "&reason=" + (reason.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        }
+        return try await post("/missions/\(id)/stop?\(query)", as: MissionDTO.self)
+    }
+
+    package func step(_ id: MissionID, attempts: Int) async throws -> MissionDTO {
+        try await post("/missions/\(id)/step?attempts=\(attempts)", as: MissionDTO.self)
     }
 
     package func resume(_ id: MissionID) async throws -> MissionDTO {

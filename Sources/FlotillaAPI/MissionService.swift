@@ -1,4 +1,5 @@
 import FlotillaCore
+import Foundation
 
 /// What can be done to missions.
 ///
@@ -16,8 +17,11 @@ package protocol MissionService: Sendable {
     func validate(_ fields: MissionFields, repository: String) async throws
     /// Creates the mission and starts it in the background.
     func create(_ fields: MissionFields, repository: String) async throws -> MissionDTO
-    /// Stops a running mission gracefully, killing its process after `wait`.
-    func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO
+    /// Stops a running mission gracefully, killing its process after `wait`; `end` says whether it may go on.
+    func stop(_ id: MissionID, wait: Duration, end: MissionEnd) async throws -> MissionDTO
+    /// Continues a stopped or not yet started mission in the background for `attempts` more attempts, then pauses it
+    /// (`step_limit`).
+    func step(_ id: MissionID, attempts: Int) async throws -> MissionDTO
     /// Continues a stopped or crashed mission in the background.
     func resume(_ id: MissionID) async throws -> MissionDTO
     /// Releases blocked groups (all when `groups` is empty) and resumes the mission.
@@ -37,6 +41,61 @@ package protocol MissionService: Sendable {
     func checklist(_ id: MissionID) async throws -> ChecklistDTO
     /// Whether the mission has ended: nothing more happens until someone resumes it.
     func hasEnded(_ id: MissionID) async throws -> Bool
+}
+
+/// How `stop` leaves a mission.
+package enum MissionEnd: Sendable, Equatable {
+    /// Stopped, resumable (the default).
+    case pause
+    /// Ended for good: `resume` refuses it.
+    case terminate
+    /// Declared complete by a person, with why: groups not landed are waived.
+    case complete(reason: String)
+
+    /// The most a reason may hold.
+    package static let reasonLimit = 2000
+
+    /// `pause`, `terminate` or `complete`, as the API and MCP name them; the reason is required with `complete`.
+    package init(named name: String?, reason: String?) throws {
+        let reason = reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        switch name ?? "pause" {
+        case "pause": self = .pause
+        case "terminate": self = .terminate
+        case "complete":
+            guard !reason.isEmpty else {
+                throw FlotillaError.invalid(
+                    "a mission declared complete needs a reason: the report shows it",
+                    fields: [FieldProblem(field: "reason", message: "is required with end=complete")]
+                )
+            }
+            guard reason.count <= Self.reasonLimit else {
+                throw FlotillaError.invalid(
+                    "the reason is longer than \(Self.reasonLimit) characters",
+                    fields: [FieldProblem(field: "reason", message: "at most \(Self.reasonLimit) characters")]
+                )
+            }
+            self = .complete(reason: reason)
+        default:
+            throw FlotillaError.invalid(
+                "end must be pause, terminate or complete",
+                fields: [FieldProblem(field: "end", message: "must be pause, terminate or complete")]
+            )
+        }
+    }
+
+    /// The name the API uses.
+    package var name: String {
+        switch self {
+        case .pause: "pause"
+        case .terminate: "terminate"
+        case .complete: "complete"
+        }
+    }
+
+    package var reason: String? {
+        if case .complete(let reason) = self { return reason }
+        return nil
+    }
 }
 
 extension MissionService {

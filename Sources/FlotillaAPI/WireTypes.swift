@@ -79,7 +79,12 @@ package struct MissionDTO: Codable, Sendable {
         groupsTotal = record.groupsTotal
         if let groups {
             let layers = ChecklistLayers.layers(groups.map { ($0.id, $0.dependsOn) })
-            self.groups = groups.map { GroupDTO($0, layer: layers[$0.id] ?? 0) }
+            self.groups = groups.map { group in
+                var dto = GroupDTO(group, layer: layers[group.id] ?? 0)
+                // Declared complete by a person: what did not land is waived, not done (the ledger keeps its state).
+                if record.stopReason == .forcedComplete && group.status != .done { dto.status = GroupDTO.waived }
+                return dto
+            }
         } else {
             self.groups = nil
         }
@@ -142,6 +147,9 @@ package struct GroupDTO: Codable, Sendable {
         case landedCommit = "landed_commit"
         case blockedReason = "blocked_reason"
     }
+
+    /// The status shown for a group that had not landed when a person declared its mission complete.
+    package static let waived = "waived"
 
     package init(_ group: GroupRecord, layer: Int? = nil) {
         self.layer = layer

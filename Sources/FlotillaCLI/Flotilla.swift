@@ -24,7 +24,8 @@ package struct Flotilla: AsyncParsableCommand {
         version: version,
         subcommands: [
             Plan.self, MissionRun.self, MissionStatus.self, MissionList.self, MissionLogs.self, MissionHistory.self,
-            MissionResume.self, MissionAttach.self, MissionStop.self, MissionApprove.self, MissionReject.self,
+            MissionResume.self, MissionStep.self, MissionAttach.self, MissionStop.self, MissionApprove.self,
+            MissionReject.self,
             MissionLand.self,
             MissionCheck.self,
             MissionDemo.self,

@@ -44,7 +44,8 @@ extension MissionTools {
     }
 
     static let all: [MissionTool] = [
-        plan, startMission, missionStatus, listMissions, missionHistory, missionLog, stopMission, resumeMission,
+        plan, startMission, missionStatus, listMissions, missionHistory, missionLog, stopMission, stepMission,
+        resumeMission,
         approveMission, rejectMission, checkMission,
     ]
 
@@ -161,18 +162,38 @@ extension MissionTools {
     static let stopMission = MissionTool(
         name: "stop_mission",
         description: "Stop a running mission gracefully: running attempts are ended and recorded; its "
-            + "process is killed after wait_seconds.",
+            + "process is killed after wait_seconds. end: pause (default, resumable), terminate (never resumed) or "
+            + "complete (declared done by a person, with a reason; groups not landed are waived).",
         inputSchema: schema(
             [
                 "id": idSchema,
                 "wait_seconds": .object(["type": "number", "minimum": 0, "maximum": 3600, "default": 60]),
+                "end": .object(["type": "string", "enum": ["pause", "terminate", "complete"], "default": "pause"]),
+                "reason": .object(["type": "string", "maxLength": .int(MissionEnd.reasonLimit)]),
             ],
             required: ["id"]
         ),
         annotations: .init(destructiveHint: true)
     ) { tools, input in
         let wait = try input.number("wait_seconds", in: 0...3600) ?? 60
-        return try json(try await tools.service.stop(try input.requiredID(), wait: .seconds(wait)))
+        let end = try MissionEnd(named: try input.string("end"), reason: try input.string("reason"))
+        return try json(try await tools.service.stop(try input.requiredID(), wait: .seconds(wait), end: end))
+    }
+
+    static let stepMission = MissionTool(
+        name: "step_mission",
+        description: "Continue a stopped or not yet started mission in the background for `attempts` more attempts "
+            + "(default 1), then pause it (stop reason step_limit).",
+        inputSchema: schema(
+            [
+                "id": idSchema,
+                "attempts": .object(["type": "integer", "minimum": 1, "maximum": 1000, "default": 1]),
+            ],
+            required: ["id"]
+        )
+    ) { tools, input in
+        let attempts = try input.integer("attempts", in: 1...1000) ?? 1
+        return try json(try await tools.service.step(try input.requiredID(), attempts: attempts))
     }
 
     static let resumeMission = MissionTool(

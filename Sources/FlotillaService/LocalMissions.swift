@@ -91,9 +91,16 @@ package struct LocalMissions: MissionHost {
         return try await handle.dto(try await handle.requireRecord(spec.id))
     }
 
-    package func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO {
+    package func stop(_ id: MissionID, wait: Duration, end: MissionEnd) async throws -> MissionDTO {
         let (handle, record) = try await find(id)
-        return try await handle.dto(try await handle.stop(record, wait: wait))
+        return try await handle.dto(try await handle.stop(record, wait: wait, end: end))
+    }
+
+    package func step(_ id: MissionID, attempts: Int) async throws -> MissionDTO {
+        let (handle, record) = try await find(id)
+        try await handle.allowStep(record, attempts: attempts)
+        try await handle.continueInBackground(try await handle.requireRecord(id))
+        return try await handle.dto(try await handle.requireRecord(id))
     }
 
     package func resume(_ id: MissionID) async throws -> MissionDTO {

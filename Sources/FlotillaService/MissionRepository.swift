@@ -142,6 +142,7 @@ package struct MissionRepository: Sendable {
 
     /// Starts the mission in the background unless its process is alive, and waits until it runs.
     package func continueInBackground(_ record: MissionRecord) async throws {
+        if record.stopReason == .terminated { try MissionControl.requireResumable(record) }
         if case .running(let runner) = liveness(record) {
             throw FlotillaError.conflict(
                 "mission \(record.spec.id) is already running (process \(runner.pid)); follow it with "
@@ -152,19 +153,54 @@ package struct MissionRepository: Sendable {
         await waitUntilStarted(record.spec.id, pid: pid)
     }
 
-    /// Stops a running mission gracefully, and by force after `wait`; `progress` hears about the waiting.
+    /// Stops a mission gracefully, and by force after `wait`; `progress` hears about the waiting.
     ///
-    /// Asks its process to stop, waits, kills it if need be and records what the dead process could not.
+    /// Asks its process to stop, waits, kills it if need be and records what the dead process could not. With an
+    /// `end` other than `pause`, a mission that is not running is ended too: terminated, or declared complete.
     package func stop(
         _ record: MissionRecord,
         wait: Duration,
+        end: MissionEnd = .pause,
         progress: @Sendable (String) -> Void = { _ in }
+    ) async throws -> MissionRecord {
+        let id = record.spec.id
+        if record.state == .running {
+            _ = try await pause(record, wait: wait, progress: progress)
+        } else if end == .pause {
+            throw FlotillaError.conflict("mission \(id) is not running (\(record.state.rawValue))")
+        }
+        switch end {
+        case .pause: break
+        case .terminate:
+            try await control(record).conclude(id, as: .terminated, summary: "terminated by a person; it cannot resume")
+        case .complete(let reason):
+            try await control(record).conclude(
+                id,
+                as: .forcedComplete,
+                summary: "declared complete by a person: \(reason)"
+            )
+        }
+        return try await requireRecord(id)
+    }
+
+    /// `flotilla step`: allows `attempts` more attempts to a mission that is not running.
+    package func allowStep(_ record: MissionRecord, attempts: Int) async throws {
+        if case .running(let runner) = liveness(record) {
+            throw FlotillaError.conflict(
+                "mission \(record.spec.id) is running (process \(runner.pid)); stop it first, or follow it with "
+                    + "`flotilla attach \(record.spec.id)`"
+            )
+        }
+        try await control(record).allowStep(record.spec.id, attempts: attempts)
+    }
+
+    private func pause(
+        _ record: MissionRecord,
+        wait: Duration,
+        progress: @Sendable (String) -> Void
     ) async throws -> MissionRecord {
         let table = composition.processTable
         let id = record.spec.id
-        guard record.state == .running else {
-            throw FlotillaError.conflict("mission \(id) is not running (\(record.state.rawValue))")
-        }
         if case .running(let runner) = liveness(record) {
             _ = table.requestStop(runner)
             progress("asked process \(runner.pid) to stop; waiting up to \(wait.shortDescription)…")

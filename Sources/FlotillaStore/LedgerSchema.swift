@@ -244,6 +244,36 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration(
+            "v13: missions a person terminated or declared complete, and `flotilla step`'s allowance of attempts"
+        ) { db in
+            let definition = try String.fetchOne(
+                db,
+                sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'missions'"
+            )
+            let reasons = "'max_attempts','stopped','failed')"
+            guard let definition, definition.contains(reasons) else {
+                throw DatabaseError(message: "the missions table has no stop reason list to extend")
+            }
+            let columns = definition.replacingOccurrences(
+                of: reasons,
+                with: "'max_attempts','stopped','failed','terminated','forced_complete','step_limit')"
+            )
+            let rebuilt = "CREATE TABLE missions_v13 " + columns[(columns.firstIndex(of: "(") ?? columns.startIndex)...]
+            // Foreign keys are off during migrations (GRDB checks them at the end): the rows that reference a
+            // mission survive its table's rebuild.
+            try db.execute(
+                sql: """
+                    \(rebuilt);
+                    INSERT INTO missions_v13 SELECT * FROM missions;
+                    DROP TABLE missions;
+                    ALTER TABLE missions_v13 RENAME TO missions;
+                    CREATE INDEX missions_by_creation ON missions(created_at, id);
+                    ALTER TABLE missions ADD COLUMN pause_after_attempts INTEGER
+                        CHECK (pause_after_attempts IS NULL OR pause_after_attempts >= 0);
+                    """
+            )
+        }
         return migrator
     }
 

@@ -131,7 +131,7 @@ extension LedgerWrite {
             sql: """
                 UPDATE missions SET state = ?, stop_reason = ?, finished_at = ?,
                     running_seconds = running_seconds + max(0, ? - coalesce(segment_started_at, ?)),
-                    segment_started_at = NULL
+                    segment_started_at = NULL, pause_after_attempts = NULL
                 WHERE id = ?
                 """,
             arguments: [reason.missionState.rawValue, reason.rawValue, now, now, now, mission]

@@ -34,6 +34,11 @@ struct LedgerWrite {
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
         case .reviewed(let key, let verdict): try reviewed(key, blocks: verdict.blocks)
+        case .stepAllowed(_, let pauseAfter):
+            try db.execute(
+                sql: "UPDATE missions SET pause_after_attempts = ? WHERE id = ?",
+                arguments: [pauseAfter, mission]
+            )
         case .recovered, .refsRestored, .testEditsReverted, .newTestsDeferred, .toolSettingsRestored, .refsMoved,
             .testsBaseline, .probesBaseline, .criteriaChecked,
             .crashNoticed, .pushed,

@@ -191,6 +191,15 @@ struct DaemonAPITests {
         let done = try await http.send("GET", "/missions/\(mission.id)").decode(MissionDTO.self)
         #expect(done.state == "completed")
         #expect(try await fixture.repository.worktrees().count == 1)
+        // A completed mission takes no step, and an end the API does not know, or a completion without a reason, is a
+        // bad request naming its field.
+        let step = try await http.send("POST", "/missions/\(mission.id)/step?attempts=1")
+        #expect(step.status == 409 && step.text.contains("cannot go on"), "\(step.text)")
+        for (query, field) in [("end=complete", "reason"), ("end=abandon", "end")] {
+            let bad = try await http.send("POST", "/missions/\(mission.id)/stop?\(query)")
+            #expect(bad.status == 400, "\(bad.text)")
+            #expect(try bad.decode(ErrorDTO.self).error.fields?.map(\.field) == [field])
+        }
         #expect(await daemon.stop() == 0)
     }
 

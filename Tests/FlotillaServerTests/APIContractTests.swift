@@ -19,8 +19,8 @@ struct APIContractTests {
             served == described,
             "served only: \(served.subtracting(described)); documented only: \(described.subtracting(served))"
         )
-        // The API, the attempt detail, approvals, hand-off and checks, the dashboard's page and files, and MCP.
-        #expect(served.count == 22)
+        // The API, the attempt detail, approvals, hand-off, checks and steps, the dashboard's page and files, and MCP.
+        #expect(served.count == 23)
         // Every schema reference resolves.
         let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
         let references = OpenAPIDocument.json.components(separatedBy: "#/components/schemas/").dropFirst()
@@ -152,7 +152,8 @@ private struct UnusedService: MissionHost {
     func mission(_ id: MissionID) async throws -> MissionDTO? { nil }
     func validate(_ request: MissionFields, repository: String) async throws {}
     func create(_ request: MissionFields, repository: String) async throws -> MissionDTO { throw unused }
-    func stop(_ id: MissionID, wait: Duration) async throws -> MissionDTO { throw unused }
+    func stop(_ id: MissionID, wait: Duration, end: MissionEnd) async throws -> MissionDTO { throw unused }
+    func step(_ id: MissionID, attempts: Int) async throws -> MissionDTO { throw unused }
     func resume(_ id: MissionID) async throws -> MissionDTO { throw unused }
     func approve(_ id: MissionID, groups: [String]) async throws -> ApprovalDTO { throw unused }
     func reject(_ id: MissionID, groups: [String], reason: String) async throws -> ApprovalDTO { throw unused }

@@ -37,7 +37,8 @@ async def exercise(session):
     await session.initialize()
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
     expected = {"plan", "start_mission", "mission_status", "list_missions", "mission_history", "mission_log",
-                "stop_mission", "resume_mission", "approve_mission", "reject_mission", "check_mission"}
+                "stop_mission", "resume_mission", "approve_mission", "reject_mission", "check_mission",
+                "step_mission"}
     check(expected <= set(tools), f"the tools are listed ({sorted(tools)})")
     check(all(tool.inputSchema.get("type") == "object" for tool in tools.values()), "each tool has an input schema")
     check("verify" in tools["start_mission"].inputSchema.get("properties", {}),
@@ -67,6 +68,17 @@ async def exercise(session):
         check(False, "check_mission refuses a group the mission lacks")
     except McpError as error:
         check("no such group" in str(error.error.message), f"an unknown group is refused: {error.error.message}")
+
+    for name, arguments, expected in [
+        ("step_mission", {"id": mission, "attempts": 1}, "cannot go on"),
+        ("stop_mission", {"id": mission, "end": "complete"}, "needs a reason"),
+        ("stop_mission", {"id": mission, "end": "terminate"}, "cannot go on"),
+    ]:
+        try:
+            await session.call_tool(name, arguments)
+            check(False, f"{name} refuses {arguments}")
+        except McpError as error:
+            check(expected in str(error.error.message), f"{name} {arguments}: {error.error.message}")
 
     listed = json.loads(text(await session.call_tool("list_missions", {"state": "completed"})))
     check(mission in [m["id"] for m in listed["missions"]], "list_missions shows it")

@@ -57,6 +57,8 @@ package enum LedgerChange: Sendable, Equatable {
     case probesBaseline([String: Double])
     /// `flotilla check` verified and measured a commit; nothing of the mission changed.
     case criteriaChecked(Verification)
+    /// `flotilla step`: `attempts` more, then a pause once `pauseAfter` have started in all.
+    case stepAllowed(attempts: Int, pauseAfter: Int)
     /// The mission's process died without finishing it, and the daemon's supervisor noticed (and restarts it, or
     /// gave up).
     case crashNoticed(CrashNotice)

@@ -17,6 +17,9 @@ package struct MissionRecord: Sendable, Equatable {
     package var runner: ProcessIdentity?
     /// Time spent running, over all runs so far; time spent stopped or crashed does not count.
     package var runningSeconds: Double
+    /// `flotilla step`'s allowance: the mission pauses once this many attempts have started in all (cleared when
+    /// the run ends).
+    package var pauseAfterAttempts: Int?
 
     package init(
         spec: MissionSpec,
@@ -31,7 +34,8 @@ package struct MissionRecord: Sendable, Equatable {
         groupsDone: Int,
         groupsTotal: Int,
         runner: ProcessIdentity? = nil,
-        runningSeconds: Double = 0
+        runningSeconds: Double = 0,
+        pauseAfterAttempts: Int? = nil
     ) {
         self.spec = spec
         self.state = state
@@ -46,5 +50,6 @@ package struct MissionRecord: Sendable, Equatable {
         self.groupsTotal = groupsTotal
         self.runner = runner
         self.runningSeconds = runningSeconds
+        self.pauseAfterAttempts = pauseAfterAttempts
     }
 }

@@ -30,24 +30,30 @@ package enum StopReason: String, Sendable, Codable, CaseIterable {
     case stopped
     /// The final verify failed on the target head, or the mission could not continue.
     case failed
+    /// A person ended the mission for good (`stop --terminate`): it is never resumed.
+    case terminated
+    /// A person declared the mission done (`stop --complete --reason`): groups not landed are waived.
+    case forcedComplete = "forced_complete"
+    /// The attempts `flotilla step` allowed have run: the mission waits, resumable.
+    case stepLimit = "step_limit"
 
     package var missionState: MissionState {
         switch self {
-        case .completed: .completed
+        case .completed, .forcedComplete: .completed
         case .blocked: .blocked
-        case .maxCost, .maxWallClock, .maxAttempts, .stopped: .stopped
+        case .maxCost, .maxWallClock, .maxAttempts, .stopped, .terminated, .stepLimit: .stopped
         case .failed: .failed
         }
     }
 
-    /// The process exit status for this reason: 0 completed, 1 failed, 3 blocked, 4 stopped by the user,
-    /// 5 a breaker tripped (2, bad input, never comes from a mission).
+    /// The process exit status for this reason: 0 completed, 1 failed, 3 blocked, 4 stopped by the user (a pause,
+    /// a termination or the end of a `step`), 5 a breaker tripped (2, bad input, never comes from a mission).
     package var exitCode: Int32 {
         switch self {
-        case .completed: 0
+        case .completed, .forcedComplete: 0
         case .failed: 1
         case .blocked: 3
-        case .stopped: 4
+        case .stopped, .terminated, .stepLimit: 4
         case .maxCost, .maxWallClock, .maxAttempts: 5
         }
     }
@@ -55,6 +61,14 @@ package enum StopReason: String, Sendable, Codable, CaseIterable {
     /// "completed", or "stopped (max_cost)" when the state alone does not say why.
     package var outcomeDescription: String {
         missionState.rawValue == rawValue ? rawValue : "\(missionState.rawValue) (\(rawValue))"
+    }
+
+    /// Whether `resume` may continue a mission that ended so: not one completed or terminated.
+    package var isResumable: Bool {
+        switch self {
+        case .completed, .forcedComplete, .terminated: false
+        default: true
+        }
     }
 
     package var isBreaker: Bool {

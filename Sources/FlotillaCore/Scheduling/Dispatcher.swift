@@ -13,6 +13,8 @@ package struct DispatchContext: Sendable, Equatable {
     package var elapsed: Duration
     package var limits: MissionLimits
     package var stopRequested: Bool
+    /// `flotilla step`'s allowance: no attempt starts once this many have started in all (the mission then pauses).
+    package var pauseAfterAttempts: Int?
     /// A breaker that already tripped: nothing more is dispatched, running work finishes.
     package var tripped: BreakerTrip?
     /// With footprints, ready groups expected to touch the files of running ones wait while others can run.
@@ -114,6 +116,12 @@ package enum Dispatcher {
 
     /// The breaker that forbids one more attempt, if any.
     package static func breaker(_ context: DispatchContext, dispatchingAlready extra: Int = 0) -> BreakerTrip? {
+        if let pause = context.pauseAfterAttempts, context.attemptsStarted + extra + 1 > pause {
+            return BreakerTrip(
+                reason: .stepLimit,
+                detail: "the step's attempts have run (\(context.attemptsStarted + extra) in all); resume or step again"
+            )
+        }
         if let maxAttempts = context.limits.maxAttempts, context.attemptsStarted + extra + 1 > maxAttempts {
             return BreakerTrip(
                 reason: .maxAttempts,

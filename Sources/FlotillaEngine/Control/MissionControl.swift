@@ -39,6 +39,33 @@ package struct MissionControl: Sendable {
         try await context.record(.missionFinished(reason, summary: summary), mission: id)
     }
 
+    /// `flotilla step`: the mission's next run starts at most `attempts` more attempts, then pauses (`step_limit`).
+    package func allowStep(_ id: MissionID, attempts: Int) async throws {
+        let record = try await record(id)
+        try Self.requireResumable(record)
+        try await context.record(.stepAllowed(attempts: attempts, pauseAfter: record.attempts + attempts), mission: id)
+    }
+
+    /// A person ends a mission that is not running for good: `terminated` (never resumed) or `forcedComplete`
+    /// (completed, what did not land waived).
+    package func conclude(_ id: MissionID, as reason: StopReason, summary: String) async throws {
+        let record = try await record(id)
+        if record.state == .running {
+            throw FlotillaError.conflict("mission \(id) is running; stop it first")
+        }
+        try Self.requireResumable(record)
+        try await context.record(.missionFinished(reason, summary: summary), mission: id)
+    }
+
+    /// Refuses a mission that ended for good: completed, or terminated.
+    package static func requireResumable(_ record: MissionRecord) throws {
+        guard let reason = record.stopReason, !reason.isResumable else { return }
+        throw FlotillaError.conflict(
+            "mission \(record.spec.id) is \(reason.outcomeDescription) and cannot go on; start a new mission "
+                + "(`flotilla run`)"
+        )
+    }
+
     /// A human releases blocked groups (all of them when `groups` is empty), with the dependents blocked because
     /// of them; returns the groups released.
     package func approve(_ id: MissionID, groups requested: [String]) async throws -> [String] {

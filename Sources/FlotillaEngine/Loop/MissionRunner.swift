@@ -96,6 +96,7 @@ package struct MissionRunner: Sendable {
             hackCheck: try hackCheck(for: spec),
             sandbox: options.sandbox
         )
+        if record.stopReason == .terminated { try MissionControl.requireResumable(record) }
         if record.state == .completed {
             // A crash between recording the end and tidying up leaves worktrees and branches: tidy them now.
             await MissionCleanUp(spec: spec, context: context, processTable: ports.processTable).run()

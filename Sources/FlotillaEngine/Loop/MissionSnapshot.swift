@@ -27,6 +27,8 @@ struct MissionSnapshot: Sendable {
     let lastPushed: String?
     /// Whether an objective check is configured (`--objective-check`).
     let objectiveCheck: Bool
+    /// `flotilla step`'s allowance, in attempts started in all.
+    let pauseAfterAttempts: Int?
 
     static func read(
         _ spec: MissionSpec,
@@ -64,7 +66,8 @@ struct MissionSnapshot: Sendable {
             targetHead: head,
             targetTree: try await context.git.tree(of: head),
             lastPushed: spec.options.push == nil ? nil : try await lastPush(of: spec.id, ledger: ledger),
-            objectiveCheck: context.objective != nil
+            objectiveCheck: context.objective != nil,
+            pauseAfterAttempts: try await ledger.mission(spec.id)?.pauseAfterAttempts
         )
     }
 

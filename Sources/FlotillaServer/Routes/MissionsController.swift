@@ -27,7 +27,20 @@ struct MissionsController: Sendable {
                 minimum: 0,
                 maximum: 3600
             )
-            return JSONResponse.make(try await service.stop(id, wait: .seconds(bounded: wait)))
+            let query = request.uri.queryParameters
+            let end = try MissionEnd(named: query.get("end"), reason: query.get("reason"))
+            return JSONResponse.make(try await service.stop(id, wait: .seconds(bounded: wait), end: end))
+        }
+        missions.post(":id/step") { request, context in
+            let id = try await mission(context).id
+            let attempts = try QueryParameter.value(
+                request.uri.queryParameters.get("attempts"),
+                "attempts",
+                default: 1,
+                minimum: 1,
+                maximum: 1000
+            )
+            return JSONResponse.make(try await service.step(id, attempts: attempts))
         }
         missions.post(":id/resume") { _, context in
             JSONResponse.make(try await service.resume(try await mission(context).id))

@@ -59,12 +59,37 @@ package enum OpenAPIDocument {
                 "/missions/{id}": missionRoute("get", "A mission with its groups.", ok: "Mission"),
                 "/missions/{id}/stop": missionRoute(
                     "post",
-                    "Stop gracefully: running attempts are ended and recorded; the process is killed after `wait`.",
+                    "Stop gracefully: running attempts are ended and recorded; the process is killed after `wait`. "
+                        + "`end=terminate` ends it for good; `end=complete` (with a `reason`) declares it complete, "
+                        + "groups not landed waived.",
                     ok: "Mission",
                     query: [
                         (
                             "wait", .object(["type": "number", "minimum": 0, "maximum": 3600]),
                             "Seconds to wait before killing (default 60)."
+                        ),
+                        (
+                            "end", .object(["type": "string", "enum": .array(["pause", "terminate", "complete"])]),
+                            "How the mission is left: pause (default, resumable), terminate or complete."
+                        ),
+                        (
+                            "reason",
+                            .object([
+                                "type": "string", "minLength": 1, "maxLength": .number(Double(MissionEnd.reasonLimit)),
+                            ]),
+                            "Why a person declares the mission complete (required with end=complete)."
+                        ),
+                    ]
+                ),
+                "/missions/{id}/step": missionRoute(
+                    "post",
+                    "Continue a stopped or not yet started mission in the background for `attempts` more attempts, "
+                        + "then pause it (stop reason step_limit).",
+                    ok: "Mission",
+                    query: [
+                        (
+                            "attempts", .object(["type": "integer", "minimum": 1, "maximum": 1000]),
+                            "How many attempts may start before the mission pauses (default 1)."
                         )
                     ]
                 ),
@@ -221,6 +246,7 @@ package enum OpenAPIDocument {
                 ("GetMission", "get", "/missions/{id}"), ("GetAttempts", "get", "/missions/{id}/attempts"),
                 ("GetEvents", "get", "/missions/{id}/events"), ("GetChecklist", "get", "/missions/{id}/checklist"),
                 ("StreamEvents", "get", "/missions/{id}/stream"), ("StopMission", "post", "/missions/{id}/stop"),
+                ("StepMission", "post", "/missions/{id}/step"),
                 ("ResumeMission", "post", "/missions/{id}/resume"),
                 ("ApproveMission", "post", "/missions/{id}/approve"),
             ]

@@ -68,7 +68,8 @@ extension MissionRecord: FetchableRecord {
             groupsDone: try column("groups_done"),
             groupsTotal: try column("groups_total"),
             runner: runner,
-            runningSeconds: try column("running_seconds")
+            runningSeconds: try column("running_seconds"),
+            pauseAfterAttempts: try column("pause_after_attempts")
         )
     }
 }

@@ -32,6 +32,7 @@ extension MissionReport {
             )
         }
         if let breaker = mission.breaker { facts.append(("Breaker", Self.escape(breaker))) }
+        if let ended = endedByPerson { facts.append(("Ended by a person", Self.escape(ended))) }
         body.append("<dl>" + facts.map { "<dt>\($0.0)</dt><dd>\($0.1)</dd>" }.joined() + "</dl>")
 
         body.append("<h2>Groups and their evidence</h2>")

@@ -20,6 +20,7 @@ extension MissionReport {
             )
         }
         if let breaker = mission.breaker { out.append("- Breaker: \(Self.inline(breaker))") }
+        if let ended = endedByPerson { out.append("- **Ended by a person**: \(Self.inline(ended))") }
         out.append(
             "- Started \(Self.timestamp(start)); \(mission.finishedAt == nil ? "still running at \(Self.timestamp(end))" : "ended \(Self.timestamp(end))")"
         )

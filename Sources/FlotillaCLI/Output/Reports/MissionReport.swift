@@ -94,6 +94,17 @@ package struct MissionReport: Sendable {
     /// Why the mission stopped, when that says more than its state.
     var stopReason: String? { mission.stopReason.flatMap { $0 == mission.state ? nil : $0 } }
 
+    /// How a person ended the mission (`stop --complete --reason`, `stop --terminate`), as its last end was recorded.
+    var endedByPerson: String? {
+        guard
+            mission.stopReason == StopReason.forcedComplete.rawValue
+                || mission.stopReason == StopReason.terminated.rawValue
+        else {
+            return nil
+        }
+        return events.last { $0.kind == EventKind.missionFinished.rawValue }?.message
+    }
+
     var headline: String {
         var parts = ["\(mission.groupsDone)/\(mission.groupsTotal) groups landed", "\(mission.attempts) attempts"]
         parts.append(

@@ -54,6 +54,19 @@ extension MissionEvent {
         package var state: MissionState
     }
 
+    /// `flotilla step`: this many more attempts, then the mission pauses (`step_limit`).
+    package struct MissionStepped: EventPayload {
+        package static let kinds: [EventKind] = [.missionStepped]
+        package var attempts: Int
+        /// Attempts started in all when the mission pauses.
+        package var pauseAfterAttempts: Int
+
+        enum CodingKeys: String, CodingKey {
+            case attempts
+            case pauseAfterAttempts = "pause_after_attempts"
+        }
+    }
+
     package struct MissionCrashed: EventPayload {
         package static let kinds: [EventKind] = [.missionCrashed]
         package var runnerPID: Int32

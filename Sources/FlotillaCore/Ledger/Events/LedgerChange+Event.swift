@@ -255,6 +255,14 @@ extension LedgerChange {
                 "the probes at the base: " + (list.isEmpty ? "no figure read" : list.joined(separator: ", ")),
                 MissionEvent.ProbesBaseline(figures: figures)
             )
+        case .stepAllowed(let attempts, let pauseAfter):
+            return make(
+                .missionStepped,
+                nil,
+                "a step of \(attempts) attempt\(attempts == 1 ? "" : "s"): the mission pauses once \(pauseAfter) have "
+                    + "started in all",
+                MissionEvent.MissionStepped(attempts: attempts, pauseAfterAttempts: pauseAfter)
+            )
         case .criteriaChecked(let verification):
             let results = verification.criterionResults
             let met = results.filter { $0.status == .met }.count

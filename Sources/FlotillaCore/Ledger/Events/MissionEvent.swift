@@ -41,6 +41,7 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case testsBaseline = "tests.baseline"
     case probesBaseline = "probes.baseline"
     case criteriaChecked = "criteria.checked"
+    case missionStepped = "mission.stepped"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).

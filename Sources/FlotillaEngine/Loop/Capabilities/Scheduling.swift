@@ -21,6 +21,8 @@ struct Scheduling: LoopCapability {
     var tripped: BreakerTrip?
     /// Groups' own attempt budgets (`Attempts: N`): a group whose Nth attempt did not land is blocked.
     var budgets: [String: Int] = [:]
+    /// `flotilla step`'s allowance, in attempts started in all.
+    var pauseAfterAttempts: Int?
 
     var inFlight: Int { running.count }
     var heldGroups: [String] { running.keys.map(\.group) }
@@ -47,6 +49,7 @@ struct Scheduling: LoopCapability {
             tripped: tripped
         )
         context.footprints = footprints
+        context.pauseAfterAttempts = pauseAfterAttempts
         // Verified work not landed yet counts too: a group started now begins from before it lands.
         context.runningGroups = totals.held
         let (step, trip) = Dispatcher.next(progress, context)
@@ -288,6 +291,7 @@ extension Scheduling {
             feedback: feedback,
             footprints: spec.options.avoidOverlap == false ? nil : Footprints(spec.checklist)
         )
+        pauseAfterAttempts = snapshot.pauseAfterAttempts
         budgets = Dictionary(spec.checklist.groups.compactMap { group in group.attempts.map { (group.id, $0) } }) {
             $1
         }
