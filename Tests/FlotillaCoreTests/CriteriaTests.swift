@@ -236,6 +236,72 @@ struct CriteriaTests {
         #expect(verification().criteria(in: "z") == nil)
     }
 
+    @Test func aMetricBeatingItsBestTowardsItsTargetIsProgressAndTheStallRuleHearsIt() throws {
+        let checklist = try ChecklistParser.parse(
+            """
+            # G
+            Probe: bench = ./bench
+            ## Fast {#fast}
+            Metric: bench.ms <= 100 {#ms}
+            Metric: bench.hits >= 10 {#hits}
+            Metric: bench.code == 0 {#code}
+            - [ ] fast
+            """,
+            file: "ACCEPTANCE.md"
+        )
+        let group = try #require(checklist.group("fast"))
+        var bests = MetricBests(group)
+        #expect(bests.directions == ["ms": true, "hits": false])
+        func figures(_ ms: Double, hits: Double = 0, code: Double = 0) -> [CriterionResult] {
+            [
+                CriterionResult(
+                    group: "fast",
+                    id: "ms",
+                    kind: .metric,
+                    required: true,
+                    status: .unmet,
+                    value: ms,
+                    target: 100,
+                    evidence: ""
+                ),
+                CriterionResult(
+                    group: "fast",
+                    id: "hits",
+                    kind: .metric,
+                    required: true,
+                    status: .unmet,
+                    value: hits,
+                    target: 10,
+                    evidence: ""
+                ),
+                CriterionResult(
+                    group: "fast",
+                    id: "code",
+                    kind: .metric,
+                    required: true,
+                    status: .met,
+                    value: code,
+                    target: 0,
+                    evidence: ""
+                ),
+            ]
+        }
+        // The first figures set the bests; then 500 → 300 closes half the gap; 300 → 299 is under 1 % of the 200 left;
+        // a worse figure keeps the best; a figure with no direction never counts.
+        #expect(bests.record(figures(500)) == [])
+        #expect(bests.record(figures(300)) == ["ms"])
+        #expect(bests.record(figures(299)) == [])
+        #expect(bests.record(figures(400, hits: 5, code: 7)) == ["hits"])
+        #expect(bests.best == ["ms": 299, "hits": 5])
+        #expect(bests.record(figures(.nan)) == [])
+
+        let rule = StallRule(threshold: 1)
+        let group1 = GroupProgress(id: "fast", dependsOn: [], stalledAttempts: 0, escalation: .strategyChange)
+        #expect(rule.assess(group1, outcome: .gateFailed, criteria: nil).block)
+        let heard = rule.assess(group1, outcome: .gateFailed, criteria: nil, metricImproved: true)
+        #expect(!heard.block && heard.madeProgress && heard.stalledAttempts == 0)
+    }
+
     /// Hostile checklists, predicates and probe outputs, from a fixed seed for a time budget: each is read or refused
     /// with a message, never a crash or a hang (`FLOTILLA_FUZZ_SEED`, `FLOTILLA_FUZZ_SECONDS` as for the output
     /// readers).

@@ -153,6 +153,36 @@ struct TypedCriteriaTests {
         #expect(try await MissionAudit(repository).mission.state == .completed)
     }
 
+    @Test func aMetricImprovingOnItsBestKeepsTheGroupOffTheStallLadder() async throws {
+        // With a stall threshold of 1, two failures without progress block a group (one changes the strategy, the
+        // next blocks). Each attempt here gets nearer the target, so the group goes on and lands on its fourth.
+        let repository = try await Self.project(Self.fast)
+        defer { repository.directory.remove() }
+        let (outcome, audit, scratch) = try await Self.run(
+            repository,
+            [Self.steps(400), Self.steps(300), Self.steps(200), Self.steps(80)],
+            arguments: ["--stall-threshold", "1"]
+        )
+        defer { scratch.remove() }
+        #expect(outcome.exitCode == 0, "\(outcome.standardError)")
+        let attempts = try await audit.attempts()
+        #expect(
+            attempts.map(\.outcome) == [.gateFailed, .gateFailed, .gateFailed, .landed],
+            "\(attempts.map { ($0.outcome, $0.reason) })"
+        )
+        // The same figure twice is no progress: the group blocks.
+        let stuck = try await Self.project(Self.fast)
+        defer { stuck.directory.remove() }
+        let (blocked, stuckAudit, stuckScratch) = try await Self.run(
+            stuck,
+            [Self.steps(400), Self.steps(300), Self.steps(300), Self.steps(80)],
+            arguments: ["--stall-threshold", "1"]
+        )
+        defer { stuckScratch.remove() }
+        #expect(blocked.exitCode == 3, "\(blocked.standardError)")
+        #expect(try await stuckAudit.attempts().count == 3)
+    }
+
     @Test func anAgentThatEditsTheProbeIsRejected() async throws {
         let repository = try await Self.project(Self.fast)
         defer { repository.directory.remove() }

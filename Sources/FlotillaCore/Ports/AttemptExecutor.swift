@@ -126,6 +126,9 @@ package struct AttemptEvidence: Sendable, Equatable, Codable {
     /// Why a person must see it before it lands, whatever the mission's approvals (`--grader-reach hold`,
     /// `--hack-check`).
     package var held: String?
+    /// How the gate judged the group's typed criteria, with Flotilla's own figures (a metric improving on its best
+    /// is progress); nil without typed criteria or a gate.
+    package var figures: [CriterionResult]?
 
     package init(
         commit: String? = nil,
@@ -133,7 +136,8 @@ package struct AttemptEvidence: Sendable, Equatable, Codable {
         reviewScore: Int? = nil,
         diffLines: Int = 0,
         costUSD: Double = 0,
-        held: String? = nil
+        held: String? = nil,
+        figures: [CriterionResult]? = nil
     ) {
         self.commit = commit
         self.criteria = criteria
@@ -141,5 +145,6 @@ package struct AttemptEvidence: Sendable, Equatable, Codable {
         self.diffLines = diffLines
         self.costUSD = costUSD
         self.held = held
+        self.figures = figures
     }
 }

@@ -2,7 +2,8 @@
 ///
 /// Each rung of the ladder gets `threshold` consecutive failures without progress. After the first rung the
 /// next prompt asks for a change of strategy; after the second the group is blocked and needs a human.
-/// Progress is a verify report showing more criteria passing than ever before on this group.
+/// Progress is a verify report showing more criteria passing than ever before on this group, or a metric beating its
+/// best towards its target (``MetricBests``).
 package struct StallRule: Sendable, Equatable {
     package var threshold: Int
 
@@ -13,7 +14,8 @@ package struct StallRule: Sendable, Equatable {
     package func assess(
         _ group: GroupProgress,
         outcome: AttemptOutcome,
-        criteria: CriteriaScore?
+        criteria: CriteriaScore?,
+        metricImproved: Bool = false
     ) -> StallAssessment {
         var assessment = StallAssessment(
             stalledAttempts: group.stalledAttempts,
@@ -26,6 +28,7 @@ package struct StallRule: Sendable, Equatable {
             assessment.bestCriteriaPassed = passed
             assessment.madeProgress = true
         }
+        if metricImproved { assessment.madeProgress = true }
         guard outcome.countsTowardsStall else { return assessment }
         if assessment.madeProgress {
             assessment.stalledAttempts = 0

@@ -74,7 +74,10 @@ struct AttemptState: Sendable {
             reviewScore: reviewScore,
             diffLines: changes.map { $0.stat.insertions + $0.stat.deletions } ?? 0,
             costUSD: costUSD,
-            held: held
+            held: held,
+            figures: verification.map { $0.criterionResults.filter { $0.group == key.group } }.flatMap {
+                $0.isEmpty ? nil : $0
+            }
         )
     }
 }

@@ -82,6 +82,8 @@ struct AttemptEnding: Sendable {
     var criteria: CriteriaScore?
     /// The regression verify it failed, for ``AttemptOutcome/regression``.
     var verification: Verification?
+    /// Its gate's typed criteria for the group, with their figures.
+    var figures: [CriterionResult] = []
     /// Rate limits, interruptions and outranked candidates are no sign of a stalled group.
     var countsTowardsStall = true
     /// False while another candidate of its best-of-N round goes on: the group stays claimed.

@@ -29,6 +29,8 @@ struct MissionSnapshot: Sendable {
     let objectiveCheck: Bool
     /// `flotilla step`'s allowance, in attempts started in all.
     let pauseAfterAttempts: Int?
+    /// The attempts' gates, oldest first, when the checklist has typed criteria (their figures are progress).
+    let gates: [Verification]
 
     static func read(
         _ spec: MissionSpec,
@@ -67,7 +69,9 @@ struct MissionSnapshot: Sendable {
             targetTree: try await context.git.tree(of: head),
             lastPushed: spec.options.push == nil ? nil : try await lastPush(of: spec.id, ledger: ledger),
             objectiveCheck: context.objective != nil,
-            pauseAfterAttempts: try await ledger.mission(spec.id)?.pauseAfterAttempts
+            pauseAfterAttempts: try await ledger.mission(spec.id)?.pauseAfterAttempts,
+            gates: spec.checklist.hasTypedCriteria
+                ? try await ledger.verifications(of: spec.id).map(\.verification).filter { $0.kind == .gate } : []
         )
     }
 

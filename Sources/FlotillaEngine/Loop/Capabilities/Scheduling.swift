@@ -23,6 +23,8 @@ struct Scheduling: LoopCapability {
     var budgets: [String: Int] = [:]
     /// `flotilla step`'s allowance, in attempts started in all.
     var pauseAfterAttempts: Int?
+    /// Each group's best metric figures, from its gates: a metric that improves on its best is progress.
+    var metricBests: [String: MetricBests] = [:]
 
     var inFlight: Int { running.count }
     var heldGroups: [String] { running.keys.map(\.group) }
@@ -195,7 +197,16 @@ struct Scheduling: LoopCapability {
             return [.notify(.verified(candidate))]
         case .failed(let outcome, let reason, let feedback):
             return [
-                .conclude(key, AttemptEnding(outcome: outcome, reason: reason, feedback: feedback, criteria: criteria))
+                .conclude(
+                    key,
+                    AttemptEnding(
+                        outcome: outcome,
+                        reason: reason,
+                        feedback: feedback,
+                        criteria: criteria,
+                        figures: result.evidence.figures ?? []
+                    )
+                )
             ]
         case .rateLimited(let reason, let feedback, _, _):
             let ending = AttemptEnding(
@@ -224,7 +235,13 @@ struct Scheduling: LoopCapability {
             status = .blocked
             blockedDependents = progress.block(key.group)
         } else if ending.outcome != .interrupted && ending.countsTowardsStall {
-            let verdict = stallRule.assess(group, outcome: ending.outcome, criteria: ending.criteria)
+            let improved = metricBests[key.group]?.record(ending.figures) ?? []
+            let verdict = stallRule.assess(
+                group,
+                outcome: ending.outcome,
+                criteria: ending.criteria,
+                metricImproved: !improved.isEmpty
+            )
             assessment = verdict
             progress.update(key.group, with: verdict)
             if verdict.block {
@@ -292,6 +309,13 @@ extension Scheduling {
             footprints: spec.options.avoidOverlap == false ? nil : Footprints(spec.checklist)
         )
         pauseAfterAttempts = snapshot.pauseAfterAttempts
+        for group in spec.checklist.groups where !group.typedCriteria.isEmpty {
+            var bests = MetricBests(group)
+            for verification in snapshot.gates where verification.attempt?.group == group.id {
+                bests.record(verification.criterionResults.filter { $0.group == group.id })
+            }
+            metricBests[group.id] = bests
+        }
         budgets = Dictionary(spec.checklist.groups.compactMap { group in group.attempts.map { (group.id, $0) } }) {
             $1
         }

@@ -116,6 +116,7 @@ struct SpeculationRounds: LoopCapability {
                 continue
             case .failed(let outcome, let reason, let feedback):
                 conclusion = AttemptEnding(outcome: outcome, reason: reason, feedback: feedback, criteria: criteria)
+                conclusion.figures = result.evidence.figures ?? []
                 conclusion.countsTowardsStall = last
             case .rateLimited(let reason, let feedback, _, _):
                 conclusion = AttemptEnding(
