@@ -35,8 +35,48 @@ extension SQLiteLedger {
                 db,
                 sql: "SELECT finished_at - started_at AS s FROM merges WHERE finished_at IS NOT NULL"
             )
+            statistics.criterionFigures = try Self.criterionFigures(
+                db,
+                since: Date().timeIntervalSince1970 - LedgerStatistics.criteriaWindow
+            )
             return statistics
         }
+    }
+
+    /// The last figure of each typed criterion the verifications of missions running, or ended since `since`, read.
+    private static func criterionFigures(_ db: Database, since: Double) throws -> [CriterionFigure] {
+        var last: [String: CriterionFigure] = [:]
+        var order: [String] = []
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT v.mission_id AS mission, json_extract(c.value, '$.group') AS grp,
+                    json_extract(c.value, '$.id') AS criterion, json_extract(c.value, '$.value') AS value,
+                    json_extract(c.value, '$.target') AS target
+                FROM verifications v JOIN missions m ON m.id = v.mission_id,
+                    json_each(v.report_json, '$.typed_criteria') c
+                WHERE v.report_json IS NOT NULL AND json_valid(v.report_json)
+                    AND (m.state = 'running' OR m.finished_at >= ?)
+                    AND json_type(c.value, '$.value') IN ('integer', 'real')
+                ORDER BY v.id
+                """,
+            arguments: [since]
+        )
+        while let row = try rows.next() {
+            guard let mission: String = row["mission"], let group: String = row["grp"],
+                let criterion: String = row["criterion"], let value: Double = row["value"]
+            else { continue }
+            let key = "\(mission)\u{0}\(group)\u{0}\(criterion)"
+            if last[key] == nil { order.append(key) }
+            last[key] = CriterionFigure(
+                mission: mission,
+                group: group,
+                criterion: criterion,
+                value: value,
+                target: row["target"]
+            )
+        }
+        return order.compactMap { last[$0] }
     }
 
     /// Buckets the seconds `sql` selects (as column `s`), in SQL: one row comes back, whatever the number of observations.

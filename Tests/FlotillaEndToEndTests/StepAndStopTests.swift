@@ -67,7 +67,7 @@ struct StepAndStopTests {
         #expect(bad.exitCode == 2 && bad.standardError.contains("--attempts"), "\(bad.standardError)")
     }
 
-    @Test func throughADaemonAStepIsTheAPIsAndItsProcessKeepsTheLimit() async throws {
+    @Test func throughADaemonAStepIsTheAPIsItsProcessKeepsTheLimitAndMetricsShowTheFigure() async throws {
         let repository = try await TypedCriteriaTests.project(TypedCriteriaTests.fast)
         defer { repository.directory.remove() }
         let (id, scratch) = try await Self.created(repository, TypedCriteriaTests.steps(300))
@@ -80,6 +80,10 @@ struct StepAndStopTests {
         #expect(audit.mission.stopReason == .stepLimit)
         let routes = try Prometheus.parse(try await daemon.client().send("GET", "/metrics").text)
         #expect(routes.value("flotilla_http_requests_total", ["route": "/missions/{id}/step", "status": "200"]) == 1)
+        // Its criterion's last figure and target, as the probes measured them.
+        let labels = ["mission": id, "group": "fast", "criterion": "steps"]
+        #expect(routes.value("flotilla_criterion_value", labels) == 300)
+        #expect(routes.value("flotilla_criterion_target", labels) == 100)
         #expect(await daemon.stop() == 0)
     }
 

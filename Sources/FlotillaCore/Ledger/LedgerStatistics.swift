@@ -9,6 +9,11 @@ package struct LedgerStatistics: Sendable, Equatable {
     package var activeAgents = 0
     package var gateSeconds = DurationHistogram()
     package var mergeSeconds = DurationHistogram()
+    /// The last figure of each typed criterion, in missions running or ended within ``criteriaWindow``.
+    package var criterionFigures: [CriterionFigure] = []
+
+    /// How long after its end a mission's criteria are still shown: an hour.
+    package static let criteriaWindow: Double = 3600
 
     package init() {}
 
@@ -21,6 +26,24 @@ package struct LedgerStatistics: Sendable, Equatable {
         activeAgents += other.activeAgents
         gateSeconds.add(other.gateSeconds)
         mergeSeconds.add(other.mergeSeconds)
+        criterionFigures += other.criterionFigures
+    }
+}
+
+/// A typed criterion's last figure in a mission, for `/metrics`.
+package struct CriterionFigure: Sendable, Equatable {
+    package var mission: String
+    package var group: String
+    package var criterion: String
+    package var value: Double
+    package var target: Double?
+
+    package init(mission: String, group: String, criterion: String, value: Double, target: Double?) {
+        self.mission = mission
+        self.group = group
+        self.criterion = criterion
+        self.value = value
+        self.target = target
     }
 }
 

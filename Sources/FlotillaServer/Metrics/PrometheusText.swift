@@ -112,6 +112,20 @@ extension LedgerStatistics {
             [([], Double(queueDepth))]
         )
         text.gauge("flotilla_active_agents", help: "Agent sessions running now.", [([], Double(activeAgents))])
+        let labels = { (figure: CriterionFigure) in
+            [("mission", figure.mission), ("group", figure.group), ("criterion", figure.criterion)]
+        }
+        text.gauge(
+            "flotilla_criterion_value",
+            help: "A typed criterion's last figure, as Flotilla's own probes measured it (missions running or ended "
+                + "within the hour).",
+            criterionFigures.map { (labels($0), $0.value) }
+        )
+        text.gauge(
+            "flotilla_criterion_target",
+            help: "The figure a typed criterion's metric is held against (base * k worked out).",
+            criterionFigures.compactMap { figure in figure.target.map { (labels(figure), $0) } }
+        )
         text.histogram("flotilla_gate_duration_seconds", help: "Time the gate took per attempt.", gateSeconds)
         text.histogram(
             "flotilla_merge_duration_seconds",
