@@ -57,8 +57,11 @@ def repository(root, control):
     """Three groups (b needs a; c fails until the test lets it pass, and is blocked) and an agent that waits for the test."""
     os.makedirs(root)
     files = {
-        "ACCEPTANCE.md": "# Dashboard\n\n## A\n- [ ] a.txt says a ok\n\n## B\nDepends on: a\n- [ ] b.txt says b ok\n\n"
-                         "## C\n- [ ] c.txt says c ok\n",
+        "ACCEPTANCE.md": "# Dashboard\n\nProbe: size = ./size.sh\n\n## A\n- [ ] a.txt says a ok\n\n"
+                         "## B\nDepends on: a\n- [ ] b.txt says b ok\n\n"
+                         "## C\nMetric: size.bytes >= 1 {#size}\n- [ ] c.txt says c ok\n",
+        # c's typed criterion: the size of c.txt, as Flotilla's own run of the probe measures it.
+        "size.sh": "#!/bin/sh\nprintf '{\"bytes\": %s}\\n' \"$(cat c.txt 2>/dev/null | wc -c | tr -d ' ')\"\n",
         "verify.sh": "#!/bin/sh\nstatus=0\nfor g in $(echo \"${FLOTILLA_GROUPS:-a,b,c}\" | tr ',' ' '); do\n"
                      "  if grep -qx \"$g ok\" \"$g.txt\" 2>/dev/null; then echo \"ok $g\"; else echo \"FAIL $g\"; "
                      "status=1; fi\ndone\nexit $status\n",
@@ -69,6 +72,7 @@ def repository(root, control):
         with open(os.path.join(root, name), "w") as handle:
             handle.write(text)
     os.chmod(os.path.join(root, "verify.sh"), 0o755)
+    os.chmod(os.path.join(root, "size.sh"), 0o755)
     with open(os.path.join(control, "agent.sh"), "w") as handle:
         # c gives up (no change: the gate fails; after two such attempts the group is blocked) until the test lets it
         # pass; groups the test does not know wait on a FIFO nobody writes, until the mission is stopped.
@@ -292,6 +296,10 @@ def main():
         click(page, 'button[data-action="approve-group"]', "the approve button is clicked")
         confirm(page)
         wait(page, lambda d: d.find_element(By.ID, "mission-state").text == "completed", "approved, c landed and the mission completed")
+        # c's typed criterion, with the figure Flotilla measured, in its group's panel.
+        click(page, '#dag g[data-group="c"]', "group c is clicked again")
+        wait(page, lambda d: "size: met, 5 (target 1)" in d.find_element(By.ID, "attempt-detail").text,
+             "the group shows its typed criterion: state, figure and target")
         check(page.execute_script("return window.__sameDocument === true"), "still no reload")
         status, listed = api(port, "GET", f"/missions/{mission_id}/events?limit=10000")
         expected = sorted(event["id"] for event in listed["events"])

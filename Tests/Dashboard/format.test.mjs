@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  age, clip, money, moreLabel, outcomeClass, seconds, tokens,
+  age, clip, criterionLine, money, moreLabel, outcomeClass, seconds, tokens,
 } from '../../Sources/FlotillaServer/Dashboard/Assets/format.js';
 
 test('money shows cents, or fractions of a cent, or whole dollars past a hundred', () => {
@@ -40,4 +40,15 @@ test('long text is clipped with an ellipsis, and folded groups say how many are 
   assert.equal(clip('abc', 4), 'abc');
   const status = new Map([['a', 'done'], ['b', 'pending']]);
   assert.equal(moreLabel([{ id: 'a' }, { id: 'b' }], status), '+2 more (1 done)');
+});
+
+test('a typed criterion reads as status writes it: state, figure, best, target, expression', () => {
+  const steps = { id: 'steps', kind: 'metric', expression: 'work.steps <= 100', required: true };
+  assert.equal(criterionLine(steps), 'steps: not judged yet — work.steps <= 100');
+  assert.equal(criterionLine({ ...steps, status: 'unmet', value: 150, best_value: 120, target: 100 }),
+    'steps: unmet, 150 (best 120, target 100) — work.steps <= 100');
+  assert.equal(criterionLine({ ...steps, status: 'met', value: 80.123456, best_value: 80.123456, target: 100 }),
+    'steps: met, 80.12 (target 100) — work.steps <= 100');
+  assert.equal(criterionLine({ id: 'up', kind: 'event', expression: 'log contains "up"', required: false,
+    status: 'met', value: 2, target: 1 }), 'up (optional): met, 2 — log contains "up"');
 });

@@ -75,6 +75,16 @@ struct TypedCriteriaTests {
         )
         // The next prompt says so too, and `history --full` shows each gate's figure.
         #expect(try audit.prompt("fast", 2).contains("criterion_unmet:steps"))
+        // The report plots the figure per attempt against the target, in Mermaid and in SVG.
+        let report = try await FlotillaBinary.run(["report", audit.id.rawValue], in: repository.path)
+        #expect(report.standardOutput.contains("## Metrics per attempt"), "\(report.standardOutput)")
+        #expect(report.standardOutput.contains("x-axis [\"attempt 1\", \"attempt 2\"]"), "\(report.standardOutput)")
+        #expect(report.standardOutput.contains("line [150, 80]\n  line [100, 100]"), "\(report.standardOutput)")
+        let html = try await FlotillaBinary.run(
+            ["report", audit.id.rawValue, "--format", "html"],
+            in: repository.path
+        )
+        #expect(html.standardOutput.contains("aria-label=\"fast: steps per attempt\""))
         let history = try await FlotillaBinary.run(["history", audit.id.rawValue, "--full"], in: repository.path)
         let lines = history.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("fast#1") && $0.contains("unmet") && $0.contains("150") }, "\(lines)")

@@ -60,6 +60,11 @@ extension MissionReport {
             body.append("<h2>Cost over time</h2>")
             body.append(costSVG)
         }
+        let metrics = metricsSVG
+        if !metrics.isEmpty {
+            body.append("<h2>Metrics per attempt</h2>")
+            body.append(contentsOf: metrics)
+        }
         body.append("<h2>Failures</h2>")
         if failures.isEmpty {
             body.append("<p>No attempt failed.</p>")

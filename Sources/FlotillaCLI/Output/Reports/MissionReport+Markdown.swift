@@ -87,6 +87,12 @@ extension MissionReport {
             out.append("```")
         }
         out.append("")
+        let metrics = metricsMarkdown
+        if !metrics.isEmpty {
+            out.append("## Metrics per attempt")
+            out.append("")
+            out.append(contentsOf: metrics)
+        }
         out.append("## Failures")
         out.append("")
         if failures.isEmpty {

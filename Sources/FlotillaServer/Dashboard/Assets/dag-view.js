@@ -3,7 +3,7 @@
 // while events stream in. A group opens in the detail panel.
 import { post } from './api.js';
 import { activatable, confirmAction, h, keyed, svgRoot } from './dom.js';
-import { clip, moreLabel } from './format.js';
+import { clip, criterionLine, moreLabel } from './format.js';
 import { NODE, LAYER_CAP, dagShape, edgePath, layoutDAG, nodeClass } from './layout.js';
 
 /** @param {any} view the mission view */
@@ -70,7 +70,8 @@ export function showGroup(view, groupID) {
   view.openGroup = groupID;
   const r = view.root;
   const tries = view.attempts.filter((/** @type {any} */ a) => a.group === g.id);
-  const key = g.id + ':' + g.status + ':' + tries.map((/** @type {any} */ a) => a.outcome || a.phase).join(',');
+  const key = g.id + ':' + g.status + ':' + tries.map((/** @type {any} */ a) => a.outcome || a.phase).join(',')
+    + ':' + (g.typed_criteria || []).map((/** @type {any} */ c) => c.status + '=' + c.value).join(',');
   if (!keyed(r.detail, key) && !r.detail.hidden) return;
   r.detail.hidden = false;
   const approve = async () => {
@@ -93,6 +94,8 @@ export function showGroup(view, groupID) {
     h('p', {}, h('span', { class: 'badge ' + g.status, text: g.status }), ' ', g.blocked_reason || '',
       g.added_by ? ' (added by the ' + g.added_by + ')' : ''),
     h('ul', {}, g.criteria.map((/** @type {string} */ c) => h('li', { text: c }))),
+    (g.typed_criteria || []).length ? h('ul', { class: 'criteria' }, g.typed_criteria.map((/** @type {any} */ c) =>
+      h('li', { 'data-criterion': c.id, class: c.status || 'pending', text: criterionLine(c) }))) : null,
     h('p', { class: 'muted' }, 'Depends on: ' + (g.depends_on.join(', ') || 'nothing') + ' · check: '
       + (g.check || 'the mission verify command')),
     h('p', {}, tries.length ? 'Attempts: ' : 'No attempts yet.', tries.map(link)));

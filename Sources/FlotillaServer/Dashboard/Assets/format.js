@@ -50,3 +50,21 @@ export function moreLabel(rest, status) {
   const done = rest.filter((g) => status.get(g.id) === 'done').length;
   return '+' + rest.length + ' more (' + done + ' done)';
 }
+
+/** @param {number} n */
+const figure = (n) => (Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(4))));
+
+/**
+ * A typed criterion on one line, as `flotilla status` writes it: state, last figure, best and target, expression.
+ * @param {{ id: string, kind: string, expression: string, required: boolean, status?: string | null,
+ *   value?: number | null, best_value?: number | null, target?: number | null }} c
+ */
+export function criterionLine(c) {
+  const notes = [];
+  if (c.best_value != null && c.best_value !== c.value) notes.push('best ' + figure(c.best_value));
+  if (c.kind === 'metric' && c.target != null) notes.push('target ' + figure(c.target));
+  let line = c.id + (c.required ? '' : ' (optional)') + ': ' + (c.status || 'not judged yet');
+  if (c.value != null) line += ', ' + figure(c.value);
+  if (notes.length) line += ' (' + notes.join(', ') + ')';
+  return line + ' — ' + c.expression;
+}
