@@ -248,6 +248,65 @@ struct PlannerTests {
         }
     }
 
+    @Test func aGoalAskingForANumberGetsProbesOfTheRepositorysOwnScriptsAndMetrics() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        func answer(_ probe: String) -> String {
+            #"{"title": "Faster", "probes": ["bench = \#(probe)"], "groups": [{"id": "fast", "title": "Fast", "#
+                + #""depends_on": [], "check": null, "criteria": ["the work is fast"], "files": [], "#
+                + #""metrics": ["bench.ms <= 120 {#ms}"], "events": [], "predicates": []}]}"#
+        }
+        // The first answer's probe runs a script the repository lacks: it goes back with that problem.
+        let replies: [ScriptedModelServer.Reply] = [
+            .chat(answer("python3 bench/run.py")), .chat(answer("./verify.sh --bench")), .chat(answer("./verify.sh")),
+        ]
+        try await ScriptedModelServer.serving(replies) { server, port in
+            let kept = try await plan(
+                ["--planner-url", "http://127.0.0.1:\(port)/v1", "--run-planned-checks"],
+                in: fixture
+            )
+            #expect(kept.exitCode == 0, "\(kept.standardError)")
+            let written = try String(contentsOfFile: fixture.repository.path + "/PLAN.md", encoding: .utf8)
+            #expect(written.contains("Probe: bench = ./verify.sh --bench"), "\(written)")
+            #expect(written.contains("Metric: bench.ms <= 120 {#ms}"), "\(written)")
+            let bodies = try await requestBodies(server)
+            let second = (bodies[1]["messages"] as? [[String: Any]] ?? []).compactMap { $0["content"] as? String }
+            #expect(second.last?.contains("runs bench/run.py, which the repository does not have") == true)
+            // Unreviewed and without --run-planned-checks, the probe is a model's command: dropped with its metric.
+            let dropped = try await plan(["--planner-url", "http://127.0.0.1:\(port)/v1"], in: fixture)
+            #expect(dropped.exitCode == 0, "\(dropped.standardError)")
+            #expect(dropped.standardError.contains("wrote probes (commands): bench"), "\(dropped.standardError)")
+            let plain = try String(contentsOfFile: fixture.repository.path + "/PLAN.md", encoding: .utf8)
+            #expect(!plain.contains("Probe:") && !plain.contains("Metric:"), "\(plain)")
+        }
+    }
+
+    @Test func withoutAPlannerAGoalAskingForANumberGetsAPlaceholderThatMustBeFilledIn() async throws {
+        let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let run = try await FlotillaBinary.run(
+            ["plan", "--goal", "Make the search endpoint faster.", "-y", "-o", "PLAN.md"],
+            in: fixture.repository.path
+        )
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let written = try String(contentsOfFile: fixture.repository.path + "/PLAN.md", encoding: .utf8)
+        #expect(written.contains("Metric: TODO.p95_ms <= TODO"), "\(written)")
+        // Never an always-true criterion: the placeholder fails validation, naming its line, until a person edits it.
+        let line = try #require(
+            written.split(separator: "\n", omittingEmptySubsequences: false).firstIndex {
+                $0.hasPrefix("Metric:")
+            }
+        )
+        let refused = try await FlotillaBinary.run(
+            ["run", "--acceptance", "PLAN.md", "--agent-command", "true"],
+            in: fixture.repository.path
+        )
+        #expect(refused.exitCode == 2, "\(refused.standardError)")
+        #expect(refused.standardError.contains("PLAN.md:\(line + 1)"), "\(refused.standardError)")
+        let listed = try await FlotillaBinary.run(["list", "--output", "json"], in: fixture.repository.path)
+        #expect(!listed.standardOutput.contains("m-"), "no mission was created: \(listed.standardOutput)")
+    }
+
     @Test func withoutAPlannerTheFallbackIsUsedAndSaidSo() async throws {
         let fixture = try await MissionFixture(checklist: "# x\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }

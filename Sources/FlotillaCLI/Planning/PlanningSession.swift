@@ -68,7 +68,14 @@ struct PlanningSession {
         }
         let result: Planner.Result
         do {
-            result = try await Planner(model: model, repairs: repairs).plan(goal: goal, context: await context())
+            let files = await trackedFiles()
+            result = try await Planner(model: model, repairs: repairs).plan(
+                goal: goal,
+                context: files.map { list in
+                    "Tracked files (\(list.count)):\n" + list.prefix(200).joined(separator: "\n")
+                } ?? "(not a git repository)",
+                files: files.map(Set.init)
+            )
         } catch let error as PlannerError {
             throw FlotillaError.invalid(error.description)
         }
@@ -76,8 +83,8 @@ struct PlanningSession {
         return result
     }
 
-    /// What the planner is told about the repository: its tracked files (the first 200).
-    private func context() async -> String {
+    /// The repository's tracked files (the planner is told the first 200; a planned probe must run one of them).
+    private func trackedFiles() async -> [String]? {
         guard let root,
             let files = try? await composition.processes.run(
                 ProcessRequest(
@@ -87,9 +94,8 @@ struct PlanningSession {
                     environment: composition.childEnvironment()
                 )
             ), files.termination.isSuccess
-        else { return "(not a git repository)" }
-        let list = files.standardOutput.split(separator: "\n")
-        return "Tracked files (\(list.count)):\n" + list.prefix(200).joined(separator: "\n")
+        else { return nil }
+        return files.standardOutput.split(separator: "\n").map(String.init)
     }
 
     /// The planned checklist as it may run; nil when the person declined it.
@@ -100,15 +106,29 @@ struct PlanningSession {
     func accept(_ checklist: Checklist, review reviewing: Bool, keepChecks: Bool, question: String) throws -> Checklist?
     {
         if reviewing { return try review(checklist, question: question) }
-        let checked = checklist.groups.filter { $0.check != nil }.map(\.id)
-        guard !checked.isEmpty, !keepChecks else { return checklist }
-        Console.err(
-            "warning: the planner wrote checks (commands) for \(checked.joined(separator: ", ")); they are dropped "
-                + "and the verify command judges those groups: a model-written command runs only once a person has "
-                + "seen it (review without -y, or pass --run-planned-checks)"
-        )
+        guard !keepChecks else { return checklist }
         var accepted = checklist
-        for index in accepted.groups.indices { accepted.groups[index].check = nil }
+        let checked = checklist.groups.filter { $0.check != nil }.map(\.id)
+        if !checked.isEmpty {
+            Console.err(
+                "warning: the planner wrote checks (commands) for \(checked.joined(separator: ", ")); they are dropped "
+                    + "and the verify command judges those groups: a model-written command runs only once a person "
+                    + "has seen it (review without -y, or pass --run-planned-checks)"
+            )
+            for index in accepted.groups.indices { accepted.groups[index].check = nil }
+        }
+        // A probe is a command too: without a person's yes, the planned probes go, with the criteria that read them.
+        if !checklist.allProbes.isEmpty {
+            Console.err(
+                "warning: the planner wrote probes (commands): \(checklist.allProbes.map(\.name).joined(separator: ", ")); "
+                    + "they are dropped with the typed criteria that read them, for the same reason"
+            )
+            accepted.probes = []
+            for index in accepted.groups.indices {
+                accepted.groups[index].probes = []
+                accepted.groups[index].typedCriteria = []
+            }
+        }
         return accepted
     }
 
