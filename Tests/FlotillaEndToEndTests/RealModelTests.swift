@@ -28,7 +28,10 @@ struct RealModelTests {
     static let checklist = """
         # Calculator
 
+        Probe: cases = python3 probe_calc.py
+
         ## Add
+        Metric: cases.add_correct >= 4 {#add_cases}
         - [ ] `add(a, b)` in calc.py returns the sum of a and b
 
         ## Multiply
@@ -36,9 +39,24 @@ struct RealModelTests {
         - [ ] `multiply(a, b)` in calc.py returns the product of a and b
         """
 
-    /// A small Python project: two stubs in calc.py, their unittest tests (protected, as tests are), and a verify
-    /// script that runs the tests of the groups it is asked about.
+    /// A small Python project: two stubs in calc.py, their unittest tests (protected, as tests are), a verify script
+    /// that runs the tests of the groups it is asked about, and a probe that counts the cases `add` gets right (the
+    /// Add group's metric: Flotilla runs it itself after the verify passed).
     static let files = [
+        "probe_calc.py": """
+        import json
+
+        CASES = [((2, 3), 5), ((-4, 4), 0), ((10, 15), 25), ((0, 7), 7)]
+        correct = 0
+        for args, want in CASES:
+            try:
+                from calc import add
+                correct += add(*args) == want
+            except Exception:
+                pass
+        print(json.dumps({"add_correct": correct}))
+
+        """,
         "calc.py": """
         def add(a, b):
             \"\"\"Return the sum of a and b.\"\"\"
@@ -149,6 +167,20 @@ struct RealModelTests {
         #expect(ended.allSatisfy { $0.usage.inputTokens > 0 }, "\(ended.map { ($0.key, $0.outcome, $0.usage) })")
         // Nothing unverified landed, and no tool file did.
         #expect(try await audit.unverifiedTargetCommits().isEmpty)
+        // The Add group's gate includes its metric: every gate of it whose verify passed measured the figure, and a
+        // landed attempt of it met the target.
+        let gates = try await audit.verifications().map(\.verification).filter {
+            $0.kind == .gate && $0.attempt?.group == "add" && $0.exitCode == 0
+        }
+        for gate in gates {
+            let result = gate.criterionResults.first { $0.id == "add_cases" }
+            #expect(result?.value != nil, "\(gate.attempt.map(\.description) ?? "?"): \(gate.criterionResults)")
+        }
+        if let landed = attempts.first(where: { $0.key.group == "add" && $0.outcome == .landed }) {
+            let gate = gates.last { $0.attempt == landed.key }
+            #expect(gate?.criterionResults.first { $0.id == "add_cases" }?.status == .met)
+            #expect(gate?.criterionResults.first { $0.id == "add_cases" }?.value == 4)
+        }
         if let head = await audit.targetHead() {
             let tree = try await fixture.repository.git("ls-tree", "-r", "--name-only", head)
             #expect(!tree.contains(".aider") && !tree.contains(".traj"), "\(tree)")
