@@ -20,7 +20,9 @@ extension MissionFields {
             case .integer(let range):
                 schema["minimum"] = .number(Double(rule.uncappable ? -1 : range.lowerBound))
                 schema["maximum"] = .number(Double(range.upperBound))
-            case .number(let minimum): schema["minimum"] = .number(rule.uncappable ? -1 : minimum)
+            case .number(let minimum, let maximum):
+                schema["minimum"] = .number(rule.uncappable ? -1 : minimum)
+                if let maximum { schema["maximum"] = .number(maximum) }
             case .boolean: break
             case .list(let item):
                 var items: [String: JSONValue] = ["type": "string", "minLength": 1]
@@ -35,7 +37,7 @@ extension MissionFields {
                 let lower: Double =
                     switch rule.kind {
                     case .integer(let range): Double(range.lowerBound)
-                    case .number(let minimum): minimum
+                    case .number(let minimum, _): minimum
                     default: 0
                     }
                 schema["not"] = .object(["type": "number", "exclusiveMinimum": -1, "exclusiveMaximum": .number(lower)])

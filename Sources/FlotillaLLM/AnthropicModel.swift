@@ -8,14 +8,22 @@ package struct AnthropicModel: LanguageModel {
     private let apiKey: String
     private let model: String
     private let pricing: PricingTable
+    private let sampling: Sampling
     private let transport = HTTPTransport()
 
     /// Creates a client of the API at `baseURL` (default `https://api.anthropic.com`; `/v1/messages` is appended).
-    package init(baseURL: URL?, apiKey: String, model: String, pricing: PricingTable = .builtIn) {
+    package init(
+        baseURL: URL?,
+        apiKey: String,
+        model: String,
+        pricing: PricingTable = .builtIn,
+        sampling: Sampling = Sampling()
+    ) {
         self.baseURL = baseURL ?? Self.defaultBaseURL
         self.apiKey = apiKey
         self.model = model
         self.pricing = pricing
+        self.sampling = sampling
     }
 
     private static let defaultBaseURL: URL = {
@@ -28,20 +36,25 @@ package struct AnthropicModel: LanguageModel {
     package var label: String { "anthropic \(baseURL.absoluteString), model \(model)" }
 
     package func answer(_ request: StructuredRequest) async throws -> StructuredAnswer {
-        let body: JSONValue = .object([
-            "model": .string(model), "max_tokens": .number(Double(request.maxTokens)),
-            "system": .string(request.system),
-            "messages": .array(
-                request.messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.text)]) }
-            ),
-            "tools": .array([
-                .object([
-                    "name": .string(request.schemaName), "description": "Give the answer.",
-                    "input_schema": request.schema,
-                ])
-            ]),
-            "tool_choice": .object(["type": "tool", "name": .string(request.schemaName)]),
-        ])
+        // Anthropic's Messages API takes temperature, top_p and top_k, and no seed.
+        var fields = sampling.openAIFields
+        fields["seed"] = nil
+        let body: JSONValue = .object(
+            fields.merging([
+                "model": .string(model), "max_tokens": .number(Double(request.maxTokens)),
+                "system": .string(request.system),
+                "messages": .array(
+                    request.messages.map { .object(["role": .string($0.role.rawValue), "content": .string($0.text)]) }
+                ),
+                "tools": .array([
+                    .object([
+                        "name": .string(request.schemaName), "description": "Give the answer.",
+                        "input_schema": request.schema,
+                    ])
+                ]),
+                "tool_choice": .object(["type": "tool", "name": .string(request.schemaName)]),
+            ]) { $1 }
+        )
         let reply = try await transport.post(
             baseURL.appendingPathComponent("v1/messages"),
             headers: ["x-api-key": apiKey, "anthropic-version": "2023-06-01"],

@@ -15,15 +15,23 @@ package final class OpenAICompatibleModel: LanguageModel {
     private let apiKey: String?
     private let model: String
     private let pricing: PricingTable
+    private let sampling: Sampling
     private let transport: HTTPTransport
     private let mode = Mutex(Mode.jsonSchema)
 
     /// Creates a client of the server whose API root is `baseURL` (like `http://127.0.0.1:8000/v1`).
-    package init(baseURL: URL, apiKey: String?, model: String, pricing: PricingTable = .builtIn) {
+    package init(
+        baseURL: URL,
+        apiKey: String?,
+        model: String,
+        pricing: PricingTable = .builtIn,
+        sampling: Sampling = Sampling()
+    ) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.model = model
         self.pricing = pricing
+        self.sampling = sampling
         self.transport = HTTPTransport()
     }
 
@@ -78,10 +86,12 @@ package final class OpenAICompatibleModel: LanguageModel {
                 ])
             case .jsonObject: .object(["type": "json_object", "schema": request.schema])
             }
-        let body: JSONValue = .object([
-            "model": .string(model), "messages": .array(messages), "response_format": format,
-            "max_tokens": .number(Double(request.maxTokens)), "stream": false,
-        ])
+        let body: JSONValue = .object(
+            [
+                "model": .string(model), "messages": .array(messages), "response_format": format,
+                "max_tokens": .number(Double(request.maxTokens)), "stream": false,
+            ].merging(sampling.openAIFields) { $1 }
+        )
         return try JSONEncoder().encode(body)
     }
 

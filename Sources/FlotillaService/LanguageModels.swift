@@ -15,6 +15,8 @@ package struct LanguageModelSettings: Sendable {
     package var keyFiles: [String] = []
     /// For the CLI tools: how each session is confined (a mission's sandbox, read-only on the repository).
     package var confinement: Confinement?
+    /// How the model samples (HTTP APIs; the CLIs keep their own).
+    package var sampling = Sampling()
 
     package init(
         api: LanguageModelAPI? = nil,
@@ -22,7 +24,8 @@ package struct LanguageModelSettings: Sendable {
         model: String? = nil,
         binary: String? = nil,
         keyFiles: [String] = [],
-        confinement: Confinement? = nil
+        confinement: Confinement? = nil,
+        sampling: Sampling = Sampling()
     ) {
         self.api = api
         self.url = url
@@ -30,6 +33,7 @@ package struct LanguageModelSettings: Sendable {
         self.binary = binary
         self.keyFiles = keyFiles
         self.confinement = confinement
+        self.sampling = sampling
     }
 }
 
@@ -62,7 +66,8 @@ package enum LanguageModels {
                 baseURL: try settings.url.map { try parse($0, role: role) },
                 apiKey: key,
                 model: model ?? "claude-sonnet-4-5",
-                pricing: pricing
+                pricing: pricing,
+                sampling: settings.sampling
             )
         case .claude?, .codex?:
             let tool: CLILanguageModel.Tool = settings.api == .claude ? .claude : .codex
@@ -99,7 +104,8 @@ package enum LanguageModels {
                     baseURL: try parse(url, role: role),
                     apiKey: key,
                     model: model ?? "default",
-                    pricing: pricing
+                    pricing: pricing,
+                    sampling: settings.sampling
                 )
             }
             guard settings.api == .openai else { return nil }
@@ -112,7 +118,8 @@ package enum LanguageModels {
                 baseURL: try parse("https://api.openai.com/v1", role: role),
                 apiKey: key,
                 model: model ?? "gpt-5",
-                pricing: pricing
+                pricing: pricing,
+                sampling: settings.sampling
             )
         }
     }
@@ -133,7 +140,8 @@ package enum LanguageModels {
                 model: fields.criticModel,
                 binary: fields.criticBinary,
                 keyFiles: fields.keyFiles ?? [],
-                confinement: confinement
+                confinement: confinement,
+                sampling: Sampling(fields)
             ),
             configuration: configuration,
             composition: composition,
@@ -157,7 +165,8 @@ package enum LanguageModels {
                 url: fields.architectURL,
                 model: model,
                 keyFiles: fields.keyFiles ?? [],
-                confinement: confinement
+                confinement: confinement,
+                sampling: Sampling(fields)
             ),
             configuration: configuration,
             composition: composition,

@@ -101,4 +101,22 @@ struct MissionFieldsTests {
         #expect(Set(object.keys).isSubset(of: Set(MissionFields.CodingKeys.allCases.map(\.rawValue))))
         #expect(try MissionFields.decode(object) == fields)
     }
+
+    @Test func samplingIsBoundedAndEachAttemptGetsASeedOfItsOwn() throws {
+        #expect(throws: FlotillaError.self) { try MissionFields.decode(["temperature": .number(2.5)]) }
+        #expect(throws: FlotillaError.self) { try MissionFields.decode(["top_p": .number(-0.1)]) }
+        let fields = try MissionFields.decode(
+            ["temperature": .number(0.7), "top_p": .number(0.8), "top_k": .number(20), "seed": .number(42)]
+        )
+        let sampling = Sampling(fields)
+        #expect(sampling == Sampling(temperature: 0.7, topP: 0.8, topK: 20, seed: 42))
+        let keys = (1...50).flatMap { number in ["a", "b", "c"].map { AttemptKey(group: $0, number: number) } }
+        let seeds = keys.compactMap { sampling.forAttempt($0).seed }
+        #expect(Set(seeds).count == keys.count, "distinct per attempt")
+        #expect(seeds.allSatisfy { (0..<2_147_483_647).contains($0) })
+        #expect(sampling.forAttempt(keys[0]) == sampling.forAttempt(keys[0]), "the same on a rerun")
+        #expect(Sampling(seed: 43).forAttempt(keys[0]).seed != Sampling(seed: 42).forAttempt(keys[0]).seed)
+        #expect(Sampling(temperature: 1).forAttempt(keys[0]) == Sampling(temperature: 1))
+        #expect(sampling.openAIFields == ["temperature": 0.7, "top_p": 0.8, "top_k": 20, "seed": 42])
+    }
 }

@@ -324,31 +324,53 @@ struct AgentCLITests {
         #expect(environment.contains("LITELLM_LOCAL_MODEL_COST_MAP=True\n"))
     }
 
-    @Test func aReplyCapReachesAiderThroughItsSettingsFileAndMiniThroughItsConfig() async throws {
+    @Test func aReplyCapAndSamplingReachAiderThroughItsSettingsFileAndMiniThroughItsConfig() async throws {
         for backend in ["aider", "mini"] {
-            let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+            // Best of three: each candidate samples with a seed of its own.
+            let fixture = try await MissionFixture(checklist: "# One\n\n## A\nSpeculate: 3\n- [ ] a\n", groups: ["a"])
             defer { fixture.remove() }
             let bin = try FakeAgents.install(in: fixture.scratch)
             let log = fixture.scratch.file("argv.jsonl")
             let run = try await fixture.run(
                 ["--backend", backend, "--model", "openai/stub", "--agent-base-url", "http://127.0.0.1:9/v1"]
-                    + ["--max-output-tokens", "321", "--pass-env", "FAKE_AGENT_LOG"],
+                    + ["--max-output-tokens", "321", "--pass-env", "FAKE_AGENT_LOG", "--agents", "3"]
+                    + ["--temperature", "0.7", "--top-p", "0.8", "--top-k", "20", "--seed", "42"],
                 environment: ["PATH": bin + ":/usr/bin:/bin", "FAKE_AGENT_LOG": log]
             )
             #expect(run.exitCode == 0, "\(backend): \(run.standardError)")
-            let session = try #require(
-                try JSONSerialization.jsonObject(with: Data(try String(contentsOfFile: log, encoding: .utf8).utf8))
-                    as? [String: Any]
-            )
-            let argv = session["argv"] as? [String] ?? []
-            if backend == "aider" {
-                let index = try #require(argv.firstIndex(of: "--model-settings-file"))
-                let settings = try String(contentsOfFile: argv[index + 1], encoding: .utf8)
-                #expect(settings == "- name: aider/extra_params\n  extra_params:\n    max_tokens: 321\n")
-            } else {
-                #expect(argv.contains("model.model_kwargs.max_tokens=321"), "\(argv)")
+            let sessions = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             }
+            #expect(sessions.count == 3, "\(backend): \(sessions)")
+            var seeds: Set<String> = []
+            for session in sessions {
+                let argv = session["argv"] as? [String] ?? []
+                if backend == "aider" {
+                    let index = try #require(argv.firstIndex(of: "--model-settings-file"))
+                    let settings = try String(contentsOfFile: argv[index + 1], encoding: .utf8)
+                    let lines = settings.split(separator: "\n").map(String.init)
+                    #expect(
+                        Array(lines.prefix(5)) == [
+                            "- name: aider/extra_params", "  extra_params:", "    max_tokens: 321",
+                            "    temperature: 0.7", "    top_p: 0.8",
+                        ],
+                        "\(settings)"
+                    )
+                    #expect(Array(lines.suffix(2)) == ["    extra_body:", "      top_k: 20"], "\(settings)")
+                    seeds.insert(lines.first { $0.hasPrefix("    seed: ") } ?? "")
+                } else {
+                    for setting in ["max_tokens=321", "temperature=0.7", "top_p=0.8", "extra_body.top_k=20"] {
+                        #expect(argv.contains("model.model_kwargs.\(setting)"), "\(argv)")
+                    }
+                    seeds.insert(argv.first { $0.hasPrefix("model.model_kwargs.seed=") } ?? "")
+                }
+            }
+            #expect(seeds.count == 3 && !seeds.contains(""), "\(backend): distinct seeds \(seeds)")
         }
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let bad = try await fixture.run(["--backend", "aider", "--temperature", "3"])
+        #expect(bad.exitCode == 2 && bad.standardError.contains("--temperature"), "\(bad.standardError)")
     }
 
     @Test func doctorReportsToolsVersionsAndKeysWithoutTheirValues() async throws {

@@ -58,7 +58,10 @@ struct PlannerTests {
             #expect(checklist.group("api")?.check == nil)
             #expect(run.standardError.contains("wrote checks (commands) for api"), "\(run.standardError)")
             let kept = try await plan(
-                ["--planner-url", "http://127.0.0.1:\(port)/v1", "--planner-model", "stub", "--run-planned-checks"],
+                [
+                    "--planner-url", "http://127.0.0.1:\(port)/v1", "--planner-model", "stub", "--run-planned-checks",
+                    "--temperature", "0.3", "--top-p", "0.9", "--seed", "7",
+                ],
                 in: fixture
             )
             #expect(kept.exitCode == 0, "\(kept.standardError)")
@@ -77,6 +80,10 @@ struct PlannerTests {
                 ((schema?["properties"] as? [String: Any])?["groups"] as? [String: Any])?["items"] as? [String: Any]
             #expect((group?["required"] as? [String])?.contains("files") == true, "the planner is asked for files")
             #expect(bodies[0]["model"] as? String == "stub")
+            // Sampling only when asked: the server's own default, or what the flags say.
+            #expect(bodies[0]["temperature"] == nil && bodies[0]["seed"] == nil)
+            #expect(bodies[1]["temperature"] as? Double == 0.3 && bodies[1]["top_p"] as? Double == 0.9)
+            #expect(bodies[1]["seed"] as? Int == 7)
             // The repository's files are part of the question.
             let messages = bodies[0]["messages"] as? [[String: Any]] ?? []
             #expect((messages.last?["content"] as? String)?.contains("verify.sh") == true)

@@ -17,6 +17,18 @@ struct RealAgentTests {
         "\(file)\n```\n<<<<<<< SEARCH\n=======\n\(line)\n>>>>>>> REPLACE\n```\n"
     }
 
+    /// Sampling every run asks for: the tools must send it, and each attempt's seed is its own.
+    static let sampling = ["--temperature", "0.7", "--top-p", "0.8", "--top-k", "20", "--seed", "42"]
+
+    /// What each request asked of the model: temperature, top_p, top_k and seed.
+    static func sampled(_ requests: [String]) throws -> [[String: Double]] {
+        try requests.map { request in
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(request.utf8)) as? [String: Any])
+            return body.filter { ["temperature", "top_p", "top_k", "seed"].contains($0.key) }
+                .compactMapValues { ($0 as? NSNumber)?.doubleValue }
+        }
+    }
+
     func run(backend: String, binary: String, port: Int, fixture: MissionFixture) async throws -> FlotillaBinary.Outcome
     {
         let home = fixture.scratch.file("home")
@@ -26,7 +38,7 @@ struct RealAgentTests {
                 "run", "--backend", backend, "--agent-binary", binary, "--model", "openai/stub", "--agent-base-url",
                 "http://127.0.0.1:\(port)/v1", "--verify", "./verify.sh", "--agents", "1", "--pass-env",
                 "OPENAI_API_KEY", "--attempt-timeout", "180",
-            ]
+            ] + Self.sampling
                 // The scripted replies are in aider's diff format, which aider picks for no unknown model itself.
                 + (backend == "aider" ? ["--agent-arg", "--edit-format", "--agent-arg", "diff"] : []),
             in: fixture.repository.path,
@@ -60,6 +72,10 @@ struct RealAgentTests {
             let requests = await server.requests
             #expect(requests.count == 2)
             #expect(requests[0].contains("a.txt says a ok"))
+            // aider sent the mission's sampling (not its own temperature 0), each attempt with its own seed.
+            let sampled = try Self.sampled(requests)
+            #expect(sampled.allSatisfy { $0["temperature"] == 0.7 && $0["top_p"] == 0.8 && $0["top_k"] == 20 })
+            #expect(Set(sampled.compactMap { $0["seed"] }).count == 2, "\(sampled)")
             let attempts = try await audit.attempts()
             #expect(
                 attempts.allSatisfy {
@@ -116,6 +132,11 @@ struct RealAgentTests {
             #expect(await fixture.repository.show(head, "a.txt") == "a ok")
             #expect(await fixture.repository.show(head, "b.txt") == "b ok")
             #expect(await server.requests.count == 4)
+            // mini sent the mission's sampling; a session keeps its seed, the next attempt has another.
+            let sampled = try Self.sampled(await server.requests)
+            #expect(sampled.allSatisfy { $0["temperature"] == 0.7 && $0["top_p"] == 0.8 && $0["top_k"] == 20 })
+            let seeds = sampled.map { $0["seed"] }
+            #expect(seeds[0] != nil && seeds[0] == seeds[1] && seeds[2] == seeds[3] && seeds[1] != seeds[2], "\(seeds)")
             // The trajectory, not the exit status, said each session submitted.
             let attempts = try await audit.attempts()
             #expect(attempts.map(\.outcome) == [.landed, .landed])

@@ -59,6 +59,8 @@ package struct AgentCLIOptions: Sendable, Equatable {
 
     package var maxTurns: Int? { fields.maxTurns }
     package var maxOutputTokens: Int? { fields.maxOutputTokens }
+    /// How the session's model samples, with the attempt's own seed.
+    package func sampling(_ request: AgentRequest) -> Sampling { Sampling(fields).forAttempt(request.attempt) }
     /// For tools that take one (aider, mini): the OpenAI-compatible API root their model is served from.
     package var baseURL: String? { fields.agentBaseURL }
 }

@@ -48,7 +48,9 @@ package struct Aider: AgentCLIDialect {
             "--analytics-disable", "--no-pretty", "--no-stream", "--map-tokens", "0",
             "--chat-history-file", own + "/chat.history.md", "--input-history-file", own + "/input.history",
         ]
-        if options.maxOutputTokens != nil { arguments += ["--model-settings-file", own + "/model-settings.yml"] }
+        if !sessionFiles(request, options: options).isEmpty {
+            arguments += ["--model-settings-file", own + "/model-settings.yml"]
+        }
         if let model = request.model { arguments += ["--model", model] }
         if let base = options.baseURL { arguments += ["--openai-api-base", base] }
         // aider would take the protected files the prompt names as editable (see `PromptMentions`).
@@ -56,13 +58,22 @@ package struct Aider: AgentCLIDialect {
         return arguments
     }
 
-    /// With `max_output_tokens`: aider takes a reply's cap only from a model settings file; `aider/extra_params`
-    /// applies to whichever model the session uses.
+    /// The model settings file, with `max_output_tokens` or sampling.
+    ///
+    /// aider takes a reply's cap and its sampling only from such a file; `aider/extra_params` applies to whichever
+    /// model the session uses, after aider's own `temperature = 0`, so what is set here wins. `top_k` is not an OpenAI parameter: it goes in `extra_body`, which the server reads.
     package func sessionFiles(_ request: AgentRequest, options: AgentCLIOptions) -> [String: String] {
-        guard let cap = options.maxOutputTokens else { return [:] }
+        let sampling = options.sampling(request)
+        var lines: [String] = []
+        if let cap = options.maxOutputTokens { lines.append("    max_tokens: \(cap)") }
+        if let temperature = sampling.temperature { lines.append("    temperature: \(temperature)") }
+        if let topP = sampling.topP { lines.append("    top_p: \(topP)") }
+        if let seed = sampling.seed { lines.append("    seed: \(seed)") }
+        if let topK = sampling.topK { lines.append("    extra_body:\n      top_k: \(topK)") }
+        guard !lines.isEmpty else { return [:] }
         return [
             folder(request) + "/model-settings.yml":
-                "- name: aider/extra_params\n  extra_params:\n    max_tokens: \(cap)\n"
+                "- name: aider/extra_params\n  extra_params:\n" + lines.joined(separator: "\n") + "\n"
         ]
     }
 

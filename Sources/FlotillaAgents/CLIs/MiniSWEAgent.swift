@@ -38,6 +38,13 @@ package struct MiniSWEAgent: AgentCLIDialect {
         if let model = request.model { arguments += ["-m", model] }
         if let base = options.baseURL { arguments += ["-c", "model.model_kwargs.api_base=\(base)"] }
         if let cap = options.maxOutputTokens { arguments += ["-c", "model.model_kwargs.max_tokens=\(cap)"] }
+        let sampling = options.sampling(request)
+        if let temperature = sampling.temperature {
+            arguments += ["-c", "model.model_kwargs.temperature=\(temperature)"]
+        }
+        if let topP = sampling.topP { arguments += ["-c", "model.model_kwargs.top_p=\(topP)"] }
+        if let seed = sampling.seed { arguments += ["-c", "model.model_kwargs.seed=\(seed)"] }
+        if let topK = sampling.topK { arguments += ["-c", "model.model_kwargs.extra_body.top_k=\(topK)"] }
         return arguments + ["-o", trajectory(request)]
     }
 

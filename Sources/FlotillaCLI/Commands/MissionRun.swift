@@ -58,7 +58,7 @@ extension Flotilla {
                     composition: composition,
                     repo: root,
                     planner: planner.settings(keyFiles: given.keyFiles ?? []),
-                    sandbox: given,
+                    fields: given,
                     repairs: 2
                 )
                 let planned = try await session.plan(goal: goal)

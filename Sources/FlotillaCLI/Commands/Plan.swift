@@ -45,6 +45,8 @@ extension Flotilla {
         )
         var sandbox: SandboxMode?
 
+        @OptionGroup(title: "Sampling") var sampling: SamplingOptions
+
         @Option(help: "How many times an invalid checklist is sent back for repair.")
         var repairs = 2
 
@@ -68,11 +70,12 @@ extension Flotilla {
             let goalText = try readGoal()
             var fields = MissionFields()
             fields.sandbox = sandbox
+            sampling.apply(to: &fields)
             let session = try await PlanningSession(
                 composition: composition,
                 repo: global.repo,
                 planner: planner.settings(keyFiles: keyFile),
-                sandbox: fields,
+                fields: fields,
                 repairs: repairs
             )
             let path = URL(

@@ -41,6 +41,8 @@ struct MissionOptions: ParsableArguments {
 
     @OptionGroup(title: "Critic") var critic: CriticOptions
 
+    @OptionGroup(title: "Sampling") var sampling: SamplingOptions
+
     @Option(help: "For --backend simulate: the scenario file (JSON).")
     var scenario: String?
 
@@ -266,6 +268,7 @@ struct MissionOptions: ParsableArguments {
         given.agents = agents
         agent.apply(to: &given)
         critic.apply(to: &given)
+        sampling.apply(to: &given)
         given.agentArgs = agentArg.nonEmpty
         given.rateLimitBackoffSeconds = rateLimitBackoff
         given.rateLimitMaxWaitSeconds = rateLimitMaxWait

@@ -13,13 +13,14 @@ struct PlanningSession {
 
     /// Creates the session; each of the planner's flags falls back to the environment, then to the files.
     ///
-    /// A planner that is a CLI (claude, codex) runs confined as `sandbox` asks, like every model role: read-only on
-    /// the repository, with a private copy of its login and none of the tool's shared settings.
+    /// A planner that is a CLI (claude, codex) runs confined as `fields` ask, like every model role: read-only on
+    /// the repository, with a private copy of its login and none of the tool's shared settings. An HTTP planner
+    /// samples as `fields` say.
     init(
         composition: Composition,
         repo: String?,
         planner flags: LanguageModelSettings,
-        sandbox: MissionFields = MissionFields(),
+        fields given: MissionFields = MissionFields(),
         repairs: Int
     ) async throws {
         self.composition = composition
@@ -37,10 +38,11 @@ struct PlanningSession {
             url: flags.url ?? environment["FLOTILLA_PLANNER_URL"] ?? configured["url"],
             model: flags.model ?? environment["FLOTILLA_PLANNER_MODEL"] ?? configured["model"],
             binary: flags.binary ?? configured["binary"],
-            keyFiles: flags.keyFiles
+            keyFiles: flags.keyFiles,
+            sampling: Sampling(given)
         )
         if settings.api == .claude || settings.api == .codex {
-            var fields = sandbox
+            var fields = given
             fields.keyFiles = (fields.keyFiles ?? []) + flags.keyFiles
             let confined = try await composition.sandbox(fields, backend: "planner")
             if let note = confined.note { Console.err("planner: \(note)") }

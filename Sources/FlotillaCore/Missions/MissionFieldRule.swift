@@ -7,7 +7,7 @@ package struct MissionFieldRule: Sendable {
         /// One of the given names.
         case choice([String])
         case integer(ClosedRange<Int>)
-        case number(atLeast: Double)
+        case number(atLeast: Double, atMost: Double? = nil)
         case boolean
         case list(Item)
     }
@@ -111,9 +111,12 @@ package struct MissionFieldRule: Sendable {
                 return "must be \(uncappable ? "-1 (uncapped) or " : "")between \(range.lowerBound) and "
                     + "\(range.upperBound)"
             }
-        case .number(let minimum):
+        case .number(let minimum, let maximum):
             guard case .number(let number) = value, number.isFinite else { return "must be a number" }
             if uncappable && number == -1 { return nil }
+            if let maximum, number < minimum || number > maximum {
+                return "must be between \(JSONValue.number(minimum)) and \(JSONValue.number(maximum))"
+            }
             if number < minimum {
                 return "must be \(uncappable ? "-1 (uncapped) or " : "")at least \(JSONValue.number(minimum))"
             }

@@ -20,6 +20,10 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var agentBaseURL: String?
     package var maxTurns: Int?
     package var maxOutputTokens: Int?
+    package var temperature: Double?
+    package var topP: Double?
+    package var topK: Int?
+    package var seed: Int?
     package var agentArgs: [String]?
     package var fallbackBackends: [BackendName]?
     package var scenario: String?
@@ -81,6 +85,10 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case agentBaseURL = "agent_base_url"
         case maxTurns = "max_turns"
         case maxOutputTokens = "max_output_tokens"
+        case temperature
+        case topP = "top_p"
+        case topK = "top_k"
+        case seed
         case agentArgs = "agent_args"
         case fallbackBackends = "fallback_backends"
         case scenario
@@ -148,6 +156,19 @@ package struct MissionFields: Sendable, Equatable, Codable {
                 MissionFieldRule(
                     .integer(1...1_000_000),
                     "For aider and mini: the most tokens one model reply may hold."
+                )
+            case .temperature:
+                MissionFieldRule(
+                    .number(atLeast: 0, atMost: 2),
+                    "Sampling temperature for aider, mini and the mission's model roles (aider's own default is 0)."
+                )
+            case .topP:
+                MissionFieldRule(.number(atLeast: 0, atMost: 1), "Nucleus sampling: the probability mass kept.")
+            case .topK: MissionFieldRule(.integer(1...100_000), "Sampling from the K likeliest tokens only.")
+            case .seed:
+                MissionFieldRule(
+                    .integer(0...2_147_483_647),
+                    "The sampling seed; each attempt derives its own from it (best-of-N candidates differ)."
                 )
             case .agentArgs:
                 MissionFieldRule(.list(.argument), "For agent CLIs: arguments added to every session's argv, in order.")

@@ -59,13 +59,12 @@ if arguments == ["--version"] {
 }
 
 if let log = environment["FAKE_AGENT_LOG"] {
+    // One append of one line (O_APPEND): sessions that run at once (best of N) each keep theirs.
     let line = json(["tool": tool, "argv": arguments, "group": group, "attempt": attempt]) + "\n"
-    if let handle = FileHandle(forWritingAtPath: log) {
-        handle.seekToEndOfFile()
-        handle.write(Data(line.utf8))
-        try? handle.close()
-    } else {
-        FileManager.default.createFile(atPath: log, contents: Data(line.utf8))
+    let descriptor = open(log, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+    if descriptor >= 0 {
+        _ = line.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
+        close(descriptor)
     }
 }
 
