@@ -60,7 +60,7 @@ struct PlannerTests {
             let kept = try await plan(
                 [
                     "--planner-url", "http://127.0.0.1:\(port)/v1", "--planner-model", "stub", "--run-planned-checks",
-                    "--temperature", "0.3", "--top-p", "0.9", "--seed", "7",
+                    "--temperature", "0.3", "--top-p", "0.9", "--seed", "7", "--planner-max-tokens", "512",
                 ],
                 in: fixture
             )
@@ -84,6 +84,7 @@ struct PlannerTests {
             #expect(bodies[0]["temperature"] == nil && bodies[0]["seed"] == nil)
             #expect(bodies[1]["temperature"] as? Double == 0.3 && bodies[1]["top_p"] as? Double == 0.9)
             #expect(bodies[1]["seed"] as? Int == 7)
+            #expect(bodies[0]["max_tokens"] as? Int == 4096 && bodies[1]["max_tokens"] as? Int == 512)
             // The repository's files are part of the question.
             let messages = bodies[0]["messages"] as? [[String: Any]] ?? []
             #expect((messages.last?["content"] as? String)?.contains("verify.sh") == true)

@@ -29,12 +29,14 @@ extension Flotilla {
         func run() async throws {
             let access = try await MissionAccess.open(repo: repository.repo)
             let settings = planner.settings(keyFiles: keyFile)
+            let maxTokens = planner.plannerMaxTokens
             let tools = MissionTools(service: access.service) { goal, repository in
                 let session = try await PlanningSession(
                     composition: Composition(),
                     repo: repository,
                     planner: settings,
-                    repairs: 2
+                    repairs: 2,
+                    maxTokens: maxTokens
                 )
                 // No person sees this plan before a client may run it: the planner's checks are dropped.
                 let planned = try await session.plan(goal: goal).checklist

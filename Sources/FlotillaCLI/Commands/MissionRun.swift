@@ -59,7 +59,8 @@ extension Flotilla {
                     repo: root,
                     planner: planner.settings(keyFiles: given.keyFiles ?? []),
                     fields: given,
-                    repairs: 2
+                    repairs: 2,
+                    maxTokens: planner.plannerMaxTokens
                 )
                 let planned = try await session.plan(goal: goal)
                 planning = planned.calls

@@ -76,7 +76,8 @@ extension Flotilla {
                 repo: global.repo,
                 planner: planner.settings(keyFiles: keyFile),
                 fields: fields,
-                repairs: repairs
+                repairs: repairs,
+                maxTokens: planner.plannerMaxTokens
             )
             let path = URL(
                 fileURLWithPath: file,

@@ -446,6 +446,20 @@ struct PlannerOptions: ParsableArguments {
     @Option(help: "For --planner claude or codex: the executable (default: its name on PATH).")
     var plannerBinary: String?
 
+    @Option(
+        help: """
+            For HTTP planners: the most tokens one answer may hold (default 4096). A small local model on a busy \
+            machine may otherwise write for many minutes; an answer cut short is invalid and sent back for repair.
+            """
+    )
+    var plannerMaxTokens: Int?
+
+    func validate() throws {
+        if let plannerMaxTokens, !(1...1_000_000).contains(plannerMaxTokens) {
+            throw ValidationError("--planner-max-tokens must be between 1 and 1000000")
+        }
+    }
+
     /// The settings the flags give; `keyFiles` come from the command's `--key-file`.
     func settings(keyFiles: [String]) -> LanguageModelSettings {
         LanguageModelSettings(

@@ -10,6 +10,7 @@ struct PlanningSession {
     let root: String?
     let model: (any LanguageModel)?
     let repairs: Int
+    let maxTokens: Int
 
     /// Creates the session; each of the planner's flags falls back to the environment, then to the files.
     ///
@@ -21,7 +22,8 @@ struct PlanningSession {
         repo: String?,
         planner flags: LanguageModelSettings,
         fields given: MissionFields = MissionFields(),
-        repairs: Int
+        repairs: Int,
+        maxTokens: Int? = nil
     ) async throws {
         self.composition = composition
         root = try? await composition.repositoryRoot(repo)
@@ -56,6 +58,7 @@ struct PlanningSession {
             directory: directory
         )
         self.repairs = repairs
+        self.maxTokens = maxTokens ?? 4096
     }
 
     /// Plans `goal`, saying on stderr which planner works (or that none is configured) and how it went.
@@ -71,7 +74,7 @@ struct PlanningSession {
         let result: Planner.Result
         do {
             let files = await trackedFiles()
-            result = try await Planner(model: model, repairs: repairs).plan(
+            result = try await Planner(model: model, repairs: repairs, maxTokens: maxTokens).plan(
                 goal: goal,
                 context: files.map { list in
                     "Tracked files (\(list.count)):\n" + list.prefix(200).joined(separator: "\n")

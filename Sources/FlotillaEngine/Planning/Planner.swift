@@ -17,10 +17,13 @@ package struct Planner: Sendable {
 
     private let model: (any LanguageModel)?
     private let repairs: Int
+    private let maxTokens: Int
 
-    package init(model: (any LanguageModel)?, repairs: Int = 2) {
+    /// `maxTokens` caps each answer (a small local model can otherwise write for minutes).
+    package init(model: (any LanguageModel)?, repairs: Int = 2, maxTokens: Int = 4096) {
         self.model = model
         self.repairs = max(0, repairs)
+        self.maxTokens = max(1, maxTokens)
     }
 
     /// Plans `goal`; `context` tells the model about the repository (its files, its verify command), and `files`
@@ -43,7 +46,8 @@ package struct Planner: Sendable {
                         system: Self.system,
                         messages: messages,
                         schemaName: "acceptance_checklist",
-                        schema: Self.schema
+                        schema: Self.schema,
+                        maxTokens: maxTokens
                     )
                 )
                 usage.add(answer.usage)
@@ -219,7 +223,7 @@ package enum PlannerError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .model(let error): "planning failed: \(error)"
         case .hopeless(let rounds, let problems):
-            "the planner gave no valid checklist in \(rounds) answers; last problems: "
+            "the planner gave no valid checklist in \(rounds) answer\(rounds == 1 ? "" : "s"); last problems: "
                 + problems.prefix(5).joined(separator: "; ")
         }
     }
