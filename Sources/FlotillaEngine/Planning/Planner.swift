@@ -148,9 +148,8 @@ package struct Planner: Sendable {
         guard let files else { return [] }
         let directories = Set(
             files.flatMap { file in
-                file.split(separator: "/").dropLast().indices.map {
-                    file.split(separator: "/")[...$0].joined(separator: "/")
-                }
+                let parts = file.split(separator: "/").dropLast()
+                return parts.indices.map { parts[...$0].joined(separator: "/") }
             }
         )
         return checklist.allProbes.flatMap { probe in
