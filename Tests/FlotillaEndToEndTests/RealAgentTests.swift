@@ -70,7 +70,7 @@ struct RealAgentTests {
             #expect(await fixture.repository.show(head, "b.txt") == "b ok")
             // Each attempt asked the model once, with its group's criteria in the message aider sent.
             let requests = await server.requests
-            #expect(requests.count == 2)
+            try #require(requests.count == 2)
             #expect(requests[0].contains("a.txt says a ok"))
             // aider sent the mission's sampling (not its own temperature 0), each attempt with its own seed.
             let sampled = try Self.sampled(requests)
@@ -136,6 +136,7 @@ struct RealAgentTests {
             let sampled = try Self.sampled(await server.requests)
             #expect(sampled.allSatisfy { $0["temperature"] == 0.7 && $0["top_p"] == 0.8 && $0["top_k"] == 20 })
             let seeds = sampled.map { $0["seed"] }
+            try #require(seeds.count == 4, "\(seeds)")
             #expect(seeds[0] != nil && seeds[0] == seeds[1] && seeds[2] == seeds[3] && seeds[1] != seeds[2], "\(seeds)")
             // The trajectory, not the exit status, said each session submitted.
             let attempts = try await audit.attempts()
