@@ -249,7 +249,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FlotillaBenchmarksTests",
-            dependencies: ["FlotillaBenchmarks", "FlotillaCore", "FlotillaTestSupport"],
+            dependencies: ["FlotillaBenchmarks", "FlotillaCore", "FlotillaSystem", "FlotillaTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

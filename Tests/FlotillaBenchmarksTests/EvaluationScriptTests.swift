@@ -1,0 +1,38 @@
+import FlotillaCore
+import FlotillaSystem
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+/// The evaluation's scripts (scripts/evaluation): its statistics against values worked by hand, the mutations,
+/// the visible/hidden split, and the generator, task and grade on a small project packed as an sdist — Python's
+/// own tests, run with pytest (which .ci/run installs), no model and no network.
+@Suite("Evaluation scripts: python -m unittest", .tags(.medium), .timeLimit(.minutes(10)))
+struct EvaluationScriptTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    static let python = try? ExecutableLocator.locate(
+        "python3",
+        environment: FixtureRepository.environment,
+        workingDirectory: "/"
+    )
+
+    @Test(.enabled(if: python != nil, "python3 is on this machine"))
+    func theEvaluationsPythonTestsPass() async throws {
+        let python = try #require(Self.python)
+        let result = try await SubprocessRunner().run(
+            ProcessRequest(
+                executable: python,
+                arguments: ["-m", "unittest", "discover", "-s", "scripts/evaluation", "-p", "test_*.py", "-v"],
+                workingDirectory: Self.root,
+                environment: FixtureRepository.environment,
+                tailLimit: 1 << 16,
+                timeout: .seconds(500)
+            )
+        )
+        #expect(result.termination.isSuccess, "\(result.outputTail)")
+        #expect(result.outputTail.contains("\nOK"), "\(result.outputTail)")
+        #expect(!result.outputTail.contains("skipped"), "\(result.outputTail)")
+    }
+}

@@ -1,0 +1,272 @@
+"""A task instance made into files, and graded.
+
+An instance (a dict of the task list) names a project, a module, a function, its tier and kind (`body_removed`
+or `mutation`), the names the module's slice keeps, the mutations, the test file, and its visible, hidden and
+pass-to-pass test ids. From the pinned sdist it becomes:
+  - the task's repository (git, one commit): the project with the module cut to the slice and broken, the visible
+    test file only, `verify.sh` running the visible tests, ACCEPTANCE.md;
+  - the grade: outside any sandbox, in a fresh directory, the original slice's project and the original test file
+    with the module an arm left behind put in; solved when every test that passed on the original slice passes.
+"""
+import ast
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from make_task import defined_names, extract  # noqa: E402
+import mutate  # noqa: E402
+import split  # noqa: E402
+from projects import project as project_named  # noqa: E402
+
+TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|tests|test[^/]*)\.py$")
+
+
+def run(command, cwd=None, env=None, timeout=None):
+    """Runs command, output merged; past `timeout` it is killed and its status is None."""
+    started = time.monotonic()
+    try:
+        result = subprocess.run(command, cwd=cwd, env=env, timeout=timeout, text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+    except subprocess.TimeoutExpired as expired:
+        output = expired.stdout or ""
+        if isinstance(output, bytes):
+            output = output.decode("utf-8", "replace")
+        result = subprocess.CompletedProcess(command, None, output + f"\n(killed after {timeout} s)\n")
+    return result, time.monotonic() - started
+
+
+def sdist(project, cache):
+    """The sdist's unpacked folder and its archive's SHA-256, downloaded once into `cache`."""
+    folder = os.path.join(cache, project.folder)
+    archives = [f for f in os.listdir(cache) if f.startswith(project.folder) and f.endswith(".tar.gz")] \
+        if os.path.isdir(cache) else []
+    if not archives:
+        os.makedirs(cache, exist_ok=True)
+        result, _ = run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                         "-d", cache, project.requirement], timeout=300)
+        if result.returncode != 0:
+            raise SystemExit(f"pip download {project.requirement} failed:\n{result.stdout[-2000:]}")
+        archives = [f for f in os.listdir(cache) if f.startswith(project.folder) and f.endswith(".tar.gz")]
+    archive = os.path.join(cache, archives[0])
+    if not os.path.isdir(folder):
+        with tarfile.open(archive) as handle:
+            handle.extractall(cache, filter="data")
+    with open(archive, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    return folder, digest
+
+
+def module_source(instance, cache):
+    project = project_named(instance["project"])
+    folder, _ = sdist(project, cache)
+    with open(os.path.join(layout(project, folder), instance["module"]), encoding="utf-8") as handle:
+        return handle.read()
+
+
+_layouts = {}
+
+
+def layout(project, folder):
+    """The project's files as a task's repository lays them out (built once per process, in a temporary
+    folder)."""
+    if folder in _layouts:
+        return _layouts[folder]
+    base = tempfile.mkdtemp(prefix=f"eval-layout-{project.name}-")
+    for source, destination in project.files.items():
+        origin = os.path.join(folder, source)
+        goal = os.path.join(base, destination)
+        if os.path.isdir(origin):
+            shutil.copytree(origin, goal, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            os.makedirs(os.path.dirname(goal) or base, exist_ok=True)
+            shutil.copy(origin, goal)
+    _layouts[folder] = base
+    return base
+
+
+def slices(instance, source):
+    """(original slice, broken slice) of the module."""
+    also = instance.get("keep", [])
+    original = extract(source, instance["function"], also, stub=False)
+    if instance["kind"] == "body_removed":
+        broken = extract(source, instance["function"], also, stub=True)
+    else:
+        broken = mutate.apply(original, instance["mutations"])
+    return original, broken
+
+
+def write_project(instance, cache, directory, module_text, test_text):
+    """The project laid out in `directory` with the module and the test file given; the project's other test
+    files are left out."""
+    project = project_named(instance["project"])
+    folder, _ = sdist(project, cache)
+    shutil.copytree(layout(project, folder), directory, symlinks=True)
+    for root, _, files in os.walk(directory):
+        for name in files:
+            relative = os.path.relpath(os.path.join(root, name), directory)
+            if TEST_FILE.search(relative) and relative not in project.helpers and name != "__init__.py":
+                os.remove(os.path.join(root, name))
+    with open(os.path.join(directory, instance["module"]), "w", encoding="utf-8") as handle:
+        handle.write(module_text)
+    with open(os.path.join(directory, instance["test_file"]), "w", encoding="utf-8") as handle:
+        handle.write(test_text)
+    prune_imports(directory, instance["module"], module_text, instance["test_file"])
+
+
+def module_name(path):
+    """`pkg/mod.py` → `pkg.mod`; `pkg/__init__.py` → `pkg`."""
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imported_module(relative, node):
+    """The absolute name of the module an ImportFrom in the file `relative` reads."""
+    if not node.level:
+        return node.module or ""
+    here = module_name(relative)
+    package = here if relative.endswith("__init__.py") else here.rpartition(".")[0]
+    anchor = package.split(".") if package else []
+    if node.level > 1:
+        anchor = anchor[: len(anchor) - (node.level - 1)]
+    return ".".join(anchor + ([node.module] if node.module else []))
+
+
+def prune_imports(directory, module_path, module_text, test_file):
+    """The project's files (the task's test file too, the other tests being gone) import from the sliced module,
+    directly or through a package that re-exports it, only the names the slice still defines: the rest of the
+    module is not part of the task, and a test that needs it fails on the original slice too (so it grades
+    nothing)."""
+    target = module_name(module_path)
+    try:
+        kept = {name for node in ast.parse(module_text).body for name in defined_names(node)}
+    except SyntaxError:
+        return  # an agent's module that does not parse: the tests say so
+    files = []
+    for root, _, names in os.walk(directory):
+        for name in names:
+            relative = os.path.relpath(os.path.join(root, name), directory)
+            if name.endswith(".py") and relative != module_path and (
+                    relative == test_file or not TEST_FILE.search(relative)):
+                files.append(relative)
+    trees = {}
+    for relative in files:
+        try:
+            with open(os.path.join(directory, relative), encoding="utf-8") as handle:
+                source = handle.read()
+            trees[relative] = (source, ast.parse(source))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+    # What each package above the module re-exports of it, read before any file is changed.
+    gone = {target: None}
+    for relative, (_, tree) in trees.items():
+        if relative.endswith("__init__.py") and target.startswith(module_name(relative) + "."):
+            gone[module_name(relative)] = {a.asname or a.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                                           and imported_module(relative, node) == target for a in node.names} - kept
+    for relative, (source, tree) in trees.items():
+        lines = source.splitlines(keepends=True)
+        edits = []
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or any(a.name == "*" for a in node.names):
+                continue
+            origin = imported_module(relative, node)
+            if origin not in gone:
+                continue
+            missing = (lambda a: a.name not in kept) if gone[origin] is None else (lambda a: a.name in gone[origin])
+            names = [a for a in node.names if not missing(a)]
+            if len(names) == len(node.names):
+                continue
+            indent = lines[node.lineno - 1][: node.col_offset]
+            text = indent + (ast.unparse(ast.ImportFrom(module=node.module, names=names, level=node.level))
+                             if names else "pass")
+            edits.append((node.lineno, node.end_lineno, text + "\n"))
+        for first, last, text in sorted(edits, reverse=True):
+            lines[first - 1: last] = [text]
+        if edits:
+            with open(os.path.join(directory, relative), "w", encoding="utf-8") as handle:
+                handle.write("".join(lines))
+
+
+def pytest_command(python, ids):
+    return [python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--no-header", "-o", "addopts="] + ids
+
+
+def outcomes(output):
+    """{node id: PASSED|FAILED|ERROR|…} from pytest's -rA summary."""
+    found = {}
+    for line in output.splitlines():
+        # A passed test's line is its id alone (ids may hold spaces); others add " - " and a reason.
+        match = re.match(r"(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (.+)$", line)
+        if match:
+            found[match.group(2)] = match.group(1)
+    return found
+
+
+def task_text(instance):
+    function, module, tests = instance["function"], instance["module"], instance["test_file"]
+    if instance["kind"] == "body_removed":
+        return (f"Implement the function `{function}` in {module}: replace its `raise NotImplementedError` with a "
+                f"body that does what its docstring and name say. The tests of it in {tests} must pass.")
+    bugs = "a bug" if len(instance["mutations"]) == 1 else f"{len(instance['mutations'])} bugs"
+    return (f"The function `{function}` in {module} has {bugs}: the tests of it in {tests} fail. Fix "
+            f"`{function}` so that they pass.")
+
+
+def make_task(instance, cache, python, directory):
+    """The task's repository (one commit). Returns the test file's visible text."""
+    source = module_source(instance, cache)
+    _, broken = slices(instance, source)
+    with open(os.path.join(layout(project_named(instance["project"]), sdist(project_named(instance["project"]),
+                                                                             cache)[0]),
+                           instance["test_file"]), encoding="utf-8") as handle:
+        tests = handle.read()
+    visible = split.visible_source(tests, instance["function"], instance["hidden_units"])
+    write_project(instance, cache, directory, broken, visible)
+    ids = " ".join(shlex.quote(node) for node in instance["visible"])
+    with open(os.path.join(directory, "verify.sh"), "w") as handle:
+        handle.write(f"#!/bin/sh\nexec {python} -m pytest -q -p no:cacheprovider -o addopts= {ids}\n")
+    os.chmod(os.path.join(directory, "verify.sh"), 0o755)
+    with open(os.path.join(directory, "ACCEPTANCE.md"), "w") as handle:
+        title = instance["function"].replace("_", " ").capitalize()
+        handle.write(f"# {task_text(instance)}\n\n## {title}\n- [ ] {task_text(instance)}\n")
+    with open(os.path.join(directory, ".gitignore"), "w") as handle:
+        handle.write("__pycache__/\n*.pyc\n.pytest_cache/\n")
+    for command in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=eval", "-c", "user.email=eval@localhost", "commit", "-qm", "task"]):
+        run(command, cwd=directory)
+    return visible
+
+
+def grade(instance, cache, python, module_text):
+    """Grades a module an arm left: the original test file, the original slice's project. Returns a dict:
+    solved (every test that passed on the original passes), hidden (hidden tests passed of all), visible,
+    pass_to_pass, and the first lines of what failed."""
+    with tempfile.TemporaryDirectory(prefix="eval-grade-") as parent:
+        directory = os.path.join(parent, "project")
+        project = project_named(instance["project"])
+        with open(os.path.join(layout(project, sdist(project, cache)[0]), instance["test_file"]),
+                  encoding="utf-8") as handle:
+            tests = handle.read()
+        write_project(instance, cache, directory, module_text, tests)
+        result, _ = run(pytest_command(python, [instance["test_file"]]), cwd=directory, timeout=300)
+    found = outcomes(result.stdout)
+
+    def passed(ids):
+        return sum(1 for node in ids if found.get(node) == "PASSED")
+
+    expected = instance["visible"] + instance["hidden"] + instance["pass_to_pass"]
+    failing = [node for node in expected if found.get(node) != "PASSED"]
+    return {"solved": not failing, "hidden": passed(instance["hidden"]), "hidden_of": len(instance["hidden"]),
+            "visible": passed(instance["visible"]), "visible_of": len(instance["visible"]),
+            "pass_to_pass": passed(instance["pass_to_pass"]), "pass_to_pass_of": len(instance["pass_to_pass"]),
+            "failing": failing[:5], "timed_out": result.returncode is None}

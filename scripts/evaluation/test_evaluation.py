@@ -1,0 +1,285 @@
+"""Tests of the evaluation's pure parts: the statistics against values worked by hand, the mutations, the
+visible/hidden split. Run: python3 -m unittest discover -s scripts/evaluation -p 'test_*.py' (swift test runs
+it too)."""
+import ast
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mutate  # noqa: E402
+import split  # noqa: E402
+import stats  # noqa: E402
+
+
+class StatisticsTests(unittest.TestCase):
+    def test_wilson_matches_the_protocols_intervals(self):
+        low, high = stats.wilson(1, 10)
+        self.assertAlmostEqual(low, 0.0179, places=4)
+        self.assertAlmostEqual(high, 0.4042, places=4)
+        low, high = stats.wilson(2, 9)
+        self.assertAlmostEqual(low, 0.0632, places=4)
+        self.assertAlmostEqual(high, 0.5474, places=4)
+        self.assertEqual(stats.wilson(0, 0), (0.0, 1.0))
+
+    def test_exact_mcnemar_is_the_binomial_tail_of_the_discordant_tasks(self):
+        self.assertAlmostEqual(stats.mcnemar(1, 1), 0.75)
+        self.assertAlmostEqual(stats.mcnemar(1, 1, one_sided=False), 1.0)
+        # 10 of 12 discordant tasks to the treatment: (C(12,10) + C(12,11) + C(12,12)) / 2^12.
+        self.assertAlmostEqual(stats.mcnemar(2, 10), 79 / 4096)
+        self.assertAlmostEqual(stats.mcnemar(2, 10, one_sided=False), 2 * 79 / 4096)
+        self.assertEqual(stats.mcnemar(0, 0), 1.0)
+
+    def test_holm_adjusts_in_rank_order_and_never_decreases(self):
+        adjusted = stats.holm([0.01, 0.04, 0.03])
+        for got, expected in zip(adjusted, [0.03, 0.06, 0.06]):
+            self.assertAlmostEqual(got, expected)
+
+    def test_the_cluster_bootstrap_is_reproducible_and_brackets_the_mean(self):
+        pairs = [("p1", 0, 1), ("p1", 0, 1), ("p2", 1, 1), ("p2", 0, 0), ("p3", 0, 1), ("p3", 1, 0)]
+        first = stats.cluster_bootstrap(pairs, replicates=2000)
+        self.assertEqual(first, stats.cluster_bootstrap(pairs, replicates=2000))
+        self.assertLessEqual(first[0], 2 / 6)
+        self.assertGreaterEqual(first[1], 2 / 6)
+        self.assertEqual(stats.cluster_bootstrap([("p", 1, 1), ("q", 0, 0)], replicates=100), (0.0, 0.0))
+
+    def test_comparisons_pair_tasks_by_run(self):
+        rows = []
+        for task, a, b in (("t1", 0, 1), ("t2", 0, 1), ("t3", 1, 1), ("t4", 1, 0), ("t5", 0, 0)):
+            rows.append({"run": 1, "task": task, "project": task, "arm": "A", "solved": a})
+            rows.append({"run": 1, "task": task, "project": task, "arm": "B", "solved": b})
+        # A task that only one arm ran is not paired.
+        rows.append({"run": 1, "task": "t6", "project": "t6", "arm": "B", "solved": 1})
+        result = stats.compare(rows, "B", "A")
+        self.assertEqual((result["pairs"], result["b"], result["c"]), (5, 1, 2))
+        self.assertAlmostEqual(result["p_mcnemar"], 0.5)
+        self.assertAlmostEqual(result["difference"], 0.2)
+        table = stats.markdown(rows)
+        self.assertIn("| B vs A | 5 | 1 | 2 | 0.5 | primary |", table)
+
+
+class MutationTests(unittest.TestCase):
+    SOURCE = '''def clamp(value, low, high):
+    """Value kept between low and high."""
+    if value < low:
+        return low
+    limit = high - 0
+    if value > limit:
+        return limit
+    return value + 0
+'''
+
+    def test_every_mutation_compiles_changes_the_function_and_keeps_the_docstring(self):
+        found = mutate.mutations(self.SOURCE, "clamp")
+        operations = {m["op"] for m in found}
+        self.assertTrue({"flip_comparison", "flip_operator", "change_constant", "invert_if", "remove_if",
+                         "remove_assignment", "swap_operands"} <= operations, operations)
+        for mutation in found:
+            changed = mutate.apply(self.SOURCE, [mutation])
+            ast.parse(changed)
+            self.assertNotEqual(changed, self.SOURCE)
+            self.assertIn('"""Value kept between low and high."""', changed)
+
+    def test_a_flipped_comparison_is_the_one_edit(self):
+        flip = next(m for m in mutate.mutations(self.SOURCE, "clamp") if m["op"] == "flip_comparison")
+        self.assertEqual(mutate.apply(self.SOURCE, [flip]), self.SOURCE.replace("value < low", "value <= low", 1))
+
+    def test_two_mutations_apply_together_and_overlapping_ones_are_refused(self):
+        found = mutate.mutations(self.SOURCE, "clamp")
+        first = next(m for m in found if m["op"] == "flip_comparison")
+        second = next(m for m in found if m["op"] == "change_constant" and m["line"] == 8)
+        both = mutate.apply(self.SOURCE, [first, second])
+        self.assertIn("value <= low", both)
+        self.assertIn("return value + 1", both)
+        invert = next(m for m in found if m["op"] == "invert_if" and m["line"] == 3)
+        self.assertTrue(mutate.overlaps(first, invert))
+        with self.assertRaises(ValueError):
+            mutate.apply(self.SOURCE, [first, invert])
+
+    def test_a_removal_that_would_empty_a_block_is_not_offered(self):
+        source = "def f(x):\n    if x:\n        y = 1\n    return x\n"
+        self.assertNotIn("remove_assignment", {m["op"] for m in mutate.mutations(source, "f")})
+
+
+class SplitTests(unittest.TestCase):
+    TESTS = '''import pytest
+import mod
+
+TABLE = [
+    (1, 2),
+    (2, 3),
+    (3, 4),
+    (4, 5),
+]
+ONLY_HIDDEN = [(9, 9)]
+
+
+@pytest.mark.parametrize(("a", "b"), TABLE)
+def test_increment_table(a, b):
+    assert mod.increment(a) == b
+
+
+def test_increment_zero():
+    assert mod.increment(0) == 1
+
+
+def test_increment_hidden_table():
+    for a, b in ONLY_HIDDEN:
+        assert mod.increment(a - 1) == b
+
+
+def test_other():
+    assert mod.other() == 0
+'''
+
+    def test_units_are_rows_of_a_single_table_or_whole_tests(self):
+        units = split.units(self.TESTS, "increment")
+        self.assertEqual([u["id"] for u in units], ["test_increment_table[0]", "test_increment_table[1]",
+                                                    "test_increment_table[2]", "test_increment_table[3]",
+                                                    "test_increment_zero", "test_increment_hidden_table"])
+
+    def test_the_deal_is_by_hash_alternating_and_stable(self):
+        units = split.units(self.TESTS, "increment")
+        visible, hidden = split.deal("test_mod.py", units)
+        self.assertEqual((len(visible), len(hidden)), (3, 3))
+        self.assertEqual((visible, hidden), split.deal("test_mod.py", list(reversed(units))))
+        self.assertFalse({u["id"] for u in visible} & {u["id"] for u in hidden})
+
+    def test_the_visible_file_holds_no_hidden_row_test_or_table(self):
+        units = split.units(self.TESTS, "increment")
+        hidden = [u for u in units if u["id"] in ("test_increment_table[1]", "test_increment_table[3]",
+                                                  "test_increment_hidden_table")]
+        visible = split.visible_source(self.TESTS, "increment", hidden)
+        ast.parse(visible)
+        self.assertIn("(1, 2),", visible)
+        self.assertIn("(3, 4),", visible)
+        self.assertNotIn("(2, 3)", visible)
+        self.assertNotIn("(4, 5)", visible)
+        self.assertNotIn("test_increment_hidden_table", visible)
+        self.assertNotIn("ONLY_HIDDEN", visible)
+        self.assertIn("def test_increment_zero", visible)
+        self.assertIn("def test_other", visible)
+
+    def test_node_ids_follow_pytests_order_of_rows(self):
+        collected = ["test_mod.py::test_increment_table[1-2]", "test_mod.py::test_increment_table[2-3]",
+                     "test_mod.py::test_increment_table[3-4]", "test_mod.py::test_increment_table[4-5]",
+                     "test_mod.py::test_increment_zero", "test_mod.py::test_other"]
+        chosen = [{"id": "test_increment_table[2]", "test": "test_increment_table", "row": 2},
+                  {"id": "test_increment_zero", "test": "test_increment_zero", "row": None}]
+        self.assertEqual(split.node_ids(collected, "test_mod.py", chosen),
+                         ["test_mod.py::test_increment_table[3-4]", "test_mod.py::test_increment_zero"])
+
+
+class GeneratorTests(unittest.TestCase):
+    """The generator, the task and the grade on a small project packed as an sdist (no network): a package
+    whose __init__ re-exports the module, a module with functions the tests do not need, and a test file that
+    imports more than the function's tests use."""
+    MODULE = '''"""Small text helpers."""
+import re
+
+VOWELS = "aeiou"
+
+
+def shout(text):
+    """The text in capitals, with an exclamation mark."""
+    return text.upper() + "!"
+
+
+def count_vowels(text):
+    """How many vowels the text has, in either case."""
+    total = 0
+    for letter in text.lower():
+        if letter in VOWELS:
+            total = total + 1
+    return total
+
+
+def squeeze(text):
+    """Runs of spaces made one."""
+    return re.sub(" +", " ", text)
+'''
+    TESTS = '''import pytest
+from tiny import count_vowels, shout, squeeze
+
+
+@pytest.mark.parametrize(("text", "count"), [("", 0), ("abc", 1), ("AEIOU", 5), ("rhythm", 0), ("banana", 3),
+                                             ("Queue", 4)])
+def test_count_vowels(text, count):
+    assert count_vowels(text) == count
+
+
+def test_count_vowels_of_a_sentence():
+    assert count_vowels("The quick brown fox") == 5
+
+
+def test_shout():
+    assert shout("hi") == "HI!"
+
+
+def test_squeeze():
+    assert squeeze("a   b") == "a b"
+'''
+
+    def setUp(self):
+        import projects
+        self.work = tempfile.mkdtemp(prefix="eval-test-")
+        self.cache = os.path.join(self.work, "cache")
+        os.makedirs(self.cache)
+        with tarfile.open(os.path.join(self.cache, "tinyproj-1.0.tar.gz"), "w:gz") as archive:
+            for name, text in (("tinyproj-1.0/tiny/__init__.py", "from .text import count_vowels, shout, squeeze\n"),
+                               ("tinyproj-1.0/tiny/text.py", self.MODULE),
+                               ("tinyproj-1.0/tests/test_text.py", self.TESTS)):
+                data = text.encode()
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        self.project = projects.Project("tinyproj", "1.0", {"tiny": "tiny", "tests": "tests"}, ("tiny/text.py",),
+                                        ("tests/test_text.py",))
+        projects.PROJECTS.append(self.project)
+
+    def tearDown(self):
+        import projects
+        import shutil
+        projects.PROJECTS.remove(self.project)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def test_instances_are_sound_and_their_grade_holds_hidden_tests_back(self):
+        import generate
+        import tasks
+        generator = generate.Generator(self.cache, sys.executable, 150, verbose=False)
+        instances = generator.project(self.project)
+        made = {i["id"]: i for i in instances}
+        self.assertIn("tinyproj:count_vowels:body", made, generator.skipped)
+        removed = made["tinyproj:count_vowels:body"]
+        self.assertEqual(removed["tier"], "T2")
+        self.assertEqual(len(removed["visible"]) + len(removed["hidden"]), 7)
+        self.assertTrue(removed["visible"] and removed["hidden"])
+        # The functions the tests need no more than import are not in the slice, and nothing imports them.
+        self.assertEqual(removed["keep"], [])
+        self.assertTrue(any(i["kind"] == "mutation" for i in instances), generator.skipped)
+        for instance in instances:
+            task = os.path.join(self.work, instance["id"].replace(":", "-"))
+            visible = tasks.make_task(instance, self.cache, sys.executable, task)
+            with open(os.path.join(task, "tiny/text.py"), encoding="utf-8") as handle:
+                broken = handle.read()
+            self.assertNotIn("def squeeze", broken)
+            hidden_tests = {node.split("::")[-1] for node in instance["hidden"] if "[" not in node}
+            for test in hidden_tests:
+                self.assertNotIn(f"def {test}(", visible)
+            log = subprocess.run(["git", "log", "-p", "--all"], cwd=task, text=True, capture_output=True).stdout
+            self.assertNotIn("def squeeze", log, "the rest of the module is nowhere in the task's history")
+            verify = subprocess.run(["./verify.sh"], cwd=task, capture_output=True, text=True)
+            self.assertNotEqual(verify.returncode, 0, verify.stdout)
+            original = tasks.slices(instance, tasks.module_source(instance, self.cache))[0]
+            self.assertTrue(tasks.grade(instance, self.cache, sys.executable, original)["solved"])
+            graded = tasks.grade(instance, self.cache, sys.executable, broken)
+            self.assertFalse(graded["solved"])
+            self.assertLess(graded["hidden"], graded["hidden_of"])
+
+
+if __name__ == "__main__":
+    unittest.main()
