@@ -26,7 +26,8 @@ struct EvaluationScriptTests {
                 executable: python,
                 arguments: ["-m", "unittest", "discover", "-s", "scripts/evaluation", "-p", "test_*.py", "-v"],
                 workingDirectory: Self.root,
-                environment: FixtureRepository.environment,
+                // The scripts' folder is the repository's: no bytecode is written into it.
+                environment: FixtureRepository.environment.merging(["PYTHONDONTWRITEBYTECODE": "1"]) { $1 },
                 tailLimit: 1 << 16,
                 timeout: .seconds(500)
             )

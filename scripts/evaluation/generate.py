@@ -37,6 +37,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 def reexports(base, module_path):
     """{package: names its __init__ imports from the module}, for each package above the module."""
     target = tasks.module_name(module_path)
+    with open(os.path.join(base, module_path), encoding="utf-8") as handle:
+        source = handle.read()
     found = {}
     parts = module_path.split("/")[:-1]
     while parts:
@@ -48,7 +50,8 @@ def reexports(base, module_path):
             names = set()
             for node in tree.body:
                 if isinstance(node, ast.ImportFrom) and tasks.imported_module(init, node) == target:
-                    names.update(a.asname or a.name for a in node.names if a.name != "*")
+                    for alias in node.names:
+                        names |= tasks.public_names(source) if alias.name == "*" else {alias.asname or alias.name}
             found[tasks.module_name(init)] = names
         parts = parts[:-1]
     return found

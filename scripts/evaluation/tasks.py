@@ -115,11 +115,13 @@ def write_project(instance, cache, directory, module_text, test_text):
             relative = os.path.relpath(os.path.join(root, name), directory)
             if TEST_FILE.search(relative) and relative not in project.helpers and name != "__init__.py":
                 os.remove(os.path.join(root, name))
+    with open(os.path.join(directory, instance["module"]), encoding="utf-8") as handle:
+        original = handle.read()
     with open(os.path.join(directory, instance["module"]), "w", encoding="utf-8") as handle:
         handle.write(module_text)
     with open(os.path.join(directory, instance["test_file"]), "w", encoding="utf-8") as handle:
         handle.write(test_text)
-    prune_imports(directory, instance["module"], module_text, instance["test_file"])
+    prune_imports(directory, instance["module"], original, module_text, instance["test_file"])
 
 
 def module_name(path):
@@ -142,7 +144,17 @@ def imported_module(relative, node):
     return ".".join(anchor + ([node.module] if node.module else []))
 
 
-def prune_imports(directory, module_path, module_text, test_file):
+def public_names(source):
+    """What `from module import *` takes: `__all__` when it is a literal list, else the names without `_`."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets) \
+                and isinstance(node.value, (ast.List, ast.Tuple)):
+            return {e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return {name for node in tree.body for name in defined_names(node) if not name.startswith("_")}
+
+
+def prune_imports(directory, module_path, original, module_text, test_file):
     """The project's files (the task's test file too, the other tests being gone) import from the sliced module,
     directly or through a package that re-exports it, only the names the slice still defines: the rest of the
     module is not part of the task, and a test that needs it fails on the original slice too (so it grades
@@ -171,8 +183,12 @@ def prune_imports(directory, module_path, module_text, test_file):
     gone = {target: None}
     for relative, (_, tree) in trees.items():
         if relative.endswith("__init__.py") and target.startswith(module_name(relative) + "."):
-            gone[module_name(relative)] = {a.asname or a.name for node in tree.body if isinstance(node, ast.ImportFrom)
-                                           and imported_module(relative, node) == target for a in node.names} - kept
+            names = set()
+            for node in tree.body:
+                if isinstance(node, ast.ImportFrom) and imported_module(relative, node) == target:
+                    for alias in node.names:
+                        names |= public_names(original) if alias.name == "*" else {alias.asname or alias.name}
+            gone[module_name(relative)] = names - kept
     for relative, (source, tree) in trees.items():
         lines = source.splitlines(keepends=True)
         edits = []

@@ -176,8 +176,8 @@ def test_other():
 
 class GeneratorTests(unittest.TestCase):
     """The generator, the task and the grade on a small project packed as an sdist (no network): a package
-    whose __init__ re-exports the module, a module with functions the tests do not need, and a test file that
-    imports more than the function's tests use."""
+    whose __init__ re-exports the module (all of it, and one name under another), a module with functions the tests
+    do not need, and a test file that imports more than the function's tests use."""
     MODULE = '''"""Small text helpers."""
 import re
 
@@ -230,7 +230,7 @@ def test_squeeze():
         self.cache = os.path.join(self.work, "cache")
         os.makedirs(self.cache)
         with tarfile.open(os.path.join(self.cache, "tinyproj-1.0.tar.gz"), "w:gz") as archive:
-            for name, text in (("tinyproj-1.0/tiny/__init__.py", "from .text import count_vowels, shout, squeeze\n"),
+            for name, text in (("tinyproj-1.0/tiny/__init__.py", "from .text import *\nfrom .text import shout as loud\n"),
                                ("tinyproj-1.0/tiny/text.py", self.MODULE),
                                ("tinyproj-1.0/tests/test_text.py", self.TESTS)):
                 data = text.encode()
