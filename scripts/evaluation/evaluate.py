@@ -24,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,7 +67,7 @@ class Server:
 
     def __init__(self, binary, model, port, log):
         self.speeds = []
-        self.log = open(log, "a")
+        self.log = open(log, "a", buffering=1)
         self.process = subprocess.Popen([binary, "-m", model, "--alias", ALIAS, "--host", "127.0.0.1", "--port",
                                          str(port), "-c", "16384", "--parallel", "1", "-t", str(os.cpu_count() or 2),
                                          "--jinja"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -209,6 +210,8 @@ def main():
     parser.add_argument("--flotilla", default=os.path.join(ROOT, ".build/debug/flotilla"))
     parser.add_argument("--stop-after", type=float, help="start no task after this many hours")
     options = parser.parse_args()
+    # Stopped with SIGTERM, the run still stops its model server and keeps every row written so far.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     arms = options.arms.split(",")
     for arm in arms:
         if arm not in ARMS:

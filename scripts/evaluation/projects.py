@@ -88,6 +88,8 @@ PROJECTS = [
     Project("sqlparse", "0.5.3", {"sqlparse": "sqlparse", "tests": "tests"},
             ("sqlparse/utils.py", "sqlparse/formatter.py"), ("tests/test_utils.py", "tests/test_format.py"),
             ("tests/__init__.py", "tests/conftest.py")),
+    Project("idna", "3.10", {"idna": "idna", "tests": "tests"}, ("idna/core.py", "idna/intranges.py"),
+            ("tests/test_idna.py", "tests/test_intranges.py"), ("tests/__init__.py",)),
     Project("cron-descriptor", "2.2.1", {"cron_descriptor": "cron_descriptor", "tests": "tests"},
             ("cron_descriptor/ExpressionValidator.py", "cron_descriptor/ExpressionParser.py"),
             ("tests/test_validator.py", "tests/test_formats.py")),
