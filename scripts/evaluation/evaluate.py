@@ -78,7 +78,7 @@ class Server:
                 self.log.write(line)
                 if "listening on http" in line:
                     ready.set()
-                match = re.search(r"^\s*eval time =.*?([\d.]+) tokens per second", line)
+                match = re.search(r"(?<!prompt )eval time =.*?([\d.]+) tokens per second", line)
                 if match:
                     self.speeds.append((time.time(), float(match.group(1))))
 
@@ -97,6 +97,15 @@ class Server:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def read(directory, path):
+    """A file an arm left, or "" when it removed it."""
+    try:
+        with open(os.path.join(directory, path), encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
 
 
 def aider_session(instance, directory, aider, url, cap, seed, home, test_loop=False):
@@ -120,10 +129,7 @@ def aider_session(instance, directory, aider, url, cap, seed, home, test_loop=Fa
         timeout = 4 * SESSION_SECONDS
     result, seconds = tasks.run(command, cwd=directory, env=env, timeout=timeout)
     sent, received = tokens(result.stdout)
-    with open(os.path.join(directory, instance["module"]), encoding="utf-8") as handle:
-        module = handle.read()
-    with open(os.path.join(directory, instance["test_file"]), encoding="utf-8") as handle:
-        test_text = handle.read()
+    module, test_text = read(directory, instance["module"]), read(directory, instance["test_file"])
     return {"module": module, "test_text": test_text, "log": result.stdout, "seconds": seconds,
             "input_tokens": sent, "output_tokens": received, "sessions": 1, "timed_out": result.returncode is None}
 
@@ -149,11 +155,12 @@ def mission(instance, directory, flotilla, aider, url, cap, seed, home, arm):
                "--agent-arg", "--edit-format", "--agent-arg", "whole", "--agent-arg", instance["module"],
                "--output", "json"] + extra
     result, seconds = tasks.run(command, cwd=directory, env=env, timeout=3 * 4 * SESSION_SECONDS + 600)
-    status = json.loads(tasks.run([flotilla, "status", "--output", "json"], cwd=directory)[0].stdout or "{}")
-    if "id" not in status:
+    try:
+        status = json.loads(tasks.run([flotilla, "status", "--output", "json"], cwd=directory)[0].stdout or "{}")
+        history = json.loads(tasks.run([flotilla, "history", status["id"], "--output", "json"],
+                                       cwd=directory)[0].stdout or "{}")
+    except (json.JSONDecodeError, KeyError):
         return {"infrastructure_failure": f"the mission did not start: {(result.stdout or '')[-1500:]}"}
-    history = json.loads(tasks.run([flotilla, "history", status["id"], "--output", "json"],
-                                   cwd=directory)[0].stdout or "{}")
     attempts = history.get("attempts", [])
     calls = history.get("model_calls", [])
     landed_at = next((index + 1 for index, a in enumerate(attempts) if a.get("outcome") == "landed"), None)
@@ -223,6 +230,8 @@ def main():
         parser.error(f"--tasks {options.tasks}: {error}")
     if isinstance(instances, dict):
         instances = instances["tasks"]
+    # A task's seed comes from its place in the whole list, whatever --only picks.
+    places = {instance["id"]: place for place, instance in enumerate(instances)}
     if options.only:
         wanted = options.only.split(",")
         unknown = set(wanted) - {i["id"] for i in instances}
@@ -270,7 +279,7 @@ def main():
                 with open(os.path.join(task_directory, instance["module"]), encoding="utf-8") as handle:
                     broken = handle.read()
                 for arm, sample in plan:
-                    seed = options.run * 1000 + index + 100 * sample
+                    seed = options.run * 1000 + places[instance["id"]] + 100_000 * sample
                     logs = os.path.join(logs_root, f"{instance['id'].replace(':', '-')}-{arm}-{sample}")
                     os.makedirs(logs, exist_ok=True)
                     start = time.time()

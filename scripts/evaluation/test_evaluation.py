@@ -11,6 +11,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import freeze  # noqa: E402
 import mutate  # noqa: E402
 import split  # noqa: E402
 import stats  # noqa: E402
@@ -60,6 +61,43 @@ class StatisticsTests(unittest.TestCase):
         self.assertAlmostEqual(result["difference"], 0.2)
         table = stats.markdown(rows)
         self.assertIn("| B vs A | 5 | 1 | 2 | 0.5 | primary |", table)
+
+
+class FreezeTests(unittest.TestCase):
+    """The selection rule on a calibration whose scores are known."""
+
+    def candidates(self):
+        found, rows = [], []
+        for number in range(90):
+            candidate = {"id": f"p{number % 15}:f{number}", "project": f"p{number % 15}",
+                         "tier": ("T1", "T2", "T3")[number % 3]}
+            found.append(candidate)
+            score = (0, 1, 1, 2)[number % 4]
+            for sample in (0, 1):
+                rows.append({"run": 0, "arm": "A", "task": candidate["id"], "sample": sample,
+                             "solved": sample < score})
+        # A candidate whose session failed for the infrastructure is never chosen.
+        rows[0]["infrastructure_failure"] = "the server died"
+        return found, rows
+
+    def test_the_sets_keep_the_shares_the_caps_and_apart(self):
+        found, rows = self.candidates()
+        score = freeze.scores(found, rows)
+        self.assertNotIn("p0:f0", score)
+        test = freeze.choose(found, score, 40, set())
+        development = freeze.choose(found, score, 20, {c["id"] for c in test})
+        self.assertEqual((len(test), len(development)), (40, 20))
+        self.assertFalse({c["id"] for c in test} & {c["id"] for c in development})
+        counts = [sum(1 for c in test if score[c["id"]] == s) for s in (0, 1, 2)]
+        self.assertEqual(counts, [14, 16, 10])
+        self.assertFalse([c for c in test if score[c["id"]] == 0 and c["tier"] == "T3"])
+        for project in {c["project"] for c in test}:
+            self.assertLessEqual(sum(1 for c in test if c["project"] == project), freeze.PER_PROJECT)
+        self.assertEqual(test, freeze.choose(list(reversed(found)), score, 40, set()), "by hash, not by order")
+
+    def test_the_hash_is_of_the_canonical_list(self):
+        self.assertEqual(freeze.canonical_hash([{"b": 1, "a": 2}]), freeze.canonical_hash([{"a": 2, "b": 1}]))
+        self.assertNotEqual(freeze.canonical_hash([{"a": 1}]), freeze.canonical_hash([{"a": 2}]))
 
 
 class MutationTests(unittest.TestCase):
