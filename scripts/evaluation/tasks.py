@@ -9,6 +9,7 @@ pass-to-pass test ids. From the pinned sdist it becomes:
     with the module an arm left behind put in; solved when every test that passed on the original slice passes.
 """
 import ast
+import atexit
 import hashlib
 import os
 import re
@@ -81,6 +82,7 @@ def layout(project, folder):
     if folder in _layouts:
         return _layouts[folder]
     base = tempfile.mkdtemp(prefix=f"eval-layout-{project.name}-")
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
     for source, destination in project.files.items():
         origin = os.path.join(folder, source)
         goal = os.path.join(base, destination)
