@@ -212,6 +212,15 @@ class Generator:
                 return []
             instance.update(visible=visible, hidden=hidden, visible_units=visible_units, hidden_units=hidden_units,
                             pass_to_pass=sorted(passing - set(visible) - set(hidden)))
+            # The visible file alone, as the task's repository will hold it: its tests run and pass there too.
+            with tempfile.TemporaryDirectory(prefix="eval-gen-") as alone:
+                shown = os.path.join(alone, "repo")
+                tasks.write_project(instance, self.cache, shown, original,
+                                    split.visible_source(test_source, name, hidden_units))
+                found = run_ids(self.python, shown, visible)
+                if any(found.get(node) != "PASSED" for node in visible):
+                    self.skip(where, "the visible test file alone does not pass on the original slice")
+                    return []
 
             def breaks(module_text):
                 with open(os.path.join(repository, module_path), "w", encoding="utf-8") as handle:

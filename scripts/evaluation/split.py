@@ -38,10 +38,11 @@ def tests(tree):
 
 
 def _table(tree, test):
-    """The list or tuple literal of the test's only parametrize decorator, if it has one."""
+    """The list or tuple literal of the test's only parametrize decorator, if it has one and no other list says
+    something per row (`ids=`)."""
     tables = [d for d in test.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
               and d.func.attr == "parametrize"]
-    if len(tables) != 1 or len(tables[0].args) < 2:
+    if len(tables) != 1 or len(tables[0].args) < 2 or len(tables[0].args) > 2 or tables[0].keywords:
         return None
     rows = tables[0].args[1]
     if isinstance(rows, ast.Name):

@@ -180,6 +180,13 @@ def test_other():
                                                     "test_increment_table[2]", "test_increment_table[3]",
                                                     "test_increment_zero", "test_increment_hidden_table"])
 
+    def test_a_table_with_ids_per_row_is_one_unit(self):
+        source = self.TESTS.replace('@pytest.mark.parametrize(("a", "b"), TABLE)',
+                                    '@pytest.mark.parametrize(("a", "b"), TABLE, ids=["one", "two", "three", "four"])')
+        units = split.units(source, "increment")
+        self.assertIn({"id": "test_increment_table", "test": "test_increment_table", "row": None}, units)
+        self.assertFalse([u for u in units if u["row"] is not None])
+
     def test_the_deal_is_by_hash_alternating_and_stable(self):
         units = split.units(self.TESTS, "increment")
         visible, hidden = split.deal("test_mod.py", units)
