@@ -244,8 +244,8 @@ struct RealModelTests {
     /// This model writes a valid checklist for this goal about half the time (3 of 6 runs with 3 to 6 repairs: the
     /// others name groups in `depends_on` that do not exist, repairs or not), so the test holds what a correct
     /// system guarantees either way: never the fallback's checklist, never an invalid one. One answer, capped at
-    /// 1,024 tokens (the calculator's checklist takes about 300): two answers took 583 s, 817 s and more than the 900 s
-    /// backstop in three runs on two cores kept busy (176 s idle). Repairs are `PlannerTests`' (a scripted server).
+    /// 1,024 tokens (the calculator's checklist takes about 300): two answers took 583 s, 817 s and more than 900 s in
+    /// three runs on two cores kept busy (176 s idle). Repairs are `PlannerTests`' (a scripted server).
     @Test func thePlannerWritesTheModelsValidChecklistOrNothing() async throws {
         let fixture = try await Self.calculator()
         defer { fixture.remove() }
@@ -260,7 +260,7 @@ struct RealModelTests {
                 "--file", path, "--output", "json",
             ],
             in: fixture.repository.path,
-            timeout: .seconds(900)
+            timeout: .seconds(1100)  // one answer took 651 s on two busy cores; the suite's limit is 1,200 s
         )
         guard plan.exitCode == 0 else {
             #expect(plan.exitCode == 2, "\(plan.standardError)")
