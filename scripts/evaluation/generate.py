@@ -213,10 +213,14 @@ class Generator:
             instance.update(visible=visible, hidden=hidden, visible_units=visible_units, hidden_units=hidden_units,
                             pass_to_pass=sorted(passing - set(visible) - set(hidden)))
             # The visible file alone, as the task's repository will hold it: its tests run and pass there too.
+            try:
+                visible_text = split.visible_source(test_source, name, hidden_units)
+            except SyntaxError as error:
+                self.skip(where, f"its visible test file does not parse ({error.msg})")
+                return []
             with tempfile.TemporaryDirectory(prefix="eval-gen-") as alone:
                 shown = os.path.join(alone, "repo")
-                tasks.write_project(instance, self.cache, shown, original,
-                                    split.visible_source(test_source, name, hidden_units))
+                tasks.write_project(instance, self.cache, shown, original, visible_text)
                 found = run_ids(self.python, shown, visible)
                 if any(found.get(node) != "PASSED" for node in visible):
                     self.skip(where, "the visible test file alone does not pass on the original slice")

@@ -46,6 +46,12 @@ def _table(tree, test):
         return None
     rows = tables[0].args[1]
     if isinstance(rows, ast.Name):
+        # A table other tests read too is theirs as well: its rows are not one test's to deal.
+        readers = [d for _, other in tests(tree) for d in other.decorator_list if isinstance(d, ast.Call)
+                   and isinstance(d.func, ast.Attribute) and d.func.attr == "parametrize" and len(d.args) > 1
+                   and isinstance(d.args[1], ast.Name) and d.args[1].id == rows.id]
+        if len(readers) > 1:
+            return None
         for node in tree.body:
             if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                     and node.targets[0].id == rows.id):
@@ -126,8 +132,12 @@ def visible_source(source, function, hidden):
                 if stripped.startswith(","):
                     end += len(rest) - len(stripped) + 1
                 cuts.append((start, end))
-    for start, end in sorted(cuts, reverse=True):
+    previous = None
+    for start, end in sorted(set(cuts), reverse=True):
+        if previous is not None and end > previous:
+            continue  # inside a cut already made
         source = source[:start] + source[end:]
+        previous = start
     return _without_unused_tables(source)
 
 

@@ -187,6 +187,18 @@ def test_other():
         self.assertIn({"id": "test_increment_table", "test": "test_increment_table", "row": None}, units)
         self.assertFalse([u for u in units if u["row"] is not None])
 
+    def test_a_table_two_tests_read_is_dealt_by_test_and_the_visible_file_parses(self):
+        source = self.TESTS + '''
+
+@pytest.mark.parametrize(("a", "b"), TABLE)
+def test_increment_again(a, b):
+    assert mod.increment(a) == b
+'''
+        units = split.units(source, "increment")
+        self.assertFalse([u for u in units if u["row"] is not None])
+        for hidden in ([units[0]], units[:2], units[1::2]):
+            ast.parse(split.visible_source(source, "increment", hidden))
+
     def test_the_deal_is_by_hash_alternating_and_stable(self):
         units = split.units(self.TESTS, "increment")
         visible, hidden = split.deal("test_mod.py", units)
