@@ -45,8 +45,17 @@ def run(command, cwd=None, env=None, timeout=None):
     return result, time.monotonic() - started
 
 
+_sdists = {}
+
+
 def sdist(project, cache):
-    """The sdist's unpacked folder and its archive's SHA-256, downloaded once into `cache`."""
+    """The sdist's unpacked folder and its archive's SHA-256, downloaded once into `cache` (hashed once a run)."""
+    if (project.folder, cache) not in _sdists:
+        _sdists[(project.folder, cache)] = _fetch(project, cache)
+    return _sdists[(project.folder, cache)]
+
+
+def _fetch(project, cache):
     folder = os.path.join(cache, project.folder)
     archives = [f for f in os.listdir(cache) if f.startswith(project.folder) and f.endswith(".tar.gz")] \
         if os.path.isdir(cache) else []
@@ -66,11 +75,20 @@ def sdist(project, cache):
     return folder, digest
 
 
-def module_source(instance, cache):
+def laid_out(instance, cache):
+    """The folder holding the instance's project as a task's repository lays it out."""
     project = project_named(instance["project"])
-    folder, _ = sdist(project, cache)
-    with open(os.path.join(layout(project, folder), instance["module"]), encoding="utf-8") as handle:
+    return layout(project, sdist(project, cache)[0])
+
+
+def original(instance, cache, path):
+    """A file of the project as the sdist has it."""
+    with open(os.path.join(laid_out(instance, cache), path), encoding="utf-8") as handle:
         return handle.read()
+
+
+def module_source(instance, cache):
+    return original(instance, cache, instance["module"])
 
 
 _layouts = {}
@@ -110,20 +128,19 @@ def write_project(instance, cache, directory, module_text, test_text):
     """The project laid out in `directory` with the module and the test file given; the project's other test
     files are left out."""
     project = project_named(instance["project"])
-    folder, _ = sdist(project, cache)
-    shutil.copytree(layout(project, folder), directory, symlinks=True)
+    shutil.copytree(laid_out(instance, cache), directory, symlinks=True)
     for root, _, files in os.walk(directory):
         for name in files:
             relative = os.path.relpath(os.path.join(root, name), directory)
             if TEST_FILE.search(relative) and relative not in project.helpers and name != "__init__.py":
                 os.remove(os.path.join(root, name))
     with open(os.path.join(directory, instance["module"]), encoding="utf-8") as handle:
-        original = handle.read()
+        before = handle.read()
     with open(os.path.join(directory, instance["module"]), "w", encoding="utf-8") as handle:
         handle.write(module_text)
     with open(os.path.join(directory, instance["test_file"]), "w", encoding="utf-8") as handle:
         handle.write(test_text)
-    prune_imports(directory, instance["module"], original, module_text, instance["test_file"])
+    prune_imports(directory, instance["module"], before, module_text, instance["test_file"])
 
 
 def module_name(path):
@@ -244,10 +261,7 @@ def make_task(instance, cache, python, directory):
     """The task's repository (one commit). Returns the test file's visible text."""
     source = module_source(instance, cache)
     _, broken = slices(instance, source)
-    with open(os.path.join(layout(project_named(instance["project"]), sdist(project_named(instance["project"]),
-                                                                             cache)[0]),
-                           instance["test_file"]), encoding="utf-8") as handle:
-        tests = handle.read()
+    tests = original(instance, cache, instance["test_file"])
     visible = split.visible_source(tests, instance["function"], instance["hidden_units"])
     write_project(instance, cache, directory, broken, visible)
     ids = " ".join(shlex.quote(node) for node in instance["visible"])
@@ -271,11 +285,7 @@ def grade(instance, cache, python, module_text):
     pass_to_pass, and the first lines of what failed."""
     with tempfile.TemporaryDirectory(prefix="eval-grade-") as parent:
         directory = os.path.join(parent, "project")
-        project = project_named(instance["project"])
-        with open(os.path.join(layout(project, sdist(project, cache)[0]), instance["test_file"]),
-                  encoding="utf-8") as handle:
-            tests = handle.read()
-        write_project(instance, cache, directory, module_text, tests)
+        write_project(instance, cache, directory, module_text, original(instance, cache, instance["test_file"]))
         result, _ = run(pytest_command(python, [instance["test_file"]]), cwd=directory, timeout=300)
     found = outcomes(result.stdout)
 
