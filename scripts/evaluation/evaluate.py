@@ -8,9 +8,10 @@ aider version and flags, reply cap and task text in each:
   C  aider's own test loop: one session with --test-cmd ./verify.sh --auto-test (up to 3 reflections);
   D  best of 3: three sessions at once (`Speculate: 3`), the gate choosing, no feedback;
   E  B with --review block.
-Each arm works on a fresh copy of the task's repository; afterwards the module it left is graded outside any
-sandbox against the hidden tests (tasks.grade). Every row is appended to --results as one JSON line as soon as it
-ends, so a run cut short goes on where it stopped when started again with the same arguments.
+Each arm works on a fresh copy of the task's repository; afterwards the module it left is graded apart from the arm,
+against the hidden tests (tasks.grade: in bubblewrap, outcomes from a signed report, risky names flagged). Every row
+is appended to --results as one JSON line as soon as it ends, so a run cut short goes on where it stopped when
+started again with the same arguments.
 
     scripts/evaluate --tasks scripts/evaluation/test-set.json --arms A,B --run 1 --results FILE.jsonl
 
@@ -289,9 +290,9 @@ def main():
                            "tokens_per_second": server.rate(start, time.time()), **outcome}
                     with open(options.results, "a") as handle:
                         handle.write(json.dumps(row, sort_keys=True) + "\n")
-                    print(json.dumps({k: row.get(k) for k in ("task", "arm", "sample", "solved", "gate_passed",
-                                                              "sessions", "tokens", "seconds", "tokens_per_second",
-                                                              "infrastructure_failure")}), file=sys.stderr, flush=True)
+                    shown = ("task", "arm", "sample", "solved", "gate_passed", "sessions", "tokens", "seconds",
+                             "tokens_per_second", "suspect", "infrastructure_failure")
+                    print(json.dumps({k: row.get(k) for k in shown}), file=sys.stderr, flush=True)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     finally:

@@ -66,8 +66,12 @@ def extract(source, function, also=(), stub=True):
     for index, statement in enumerate(body):
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
             keep.add(index)
+    exported = _exported(body, set().union(*(defined_names(body[k]) for k in keep)))
     parts = []
-    for index in sorted(keep):
+    for index in sorted(keep | set(exported)):
+        if index in exported:
+            parts.append(exported[index])
+            continue
         statement = body[index]
         text = ast.get_source_segment(source, statement, padded=True)
         if statement.decorator_list if hasattr(statement, "decorator_list") else False:
@@ -87,6 +91,21 @@ def extract(source, function, also=(), stub=True):
             text = stub
         parts.append(text)
     return "\n\n\n".join(parts) + "\n"
+
+
+def _exported(body, kept):
+    """{index: text} of a literal `__all__` of the module, cut to the names the slice keeps: a package that reads
+    its modules' `__all__` when it is imported (funcy, toolz) needs one, and one that names what the slice lacks
+    breaks `import *`."""
+    found = {}
+    for index, statement in enumerate(body):
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id == "__all__"
+                and isinstance(statement.value, (ast.List, ast.Tuple))
+                and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in statement.value.elts)):
+            names = [e.value for e in statement.value.elts if e.value in kept]
+            found[index] = f"__all__ = {names!r}"
+    return found
 
 
 if __name__ == "__main__":

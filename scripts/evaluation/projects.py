@@ -97,6 +97,9 @@ PROJECTS = [
     Project("cron-descriptor", "2.2.1", {"cron_descriptor": "cron_descriptor", "tests": "tests"},
             ("cron_descriptor/ExpressionValidator.py", "cron_descriptor/ExpressionParser.py"),
             ("tests/test_validator.py", "tests/test_formats.py")),
+    Project("funcy", "2.1", {"funcy": "funcy", "tests": "tests"},
+            ("funcy/strings.py", "funcy/calc.py"),
+            ("tests/test_strings.py", "tests/test_calc.py"), ("tests/__init__.py",)),
 ]
 
 

@@ -37,17 +37,32 @@ def tests(tree):
                     yield f"{node.name}::{method.name}", method
 
 
-def _table(tree, test):
-    """The list or tuple literal of the test's only parametrize decorator, if it has one and no other list says
-    something per row (`ids=`)."""
+def _parametrize(test):
     tables = [d for d in test.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
               and d.func.attr == "parametrize"]
-    if len(tables) != 1 or len(tables[0].args) < 2 or len(tables[0].args) > 2 or tables[0].keywords:
+    return tables[0] if len(tables) == 1 and len(tables[0].args) == 2 else None
+
+
+def _row_ids(test):
+    """The literal `ids=` list of the test's table, cut with its rows, or None."""
+    table = _parametrize(test)
+    return next((k.value for k in table.keywords if k.arg == "ids"), None) if table is not None else None
+
+
+def _table(tree, test, function):
+    """The list or tuple literal of the test's only parametrize decorator, if it has one and nothing else says
+    something per row but a literal `ids=` list of one id a row (cut with them)."""
+    table = _parametrize(test)
+    if table is None or any(k.arg != "ids" for k in table.keywords):
         return None
-    rows = tables[0].args[1]
+    ids = _row_ids(test)
+    rows = table.args[1]
     if isinstance(rows, ast.Name):
-        # A table other tests read too is theirs as well: its rows are not one test's to deal.
-        readers = [d for _, other in tests(tree) for d in other.decorator_list if isinstance(d, ast.Call)
+        # A table another test of the function reads too is theirs as well: its rows are not one test's to deal
+        # (cut for both, a row one keeps could be a row the other hides). Tests of other functions may share it:
+        # they are not the task's, and in the visible file they lose the hidden rows as well.
+        readers = [d for _, other in tests(tree) if _calls(other, function) for d in other.decorator_list
+                   if isinstance(d, ast.Call)
                    and isinstance(d.func, ast.Attribute) and d.func.attr == "parametrize" and len(d.args) > 1
                    and isinstance(d.args[1], ast.Name) and d.args[1].id == rows.id]
         if len(readers) > 1:
@@ -57,10 +72,13 @@ def _table(tree, test):
                     and node.targets[0].id == rows.id):
                 rows = node.value
                 break
-    if isinstance(rows, (ast.List, ast.Tuple)) and len(rows.elts) >= 2 and not any(
+    if not isinstance(rows, (ast.List, ast.Tuple)) or len(rows.elts) < 2 or any(
             isinstance(e, ast.Starred) for e in rows.elts):
-        return rows
-    return None
+        return None
+    if ids is not None and not (isinstance(ids, (ast.List, ast.Tuple)) and len(ids.elts) == len(rows.elts)
+                                and not any(isinstance(e, ast.Starred) for e in ids.elts)):
+        return None
+    return rows
 
 
 def units(source, function):
@@ -70,7 +88,7 @@ def units(source, function):
     for name, test in tests(tree):
         if not _calls(test, function):
             continue
-        table = _table(tree, test)
+        table = _table(tree, test, function)
         if table is None:
             found.append({"id": name, "test": name, "row": None})
         else:
@@ -102,6 +120,17 @@ def node_ids(collected, test_file, chosen):
     return ids
 
 
+def renumbered(visible, hidden):
+    """The visible units as the visible file numbers them: the rows of a table after a hidden row move up."""
+    cut = {}
+    for unit in hidden:
+        if unit["row"] is not None:
+            cut.setdefault(unit["test"], []).append(unit["row"])
+    return [unit if unit["row"] is None else
+            dict(unit, row=unit["row"] - sum(1 for row in cut.get(unit["test"], []) if row < unit["row"]))
+            for unit in visible]
+
+
 def visible_source(source, function, hidden):
     """The test file without the hidden units: their functions removed, their rows taken out of the table, and
     module-level assignments nothing uses any more."""
@@ -111,33 +140,36 @@ def visible_source(source, function, hidden):
     for unit in hidden:
         if unit["row"] is not None:
             hidden_rows.setdefault(unit["test"], set()).add(unit["row"])
-    lines = source.splitlines(keepends=True)
+    # ast's column offsets count UTF-8 bytes: the cuts are made in the encoded text.
+    data = source.encode("utf-8")
+    lines = data.splitlines(keepends=True)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
-    cuts = []  # (start, end) character spans to remove
+    cuts = []  # (start, end) byte spans to remove
     for name, test in tests(tree):
         if name in hidden_tests:
             first = min([test.lineno] + [d.lineno for d in test.decorator_list])
             cuts.append((starts[first - 1], starts[test.end_lineno]))
         elif name in hidden_rows:
-            table = _table(tree, test)
+            table, ids = _table(tree, test, function), _row_ids(test)
             for index in hidden_rows[name]:
-                element = table.elts[index]
-                start = starts[element.lineno - 1] + element.col_offset
-                end = starts[element.end_lineno - 1] + element.end_col_offset
-                # The comma after the row goes with it.
-                rest = source[end:]
-                stripped = rest.lstrip(" \t")
-                if stripped.startswith(","):
-                    end += len(rest) - len(stripped) + 1
-                cuts.append((start, end))
+                for element in [table.elts[index]] + ([ids.elts[index]] if ids is not None else []):
+                    start = starts[element.lineno - 1] + element.col_offset
+                    end = starts[element.end_lineno - 1] + element.end_col_offset
+                    # The comma after the row goes with it.
+                    rest = data[end:]
+                    stripped = rest.lstrip(b" \t")
+                    if stripped.startswith(b","):
+                        end += len(rest) - len(stripped) + 1
+                    cuts.append((start, end))
     previous = None
     for start, end in sorted(set(cuts), reverse=True):
         if previous is not None and end > previous:
             continue  # inside a cut already made
-        source = source[:start] + source[end:]
+        data = data[:start] + data[end:]
         previous = start
+    source = data.decode("utf-8")
     return _without_unused_tables(source)
 
 
@@ -150,7 +182,7 @@ def _without_unused_tables(source):
                   and node.targets[0].id.isupper()]
         if not unused:
             return source
-        lines = source.splitlines(keepends=True)
+        lines = source.encode("utf-8").splitlines(keepends=True)
         for node in sorted(unused, key=lambda n: n.lineno, reverse=True):
             del lines[node.lineno - 1: node.end_lineno]
-        source = "".join(lines)
+        source = b"".join(lines).decode("utf-8")

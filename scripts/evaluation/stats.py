@@ -144,7 +144,7 @@ def compare(rows, treatment, control):
 
 def summary(rows):
     arms = defaultdict(lambda: {"n": 0, "solved": 0, "gate": 0, "landed_wrong": 0, "tokens": 0, "seconds": 0.0,
-                                "unchanged": 0})
+                                "unchanged": 0, "suspect": 0})
     for row in rows:
         arm = arms[row["arm"]]
         arm["n"] += 1
@@ -154,19 +154,22 @@ def summary(rows):
         arm["tokens"] += row.get("tokens", 0)
         arm["seconds"] += row.get("seconds", 0.0)
         arm["unchanged"] += bool(row.get("unchanged"))
+        arm["suspect"] += bool(row["solved"] and row.get("suspect"))
     for arm in arms.values():
         arm["interval"] = wilson(arm["solved"], arm["n"])
     return dict(sorted(arms.items()))
 
 
 def markdown(rows):
-    lines = ["| arm | solved | rate (95 % Wilson) | gate passed | landed but wrong | unchanged | tokens | hours |",
-             "|---|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| arm | solved | rate (95 % Wilson) | gate passed | landed but wrong | unchanged | solved, suspect | "
+             "tokens | hours |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for name, arm in summary(rows).items():
         low, high = arm["interval"]
         rate = arm["solved"] / arm["n"] if arm["n"] else 0
         lines.append(f"| {name} | {arm['solved']}/{arm['n']} | {rate:.0%} ({low:.0%}–{high:.0%}) | {arm['gate']} | "
-                     f"{arm['landed_wrong']} | {arm['unchanged']} | {arm['tokens']:,} | {arm['seconds'] / 3600:.2f} |")
+                     f"{arm['landed_wrong']} | {arm['unchanged']} | {arm['suspect']} | {arm['tokens']:,} | "
+                     f"{arm['seconds'] / 3600:.2f} |")
     arms = {row["arm"] for row in rows}
     comparisons = [compare(rows, *PRIMARY)] if set(PRIMARY) <= arms else []
     secondary = [compare(rows, *pair) for pair in SECONDARY if set(pair) <= arms]

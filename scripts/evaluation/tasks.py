@@ -11,8 +11,11 @@ pass-to-pass test ids. From the pinned sdist it becomes:
 import ast
 import atexit
 import hashlib
+import hmac
+import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -232,19 +235,101 @@ def prune_imports(directory, module_path, original, module_text, test_file):
                 handle.write("".join(lines))
 
 
-def pytest_command(python, ids):
-    return [python, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--no-header", "-o", "addopts="] + ids
+def sandbox():
+    """bubblewrap's command prefix for running a module the harness does not trust: the whole file system
+    read-only, no network, its own process tree; `run_tests` adds the project's folder and its report's, writable.
+    Checked once a run: without a working bubblewrap the harness stops and says so."""
+    global _sandbox
+    if _sandbox is None:
+        prefix = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                  "--unshare-all", "--die-with-parent", "--new-session"]
+        try:
+            result, _ = run(prefix + ["true"], timeout=60)
+        except OSError as error:
+            raise SystemExit(f"the grade runs modules in bubblewrap, which is not installed ({error}): "
+                             "apt-get install bubblewrap")
+        if result.returncode != 0:
+            raise SystemExit(f"the grade runs modules in bubblewrap, which fails here: {result.stdout.strip()}")
+        _sandbox = prefix
+    return _sandbox
 
 
-def outcomes(output):
-    """{node id: PASSED|FAILED|ERROR|…} from pytest's -rA summary."""
-    found = {}
-    for line in output.splitlines():
-        # A passed test's line is its id alone (ids may hold spaces); others add " - " and a reason.
-        match = re.match(r"(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (.+)$", line)
-        if match:
-            found[match.group(2)] = match.group(1)
-    return found
+_sandbox = None
+
+
+def run_tests(python, directory, ids, timeout=300):
+    """Runs the tests `ids` in the project at `directory` in the sandbox. Returns ({node id: PASSED|FAILED|
+    ERROR|SKIPPED}, timed out, output). The outcomes come from grade_plugin's signed report, not from what the
+    run printed: a run that leaves no report, or one that does not verify, passed nothing."""
+    key = secrets.token_bytes(32)
+    with tempfile.TemporaryDirectory(prefix="eval-report-") as reports:
+        report = os.path.join(reports, "report.json")
+        reader, writer = os.pipe()
+        os.write(writer, key)
+        os.close(writer)
+        env = dict(os.environ, PYTHONPATH=HERE, PYTHONDONTWRITEBYTECODE="1", FLOTILLA_GRADE_REPORT=report,
+                   FLOTILLA_GRADE_KEY_FD=str(reader))
+        command = sandbox() + ["--bind", directory, directory, "--bind", reports, reports, "--chdir", directory,
+                               python, "-m", "pytest", "-q", "-rA", "-p", "grade_plugin", "-p", "no:cacheprovider",
+                               "--no-header", "-o", "addopts="] + ids
+        try:
+            result = subprocess.run(command, cwd=directory, env=env, timeout=timeout, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(reader,))
+            output, timed_out = result.stdout, False
+        except subprocess.TimeoutExpired as expired:
+            output, timed_out = expired.stdout or "", True
+            if isinstance(output, bytes):
+                output = output.decode("utf-8", "replace")
+        finally:
+            os.close(reader)
+        return verified(report, key), timed_out, output
+
+
+def verified(report, key):
+    """The outcomes of a signed report, or {} when it is missing or its signature does not match."""
+    try:
+        with open(report, encoding="utf-8") as handle:
+            signed = json.load(handle)
+        payload, signature = signed["payload"], signed["signature"]
+        if not hmac.compare_digest(hmac.new(key, payload.encode(), hashlib.sha256).hexdigest(), signature):
+            return {}
+        return {str(node): str(outcome) for node, outcome in json.loads(payload)["outcomes"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+# Names a module under test has no business using unless its original slice uses them too: the ways a module could
+# reach the test run itself (its process, pytest, the interpreter's tables, the files around it).
+RISKY = {"pytest", "_pytest", "conftest", "modules", "exit", "_exit", "atexit", "_getframe", "gc", "inspect",
+         "builtins", "__builtins__", "__import__", "importlib", "subprocess", "ctypes", "signal", "open", "os",
+         "sys", "environ", "settrace", "setprofile"}
+
+
+def risky_names(source):
+    """The risky names a module's code uses (names, attributes, imports), and "PASSED" if a string holds it."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.update(node.name.split("."))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.update(node.module.split("."))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "PASSED" in node.value:
+            found.add("PASSED")
+    return found & (RISKY | {"PASSED"})
+
+
+def suspect(module_text, original_text):
+    """The risky names the arm's module uses that its original slice does not (sorted): a solved row that has any
+    is read before it is reported."""
+    return sorted(risky_names(module_text) - risky_names(original_text))
 
 
 def task_text(instance):
@@ -264,7 +349,8 @@ def make_task(instance, cache, python, directory):
     tests = original(instance, cache, instance["test_file"])
     visible = split.visible_source(tests, instance["function"], instance["hidden_units"])
     write_project(instance, cache, directory, broken, visible)
-    ids = " ".join(shlex.quote(node) for node in instance["visible"])
+    # The visible tests as the visible file names them (a table's row ids may be renumbered there).
+    ids = " ".join(shlex.quote(node) for node in instance["verify"])
     with open(os.path.join(directory, "verify.sh"), "w") as handle:
         handle.write(f"#!/bin/sh\nexec {python} -m pytest -q -p no:cacheprovider -o addopts= {ids}\n")
     os.chmod(os.path.join(directory, "verify.sh"), 0o755)
@@ -286,8 +372,7 @@ def grade(instance, cache, python, module_text):
     with tempfile.TemporaryDirectory(prefix="eval-grade-") as parent:
         directory = os.path.join(parent, "project")
         write_project(instance, cache, directory, module_text, original(instance, cache, instance["test_file"]))
-        result, _ = run(pytest_command(python, [instance["test_file"]]), cwd=directory, timeout=300)
-    found = outcomes(result.stdout)
+        found, timed_out, _ = run_tests(python, directory, [instance["test_file"]])
 
     def passed(ids):
         return sum(1 for node in ids if found.get(node) == "PASSED")
@@ -297,4 +382,5 @@ def grade(instance, cache, python, module_text):
     return {"solved": not failing, "hidden": passed(instance["hidden"]), "hidden_of": len(instance["hidden"]),
             "visible": passed(instance["visible"]), "visible_of": len(instance["visible"]),
             "pass_to_pass": passed(instance["pass_to_pass"]), "pass_to_pass_of": len(instance["pass_to_pass"]),
-            "failing": failing[:5], "timed_out": result.returncode is None}
+            "failing": failing[:5], "timed_out": timed_out,
+            "suspect": suspect(module_text, slices(instance, module_source(instance, cache))[0])}

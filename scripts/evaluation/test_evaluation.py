@@ -180,12 +180,24 @@ def test_other():
                                                     "test_increment_table[2]", "test_increment_table[3]",
                                                     "test_increment_zero", "test_increment_hidden_table"])
 
-    def test_a_table_with_ids_per_row_is_one_unit(self):
+    def test_a_table_with_an_id_list_is_cut_with_its_ids(self):
         source = self.TESTS.replace('@pytest.mark.parametrize(("a", "b"), TABLE)',
                                     '@pytest.mark.parametrize(("a", "b"), TABLE, ids=["one", "two", "three", "four"])')
         units = split.units(source, "increment")
-        self.assertIn({"id": "test_increment_table", "test": "test_increment_table", "row": None}, units)
-        self.assertFalse([u for u in units if u["row"] is not None])
+        self.assertEqual(len([u for u in units if u["row"] is not None]), 4)
+        hidden = [u for u in units if u["id"] in ("test_increment_table[1]", "test_increment_table[3]")]
+        visible = split.visible_source(source, "increment", hidden)
+        ast.parse(visible)
+        self.assertIn('ids=["one",  "three", ]', visible)
+        self.assertNotIn("(2, 3)", visible)
+
+    def test_a_table_whose_ids_are_not_one_literal_a_row_is_one_unit(self):
+        for ids in ('ids=["one", "two"]', "ids=str", 'indirect=True'):
+            source = self.TESTS.replace('@pytest.mark.parametrize(("a", "b"), TABLE)',
+                                        f'@pytest.mark.parametrize(("a", "b"), TABLE, {ids})')
+            units = split.units(source, "increment")
+            self.assertIn({"id": "test_increment_table", "test": "test_increment_table", "row": None}, units)
+            self.assertFalse([u for u in units if u["row"] is not None])
 
     def test_a_table_two_tests_read_is_dealt_by_test_and_the_visible_file_parses(self):
         source = self.TESTS + '''
@@ -198,6 +210,40 @@ def test_increment_again(a, b):
         self.assertFalse([u for u in units if u["row"] is not None])
         for hidden in ([units[0]], units[:2], units[1::2]):
             ast.parse(split.visible_source(source, "increment", hidden))
+
+    def test_a_table_a_test_of_another_function_reads_is_still_dealt_by_row(self):
+        source = self.TESTS + '''
+
+@pytest.mark.parametrize(("a", "b"), TABLE)
+def test_other_table(a, b):
+    assert mod.other(a) < b
+'''
+        units = split.units(source, "increment")
+        self.assertEqual(len([u for u in units if u["row"] is not None]), 4)
+        hidden = [u for u in units if u["id"] == "test_increment_table[1]"]
+        visible = split.visible_source(source, "increment", hidden)
+        self.assertNotIn("(2, 3)", visible)
+        self.assertIn("def test_other_table", visible)
+
+    def test_rows_holding_letters_beyond_ascii_are_cut_whole(self):
+        """ast counts columns in UTF-8 bytes: a cut made in characters left half a row (inflection's tables)."""
+        source = self.TESTS.replace("(2, 3),", '(u"Malmö", "日本語"),').replace("(1, 2),", '("Ærø", 2),')
+        units = split.units(source, "increment")
+        hidden = [u for u in units if u["id"] in ("test_increment_table[1]", "test_increment_table[2]")]
+        visible = split.visible_source(source, "increment", hidden)
+        ast.parse(visible)
+        self.assertIn('("Ærø", 2),', visible)
+        self.assertNotIn("Malmö", visible)
+        self.assertNotIn("(3, 4)", visible)
+        self.assertIn("(4, 5),", visible)
+
+    def test_visible_rows_are_renumbered_past_the_hidden_ones(self):
+        units = split.units(self.TESTS, "increment")
+        hidden = [u for u in units if u["id"] in ("test_increment_table[0]", "test_increment_table[2]")]
+        visible = [u for u in units if u not in hidden]
+        self.assertEqual([(u["id"], u["row"]) for u in split.renumbered(visible, hidden)],
+                         [("test_increment_table[1]", 0), ("test_increment_table[3]", 1),
+                          ("test_increment_zero", None), ("test_increment_hidden_table", None)])
 
     def test_the_deal_is_by_hash_alternating_and_stable(self):
         units = split.units(self.TESTS, "increment")
@@ -229,6 +275,19 @@ def test_increment_again(a, b):
                   {"id": "test_increment_zero", "test": "test_increment_zero", "row": None}]
         self.assertEqual(split.node_ids(collected, "test_mod.py", chosen),
                          ["test_mod.py::test_increment_table[3-4]", "test_mod.py::test_increment_zero"])
+
+
+class SliceTests(unittest.TestCase):
+    def test_a_literal_all_is_kept_cut_to_the_names_the_slice_defines(self):
+        from make_task import extract
+        source = '__all__ = ["a", "b", "c"]\n\n\ndef a():\n    return c()\n\n\ndef b():\n    return 2\n\n\n' \
+            'def c():\n    return 3\n'
+        sliced = extract(source, "a", stub=False)
+        self.assertIn("__all__ = ['a', 'c']", sliced)
+        self.assertNotIn("def b", sliced)
+        namespace = {}
+        exec(sliced, namespace)
+        self.assertEqual(namespace["a"](), 3)
 
 
 class GeneratorTests(unittest.TestCase):
@@ -263,10 +322,11 @@ def squeeze(text):
 from tiny import count_vowels, shout, squeeze
 
 
-@pytest.mark.parametrize(("text", "count"), [("", 0), ("abc", 1), ("AEIOU", 5), ("rhythm", 0), ("banana", 3),
-                                             ("Queue", 4)])
-def test_count_vowels(text, count):
-    assert count_vowels(text) == count
+# A list in a row makes pytest number the rows' ids (`counts0`…): cut rows renumber the rest.
+@pytest.mark.parametrize(("text", "counts"), [("", [0]), ("abc", [1]), ("AEIOU", [5]), ("rhythm", [0]),
+                                              ("banana", [3]), ("Queue", [4])])
+def test_count_vowels(text, counts):
+    assert count_vowels(text) == counts[0]
 
 
 def test_count_vowels_of_a_sentence():
@@ -332,11 +392,57 @@ def test_squeeze():
             verify = subprocess.run(["./verify.sh"], cwd=task, capture_output=True, text=True)
             self.assertNotEqual(verify.returncode, 0, verify.stdout)
             original = tasks.slices(instance, tasks.module_source(instance, self.cache))[0]
+            with open(os.path.join(task, "tiny/text.py"), "w", encoding="utf-8") as handle:
+                handle.write(original)
+            verify = subprocess.run(["./verify.sh"], cwd=task, capture_output=True, text=True)
+            self.assertEqual(verify.returncode, 0, verify.stdout)
+            self.assertIn(f"{len(instance['visible'])} passed", verify.stdout)
             self.assertTrue(tasks.grade(instance, self.cache, sys.executable, original)["solved"])
             graded = tasks.grade(instance, self.cache, sys.executable, broken)
             self.assertFalse(graded["solved"])
             self.assertLess(graded["hidden"], graded["hidden_of"])
 
+    def test_a_module_that_forges_the_grade_passes_nothing_and_is_flagged(self):
+        """The module runs in the grade: one prints pytest's summary for every test once pytest is done and writes
+        outside its project; another writes a report of its own where its environment named one and exits 0."""
+        import generate
+        import tasks
+        instance = {i["id"]: i for i in generate.Generator(self.cache, sys.executable, 150, False)
+                    .project(self.project)}["tinyproj:count_vowels:body"]
+        original = tasks.slices(instance, tasks.module_source(instance, self.cache))[0]
+        outside = os.path.join(self.work, "outside.txt")
+        with open(outside, "w") as handle:
+            handle.write("before\n")
+        ids = instance["visible"] + instance["hidden"] + instance["pass_to_pass"]
+        forged = original.replace("    total = 0\n", "    total = 1\n") + f'''
+import atexit
+atexit.register(lambda: print("\\n".join("PASSED " + node for node in {ids!r})))
+try:
+    with open({outside!r}, "a") as handle:
+        handle.write("written by the module\\n")
+except OSError:
+    pass
+'''
+        graded = tasks.grade(instance, self.cache, sys.executable, forged)
+        self.assertFalse(graded["solved"])
+        self.assertEqual(graded["visible"] + graded["hidden"], 0)
+        self.assertEqual(graded["suspect"], ["PASSED", "atexit", "open"])
+        with open(outside) as handle:
+            self.assertEqual(handle.read(), "before\n")
+        self.assertEqual(tasks.grade(instance, self.cache, sys.executable, original)["suspect"], [])
+        # A report of its own, every test passed, written where the process's first environment names it.
+        quits = original + f'''
+import json, os
+outcomes = json.dumps({{"outcomes": {{node: "PASSED" for node in {ids!r}}}, "exitstatus": 0}})
+for entry in open("/proc/self/environ", "rb").read().split(b"\\0"):
+    if entry.startswith(b"FLOTILLA_GRADE_REPORT="):
+        with open(entry.split(b"=", 1)[1], "w") as report:
+            json.dump({{"payload": outcomes, "signature": "0" * 64}}, report)
+os._exit(0)
+'''
+        graded = tasks.grade(instance, self.cache, sys.executable, quits)
+        self.assertFalse(graded["solved"])
+        self.assertEqual(graded["suspect"], ["PASSED", "_exit", "open", "os"])
 
 if __name__ == "__main__":
     unittest.main()
