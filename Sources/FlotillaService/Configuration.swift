@@ -16,6 +16,8 @@ package struct Configuration: Sendable {
     package var notify: [String: NotificationTarget] = [:]
     /// How long a finished run keeps delivering notifications (`[notify] grace`, default 10 s).
     package var notifyGrace: Duration = .seconds(10)
+    /// Pipelines by name (`[pipeline.NAME]`), the project's over the user's.
+    package var pipelines: [String: Pipeline] = [:]
     /// The files that were read.
     package var files: [String] = []
 
@@ -55,6 +57,7 @@ package struct Configuration: Sendable {
             }
             merged.pricing.prices.merge(file.prices) { $1 }
             merged.notify.merge(file.notify) { $1 }
+            merged.pipelines.merge(file.pipelines) { $1 }
             if let grace = file.notifyGrace { merged.notifyGrace = grace }
         }
         return merged

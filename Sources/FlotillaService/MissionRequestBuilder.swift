@@ -89,7 +89,14 @@ package struct MissionRequestBuilder {
         }
         _ = try AgentFactory(configuration: configuration, composition: composition, root: root)
             .make(backend, fields: fields, checklist: checklist)
-        return MissionRequest(checklist: checklist, checklistPath: checklistPath, backend: backend, fields: fields)
+        let pipelines = try Pipeline.chosen(by: checklist, mission: fields.pipeline, defined: configuration.pipelines)
+        return MissionRequest(
+            checklist: checklist,
+            checklistPath: checklistPath,
+            backend: backend,
+            fields: fields,
+            pipelines: pipelines
+        )
     }
 }
 

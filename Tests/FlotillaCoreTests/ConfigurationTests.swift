@@ -66,7 +66,8 @@ struct ConfigurationTests {
         )
         #expect(
             message("[agents]\nx = 1")
-                == "flotilla.toml:1: unknown table [agents] (known: run, agent, planner, critic, keys, pricing.\"MODEL\", notify.NAME)"
+                == "flotilla.toml:1: unknown table [agents] (known: run, agent, planner, critic, keys, "
+                + "pricing.\"MODEL\", notify.NAME, pipeline.NAME)"
         )
         #expect(message("verify = 'a'\n[run]\nverify = 'b'") == "flotilla.toml:3: verify is already set on line 1")
         #expect(message("[pricing.\"m\"]\ninput = 1") == "flotilla.toml:1: [pricing.m] needs input and output")

@@ -64,6 +64,10 @@ struct ConfigurationFileTests {
         ("[run]\nagents = \"two\"\n", "flotilla.toml:2: agents must be an integer"),
         ("[run]\nagents = 0\n", "flotilla.toml:2: agents must be between 1 and 64"),
         ("verify = ./verify.sh\n", "flotilla.toml:1: `./verify.sh` is not a value (strings need quotes)"),
+        (
+            "[pipeline.f]\nsteps = ['a']\n[pipeline.f.a]\ninputs = ['b/plan.md']\n",
+            "flotilla.toml:4: pipeline.f.a.inputs: b/plan.md reads step b, which does not run before a (no step does)"
+        ),
     ])
     func aBadProjectFileIsAOneLineErrorAndNothingIsCreated(_ text: String, _ message: String) async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
@@ -71,6 +75,37 @@ struct ConfigurationFileTests {
         try fixture.repository.write("flotilla.toml", text)
         let run = try await FlotillaBinary.run(
             ["run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command", "true"],
+            in: fixture.repository.path
+        )
+        #expect(run.exitCode == 2)
+        #expect(run.standardError.hasPrefix("error: \(message)"), "\(run.standardError)")
+        #expect(run.standardError.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: fixture.repository.path + "/.flotilla/ledger.sqlite"))
+    }
+
+    @Test(arguments: [
+        (
+            "# One\n\n## A\nPipeline: quick\n- [ ] a\n", [String](),
+            "the `Pipeline:` line of group `a` names pipeline quick, which no [pipeline.quick] in flotilla.toml or "
+                + "config.toml defines (defined: feature)"
+        ),
+        (
+            "# One\n\n## A\n- [ ] a\n", ["--pipeline", "quick"],
+            "--pipeline names pipeline quick, which no [pipeline.quick] in flotilla.toml or config.toml defines "
+                + "(defined: feature)"
+        ),
+    ])
+    func aPipelineNothingDefinesIsAOneLineErrorAndNothingIsCreated(
+        _ checklist: String,
+        _ flags: [String],
+        _ message: String
+    ) async throws {
+        let fixture = try await MissionFixture(checklist: checklist, groups: ["a"])
+        defer { fixture.remove() }
+        try fixture.repository.write("flotilla.toml", "[pipeline.feature]\nsteps = [\"implement\"]\n")
+        let run = try await FlotillaBinary.run(
+            ["run", "--sandbox-write", fixture.scratch.path, "--verify", "./verify.sh", "--agent-command", "true"]
+                + flags,
             in: fixture.repository.path
         )
         #expect(run.exitCode == 2)

@@ -136,6 +136,15 @@ struct MissionOptions: ParsableArguments {
     )
     var speculate: Int?
 
+    @Option(
+        help: """
+            Run each attempt as the pipeline NAME, a [pipeline.NAME] of flotilla.toml or config.toml: its steps \
+            (plan, implement, review…) in order, each its own agent session, then the gate, which alone decides. \
+            A group's `Pipeline: NAME` line overrides it for that group.
+            """
+    )
+    var pipeline: String?
+
     @Option(help: "With --review block: the score of 10 an attempt needs to land (default 6).")
     var reviewThreshold: Int?
 
@@ -289,6 +298,7 @@ struct MissionOptions: ParsableArguments {
         given.objectiveCheck = objectiveCheck ? true : nil
         given.objectiveMaxGroups = objectiveMaxGroups
         given.speculate = speculate
+        given.pipeline = pipeline
         given.reviewThreshold = reviewThreshold
         given.reviewTimeoutSeconds = reviewTimeout
         given.push = push

@@ -84,6 +84,9 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
     package var typedCriteria: [TypedCriterion] = []
     /// The group's own attempt budget (`Attempts: N`); nil for the mission's.
     package var attempts: Int?
+    /// The pipeline its attempts run (`Pipeline: NAME`, a `[pipeline.NAME]` of the configuration); nil for the
+    /// mission's (`--pipeline`), else one agent session.
+    package var pipeline: String?
 
     package init(
         id: String,
@@ -110,7 +113,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         case check
         case notes
         case criteria
-        case allow, files, speculate, probes, attempts
+        case allow, files, speculate, probes, attempts, pipeline
         case metrics, events, predicates
     }
 
@@ -127,6 +130,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         speculate = try container.decodeIfPresent(Int.self, forKey: .speculate)
         probes = try Self.probes(container.decodeIfPresent([String].self, forKey: .probes) ?? [])
         attempts = try container.decodeIfPresent(Int.self, forKey: .attempts)
+        pipeline = try container.decodeIfPresent(String.self, forKey: .pipeline)
         for (kind, key) in [
             (TypedCriterion.Kind.metric, CodingKeys.metrics), (.event, .events), (.predicate, .predicates),
         ] {
@@ -164,6 +168,7 @@ package struct ChecklistGroup: Sendable, Equatable, Codable {
         try container.encodeIfPresent(speculate, forKey: .speculate)
         if !probes.isEmpty { try container.encode(probes.map(\.line), forKey: .probes) }
         try container.encodeIfPresent(attempts, forKey: .attempts)
+        try container.encodeIfPresent(pipeline, forKey: .pipeline)
         for (kind, key) in [
             (TypedCriterion.Kind.metric, CodingKeys.metrics), (.event, .events), (.predicate, .predicates),
         ] {

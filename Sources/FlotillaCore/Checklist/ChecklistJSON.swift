@@ -2,9 +2,9 @@ import Foundation
 
 /// The JSON form of a checklist, as planners produce it:
 /// `{"title": …, "description": …, "groups": [{"id", "title", "depends_on", "check", "notes", "criteria"}]}`, and
-/// optionally per group `allow`, `files`, `speculate`, `probes`, `metrics`, `events`, `predicates` and `attempts` (as the
-/// `Allow:`, `Files:`, `Speculate:`, `Probe:`, `Metric:`, `Event:`, `Predicate:` and `Attempts:` lines, each an array of
-/// those lines' values), and the mission's `probes`.
+/// optionally per group `allow`, `files`, `speculate`, `probes`, `metrics`, `events`, `predicates`, `attempts` and
+/// `pipeline` (as the `Allow:`, `Files:`, `Speculate:`, `Probe:`, `Metric:`, `Event:`, `Predicate:`, `Attempts:` and
+/// `Pipeline:` lines, each an array of those lines' values where a group may have several), and the mission's `probes`.
 ///
 /// Decoding walks the document by hand so that every error names the field (`groups[2].depends_on[0]`).
 package enum ChecklistJSON {
@@ -49,7 +49,7 @@ package enum ChecklistJSON {
             }
             let known = [
                 "id", "title", "depends_on", "check", "notes", "criteria", "allow", "files", "speculate", "probes",
-                "metrics", "events", "predicates", "attempts",
+                "metrics", "events", "predicates", "attempts", "pipeline",
             ]
             for key in fields.keys.sorted() where !known.contains(key) { fail("\(path).\(key)", "unknown field") }
             let title = fields["title"] as? String
@@ -122,6 +122,13 @@ package enum ChecklistJSON {
                     group.attempts = count == -1 ? nil : count
                 } else {
                     fail("\(path).attempts", "expected a number from 1 to 1000, or -1")
+                }
+            }
+            if let value = fields["pipeline"], !(value is NSNull) {
+                if let name = value as? String, Pipeline.isName(name) {
+                    group.pipeline = name
+                } else {
+                    fail("\(path).pipeline", "expected a pipeline's name (lowercase letters, digits, - and _)")
                 }
             }
             groups.append(group)

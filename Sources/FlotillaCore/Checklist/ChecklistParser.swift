@@ -34,6 +34,7 @@ package struct ChecklistSource: Sendable, Equatable {
 /// Event: bench contains "warm cache" [at least N]
 /// Predicate: bench.errors == 0 and len(bench.runs) >= 3
 /// Attempts: 6
+/// Pipeline: feature
 /// Optional notes.
 /// - [ ] a criterion
 /// - [ ] another criterion, which may continue
@@ -146,6 +147,10 @@ private struct Builder {
         }
         if let value = directive("attempts", in: trimmed) {
             setAttempts(value, line: number)
+            return
+        }
+        if let value = directive("pipeline", in: trimmed) {
+            setPipeline(value, line: number)
             return
         }
         if let criterion = bulletText(trimmed) {
@@ -280,6 +285,20 @@ private struct Builder {
             return
         }
         groups[index].speculate = count
+    }
+
+    /// `Pipeline: NAME` runs each attempt of this group as the configuration's `[pipeline.NAME]`; that it exists is
+    /// checked when the mission is created, against the configuration then.
+    mutating func setPipeline(_ value: String, line: Int) {
+        let index = groups.count - 1
+        let name = value.trimmingCharacters(in: "`")
+        guard Pipeline.isName(name) else {
+            problems.append(
+                problem(line, "`Pipeline:` of group `\(groups[index].id)` must name a pipeline, not `\(value)`")
+            )
+            return
+        }
+        groups[index].pipeline = name
     }
 
     /// `Probe: NAME = COMMAND …`: the group's, or before the first group the mission's; names are unique in both.

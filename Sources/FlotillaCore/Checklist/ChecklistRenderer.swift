@@ -43,6 +43,9 @@ package enum ChecklistRenderer {
             if let attempts = group.attempts {
                 lines.append("Attempts: \(attempts)")
             }
+            if let pipeline = group.pipeline {
+                lines.append("Pipeline: \(pipeline)")
+            }
             if !group.notes.isEmpty {
                 lines.append(group.notes)
             }

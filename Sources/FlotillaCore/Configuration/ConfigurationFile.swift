@@ -6,7 +6,7 @@
 /// mission fields too, `[planner]` holds `api`, `url`, `model`. `[keys]` (the user's file only) holds API keys
 /// by provider. `[pricing."MODEL"]` holds `input`, `output`, `cache_read`, `cache_write` in dollars per million
 /// tokens. `[notify.NAME]` holds a notification target (`kind`, `url`, `secret_env`, `events`, `timeout`, `attempts`,
-/// `backoff`).
+/// `backoff`). `[pipeline.NAME]` and `[pipeline.NAME.STEP]` define a pipeline (``Pipeline``).
 package struct ConfigurationFile: Sendable, Equatable {
     package var file: String
     /// Mission fields (`[run]`, top-level, `[agent]`, `[critic]`) with their values and lines.
@@ -19,6 +19,8 @@ package struct ConfigurationFile: Sendable, Equatable {
     package var notify: [String: NotificationTarget] = [:]
     /// `[notify] grace`: how long a finished run keeps delivering notifications before its process exits.
     package var notifyGrace: Duration?
+    /// `[pipeline.NAME]` tables, checked, by name.
+    package var pipelines: [String: Pipeline] = [:]
 
     package static let plannerKeys: Set<String> = ["api", "url", "model", "binary"]
 
@@ -164,6 +166,8 @@ package struct ConfigurationFile: Sendable, Equatable {
                     }
                     configuration.notifyGrace = .seconds(bounded: seconds)
                 }
+            case let name where name == "pipeline" || name.hasPrefix("pipeline."):
+                continue  // read whole below: a pipeline's steps are tables of their own
             case let notify where notify.hasPrefix("notify."):
                 let name = String(notify.dropFirst("notify.".count))
                 configuration.notify[name] = try NotificationTarget.parse(
@@ -176,9 +180,13 @@ package struct ConfigurationFile: Sendable, Equatable {
                 throw ConfigurationError(
                     file: file,
                     line: line,
-                    "unknown table [\(table)] (known: run, agent, planner, critic, keys, pricing.\"MODEL\", notify.NAME)"
+                    "unknown table [\(table)] (known: run, agent, planner, critic, keys, pricing.\"MODEL\", notify.NAME, "
+                        + "pipeline.NAME)"
                 )
             }
+        }
+        for (name, tables) in try Pipeline.tables(of: document, file: file).sorted(by: { $0.key < $1.key }) {
+            configuration.pipelines[name] = try Pipeline.parse(name: name, tables, file: file)
         }
         return configuration
     }

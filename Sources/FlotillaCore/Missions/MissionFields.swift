@@ -68,6 +68,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var fixups: Bool?
     package var objectiveMaxGroups: Int?
     package var speculate: Int?
+    package var pipeline: String?
     package var reviewThreshold: Int?
     package var reviewTimeoutSeconds: Double?
     package var approvalTimeoutSeconds: Double?
@@ -127,7 +128,7 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case objectiveCheck = "objective_check"
         case fixups
         case objectiveMaxGroups = "objective_max_groups"
-        case speculate
+        case speculate, pipeline
         case reviewThreshold = "review_threshold"
         case reviewTimeoutSeconds = "review_timeout_seconds"
         case approvalTimeoutSeconds = "approval_timeout_seconds"
@@ -268,6 +269,12 @@ package struct MissionFields: Sendable, Equatable, Codable {
                 MissionFieldRule(
                     .integer(2...5),
                     "Run N attempts at once for a group that failed twice; the best-ranked passing one lands."
+                )
+            case .pipeline:
+                .text(
+                    maxLength: 100,
+                    "The pipeline each attempt runs ([pipeline.NAME] of flotilla.toml or config.toml), unless its "
+                        + "group's Pipeline: line names another; without one, an attempt is one agent session."
                 )
             case .avoidOverlap:
                 MissionFieldRule(

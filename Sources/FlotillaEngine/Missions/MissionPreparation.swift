@@ -9,12 +9,21 @@ package struct MissionRequest: Sendable {
     package var checklistPath: String
     package var backend: BackendName
     package var fields: MissionFields
+    /// The pipelines its attempts run (``Pipeline/chosen(by:mission:defined:)``), checked.
+    package var pipelines: [Pipeline]
 
-    package init(checklist: Checklist, checklistPath: String, backend: BackendName, fields: MissionFields) {
+    package init(
+        checklist: Checklist,
+        checklistPath: String,
+        backend: BackendName,
+        fields: MissionFields,
+        pipelines: [Pipeline] = []
+    ) {
         self.checklist = checklist
         self.checklistPath = checklistPath
         self.backend = backend
         self.fields = fields
+        self.pipelines = pipelines
     }
 }
 
@@ -124,6 +133,8 @@ package struct MissionPreparation: Sendable {
         patterns += harness.files.keys.sorted().map { "/" + $0 }
         // A probe's result file is the probe's to write: an attempt that commits one is rejected.
         patterns += request.checklist.allProbes.compactMap(\.file).map { "/" + $0 }
+        // What a pipeline's steps are told is the mission's, not an agent's to rewrite for the next step.
+        patterns += request.pipelines.flatMap(\.promptFiles).map { "/" + $0 }
         patterns += request.fields.protect ?? []
         for pattern in request.fields.protect ?? [] where pattern.trimmingWhitespace().isEmpty {
             throw FlotillaError.invalid("--protect needs a path or glob, got an empty one")
