@@ -19,6 +19,24 @@ package struct AgentFactory {
         return try make(backend, fields: spec.options, checklist: spec.checklist)
     }
 
+    /// The agent of a pipeline step that names its own backend: the mission's settings with the step's backend,
+    /// model and command, and no fallbacks (they stand in for the mission's backend, not this one).
+    package func make(_ step: PipelineStep, fields: MissionFields, checklist: Checklist) throws -> any AgentBackend {
+        var fields = fields
+        if let backend = step.backend {
+            fields.backend = backend
+            fields.model = step.model
+            fields.fallbackBackends = nil
+        }
+        if let command = step.command { fields.agentCommand = command }
+        guard let backend = fields.impliedBackend else {
+            throw FlotillaError.invalid(
+                "pipeline step \(step.id) has no backend: give it one, or the mission --backend"
+            )
+        }
+        return try make(backend, fields: fields, checklist: checklist)
+    }
+
     package func make(
         _ backend: BackendName,
         fields: MissionFields,

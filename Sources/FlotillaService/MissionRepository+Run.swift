@@ -72,7 +72,8 @@ extension MissionRepository {
         let record = try await requireRecord(id)
         let spec = record.spec
         let configuration = try Configuration.load(root: root, environment: composition.environment)
-        let agent = try AgentFactory(configuration: configuration, composition: composition, root: root).make(spec)
+        let factory = AgentFactory(configuration: configuration, composition: composition, root: root)
+        let agent = try factory.make(spec)
         let sandbox = try await composition.sandbox(for: spec)
         // The critic's model also reviews, plans attempts and judges the goal: as a CLI, confined like the sessions
         // whose work it reads, read-only on the repository.
@@ -107,7 +108,8 @@ extension MissionRepository {
                 probe: composition.faultInjection,
                 processTable: composition.processTable,
                 critic: critic,
-                architect: architect
+                architect: architect,
+                stepAgent: { step in try factory.make(step, fields: spec.options, checklist: spec.checklist) }
             ),
             options: MissionRunner.Options(
                 environment: composition.childEnvironment(passing: spec.options.passEnv ?? []),

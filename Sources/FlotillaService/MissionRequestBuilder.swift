@@ -87,9 +87,19 @@ package struct MissionRequestBuilder {
                 fields: [FieldProblem(field: "hack_check", message: "needs a critic model")]
             )
         }
-        _ = try AgentFactory(configuration: configuration, composition: composition, root: root)
-            .make(backend, fields: fields, checklist: checklist)
+        let factory = AgentFactory(configuration: configuration, composition: composition, root: root)
+        _ = try factory.make(backend, fields: fields, checklist: checklist)
         let pipelines = try Pipeline.chosen(by: checklist, mission: fields.pipeline, defined: configuration.pipelines)
+        // Every step's agent is built (and so checked) too.
+        for pipeline in pipelines {
+            for step in pipeline.agentSteps where step.backend != nil {
+                do {
+                    _ = try factory.make(step, fields: fields, checklist: checklist)
+                } catch {
+                    throw FlotillaError.invalid("pipeline \(pipeline.name), step \(step.id): \(error)")
+                }
+            }
+        }
         return MissionRequest(
             checklist: checklist,
             checklistPath: checklistPath,

@@ -274,6 +274,39 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v14: pipelines — the ones a mission runs, and every try of their steps") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE missions ADD COLUMN pipelines_json TEXT NOT NULL DEFAULT '[]';
+                    CREATE TABLE attempt_steps (
+                        mission_id TEXT NOT NULL,
+                        group_id TEXT NOT NULL,
+                        attempt_number INTEGER NOT NULL,
+                        position INTEGER NOT NULL CHECK (position >= 1),
+                        step TEXT NOT NULL CHECK (step <> ''),
+                        number INTEGER NOT NULL CHECK (number >= 1),
+                        loop INTEGER NOT NULL CHECK (loop >= 0),
+                        try INTEGER NOT NULL CHECK (try >= 1),
+                        backend TEXT NOT NULL,
+                        model TEXT,
+                        status TEXT NOT NULL CHECK (status IN ('success','failed','timeout','discarded')),
+                        reason TEXT,
+                        change_status TEXT NOT NULL CHECK (change_status IN ('changed','no_changes')),
+                        cost_usd REAL NOT NULL DEFAULT 0 CHECK (cost_usd >= 0),
+                        input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+                        output_tokens INTEGER NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+                        snapshot TEXT,
+                        record_json TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        finished_at REAL NOT NULL CHECK (finished_at >= started_at),
+                        PRIMARY KEY (mission_id, group_id, attempt_number, position),
+                        UNIQUE (mission_id, group_id, attempt_number, number, loop, try),
+                        FOREIGN KEY (mission_id, group_id, attempt_number)
+                            REFERENCES attempts(mission_id, group_id, number) ON DELETE CASCADE
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

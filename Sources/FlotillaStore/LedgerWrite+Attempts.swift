@@ -179,4 +179,26 @@ extension LedgerWrite {
             arguments: [mission, key.group, key.number]
         )
     }
+
+    /// One try of a pipeline's step, after those the attempt recorded before it.
+    func stepFinished(_ key: AttemptKey, _ record: PipelineStepRecord) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO attempt_steps (mission_id, group_id, attempt_number, position, step, number, loop, try,
+                    backend, model, status, reason, change_status, cost_usd, input_tokens, output_tokens, snapshot,
+                    record_json, started_at, finished_at)
+                VALUES (?, ?, ?,
+                    (SELECT coalesce(max(position), 0) + 1 FROM attempt_steps
+                        WHERE mission_id = ? AND group_id = ? AND attempt_number = ?),
+                    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                mission, key.group, key.number, mission, key.group, key.number, record.step, record.number,
+                record.loop, record.attempt, record.backend, record.model, record.status.rawValue, record.reason,
+                record.changeStatus.rawValue, record.costUSD, record.inputTokens, record.outputTokens,
+                record.snapshot, try json(record), record.startedAt.timeIntervalSince1970,
+                record.finishedAt.timeIntervalSince1970,
+            ]
+        )
+    }
 }

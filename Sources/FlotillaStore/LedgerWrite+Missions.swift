@@ -10,15 +10,15 @@ extension LedgerWrite {
                 INSERT INTO missions (id, goal, repository, base_commit, target_branch, verify_command,
                     protected_patterns, agents, backend, model, max_cost_usd, max_wall_clock_s, max_attempts,
                     attempt_timeout_s, stall_threshold, checklist_json, checklist_source, options_json, state,
-                    created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?)
+                    created_at, pipelines_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?)
                 """,
             arguments: [
                 mission, spec.goal, spec.repository, spec.baseCommit, spec.targetBranch, spec.verifyCommand,
                 try json(spec.protectedPatterns), spec.agents, spec.backend, spec.model, spec.limits.maxCostUSD,
                 spec.limits.maxWallClock?.seconds, spec.limits.maxAttempts, spec.limits.attemptTimeout.seconds,
                 spec.limits.stallThreshold, String(decoding: ChecklistJSON.encode(spec.checklist), as: UTF8.self),
-                spec.checklistSource, try json(spec.options), now,
+                spec.checklistSource, try json(spec.options), now, try json(spec.pipelines),
             ]
         )
         for (position, group) in spec.checklist.groups.enumerated() {

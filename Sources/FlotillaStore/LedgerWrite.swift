@@ -34,6 +34,7 @@ struct LedgerWrite {
         case .approvalDecided(let key, let decision): try approvalDecided(key, decision)
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
         case .reviewed(let key, let verdict): try reviewed(key, blocks: verdict.blocks)
+        case .stepFinished(let key, let record): try stepFinished(key, record)
         case .stepAllowed(_, let pauseAfter):
             try db.execute(
                 sql: "UPDATE missions SET pause_after_attempts = ? WHERE id = ?",
@@ -43,7 +44,7 @@ struct LedgerWrite {
             .testsBaseline, .probesBaseline, .criteriaChecked,
             .crashNoticed, .pushed,
             .landedOnto,
-            .objectiveChecked, .speculationRanked:
+            .objectiveChecked, .speculationRanked, .stepStarted, .stepChangesTakenBack:
             break
         }
     }

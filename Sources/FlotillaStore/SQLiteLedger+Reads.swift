@@ -70,6 +70,11 @@ extension SQLiteLedger {
         try await rows(of: mission, from: "model_calls", orderedBy: "id")
     }
 
+    /// Every try of a pipeline step in the mission, attempt by attempt, in the order they ran.
+    package func steps(of mission: MissionID) async throws -> [AttemptStepRecord] {
+        try await rows(of: mission, from: "attempt_steps", orderedBy: "group_id, attempt_number, position")
+    }
+
     package func attempts(of mission: MissionID) async throws -> [AttemptRecord] {
         try await rows(of: mission, from: "attempts", orderedBy: "sequence")
     }

@@ -29,6 +29,7 @@ package struct MissionAudit: Sendable {
     package func groups() async throws -> [GroupRecord] { try await ledger.groups(of: id) }
     package func events() async throws -> [MissionEvent] { try await ledger.events(of: id, after: 0, limit: 100_000) }
     package func verifications() async throws -> [VerificationRecord] { try await ledger.verifications(of: id) }
+    package func steps() async throws -> [AttemptStepRecord] { try await ledger.steps(of: id) }
 
     package func attempt(_ group: String, _ number: Int) async throws -> AttemptRecord? {
         try await attempts().first { $0.key == AttemptKey(group: group, number: number) }

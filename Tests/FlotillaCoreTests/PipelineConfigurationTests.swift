@@ -126,7 +126,7 @@ struct PipelineConfigurationTests {
         // A step's settings.
         (
             "[pipeline.f]\nsteps = ['a']\n[pipeline.f.a]\ncolour = 1",
-            "flotilla.toml:4: unknown key pipeline.f.a.colour (known: backend, model, mode, prompt, inputs, outputs, timeout, retries, verdict, on_fail, max_loops, paths)"
+            "flotilla.toml:4: unknown key pipeline.f.a.colour (known: backend, model, command, mode, prompt, inputs, outputs, timeout, retries, verdict, on_fail, max_loops, paths)"
         ),
         (
             "[pipeline.f]\nsteps = ['a']\n[pipeline.f.a]\nbackend = 'gpt'",

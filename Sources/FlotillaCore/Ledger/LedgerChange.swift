@@ -48,6 +48,12 @@ package enum LedgerChange: Sendable, Equatable {
     case newTestsDeferred(AttemptKey, paths: [String])
     /// The attempt's session changed the guarded parts of the agent CLIs' settings (``ToolSettings``): put back.
     case toolSettingsRestored(AttemptKey, paths: [String])
+    /// A try of a pipeline's step starts.
+    case stepStarted(AttemptKey, MissionEvent.StepStarted)
+    /// A try of a pipeline's step ended (its `result.json`).
+    case stepFinished(AttemptKey, PipelineStepRecord)
+    /// Changes a step was not to make were taken back.
+    case stepChangesTakenBack(AttemptKey, MissionEvent.StepChangesTakenBack)
     /// The user's branches or tags moved while agents ran without a sandbox: reported, not undone, since Flotilla
     /// cannot tell the user's own commits from an agent's there.
     case refsMoved([RefMove], during: [AttemptKey])

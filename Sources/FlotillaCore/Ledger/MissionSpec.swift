@@ -19,6 +19,8 @@ package struct MissionSpec: Sendable, Equatable, Codable {
     package var checklistSource: String
     /// How it runs: backend settings and options that `resume` needs again.
     package var options: MissionFields
+    /// The pipelines its attempts run (`--pipeline`, groups' `Pipeline:` lines), as defined when it was created.
+    package var pipelines: [Pipeline]
 
     package init(
         id: MissionID,
@@ -34,7 +36,8 @@ package struct MissionSpec: Sendable, Equatable, Codable {
         limits: MissionLimits,
         checklist: Checklist,
         checklistSource: String,
-        options: MissionFields = MissionFields()
+        options: MissionFields = MissionFields(),
+        pipelines: [Pipeline] = []
     ) {
         self.id = id
         self.goal = goal
@@ -50,5 +53,12 @@ package struct MissionSpec: Sendable, Equatable, Codable {
         self.checklist = checklist
         self.checklistSource = checklistSource
         self.options = options
+        self.pipelines = pipelines
+    }
+
+    /// The pipeline a group's attempts run: its `Pipeline:` line's, else the mission's; nil for one agent session.
+    package func pipeline(of group: String) -> Pipeline? {
+        guard let name = checklist.group(group)?.pipeline ?? options.pipeline else { return nil }
+        return pipelines.first { $0.name == name }
     }
 }

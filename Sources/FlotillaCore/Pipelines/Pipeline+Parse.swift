@@ -9,7 +9,8 @@ extension Pipeline {
 
     /// The keys a `[pipeline.NAME.STEP]` table accepts.
     package static let stepKeys: [String] = [
-        "backend", "model", "mode", "prompt", "inputs", "outputs", "timeout", "retries", "verdict", "on_fail",
+        "backend", "model", "command", "mode", "prompt", "inputs", "outputs", "timeout", "retries", "verdict",
+        "on_fail",
         "max_loops", "paths",
     ]
 
@@ -221,6 +222,10 @@ extension Pipeline {
             step.backend = backend
         }
         step.model = try text("model")
+        step.command = try text("command")
+        if step.command != nil && step.backend != .command {
+            throw fail(entries["command"], "\(table).command is the command line of backend = \"command\"")
+        }
         if let mode = try text("mode") {
             guard let value = PipelineStep.Mode(rawValue: mode) else {
                 throw fail(entries["mode"], "\(table).mode must be read-only or write, not \(mode)")

@@ -40,6 +40,8 @@ package struct PipelineStep: Sendable, Equatable, Codable {
     package var backend: BackendName?
     /// The model handed to that backend; nil: the mission's (when the backend is the mission's).
     package var model: String?
+    /// For `backend = "command"`: the command line the step runs (the prompt on stdin); nil: the mission's.
+    package var command: String?
     package var mode: Mode
     /// The step's prompt template, a file of the repository (protected like the checklist); nil: the attempt's
     /// own prompt with the step's inputs added.
@@ -68,6 +70,7 @@ package struct PipelineStep: Sendable, Equatable, Codable {
         id: String,
         backend: BackendName? = nil,
         model: String? = nil,
+        command: String? = nil,
         mode: Mode = .write,
         prompt: String? = nil,
         inputs: [PipelineInput] = [],
@@ -82,6 +85,7 @@ package struct PipelineStep: Sendable, Equatable, Codable {
         self.id = id
         self.backend = backend
         self.model = model
+        self.command = command
         self.mode = mode
         self.prompt = prompt
         self.inputs = inputs

@@ -256,3 +256,17 @@ package struct PipelineStepRecord: Sendable, Equatable, Codable {
         case outputs, snapshot
     }
 }
+
+/// A row of the ledger's `attempt_steps`: one try of one step, of one attempt.
+package struct AttemptStepRecord: Sendable, Equatable {
+    package var key: AttemptKey
+    /// Its place among the attempt's tries (1, 2…).
+    package var position: Int
+    package var record: PipelineStepRecord
+
+    package init(key: AttemptKey, position: Int, record: PipelineStepRecord) {
+        self.key = key
+        self.position = position
+        self.record = record
+    }
+}

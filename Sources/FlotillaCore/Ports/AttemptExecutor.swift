@@ -58,6 +58,9 @@ package enum AttemptUpdate: Sendable, Equatable, Codable {
     /// The attempt's gate ran; `reviewFollows` when a passing gate waits for its review before the attempt may land.
     case gateFinished(Verification, reviewFollows: Bool)
     case reviewed(ReviewVerdict)
+    case stepStarted(MissionEvent.StepStarted)
+    case stepFinished(PipelineStepRecord)
+    case stepChangesTakenBack(MissionEvent.StepChangesTakenBack)
 
     /// The ledger change that records it.
     package func change(for key: AttemptKey) -> LedgerChange {
@@ -71,6 +74,9 @@ package enum AttemptUpdate: Sendable, Equatable, Codable {
         case .gateFinished(let verification, let reviewFollows):
             .gateFinished(verification, reviewFollows: reviewFollows)
         case .reviewed(let verdict): .reviewed(key, verdict)
+        case .stepStarted(let start): .stepStarted(key, start)
+        case .stepFinished(let record): .stepFinished(key, record)
+        case .stepChangesTakenBack(let taken): .stepChangesTakenBack(key, taken)
         }
     }
 
@@ -80,7 +86,10 @@ package enum AttemptUpdate: Sendable, Equatable, Codable {
         case .agentFinished: "agent.finished"
         case .committed: "attempt.committed"
         case .gateFinished: "gate.recorded"
-        case .modelCalled, .testEditsReverted, .newTestsDeferred, .toolSettingsRestored, .reviewed: nil
+        case .stepFinished: "step.finished"
+        case .modelCalled, .testEditsReverted, .newTestsDeferred, .toolSettingsRestored, .reviewed, .stepStarted,
+            .stepChangesTakenBack:
+            nil
         }
     }
 }

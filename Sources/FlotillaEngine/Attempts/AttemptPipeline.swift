@@ -94,6 +94,11 @@ struct AttemptPipeline: Sendable {
         HackCheckStep(), ExplainStep(),
     ])
 
+    /// The same steps with the agent's one session replaced by `step` (a pipeline's steps).
+    func replacingSession(with step: any AttemptStep) -> AttemptPipeline {
+        AttemptPipeline(steps: steps.map { $0 is SessionStep ? step : $0 })
+    }
+
     func run(_ plan: AttemptPlan, in environment: AttemptEnvironment) async -> AttemptResult {
         var state = AttemptState(plan: plan, worktree: environment.layout.slotWorktree(plan.mission, plan.slot))
         do {
@@ -118,6 +123,13 @@ struct LocalAttemptExecutor: AttemptExecutor {
     var pipeline = AttemptPipeline.standard
 
     func run(_ plan: AttemptPlan, update: @escaping @Sendable (AttemptUpdate) -> Void) async -> AttemptResult {
-        await pipeline.run(plan, in: AttemptEnvironment(mission: mission, context: context, update: update))
+        // A group that runs a pipeline runs its steps where the one session would run.
+        let steps = mission.pipeline(of: plan.key.group).map {
+            pipeline.replacingSession(with: PipelineStepsStep(pipeline: $0))
+        }
+        return await (steps ?? pipeline).run(
+            plan,
+            in: AttemptEnvironment(mission: mission, context: context, update: update)
+        )
     }
 }

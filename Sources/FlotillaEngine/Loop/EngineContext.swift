@@ -41,6 +41,10 @@ struct EngineContext: Sendable {
     var hackCheck: HackCheck?
     /// How agent sessions (and, through the gate, verify runs) are confined.
     var sandbox: SandboxSettings = .none
+    /// The agents of pipeline steps that name a backend of their own; nil: every step runs the mission's agent.
+    var stepAgent: (@Sendable (PipelineStep) throws -> any AgentBackend)?
+    /// What the loop's waits wait on (a pipeline step's backoff between tries).
+    var clock: any Clock<Duration> = ContinuousClock()
 
     var ledger: any MissionLedger { control.ledger }
     var git: any GitRepository { control.git }
@@ -64,8 +68,16 @@ struct EngineContext: Sendable {
             architect: architect,
             objective: objective,
             hackCheck: hackCheck,
-            sandbox: sandbox
+            sandbox: sandbox,
+            stepAgent: stepAgent,
+            clock: clock
         )
+    }
+
+    /// The agent a pipeline step runs: its own backend's, or the mission's.
+    func agent(for step: PipelineStep) throws -> any AgentBackend {
+        guard step.backend != nil, let stepAgent else { return agent }
+        return try stepAgent(step)
     }
 
     @discardableResult

@@ -24,6 +24,8 @@ package struct MissionRunner: Sendable {
         package var architect: (any LanguageModel)?
         /// Runs the attempts; nil runs them here, with the agent above (``LocalAttemptExecutor``).
         package var executor: (any AttemptExecutor)?
+        /// Makes the agent of a pipeline step that names its own backend (and model, or command).
+        package var stepAgent: (@Sendable (PipelineStep) throws -> any AgentBackend)?
 
         package init(
             ledger: any MissionLedger,
@@ -36,8 +38,10 @@ package struct MissionRunner: Sendable {
             processTable: (any ProcessTable)? = nil,
             critic: Critic? = nil,
             architect: (any LanguageModel)? = nil,
-            executor: (any AttemptExecutor)? = nil
+            executor: (any AttemptExecutor)? = nil,
+            stepAgent: (@Sendable (PipelineStep) throws -> any AgentBackend)? = nil
         ) {
+            self.stepAgent = stepAgent
             self.executor = executor
             self.critic = critic
             self.architect = architect
@@ -94,7 +98,9 @@ package struct MissionRunner: Sendable {
             architect: try architect(for: spec),
             objective: try objectiveCheck(for: spec),
             hackCheck: try hackCheck(for: spec),
-            sandbox: options.sandbox
+            sandbox: options.sandbox,
+            stepAgent: ports.stepAgent,
+            clock: ports.clock
         )
         if record.stopReason == .terminated { try MissionControl.requireResumable(record) }
         if record.state == .completed {

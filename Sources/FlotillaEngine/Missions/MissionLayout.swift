@@ -27,6 +27,8 @@ package struct MissionLayout: Sendable, Equatable {
         join(agentOutputs(id), "\(key.slug).prompt.md")
     }
     package func patch(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), "\(key.slug).patch") }
+    /// An attempt's pipeline files: `pipeline.json` and `steps/NN_STEP[.LOOP]/` (``PipelineRun``).
+    package func pipelineDirectory(_ id: MissionID, _ key: AttemptKey) -> String { join(agentOutputs(id), key.slug) }
     /// Where an attempt's tool files (aider's histories…) are kept instead of its checkout.
     package func toolFiles(_ id: MissionID, _ key: AttemptKey) -> String {
         join(agentOutputs(id), "\(key.slug).tool-files")

@@ -135,6 +135,16 @@ package struct MissionPreparation: Sendable {
         patterns += request.checklist.allProbes.compactMap(\.file).map { "/" + $0 }
         // What a pipeline's steps are told is the mission's, not an agent's to rewrite for the next step.
         patterns += request.pipelines.flatMap(\.promptFiles).map { "/" + $0 }
+        for pipeline in request.pipelines {
+            for step in pipeline.steps {
+                if let prompt = step.prompt, try await git.fileContents(at: baseCommit, path: prompt) == nil {
+                    throw FlotillaError.invalid(
+                        "pipeline \(pipeline.name), step \(step.id): its prompt \(prompt) is not in the base commit "
+                            + "\(baseCommit.shortSHA) (commit it first: steps read the committed copy)"
+                    )
+                }
+            }
+        }
         patterns += request.fields.protect ?? []
         for pattern in request.fields.protect ?? [] where pattern.trimmingWhitespace().isEmpty {
             throw FlotillaError.invalid("--protect needs a path or glob, got an empty one")
@@ -164,7 +174,8 @@ package struct MissionPreparation: Sendable {
             limits: request.fields.limits,
             checklist: request.checklist,
             checklistSource: request.checklistPath,
-            options: request.fields
+            options: request.fields,
+            pipelines: request.pipelines
         )
         return PreparedMission(
             spec: spec,

@@ -49,7 +49,8 @@ extension MissionRecord: FetchableRecord {
             ),
             checklist: checklist,
             checklistSource: try column("checklist_source"),
-            options: try MissionFields.stored(try column("options_json"), row: column.name)
+            options: try MissionFields.stored(try column("options_json"), row: column.name),
+            pipelines: try column.json("pipelines_json")
         )
         var runner: ProcessIdentity?
         if let pid: Int32 = try column("runner_pid"), let ticks: Int64 = try column("runner_start_ticks") {

@@ -54,7 +54,8 @@ extension EventKind {
             MissionEvent.GroupsAdded.self, MissionEvent.SpeculationRanked.self, MissionEvent.TestsBaseline.self,
             MissionEvent.ToolSettingsRestored.self, MissionEvent.NewTestsDeferred.self,
             MissionEvent.ProbesBaseline.self, MissionEvent.CriteriaChecked.self,
-            MissionEvent.MissionStepped.self,
+            MissionEvent.MissionStepped.self, MissionEvent.StepStarted.self, MissionEvent.StepChangesTakenBack.self,
+            PipelineStepRecord.self,
         ]
         // Every kind is listed by exactly one type (a test checks it).
         return types.first { $0.kinds.contains(self) }

@@ -467,6 +467,38 @@ extension LedgerChange {
                     + paths.joined(separator: ", "),
                 MissionEvent.ToolSettingsRestored(paths: paths)
             )
+        case .stepStarted(let key, let start):
+            let what =
+                start.kind == .stepRetry
+                ? "tries again (try \(start.attempt))" : start.loop > 0 ? "runs again (return \(start.loop))" : "starts"
+            return make(
+                start.kind,
+                key,
+                "\(key) step \(start.number) \(start.step) \(what) with \(start.backend)"
+                    + (start.reason.map { ": \($0)" } ?? ""),
+                start
+            )
+        case .stepFinished(let key, let record):
+            return make(
+                .stepFinished,
+                key,
+                "\(key) step \(record.number) \(record.step) \(record.status.rawValue)"
+                    + (record.reason.map { ": \($0)" } ?? "")
+                    + " (\(record.changeStatus == .changed ? "changed files" : "no changes"), "
+                    + "$\(String(format: "%.4f", record.costUSD)))",
+                record
+            )
+        case .stepChangesTakenBack(let key, let taken):
+            return make(
+                taken.readOnly ? .stepReadOnlyDiscarded : .stepScopeTakenBack,
+                key,
+                "\(key) step \(taken.number) \(taken.step) "
+                    + (taken.readOnly
+                        ? "is read-only; its changes were discarded: "
+                        : "changed files outside its paths, taken back: ")
+                    + taken.paths.joined(separator: ", "),
+                taken
+            )
         }
     }
 }

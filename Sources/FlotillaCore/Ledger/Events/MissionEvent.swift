@@ -42,6 +42,12 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case probesBaseline = "probes.baseline"
     case criteriaChecked = "criteria.checked"
     case missionStepped = "mission.stepped"
+    case stepStarted = "step.started"
+    case stepRetry = "step.retry"
+    case stepLoop = "step.loop"
+    case stepFinished = "step.finished"
+    case stepReadOnlyDiscarded = "step.read_only_discarded"
+    case stepScopeTakenBack = "step.scope_taken_back"
 }
 
 /// An entry of a mission's event stream (ledger `events` table, `events.jsonl`, live views).

@@ -10,7 +10,12 @@ struct SnapshotStep: AttemptStep {
         let plan = state.plan
         let git = environment.git
         do {
-            try await setAsideToolFiles(in: state.worktree, of: plan, environment)
+            try await Self.setAsideToolFiles(
+                environment.context.agent.ownFiles,
+                in: state.worktree,
+                of: plan,
+                environment
+            )
             state.commit = try await git.snapshot(
                 state.worktree,
                 index: environment.layout.index(plan.mission, of: state.worktree),
@@ -33,14 +38,14 @@ struct SnapshotStep: AttemptStep {
         return .next
     }
 
-    /// Moves the files the tool wrote for itself (``AgentBackend/ownFiles``) that the start commit does not have out of
-    /// the checkout, into the mission's folder: a tool's history is not the agent's work.
-    private func setAsideToolFiles(
+    /// Moves the files the tool wrote for itself (`patterns`, its ``AgentBackend/ownFiles``) that the start commit does
+    /// not have out of the checkout, into the mission's folder: a tool's history is not the agent's work.
+    static func setAsideToolFiles(
+        _ patterns: [String],
         in worktree: String,
         of plan: AttemptPlan,
         _ environment: AttemptEnvironment
     ) async throws {
-        let patterns = environment.context.agent.ownFiles
         guard !patterns.isEmpty else { return }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: worktree)) ?? []
         let kept = environment.layout.toolFiles(plan.mission, plan.key)

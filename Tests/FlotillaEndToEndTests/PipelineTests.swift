@@ -1,0 +1,231 @@
+import FlotillaCore
+import FlotillaTestSupport
+import Foundation
+import Testing
+
+@Suite(
+    "Pipelines: several agents per attempt, fixed files, the gate still deciding",
+    .tags(.large),
+    .timeLimit(.minutes(10))
+)
+struct PipelineTests {
+    /// plan (read-only, leaves plan.md and scribbles in the checkout) → implement (reads the plan; misspells on its
+    /// first run) → review (read-only; asks for changes until the file is right, which sends implement back).
+    static func feature(_ fixture: MissionFixture) throws -> String {
+        let plan = try fixture.scratch.write(
+            "plan.sh",
+            """
+            #!/bin/sh
+            echo "write a.txt saying: a ok" > "$FLOTILLA_STEP_OUT/plan.md"
+            echo "a plan's scribble" > scribble.txt
+            """,
+            executable: true
+        )
+        let implement = try fixture.scratch.write(
+            "implement.sh",
+            """
+            #!/bin/sh
+            cat "$FLOTILLA_STEP_IN/plan/plan.md" > "\(fixture.scratch.path)/implement-$FLOTILLA_STEP_LOOP-input.txt"
+            if [ "$FLOTILLA_STEP_LOOP" = 0 ]; then echo "a okk" > a.txt; else echo "a ok" > a.txt; fi
+            """,
+            executable: true
+        )
+        let review = try fixture.scratch.write(
+            "review.sh",
+            """
+            #!/bin/sh
+            if grep -qx "a ok" a.txt; then
+                echo '{"verdict": "approve", "notes": ""}' > "$FLOTILLA_STEP_OUT/review.json"
+            else
+                echo '{"verdict": "changes", "notes": "a.txt must say exactly: a ok"}' > "$FLOTILLA_STEP_OUT/review.json"
+            fi
+            echo "review edits" >> a.txt
+            """,
+            executable: true
+        )
+        return """
+            [pipeline.feature]
+            steps = ["plan", "implement", "review"]
+
+            [pipeline.feature.plan]
+            backend = "command"
+            command = "sh \(plan)"
+            mode = "read-only"
+            outputs = ["plan.md"]
+
+            [pipeline.feature.implement]
+            backend = "command"
+            command = "sh \(implement)"
+            inputs = ["plan/plan.md"]
+
+            [pipeline.feature.review]
+            backend = "command"
+            command = "sh \(review)"
+            mode = "read-only"
+            inputs = ["plan/plan.md", "implement/patch.diff"]
+            verdict = "review.json"
+            on_fail = "goto:implement"
+            max_loops = 2
+            """
+    }
+
+    @Test func planImplementReviewLandsWithEachStepsFilesAndTheReviewSendsImplementBack() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\nPipeline: feature\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        try fixture.repository.write("flotilla.toml", try Self.feature(fixture))
+        _ = try await fixture.repository.commitAll("pipeline")
+        let run = try await fixture.run(["--agent-command", "false", "--agents", "1", "--output", "json"])
+        #expect(run.exitCode == 0, "\(run.standardOutput)\n\(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        #expect(audit.mission.state == .completed)
+        #expect(try await audit.unverifiedTargetCommits().isEmpty)
+        let head = try #require(await audit.targetHead())
+        #expect(await fixture.repository.show(head, "a.txt") == "a ok")
+        // The read-only steps' edits never land.
+        #expect(await fixture.repository.show(head, "scribble.txt") == nil)
+
+        // Every try in the ledger, in order, with its loop and status.
+        let steps = try await audit.steps()
+        #expect(
+            steps.map { "\($0.record.step).\($0.record.loop):\($0.record.status.rawValue)" } == [
+                "plan.0:discarded", "implement.0:success", "review.0:failed", "implement.1:success",
+                "review.1:discarded",
+            ]
+        )
+        #expect(steps.map(\.record.backend) == Array(repeating: "command", count: 5))
+        #expect(steps[2].record.reason == "changes requested: a.txt must say exactly: a ok")
+
+        // Fixed files per step: prompt, transcript, patch, result, in/ and out/.
+        let directory = audit.missionDirectory + "/agent_outputs/a-1"
+        let folders = try FileManager.default.contentsOfDirectory(atPath: directory + "/steps").sorted()
+        #expect(folders == ["01_plan", "02_implement", "02_implement.1", "03_review", "03_review.1"])
+        for folder in folders {
+            for file in ["prompt.md", "transcript.log", "patch.diff", "result.json"] {
+                #expect(
+                    FileManager.default.fileExists(atPath: "\(directory)/steps/\(folder)/\(file)"),
+                    "\(folder)/\(file)"
+                )
+            }
+        }
+        #expect(
+            try String(contentsOfFile: directory + "/steps/01_plan/out/plan.md", encoding: .utf8)
+                == "write a.txt saying: a ok\n"
+        )
+        let result =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: directory + "/steps/03_review/result.json"))
+            ) as? [String: Any]
+        #expect(result?["status"] as? String == "failed")
+        #expect(result?["try"] as? Int == 1)
+        #expect(result?["change_status"] as? String == "changed")
+        #expect(FileManager.default.fileExists(atPath: directory + "/pipeline.json"))
+
+        // The plan reached implement, as a file and in its prompt; the review's notes reached its second run.
+        #expect(
+            try String(contentsOfFile: fixture.scratch.file("implement-0-input.txt"), encoding: .utf8)
+                == "write a.txt saying: a ok\n"
+        )
+        let firstPrompt = try String(contentsOfFile: directory + "/steps/02_implement/prompt.md", encoding: .utf8)
+        #expect(firstPrompt.contains("=== BEGIN plan/plan.md ===\nwrite a.txt saying: a ok"))
+        let secondPrompt = try String(contentsOfFile: directory + "/steps/02_implement.1/prompt.md", encoding: .utf8)
+        #expect(secondPrompt.contains("## Sent back to you\na.txt must say exactly: a ok"))
+
+        // The events say what happened to the read-only steps' edits, and that implement ran again.
+        let kinds = try await audit.events().map(\.kind)
+        #expect(kinds.filter { $0 == .stepReadOnlyDiscarded }.count == 3)
+        #expect(kinds.contains(.stepLoop))
+        #expect(kinds.filter { $0 == .stepFinished }.count == 5)
+    }
+
+    @Test func theLoopLimitEndsTheAttemptWithItsReason() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        // implement never gets it right: review sends it back once (max_loops 1), then the attempt fails.
+        let text = try Self.feature(fixture).replacingOccurrences(of: "max_loops = 2", with: "max_loops = 1")
+        try fixture.repository.write("flotilla.toml", text)
+        try fixture.scratch.write(
+            "implement.sh",
+            "#!/bin/sh\necho 'a okk' > a.txt\n",
+            executable: true
+        )
+        _ = try await fixture.repository.commitAll("pipeline")
+        let run = try await fixture.run([
+            "--agent-command", "false", "--pipeline", "feature", "--max-attempts", "1", "--output", "json",
+        ])
+        #expect(run.exitCode != 0)
+        let audit = try await MissionAudit(fixture.repository)
+        let attempt = try #require(try await audit.attempt("a", 1))
+        #expect(attempt.reason?.contains("step_loop_limit:review") == true, "\(attempt.reason ?? "")")
+        #expect(try await audit.steps().map(\.record.step) == ["plan", "implement", "review", "implement", "review"])
+    }
+
+    @Test func aMissingRequiredOutputIsRetriedThenFailsTheStep() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let agent = try fixture.scratch.write(
+            "forgets.sh",
+            "#!/bin/sh\necho \"$FLOTILLA_STEP_TRY\" >> \"\(fixture.scratch.path)/tries.txt\"\necho 'a ok' > a.txt\n",
+            executable: true
+        )
+        try fixture.repository.write(
+            "flotilla.toml",
+            """
+            [pipeline.quick]
+            steps = ["implement"]
+
+            [pipeline.quick.implement]
+            backend = "command"
+            command = "sh \(agent)"
+            outputs = ["notes.md"]
+            retries = 1
+            """
+        )
+        _ = try await fixture.repository.commitAll("pipeline")
+        let run = try await fixture.run([
+            "--agent-command", "false", "--pipeline", "quick", "--max-attempts", "1", "--output", "json",
+        ])
+        #expect(run.exitCode != 0)
+        #expect(try String(contentsOfFile: fixture.scratch.file("tries.txt"), encoding: .utf8) == "1\n2\n")
+        let audit = try await MissionAudit(fixture.repository)
+        let attempt = try #require(try await audit.attempt("a", 1))
+        #expect(attempt.reason?.contains("step_failed:implement: missing_output:notes.md") == true)
+        #expect(try await audit.steps().map(\.record.attempt) == [1, 2])
+        #expect(try await audit.events().contains { $0.kind == .stepRetry })
+    }
+
+    @Test func aWritingStepsChangesOutsideItsPathsAreTakenBack() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let agent = try fixture.scratch.write(
+            "wide.sh",
+            "#!/bin/sh\necho 'a ok, said docs' > a.txt\nmkdir -p docs && echo 'notes' > docs/notes.md\n",
+            executable: true
+        )
+        try fixture.repository.write(
+            "flotilla.toml",
+            """
+            [pipeline.docs]
+            steps = ["implement", "docs"]
+
+            [pipeline.docs.implement]
+            backend = "command"
+            command = "echo 'a ok' > a.txt"
+
+            [pipeline.docs.docs]
+            backend = "command"
+            command = "sh \(agent)"
+            paths = ["docs/**"]
+            """
+        )
+        _ = try await fixture.repository.commitAll("pipeline")
+        let run = try await fixture.run(["--agent-command", "false", "--pipeline", "docs", "--output", "json"])
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        let head = try #require(await audit.targetHead())
+        #expect(await fixture.repository.show(head, "docs/notes.md") == "notes")
+        #expect(await fixture.repository.show(head, "a.txt") == "a ok")
+        let taken = try await audit.events().filter { $0.kind == .stepScopeTakenBack }
+        #expect(taken.count == 1)
+        #expect(taken.first?.payload(MissionEvent.StepChangesTakenBack.self)?.paths == ["a.txt"])
+    }
+}
