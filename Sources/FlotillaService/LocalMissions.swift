@@ -175,12 +175,14 @@ package struct LocalMissions: MissionHost {
             let results = record.verification.criterionResults
             if !results.isEmpty { criteria[key] = results }
         }
+        let steps = Dictionary(grouping: try await ledger.steps(of: id), by: \.key)
         return HistoryDTO(
             mission: id.rawValue,
             attempts: try await ledger.attempts(of: id).map { attempt in
                 var dto = AttemptDTO(attempt)
                 dto.tests = tests[attempt.key]
                 dto.criteriaResults = criteria[attempt.key]
+                dto.steps = steps[attempt.key]?.map { AttemptStepDTO($0.record) }
                 return dto
             },
             modelCalls: try await ledger.modelCalls(of: id).map(ModelCallDTO.init),

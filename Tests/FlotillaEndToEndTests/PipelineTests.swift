@@ -130,6 +130,19 @@ struct PipelineTests {
         let secondPrompt = try String(contentsOfFile: directory + "/steps/02_implement.1/prompt.md", encoding: .utf8)
         #expect(secondPrompt.contains("## Sent back to you\na.txt must say exactly: a ok"))
 
+        // `history --output json` gives each attempt's tries with their folders.
+        let history = try await FlotillaBinary.run(
+            ["history", audit.id.rawValue, "--output", "json"],
+            in: fixture.repository.path
+        )
+        let object = try JSONSerialization.jsonObject(with: Data(history.standardOutput.utf8)) as? [String: Any]
+        let attempts = try #require(object?["attempts"] as? [[String: Any]])
+        #expect(
+            (attempts.first?["steps"] as? [[String: Any]])?.compactMap { $0["folder"] as? String } == [
+                "01_plan", "02_implement", "03_review", "02_implement.1", "03_review.1",
+            ]
+        )
+
         // The events say what happened to the read-only steps' edits, and that implement ran again.
         let kinds = try await audit.events().map(\.kind)
         #expect(kinds.filter { $0 == .stepReadOnlyDiscarded }.count == 3)
@@ -227,5 +240,82 @@ struct PipelineTests {
         let taken = try await audit.events().filter { $0.kind == .stepScopeTakenBack }
         #expect(taken.count == 1)
         #expect(taken.first?.payload(MissionEvent.StepChangesTakenBack.self)?.paths == ["a.txt"])
+    }
+
+    @Test func aCrashAfterAStepGoesOnFromItWithoutRunningItAgain() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let plan = try fixture.scratch.write(
+            "plan.sh",
+            """
+            #!/bin/sh
+            echo run >> "\(fixture.scratch.path)/plan-runs.txt"
+            echo "a ok" > "$FLOTILLA_STEP_OUT/plan.md"
+            """,
+            executable: true
+        )
+        try fixture.repository.write(
+            "flotilla.toml",
+            """
+            [pipeline.two]
+            steps = ["plan", "implement"]
+
+            [pipeline.two.plan]
+            backend = "command"
+            command = "sh \(plan)"
+            mode = "read-only"
+            outputs = ["plan.md"]
+
+            [pipeline.two.implement]
+            backend = "command"
+            command = "cp \\"$FLOTILLA_STEP_IN/plan/plan.md\\" a.txt"
+            inputs = ["plan/plan.md"]
+            """
+        )
+        _ = try await fixture.repository.commitAll("pipeline")
+        let resumed = try await fixture.crashThenResume(
+            ["--agent-command", "false", "--pipeline", "two", "--output", "json"],
+            at: "step.finished"
+        )
+        #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\n\(resumed.standardError)")
+        let audit = try await fixture.audit()
+        #expect(audit.mission.state == .completed)
+        #expect(try String(contentsOfFile: fixture.scratch.file("plan-runs.txt"), encoding: .utf8) == "run\n")
+        let steps = try await audit.steps()
+        #expect(steps.map { "\($0.key) \($0.record.step)" } == ["a#1 plan", "a#2 implement"])
+        let head = try #require(await audit.targetHead())
+        #expect(await fixture.repository.show(head, "a.txt") == "a ok")
+    }
+
+    @Test func aGateStepBetweenStepsFailsTheAttemptAsTheGateDoes() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        try fixture.repository.write(
+            "flotilla.toml",
+            """
+            [pipeline.checked]
+            steps = ["implement", "gate", "docs"]
+
+            [pipeline.checked.implement]
+            backend = "command"
+            command = "echo 'a not ok' > a.txt"
+
+            [pipeline.checked.docs]
+            backend = "command"
+            command = "echo 'a ok' > a.txt"
+            """
+        )
+        _ = try await fixture.repository.commitAll("pipeline")
+        let run = try await fixture.run([
+            "--agent-command", "false", "--pipeline", "checked", "--max-attempts", "1", "--output", "json",
+        ])
+        #expect(run.exitCode != 0)
+        let audit = try await MissionAudit(fixture.repository)
+        let attempt = try #require(try await audit.attempt("a", 1))
+        #expect(attempt.reason?.contains("the gate step failed") == true, "\(attempt.reason ?? "")")
+        // docs never ran: the gate stopped the attempt before it.
+        #expect(try await audit.steps().map(\.record.step) == ["implement"])
+        let output = audit.missionDirectory + "/agent_outputs/a-1/steps/02_gate/output.txt"
+        #expect(try String(contentsOfFile: output, encoding: .utf8).contains("FAIL a"))
     }
 }

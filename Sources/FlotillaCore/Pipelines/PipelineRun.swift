@@ -8,6 +8,8 @@ import Foundation
 /// from which an interrupted attempt goes on: finished steps are never run again.
 package struct PipelineRun: Sendable, Equatable, Codable {
     package let pipeline: Pipeline
+    /// The commit the attempt started from: a run goes on in a later attempt only from the same one.
+    package var startCommit: String?
     /// The index of the step that runs next.
     package private(set) var position = 0
     /// The try of the current step that runs next (1 for its first).
@@ -26,9 +28,16 @@ package struct PipelineRun: Sendable, Equatable, Codable {
     /// How it ended, once it has.
     package private(set) var outcome: Outcome?
 
-    package init(pipeline: Pipeline) {
+    package init(pipeline: Pipeline, startCommit: String? = nil) {
         self.pipeline = pipeline
+        self.startCommit = startCommit
     }
+
+    /// Whether steps are left to run and nothing has ended it: what an interrupted attempt leaves.
+    package var isUnfinished: Bool { outcome == nil && position < pipeline.steps.count }
+
+    /// The checkout the next step starts from: the snapshot of the last writing step that succeeded, if any.
+    package var head: String? { records.last { $0.status == .success && $0.snapshot != nil }?.snapshot }
 
     /// How a run ends.
     package enum Outcome: Sendable, Equatable, Codable {

@@ -122,6 +122,8 @@ struct MissionRecovery {
                 ),
                 mission: id
             )
+            // A pipeline's run goes on in the group's next attempt from the steps it finished.
+            PipelineFiles.markInterrupted(context.layout.pipelineDirectory(id, attempt.key))
         }
         if !interrupted.isEmpty {
             actions.append("interrupted \(interrupted.map(\.key).list), caught running")

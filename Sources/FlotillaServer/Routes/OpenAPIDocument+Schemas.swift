@@ -74,7 +74,18 @@ extension OpenAPIDocument {
                     "sequence": "integer", "group": "string", "number": "integer", "phase": "string",
                     "outcome": "string", "reason": "string", "cost_usd": "number", "commit": "string",
                     "backend": "string", "sandbox": "string", "tests": "string", "criteria_results": "array",
+                    "steps": "[#/components/schemas/AttemptStep",
                 ]),
+                "AttemptStep": object(
+                    [
+                        "step": "string", "number": "integer", "loop": "integer", "try": "integer", "status": "string",
+                        "reason": "string", "summary": "string", "change_status": "string", "backend": "string",
+                        "model": "string", "cost_usd": "number", "input_tokens": "integer", "output_tokens": "integer",
+                        "duration_ms": "integer", "started_at": "string", "finished_at": "string",
+                        "outputs": "array", "snapshot": "string", "folder": "string",
+                    ],
+                    required: ["step", "number", "loop", "try", "status", "change_status", "backend", "folder"]
+                ),
                 "AttemptDetail": object(
                     [
                         "mission": "string", "attempt": "#/components/schemas/Attempt", "prompt": "string",

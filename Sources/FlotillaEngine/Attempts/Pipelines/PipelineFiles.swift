@@ -22,6 +22,45 @@ struct PipelineFiles {
         return encoder
     }()
 
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    /// Marks an attempt recovery interrupted, so that the group's next attempt goes on from its unfinished run.
+    static func markInterrupted(_ directory: String) {
+        guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("pipeline.json"))
+        else { return }
+        _ = FileManager.default.createFile(
+            atPath: (directory as NSString).appendingPathComponent("interrupted"),
+            contents: nil
+        )
+    }
+
+    /// The unfinished run of an interrupted earlier attempt from the same start commit, or nil.
+    ///
+    /// Its steps' folders are copied here. It is taken once: its mark goes.
+    func adopt(from earlier: PipelineFiles, startCommit: String) throws -> PipelineRun? {
+        let marker = (earlier.directory as NSString).appendingPathComponent("interrupted")
+        guard FileManager.default.fileExists(atPath: marker),
+            let data = FileManager.default.regularFileContents(atPath: earlier.state, limit: 16 << 20),
+            let run = try? Self.decoder.decode(PipelineRun.self, from: data),
+            run.isUnfinished, run.startCommit == startCommit, run.pipeline == pipeline
+        else { return nil }
+        try FileManager.default.removeItem(atPath: marker)
+        try FileManager.default.createDirectory(atPath: steps, withIntermediateDirectories: true)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: earlier.steps)) ?? [] {
+            let target = (steps as NSString).appendingPathComponent(name)
+            try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.copyItem(
+                atPath: (earlier.steps as NSString).appendingPathComponent(name),
+                toPath: target
+            )
+        }
+        return run
+    }
+
     func save(_ run: PipelineRun) throws {
         try Self.encoder.encode(run).write(to: URL(fileURLWithPath: state), options: .atomic)
     }

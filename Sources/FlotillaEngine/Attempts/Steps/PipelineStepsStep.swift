@@ -17,8 +17,22 @@ struct PipelineStepsStep: AttemptStep {
             pipeline: pipeline
         )
         try FileManager.default.createDirectory(atPath: files.steps, withIntermediateDirectories: true)
-        var run = PipelineRun(pipeline: pipeline)
-        var head = state.plan.startCommit
+        var run = PipelineRun(pipeline: pipeline, startCommit: state.plan.startCommit)
+        // An earlier attempt of the group that a crash interrupted mid-way: its finished steps are not run again.
+        for number in stride(from: state.key.number - 1, through: 1, by: -1) {
+            let earlier = PipelineFiles(
+                directory: environment.layout.pipelineDirectory(
+                    state.plan.mission,
+                    AttemptKey(group: state.key.group, number: number)
+                ),
+                pipeline: pipeline
+            )
+            if let adopted = try files.adopt(from: earlier, startCommit: state.plan.startCommit) {
+                run = adopted
+                break
+            }
+        }
+        var head = run.head ?? state.plan.startCommit
         var last: AgentOutcome?
         try files.save(run)
         while true {
@@ -76,10 +90,11 @@ struct PipelineStepsStep: AttemptStep {
                 }
                 // Only a step that succeeded moves the attempt on; a failed try's work stays in its patch.diff.
                 if tried.result.status == .success, let snapshot = tried.result.record.snapshot { head = snapshot }
-                environment.update(.stepFinished(tried.result.record))
+                // On disk before it is told: a crash once it is recorded finds it finished, and never runs it again.
                 run.finish(tried.result)
                 try files.save(run)
                 try files.write(result: tried.result.record, to: tried.folder)
+                environment.update(.stepFinished(tried.result.record))
             }
         }
     }
