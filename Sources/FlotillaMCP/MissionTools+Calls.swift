@@ -226,7 +226,7 @@ extension MissionTools {
         annotations: .init(destructiveHint: true)
     ) { tools, input in
         guard let reason = try input.string("reason"), !reason.isEmpty else {
-            throw MCPError.invalidParams("reject_mission: reason is required: the next attempt is told it")
+            throw FlotillaError.invalid("reject_mission: reason is required: the next attempt is told it")
         }
         return try json(
             try await tools.service.reject(try input.requiredID(), groups: try input.strings("groups"), reason: reason)

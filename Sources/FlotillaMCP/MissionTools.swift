@@ -36,7 +36,17 @@ package struct MissionTools: Sendable {
         )
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: Self.tools) }
         await server.withMethodHandler(CallTool.self) { params in
-            try await Self.answering { try await call(params.name, params.arguments ?? [:]) }
+            do {
+                return try await call(params.name, params.arguments ?? [:])
+            } catch let error as FlotillaError {
+                // A tool that fails (a bad or unknown mission id, an argument it refuses, a mission that cannot go
+                // on) answers with its error as a result the model reads and can act on, not as a protocol error
+                // (MCP 2025-11-25, SEP-1303). An unknown tool stays a protocol error.
+                return CallTool.Result(
+                    content: [.text(text: error.message, annotations: nil, _meta: nil)],
+                    isError: true
+                )
+            }
         }
         await server.withMethodHandler(ListResources.self) { _ in
             .init(resources: try await Self.answering { try await resources() }, nextCursor: nil)
@@ -48,7 +58,7 @@ package struct MissionTools: Sendable {
         return server
     }
 
-    /// Runs a handler; Flotilla's errors become MCP errors with the CLI's message.
+    /// Runs a resource handler; Flotilla's errors become MCP errors with the CLI's message.
     static func answering<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()

@@ -4,11 +4,14 @@ import FlotillaTestSupport
 import Foundation
 import Testing
 
-/// The real Python MCP client SDK (PyPI's `mcp`; `.ci/run` installs it and sets `FLOTILLA_TEST_MCP_PYTHON`) against
-/// `flotilla mcp` over stdio and `/mcp` of `flotilla serve` (`Tests/MCP/mcp_client_test.py`).
+/// The real Python MCP client SDK (PyPI's `mcp`; `.ci/run` installs the pinned 1.x and the current 2.x and sets
+/// `FLOTILLA_TEST_MCP_PYTHON` and `FLOTILLA_TEST_MCP2_PYTHON`) against `flotilla mcp` over stdio and `/mcp` of
+/// `flotilla serve` (`Tests/MCP/mcp_client_test.py`), each test once per SDK.
 @Suite("MCP: the real Python client over stdio and streamable HTTP", .tags(.large), .timeLimit(.minutes(10)))
 struct MCPClientTests {
-    static let python = ProcessInfo.processInfo.environment["FLOTILLA_TEST_MCP_PYTHON"]
+    static let pythons = ["FLOTILLA_TEST_MCP_PYTHON", "FLOTILLA_TEST_MCP2_PYTHON"].compactMap {
+        ProcessInfo.processInfo.environment[$0]
+    }
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("MCP/mcp_client_test.py").path
 
@@ -25,10 +28,10 @@ struct MCPClientTests {
         )
     }
 
-    func client(_ arguments: [String], in directory: String) async throws -> String {
+    func client(_ python: String, _ arguments: [String], in directory: String) async throws -> String {
         let run = try await SubprocessRunner().run(
             ProcessRequest(
-                executable: try #require(Self.python),
+                executable: python,
                 arguments: [Self.script] + arguments,
                 workingDirectory: directory,
                 environment: FixtureRepository.environment.merging(["FLOTILLA_NO_DAEMON": "1"]) { $1 },
@@ -41,19 +44,26 @@ struct MCPClientTests {
         return output
     }
 
-    @Test(.enabled(if: python != nil, "FLOTILLA_TEST_MCP_PYTHON names no Python with the mcp package"))
-    func overStdioAClientStartsAMissionFollowsItReadsItAndGetsCleanErrors() async throws {
+    @Test(
+        .enabled(if: !pythons.isEmpty, "FLOTILLA_TEST_MCP_PYTHON and _MCP2_ name no Python with the mcp package"),
+        arguments: pythons
+    )
+    func overStdioAClientStartsAMissionFollowsItReadsItAndGetsCleanErrors(_ python: String) async throws {
         let fixture = try await fixture()
         defer { fixture.remove() }
         let output = try await client(
+            python,
             ["stdio", try FlotillaBinary.path(), fixture.repository.path],
             in: fixture.scratch.path
         )
         #expect(output.contains("ok - polled to completion (completed)"), "\(output.suffix(3000))")
     }
 
-    @Test(.enabled(if: python != nil, "FLOTILLA_TEST_MCP_PYTHON names no Python with the mcp package"))
-    func overHTTPTheSameBehindTheDaemonsToken() async throws {
+    @Test(
+        .enabled(if: !pythons.isEmpty, "FLOTILLA_TEST_MCP_PYTHON and _MCP2_ name no Python with the mcp package"),
+        arguments: pythons
+    )
+    func overHTTPTheSameBehindTheDaemonsToken(_ python: String) async throws {
         let fixture = try await fixture()
         defer { fixture.remove() }
         let token = "mcp-test-token-0123456789"
@@ -63,6 +73,7 @@ struct MCPClientTests {
             environment: ["FLOTILLA_API_TOKEN": token]
         )
         let output = try await client(
+            python,
             ["http", "http://127.0.0.1:\(daemon.port)/mcp", token],
             in: fixture.scratch.path
         )

@@ -318,4 +318,72 @@ struct PipelineTests {
         let output = audit.missionDirectory + "/agent_outputs/a-1/steps/02_gate/output.txt"
         #expect(try String(contentsOfFile: output, encoding: .utf8).contains("FAIL a"))
     }
+
+    @Test func aStepThatAsksForAPersonWaitsAndApproveGoesOnFromThatStep() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        let scratch = fixture.scratch.path
+        let plan = try fixture.scratch.write(
+            "plan.sh",
+            """
+            #!/bin/sh
+            echo run >> "\(scratch)/plan-runs.txt"
+            echo "spec" > "$FLOTILLA_STEP_OUT/spec.md"
+            """,
+            executable: true
+        )
+        // The second step leaves its notes only once a person has looked (the flag file).
+        let notes = try fixture.scratch.write(
+            "notes.sh",
+            """
+            #!/bin/sh
+            echo run >> "\(scratch)/notes-runs.txt"
+            if [ -f "\(scratch)/looked" ]; then echo "notes" > "$FLOTILLA_STEP_OUT/notes.md"; echo 'a ok' > a.txt; fi
+            """,
+            executable: true
+        )
+        try fixture.repository.write(
+            "flotilla.toml",
+            """
+            [pipeline.careful]
+            steps = ["plan", "implement"]
+
+            [pipeline.careful.plan]
+            backend = "command"
+            command = "sh \(plan)"
+            mode = "read-only"
+            outputs = ["spec.md"]
+
+            [pipeline.careful.implement]
+            backend = "command"
+            command = "sh \(notes)"
+            outputs = ["notes.md"]
+            on_fail = "human"
+            """
+        )
+        _ = try await fixture.repository.commitAll("pipeline")
+        let run = try await fixture.run(["--agent-command", "false", "--pipeline", "careful", "--output", "json"])
+        #expect(run.exitCode == 3, "blocked: \(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        let groups = try await audit.groups()
+        #expect(groups.first?.status == .blocked)
+        #expect(
+            groups.first?.blockedReason?.contains("asks for a person") == true,
+            "\(groups.first?.blockedReason ?? "")"
+        )
+
+        _ = FileManager.default.createFile(atPath: fixture.scratch.file("looked"), contents: Data())
+        let approved = try await FlotillaBinary.run(["approve", audit.id.rawValue], in: fixture.repository.path)
+        #expect(approved.exitCode == 0, "\(approved.standardOutput)\(approved.standardError)")
+        let after = try await fixture.audit()
+        #expect(after.mission.state == .completed)
+        // plan ran once; implement twice: before the person looked, and after.
+        #expect(try String(contentsOfFile: fixture.scratch.file("plan-runs.txt"), encoding: .utf8) == "run\n")
+        #expect(try String(contentsOfFile: fixture.scratch.file("notes-runs.txt"), encoding: .utf8) == "run\nrun\n")
+        #expect(
+            try await after.steps().map { "\($0.key) \($0.record.step) \($0.record.status.rawValue)" } == [
+                "a#1 plan success", "a#1 implement failed", "a#2 implement success",
+            ]
+        )
+    }
 }

@@ -5,8 +5,9 @@
     mcp_client_test.py http URL TOKEN
 
 Lists the tools, starts a scripted mission, polls it to completion, reads its checklist, log and an attempt's diff as
-resources, and checks that a bad call comes back as an MCP error with Flotilla's message. Prints one line per check;
-exits 1 on the first failure. Polling is bounded by a time limit.
+resources, and checks that a failing tool call comes back as a tool result with isError and Flotilla's message (an
+unknown tool or resource as an MCP error). Prints one line per check; exits 1 on the first failure. Polling is bounded
+by a time limit.
 """
 import asyncio
 import json
@@ -17,8 +18,18 @@ import urllib.request
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamablehttp_client
-from mcp.shared.exceptions import McpError
+
+# The SDK's 1.x and 2.x name the protocol error and the HTTP transport differently; both are tested.
+try:
+    from mcp.shared.exceptions import McpError
+
+    def message_of(error):
+        return error.error.message
+except ImportError:
+    from mcp.shared.exceptions import MCPError as McpError
+
+    def message_of(error):
+        return error.message
 
 LIMIT = 90
 
@@ -33,6 +44,15 @@ def text(result):
     return "".join(getattr(item, "text", "") for item in result.content)
 
 
+def field(value, camel, snake):
+    """A field of an SDK object: 1.x names it in camelCase, 2.x in snake_case."""
+    return getattr(value, camel, None) if hasattr(value, camel) else getattr(value, snake, None)
+
+
+def is_error(result):
+    return bool(field(result, "isError", "is_error"))
+
+
 async def exercise(session):
     await session.initialize()
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
@@ -40,12 +60,13 @@ async def exercise(session):
                 "stop_mission", "resume_mission", "approve_mission", "reject_mission", "check_mission",
                 "step_mission"}
     check(expected <= set(tools), f"the tools are listed ({sorted(tools)})")
-    check(all(tool.inputSchema.get("type") == "object" for tool in tools.values()), "each tool has an input schema")
-    check("verify" in tools["start_mission"].inputSchema.get("properties", {}),
+    check(all(field(tool, "inputSchema", "input_schema").get("type") == "object" for tool in tools.values()),
+          "each tool has an input schema")
+    check("verify" in field(tools["start_mission"], "inputSchema", "input_schema").get("properties", {}),
           "start_mission's schema is the mission request's")
 
     started = await session.call_tool("start_mission", {"goal": "From MCP"})
-    check(not started.isError, f"start_mission answers ({text(started)[:300]})")
+    check(not is_error(started), f"start_mission answers ({text(started)[:300]})")
     mission = json.loads(text(started))["id"]
     check(mission.startswith("m-"), f"and returns the mission id at once ({mission})")
 
@@ -59,26 +80,18 @@ async def exercise(session):
     check(status["groups_done"] == status["groups_total"] > 0, "every group landed")
 
     checked = await session.call_tool("check_mission", {"id": mission})
-    check(not checked.isError, f"check_mission answers ({text(checked)[:300]})")
+    check(not is_error(checked), f"check_mission answers ({text(checked)[:300]})")
     checked = json.loads(text(checked))
     check(checked["passed"] and checked["commit"] == status["target_head"],
           f"the finished mission's target checks again ({checked['commit']}, passed {checked['passed']})")
-    try:
-        await session.call_tool("check_mission", {"id": mission, "groups": ["no_such_group"]})
-        check(False, "check_mission refuses a group the mission lacks")
-    except McpError as error:
-        check("no such group" in str(error.error.message), f"an unknown group is refused: {error.error.message}")
-
+    await refused(session, "check_mission", {"id": mission, "groups": ["no_such_group"]}, "no such group",
+                  "an unknown group is refused")
     for name, arguments, expected in [
         ("step_mission", {"id": mission, "attempts": 1}, "cannot go on"),
         ("stop_mission", {"id": mission, "end": "complete"}, "needs a reason"),
         ("stop_mission", {"id": mission, "end": "terminate"}, "cannot go on"),
     ]:
-        try:
-            await session.call_tool(name, arguments)
-            check(False, f"{name} refuses {arguments}")
-        except McpError as error:
-            check(expected in str(error.error.message), f"{name} {arguments}: {error.error.message}")
+        await refused(session, name, arguments, expected, f"{name} {arguments}")
 
     listed = json.loads(text(await session.call_tool("list_missions", {"state": "completed"})))
     check(mission in [m["id"] for m in listed["missions"]], "list_missions shows it")
@@ -97,24 +110,35 @@ async def exercise(session):
     for arguments, message in (({"id": "m-00000000"}, "no mission m-00000000"),
                                ({"id": "nope"}, "nope is not a mission id"),
                                ({"id": mission, "extra": 1}, "unknown argument extra")):
-        try:
-            await session.call_tool("mission_status", arguments)
-            check(False, f"a bad call ({arguments}) is refused")
-        except McpError as error:
-            check(message in str(error.error.message), f"a bad call comes back as an MCP error: {error.error.message}")
+        await refused(session, "mission_status", arguments, message, f"a bad call ({arguments})")
     # Rejecting needs a reason, and something waiting: the same messages as the CLI's.
     for arguments, message in (({"id": mission}, "reason is required"),
                                ({"id": mission, "reason": "no"}, "waits for approval")):
-        try:
-            await session.call_tool("reject_mission", arguments)
-            check(False, f"reject_mission {arguments} is refused")
-        except McpError as error:
-            check(message in str(error.error.message), f"reject_mission is refused: {error.error.message}")
+        await refused(session, "reject_mission", arguments, message, f"reject_mission {arguments}")
+    # An unknown tool is still a protocol error.
+    try:
+        result = await session.call_tool("no_such_tool", {})
+        check(False, f"an unknown tool is refused ({text(result)[:200]})")
+    except McpError as error:
+        check("no tool no_such_tool" in str(message_of(error)),
+              f"an unknown tool is an MCP error: {message_of(error)}")
     try:
         await session.read_resource("flotilla://nowhere")
         check(False, "an unknown resource is refused")
     except McpError as error:
-        check("no resource" in error.error.message, f"an unknown resource is an MCP error: {error.error.message}")
+        check("no resource" in message_of(error), f"an unknown resource is an MCP error: {message_of(error)}")
+
+
+async def refused(session, name, arguments, expected, what):
+    """A tool call that fails answers with isError and Flotilla's message (MCP 2025-11-25, SEP-1303), not a
+    protocol error."""
+    try:
+        result = await session.call_tool(name, arguments)
+    except McpError as error:
+        check(False, f"{what}: a protocol error, not a tool result: {message_of(error)}")
+        return
+    check(is_error(result) and expected in text(result),
+          f"{what} is refused as a tool result: {text(result)[:300]}")
 
 
 async def main():
@@ -136,7 +160,18 @@ async def main():
         except urllib.error.HTTPError as error:
             status = error.code
         check(status == 401, f"without a token /mcp is refused ({status})")
-        async with streamablehttp_client(url, headers={"Authorization": f"Bearer {token}"}) as (read, write, _):
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            from mcp.client.streamable_http import streamablehttp_client
+        except ImportError:
+            import httpx2
+            from mcp.client.streamable_http import streamable_http_client
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as client:
+                async with streamable_http_client(url, http_client=client) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await exercise(session)
+            return
+        async with streamablehttp_client(url, headers=headers) as (read, write, _):
             async with ClientSession(read, write) as session:
                 await exercise(session)
 

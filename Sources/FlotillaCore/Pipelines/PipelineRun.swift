@@ -156,6 +156,13 @@ package struct PipelineRun: Sendable, Equatable, Codable {
         }
     }
 
+    /// A person released the group a step's `on_fail = "human"` stopped: the run goes on from that step, first try.
+    package mutating func released() {
+        guard case .waitingForHuman = outcome else { return }
+        outcome = nil
+        attempt = 1
+    }
+
     /// Whether the attempt's own gate, after the last step, still has to judge: always, unless a `gate` step
     /// passed and nothing wrote after it.
     package var needsFinalGate: Bool { gatePassed != true || wroteAfterGate }

@@ -28,7 +28,8 @@ struct PipelineFiles {
         return decoder
     }()
 
-    /// Marks an attempt recovery interrupted, so that the group's next attempt goes on from its unfinished run.
+    /// Marks an attempt that recovery interrupted, or that a step's `on_fail = "human"` stopped, so that the group's
+    /// next attempt goes on from its unfinished run.
     static func markInterrupted(_ directory: String) {
         guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("pipeline.json"))
         else { return }
@@ -45,9 +46,10 @@ struct PipelineFiles {
         let marker = (earlier.directory as NSString).appendingPathComponent("interrupted")
         guard FileManager.default.fileExists(atPath: marker),
             let data = FileManager.default.regularFileContents(atPath: earlier.state, limit: 16 << 20),
-            let run = try? Self.decoder.decode(PipelineRun.self, from: data),
-            run.isUnfinished, run.startCommit == startCommit, run.pipeline == pipeline
+            var run = try? Self.decoder.decode(PipelineRun.self, from: data)
         else { return nil }
+        run.released()
+        guard run.isUnfinished, run.startCommit == startCommit, run.pipeline == pipeline else { return nil }
         try FileManager.default.removeItem(atPath: marker)
         try FileManager.default.createDirectory(atPath: steps, withIntermediateDirectories: true)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: earlier.steps)) ?? [] {

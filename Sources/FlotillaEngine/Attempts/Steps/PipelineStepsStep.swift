@@ -59,6 +59,8 @@ struct PipelineStepsStep: AttemptStep {
                 )
             case .ended(.waitingForHuman(let step, let reason)):
                 state.session = last
+                // Once a person releases the group, its next attempt goes on from this step.
+                PipelineFiles.markInterrupted(files.directory)
                 return .end(
                     .failed(
                         outcome: .disputed,
