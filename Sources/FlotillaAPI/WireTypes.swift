@@ -7,6 +7,10 @@ import Foundation
 package struct MissionDTO: Codable, Sendable {
     /// The state of a mission the ledger says is running but whose process is gone.
     package static let crashed = "crashed"
+    /// Created, and waiting for its turn in a daemon's queue (`serve --max-running`).
+    package static let queued = "queued"
+    /// Every state a mission may show: the ledger's, and the two a client sees besides.
+    package static let states = MissionState.allCases.map(\.rawValue) + [crashed, queued]
 
     package var id: String
     package var goal: String
@@ -59,7 +63,7 @@ package struct MissionDTO: Codable, Sendable {
         let spec = record.spec
         id = spec.id.rawValue
         goal = spec.goal
-        state = crashed ? Self.crashed : record.state.rawValue
+        state = crashed ? Self.crashed : record.isQueued ? Self.queued : record.state.rawValue
         stopReason = record.stopReason?.rawValue
         breaker = record.breakerDetail
         repository = spec.repository

@@ -125,7 +125,7 @@ extension MissionTools {
         inputSchema: schema([
             "state": .object([
                 "type": "string",
-                "enum": .array((MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]).map(Value.string)),
+                "enum": .array(MissionDTO.states.map(Value.string)),
             ])
         ]),
         annotations: .init(readOnlyHint: true)

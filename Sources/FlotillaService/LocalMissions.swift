@@ -18,6 +18,8 @@ package struct LocalMissions: MissionHost {
     /// The least confinement a mission created here may run in (a daemon's `--min-sandbox`, resolved): with `.bwrap`,
     /// a request for no sandbox is refused and `auto` means bubblewrap or no mission.
     package let floor: SandboxMode
+    /// A daemon's `--max-running`: nil runs every mission at once.
+    package let queue: MissionQueue?
 
     /// `createLedgers` opens (or creates) every repository's ledger, as a daemon does; otherwise repositories
     /// without missions stay untouched.
@@ -26,7 +28,8 @@ package struct LocalMissions: MissionHost {
         repositories roots: [String],
         createLedgers: Bool,
         supervised: Bool = false,
-        floor: SandboxMode = .none
+        floor: SandboxMode = .none,
+        maxRunning: Int? = nil
     ) throws {
         var handles: [String: MissionRepository] = [:]
         for root in roots {
@@ -36,6 +39,7 @@ package struct LocalMissions: MissionHost {
         repositories = roots
         self.supervised = supervised
         self.floor = floor
+        queue = maxRunning.map(MissionQueue.init)
     }
 
     /// A served repository.
@@ -87,7 +91,11 @@ package struct LocalMissions: MissionHost {
         var request = try MissionRequestBuilder(composition: handle.composition, root: handle.root).build(fields)
         try request.raise(to: floor)
         let spec = try await handle.create(request).spec
-        await handle.waitUntilStarted(spec.id, pid: try handle.launchInBackground(spec.id))
+        if let queue {
+            try await queue.startOrQueue(spec.id, in: handle, missions: self)
+        } else {
+            await handle.waitUntilStarted(spec.id, pid: try handle.launchInBackground(spec.id))
+        }
         return try await handle.dto(try await handle.requireRecord(spec.id))
     }
 
@@ -105,7 +113,9 @@ package struct LocalMissions: MissionHost {
 
     package func resume(_ id: MissionID) async throws -> MissionDTO {
         let (handle, record) = try await find(id)
-        try await handle.continueInBackground(record)
+        // A person starting a queued mission takes it out of the queue.
+        if record.isQueued { try await handle.control(record).dequeue(id) }
+        try await handle.continueInBackground(try await handle.requireRecord(id))
         return try await handle.dto(try await handle.requireRecord(id))
     }
 

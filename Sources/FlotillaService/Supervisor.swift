@@ -7,7 +7,8 @@ package import Logging
 import ServiceLifecycle
 
 /// Watches the missions a daemon serves: one whose process died is noticed (`mission.crashed`) and resumed, with a
-/// bounded restart policy and backoff, everything recorded in the mission's ledger.
+/// bounded restart policy and backoff, everything recorded in the mission's ledger; and lets queued missions through
+/// as places free (``MissionQueue``).
 ///
 /// The count of restarts lives in the ledger, so restarting the daemon does not reset it. Delayed restarts wait in
 /// the supervisor's own loop (no task of their own), on the clock it is given.
@@ -52,6 +53,8 @@ package actor Supervisor<C: Clock>: Service where C.Duration == Duration {
                 }
             }
         }
+        // Places freed since the last look go to queued missions (--max-running), oldest first.
+        if let queue = missions.queue { actions += await queue.admit(missions) }
         return actions
     }
 

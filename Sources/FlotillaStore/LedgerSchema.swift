@@ -274,10 +274,13 @@ enum LedgerSchema {
                     """
             )
         }
-        migrator.registerMigration("v14: pipelines — the ones a mission runs, and every try of their steps") { db in
+        migrator.registerMigration(
+            "v14: pipelines — the ones a mission runs, and every try of their steps; a daemon's queue of missions"
+        ) { db in
             try db.execute(
                 sql: """
                     ALTER TABLE missions ADD COLUMN pipelines_json TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE missions ADD COLUMN queued_at REAL;
                     CREATE TABLE attempt_steps (
                         mission_id TEXT NOT NULL,
                         group_id TEXT NOT NULL,

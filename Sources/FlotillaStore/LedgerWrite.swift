@@ -35,6 +35,10 @@ struct LedgerWrite {
         case .groupsAdded(let groups, let checklist, let by): try groupsAdded(groups, checklist: checklist, by: by)
         case .reviewed(let key, let verdict): try reviewed(key, blocks: verdict.blocks)
         case .stepFinished(let key, let record): try stepFinished(key, record)
+        case .missionQueued:
+            try db.execute(sql: "UPDATE missions SET queued_at = ? WHERE id = ?", arguments: [now, mission])
+        case .missionDequeued:
+            try db.execute(sql: "UPDATE missions SET queued_at = NULL WHERE id = ?", arguments: [mission])
         case .stepAllowed(_, let pauseAfter):
             try db.execute(
                 sql: "UPDATE missions SET pause_after_attempts = ? WHERE id = ?",

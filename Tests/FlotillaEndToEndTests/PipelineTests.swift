@@ -242,15 +242,28 @@ struct PipelineTests {
         #expect(taken.first?.payload(MissionEvent.StepChangesTakenBack.self)?.paths == ["a.txt"])
     }
 
-    @Test func aCrashAfterAStepGoesOnFromItWithoutRunningItAgain() async throws {
+    /// Killed (SIGKILL) after a step was recorded, or while a step's agent runs: `resume` goes on from the steps
+    /// that finished, and never runs them again.
+    @Test(arguments: ["checkpoint:step.finished", "process:implement.sh"])
+    func aCrashGoesOnFromTheStepsThatFinishedWithoutRunningThemAgain(_ point: String) async throws {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
+        let scratch = fixture.scratch.path
         let plan = try fixture.scratch.write(
             "plan.sh",
             """
             #!/bin/sh
-            echo run >> "\(fixture.scratch.path)/plan-runs.txt"
+            echo run >> "\(scratch)/plan-runs.txt"
             echo "a ok" > "$FLOTILLA_STEP_OUT/plan.md"
+            """,
+            executable: true
+        )
+        let implement = try fixture.scratch.write(
+            "implement.sh",
+            """
+            #!/bin/sh
+            echo run >> "\(scratch)/implement-runs.txt"
+            cp "$FLOTILLA_STEP_IN/plan/plan.md" a.txt
             """,
             executable: true
         )
@@ -268,23 +281,66 @@ struct PipelineTests {
 
             [pipeline.two.implement]
             backend = "command"
-            command = "cp \\"$FLOTILLA_STEP_IN/plan/plan.md\\" a.txt"
+            command = "sh \(implement)"
             inputs = ["plan/plan.md"]
             """
         )
         _ = try await fixture.repository.commitAll("pipeline")
-        let resumed = try await fixture.crashThenResume(
-            ["--agent-command", "false", "--pipeline", "two", "--output", "json"],
-            at: "step.finished"
-        )
+        let arguments = ["--agent-command", "false", "--pipeline", "two", "--output", "json"]
+        let first = try await fixture.run(arguments, environment: ["FLOTILLA_CRASH_AT": point])
+        #expect(first.signal == SIGKILL, "\(first.standardOutput)\(first.standardError)")
+        let id = try await MissionAudit(fixture.repository).id.rawValue
+        let resumed = try await FlotillaBinary.run(["resume", id], in: fixture.repository.path)
         #expect(resumed.exitCode == 0, "\(resumed.standardOutput)\n\(resumed.standardError)")
         let audit = try await fixture.audit()
         #expect(audit.mission.state == .completed)
         #expect(try String(contentsOfFile: fixture.scratch.file("plan-runs.txt"), encoding: .utf8) == "run\n")
         let steps = try await audit.steps()
-        #expect(steps.map { "\($0.key) \($0.record.step)" } == ["a#1 plan", "a#2 implement"])
+        #expect(steps.first.map { "\($0.key) \($0.record.step)" } == "a#1 plan")
+        #expect(
+            steps.last.map { "\($0.key) \($0.record.step) \($0.record.status.rawValue)" } == "a#2 implement success"
+        )
+        #expect(!steps.contains { $0.key.number == 2 && $0.record.step == "plan" })
         let head = try #require(await audit.targetHead())
         #expect(await fixture.repository.show(head, "a.txt") == "a ok")
+    }
+
+    @Test func anInputNoEarlierStepLeftShowsAsMissing() async throws {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        // plan leaves plan.md but not risks.md: it fails, and goes on (continue); implement is told risks.md is missing.
+        try fixture.repository.write(
+            "flotilla.toml",
+            """
+            [pipeline.partial]
+            steps = ["plan", "implement"]
+
+            [pipeline.partial.plan]
+            backend = "command"
+            command = "echo plan > \\"$FLOTILLA_STEP_OUT/plan.md\\""
+            mode = "read-only"
+            outputs = ["plan.md", "risks.md"]
+            on_fail = "continue"
+
+            [pipeline.partial.implement]
+            backend = "command"
+            command = "ls \\"$FLOTILLA_STEP_IN/plan\\" > \(fixture.scratch.path)/seen.txt; echo 'a ok' > a.txt"
+            inputs = ["plan/plan.md", "plan/risks.md"]
+            """
+        )
+        _ = try await fixture.repository.commitAll("pipeline")
+        let run = try await fixture.run(["--agent-command", "false", "--pipeline", "partial", "--output", "json"])
+        #expect(run.exitCode == 0, "\(run.standardError)")
+        let audit = try await fixture.audit()
+        let prompt = try String(
+            contentsOfFile: audit.missionDirectory + "/agent_outputs/a-1/steps/02_implement/prompt.md",
+            encoding: .utf8
+        )
+        #expect(prompt.contains("=== BEGIN plan/plan.md ===\nplan\n"))
+        #expect(prompt.contains("[missing] plan/risks.md: no earlier step left it"), "\(prompt)")
+        #expect(try String(contentsOfFile: fixture.scratch.file("seen.txt"), encoding: .utf8) == "plan.md\n")
+        let steps = try await audit.steps()
+        #expect(steps.first?.record.reason == "missing_output:risks.md")
     }
 
     @Test func aGateStepBetweenStepsFailsTheAttemptAsTheGateDoes() async throws {

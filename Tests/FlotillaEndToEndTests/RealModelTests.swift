@@ -10,7 +10,8 @@ import Testing
 /// `scripts/local-model` builds it; `.ci/run` sets FLOTILLA_TEST_LLAMA_SERVER and FLOTILLA_TEST_MODEL. The real aider
 /// and mini-swe-agent, the real planner and critic. What a correct system guarantees whatever the model does is
 /// asserted on every run: nothing unverified lands, usage is recorded, the run ends within its limits, no tool file
-/// lands. Whether the model succeeds varies from run to run (the server samples), so success is not asserted:
+/// lands. A pipeline (plan read-only, then implement) runs with the same model. Whether the model succeeds varies from
+/// run to run (the server samples), so success is not asserted:
 /// across the runs so far the aider mission completed 4 of 4 times, mini 3 of 4, the planner 3 of 6, the critic's
 /// review 4 of 5.
 @Suite(
@@ -209,6 +210,62 @@ struct RealModelTests {
             #expect(
                 try await audit.verifications().contains { $0.verification.kind == .final && $0.verification.passed }
             )
+        }
+    }
+
+    @Test(.enabled(if: aider != nil, "aider is installed by .ci/run"))
+    func aPipelineWithTheRealModelPlansReadOnlyThenImplementsAndTheGateDecides() async throws {
+        // The calculator, two steps per attempt, both aider with the served model: plan (read-only: whatever it edits
+        // is discarded), then implement, told the plan's summary. At most 4 attempts (8 sessions).
+        let fixture = try await MissionFixture(
+            checklist: Self.checklist,
+            groups: ["add", "multiply"],
+            extraFiles: Self.files.merging([
+                "flotilla.toml": """
+                [pipeline.planned]
+                steps = ["plan", "implement"]
+
+                [pipeline.planned.plan]
+                mode = "read-only"
+                timeout = 300
+
+                [pipeline.planned.implement]
+                inputs = ["plan/result.json"]
+                timeout = 300
+
+                """
+            ]) { $1 }
+        )
+        defer { fixture.remove() }
+        let server = try await LocalModelServer.start()
+        defer { server.stop() }
+        let home = fixture.scratch.file("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let outcome = try await fixture.run(
+            [
+                "--backend", "aider", "--agent-binary", try #require(Self.aider), "--model", Self.model,
+                "--agent-base-url", server.baseURL, "--agents", "1", "--pass-env", "OPENAI_API_KEY",
+                "--max-attempts", "4", "--max-output-tokens", "600", "--pipeline", "planned",
+                "--agent-arg", "--edit-format", "--agent-arg", "whole", "--agent-arg", "calc.py",
+            ],
+            environment: ["OPENAI_API_KEY": "sk-local", "HOME": home],
+            timeout: .seconds(1500)
+        )
+        #expect([0, 3, 5].contains(outcome.exitCode), "\(outcome.standardOutput.suffix(3000))\(outcome.standardError)")
+        let audit = try await fixture.audit()
+        #expect(try await audit.unverifiedTargetCommits().isEmpty)
+        let steps = try await audit.steps()
+        // Every attempt that got past its plan ran implement after it, each a real aider session.
+        #expect(steps.first?.record.step == "plan", "\(steps.map(\.record.step))")
+        #expect(steps.allSatisfy { $0.record.backend == "aider" })
+        let measured = steps.filter {
+            $0.record.status != .timeout && $0.record.reason?.hasPrefix("agent_failed") != true
+        }
+        #expect(measured.allSatisfy { $0.record.inputTokens > 0 }, "\(measured.map(\.record))")
+        // The plan step is read-only: it never records a snapshot of its own.
+        #expect(steps.filter { $0.record.step == "plan" }.allSatisfy { $0.record.snapshot == nil })
+        if audit.mission.state == .completed {
+            #expect(steps.contains { $0.record.step == "implement" && $0.record.status == .success })
         }
     }
 

@@ -15,13 +15,13 @@ extension Flotilla {
         @Option(
             help: ArgumentHelp(
                 "Only the missions in this state.",
-                valueName: (MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]).joined(separator: "|")
+                valueName: MissionDTO.states.joined(separator: "|")
             )
         )
         var state: String?
 
         func validate() throws {
-            let states = MissionState.allCases.map(\.rawValue) + [MissionDTO.crashed]
+            let states = MissionDTO.states
             if let state, !states.contains(state) {
                 throw ValidationError("--state must be one of \(states.joined(separator: ", ")), not \(state)")
             }

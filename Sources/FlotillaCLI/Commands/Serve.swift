@@ -78,10 +78,20 @@ extension Flotilla {
         @Option(help: "Seconds between looks at the running missions' processes.")
         var checkInterval: Double = 2
 
+        @Option(
+            help: """
+                Missions that may run at once, over every served repository: one created while this many run waits, \
+                `queued` (in `list`, the API and the dashboard), and starts when one ends, first in first out. The \
+                queue is kept in the ledgers, so a restarted daemon goes on with it. Default: no limit.
+                """
+        )
+        var maxRunning: Int?
+
         func validate() throws {
             guard restartLimit >= 0 else { throw ValidationError("--restart-limit must be at least 0") }
             guard restartBackoff >= 0 else { throw ValidationError("--restart-backoff must be at least 0") }
             guard checkInterval >= 0.05 else { throw ValidationError("--check-interval must be at least 0.05") }
+            if let maxRunning, maxRunning < 1 { throw ValidationError("--max-running must be at least 1") }
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard ratePerMinute > 0 else { throw ValidationError("--rate-per-minute must be more than 0") }
             guard burst >= 1 else { throw ValidationError("--burst must be at least 1") }
@@ -125,7 +135,8 @@ extension Flotilla {
                 repositories: served,
                 createLedgers: true,
                 supervised: restartLimit > 0,
-                floor: try await floor(composition)
+                floor: try await floor(composition),
+                maxRunning: maxRunning
             )
             let supervisor = Supervisor(
                 missions: missions,

@@ -48,6 +48,10 @@ package enum LedgerChange: Sendable, Equatable {
     case newTestsDeferred(AttemptKey, paths: [String])
     /// The attempt's session changed the guarded parts of the agent CLIs' settings (``ToolSettings``): put back.
     case toolSettingsRestored(AttemptKey, paths: [String])
+    /// A daemon at its `--max-running` holds the new mission until one ends; `ahead` wait before it.
+    case missionQueued(ahead: Int, maxRunning: Int)
+    /// Its turn came: the daemon starts it.
+    case missionDequeued(waitedSeconds: Double)
     /// A try of a pipeline's step starts.
     case stepStarted(AttemptKey, MissionEvent.StepStarted)
     /// A try of a pipeline's step ended (its `result.json`).

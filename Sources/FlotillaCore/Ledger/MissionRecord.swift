@@ -20,6 +20,8 @@ package struct MissionRecord: Sendable, Equatable {
     /// `flotilla step`'s allowance: the mission pauses once this many attempts have started in all (cleared when
     /// the run ends).
     package var pauseAfterAttempts: Int?
+    /// When a daemon's `--max-running` queued it, while it waits for its turn; nil once it is let through.
+    package var queuedAt: Date?
 
     package init(
         spec: MissionSpec,
@@ -35,7 +37,8 @@ package struct MissionRecord: Sendable, Equatable {
         groupsTotal: Int,
         runner: ProcessIdentity? = nil,
         runningSeconds: Double = 0,
-        pauseAfterAttempts: Int? = nil
+        pauseAfterAttempts: Int? = nil,
+        queuedAt: Date? = nil
     ) {
         self.spec = spec
         self.state = state
@@ -51,5 +54,9 @@ package struct MissionRecord: Sendable, Equatable {
         self.runner = runner
         self.runningSeconds = runningSeconds
         self.pauseAfterAttempts = pauseAfterAttempts
+        self.queuedAt = queuedAt
     }
+
+    /// Created, and waiting in a daemon's queue for its turn to run.
+    package var isQueued: Bool { state == .created && queuedAt != nil }
 }

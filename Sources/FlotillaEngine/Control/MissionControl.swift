@@ -39,6 +39,18 @@ package struct MissionControl: Sendable {
         try await context.record(.missionFinished(reason, summary: summary), mission: id)
     }
 
+    /// A daemon at its `--max-running` holds a new mission, `ahead` others before it.
+    package func queue(_ id: MissionID, ahead: Int, maxRunning: Int) async throws {
+        try await context.record(.missionQueued(ahead: ahead, maxRunning: maxRunning), mission: id)
+    }
+
+    /// A queued mission's turn came; the daemon starts it next.
+    package func dequeue(_ id: MissionID) async throws {
+        let record = try await record(id)
+        let waited = record.queuedAt.map { max(0, context.now().timeIntervalSince($0)) } ?? 0
+        try await context.record(.missionDequeued(waitedSeconds: waited), mission: id)
+    }
+
     /// `flotilla step`: the mission's next run starts at most `attempts` more attempts, then pauses (`step_limit`).
     package func allowStep(_ id: MissionID, attempts: Int) async throws {
         let record = try await record(id)

@@ -70,7 +70,8 @@ extension MissionRecord: FetchableRecord {
             groupsTotal: try column("groups_total"),
             runner: runner,
             runningSeconds: try column("running_seconds"),
-            pauseAfterAttempts: try column("pause_after_attempts")
+            pauseAfterAttempts: try column("pause_after_attempts"),
+            queuedAt: try column.dateIfPresent("queued_at")
         )
     }
 }

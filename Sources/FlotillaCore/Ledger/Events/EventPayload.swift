@@ -55,7 +55,7 @@ extension EventKind {
             MissionEvent.ToolSettingsRestored.self, MissionEvent.NewTestsDeferred.self,
             MissionEvent.ProbesBaseline.self, MissionEvent.CriteriaChecked.self,
             MissionEvent.MissionStepped.self, MissionEvent.StepStarted.self, MissionEvent.StepChangesTakenBack.self,
-            PipelineStepRecord.self,
+            PipelineStepRecord.self, MissionEvent.MissionQueued.self, MissionEvent.MissionDequeued.self,
         ]
         // Every kind is listed by exactly one type (a test checks it).
         return types.first { $0.kinds.contains(self) }

@@ -132,4 +132,26 @@ extension MissionEvent {
         package var groups: [String]
         package var by: String
     }
+
+    /// A daemon at its `--max-running` holds a new mission; `ahead` missions wait before it.
+    package struct MissionQueued: EventPayload {
+        package static let kinds: [EventKind] = [.missionQueued]
+        package var ahead: Int
+        package var maxRunning: Int
+
+        enum CodingKeys: String, CodingKey {
+            case ahead
+            case maxRunning = "max_running"
+        }
+    }
+
+    /// A queued mission's turn came.
+    package struct MissionDequeued: EventPayload {
+        package static let kinds: [EventKind] = [.missionDequeued]
+        package var waitedMS: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case waitedMS = "waited_ms"
+        }
+    }
 }

@@ -467,6 +467,21 @@ extension LedgerChange {
                     + paths.joined(separator: ", "),
                 MissionEvent.ToolSettingsRestored(paths: paths)
             )
+        case .missionQueued(let ahead, let maxRunning):
+            return make(
+                .missionQueued,
+                nil,
+                "queued: \(maxRunning) mission\(maxRunning == 1 ? "" : "s") may run at once (--max-running), and "
+                    + (ahead == 0 ? "this one is next" : "\(ahead) wait\(ahead == 1 ? "s" : "") before it"),
+                MissionEvent.MissionQueued(ahead: ahead, maxRunning: maxRunning)
+            )
+        case .missionDequeued(let waited):
+            return make(
+                .missionDequeued,
+                nil,
+                "its turn came after \(Duration.seconds(bounded: waited).shortDescription) in the queue",
+                MissionEvent.MissionDequeued(waitedMS: Int64((waited * 1000).rounded()))
+            )
         case .stepStarted(let key, let start):
             let what =
                 start.kind == .stepRetry

@@ -42,6 +42,8 @@ package enum EventKind: String, Sendable, Codable, CaseIterable {
     case probesBaseline = "probes.baseline"
     case criteriaChecked = "criteria.checked"
     case missionStepped = "mission.stepped"
+    case missionQueued = "mission.queued"
+    case missionDequeued = "mission.dequeued"
     case stepStarted = "step.started"
     case stepRetry = "step.retry"
     case stepLoop = "step.loop"
