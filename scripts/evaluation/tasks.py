@@ -237,11 +237,13 @@ def prune_imports(directory, module_path, original, module_text, test_file):
 
 def sandbox():
     """bubblewrap's command prefix for running a module the harness does not trust: the whole file system
-    read-only, no network, its own process tree; `run_tests` adds the project's folder and its report's, writable.
-    Checked once a run: without a working bubblewrap the harness stops and says so."""
+    read-only, no network, its own process tree; `run_tests` adds the project's folder and its report's, writable
+    (and a temporary folder in the latter). /tmp stays as it is, read-only: the harness, its interpreter or a clone of
+    the repository may live there (CI's does), and hiding it hid them. Checked once a run: without a working
+    bubblewrap the harness stops and says so."""
     global _sandbox
     if _sandbox is None:
-        prefix = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        prefix = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                   "--unshare-all", "--die-with-parent", "--new-session"]
         try:
             result, _ = run(prefix + ["true"], timeout=60)
@@ -264,11 +266,13 @@ def run_tests(python, directory, ids, timeout=300):
     key = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory(prefix="eval-report-") as reports:
         report = os.path.join(reports, "report.json")
+        scratch = os.path.join(reports, "tmp")
+        os.mkdir(scratch)
         reader, writer = os.pipe()
         os.write(writer, key)
         os.close(writer)
         env = dict(os.environ, PYTHONPATH=HERE, PYTHONDONTWRITEBYTECODE="1", FLOTILLA_GRADE_REPORT=report,
-                   FLOTILLA_GRADE_KEY_FD=str(reader))
+                   FLOTILLA_GRADE_KEY_FD=str(reader), TMPDIR=scratch)
         command = sandbox() + ["--bind", directory, directory, "--bind", reports, reports, "--chdir", directory,
                                python, "-m", "pytest", "-q", "-rA", "-p", "grade_plugin", "-p", "no:cacheprovider",
                                "--no-header", "-o", "addopts="] + ids
