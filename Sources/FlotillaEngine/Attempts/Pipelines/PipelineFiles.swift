@@ -117,9 +117,9 @@ struct PipelineFiles {
             PipelineStep.standardFiles.contains(input.file) || input.step == Pipeline.gateStep
             ? [(folder as NSString).appendingPathComponent(input.file)]
             : [((folder as NSString).appendingPathComponent("out") as NSString).appendingPathComponent(input.file)]
+        // A regular file only (lstat): a step's link to somewhere else is no input.
         return candidates.first { path in
-            var directory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && !directory.boolValue
+            (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular
         }
     }
 }
