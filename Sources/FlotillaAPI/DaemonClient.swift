@@ -83,6 +83,16 @@ package struct DaemonClient: MissionService {
         try await get("/missions/\(id)/attempts/\(sequence)", as: AttemptDetailDTO.self)
     }
 
+    package func stepFile(_ id: MissionID, sequence: Int, folder: String, file: String) async throws -> StepFileDTO {
+        var query = URLComponents()
+        query.queryItems = [URLQueryItem(name: "file", value: file)]
+        let folder = folder.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? folder
+        return try await get(
+            "/missions/\(id)/attempts/\(sequence)/steps/\(folder)?\(query.percentEncodedQuery ?? "")",
+            as: StepFileDTO.self
+        )
+    }
+
     package func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] {
         try await get("/missions/\(id)/events?after=\(after)&limit=\(limit)", as: EventListDTO.self).events
     }

@@ -1,12 +1,16 @@
 import FlotillaCore
 
 extension MissionFields {
+    /// What a tag (and a metadata name) may be, as ``MissionFieldRule/isTag(_:)`` checks it.
+    static let tagPattern = "^[A-Za-z0-9._:/-]{1,64}$"
+
     /// A mission request as JSON Schema, from the fields' rules: the body of `POST /missions` and `POST /webhook`,
     /// and the input of the MCP tool that starts a mission.
     package static var requestSchema: JSONValue {
         var properties: [String: JSONValue] = [:]
         for key in MissionFields.CodingKeys.allCases {
             let rule = key.rule
+            if case .flotilla = rule.scope { continue }
             // null stands for "not given": the layers below (flotilla.toml, defaults) decide.
             var schema: [String: JSONValue] = [
                 "type": .array([.string(rule.jsonType), "null"]), "description": .string(rule.summary),
@@ -30,7 +34,15 @@ extension MissionFields {
                     items["enum"] = .array(names.map(JSONValue.string))
                     schema["uniqueItems"] = true
                 }
+                if case .tag = item {
+                    items["maxLength"] = 64
+                    items["pattern"] = .string(Self.tagPattern)
+                }
                 schema["items"] = .object(items)
+            case .map(let maxEntries, let maxLength):
+                schema["maxProperties"] = .number(Double(maxEntries))
+                schema["propertyNames"] = .object(["maxLength": 64, "pattern": .string(Self.tagPattern)])
+                schema["additionalProperties"] = .object(["type": "string", "maxLength": .number(Double(maxLength))])
             }
             if rule.uncappable {
                 // -1 (uncapped) or the range: a gap the keywords above cannot say alone.

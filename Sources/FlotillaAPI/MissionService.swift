@@ -37,6 +37,9 @@ package protocol MissionService: Sendable {
     func attempts(_ id: MissionID) async throws -> HistoryDTO
     /// One attempt (by its sequence number in the mission) with its prompt, transcript, diff and gate output.
     func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO
+    /// One file of a pipeline step's folder (`02_implement.1`): `prompt.md`, `transcript.log`, `patch.diff`,
+    /// `result.json`, or `out/NAME` for an output the step declares (its last 256 KiB).
+    func stepFile(_ id: MissionID, sequence: Int, folder: String, file: String) async throws -> StepFileDTO
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO]
     func checklist(_ id: MissionID) async throws -> ChecklistDTO
     /// Whether the mission has ended: nothing more happens until someone resumes it.

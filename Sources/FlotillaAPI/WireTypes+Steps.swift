@@ -1,6 +1,22 @@
 import FlotillaCore
 import Foundation
 
+/// One file a pipeline step left.
+package struct StepFileDTO: Codable, Sendable, Equatable {
+    package var folder: String
+    package var file: String
+    package var text: String
+
+    /// The files of every step's folder; besides them, `out/NAME` for each output the step declares.
+    package static let fixedFiles = ["prompt.md", "transcript.log", "patch.diff", "result.json"]
+
+    package init(folder: String, file: String, text: String) {
+        self.folder = folder
+        self.file = file
+        self.text = text
+    }
+}
+
 /// One try of a pipeline's step, as its `result.json` says, with the folder that holds its files.
 package struct AttemptStepDTO: Codable, Sendable, Equatable {
     package var step: String

@@ -39,9 +39,15 @@ package struct MissionDTO: Codable, Sendable {
     package var groups: [GroupDTO]?
     /// What waits for a human (`--approve`): attempts (`a#2`) whose landing, or `mission` when the finished mission.
     package var awaitingApproval: [String]?
+    /// Labels to find it by.
+    package var tags: [String]?
+    /// The caller's own names and values.
+    package var metadata: [String: String]?
+    /// Where it came from: `cli`, `api`, `webhook`, `mcp`.
+    package var source: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, goal, state, breaker, repository, agents, backend, attempts, groups, limits
+        case id, goal, state, breaker, repository, agents, backend, attempts, groups, limits, tags, metadata, source
         case stopReason = "stop_reason"
         case baseCommit = "base_commit"
         case targetBranch = "target_branch"
@@ -95,6 +101,15 @@ package struct MissionDTO: Codable, Sendable {
         let accepted = groups?.filter { $0.status == .done }.reduce(0) { $0 + $1.criteria.count } ?? 0
         costPerAcceptedCriterionUSD = accepted > 0 ? record.spentUSD / Double(accepted) : nil
         limits = LimitsDTO(spec.limits)
+        tags = spec.options.tags
+        metadata = spec.options.metadata
+        source = spec.options.source
+    }
+
+    /// Whether it is in `state` (when given), carries every one of `tags` and came from `source` (when given).
+    package func matches(state: String? = nil, tags: [String] = [], source: String? = nil) -> Bool {
+        (state == nil || self.state == state) && Set(tags).isSubset(of: self.tags ?? [])
+            && (source == nil || self.source == source)
     }
 }
 

@@ -29,7 +29,7 @@ package struct Flotilla: AsyncParsableCommand {
             MissionLand.self,
             MissionCheck.self,
             MissionDemo.self,
-            Report.self, MCPServe.self, Serve.self, Init.self, Doctor.self, Benchmark.self,
+            Report.self, MCPServe.self, Serve.self, Init.self, Doctor.self, Benchmark.self, Collect.self,
         ]
     )
 

@@ -102,7 +102,8 @@ extension MissionTools {
             }
             return text
         }
-        let fields = try MissionFields.decode(json: try JSONEncoder().encode(Value.object(object)))
+        var fields = try MissionFields.decode(json: try JSONEncoder().encode(Value.object(object)))
+        fields.source = "mcp"
         return try json(try await tools.service.create(fields, repository: try repository ?? tools.onlyRepository()))
     }
 

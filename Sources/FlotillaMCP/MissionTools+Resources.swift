@@ -3,7 +3,8 @@ import FlotillaCore
 import Foundation
 import MCP
 
-/// The resources: a mission's checklist and log, an attempt's transcript and diff, under `flotilla://`.
+/// The resources: a mission's checklist and log, an attempt's transcript and diff, and its pipeline steps' files,
+/// under `flotilla://`.
 extension MissionTools {
     static let templates: [Resource.Template] = [
         .init(
@@ -29,6 +30,14 @@ extension MissionTools {
             name: "diff",
             description: "One attempt's change, as a patch.",
             mimeType: "text/x-diff"
+        ),
+        .init(
+            uriTemplate: "flotilla://missions/{id}/attempts/{sequence}/steps/{step}/{file}",
+            name: "step file",
+            description:
+                "A file of one pipeline step's folder ({step} as the attempt's steps list it, 02_implement.1): "
+                + "prompt.md, transcript.log, patch.diff, result.json, or out/NAME.",
+            mimeType: "text/plain"
         ),
     ]
 
@@ -74,6 +83,23 @@ extension MissionTools {
             let detail = try await service.attempt(id, sequence: sequence)
             let text = (rest[2] == "diff" ? detail.diff : detail.transcript) ?? ""
             return .init(contents: [.text(text, uri: uri, mimeType: rest[2] == "diff" ? "text/x-diff" : "text/plain")])
+        case let rest where rest.count >= 5 && rest[0] == "attempts" && rest[2] == "steps":
+            guard let sequence = Int(rest[1]), sequence > 0 else {
+                throw FlotillaError.invalid("\(uri): \(rest[1]) is not an attempt's sequence number")
+            }
+            let file = try await service.stepFile(
+                id,
+                sequence: sequence,
+                folder: rest[3],
+                file: rest[4...].joined(separator: "/")
+            )
+            let type =
+                file.file.hasSuffix(".json")
+                ? "application/json"
+                : file.file.hasSuffix(".md")
+                    ? "text/markdown"
+                    : file.file.hasSuffix(".diff") ? "text/x-diff" : "text/plain"
+            return .init(contents: [.text(file.text, uri: uri, mimeType: type)])
         default:
             throw FlotillaError.notFound("no resource \(uri); resources/templates/list names the ones there are")
         }

@@ -226,6 +226,36 @@ package struct LocalMissions: MissionHost {
         )
     }
 
+    package func stepFile(_ id: MissionID, sequence: Int, folder: String, file: String) async throws -> StepFileDTO {
+        let handle = try await find(id).0
+        let ledger = try handle.requireLedger()
+        guard let attempt = try await ledger.attempts(of: id).first(where: { $0.sequence == sequence }) else {
+            throw FlotillaError.notFound("mission \(id) has no attempt \(sequence) (see `flotilla history \(id)`)")
+        }
+        // Only a folder the ledger knows, and only a file the contract names: nothing else can be reached.
+        let steps = try await ledger.steps(of: id).filter { $0.key == attempt.key }.map { AttemptStepDTO($0.record) }
+        guard let step = steps.first(where: { $0.folder == folder }) else {
+            let known = steps.map(\.folder).joined(separator: ", ")
+            throw FlotillaError.notFound(
+                "attempt \(sequence) of \(id) has no step folder \(folder)"
+                    + (known.isEmpty ? " (it ran no pipeline)" : " (it has \(known))")
+            )
+        }
+        let outputs = step.outputs.map { "out/" + $0 }
+        guard StepFileDTO.fixedFiles.contains(file) || outputs.contains(file) else {
+            throw FlotillaError.invalid(
+                "\(file) is not a step's file: \((StepFileDTO.fixedFiles + outputs).joined(separator: ", "))"
+            )
+        }
+        let path = [handle.layout.pipelineDirectory(id, attempt.key), "steps", folder, file].joined(separator: "/")
+        guard let text = StepFileReading.tail(path, limit: AttemptDetailDTO.textLimit) else {
+            throw FlotillaError.notFound(
+                "\(folder)/\(file) of attempt \(sequence) is not there (not written, or removed by gc)"
+            )
+        }
+        return StepFileDTO(folder: folder, file: file, text: text)
+    }
+
     package func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] {
         let ledger = try await find(id).0.requireLedger()
         return try await ledger.events(of: id, after: after, limit: limit).map(EventDTO.init)

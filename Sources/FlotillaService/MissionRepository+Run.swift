@@ -113,13 +113,17 @@ extension MissionRepository {
             ),
             options: MissionRunner.Options(
                 environment: composition.childEnvironment(passing: spec.options.passEnv ?? []),
-                sandbox: sandbox
+                sandbox: sandbox,
+                dailyCostUSD: configuration.dailyCostUSD
             ),
             layout: layout,
             sink: EventBus([eventsFile, missionLog, console])
         )
         // Notifications go out beside the loop, never in it; what is still due at the end gets a short grace.
-        try await ledger.setNotificationTargets(configuration.notify.values.sorted { $0.name < $1.name }, for: id)
+        let targets =
+            configuration.notify.values.sorted { $0.name < $1.name }
+            + (spec.options.callbackURL.map { [NotificationTarget.callback($0)] } ?? [])
+        try await ledger.setNotificationTargets(targets, for: id)
         let courier = NotificationCourier(
             environment: composition.environment,
             processes: composition.processes,

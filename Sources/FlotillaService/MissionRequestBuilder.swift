@@ -87,6 +87,14 @@ package struct MissionRequestBuilder {
                 fields: [FieldProblem(field: "hack_check", message: "needs a critic model")]
             )
         }
+        let secret = NotificationTarget.callbackSecretVariable
+        if fields.callbackURL != nil, composition.environment[secret]?.isEmpty ?? true {
+            throw FlotillaError.invalid(
+                "callback_url: the result is signed with the secret in \(secret), which is not set where Flotilla "
+                    + "runs (set it for `flotilla serve` or `flotilla run`)",
+                fields: [FieldProblem(field: "callback_url", message: "needs \(secret) set to sign with")]
+            )
+        }
         let factory = AgentFactory(configuration: configuration, composition: composition, root: root)
         _ = try factory.make(backend, fields: fields, checklist: checklist)
         let pipelines = try Pipeline.chosen(by: checklist, mission: fields.pipeline, defined: configuration.pipelines)

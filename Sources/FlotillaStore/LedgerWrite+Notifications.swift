@@ -15,17 +15,22 @@ extension LedgerWrite {
         guard !targets.isEmpty else { return }
         let about = try Row.fetchOne(
             db,
-            sql: "SELECT goal, repository FROM missions WHERE id = ?",
+            sql: "SELECT goal, repository, options_json FROM missions WHERE id = ?",
             arguments: [mission]
         )
         var stored = event
         stored.id = id
-        let payload = NotificationPayload(
+        var payload = NotificationPayload(
             event: stored,
             category: category,
             goal: about?["goal"] ?? "",
             repository: about?["repository"] ?? ""
         )
+        // The caller's labels and names go with it, so a receiver can tell whose mission it is.
+        if let options: String = about?["options_json"], let fields = try? MissionFields.stored(options) {
+            payload.tags = fields.tags
+            payload.metadata = fields.metadata
+        }
         let payloadJSON = try json(payload)
         for row in targets {
             let targetJSON: String = row["target_json"]

@@ -23,6 +23,22 @@ extension SQLiteLedger {
         }
     }
 
+    package func spentSince(_ since: Date, excluding: MissionID?) async throws -> Double {
+        try await database.read { db in
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT
+                        (SELECT coalesce(sum(cost_usd), 0) FROM attempts
+                            WHERE coalesce(finished_at, started_at) >= ?1 AND mission_id IS NOT ?2)
+                        + (SELECT coalesce(sum(cost_usd), 0) FROM model_calls
+                            WHERE attempt_number IS NULL AND created_at >= ?1 AND mission_id IS NOT ?2)
+                    """,
+                arguments: [since.timeIntervalSince1970, excluding?.rawValue]
+            ) ?? 0
+        }
+    }
+
     /// The missions in `state`, newest first.
     package func missions(state: MissionState) async throws -> [MissionRecord] {
         try await database.read { db in

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  NODE, costCurve, dagShape, edgePath, landingSpans, layoutDAG, nodeClass, scale,
+  NODE, costCurve, dagShape, edgePath, landingSpans, layoutDAG, nodeClass, scale, stepSegments,
 } from '../../Sources/FlotillaServer/Dashboard/Assets/layout.js';
 
 const group = (id, layer, dependsOn = [], status = 'pending') => ({ id, title: id, status, depends_on: dependsOn, layer });
@@ -42,6 +42,21 @@ test('a landing spans from its merge starting to the attempt landing, in event o
   ]);
   assert.deepEqual(spans.get('a#1'), [Date.parse(at(2)), Date.parse(at(5))]);
   assert.equal(spans.has('b#1'), false, 'no merge was seen starting');
+});
+
+test("an attempt's pipeline steps are segments in time order, each labelled with its loop and try", () => {
+  const at = (s) => new Date(Date.UTC(2026, 11, 8, 0, 0, s)).toISOString();
+  const segments = stepSegments([
+    { step: 'review', loop: 0, try: 1, status: 'failed', reason: 'changes requested', started_at: at(5), finished_at: at(6) },
+    { step: 'plan', loop: 0, try: 1, status: 'discarded', started_at: at(0), finished_at: at(2) },
+    { step: 'implement', loop: 1, try: 2, status: 'success', started_at: at(7), finished_at: at(9) },
+    { step: 'broken', loop: 0, try: 1, status: 'success', started_at: 'not a date', finished_at: at(1) },
+  ]);
+  assert.deepEqual(segments.map((s) => s.label), [
+    'plan: discarded', 'review: failed — changes requested', 'implement, loop 1, try 2: success',
+  ]);
+  assert.deepEqual(segments[0].span, [Date.parse(at(0)), Date.parse(at(2))]);
+  assert.deepEqual(stepSegments(undefined), [], 'an attempt without a pipeline has none');
 });
 
 test('the cost curve steps up at each finished attempt, in time order', () => {

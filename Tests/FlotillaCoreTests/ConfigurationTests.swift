@@ -67,7 +67,11 @@ struct ConfigurationTests {
         #expect(
             message("[agents]\nx = 1")
                 == "flotilla.toml:1: unknown table [agents] (known: run, agent, planner, critic, keys, "
-                + "pricing.\"MODEL\", notify.NAME, pipeline.NAME)"
+                + "pricing.\"MODEL\", notify.NAME, pipeline.NAME, limits)"
+        )
+        #expect(
+            message("[limits]\ndaily_cost_usd = -1")
+                == "flotilla.toml:2: limits.daily_cost_usd must be a number of dollars, 0 or more"
         )
         #expect(message("verify = 'a'\n[run]\nverify = 'b'") == "flotilla.toml:3: verify is already set on line 1")
         #expect(message("[pricing.\"m\"]\ninput = 1") == "flotilla.toml:1: [pricing.m] needs input and output")

@@ -1,4 +1,6 @@
+import FlotillaAPI
 import FlotillaCore
+import FlotillaSystem
 import FlotillaTestSupport
 import Foundation
 import Testing
@@ -148,6 +150,104 @@ struct PipelineTests {
         #expect(kinds.filter { $0 == .stepReadOnlyDiscarded }.count == 3)
         #expect(kinds.contains(.stepLoop))
         #expect(kinds.filter { $0 == .stepFinished }.count == 5)
+
+        // The report lists every try, in both forms.
+        for format in ["md", "html"] {
+            let report = try await FlotillaBinary.run(
+                ["report", audit.id.rawValue, "--format", format],
+                in: fixture.repository.path
+            )
+            #expect(report.exitCode == 0, "\(report.standardError)")
+            #expect(report.standardOutput.contains("Pipeline steps"), "\(format)")
+            let review = format == "md" ? "| a#1 | 03_review | failed | changed | command |" : "<td>03_review</td>"
+            #expect(report.standardOutput.contains(review), "\(report.standardOutput.suffix(3000))")
+            #expect(report.standardOutput.contains("02_implement.1"))
+        }
+
+        try await stepFilesAreResourcesOfARealMCPClient(audit, fixture, directory: directory)
+    }
+
+    /// The steps' files through the real Python MCP client, as `flotilla://missions/ID/attempts/1/steps/…`; a link a
+    /// step left in its out/ is not followed.
+    func stepFilesAreResourcesOfARealMCPClient(
+        _ audit: MissionAudit,
+        _ fixture: MissionFixture,
+        directory: String
+    ) async throws {
+        guard let python = MCPClientTests.pythons.first else { return }
+        let base = "flotilla://missions/\(audit.id)/attempts/1/steps/"
+        let secret = try fixture.scratch.write("secret.txt", "not for agents\n")
+        // As if the step had left a link where its result goes.
+        let linked = directory + "/steps/03_review.1/result.json"
+        try FileManager.default.removeItem(atPath: linked)
+        try FileManager.default.createSymbolicLink(atPath: linked, withDestinationPath: secret)
+        let uris = [
+            base + "01_plan/out/plan.md", base + "03_review/result.json", base + "02_implement.1/prompt.md",
+            base + "01_plan/../../../../../etc/passwd", base + "09_nothing/result.json",
+            base + "03_review.1/result.json",
+            base + "01_plan/out/other.md",
+        ]
+        let run = try await SubprocessRunner().run(
+            ProcessRequest(
+                executable: python,
+                arguments: [MCPClientTests.script, "read", try FlotillaBinary.path(), fixture.repository.path] + uris,
+                workingDirectory: fixture.scratch.path,
+                environment: FixtureRepository.environment.merging(["FLOTILLA_NO_DAEMON": "1"]) { $1 },
+                timeout: .seconds(120)
+            )
+        )
+        #expect(run.termination.isSuccess, "\(run.standardError.suffix(3000))")
+        let line = run.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+        let read = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        #expect(read[uris[0]] as? String == "write a.txt saying: a ok\n")
+        #expect((read[uris[1]] as? String)?.contains("\"status\" : \"failed\"") == true, "\(read[uris[1]] ?? "")")
+        #expect((read[uris[2]] as? String)?.contains("## Sent back to you") == true)
+        for refused in uris[3...] {
+            let error = (read[refused] as? [String: Any])?["error"] as? String
+            #expect(error != nil, "\(refused): \(read[refused] ?? "")")
+            #expect(error?.contains("not for agents") != true)
+        }
+        // The same through the API's route, which the daemon's clients use.
+        let tokens = try fixture.scratch.write(
+            "tokens.json",
+            #"{"tokens": [{"name": "ci", "token": "ci-token-0123456789", "burst": 100}]}"#
+        )
+        let daemon = try await RunningDaemon(["--token-file", tokens], in: fixture.repository.path)
+        let api = daemon.client(token: "ci-token-0123456789")
+        let plan = try await api.send("GET", "/missions/\(audit.id)/attempts/1/steps/01_plan?file=out/plan.md")
+        #expect(plan.status == 200, "\(plan.text)")
+        #expect(try plan.decode(StepFileDTO.self).text == "write a.txt saying: a ok\n")
+        let escape = try await api.send(
+            "GET",
+            "/missions/\(audit.id)/attempts/1/steps/01_plan?file=../../../pipeline.json"
+        )
+        #expect(escape.status == 400, "\(escape.text)")
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test func aGoalAndAPipelineRunAsOneJobWithoutAPlannerOrAChecklist() async throws {
+        let fixture = try await MissionFixture(checklist: "", groups: ["a"])
+        defer { fixture.remove() }
+        try fixture.repository.write("flotilla.toml", try Self.feature(fixture))
+        try fixture.repository.write("check.sh", "#!/bin/sh\ngrep -qx 'a ok' a.txt\n")
+        try FileManager.default.removeItem(atPath: fixture.repository.path + "/ACCEPTANCE.md")
+        _ = try await fixture.repository.commitAll("a pipeline, no checklist")
+        let run = try await FlotillaBinary.run(
+            [
+                "run", "--goal", "Write a.txt saying a ok", "--pipeline", "feature", "--verify", "sh check.sh",
+                "--sandbox-write", fixture.scratch.path, "--agent-command", "false", "--agents", "1",
+            ],
+            in: fixture.repository.path
+        )
+        #expect(run.exitCode == 0, "\(run.standardOutput)\n\(run.standardError)")
+        #expect(run.standardError.contains("one job: a group from the goal, run as the pipeline feature"))
+        #expect(!run.standardError.contains("planner"), "no planner is asked: \(run.standardError)")
+        let audit = try await MissionAudit(fixture.repository)
+        #expect(audit.mission.spec.checklist.groups.map(\.id) == ["goal"])
+        #expect(audit.mission.spec.pipelines.map(\.name) == ["feature"])
+        #expect(try await audit.steps().map(\.record.step) == ["plan", "implement", "review", "implement", "review"])
+        let head = try #require(await audit.targetHead())
+        #expect(await fixture.repository.show(head, "a.txt") == "a ok")
     }
 
     @Test func theLoopLimitEndsTheAttemptWithItsReason() async throws {

@@ -19,8 +19,9 @@ struct APIContractTests {
             served == described,
             "served only: \(served.subtracting(described)); documented only: \(described.subtracting(served))"
         )
-        // The API, the attempt detail, approvals, hand-off, checks and steps, the dashboard's page and files, and MCP.
-        #expect(served.count == 23)
+        // The API, the attempt detail and its steps' files, approvals, hand-off, checks and steps, the dashboard's page
+        // and files, and MCP.
+        #expect(served.count == 24)
         // Every schema reference resolves.
         let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
         let references = OpenAPIDocument.json.components(separatedBy: "#/components/schemas/").dropFirst()
@@ -161,6 +162,9 @@ private struct UnusedService: MissionHost {
     func check(_ id: MissionID, groups: [String], commit: String?) async throws -> CheckDTO { throw unused }
     func attempts(_ id: MissionID) async throws -> HistoryDTO { throw unused }
     func attempt(_ id: MissionID, sequence: Int) async throws -> AttemptDetailDTO { throw unused }
+    func stepFile(_ id: MissionID, sequence: Int, folder: String, file: String) async throws -> StepFileDTO {
+        throw unused
+    }
     func events(_ id: MissionID, after: Int64, limit: Int) async throws -> [EventDTO] { [] }
     func checklist(_ id: MissionID) async throws -> ChecklistDTO { throw unused }
     func statistics() async throws -> LedgerStatistics { LedgerStatistics() }

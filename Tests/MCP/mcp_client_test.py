@@ -3,11 +3,13 @@
 
     mcp_client_test.py stdio FLOTILLA REPOSITORY
     mcp_client_test.py http URL TOKEN
+    mcp_client_test.py read FLOTILLA REPOSITORY URI...
 
 Lists the tools, starts a scripted mission, polls it to completion, reads its checklist, log and an attempt's diff as
 resources, and checks that a failing tool call comes back as a tool result with isError and Flotilla's message (an
 unknown tool or resource as an MCP error). Prints one line per check; exits 1 on the first failure. Polling is bounded
-by a time limit.
+by a time limit. `read` only reads the resources named and prints them as one JSON object, by URI, each its text or
+{"error": message}.
 """
 import asyncio
 import json
@@ -141,9 +143,26 @@ async def refused(session, name, arguments, expected, what):
           f"{what} is refused as a tool result: {text(result)[:300]}")
 
 
+async def read_resources(session, uris):
+    await session.initialize()
+    found = {}
+    for uri in uris:
+        try:
+            result = await session.read_resource(uri)
+            found[uri] = "".join(getattr(item, "text", "") for item in result.contents)
+        except McpError as error:
+            found[uri] = {"error": message_of(error)}
+    print(json.dumps(found), flush=True)
+
+
 async def main():
     mode = sys.argv[1]
-    if mode == "stdio":
+    if mode == "read":
+        parameters = StdioServerParameters(command=sys.argv[2], args=["mcp", "--repo", sys.argv[3]])
+        async with stdio_client(parameters) as (read, write):
+            async with ClientSession(read, write) as session:
+                await read_resources(session, sys.argv[4:])
+    elif mode == "stdio":
         parameters = StdioServerParameters(command=sys.argv[2], args=["mcp", "--repo", sys.argv[3]])
         async with stdio_client(parameters) as (read, write):
             async with ClientSession(read, write) as session:

@@ -20,6 +20,12 @@ extension Flotilla {
         )
         var state: String?
 
+        @Option(help: "Only the missions carrying this tag (repeatable: every one given).")
+        var tag: [String] = []
+
+        @Option(help: ArgumentHelp("Only the missions that came this way.", valueName: "cli|api|webhook|mcp"))
+        var source: String?
+
         func validate() throws {
             let states = MissionDTO.states
             if let state, !states.contains(state) {
@@ -30,12 +36,14 @@ extension Flotilla {
         func run() async throws {
             let access = try await MissionAccess.open(repo: global.repo)
             let missions = try await access.service.missions(in: [access.root]).filter { mission in
-                state == nil || mission.state == state
+                mission.matches(state: state, tags: tag, source: source)
             }
             switch global.output {
             case .json: Console.json(missions)
             case .table:
-                let none = state.map { "No \($0) missions." } ?? "No missions yet."
+                let none =
+                    !tag.isEmpty || source != nil
+                    ? "No missions match." : state.map { "No \($0) missions." } ?? "No missions yet."
                 Console.out(missions.isEmpty ? none : MissionReports.list(missions))
             }
         }

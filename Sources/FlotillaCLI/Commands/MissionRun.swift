@@ -51,7 +51,14 @@ extension Flotilla {
             let root = try await composition.repositoryRoot(global.repo)
             let builder = try MissionRequestBuilder(composition: composition, root: root)
             var given = try mission.fields()
+            given.source = "cli"
             var planning: [ModelCall] = []
+            // A goal, a pipeline and no checklist: one job, one group from the goal, which the pipeline's own steps
+            // plan and carry out (no planner, nothing to review).
+            if let goal = given.goal, given.pipeline != nil, try !builder.hasChecklist(given) {
+                given.acceptance = ChecklistRenderer.render(Planner.fallback(goal: goal))
+                Console.err("one job: a group from the goal, run as the pipeline \(given.pipeline ?? "")")
+            }
             // A goal and no checklist: plan one first (it lives in the mission's folder, the repository is untouched).
             if let goal = given.goal, try !builder.hasChecklist(given) {
                 let session = try await PlanningSession(

@@ -145,6 +145,20 @@ struct MissionOptions: ParsableArguments {
     )
     var pipeline: String?
 
+    @Option(help: "A label to find the mission by, with `flotilla list --tag` (repeatable).")
+    var tag: [String] = []
+
+    @Option(help: "NAME=TEXT kept with the mission and sent with its callback, a ticket or a requester (repeatable).")
+    var meta: [String] = []
+
+    @Option(
+        help: """
+            When the mission ends, POST its result here, signed like a webhook notification with the secret in \
+            FLOTILLA_CALLBACK_SECRET (X-Flotilla-Signature over the timestamp and body); retried with backoff.
+            """
+    )
+    var callbackURL: String?
+
     @Option(help: "With --review block: the score of 10 an attempt needs to land (default 6).")
     var reviewThreshold: Int?
 
@@ -299,6 +313,9 @@ struct MissionOptions: ParsableArguments {
         given.objectiveMaxGroups = objectiveMaxGroups
         given.speculate = speculate
         given.pipeline = pipeline
+        given.tags = tag.nonEmpty
+        given.metadata = try Self.metadata(meta)
+        given.callbackURL = callbackURL
         given.reviewThreshold = reviewThreshold
         given.reviewTimeoutSeconds = reviewTimeout
         given.push = push
@@ -325,6 +342,18 @@ struct MissionOptions: ParsableArguments {
         return try MissionFields.decode(resolved.jsonObject, name: Self.flag)
     }
 
+    /// `--meta NAME=TEXT` entries as metadata; a later name replaces an earlier one.
+    static func metadata(_ entries: [String]) throws(FlotillaError) -> [String: String]? {
+        var metadata: [String: String] = [:]
+        for entry in entries {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw FlotillaError.invalid("--meta \(entry): expected NAME=TEXT")
+            }
+            metadata[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return metadata.isEmpty ? nil : metadata
+    }
+
     /// The flag that sets a field (`--max-cost` for `max_cost_usd`).
     static func flag(_ field: String) -> String {
         let key = String(field.prefix { $0 != "[" })
@@ -335,7 +364,7 @@ struct MissionOptions: ParsableArguments {
             "rate_limit_max_wait_seconds": "--rate-limit-max-wait", "acceptance_path": "--acceptance",
             "fallback_backends": "--fallback-backend", "key_files": "--key-file", "allow_hosts": "--allow-host",
             "agent_args": "--agent-arg", "approval_timeout_seconds": "--approval-timeout",
-            "review_timeout_seconds": "--review-timeout",
+            "review_timeout_seconds": "--review-timeout", "tags": "--tag", "metadata": "--meta",
         ]
         return names[key] ?? "--" + key.replacingOccurrences(of: "_", with: "-")
     }

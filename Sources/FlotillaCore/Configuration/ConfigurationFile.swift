@@ -6,7 +6,8 @@
 /// mission fields too, `[planner]` holds `api`, `url`, `model`. `[keys]` (the user's file only) holds API keys
 /// by provider. `[pricing."MODEL"]` holds `input`, `output`, `cache_read`, `cache_write` in dollars per million
 /// tokens. `[notify.NAME]` holds a notification target (`kind`, `url`, `secret_env`, `events`, `timeout`, `attempts`,
-/// `backoff`). `[pipeline.NAME]` and `[pipeline.NAME.STEP]` define a pipeline (``Pipeline``).
+/// `backoff`). `[pipeline.NAME]` and `[pipeline.NAME.STEP]` define a pipeline (``Pipeline``). `[limits]` holds
+/// `daily_cost_usd`, what the missions of a repository may spend in 24 hours together.
 package struct ConfigurationFile: Sendable, Equatable {
     package var file: String
     /// Mission fields (`[run]`, top-level, `[agent]`, `[critic]`) with their values and lines.
@@ -21,6 +22,8 @@ package struct ConfigurationFile: Sendable, Equatable {
     package var notifyGrace: Duration?
     /// `[pipeline.NAME]` tables, checked, by name.
     package var pipelines: [String: Pipeline] = [:]
+    /// `[limits] daily_cost_usd`.
+    package var dailyCostUSD: Double?
 
     package static let plannerKeys: Set<String> = ["api", "url", "model", "binary"]
 
@@ -166,6 +169,24 @@ package struct ConfigurationFile: Sendable, Equatable {
                     }
                     configuration.notifyGrace = .seconds(bounded: seconds)
                 }
+            case "limits":
+                for (key, entry) in entries {
+                    guard key == "daily_cost_usd" else {
+                        throw ConfigurationError(
+                            file: file,
+                            line: entry.line,
+                            "unknown key limits.\(key) (known: daily_cost_usd)"
+                        )
+                    }
+                    guard let dollars = entry.value.numberValue, dollars.isFinite, dollars >= 0 else {
+                        throw ConfigurationError(
+                            file: file,
+                            line: entry.line,
+                            "limits.daily_cost_usd must be a number of dollars, 0 or more"
+                        )
+                    }
+                    configuration.dailyCostUSD = dollars
+                }
             case let name where name == "pipeline" || name.hasPrefix("pipeline."):
                 continue  // read whole below: a pipeline's steps are tables of their own
             case let notify where notify.hasPrefix("notify."):
@@ -181,7 +202,7 @@ package struct ConfigurationFile: Sendable, Equatable {
                     file: file,
                     line: line,
                     "unknown table [\(table)] (known: run, agent, planner, critic, keys, pricing.\"MODEL\", notify.NAME, "
-                        + "pipeline.NAME)"
+                        + "pipeline.NAME, limits)"
                 )
             }
         }

@@ -10,6 +10,9 @@ package struct MissionFieldRule: Sendable {
         case number(atLeast: Double, atMost: Double? = nil)
         case boolean
         case list(Item)
+        /// Names to text (`{"ticket": "ABC-12"}`): at most `maxEntries`, each name a ``Item/tag``, each text at most
+        /// `maxLength` characters.
+        case map(maxEntries: Int, maxLength: Int)
     }
 
     /// What a list holds.
@@ -25,6 +28,8 @@ package struct MissionFieldRule: Sendable {
         /// One argument of a command line: order and repeats matter, so a list given in a higher layer replaces
         /// a lower one's instead of adding to it.
         case argument
+        /// A label: letters, digits and `._:/-`, at most 64 characters.
+        case tag
     }
 
     /// Where a field may be given.
@@ -33,6 +38,8 @@ package struct MissionFieldRule: Sendable {
         case anywhere
         /// Flags and requests only: what one mission asks, never a project's standing default.
         case requestOnly
+        /// Set by Flotilla itself (where a mission came from): neither a request nor settings may give it.
+        case flotilla
     }
 
     package var kind: Kind
@@ -89,6 +96,7 @@ package struct MissionFieldRule: Sendable {
         case .number: "number"
         case .boolean: "boolean"
         case .list: "array"
+        case .map: "object"
         }
     }
 
@@ -124,6 +132,14 @@ package struct MissionFieldRule: Sendable {
             guard case .bool = value else { return "must be true or false" }
         case .list:
             guard case .array = value else { return "must be an array of strings" }
+        case .map(let maxEntries, let maxLength):
+            guard case .object(let entries) = value else { return "must be an object of names to strings" }
+            if entries.count > maxEntries { return "must have at most \(maxEntries) names" }
+            for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
+                if !Self.isTag(name) { return "has a name that is not a tag (letters, digits, ._:/-): \(name)" }
+                guard case .string(let text) = entry else { return "\(name) must be a string" }
+                if text.unicodeScalars.count > maxLength { return "\(name) must be at most \(maxLength) characters" }
+            }
         }
         return nil
     }
@@ -134,6 +150,7 @@ package struct MissionFieldRule: Sendable {
         guard case .string(let text) = value, !text.isEmpty else { return "must be a non-empty string" }
         switch item {
         case .text, .path, .argument: return nil
+        case .tag: return Self.isTag(text) ? nil : "must be letters, digits and ._:/- only (at most 64), not \(text)"
         case .choice(let names):
             return names.contains(text) ? nil : "must be one of \(names.joined(separator: ", ")), not \(text)"
         case .host:
@@ -152,6 +169,12 @@ package struct MissionFieldRule: Sendable {
             scalar.properties.generalCategory == .spaceSeparator
                 || ["\t", "\n", "\u{0B}", "\u{0C}", "\r", "\u{FEFF}", "\u{2028}", "\u{2029}"].contains(scalar)
         }
+    }
+
+    /// A tag or metadata name: 1 to 64 of ASCII letters, digits and `._:/-`.
+    package static func isTag(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._:/-".contains($0)) }
     }
 
     /// `host`, `host:port`, `[v6]:port` or `*.domain`: letters, digits, `.-_*:[]` only, a port that is a number.

@@ -36,6 +36,10 @@ extension MissionFields {
                 problems.append(FieldProblem(field: key, message: "belongs to one mission's request, not to settings"))
                 continue
             }
+            if case .flotilla = rule.scope {
+                problems.append(FieldProblem(field: key, message: "is set by Flotilla, not by a request or settings"))
+                continue
+            }
             if let problem = rule.problem(with: value) {
                 problems.append(FieldProblem(field: key, message: problem))
             } else if case .array(let items) = value {
@@ -95,6 +99,7 @@ extension MissionFields {
                 object[key.rawValue] = .array(
                     text.split(separator: ",").map { .string(String($0).trimmingWhitespace()) }
                 )
+            case .map: continue
             }
         }
         return try decode(object, from: .settings) { field in
@@ -122,6 +127,13 @@ extension MissionFields {
         }
         if acceptance != nil && acceptancePath != nil {
             problems.append(FieldProblem(field: "acceptance_path", message: "cannot be given together with acceptance"))
+        }
+        if let callbackURL {
+            let url = URL(string: callbackURL)
+            if url == nil || !["http", "https"].contains(url?.scheme?.lowercased() ?? "") || url?.host?.isEmpty != false
+            {
+                problems.append(FieldProblem(field: "callback_url", message: "must be an http:// or https:// URL"))
+            }
         }
         let fallbacks = fallbackBackends ?? []
         for (index, fallback) in fallbacks.enumerated()

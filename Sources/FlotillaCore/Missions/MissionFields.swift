@@ -74,6 +74,14 @@ package struct MissionFields: Sendable, Equatable, Codable {
     package var approvalTimeoutSeconds: Double?
     package var approvalTimeoutAction: ApprovalTimeoutAction?
     package var dryRun: Bool?
+    /// Labels to find missions by (`list --tag`).
+    package var tags: [String]?
+    /// The caller's own names and values, kept with the mission and sent with its callback.
+    package var metadata: [String: String]?
+    /// Where the mission came from (`cli`, `api`, `webhook`, `mcp`): set by Flotilla, never by a request.
+    package var source: String?
+    /// Where the mission's result is POSTed, signed, when it ends.
+    package var callbackURL: String?
 
     package init() {}
 
@@ -134,6 +142,8 @@ package struct MissionFields: Sendable, Equatable, Codable {
         case approvalTimeoutSeconds = "approval_timeout_seconds"
         case approvalTimeoutAction = "approval_timeout_action"
         case dryRun = "dry_run"
+        case tags, metadata, source
+        case callbackURL = "callback_url"
 
         /// The field's type, bounds, default and scope.
         package var rule: MissionFieldRule {
@@ -300,6 +310,25 @@ package struct MissionFields: Sendable, Equatable, Codable {
                 .choice(ApprovalTimeoutAction.self, "What the approval timeout does (default reject).")
             case .dryRun:
                 MissionFieldRule(.boolean, scope: .requestOnly, default: false, "Check everything, create nothing.")
+            case .tags: MissionFieldRule(.list(.tag), "Labels to find the mission by (list --tag).")
+            case .metadata:
+                MissionFieldRule(
+                    .map(maxEntries: 64, maxLength: 1024),
+                    scope: .requestOnly,
+                    "Names to text kept with the mission and sent with its callback (a ticket, a requester)."
+                )
+            case .source:
+                MissionFieldRule(
+                    .string(maxLength: 200, isPath: false),
+                    scope: .flotilla,
+                    "Where the mission came from: cli, api, webhook, mcp."
+                )
+            case .callbackURL:
+                .text(
+                    "Where the result is POSTed when the mission ends, signed with FLOTILLA_CALLBACK_SECRET like a "
+                        + "webhook notification.",
+                    scope: .requestOnly
+                )
             }
         }
     }

@@ -16,6 +16,9 @@ package struct NotificationPayload: Sendable, Equatable, Codable {
     package var text: String
     package var goal: String
     package var repository: String
+    /// The mission's `tags` and `metadata`, when it has them.
+    package var tags: [String]?
+    package var metadata: [String: String]?
 
     package init(event: MissionEvent, category: NotificationCategory, goal: String, repository: String) {
         mission = event.mission
@@ -39,7 +42,7 @@ package struct NotificationPayload: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case mission, category, event, group, attempt, at, title, text, goal, repository
+        case mission, category, event, group, attempt, at, title, text, goal, repository, tags, metadata
         case eventID = "event_id"
     }
 }

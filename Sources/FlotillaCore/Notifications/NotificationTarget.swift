@@ -86,6 +86,20 @@ package struct NotificationTarget: Sendable, Equatable, Codable {
 }
 
 extension NotificationTarget {
+    /// The variable holding the secret a mission's `callback_url` deliveries are signed with.
+    package static let callbackSecretVariable = "FLOTILLA_CALLBACK_SECRET"
+
+    /// A mission's `callback_url`: its result, signed like a webhook notification.
+    package static func callback(_ url: String) -> NotificationTarget {
+        NotificationTarget(
+            name: "callback_url",
+            kind: .webhook,
+            url: url,
+            secretVariable: callbackSecretVariable,
+            events: [.completed, .failed]
+        )
+    }
+
     /// The keys a `[notify.NAME]` table accepts.
     package static let keys: [String] = ["kind", "url", "secret_env", "events", "timeout", "attempts", "backoff"]
 

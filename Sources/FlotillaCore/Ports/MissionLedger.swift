@@ -18,6 +18,9 @@ package protocol MissionLedger: Sendable {
     func merges(of mission: MissionID) async throws -> [MergeRecord]
     /// Landings (and finished missions) that asked a human, with the answers so far.
     func approvals(of mission: MissionID) async throws -> [ApprovalRecord]
+    /// Dollars the ledger's missions (but `excluding`) spent since `since`: attempts that ended then (with the models
+    /// they consulted) and the missions' own model calls.
+    func spentSince(_ since: Date, excluding: MissionID?) async throws -> Double
     /// Events with an id greater than `afterID`, oldest first.
     func events(of mission: MissionID, after afterID: Int64, limit: Int) async throws -> [MissionEvent]
 }

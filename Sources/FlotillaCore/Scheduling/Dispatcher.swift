@@ -20,6 +20,8 @@ package struct DispatchContext: Sendable, Equatable {
     /// With footprints, ready groups expected to touch the files of running ones wait while others can run.
     package var footprints: Footprints?
     package var runningGroups: [String] = []
+    /// `[limits] daily_cost_usd`, with what the ledger's other missions spent in the last 24 hours.
+    package var dailyCost: DailyCostLimit?
 
     package init(
         idleSlots: Int,
@@ -139,8 +141,39 @@ package enum Dispatcher {
                 )
             }
         }
+        if let daily = context.dailyCost {
+            let spent = daily.othersUSD + context.spentUSD
+            let projected = spent + Double(context.runningAttempts + extra + 1) * context.estimatedAttemptUSD
+            if spent >= daily.limitUSD || projected > daily.limitUSD {
+                return BreakerTrip(
+                    reason: .maxCost,
+                    detail:
+                        "the daily limit: missions spent \(formatUSD(spent)) in the last 24 hours (this one "
+                        + "\(formatUSD(context.spentUSD))), projected \(formatUSD(projected)) with one more attempt, "
+                        + "daily_cost_usd \(formatUSD(daily.limitUSD)); resume once the day's spending allows"
+                )
+            }
+        }
         return nil
     }
+}
+
+/// `[limits] daily_cost_usd`: what the missions of one ledger may spend in 24 hours together.
+package struct DailyCostLimit: Sendable, Equatable {
+    package var limitUSD: Double
+    /// What the ledger's other missions spent in the last 24 hours (this one's spending counts whole).
+    package var othersUSD: Double
+
+    package init(limitUSD: Double, othersUSD: Double) {
+        self.limitUSD = limitUSD
+        self.othersUSD = othersUSD
+    }
+
+    /// How far back spending counts.
+    package static let window: Double = 86_400
+
+    /// What is left of the day's allowance for this mission, having spent `spentUSD`.
+    package func remaining(after spentUSD: Double) -> Double { max(0, limitUSD - othersUSD - spentUSD) }
 }
 
 /// A moving estimate of the next attempt's cost: an exponential average that leans on recent attempts.

@@ -50,6 +50,8 @@ struct LoopView: Sendable {
     var spentUSD: Double
     /// The moving estimate of one more attempt's cost.
     var estimatedAttemptUSD: Double
+    /// `[limits] daily_cost_usd`, with what the ledger's other missions spent in the last 24 hours.
+    var dailyCost: DailyCostLimit?
     var stopRequested: Bool
     /// Flotilla itself cannot go on.
     var failed: Bool

@@ -57,6 +57,7 @@ struct MissionLoop {
             clock: ports.clock
         )
         capabilities = Capabilities(try await MissionSnapshot.read(spec, context: context, sandbox: options.sandbox))
+        capabilities.spending.daily = options.dailyCostUSD.map { DailyCostLimit(limitUSD: $0, othersUSD: 0) }
     }
 
     /// What capabilities may read of each other now.
@@ -71,6 +72,7 @@ struct MissionLoop {
             attemptsStarted: scheduling.attemptsStarted,
             spentUSD: capabilities.spending.spentUSD,
             estimatedAttemptUSD: capabilities.spending.estimator.estimateUSD,
+            dailyCost: capabilities.spending.daily,
             stopRequested: stopRequested,
             failed: fatal != nil,
             stopping: stopping
@@ -149,6 +151,14 @@ struct MissionLoop {
                 if let finished { return finished }
                 // Once every group landed, the ending has the mission until it says how it ends.
                 if !capabilities.ending.isActive {
+                    // Other missions spend too: before a slot is filled, the day's spending is read again.
+                    if capabilities.spending.daily != nil, !capabilities.scheduling.freeSlots.isEmpty {
+                        let others = try await context.ledger.spentSince(
+                            ports.now().addingTimeInterval(-DailyCostLimit.window),
+                            excluding: spec.id
+                        )
+                        capabilities.spending.daily?.othersUSD = others
+                    }
                     let totals = capabilities.totals()
                     let (step, trip) = capabilities.scheduling.decide(view, elapsed: started.elapsed, totals: totals)
                     if let trip { try await perform([.record(.breakerTripped(trip))], spawn) }

@@ -63,10 +63,13 @@ package struct MissionRunner: Sendable {
         package var environment: [String: String]
         /// The sandbox of agent sessions and verify runs.
         package var sandbox: SandboxSettings
+        /// `[limits] daily_cost_usd`: what the ledger's missions may spend in 24 hours together.
+        package var dailyCostUSD: Double?
 
-        package init(environment: [String: String], sandbox: SandboxSettings = .none) {
+        package init(environment: [String: String], sandbox: SandboxSettings = .none, dailyCostUSD: Double? = nil) {
             self.environment = environment
             self.sandbox = sandbox
+            self.dailyCostUSD = dailyCostUSD
         }
     }
 

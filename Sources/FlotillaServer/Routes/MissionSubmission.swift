@@ -12,9 +12,16 @@ struct MissionSubmission: Sendable {
     let maxBodyBytes: Int
     let deliveriesInFlight = InFlightKeys()
 
-    /// Creates the mission the body describes, answering `status` (or 200 for a dry run).
-    func submit(_ request: Request, caller: Principal, status: HTTPResponse.Status) async throws -> Response {
-        let mission = try MissionFields.decode(json: try await request.body(upTo: maxBodyBytes))
+    /// Creates the mission the body describes, answering `status` (or 200 for a dry run); `source` is the way in
+    /// (`api`, `webhook`), recorded with the mission.
+    func submit(
+        _ request: Request,
+        caller: Principal,
+        status: HTTPResponse.Status,
+        source: String
+    ) async throws -> Response {
+        var mission = try MissionFields.decode(json: try await request.body(upTo: maxBodyBytes))
+        mission.source = source
         let repository = try resolveRepository(mission.repository)
         guard caller.may(access: repository) else {
             throw APIError(
@@ -132,7 +139,7 @@ struct WebhookController: Sendable {
 
     func addRoutes(to webhook: RouterGroup<CallerContext>) {
         webhook.post { request, context in
-            try await submission.submit(request, caller: context.caller, status: .accepted)
+            try await submission.submit(request, caller: context.caller, status: .accepted, source: "webhook")
         }
     }
 }

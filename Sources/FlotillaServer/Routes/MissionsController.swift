@@ -11,11 +11,26 @@ struct MissionsController: Sendable {
     let submission: MissionSubmission
 
     func addRoutes(to missions: RouterGroup<CallerContext>) {
-        missions.get { _, context in
-            JSONResponse.make(MissionListDTO(missions: try await service.missions(in: context.caller.repositories)))
+        missions.get { request, context in
+            // `?state=`, `?tag=` (repeatable: every one) and `?source=` narrow the list.
+            let query = request.uri.queryParameters
+            let state = query.get("state")
+            if let state, !MissionDTO.states.contains(state) {
+                throw APIError(
+                    .badRequest,
+                    code: FlotillaError.Code.invalidInput.name,
+                    "state must be one of \(MissionDTO.states.joined(separator: ", "))",
+                    fields: [.init(field: "state", message: "is not a mission state")]
+                )
+            }
+            let tags = query.getAll("tag").map { String($0) }
+            let missions = try await service.missions(in: context.caller.repositories).filter {
+                $0.matches(state: state, tags: tags, source: query.get("source"))
+            }
+            return JSONResponse.make(MissionListDTO(missions: missions))
         }
         missions.post { request, context in
-            try await submission.submit(request, caller: context.caller, status: .created)
+            try await submission.submit(request, caller: context.caller, status: .created, source: "api")
         }
         missions.get(":id") { _, context in JSONResponse.make(try await mission(context).dto) }
         missions.post(":id/stop") { request, context in
@@ -70,14 +85,15 @@ struct MissionsController: Sendable {
         }
         missions.get(":id/attempts/:sequence") { _, context in
             let id = try await mission(context).id
-            let sequence = try QueryParameter.value(
-                context.parameters.get("sequence"),
-                "sequence",
-                default: 0,
-                minimum: 1,
-                maximum: Int(Int32.max)
-            )
+            let sequence = try attemptSequence(context)
             return JSONResponse.make(try await service.attempt(id, sequence: sequence))
+        }
+        missions.get(":id/attempts/:sequence/steps/:folder") { request, context in
+            let id = try await mission(context).id
+            let sequence = try attemptSequence(context)
+            let file = request.uri.queryParameters.get("file") ?? "result.json"
+            let folder = context.parameters.get("folder") ?? ""
+            return JSONResponse.make(try await service.stepFile(id, sequence: sequence, folder: folder, file: file))
         }
         missions.get(":id/events") { request, context in
             let id = try await mission(context).id
@@ -120,6 +136,17 @@ struct MissionsController: Sendable {
         missions.get(":id/checklist") { _, context in
             JSONResponse.make(try await service.checklist(try await mission(context).id))
         }
+    }
+
+    /// The `:sequence` of an attempt's route.
+    private func attemptSequence(_ context: CallerContext) throws -> Int {
+        try QueryParameter.value(
+            context.parameters.get("sequence"),
+            "sequence",
+            default: 0,
+            minimum: 1,
+            maximum: Int(Int32.max)
+        )
     }
 
     /// The mission named in the path, if the caller may see it (404 otherwise, so scopes do not leak ids).

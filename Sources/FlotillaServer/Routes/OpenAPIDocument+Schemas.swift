@@ -33,6 +33,7 @@ extension OpenAPIDocument {
                         "cost_usd": "number",
                         "attempts": "integer", "groups_done": "integer", "groups_total": "integer",
                         "created_at": "string", "groups": "[#/components/schemas/Group", "limits": "object",
+                        "tags": "array", "metadata": "object", "source": "string",
                     ],
                     required: ["id", "goal", "state", "repository", "target_branch"]
                 ),
@@ -92,6 +93,10 @@ extension OpenAPIDocument {
                         "transcript": "string", "diff": "string", "gate_output": "string", "feedback": "string",
                     ],
                     required: ["mission", "attempt"]
+                ),
+                "StepFile": object(
+                    ["folder": "string", "file": "string", "text": "string"],
+                    required: ["folder", "file", "text"]
                 ),
                 "History": object(
                     [

@@ -45,7 +45,23 @@ package enum OpenAPIDocument {
                 ]),
                 "/openapi.json": route("get", "This document.", ok: nil),
                 "/missions": .object([
-                    "get": operation("Missions, newest first.", responses: ["200": ref("MissionList")]),
+                    "get": operation(
+                        "Missions, newest first; the query narrows them.",
+                        parameters: [
+                            query(
+                                "state",
+                                .object(["type": "string", "enum": .array(MissionDTO.states.map(JSONValue.string))]),
+                                "Only missions in this state."
+                            ),
+                            query(
+                                "tag",
+                                .object(["type": "array", "items": .object(["type": "string"])]),
+                                "Only missions carrying every tag given (repeat the parameter)."
+                            ),
+                            query("source", .object(["type": "string"]), "Only missions that came this way."),
+                        ],
+                        responses: ["200": ref("MissionList"), "400": errorResponse("A state that is not one.")]
+                    ),
                     "post": operation(
                         "Create a mission and start it in the background.",
                         body: "CreateMission",
@@ -141,6 +157,33 @@ package enum OpenAPIDocument {
                         responses: [
                             "200": ref("AttemptDetail"), "400": errorResponse("Invalid id or sequence."),
                             "404": errorResponse("No such mission or attempt."),
+                        ]
+                    )
+                ]),
+                "/missions/{id}/attempts/{sequence}/steps/{folder}": .object([
+                    "get": operation(
+                        "One file of a pipeline step's folder (the last 256 KiB): prompt.md, transcript.log, "
+                            + "patch.diff, result.json, or out/NAME for an output the step declares.",
+                        parameters: [
+                            idParameter,
+                            .object([
+                                "name": "sequence", "in": "path", "required": true,
+                                "schema": .object(["type": "integer", "minimum": 1, "maximum": .number(2_147_483_647)]),
+                            ]),
+                            .object([
+                                "name": "folder", "in": "path", "required": true,
+                                "description": "The step's folder, as the attempt's steps list it (02_implement.1).",
+                                "schema": .object(["type": "string", "minLength": 1, "maxLength": 200]),
+                            ]),
+                            query(
+                                "file",
+                                .object(["type": "string", "minLength": 1, "maxLength": 300]),
+                                "The file (default result.json)."
+                            ),
+                        ],
+                        responses: [
+                            "200": ref("StepFile"), "400": errorResponse("Invalid id, sequence or file name."),
+                            "404": errorResponse("No such mission, attempt, step or file."),
                         ]
                     )
                 ]),
@@ -328,6 +371,14 @@ package enum OpenAPIDocument {
         ])
     }
 
+    /// An optional query parameter.
+    private static func query(_ name: String, _ schema: JSONValue, _ description: String) -> JSONValue {
+        .object([
+            "name": .string(name), "in": "query", "required": false, "description": .string(description),
+            "schema": schema,
+        ])
+    }
+
     private static func missionRoute(
         _ method: String,
         _ summary: String,
@@ -338,12 +389,7 @@ package enum OpenAPIDocument {
     ) -> JSONValue {
         let parameters =
             [idParameter]
-            + query.map { name, schema, description in
-                .object([
-                    "name": .string(name), "in": "query", "required": false, "description": .string(description),
-                    "schema": schema,
-                ])
-            }
+            + query.map { name, schema, description in Self.query(name, schema, description) }
         var responses: [String: JSONValue] = ["200": ref(schema), "404": errorResponse("No such mission.")]
         if method == "post" { responses["409"] = errorResponse("The mission's state does not allow it.") }
         if body != nil {

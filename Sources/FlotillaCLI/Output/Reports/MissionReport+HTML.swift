@@ -65,6 +65,7 @@ extension MissionReport {
             body.append("<h2>Metrics per attempt</h2>")
             body.append(contentsOf: metrics)
         }
+        body.append(contentsOf: stepsHTML)
         body.append("<h2>Failures</h2>")
         if failures.isEmpty {
             body.append("<p>No attempt failed.</p>")

@@ -93,6 +93,7 @@ extension MissionReport {
             out.append("")
             out.append(contentsOf: metrics)
         }
+        out.append(contentsOf: stepsMarkdown)
         out.append("## Failures")
         out.append("")
         if failures.isEmpty {

@@ -50,6 +50,7 @@ struct Scheduling: LoopCapability {
             stopRequested: view.stopRequested,
             tripped: tripped
         )
+        context.dailyCost = view.dailyCost
         context.footprints = footprints
         context.pauseAfterAttempts = pauseAfterAttempts
         // Verified work not landed yet counts too: a group started now begins from before it lands.
@@ -160,9 +161,12 @@ struct Scheduling: LoopCapability {
         )
         start.roundSize = plan.width
         // The rest of the budget, less what the sessions already running are expected to spend.
-        let budget = spec.limits.maxCostUSD.map {
-            max(0, $0 - view.spentUSD - Double(running.count - 1) * view.estimatedAttemptUSD)
-        }
+        let others = Double(running.count - 1) * view.estimatedAttemptUSD
+        let budgets = [
+            spec.limits.maxCostUSD.map { max(0, $0 - view.spentUSD - others) },
+            view.dailyCost.map { max(0, $0.remaining(after: view.spentUSD) - others) },
+        ]
+        let budget = budgets.compactMap { $0 }.min()
         return [
             .mark(.dispatched(key, slot: slot)),
             .record(.attemptStarted(start), checkpoint: "attempt.recorded"),

@@ -6,6 +6,8 @@ import Foundation
 struct Spending: LoopCapability {
     var spentUSD: Double
     var estimator: CostEstimator
+    /// `[limits] daily_cost_usd` with the other missions' spending, as last read from the ledger.
+    var daily: DailyCostLimit?
 
     mutating func on(_ event: LoopEvent, _ view: LoopView) -> [LoopAction] {
         switch event {

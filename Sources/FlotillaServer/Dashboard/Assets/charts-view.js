@@ -1,8 +1,9 @@
 // @ts-check
-// The agent lanes (each attempt a bar in its slot, its gate and landing marked) and the cost over time.
+// The agent lanes (each attempt a bar in its slot, its pipeline steps, gate and landing marked) and the cost over
+// time.
 import { h, svgRoot } from './dom.js';
 import { money, outcomeClass, seconds } from './format.js';
-import { costCurve, landingSpans, scale } from './layout.js';
+import { costCurve, landingSpans, scale, stepSegments } from './layout.js';
 
 /** @param {string | null | undefined} date */
 const time = (date) => new Date(date || 0).getTime();
@@ -37,6 +38,12 @@ export function drawLanes(view) {
       const g0 = x(t0 + (a.agent_seconds || 0) * 1000);
       const g1 = Math.min(x(t1), x(t0 + (a.agent_seconds || 0) * 1000 + a.gate_seconds * 1000));
       bar.append(h('svg:rect', { class: 'gate', x: g0, y, width: Math.max(1, g1 - g0), height: LANE - 6 }));
+    }
+    // A pipeline's steps, each try a segment along the bar's top, coloured by how it ended.
+    for (const s of stepSegments(a.steps)) {
+      const width = Math.max(1, x(s.span[1]) - x(s.span[0]));
+      bar.append(h('svg:rect', { class: 'step ' + s.status, x: x(s.span[0]), y, width, height: 5 },
+        h('svg:title', { text: s.label })));
     }
     const landing = landings.get(a.group + '#' + a.number);
     if (landing) {

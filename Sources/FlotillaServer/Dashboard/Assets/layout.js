@@ -88,6 +88,24 @@ export function landingSpans(events) {
 }
 
 /**
+ * The tries of an attempt's pipeline steps as segments of its bar, in time order: `[start, end]` in milliseconds,
+ * the step's status, and a label (`implement, loop 1, try 2`) for its tooltip.
+ * @param {{ step: string, loop: number, try: number, status: string, reason?: string | null,
+ *   started_at: string, finished_at: string }[] | null | undefined} steps
+ */
+export function stepSegments(steps) {
+  return (steps || [])
+    .map((s) => ({
+      span: /** @type {[number, number]} */ ([new Date(s.started_at).getTime(), new Date(s.finished_at).getTime()]),
+      status: s.status,
+      label: s.step + (s.loop > 0 ? ', loop ' + s.loop : '') + (s.try > 1 ? ', try ' + s.try : '') + ': ' + s.status
+        + (s.reason ? ' — ' + s.reason : ''),
+    }))
+    .filter((s) => Number.isFinite(s.span[0]) && Number.isFinite(s.span[1]))
+    .sort((a, b) => a.span[0] - b.span[0]);
+}
+
+/**
  * The cost spent over time: a step at each finished attempt, from 0 at `start`.
  * @param {{ finished_at?: string | null, cost_usd: number }[]} attempts
  * @param {number} start
