@@ -30,6 +30,7 @@ package struct Flotilla: AsyncParsableCommand {
             MissionCheck.self,
             MissionDemo.self,
             Report.self, MCPServe.self, Serve.self, Init.self, Doctor.self, Benchmark.self, Collect.self,
+            Schedules.self,
         ]
     )
 

@@ -18,6 +18,8 @@ package struct Configuration: Sendable {
     package var notifyGrace: Duration = .seconds(10)
     /// Pipelines by name (`[pipeline.NAME]`), the project's over the user's.
     package var pipelines: [String: Pipeline] = [:]
+    /// Schedules by name (`[schedule.NAME]`), the project's over the user's.
+    package var schedules: [String: Schedule] = [:]
     /// `[limits] daily_cost_usd`: the lower of the user's and the project's, since either may want to be safe.
     package var dailyCostUSD: Double?
     /// The files that were read.
@@ -60,6 +62,7 @@ package struct Configuration: Sendable {
             merged.pricing.prices.merge(file.prices) { $1 }
             merged.notify.merge(file.notify) { $1 }
             merged.pipelines.merge(file.pipelines) { $1 }
+            merged.schedules.merge(file.schedules) { $1 }
             if let grace = file.notifyGrace { merged.notifyGrace = grace }
             if let daily = file.dailyCostUSD { merged.dailyCostUSD = min(merged.dailyCostUSD ?? daily, daily) }
         }

@@ -67,7 +67,7 @@ struct ConfigurationTests {
         #expect(
             message("[agents]\nx = 1")
                 == "flotilla.toml:1: unknown table [agents] (known: run, agent, planner, critic, keys, "
-                + "pricing.\"MODEL\", notify.NAME, pipeline.NAME, limits)"
+                + "pricing.\"MODEL\", notify.NAME, pipeline.NAME, schedule.NAME, limits)"
         )
         #expect(
             message("[limits]\ndaily_cost_usd = -1")

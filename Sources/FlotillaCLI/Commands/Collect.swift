@@ -24,7 +24,7 @@ extension Flotilla {
                 valueName: "7d"
             ),
             transform: { text in
-                guard let age = Collect.age(text) else {
+                guard let age = Duration.seconds(spelled: text) else {
                     throw ValidationError(
                         "--older-than must be a number and a unit (s, m, h, d, w), like 7d, not \(text)"
                     )
@@ -70,15 +70,6 @@ extension Flotilla {
                 case missions
                 case dryRun = "dry_run"
             }
-        }
-
-        /// Seconds in `7d`, `12h`, `30m`, `2w`, `90s`; nil when it is not one.
-        static func age(_ text: String) -> Double? {
-            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-            guard let unit = text.last, let factor = units[unit], let number = Double(text.dropLast()),
-                number.isFinite, number >= 0, number * factor < 3.2e9
-            else { return nil }
-            return number * factor
         }
 
         static func megabytes(_ bytes: Int64) -> String {

@@ -7,7 +7,8 @@
 /// by provider. `[pricing."MODEL"]` holds `input`, `output`, `cache_read`, `cache_write` in dollars per million
 /// tokens. `[notify.NAME]` holds a notification target (`kind`, `url`, `secret_env`, `events`, `timeout`, `attempts`,
 /// `backoff`). `[pipeline.NAME]` and `[pipeline.NAME.STEP]` define a pipeline (``Pipeline``). `[limits]` holds
-/// `daily_cost_usd`, what the missions of a repository may spend in 24 hours together.
+/// `daily_cost_usd`, what the missions of a repository may spend in 24 hours together. `[schedule.NAME]` holds a
+/// schedule (``Schedule``): `cron` or `every`, `tz`, `overlap`, `catch_up`, `enabled` and the mission's fields.
 package struct ConfigurationFile: Sendable, Equatable {
     package var file: String
     /// Mission fields (`[run]`, top-level, `[agent]`, `[critic]`) with their values and lines.
@@ -24,6 +25,8 @@ package struct ConfigurationFile: Sendable, Equatable {
     package var pipelines: [String: Pipeline] = [:]
     /// `[limits] daily_cost_usd`.
     package var dailyCostUSD: Double?
+    /// `[schedule.NAME]` tables, checked, by name.
+    package var schedules: [String: Schedule] = [:]
 
     package static let plannerKeys: Set<String> = ["api", "url", "model", "binary"]
 
@@ -189,6 +192,17 @@ package struct ConfigurationFile: Sendable, Equatable {
                 }
             case let name where name == "pipeline" || name.hasPrefix("pipeline."):
                 continue  // read whole below: a pipeline's steps are tables of their own
+            case let schedule where schedule.hasPrefix("schedule."):
+                // A schedule starts missions in one repository: its own flotilla.toml says so, not the user's file.
+                guard scope == .project else {
+                    throw ConfigurationError(
+                        file: file,
+                        line: line,
+                        "[\(table)] belongs in the repository's flotilla.toml, not in \(file)"
+                    )
+                }
+                let name = String(schedule.dropFirst("schedule.".count))
+                configuration.schedules[name] = try Schedule.parse(name: name, entries: entries, file: file, line: line)
             case let notify where notify.hasPrefix("notify."):
                 let name = String(notify.dropFirst("notify.".count))
                 configuration.notify[name] = try NotificationTarget.parse(
@@ -202,7 +216,7 @@ package struct ConfigurationFile: Sendable, Equatable {
                     file: file,
                     line: line,
                     "unknown table [\(table)] (known: run, agent, planner, critic, keys, pricing.\"MODEL\", notify.NAME, "
-                        + "pipeline.NAME, limits)"
+                        + "pipeline.NAME, schedule.NAME, limits)"
                 )
             }
         }
