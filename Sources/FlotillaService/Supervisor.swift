@@ -28,13 +28,22 @@ package actor Supervisor<C: Clock>: Service where C.Duration == Duration {
     private let policy: Policy
     private let logger: Logger
     private let clock: C
+    /// The served repositories' schedules, fired at each look.
+    private let schedules: ScheduleFiring?
     private var delayed: [MissionID: Delayed] = [:]
 
-    package init(missions: LocalMissions, policy: Policy, logger: Logger, clock: C) {
+    package init(
+        missions: LocalMissions,
+        policy: Policy,
+        logger: Logger,
+        clock: C,
+        schedules: ScheduleFiring? = nil
+    ) {
         self.missions = missions
         self.policy = policy
         self.logger = logger
         self.clock = clock
+        self.schedules = schedules
     }
 
     /// Looks at every running mission once; returns what it did, for the daemon's log.
@@ -55,6 +64,8 @@ package actor Supervisor<C: Clock>: Service where C.Duration == Duration {
         }
         // Places freed since the last look go to queued missions (--max-running), oldest first.
         if let queue = missions.queue { actions += await queue.admit(missions) }
+        // Slots that came due start their missions (after the queue had its turn: they wait in it like any other).
+        if let schedules { actions += await schedules.fireDue(missions, now: Date()) }
         return actions
     }
 

@@ -310,6 +310,21 @@ enum LedgerSchema {
                     """
             )
         }
+        migrator.registerMigration("v15: schedules — each slot of a schedule, claimed once, and what it did") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE schedule_slots (
+                        schedule TEXT NOT NULL CHECK (schedule <> ''),
+                        slot_at REAL NOT NULL,
+                        fired_at REAL NOT NULL,
+                        outcome TEXT NOT NULL CHECK (outcome IN ('firing','started','skipped','failed')),
+                        mission_id TEXT REFERENCES missions(id) ON DELETE SET NULL,
+                        reason TEXT,
+                        PRIMARY KEY (schedule, slot_at)
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

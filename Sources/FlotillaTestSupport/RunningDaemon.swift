@@ -12,6 +12,7 @@ package final class RunningDaemon: @unchecked Sendable {
     private let process = Process()
     private let exited = CompletionSignal()
     private let lines = OutputLines()
+    private let errorLines = OutputLines()
     package let port: Int
     /// The token the daemon made for its user (`.flotilla/daemon.token` of the first repository it serves).
     package let localToken: String?
@@ -35,7 +36,14 @@ package final class RunningDaemon: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         _ = FileManager.default.createFile(atPath: standardError.file("stderr"), contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: standardError.file("stderr"))
+        // Its log goes to a file (``errorOutput``) and, line by line, to those waiting for a line (``waitForLog``).
+        let errors = Pipe()
+        process.standardError = errors
+        let errorLines = self.errorLines
+        let errorFile = FileHandle(forWritingAtPath: standardError.file("stderr"))
+        Thread {
+            errorLines.drain(errors.fileHandleForReading, copyingTo: errorFile)
+        }.start()
         process.standardInput = FileHandle.nullDevice
         let exited = self.exited
         process.terminationHandler = { _ in exited.signal() }
@@ -99,6 +107,12 @@ package final class RunningDaemon: @unchecked Sendable {
 
     package var errorOutput: String { (try? standardError.read("stderr")) ?? "" }
 
+    /// Waits until the daemon has logged `count` lines containing `text`; false if it had not within `timeout` (a
+    /// backstop, not a wait).
+    package func waitForLog(_ text: String, count: Int = 1, timeout: Duration = .seconds(120)) async -> Bool {
+        await errorLines.wait(timeout: timeout, count: count) { $0.contains(text) }
+    }
+
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         standardError.remove()
@@ -111,7 +125,44 @@ private final class OutputLines: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
 
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    private var waiters: [(matches: (String) -> Bool, count: Int, signal: CompletionSignal)] = []
+
+    func append(_ line: String) {
+        let due = lock.withLock { () -> [CompletionSignal] in
+            lines.append(line)
+            let due = waiters.filter { waiter in lines.filter(waiter.matches).count >= waiter.count }
+            waiters.removeAll { waiter in lines.filter(waiter.matches).count >= waiter.count }
+            return due.map(\.signal)
+        }
+        for signal in due { signal.signal() }
+    }
+
+    /// Waits until `count` lines match; false if they did not within `timeout`.
+    func wait(timeout: Duration, count: Int, _ matches: @escaping (String) -> Bool) async -> Bool {
+        let signal = CompletionSignal()
+        let already = lock.withLock { () -> Bool in
+            if lines.filter(matches).count >= count { return true }
+            waiters.append((matches, count, signal))
+            return false
+        }
+        return already ? true : await signal.wait(timeout: timeout)
+    }
+
+    /// Reads `handle` to its end, keeping each line and copying every byte to `file`.
+    func drain(_ handle: FileHandle, copyingTo file: FileHandle?) {
+        var pending = Data()
+        while true {
+            let data = handle.availableData
+            if data.isEmpty { break }
+            file?.write(data)
+            pending.append(data)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                pending = Data(pending[(newline + 1)...])
+            }
+        }
+        try? file?.close()
+    }
 
     func first(where predicate: (String) -> Bool) -> String? { lock.withLock { lines.first(where: predicate) } }
 }

@@ -1,3 +1,5 @@
+import FlotillaCore
+import FlotillaStore
 import FlotillaTestSupport
 import Foundation
 import Testing
@@ -68,5 +70,73 @@ struct ScheduleTests {
             "\(outcome.standardError)"
         )
         #expect(outcome.standardError.split(separator: "\n").count == 1, "\(outcome.standardError)")
+    }
+
+    @Test func anIntervalScheduleFiresUnderServeSkipsWhileItsMissionRunsAndNoSlotFiresTwiceAcrossARestart()
+        async throws
+    {
+        let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
+        defer { fixture.remove() }
+        // The first mission's agent says it runs, then waits on the pipe until the test lets it go; later ones do not.
+        let started = try FIFOSignal(in: fixture.scratch)
+        let release = try FIFOWriter(in: fixture.scratch)
+        let marker = fixture.scratch.file("first-ran")
+        let agent = try fixture.scratch.write(
+            "agent.sh",
+            """
+            #!/bin/sh
+            if [ ! -e \(marker) ]; then
+                touch \(marker)
+                echo started > \(started.path)
+                read line < \(release.path)
+            fi
+            echo 'a ok' > a.txt
+
+            """,
+            executable: true
+        )
+        try fixture.repository.write(
+            "flotilla.toml",
+            """
+            [schedule.tick]
+            every = "2s"
+            verify = "./verify.sh"
+            agent_command = "sh \(agent)"
+            sandbox_write = ["\(fixture.scratch.path)"]
+
+            """
+        )
+        _ = try await fixture.repository.commitAll("a schedule")
+        var daemon = try await RunningDaemon(["--check-interval", "0.1"], in: fixture.repository.path)
+        // A slot starts the first mission; while its agent waits, the next two slots are skipped.
+        #expect(await started.firstLine() == "started")
+        #expect(await daemon.waitForLog("skipped: its last mission", count: 2), "\(daemon.errorOutput)")
+        #expect(await daemon.stop() == 0)
+
+        // Another daemon goes on from the ledger: the mission still runs, so its slots are skipped too, until the
+        // agent is let go and the next slot starts the second mission.
+        daemon = try await RunningDaemon(["--check-interval", "0.1"], in: fixture.repository.path)
+        #expect(await daemon.waitForLog("skipped", count: 1), "\(daemon.errorOutput)")
+        try await release.send("go")
+        #expect(await daemon.waitForLog("started m-", count: 1), "\(daemon.errorOutput)")
+        #expect(await daemon.stop() == 0)
+
+        let ledger = try await MissionAudit(fixture.repository).ledger
+        let slots = try await ledger.scheduleSlots("tick", limit: 1000)
+        // Each slot once: the ledger's key is the schedule and the slot, and no two rows share a time.
+        #expect(Set(slots.map(\.slot)).count == slots.count)
+        let startedSlots = slots.filter { $0.outcome == .started }
+        #expect(startedSlots.count == 2, "\(slots.map { "\($0.slot) \($0.outcome)" })")
+        #expect(slots.filter { $0.outcome == .skipped }.count >= 3)
+        #expect(slots.allSatisfy { $0.outcome != .firing && $0.outcome != .failed }, "\(slots.map(\.reason))")
+        // Every slot is on the two-second grid.
+        #expect(slots.allSatisfy { $0.slot.timeIntervalSince1970.truncatingRemainder(dividingBy: 2) == 0 })
+        let list = try await FlotillaBinary.run(
+            ["list", "--source", "schedule:tick", "--output", "json"],
+            in: fixture.repository.path
+        )
+        for slot in startedSlots {
+            #expect(list.standardOutput.contains(try #require(slot.mission).rawValue), "\(list.standardOutput)")
+        }
     }
 }

@@ -158,7 +158,7 @@ struct SQLiteLedgerTests {
             let versions = try await queue.read {
                 try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(versions.count == 14)
+            #expect(versions.count == 15)
         }
     }
 

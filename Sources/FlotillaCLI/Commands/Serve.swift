@@ -142,7 +142,8 @@ extension Flotilla {
                 missions: missions,
                 policy: try restartPolicy(),
                 logger: Logger(label: "flotilla.supervisor") { _ in ConsoleLogHandler() },
-                clock: ContinuousClock()
+                clock: ContinuousClock(),
+                schedules: ScheduleFiring()
             )
             let notifications = NotificationDeliveryService(
                 missions: missions,

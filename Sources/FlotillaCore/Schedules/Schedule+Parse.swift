@@ -46,8 +46,13 @@ extension Schedule {
             }
             trigger = .cron(expression, zone)
         case (nil, let every?):
-            guard let seconds = Duration.seconds(spelled: every), seconds >= 60, seconds <= 366 * 86_400 else {
-                throw fail(entries["every"], "\(table).every must be a number and a unit, 1m to 366d (like 15m, 6h)")
+            guard let seconds = Duration.seconds(spelled: every), seconds >= 1, seconds <= 366 * 86_400,
+                seconds.rounded() == seconds
+            else {
+                throw fail(
+                    entries["every"],
+                    "\(table).every must be whole seconds and a unit, 1s to 366d (like 15m, 6h)"
+                )
             }
             if entries["tz"] != nil { throw fail(entries["tz"], "\(table).tz is for cron, not every") }
             trigger = .every(seconds: Int(seconds))

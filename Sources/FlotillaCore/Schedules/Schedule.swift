@@ -50,6 +50,32 @@ package struct Schedule: Sendable, Equatable {
         }
     }
 
+    /// The latest slot at or before `now` and after `after`, if one came due in between.
+    ///
+    /// The search widens backwards from `now` (an hour, then doubling), so a schedule that fires every minute and one
+    /// that fires once a year cost about the same.
+    package func latest(atOrBefore now: Date, after: Date) -> Date? {
+        guard after < now else { return nil }
+        if case .every(let seconds) = trigger {
+            let slot = Date(
+                timeIntervalSince1970: (now.timeIntervalSince1970 / Double(seconds)).rounded(.down) * Double(seconds)
+            )
+            return slot > after ? slot : nil
+        }
+        var window: TimeInterval = 3600
+        while true {
+            let start = max(after, now.addingTimeInterval(-window))
+            var found: Date?
+            var from = start
+            while let next = next(after: from), next <= now {
+                found = next
+                from = next
+            }
+            if found != nil || start == after { return found }
+            window *= 2
+        }
+    }
+
     /// The slots after `date`, at most `count`.
     package func slots(after date: Date, count: Int) -> [Date] {
         var found: [Date] = []
