@@ -247,8 +247,14 @@ package struct LocalMissions: MissionHost {
                 "\(file) is not a step's file: \((StepFileDTO.fixedFiles + outputs).joined(separator: ", "))"
             )
         }
-        let path = [handle.layout.pipelineDirectory(id, attempt.key), "steps", folder, file].joined(separator: "/")
-        guard let text = StepFileReading.tail(path, limit: AttemptDetailDTO.textLimit) else {
+        let components = ["steps", folder] + file.split(separator: "/").map(String.init)
+        guard
+            let text = StepFileReading.tail(
+                of: components,
+                under: handle.layout.pipelineDirectory(id, attempt.key),
+                limit: AttemptDetailDTO.textLimit
+            )
+        else {
             throw FlotillaError.notFound(
                 "\(folder)/\(file) of attempt \(sequence) is not there (not written, or removed by gc)"
             )

@@ -24,8 +24,9 @@ package actor ScheduleFiring {
         var actions: [String] = []
         for root in missions.repositories {
             let schedules: [Schedule]
+            let handle: MissionRepository
             do {
-                let handle = try missions.repository(root)
+                handle = try missions.repository(root)
                 schedules = try Configuration.load(root: root, environment: handle.composition.environment)
                     .schedules.values.filter(\.enabled).sorted { $0.name < $1.name }
             } catch {
@@ -33,8 +34,7 @@ package actor ScheduleFiring {
                 if reported.insert(message).inserted { actions.append(message) }
                 continue
             }
-            guard !schedules.isEmpty, let handle = try? missions.repository(root), let ledger = try? handle.openLedger()
-            else { continue }
+            guard !schedules.isEmpty, let ledger = try? handle.openLedger() else { continue }
             for schedule in schedules {
                 do {
                     if let action = try await fire(schedule, in: root, ledger: ledger, missions: missions, now: now) {

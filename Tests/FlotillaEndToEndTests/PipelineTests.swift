@@ -181,11 +181,18 @@ struct PipelineTests {
         let linked = directory + "/steps/03_review.1/result.json"
         try FileManager.default.removeItem(atPath: linked)
         try FileManager.default.createSymbolicLink(atPath: linked, withDestinationPath: secret)
+        // …and in place of its out/ folder, a link to a folder holding a file of the output's name.
+        let elsewhere = fixture.scratch.file("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try "not for agents\n".write(toFile: elsewhere + "/review.json", atomically: true, encoding: .utf8)
+        let out = directory + "/steps/03_review.1/out"
+        try FileManager.default.removeItem(atPath: out)
+        try FileManager.default.createSymbolicLink(atPath: out, withDestinationPath: elsewhere)
         let uris = [
             base + "01_plan/out/plan.md", base + "03_review/result.json", base + "02_implement.1/prompt.md",
             base + "01_plan/../../../../../etc/passwd", base + "09_nothing/result.json",
             base + "03_review.1/result.json",
-            base + "01_plan/out/other.md",
+            base + "01_plan/out/other.md", base + "03_review.1/out/review.json",
         ]
         let run = try await SubprocessRunner().run(
             ProcessRequest(
