@@ -37,9 +37,12 @@ package actor ScheduleFiring {
             guard !schedules.isEmpty, let ledger = try? handle.openLedger() else { continue }
             for schedule in schedules {
                 do {
-                    if let action = try await fire(schedule, in: root, ledger: ledger, missions: missions, now: now) {
-                        actions.append(action)
+                    // A slot is claimed, then settled: a daemon shutting down meanwhile waits for it rather than
+                    // cancel it between the two (its slot would stay `firing`, never to fire).
+                    let firing = Task {
+                        try await self.fire(schedule, in: root, ledger: ledger, missions: missions, now: now)
                     }
+                    if let action = try await firing.value { actions.append(action) }
                 } catch {
                     actions.append("warning: schedule \(schedule.name) in \(root): \(error)")
                 }

@@ -77,10 +77,13 @@ struct ScheduleTests {
     {
         let fixture = try await MissionFixture(checklist: "# One\n\n## A\n- [ ] a\n", groups: ["a"])
         defer { fixture.remove() }
-        // The first mission's agent says it runs, then waits on the pipe until the test lets it go; later ones do not.
+        // The first mission's agent says it runs, then waits on the pipe until the test lets it go; the second waits
+        // on another pipe, so that no third starts before the test is done; later ones do not wait.
         let started = try FIFOSignal(in: fixture.scratch)
         let release = try FIFOWriter(in: fixture.scratch)
+        let releaseSecond = try FIFOWriter(in: fixture.scratch, name: "second.fifo")
         let marker = fixture.scratch.file("first-ran")
+        let secondMarker = fixture.scratch.file("second-ran")
         let agent = try fixture.scratch.write(
             "agent.sh",
             """
@@ -89,6 +92,9 @@ struct ScheduleTests {
                 touch \(marker)
                 echo started > \(started.path)
                 read line < \(release.path)
+            elif [ ! -e \(secondMarker) ]; then
+                touch \(secondMarker)
+                read line < \(releaseSecond.path)
             fi
             echo 'a ok' > a.txt
 
@@ -120,6 +126,14 @@ struct ScheduleTests {
         try await release.send("go")
         #expect(await daemon.waitForLog("started m-", count: 1), "\(daemon.errorOutput)")
         #expect(await daemon.stop() == 0)
+        // The second mission ends once let go (its own process: the daemon is gone).
+        let second = try #require(
+            try await MissionAudit(fixture.repository).ledger.scheduleSlots("tick", limit: 1000)
+                .first { $0.outcome == .started }?.mission
+        )
+        try await releaseSecond.send("go")
+        let attached = try await FlotillaBinary.run(["attach", second.rawValue], in: fixture.repository.path)
+        #expect(attached.exitCode == 0, "\(attached.standardOutput)\(attached.standardError)")
 
         let ledger = try await MissionAudit(fixture.repository).ledger
         let slots = try await ledger.scheduleSlots("tick", limit: 1000)
